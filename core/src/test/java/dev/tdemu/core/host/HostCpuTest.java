@@ -70,6 +70,18 @@ class HostCpuTest {
     }
 
     @Test
+    void unregisteringZeroesCpuDebugregAndDropsGeWithTheLastSlot() {
+        host.registerBreakpoint(new HostBreakpoint(0x1000, BreakpointType.EXECUTE, BreakpointLength.ONE));
+        host.registerBreakpoint(new HostBreakpoint(0x2000, BreakpointType.EXECUTE, BreakpointLength.ONE));
+        host.unregisterBreakpoint(1);
+        assertEquals(0, host.cpuDebugreg(1));
+        assertTrue(host.cpuDr7().ge());
+        host.unregisterBreakpoint(0);
+        assertEquals(Dr7.RESET, host.cpuDr7());
+        assertThrows(IllegalStateException.class, () -> host.unregisterBreakpoint(0));
+    }
+
+    @Test
     void misalignedOrLongExecuteBreakpointsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new HostBreakpoint(0x1002, BreakpointType.WRITE, BreakpointLength.FOUR));
         assertThrows(IllegalArgumentException.class, () -> new HostBreakpoint(0x1000, BreakpointType.EXECUTE, BreakpointLength.FOUR));

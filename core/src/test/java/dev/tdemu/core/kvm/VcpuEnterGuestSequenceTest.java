@@ -176,6 +176,7 @@ class VcpuEnterGuestSequenceTest {
                 v.warnings());
         assertFalse(v.switchDbRegs().wontExit());
         assertTrue(v.switchDbRegs().autoSwitch());
+        assertEquals(v.effectiveDr7(), v.dr7(), "a TD has no VMCS: the sync takes the recorded effective DR7");
     }
 
     @Test

@@ -140,6 +140,14 @@ class TdxModuleTest {
     }
 
     @Test
+    void debugTdsDrsCannotBeWrittenWhileItRuns() {
+        TdxModule module = new TdxModule(TdxDrBehaviour.INIT_ON_EXIT);
+        TdVcpu td = new TdVcpu(TdAttributes.DEBUG_TD);
+        module.tdhVpEnter(td, cpu);
+        assertThrows(IllegalStateException.class, () -> module.debugWriteDr(td, 0, 0x1));
+    }
+
+    @Test
     void enterAndExitMustAlternate() {
         TdxModule module = new TdxModule(TdxDrBehaviour.INIT_ON_EXIT);
         TdVcpu td = new TdVcpu(TdAttributes.NON_DEBUG);

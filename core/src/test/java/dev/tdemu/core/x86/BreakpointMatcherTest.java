@@ -129,6 +129,14 @@ class BreakpointMatcherTest {
     }
 
     @Test
+    void lenTenIsEightBytesOutside64BitModeToo() {
+        DebugRegisters r = regs(0, 0x2005L, READ_WRITE, EIGHT, true);
+        CpuMode legacy = new CpuMode(0, true, false);
+        assertTrue(BreakpointMatcher.dataAccess(r, 0x2000L, 1, READ, legacy).isPresent());
+        assertTrue(BreakpointMatcher.dataAccess(r, 0x2007L, 1, READ, legacy).isPresent());
+    }
+
+    @Test
     void readWriteSlotMatchesReadsAndWrites() {
         DebugRegisters r = regs(0, 0x1000L, READ_WRITE, ONE, true);
         assertTrue(read(r, 0x1000L, 1).isPresent());
