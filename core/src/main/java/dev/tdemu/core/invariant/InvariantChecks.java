@@ -9,6 +9,7 @@ import dev.tdemu.core.x86.BreakpointMatcher;
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DebugException;
 import dev.tdemu.core.x86.DebugRegisters;
+import dev.tdemu.core.x86.Dr6;
 import dev.tdemu.core.x86.Dr7;
 import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.proto.InvariantVerdict;
@@ -51,7 +52,7 @@ public final class InvariantChecks {
     /**
      * GUEST_BREAKPOINTS_INTACT, the guest's view: for a VMX vCPU KVM's db/dr6/dr7, for a TD vCPU the
      * TD's saved DRs, equal {@code expected}, what the guest last wrote (the caller folds delivered
-     * #DBs into the expected DR6 with {@link dev.tdemu.core.x86.Dr6#deliver}).
+     * #DBs into the expected DR6 with {@link Dr6#deliver}).
      */
     public static List<Violation> guestViewIntact(KvmVcpu vcpu, DebugRegisters expected) {
         DebugRegisters actual = vcpu.isTd() ? vcpu.tdVcpu().savedDebugRegisters() : vcpu.guestView();
@@ -160,7 +161,7 @@ public final class InvariantChecks {
             v.add(new Violation(Invariant.DEBUGGER_BREAKPOINTS_EXACT, String.format(
                     "RIP: expected 0x%x, actual 0x%x", expectedRip, stop.rip())));
         }
-        long wantDr6 = expected.get().pending().bits() | dev.tdemu.core.x86.Dr6.RESET.value();
+        long wantDr6 = expected.get().pending().bits() | Dr6.RESET.value();
         if (stop.dr6().value() != wantDr6) {
             v.add(new Violation(Invariant.DEBUGGER_BREAKPOINTS_EXACT, String.format(
                     "DR6: expected 0x%x, actual 0x%x", wantDr6, stop.dr6().value())));

@@ -18,6 +18,7 @@ import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.core.x86.PendingDebug;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -216,10 +217,10 @@ public final class KvmVcpu {
                 && control.bits() != GuestDebug.ENABLE) {
             td.module().debugReadExceptionBitmap(td.tdVcpu()); // refuses for a non-debug TD before any change
         }
-        guestDebug = control;
         if (backing instanceof VcpuBacking.Td td) {
             switchTdDebugRegisters(td, wasHwBp, control.useHwBp(), request);
         }
+        guestDebug = control;
         if (control.useHwBp()) {
             for (int n = 0; n < 4; n++) {
                 effDb[n] = request.db(n);
@@ -273,7 +274,7 @@ public final class KvmVcpu {
         } else if (wasHwBp) {
             DebugRegisters cur = module.debugReadDebugRegisters(v);
             module.debugWriteDebugRegisters(v, DebugRegisters.of(db.clone(), cur.dr6(), dr7));
-            java.util.Arrays.fill(db, 0);
+            Arrays.fill(db, 0);
             dr7 = Dr7.RESET;
         }
     }
