@@ -1,0 +1,77 @@
+package dev.tdemu.core.kvm;
+
+import dev.tdemu.core.tdx.TdVcpu;
+import dev.tdemu.core.tdx.TdxModule;
+import dev.tdemu.core.vmx.ExitReason;
+import dev.tdemu.core.vmx.MovDrDirection;
+import dev.tdemu.core.vmx.MovDrQualification;
+import dev.tdemu.core.vmx.Vmcs;
+import dev.tdemu.core.vmx.VmxHardware;
+import dev.tdemu.core.x86.CpuMode;
+import dev.tdemu.core.x86.DebugRegisterFile;
+import dev.tdemu.core.x86.ExceptionVector;
+
+import java.util.Optional;
+
+/** What runs a KVM vCPU: a VMCS KVM controls, or a TD vCPU behind the TDX module. */
+public sealed interface VcpuBacking {
+
+    /** The hardware step that starts the guest: VM entry, or TDH.VP.ENTER. */
+    void enterHardware(DebugRegisterFile cpu);
+
+    /** The hardware step that ends the guest run: VM exit, or the TDX module's TD exit. */
+    void exitHardware(DebugRegisterFile cpu, ExitReason reason, long qualification);
+
+    /** Whether the guest's exception {@code vector} exits to the host instead of being delivered in the guest. */
+    boolean exceptionExits(ExceptionVector vector);
+
+    /**
+     * Whether a guest MOV DR exits (with this qualification) instead of executing on the hardware.
+     * A TD's MOV DR never exits: the TD owns its DRs while it runs.
+     */
+    Optional<MovDrQualification> movDrExit(CpuMode guestMode, int dr, MovDrDirection direction, int gpr);
+
+    record Vmx(Vmcs vmcs) implements VcpuBacking {
+        @Override
+        public boolean exceptionExits(ExceptionVector vector) {
+            return VmxHardware.exceptionExits(vmcs, vector);
+        }
+
+        @Override
+        public Optional<MovDrQualification> movDrExit(CpuMode guestMode, int dr, MovDrDirection direction, int gpr) {
+            return VmxHardware.movDrExit(vmcs, guestMode, dr, direction, gpr);
+        }
+
+        @Override
+        public void enterHardware(DebugRegisterFile cpu) {
+            VmxHardware.vmEntry(vmcs, cpu);
+        }
+
+        @Override
+        public void exitHardware(DebugRegisterFile cpu, ExitReason reason, long qualification) {
+            VmxHardware.vmExit(vmcs, cpu, reason, qualification);
+        }
+    }
+
+    record Td(TdxModule module, TdVcpu tdVcpu) implements VcpuBacking {
+        @Override
+        public boolean exceptionExits(ExceptionVector vector) {
+            return tdVcpu.exceptionBitmap().intercepts(vector);
+        }
+
+        @Override
+        public Optional<MovDrQualification> movDrExit(CpuMode guestMode, int dr, MovDrDirection direction, int gpr) {
+            return Optional.empty();
+        }
+
+        @Override
+        public void enterHardware(DebugRegisterFile cpu) {
+            module.tdhVpEnter(tdVcpu, cpu);
+        }
+
+        @Override
+        public void exitHardware(DebugRegisterFile cpu, ExitReason reason, long qualification) {
+            module.tdExit(tdVcpu, cpu);
+        }
+    }
+}

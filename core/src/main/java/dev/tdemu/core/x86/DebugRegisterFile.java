@@ -1,0 +1,200 @@
+package dev.tdemu.core.x86;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The debug state of one physical CPU: DR0–DR3, DR6, DR7, and the IA32_DEBUGCTL MSR (kept here
+ * because VM entry and exit load and clear it together with DR7).
+ *
+ * <p>Three kinds of writer use it: code running on the CPU through {@link #movToDr}/{@link #movFromDr}
+ * (all architectural checks), the host kernel through {@link DrAccess} (ring 0, 64-bit, CR4.DE=1;
+ * a value the kernel could not write is a bug in the model and throws), and the VMX/TDX "hardware"
+ * through {@link #load}. Matching is delegated to {@link BreakpointMatcher} on a {@link #snapshot()}.
+ */
+public final class DebugRegisterFile implements DrAccess {
+
+    private final long[] db = new long[4];
+    private Dr6 dr6 = Dr6.RESET;
+    private Dr7 dr7 = Dr7.RESET;
+    private long debugctl;
+
+    /** A CPU in reset state (DR0–3 = 0, DR6 = 0xFFFF0FF0, DR7 = 0x400, DEBUGCTL = 0). */
+    public DebugRegisterFile() {
+    }
+
+    public DebugRegisters snapshot() {
+        return DebugRegisters.of(db, dr6, dr7);
+    }
+
+    /** Overwrites DR0–3, DR6 and DR7 at once, as microcode or the TDX module does (no checks, no GD). */
+    public void load(DebugRegisters regs) {
+        for (int n = 0; n < 4; n++) {
+            db[n] = regs.dr(n);
+        }
+        dr6 = regs.dr6();
+        dr7 = regs.dr7();
+    }
+
+    public long dr(int n) {
+        return db[Dr7.checkSlot(n)];
+    }
+
+    public Dr6 dr6() {
+        return dr6;
+    }
+
+    public Dr7 dr7() {
+        return dr7;
+    }
+
+    /** Sets DR7 directly, as VM entry and exit do. */
+    public void loadDr7(Dr7 value) {
+        dr7 = value;
+    }
+
+    public long debugctl() {
+        return debugctl;
+    }
+
+    public void setDebugctl(long value) {
+        debugctl = value;
+    }
+
+    // ---- host kernel access (get_debugreg / set_debugreg) ----
+
+    @Override
+    public long getDebugreg(int reg) {
+        return snapshot().read(checkHostReg(reg));
+    }
+
+    @Override
+    public void setDebugreg(int reg, long value) {
+        checkHostReg(reg);
+        if ((reg == 6 || reg == 7) && (value >>> 32) != 0) {
+            throw new IllegalArgumentException(String.format(
+                    "set_debugreg(DR%d, 0x%x) would #GP: bits 63:32 are reserved", reg, value));
+        }
+        store(reg, value);
+    }
+
+    private static int checkHostReg(int reg) {
+        if (reg < 0 || reg > 7 || reg == 4 || reg == 5) {
+            throw new IllegalArgumentException("the host kernel (CR4.DE=1) has no DR" + reg);
+        }
+        return reg;
+    }
+
+    // ---- MOV DR executed by code running on this CPU ----
+
+    /**
+     * MOV to DR{@code reg} executed by the code running on this CPU. Checks in this order: CPL>0
+     * → #GP(0); DR4/DR5 with CR4.DE=1 → #UD (with CR4.DE=0 they alias DR6/DR7); DR7.GD → #DB/BD
+     * fault; in 64-bit mode a 1 in bits 63:32 of DR6/DR7 → #GP(0). Outside 64-bit mode the
+     * operand is 32 bits. A fault leaves the registers unchanged; the caller delivers it.
+     */
+    public MovDrOutcome movToDr(CpuMode mode, int reg, long value) {
+        Optional<MovDrOutcome> refused = checkMovDr(mode, reg);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        int target = alias(reg);
+        long operand = mode.longMode() ? value : value & 0xFFFF_FFFFL;
+        if ((target == 6 || target == 7) && (operand >>> 32) != 0) {
+            return new MovDrOutcome.Fault(ExceptionVector.GP);
+        }
+        store(target, operand);
+        return new MovDrOutcome.Completed(snapshot().read(target));
+    }
+
+    /** MOV from DR{@code reg}; same checks as {@link #movToDr} except the reserved-bit one. */
+    public MovDrOutcome movFromDr(CpuMode mode, int reg) {
+        Optional<MovDrOutcome> refused = checkMovDr(mode, reg);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        long value = snapshot().read(alias(reg));
+        return new MovDrOutcome.Completed(mode.longMode() ? value : value & 0xFFFF_FFFFL);
+    }
+
+    private Optional<MovDrOutcome> checkMovDr(CpuMode mode, int reg) {
+        if (reg < 0 || reg > 7) {
+            throw new IllegalArgumentException("MOV DR encodes DR0..DR7, not DR" + reg);
+        }
+        if (mode.cpl() != 0) {
+            return Optional.of(new MovDrOutcome.Fault(ExceptionVector.GP));
+        }
+        if ((reg == 4 || reg == 5) && mode.cr4De()) {
+            return Optional.of(new MovDrOutcome.Fault(ExceptionVector.UD));
+        }
+        return BreakpointMatcher.generalDetect(snapshot()).map(MovDrOutcome.GeneralDetect::new);
+    }
+
+    /** DR4 and DR5 are DR6 and DR7 when CR4.DE=0 (callers have already refused them when CR4.DE=1). */
+    public static int alias(int reg) {
+        return switch (reg) {
+            case 4 -> 6;
+            case 5 -> 7;
+            default -> reg;
+        };
+    }
+
+    private void store(int reg, long value) {
+        switch (reg) {
+            case 0, 1, 2, 3 -> db[reg] = value;
+            case 6 -> dr6 = new Dr6(value);
+            case 7 -> dr7 = new Dr7(value);
+            default -> throw new IllegalArgumentException("no DR" + reg);
+        }
+    }
+
+    // ---- #DB delivery and matching ----
+
+    /**
+     * Delivers {@code exception} through this CPU's IDT: a #DB ORs its conditions into DR6
+     * ({@link Dr6#deliver}) and clears DR7.GD, which the CPU does on entry to every #DB handler so
+     * that the handler may use MOV DR. A #BP changes nothing here. A #DB that causes a VM exit
+     * instead is not delivered and must not be passed here.
+     */
+    public void deliver(DebugException exception) {
+        if (!exception.isDb()) {
+            return;
+        }
+        dr6 = dr6.deliver(exception.pending());
+        dr7 = dr7.withGd(false);
+    }
+
+    public Optional<DebugException> checkInstructionFetch(long linearAddress, boolean rf, CpuMode mode) {
+        return BreakpointMatcher.instructionFetch(snapshot(), linearAddress, rf, mode);
+    }
+
+    public Optional<DebugException> checkDataAccess(long linearAddress, int size, DataAccessKind kind, CpuMode mode) {
+        return BreakpointMatcher.dataAccess(snapshot(), linearAddress, size, kind, mode);
+    }
+
+    public Optional<DebugException> checkIoAccess(int port, int size, CpuMode mode) {
+        return BreakpointMatcher.ioAccess(snapshot(), port, size, mode);
+    }
+
+    public Optional<DebugException> checkAfterInstruction(List<? extends Access> accesses, boolean singleStep,
+                                                          CpuMode mode) {
+        return BreakpointMatcher.afterInstruction(snapshot(), accesses, singleStep, mode);
+    }
+
+    public DebugException singleStep() {
+        return BreakpointMatcher.singleStep(snapshot());
+    }
+
+    public DebugException icebp() {
+        return BreakpointMatcher.icebp(snapshot());
+    }
+
+    public DebugException int3() {
+        return BreakpointMatcher.int3(snapshot());
+    }
+
+    @Override
+    public String toString() {
+        return snapshot() + String.format(" DEBUGCTL=0x%x", debugctl);
+    }
+}
