@@ -52,15 +52,16 @@ public record Dr6(long value) {
     }
 
     /**
-     * DR6 after a #DB carrying {@code pending} is delivered: the reported bits are OR-ed in and no
-     * bit is cleared.
+     * DR6 after a #DB carrying {@code pending} is delivered: B0–B3 are replaced by the slots this
+     * exception reports, while BD, BS and BT are OR-ed in and never cleared.
      *
-     * <p>Modelling decision: the SDM says only that "certain debug exceptions may clear bits 0–3"
-     * and that the processor never clears the other bits; tdemu always ORs (B0–B3 accumulate until
-     * software clears them). This is the one place that decides it.
+     * <p>Modelling decision: the SDM says "certain debug exceptions may clear bits 0–3" and that the
+     * processor never clears the other bits. Current Intel parts rewrite B0–B3 on every #DB, and
+     * KVM's payload delivery does the same for its guests (it clears the trap bits before setting
+     * the new ones), so tdemu follows them. This is the one place that decides it.
      */
     public Dr6 deliver(PendingDebug pending) {
-        return new Dr6(value | pending.bits());
+        return new Dr6((value & ~0xFL) | pending.bits());
     }
 
     @Override

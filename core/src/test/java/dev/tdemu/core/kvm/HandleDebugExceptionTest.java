@@ -27,13 +27,13 @@ class HandleDebugExceptionTest {
     }
 
     @Test
-    void withoutADebuggerTheDebugExceptionIsReinjectedWithThePendingBitsOredIntoTheGuestsDr6() {
-        vcpu.kvmSetDr(6, 0b0100);
+    void withoutADebuggerTheDebugExceptionIsReinjectedWithTheNewSlotBitsReplacingOldOnesInTheGuestsDr6() {
+        vcpu.kvmSetDr(6, 0b0100 | Dr6.BS);
         DebugExceptionResult r = vcpu.handleDebugException(q(PendingDebug.ofSlots(0b0001)), 0x1000);
-        Dr6 expected = new Dr6(0b0101);
+        Dr6 expected = new Dr6(0b0001 | Dr6.BS);
         assertEquals(new DebugExceptionResult.Reinject(expected), r);
         assertEquals(expected, vcpu.dr6());
-        assertEquals(0xFFFF_0FF5L, vcpu.dr6().value(), "fixed bits kept");
+        assertEquals(0xFFFF_4FF1L, vcpu.dr6().value(), "fixed bits and the sticky BS kept, B2 replaced by B0");
     }
 
     @Test

@@ -191,11 +191,12 @@ class BreakpointMatcherPropertyTest {
     }
 
     @Property(tries = 1000)
-    void deliveryNeverClearsADr6Bit(@ForAll long dr6, @ForAll("pending") PendingDebug p) {
+    void deliveryReplacesB0ToB3AndNeverClearsAnyOtherDr6Bit(@ForAll long dr6, @ForAll("pending") PendingDebug p) {
         Dr6 before = new Dr6(dr6);
         Dr6 after = before.deliver(p);
-        assertEquals(before.value(), after.value() & before.value());
+        assertEquals(before.value() & ~0xFL, after.value() & before.value() & ~0xFL);
         assertEquals(p.bits(), after.value() & p.bits());
+        assertEquals(p.bits() & 0xF, after.value() & 0xF, "B0-B3 are exactly the reported slots");
     }
 
     @Provide

@@ -236,9 +236,9 @@ class BreakpointMatcherTest {
     }
 
     @Test
-    void reportedDr6IsTheCurrentDr6WithTheConditionsOredIn() {
+    void reportedDr6KeepsStickyStatusBitsAndReplacesTheSlotBits() {
         DebugRegisters r = regs(0, 0x1000L, WRITE, ONE, true).withDr6(new Dr6(0b1000 | Dr6.BS));
-        assertEquals(0xFFFF_0FF0L | 0b1001 | Dr6.BS, write(r, 0x1000L, 1).orElseThrow().dr6().value());
+        assertEquals(0xFFFF_0FF0L | 0b0001 | Dr6.BS, write(r, 0x1000L, 1).orElseThrow().dr6().value());
     }
 
     @Test

@@ -132,10 +132,10 @@ class DebugRegisterFileTest {
     }
 
     @Test
-    void deliveryOrsIntoDr6AndKeepsEarlierStatusBits() {
-        cpu.movToDr(CpuMode.KERNEL_64, 6, 0b0100);
+    void deliveryOfASingleStepSetsBsAndClearsStaleSlotBits() {
+        cpu.movToDr(CpuMode.KERNEL_64, 6, 0b0100 | Dr6.BD);
         cpu.deliver(cpu.singleStep());
-        assertEquals(0xFFFF_0FF0L | 0b0100 | Dr6.BS, cpu.dr6().value());
+        assertEquals(0xFFFF_0FF0L | Dr6.BD | Dr6.BS, cpu.dr6().value());
     }
 
     @Test

@@ -44,10 +44,10 @@ class Dr6Test {
     }
 
     @Test
-    void deliveryOrsReportedBitsIntoDr6AndNeverClearsAny() {
+    void deliveryReplacesTheSlotBitsAndKeepsTheStickyStatusBits() {
         Dr6 before = new Dr6(0b0010 | Dr6.BS);
         Dr6 after = before.deliver(PendingDebug.ofSlots(0b0001));
-        assertEquals(0xFFFF_0FF0L | 0b0011 | Dr6.BS, after.value());
+        assertEquals(0xFFFF_0FF0L | 0b0001 | Dr6.BS, after.value());
     }
 
     @Test
