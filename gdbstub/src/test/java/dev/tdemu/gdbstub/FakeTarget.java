@@ -130,6 +130,11 @@ public final class FakeTarget implements DebugTarget {
         registers.get(thread).setLong(regnum, value);
     }
 
+    /** Makes a register unavailable, as the DRs of a non-debug TD would be. */
+    public synchronized void makeUnavailable(int thread, int regnum) {
+        registers.get(thread).clear(regnum);
+    }
+
     public synchronized long getLong(long address) {
         long v = 0;
         for (int i = 7; i >= 0; i--) {

@@ -948,8 +948,9 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
      * accepts it ({@code m} and {@code qRcmd} replies only accept {@code Enn}); {@code Enn} otherwise.
      */
     private String errorReply(Command command, int code, String message) {
-        boolean textual = errorMessages && message != null
-                && !(command instanceof Command.ReadMemory) && !(command instanceof Command.Monitor);
+        boolean enn = command instanceof Command.ReadMemory || command instanceof Command.Monitor
+                || command instanceof Command.Malformed m && (m.name().equals("m") || m.name().startsWith("qRcmd"));
+        boolean textual = errorMessages && message != null && !enn;
         return textual ? "E." + sanitize(message) : "E" + Hex.byte2(code);
     }
 
