@@ -126,39 +126,50 @@ public final class GdbServer implements AutoCloseable {
     private void initClient(SocketChannel ch) {
         ch.pipeline().addLast("rsp-decoder", new RspFrameDecoder(RspFrameDecoder.Role.STUB, options.packetSize()));
         ch.pipeline().addLast("rsp-encoder", new RspEncoder(options.runLengthEncoding()));
-        Channel holder;
-        synchronized (lock) {
-            if (activeClient == null || !activeClient.isActive()) {
-                admit(ch);
-                return;
-            }
-            holder = activeClient;
-        }
-        // Another client holds the target. It may be on its way out (gdb's "disconnect" followed by
+        // Another client may hold the target but be on its way out (gdb's "disconnect" followed by
         // "target remote" reconnects before the stub has seen the old socket's EOF), so wait a
         // moment for it to go before refusing. Reads stay off until the decision.
         ch.config().setAutoRead(false);
-        AtomicBoolean decided = new AtomicBoolean();
-        Runnable decide = () -> {
-            if (!decided.compareAndSet(false, true) || !ch.isActive()) {
+        waitForTarget(ch, System.nanoTime() + SECOND_CLIENT_GRACE.toNanos(), new AtomicBoolean());
+    }
+
+    /**
+     * Admits {@code ch} as soon as no other client holds the target, or refuses it at the deadline.
+     * Re-arms itself when the holder changes (several clients may be waiting).
+     */
+    private void waitForTarget(SocketChannel ch, long deadline, AtomicBoolean decided) {
+        Channel holder;
+        synchronized (lock) {
+            if (decided.get() || !ch.isActive()) {
                 return;
             }
-            synchronized (lock) {
-                if (activeClient == null || !activeClient.isActive()) {
+            holder = activeClient;
+            boolean free = holder == null || !holder.isActive();
+            if (free || System.nanoTime() - deadline >= 0) {
+                decided.set(true);
+                if (free) {
                     admit(ch);
                 } else {
                     ch.pipeline().addLast("refuse", new RefusingHandler("tdemu: another debugger ("
-                            + activeClient.remoteAddress() + ") is attached to this target; only one at a time"));
+                            + holder.remoteAddress() + ") is attached to this target; only one at a time"));
                 }
+                ch.config().setAutoRead(true);
+                return;
             }
-            ch.config().setAutoRead(true);
+        }
+        AtomicBoolean fired = new AtomicBoolean();
+        Runnable retry = () -> {
+            if (fired.compareAndSet(false, true)) {
+                waitForTarget(ch, deadline, decided);
+            }
         };
-        holder.closeFuture().addListener(f -> ch.eventLoop().execute(decide));
-        ch.eventLoop().schedule(decide, SECOND_CLIENT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        holder.closeFuture().addListener(f -> ch.eventLoop().execute(retry));
+        ch.eventLoop().schedule(retry, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** Makes {@code ch} the debugging client: its session attaches once the previous one released the target. */
     private void admit(Channel ch) {
+        // Called with the lock held.
         GdbSession session = new GdbSession(target, options, lastSessionFinished);
         activeClient = ch;
         lastSessionFinished = session.finished();

@@ -60,6 +60,13 @@ public final class FakeTarget implements DebugTarget {
     private int lastThread = 1;
     private StopEvent gone;
 
+    /** Failure injection: memory reads never complete. */
+    public volatile boolean hangMemoryReads;
+    /** Failure injection: register reads throw synchronously (a target bug). */
+    public volatile boolean throwOnRegisterReads;
+    /** Failure injection: register reads return null instead of a stage (a target bug). */
+    public volatile boolean nullRegisterReads;
+
     public final List<ResumeRequest> resumes = new CopyOnWriteArrayList<>();
     public final List<String> calls = new CopyOnWriteArrayList<>();
     public final AtomicInteger attaches = new AtomicInteger();
@@ -191,6 +198,12 @@ public final class FakeTarget implements DebugTarget {
     @Override
     public CompletionStage<RegisterFile> readRegisters(int threadId) {
         calls.add("g " + threadId);
+        if (throwOnRegisterReads) {
+            throw new IllegalStateException("injected register read failure");
+        }
+        if (nullRegisterReads) {
+            return null;
+        }
         return later(() -> registers.get(threadId).copy());
     }
 
@@ -206,6 +219,9 @@ public final class FakeTarget implements DebugTarget {
     @Override
     public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
         calls.add("m " + Long.toHexString(address) + "," + length);
+        if (hangMemoryReads) {
+            return new CompletableFuture<>();
+        }
         return later(() -> {
             if (address < MEMORY_BASE || address >= MEMORY_BASE + MEMORY_SIZE) {
                 throw new TargetException(0x0e, "no memory at 0x" + Long.toHexString(address));
