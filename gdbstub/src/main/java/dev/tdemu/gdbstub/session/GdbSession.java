@@ -275,6 +275,11 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
             CompletionStage<Void> done;
             try {
                 done = execute(command);
+            } catch (TargetException e) {
+                // A request that cannot be honoured, detected before reaching the target.
+                LOG.debug("rejected {}: {}", command, e.getMessage());
+                send(errorReply(command, e.errno(), e.getMessage()));
+                done = DONE;
             } catch (RuntimeException e) {
                 LOG.warn("failed to execute {}: {}", command, e.toString());
                 LOG.debug("execution failure", e);
@@ -630,6 +635,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
     }
 
     private void onResumeFinished(CompletableFuture<StopEvent> which, StopEvent event, Throwable error) {
+        LOG.debug("stop event {} {}", event, error == null ? "" : describe(error));
         if (which != pendingResume) {
             return;
         }
