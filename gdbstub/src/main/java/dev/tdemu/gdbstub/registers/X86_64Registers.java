@@ -22,7 +22,8 @@ package dev.tdemu.gdbstub.registers;
  *  65..70 dr0 dr1 dr2 dr3 dr6 dr7                    64 bit   dev.tdemu.debugregs (group system)
  * </pre>
  *
- * The {@code g} packet is 648 bytes.
+ * The {@code g} packet is 648 bytes. gdb 13's x86 port ignores the {@code group} attribute, so
+ * the control and debug registers also appear in a plain {@code info registers}.
  */
 public final class X86_64Registers {
     public static final int RAX = 0;
@@ -134,7 +135,8 @@ public final class X86_64Registers {
             </flags>
             """;
 
-    // Bit positions from the Intel SDM (CR0, CR4, IA32_EFER, DR6, DR7).
+    // Bit positions from the Intel SDM (CR0, CR4, IA32_EFER, DR6, DR7). DR6's active-low bits
+    // (BLD, RTM) are left out: they read 1 when nothing happened, which a flag display would misstate.
     private static final String CONTROL_TYPES = """
             <flags id="tdemu_cr0" size="8">
               <field name="PE" start="0" end="0"/>
@@ -192,11 +194,9 @@ public final class X86_64Registers {
               <field name="B1" start="1" end="1"/>
               <field name="B2" start="2" end="2"/>
               <field name="B3" start="3" end="3"/>
-              <field name="BLD" start="11" end="11"/>
               <field name="BD" start="13" end="13"/>
               <field name="BS" start="14" end="14"/>
               <field name="BT" start="15" end="15"/>
-              <field name="RTM" start="16" end="16"/>
             </flags>
             <flags id="tdemu_dr7" size="8">
               <field name="L0" start="0" end="0"/>
@@ -263,17 +263,17 @@ public final class X86_64Registers {
 
         b.feature(CONTROL_FEATURE, CONTROL_TYPES);
         b.register("cr0", 64, "tdemu_cr0", "system");
-        b.register("cr2", 64, "uint64", "system");
+        b.register("cr2", 64, "data_ptr", "system");
         b.register("cr3", 64, "uint64", "system");
         b.register("cr4", 64, "tdemu_cr4", "system");
         b.register("cr8", 64, "uint64", "system");
         b.register("efer", 64, "tdemu_efer", "system");
 
         b.feature(DEBUG_FEATURE, DEBUG_TYPES);
-        b.register("dr0", 64, "uint64", "system");
-        b.register("dr1", 64, "uint64", "system");
-        b.register("dr2", 64, "uint64", "system");
-        b.register("dr3", 64, "uint64", "system");
+        b.register("dr0", 64, "data_ptr", "system");
+        b.register("dr1", 64, "data_ptr", "system");
+        b.register("dr2", 64, "data_ptr", "system");
+        b.register("dr3", 64, "data_ptr", "system");
         b.register("dr6", 64, "tdemu_dr6", "system");
         b.register("dr7", 64, "tdemu_dr7", "system");
 
