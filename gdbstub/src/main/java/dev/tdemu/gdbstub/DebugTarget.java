@@ -20,9 +20,10 @@ import java.util.concurrent.CompletionStage;
  *   <li>A session issues at most one request at a time, except {@link #interrupt()}, which can
  *       arrive at any moment while a {@link #resume} is outstanding. Implementations must still be
  *       thread-safe, because a new session may attach while the old one's cleanup finishes.</li>
- *   <li>All requests other than {@code resume}, {@code interrupt}, {@code kill} and
- *       {@code detach} are issued only while the target is halted (after {@code attach} or a
- *       resume's stop event).</li>
+ *   <li>Register, memory and breakpoint requests are issued while the target is halted (after
+ *       {@code attach} or a resume's stop event). The one exception is the cleanup after a client
+ *       vanished while the target ran: the stub interrupts, waits up to the cleanup timeout for the
+ *       stop, and then removes its breakpoints even if the stop never came.</li>
  *   <li>Failures: complete exceptionally with {@link TargetException} for expected refusals
  *       (unreadable memory, a non-debug TD); the stub answers gdb with an {@code E} reply. Any other
  *       exception is treated the same way but logged as a target bug.</li>
