@@ -185,6 +185,12 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
         queue.clear();
+        if (this.ctx == null) {
+            // Closed before the session started: it never touched the target.
+            finished.complete(null);
+            ctx.fireChannelInactive();
+            return;
+        }
         LOG.info("gdb at {} disconnected", peer);
         if (!ended) {
             releaseAfterDisconnect();
