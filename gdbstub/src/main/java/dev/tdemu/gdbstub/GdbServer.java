@@ -183,7 +183,11 @@ public final class GdbServer implements AutoCloseable {
         });
     }
 
-    /** Stops listening, closes any client (its session releases the target) and stops the event loop. */
+    /**
+     * Stops listening, closes any client, waits for the last session to release the target (remove
+     * its breakpoints, detach), and stops the event loop. Do not call it from a stub or target
+     * callback running on the stub's event loop.
+     */
     @Override
     public void close() {
         LOG.info("gdb stub on {} shutting down", serverChannel.localAddress());
@@ -194,11 +198,12 @@ public final class GdbServer implements AutoCloseable {
         }
         if (client != null) {
             client.close().syncUninterruptibly();
-            try {
-                lastSessionFinished().get(options.cleanupTimeout().toMillis() * 3 + 1000, TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                LOG.warn("the last session did not release the target cleanly: {}", e.toString());
-            }
+        }
+        // Also covers a client that left just before: its cleanup may still be running.
+        try {
+            lastSessionFinished().get(options.cleanupTimeout().toMillis() * 3 + 1000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("the last session did not release the target cleanly: {}", e.toString());
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -847,7 +847,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
             }
             stopped = withTimeout(pendingResume, options.cleanupTimeout()).handle((ev, e) -> {
                 if (e != null) {
-                    LOG.warn("the target did not stop within {}; releasing it anyway", options.cleanupTimeout());
+                    LOG.warn("the target did not stop within {} ms; releasing it anyway", options.cleanupTimeout().toMillis());
                 }
                 return null;
             });
@@ -944,7 +944,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
                 return errorReply(command, te.errno(), te.getMessage());
             }
             case TimeoutException te -> {
-                LOG.warn("the target did not answer {} within {}", what, options.requestTimeout());
+                LOG.warn("the target did not answer {} within {} ms", what, options.requestTimeout().toMillis());
                 return errorReply(command, EBUSY, "the target did not answer in time");
             }
             default -> {
