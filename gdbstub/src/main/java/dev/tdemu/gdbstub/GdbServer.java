@@ -1,0 +1,210 @@
+package dev.tdemu.gdbstub;
+
+import dev.tdemu.gdbstub.rsp.RspEncoder;
+import dev.tdemu.gdbstub.rsp.RspFrameDecoder;
+import dev.tdemu.gdbstub.session.GdbSession;
+import dev.tdemu.gdbstub.session.RefusingHandler;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A GDB remote stub listening on TCP for one {@link DebugTarget}.
+ *
+ * <ul>
+ *   <li>One debugger at a time. A second client connecting while one is attached waits
+ *       {@link #SECOND_CLIENT_GRACE} for the first to go away (gdb reconnecting); if it does not,
+ *       the newcomer gets an {@code E.} reply to its first packet explaining why and is
+ *       disconnected, while the first keeps working.</li>
+ *   <li>When a client goes away without detaching (closes gdb, network drop), the stub stops the
+ *       target if it was running, removes the breakpoints that client inserted, and calls
+ *       {@link DebugTarget#detach()} so the target runs on without a debugger.</li>
+ *   <li>A client connecting while that cleanup is in progress is not refused: it attaches as soon
+ *       as the cleanup is done.</li>
+ * </ul>
+ * All networking runs on one Netty event-loop thread of its own.
+ */
+public final class GdbServer implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.server");
+
+    /** How long a second client waits for the current one to disconnect before it is refused. */
+    public static final Duration SECOND_CLIENT_GRACE = Duration.ofSeconds(1);
+
+    private final DebugTarget target;
+    private final GdbServerOptions options;
+    private final EventLoopGroup group;
+    private final Channel serverChannel;
+    private final Object lock = new Object();
+    private Channel activeClient;
+    private CompletableFuture<Void> lastSessionFinished = CompletableFuture.completedFuture(null);
+
+    private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port) throws IOException {
+        this.target = Objects.requireNonNull(target, "target");
+        this.options = Objects.requireNonNull(options, "options");
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gdbstub", true),
+                NioIoHandler.newFactory());
+        try {
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(group)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            initClient(ch);
+                        }
+                    });
+            this.serverChannel = b.bind(host, port).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+        LOG.info("gdb stub listening on {}", serverChannel.localAddress());
+    }
+
+    /**
+     * Starts listening.
+     *
+     * @param host the address to bind, e.g. {@code "127.0.0.1"}
+     * @param port the TCP port, 0 for any free port (see {@link #port()})
+     */
+    public static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options)
+            throws IOException {
+        return new GdbServer(target, options, host, port);
+    }
+
+    public static GdbServer start(DebugTarget target, String host, int port) throws IOException {
+        return start(target, host, port, GdbServerOptions.defaults());
+    }
+
+    /** The bound address. */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The bound port (useful when started with port 0). */
+    public int port() {
+        return address().getPort();
+    }
+
+    public DebugTarget target() {
+        return target;
+    }
+
+    /** True while a debugger is connected. */
+    public boolean hasClient() {
+        synchronized (lock) {
+            return activeClient != null && activeClient.isActive();
+        }
+    }
+
+    /** Completes when the most recent session has ended and released the target. */
+    public CompletableFuture<Void> lastSessionFinished() {
+        synchronized (lock) {
+            return lastSessionFinished;
+        }
+    }
+
+    private void initClient(SocketChannel ch) {
+        ch.pipeline().addLast("rsp-decoder", new RspFrameDecoder(RspFrameDecoder.Role.STUB, options.packetSize()));
+        ch.pipeline().addLast("rsp-encoder", new RspEncoder(options.runLengthEncoding()));
+        // Another client may hold the target but be on its way out (gdb's "disconnect" followed by
+        // "target remote" reconnects before the stub has seen the old socket's EOF), so wait a
+        // moment for it to go before refusing. Reads stay off until the decision.
+        ch.config().setAutoRead(false);
+        waitForTarget(ch, System.nanoTime() + SECOND_CLIENT_GRACE.toNanos(), new AtomicBoolean());
+    }
+
+    /**
+     * Admits {@code ch} as soon as no other client holds the target, or refuses it at the deadline.
+     * Re-arms itself when the holder changes (several clients may be waiting).
+     */
+    private void waitForTarget(SocketChannel ch, long deadline, AtomicBoolean decided) {
+        Channel holder;
+        synchronized (lock) {
+            if (decided.get() || !ch.isActive()) {
+                return;
+            }
+            holder = activeClient;
+            boolean free = holder == null || !holder.isActive();
+            if (free || System.nanoTime() - deadline >= 0) {
+                decided.set(true);
+                if (free) {
+                    admit(ch);
+                } else {
+                    ch.pipeline().addLast("refuse", new RefusingHandler("tdemu: another debugger ("
+                            + holder.remoteAddress() + ") is attached to this target; only one at a time"));
+                }
+                ch.config().setAutoRead(true);
+                return;
+            }
+        }
+        AtomicBoolean fired = new AtomicBoolean();
+        Runnable retry = () -> {
+            if (fired.compareAndSet(false, true)) {
+                waitForTarget(ch, deadline, decided);
+            }
+        };
+        holder.closeFuture().addListener(f -> ch.eventLoop().execute(retry));
+        ch.eventLoop().schedule(retry, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    /** Makes {@code ch} the debugging client: its session attaches once the previous one released the target. */
+    private void admit(Channel ch) {
+        // Called with the lock held.
+        GdbSession session = new GdbSession(target, options, lastSessionFinished);
+        activeClient = ch;
+        lastSessionFinished = session.finished();
+        ch.pipeline().addLast("session", session);
+        ch.closeFuture().addListener(f -> {
+            synchronized (lock) {
+                if (activeClient == ch) {
+                    activeClient = null;
+                }
+            }
+        });
+    }
+
+    /**
+     * Stops listening, closes any client, waits for the last session to release the target (remove
+     * its breakpoints, detach), and stops the event loop. Do not call it from a stub or target
+     * callback running on the stub's event loop.
+     */
+    @Override
+    public void close() {
+        LOG.info("gdb stub on {} shutting down", serverChannel.localAddress());
+        serverChannel.close().syncUninterruptibly();
+        Channel client;
+        synchronized (lock) {
+            client = activeClient;
+        }
+        if (client != null) {
+            client.close().syncUninterruptibly();
+        }
+        // Also covers a client that left just before: its cleanup may still be running.
+        try {
+            lastSessionFinished().get(options.cleanupTimeout().toMillis() * 3 + 1000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("the last session did not release the target cleanly: {}", e.toString());
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

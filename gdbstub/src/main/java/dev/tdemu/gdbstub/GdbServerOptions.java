@@ -1,0 +1,49 @@
+package dev.tdemu.gdbstub;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Tunables of the stub.
+ *
+ * @param packetSize        the {@code PacketSize} advertised to gdb and the largest inbound payload
+ *                          accepted; gdb reads memory in chunks of half of it
+ * @param runLengthEncoding whether replies are run-length encoded
+ * @param requestTimeout    how long a target request (other than resume) may take before gdb gets
+ *                          an error reply; the session then goes on serving
+ * @param cleanupTimeout    how long each step of the disconnect cleanup (stop, remove breakpoints,
+ *                          detach) may take before the stub gives up on it
+ */
+public record GdbServerOptions(int packetSize, boolean runLengthEncoding, Duration requestTimeout,
+                               Duration cleanupTimeout) {
+    /** 128 KiB: memory reads of 64 KiB per round trip. */
+    public static final int DEFAULT_PACKET_SIZE = 0x20000;
+
+    public GdbServerOptions {
+        if (packetSize < 0x1000 || packetSize > 0x1000000) {
+            throw new IllegalArgumentException("packet size must be 4 KiB .. 16 MiB, got " + packetSize);
+        }
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(cleanupTimeout, "cleanupTimeout");
+    }
+
+    public static GdbServerOptions defaults() {
+        return new GdbServerOptions(DEFAULT_PACKET_SIZE, true, Duration.ofSeconds(30), Duration.ofSeconds(5));
+    }
+
+    public GdbServerOptions withPacketSize(int size) {
+        return new GdbServerOptions(size, runLengthEncoding, requestTimeout, cleanupTimeout);
+    }
+
+    public GdbServerOptions withRunLengthEncoding(boolean enabled) {
+        return new GdbServerOptions(packetSize, enabled, requestTimeout, cleanupTimeout);
+    }
+
+    public GdbServerOptions withRequestTimeout(Duration timeout) {
+        return new GdbServerOptions(packetSize, runLengthEncoding, timeout, cleanupTimeout);
+    }
+
+    public GdbServerOptions withCleanupTimeout(Duration timeout) {
+        return new GdbServerOptions(packetSize, runLengthEncoding, requestTimeout, timeout);
+    }
+}

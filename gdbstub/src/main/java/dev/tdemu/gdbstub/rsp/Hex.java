@@ -1,0 +1,137 @@
+package dev.tdemu.gdbstub.rsp;
+
+import java.nio.charset.StandardCharsets;
+
+/** Hexadecimal encoding as the remote protocol uses it: lowercase out, either case in. */
+public final class Hex {
+    private static final byte[] DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    private Hex() {
+    }
+
+    /** The value of a hex digit, or -1. */
+    public static int digit(int c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+
+    public static boolean isDigit(int c) {
+        return digit(c) >= 0;
+    }
+
+    public static char digitChar(int nibble) {
+        return (char) DIGITS[nibble & 0xf];
+    }
+
+    /** Appends two hex digits per byte. */
+    public static StringBuilder append(StringBuilder sb, byte[] bytes) {
+        return append(sb, bytes, 0, bytes.length);
+    }
+
+    public static StringBuilder append(StringBuilder sb, byte[] bytes, int off, int len) {
+        sb.ensureCapacity(sb.length() + 2 * len);
+        for (int i = off; i < off + len; i++) {
+            sb.append((char) DIGITS[(bytes[i] >> 4) & 0xf]).append((char) DIGITS[bytes[i] & 0xf]);
+        }
+        return sb;
+    }
+
+    /** Two hex digits for a byte value (0..255). */
+    public static String byte2(int value) {
+        return new String(new char[] {digitChar(value >> 4), digitChar(value)});
+    }
+
+    public static String encode(byte[] bytes) {
+        return append(new StringBuilder(bytes.length * 2), bytes).toString();
+    }
+
+    /** Hex-encodes text (as UTF-8), as {@code O} packets and {@code qRcmd} want. */
+    public static String encodeText(String text) {
+        return encode(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Decodes an even number of hex digits.
+     *
+     * @throws IllegalArgumentException on odd length or a non-hex character
+     */
+    public static byte[] decode(CharSequence s) {
+        return decode(s, 0, s.length());
+    }
+
+    public static byte[] decode(CharSequence s, int from, int to) {
+        int n = to - from;
+        if ((n & 1) != 0) {
+            throw new IllegalArgumentException("odd number of hex digits");
+        }
+        byte[] out = new byte[n / 2];
+        for (int i = 0; i < out.length; i++) {
+            int hi = digit(s.charAt(from + 2 * i));
+            int lo = digit(s.charAt(from + 2 * i + 1));
+            if (hi < 0 || lo < 0) {
+                throw new IllegalArgumentException("not a hex digit at " + (from + 2 * i));
+            }
+            out[i] = (byte) ((hi << 4) | lo);
+        }
+        return out;
+    }
+
+    /** Decodes hex-encoded UTF-8 text. */
+    public static String decodeText(CharSequence s) {
+        return new String(decode(s), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Parses an unsigned hex number of at most 64 bits (leading zeros allowed).
+     *
+     * @throws IllegalArgumentException if empty, not hex, or wider than 64 bits
+     */
+    public static long parseUnsigned(CharSequence s) {
+        int n = s.length();
+        if (n == 0) {
+            throw new IllegalArgumentException("empty number");
+        }
+        long v = 0;
+        int significant = 0;
+        for (int i = 0; i < n; i++) {
+            int d = digit(s.charAt(i));
+            if (d < 0) {
+                throw new IllegalArgumentException("not a hex number: " + shorten(s));
+            }
+            if (significant > 0 || d != 0) {
+                significant++;
+            }
+            if (significant > 16) {
+                throw new IllegalArgumentException("hex number wider than 64 bits: " + shorten(s));
+            }
+            v = (v << 4) | d;
+        }
+        return v;
+    }
+
+    /** Parses an unsigned hex number that must fit {@code 0..max}. */
+    public static int parseInt(CharSequence s, int max) {
+        long v = parseUnsigned(s);
+        if (v < 0 || v > max) {
+            throw new IllegalArgumentException("number out of range: " + shorten(s));
+        }
+        return (int) v;
+    }
+
+    /** Minimal hex digits for an unsigned value ({@code 0} for zero). */
+    public static String number(long value) {
+        return Long.toHexString(value);
+    }
+
+    private static String shorten(CharSequence s) {
+        return s.length() > 40 ? s.subSequence(0, 40) + "..." : s.toString();
+    }
+}

@@ -1,0 +1,58 @@
+package dev.tdemu.gdbstub.session;
+
+import dev.tdemu.gdbstub.StopEvent;
+import dev.tdemu.gdbstub.StopReason;
+import dev.tdemu.gdbstub.command.ThreadId;
+import dev.tdemu.gdbstub.rsp.Hex;
+
+import java.util.Optional;
+
+/** Formats {@link StopEvent}s as stop-reply packets ({@code T}, {@code W}, {@code X}). */
+public final class StopReplies {
+    private StopReplies() {
+    }
+
+    /**
+     * @param event        the stop
+     * @param pcRegnum     the program counter's register number
+     * @param pc           its raw bytes, if read, to expedite it
+     * @param multiprocess whether thread-ids carry the process ({@code p1.N})
+     * @param swbreak      whether gdb accepts {@code swbreak:} (it said {@code swbreak+})
+     * @param hwbreak      whether gdb accepts {@code hwbreak:} (it said {@code hwbreak+})
+     */
+    public static String format(StopEvent event, int pcRegnum, Optional<byte[]> pc, boolean multiprocess,
+                                boolean swbreak, boolean hwbreak) {
+        String process = multiprocess ? ";process:" + Integer.toHexString(ThreadId.PROCESS_ID) : "";
+        return switch (event) {
+            case StopEvent.Exited e -> "W" + Hex.byte2(e.status()) + process;
+            case StopEvent.Terminated t -> "X" + Hex.byte2(t.signal()) + process;
+            case StopEvent.Stopped s -> {
+                StringBuilder sb = new StringBuilder(64);
+                sb.append('T').append(Hex.byte2(s.signal()));
+                sb.append("thread:").append(ThreadId.format(s.threadId(), multiprocess)).append(';');
+                pc.ifPresent(bytes -> Hex.append(sb.append(Integer.toHexString(pcRegnum)).append(':'), bytes).append(';'));
+                switch (s.reason()) {
+                    case StopReason.HardwareBreakpoint h -> {
+                        if (hwbreak) {
+                            sb.append("hwbreak:;");
+                        }
+                    }
+                    case StopReason.SoftwareBreakpoint w -> {
+                        if (swbreak) {
+                            sb.append("swbreak:;");
+                        }
+                    }
+                    case StopReason.Watchpoint w -> sb.append(w.kind().stopReplyKey()).append(':')
+                            .append(Long.toHexString(w.dataAddress())).append(';');
+                    case StopReason.StepDone d -> {
+                    }
+                    case StopReason.Interrupted i -> {
+                    }
+                    case StopReason.Other o -> {
+                    }
+                }
+                yield sb.toString();
+            }
+        };
+    }
+}

@@ -1,0 +1,421 @@
+package dev.tdemu.gdbstub;
+
+import dev.tdemu.gdbstub.registers.RegisterFile;
+import dev.tdemu.gdbstub.registers.RegisterLayout;
+import dev.tdemu.gdbstub.registers.X86_64Registers;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * An in-memory {@link DebugTarget} for tests: two vCPUs with x86-64 registers, 64 KiB of memory at
+ * {@link #MEMORY_BASE}, breakpoints recorded (hardware ones also programmed into DR0-3/DR7), and
+ * resumes answered either by a script or by a tiny simulation:
+ * <ul>
+ *   <li>a step advances the stepping thread's RIP by one and reports a completed step;</li>
+ *   <li>a continue jumps to the first hardware, then software breakpoint that is not at the current
+ *       RIP, or performs the write a write watchpoint waits for (the 64-bit value there plus one);</li>
+ *   <li>otherwise the target "runs" until {@link #interrupt()}.</li>
+ * </ul>
+ * Every answer is completed on the target's own thread, as the emulator will.
+ */
+public final class FakeTarget implements DebugTarget {
+    public static final long MEMORY_BASE = 0x400000L;
+    public static final int MEMORY_SIZE = 0x10000;
+    public static final long CODE = 0x401000L;
+    public static final long DATA = 0x408000L;
+
+    /** A breakpoint as inserted by the stub. */
+    public record Breakpoint(BreakpointType type, long address, int kind) {
+    }
+
+    private final RegisterLayout layout = RegisterLayout.x86_64();
+    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fake-target");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<ThreadInfo> threads;
+    private final Map<Integer, RegisterFile> registers = new LinkedHashMap<>();
+    private final byte[] memory = new byte[MEMORY_SIZE];
+    private final List<Breakpoint> breakpoints = new ArrayList<>();
+    private final Deque<Function<ResumeRequest, StopEvent>> script = new ArrayDeque<>();
+    private volatile Function<Breakpoint, BreakpointResult> breakpointPolicy = bp -> null;
+
+    private CompletableFuture<StopEvent> running;
+    private int lastThread = 1;
+    private StopEvent gone;
+
+    /** Failure injection: memory reads never complete. */
+    public volatile boolean hangMemoryReads;
+    /** Failure injection: register reads throw synchronously (a target bug). */
+    public volatile boolean throwOnRegisterReads;
+    /** Failure injection: register reads return null instead of a stage (a target bug). */
+    public volatile boolean nullRegisterReads;
+
+    public final List<ResumeRequest> resumes = new CopyOnWriteArrayList<>();
+    public final List<String> calls = new CopyOnWriteArrayList<>();
+    public final AtomicInteger attaches = new AtomicInteger();
+    public final AtomicInteger detaches = new AtomicInteger();
+    public final AtomicInteger interrupts = new AtomicInteger();
+    public final AtomicInteger kills = new AtomicInteger();
+
+    public FakeTarget() {
+        this(2);
+    }
+
+    public FakeTarget(int vcpus) {
+        List<ThreadInfo> list = new ArrayList<>();
+        for (int i = 0; i < vcpus; i++) {
+            list.add(new ThreadInfo(i + 1, "vcpu" + i));
+            RegisterFile f = RegisterFile.zeroed(layout);
+            f.setLong(X86_64Registers.RIP, CODE + 0x1000L * i);
+            f.setLong(X86_64Registers.RSP, MEMORY_BASE + 0xf000 - 0x1000L * i);
+            f.setLong(X86_64Registers.RBP, MEMORY_BASE + 0xf000 - 0x1000L * i);
+            f.setLong(X86_64Registers.RAX, 0x1111_0000L + i);
+            f.setLong(X86_64Registers.EFLAGS, 0x202);
+            f.setLong(X86_64Registers.CS, 0x10);
+            f.setLong(X86_64Registers.SS, 0x18);
+            f.setLong(X86_64Registers.DS, 0x18);
+            f.setLong(X86_64Registers.ES, 0x18);
+            f.setLong(X86_64Registers.FCTRL, 0x37f);
+            f.setLong(X86_64Registers.MXCSR, 0x1f80);
+            f.setLong(X86_64Registers.CR0, 0x80050033L);
+            f.setLong(X86_64Registers.CR3, 0x1000);
+            f.setLong(X86_64Registers.CR4, 0x3020);
+            f.setLong(X86_64Registers.EFER, 0xd01);
+            f.setLong(X86_64Registers.DR6, 0xffff0ff0L);
+            f.setLong(X86_64Registers.DR7, 0x400);
+            registers.put(i + 1, f);
+        }
+        threads = List.copyOf(list);
+        Arrays.fill(memory, (byte) 0x90);
+        for (int i = 0; i < 0x1000; i += 8) {
+            putLong(DATA + i, i / 8);
+        }
+    }
+
+    // ------------------------------------------------------------ test controls
+
+    /** Decides insert/remove answers; return null for the default (insert it). */
+    public void breakpointPolicy(Function<Breakpoint, BreakpointResult> policy) {
+        this.breakpointPolicy = policy;
+    }
+
+    /** Queues the answer to the next resume; a function returning null means "run until interrupted". */
+    public synchronized void onNextResume(Function<ResumeRequest, StopEvent> answer) {
+        script.add(answer);
+    }
+
+    public synchronized List<Breakpoint> breakpoints() {
+        return List.copyOf(breakpoints);
+    }
+
+    public synchronized boolean isRunning() {
+        return running != null && !running.isDone();
+    }
+
+    public synchronized long register(int thread, int regnum) {
+        return registers.get(thread).getLong(regnum);
+    }
+
+    public synchronized void setRegister(int thread, int regnum, long value) {
+        registers.get(thread).setLong(regnum, value);
+    }
+
+    /** Makes a register unavailable, as the DRs of a non-debug TD would be. */
+    public synchronized void makeUnavailable(int thread, int regnum) {
+        registers.get(thread).clear(regnum);
+    }
+
+    public synchronized long getLong(long address) {
+        long v = 0;
+        for (int i = 7; i >= 0; i--) {
+            v = (v << 8) | (memory[(int) (address - MEMORY_BASE) + i] & 0xffL);
+        }
+        return v;
+    }
+
+    public synchronized void putLong(long address, long value) {
+        for (int i = 0; i < 8; i++) {
+            memory[(int) (address - MEMORY_BASE) + i] = (byte) (value >>> (8 * i));
+        }
+    }
+
+    public void shutdown() {
+        executor.shutdownNow();
+    }
+
+    private <T> CompletionStage<T> later(java.util.function.Supplier<T> work) {
+        return CompletableFuture.supplyAsync(() -> {
+            synchronized (this) {
+                return work.get();
+            }
+        }, executor);
+    }
+
+    // ------------------------------------------------------------ DebugTarget
+
+    @Override
+    public RegisterLayout registerLayout() {
+        return layout;
+    }
+
+    @Override
+    public List<ThreadInfo> threads() {
+        return threads;
+    }
+
+    @Override
+    public CompletionStage<StopEvent> attach() {
+        attaches.incrementAndGet();
+        calls.add("attach");
+        return later(() -> {
+            if (gone != null) {
+                return gone;
+            }
+            if (running != null && !running.isDone()) {
+                running.complete(StopEvent.interrupted(lastThread));
+            }
+            return StopEvent.signalled(lastThread, GdbSignal.TRAP);
+        });
+    }
+
+    @Override
+    public CompletionStage<RegisterFile> readRegisters(int threadId) {
+        calls.add("g " + threadId);
+        if (throwOnRegisterReads) {
+            throw new IllegalStateException("injected register read failure");
+        }
+        if (nullRegisterReads) {
+            return null;
+        }
+        return later(() -> registers.get(threadId).copy());
+    }
+
+    @Override
+    public CompletionStage<Void> writeRegisters(int threadId, RegisterFile values) {
+        calls.add("G " + threadId);
+        return later(() -> {
+            registers.get(threadId).merge(values);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
+        calls.add("m " + Long.toHexString(address) + "," + length);
+        if (hangMemoryReads) {
+            return new CompletableFuture<>();
+        }
+        return later(() -> {
+            if (address < MEMORY_BASE || address >= MEMORY_BASE + MEMORY_SIZE) {
+                throw new TargetException(0x0e, "no memory at 0x" + Long.toHexString(address));
+            }
+            int off = (int) (address - MEMORY_BASE);
+            return Arrays.copyOfRange(memory, off, Math.min(MEMORY_SIZE, off + length));
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> writeMemory(int threadId, long address, byte[] data) {
+        calls.add("M " + Long.toHexString(address) + "," + data.length);
+        return later(() -> {
+            if (address < MEMORY_BASE || address + data.length > MEMORY_BASE + MEMORY_SIZE) {
+                throw new TargetException(0x0e, "no memory at 0x" + Long.toHexString(address));
+            }
+            System.arraycopy(data, 0, memory, (int) (address - MEMORY_BASE), data.length);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind) {
+        calls.add("Z" + type.zType() + " " + Long.toHexString(address));
+        Breakpoint bp = new Breakpoint(type, address, kind);
+        return later(() -> {
+            BreakpointResult decided = breakpointPolicy.apply(bp);
+            if (decided != null) {
+                return decided;
+            }
+            if (type != BreakpointType.SOFTWARE) {
+                long slots = breakpoints.stream().filter(b -> b.type() != BreakpointType.SOFTWARE).count();
+                if (slots >= 4) {
+                    return BreakpointResult.refused("all four debug registers are in use");
+                }
+            }
+            breakpoints.add(bp);
+            programDebugRegisters();
+            return BreakpointResult.OK;
+        });
+    }
+
+    @Override
+    public CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind) {
+        calls.add("z" + type.zType() + " " + Long.toHexString(address));
+        Breakpoint bp = new Breakpoint(type, address, kind);
+        return later(() -> {
+            BreakpointResult decided = breakpointPolicy.apply(bp);
+            if (decided != null) {
+                return decided;
+            }
+            boolean removed = breakpoints.remove(bp);
+            programDebugRegisters();
+            return removed ? BreakpointResult.OK : BreakpointResult.refused("no such breakpoint");
+        });
+    }
+
+    /** Mirrors the hardware breakpoints in DR0-3 and DR7 of every vCPU, like KVM_SET_GUEST_DEBUG would. */
+    private void programDebugRegisters() {
+        long dr7 = 0x400;
+        long[] dr = new long[4];
+        int slot = 0;
+        for (Breakpoint b : breakpoints) {
+            if (b.type() == BreakpointType.SOFTWARE || slot >= 4) {
+                continue;
+            }
+            dr[slot] = b.address();
+            long rw = switch (b.type()) {
+                case HARDWARE -> 0;
+                case WRITE_WATCHPOINT -> 1;
+                default -> 3;
+            };
+            long len = switch (b.type() == BreakpointType.HARDWARE ? 1 : b.kind()) {
+                case 2 -> 1;
+                case 8 -> 2;
+                case 4 -> 3;
+                default -> 0;
+            };
+            dr7 |= (2L << (2 * slot)) | (rw << (16 + 4 * slot)) | (len << (18 + 4 * slot));
+            slot++;
+        }
+        for (RegisterFile f : registers.values()) {
+            for (int i = 0; i < 4; i++) {
+                f.setLong(X86_64Registers.DR0 + i, dr[i]);
+            }
+            f.setLong(X86_64Registers.DR7, dr7);
+        }
+    }
+
+    @Override
+    public synchronized CompletionStage<StopEvent> resume(ResumeRequest request) {
+        calls.add("resume");
+        resumes.add(request);
+        if (gone != null) {
+            return CompletableFuture.failedFuture(new TargetException("the target is gone"));
+        }
+        CompletableFuture<StopEvent> stop = new CompletableFuture<>();
+        running = stop;
+        Function<ResumeRequest, StopEvent> answer = script.poll();
+        executor.schedule(() -> {
+            StopEvent ev;
+            synchronized (this) {
+                ev = answer != null ? answer.apply(request) : simulate(request);
+                if (ev instanceof StopEvent.Stopped s) {
+                    lastThread = s.threadId();
+                } else if (ev != null) {
+                    gone = ev;
+                }
+            }
+            if (ev != null) {
+                stop.complete(ev);
+            }
+        }, 1, TimeUnit.MILLISECONDS);
+        return stop;
+    }
+
+    private StopEvent simulate(ResumeRequest request) {
+        List<ResumeRequest.ThreadResume> stepping = request.stepping();
+        if (!stepping.isEmpty()) {
+            int t = stepping.getFirst().threadId();
+            RegisterFile f = registers.get(t);
+            f.setLong(X86_64Registers.RIP, f.getLong(X86_64Registers.RIP) + 1);
+            return StopEvent.stepDone(t);
+        }
+        int t = request.forThread(lastThread).filter(r -> r.action() == ResumeAction.CONTINUE)
+                .map(ResumeRequest.ThreadResume::threadId)
+                .orElse(request.threads().getFirst().threadId());
+        RegisterFile f = registers.get(t);
+        long rip = f.getLong(X86_64Registers.RIP);
+        for (BreakpointType type : List.of(BreakpointType.HARDWARE, BreakpointType.SOFTWARE)) {
+            Optional<Breakpoint> hit = breakpoints.stream()
+                    .filter(b -> b.type() == type && b.address() != rip).findFirst();
+            if (hit.isPresent()) {
+                f.setLong(X86_64Registers.RIP, hit.get().address());
+                f.setLong(X86_64Registers.DR6, 0xffff0ff0L | (type == BreakpointType.HARDWARE ? 1 : 0));
+                return type == BreakpointType.HARDWARE ? StopEvent.hardwareBreakpoint(t) : StopEvent.softwareBreakpoint(t);
+            }
+        }
+        Optional<Breakpoint> watch = breakpoints.stream().filter(b -> b.type().isWatchpoint()).findFirst();
+        if (watch.isPresent()) {
+            Breakpoint w = watch.get();
+            f.setLong(X86_64Registers.RIP, rip + 4);
+            WatchKind kind = switch (w.type()) {
+                case WRITE_WATCHPOINT -> WatchKind.WRITE;
+                case READ_WATCHPOINT -> WatchKind.READ;
+                default -> WatchKind.ACCESS;
+            };
+            if (kind != WatchKind.READ) {
+                putLong(w.address(), getLong(w.address()) + 1);
+            }
+            return StopEvent.watchpoint(t, kind, w.address());
+        }
+        return null;
+    }
+
+    @Override
+    public synchronized void interrupt() {
+        interrupts.incrementAndGet();
+        calls.add("interrupt");
+        CompletableFuture<StopEvent> r = running;
+        if (r != null && !r.isDone()) {
+            int t = lastThread;
+            executor.execute(() -> r.complete(StopEvent.interrupted(t)));
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> kill() {
+        kills.incrementAndGet();
+        calls.add("kill");
+        return later(() -> {
+            gone = StopEvent.terminated(GdbSignal.KILL);
+            if (running != null && !running.isDone()) {
+                running.complete(gone);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> detach() {
+        detaches.incrementAndGet();
+        calls.add("detach");
+        return later(() -> null);
+    }
+
+    @Override
+    public CompletionStage<MonitorReply> monitor(String command) {
+        calls.add("monitor " + command);
+        return later(() -> switch (command) {
+            case "dr" -> MonitorReply.ok("dr7=0x" + Long.toHexString(registers.get(1).getLong(X86_64Registers.DR7)) + "\n");
+            case "big" -> MonitorReply.ok("x".repeat(100_000) + "\n");
+            case "fail" -> MonitorReply.failed("no such thing\n");
+            default -> MonitorReply.ok("echo: " + command + "\n");
+        });
+    }
+}

@@ -1,0 +1,272 @@
+package dev.tdemu.gdbstub;
+
+import dev.tdemu.gdbstub.rsp.Hex;
+import dev.tdemu.gdbstub.rsp.Rsp;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A minimal blocking GDB remote protocol client for tests and benchmarks: frames packets (binary
+ * escaping included), handles acks and retransmission, expands run-length encoded replies and
+ * verifies their checksums.
+ */
+public final class RspClient implements AutoCloseable {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private boolean noAck;
+    private byte[] lastSent;
+    private int retransmissionsReceived;
+
+    private RspClient(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+        this.out = socket.getOutputStream();
+    }
+
+    public static RspClient connect(int port) throws IOException {
+        return connect("127.0.0.1", port, Duration.ofSeconds(10));
+    }
+
+    public static RspClient connect(String host, int port, Duration readTimeout) throws IOException {
+        Socket s = new Socket();
+        s.setTcpNoDelay(true);
+        s.connect(new InetSocketAddress(host, port), 5000);
+        s.setSoTimeout((int) readTimeout.toMillis());
+        return new RspClient(s);
+    }
+
+    public void readTimeout(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+    }
+
+    public boolean noAckMode() {
+        return noAck;
+    }
+
+    /** How many times the stub asked us to resend ({@code -}). */
+    public int retransmissionsReceived() {
+        return retransmissionsReceived;
+    }
+
+    /** Sends a packet (escaping {@code $ # } *}); does not wait for the reply. */
+    public void send(String payload) throws IOException {
+        send(payload.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    public void send(byte[] payload) throws IOException {
+        lastSent = Rsp.frame(Rsp.escape(payload));
+        out.write(lastSent);
+        out.flush();
+    }
+
+    /** Writes raw bytes, no framing. */
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    public void sendRaw(String ascii) throws IOException {
+        sendRaw(ascii.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** Sends the 0x03 interrupt byte. */
+    public void interrupt() throws IOException {
+        sendRaw(new byte[] {Rsp.INTERRUPT});
+    }
+
+    /**
+     * Reads the next packet: skips {@code +}, resends on {@code -}, verifies the checksum (a bad one
+     * is answered with {@code -} and the next packet read), acknowledges it unless in no-ack mode,
+     * and returns the payload with run-length encoding and escapes undone.
+     */
+    public byte[] receiveBytes() throws IOException {
+        while (true) {
+            int b = read();
+            if (b == '+') {
+                continue;
+            }
+            if (b == '-') {
+                retransmissionsReceived++;
+                if (lastSent != null) {
+                    out.write(lastSent);
+                    out.flush();
+                }
+                continue;
+            }
+            if (b != '$') {
+                continue;
+            }
+            ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            while ((b = read()) != '#') {
+                wire.write(b);
+            }
+            int sent = (Hex.digit(read()) << 4) | Hex.digit(read());
+            byte[] raw = wire.toByteArray();
+            if (Rsp.checksum(raw) != sent) {
+                if (!noAck) {
+                    out.write('-');
+                    out.flush();
+                }
+                continue;
+            }
+            if (!noAck) {
+                out.write('+');
+                out.flush();
+            }
+            byte[] expanded = Rsp.runLengthDecode(raw, 0, raw.length, Integer.MAX_VALUE - 8);
+            if (expanded == null) {
+                throw new IOException("malformed run-length encoding: " + Rsp.printable(raw, 200));
+            }
+            byte[] payload = Rsp.unescape(expanded, 0, expanded.length);
+            if (payload == null) {
+                throw new IOException("reply ends with a lone escape");
+            }
+            return payload;
+        }
+    }
+
+    public String receive() throws IOException {
+        return new String(receiveBytes(), StandardCharsets.ISO_8859_1);
+    }
+
+    /** Sends a packet and returns the reply. */
+    public String request(String payload) throws IOException {
+        send(payload);
+        return receive();
+    }
+
+    public byte[] requestBytes(byte[] payload) throws IOException {
+        send(payload);
+        return receiveBytes();
+    }
+
+    /** Reads one raw byte (for ack-level tests); -1 on timeout. */
+    public int readRawByte() throws IOException {
+        try {
+            return read();
+        } catch (SocketTimeoutException e) {
+            return -1;
+        }
+    }
+
+    /** True if the stub sends nothing within {@code wait}. */
+    public boolean silentFor(Duration wait) throws IOException {
+        int old = socket.getSoTimeout();
+        socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
+        try {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException("connection closed");
+            }
+            return false;
+        } catch (SocketTimeoutException e) {
+            return true;
+        } finally {
+            socket.setSoTimeout(old);
+        }
+    }
+
+    /** True once the stub has closed the connection (reads until EOF or timeout). */
+    public boolean closedByPeer(Duration wait) throws IOException {
+        int old = socket.getSoTimeout();
+        socket.setSoTimeout((int) wait.toMillis());
+        try {
+            while (true) {
+                if (in.read() < 0) {
+                    return true;
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        } finally {
+            socket.setSoTimeout(old);
+        }
+    }
+
+    /** Negotiates no-ack mode. */
+    public void startNoAckMode() throws IOException {
+        String reply = request("QStartNoAckMode");
+        if (!reply.equals("OK")) {
+            throw new IOException("QStartNoAckMode refused: " + reply);
+        }
+        noAck = true;
+    }
+
+    /** Runs {@code monitor command}: collects the {@code O} output until the final reply. */
+    public MonitorResult monitor(String command) throws IOException {
+        send("qRcmd," + Hex.encodeText(command));
+        StringBuilder output = new StringBuilder();
+        while (true) {
+            String reply = receive();
+            if (reply.startsWith("O") && !reply.equals("OK")) {
+                output.append(Hex.decodeText(reply.substring(1)));
+            } else {
+                return new MonitorResult(output.toString(), reply);
+            }
+        }
+    }
+
+    public record MonitorResult(String output, String finalReply) {
+    }
+
+    /** Reads memory with as many {@code m} packets as needed, {@code chunk} bytes each. */
+    public byte[] readMemory(long address, int length, int chunk) throws IOException {
+        ByteArrayOutputStream data = new ByteArrayOutputStream(length);
+        long a = address;
+        while (data.size() < length) {
+            int n = Math.min(chunk, length - data.size());
+            String reply = request("m" + Long.toHexString(a) + "," + Integer.toHexString(n));
+            if (reply.startsWith("E")) {
+                throw new IOException("memory read failed at 0x" + Long.toHexString(a) + ": " + reply);
+            }
+            byte[] bytes = Hex.decode(reply);
+            data.writeBytes(bytes);
+            a += bytes.length;
+        }
+        return data.toByteArray();
+    }
+
+    /** Collects packets until one matches {@code done}. */
+    public List<String> receiveUntil(java.util.function.Predicate<String> done) throws IOException {
+        List<String> all = new ArrayList<>();
+        while (true) {
+            String p = receive();
+            all.add(p);
+            if (done.test(p)) {
+                return all;
+            }
+        }
+    }
+
+    private int read() throws IOException {
+        int b = in.read();
+        if (b < 0) {
+            throw new EOFException("connection closed by the stub");
+        }
+        return b;
+    }
+
+    public boolean isClosed() {
+        return socket.isClosed();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
