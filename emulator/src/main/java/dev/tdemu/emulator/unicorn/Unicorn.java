@@ -10,6 +10,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +50,10 @@ import org.apache.logging.log4j.Logger;
  * <h2>Translated code</h2>
  * The engine translates guest code into blocks and caches them. Host writes ({@link #write}) do not
  * invalidate translations: call {@link #removeCache} after writing code. Adding or removing a code,
- * block or memory hook refreshes the translations it affects by itself.
+ * block or memory hook refreshes the translations it affects by itself: a code hook on a bounded
+ * range at once (inside a run: from the next block on), block, memory and unbounded code hooks by
+ * dropping all translations — which during a run waits until the run ends, so such a hook added
+ * from another hook only sees code translated later in that run.
  */
 public final class Unicorn implements AutoCloseable {
     static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.unicorn");
@@ -70,12 +74,24 @@ public final class Unicorn implements AutoCloseable {
 
     private final Map<Hook, Boolean> hooks = new LinkedHashMap<>();
     private final List<Arena> deferredFrees = new ArrayList<>();
+    /** A hook change during a run needs all translations dropped, which is only safe once the run is over. */
+    private boolean deferredFlush;
     private final Set<CpuContext> contexts = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Host memory behind uc_mem_map_ptr, kept reachable while mapped. */
     private final Map<Long, MemorySegment> hostMemory = new LinkedHashMap<>();
 
     /** First Throwable thrown by a hook during the current run; read by every upcall. */
     Throwable hookFailure;
+
+    /** The engine's one native UC_HOOK_INTR hook, installed with the first interrupt or invalid-instruction hook. */
+    private boolean interruptDispatcher;
+    private Hook[] interruptHooks = new Hook[0];
+    /** RIP an invalid-instruction hook left after handling an instruction; the engine then still raises #UD there. */
+    private long handledInvalidAt;
+    private boolean invalidHandled;
+    /** Vector of an exception raised while no interrupt hook was registered, or -1. */
+    private int unhandledVector = -1;
+    private long unhandledRip;
 
     // Stop protocol (see stop()): the runner publishes `running` before reading `stopRequests`,
     // the stopper bumps `stopRequests` before reading `running` — one of them sees the other.
@@ -513,9 +529,12 @@ public final class Unicorn implements AutoCloseable {
         }
         Throwable failure = hookFailure;
         hookFailure = null;
+        int unhandled = unhandledVector;
+        unhandledVector = -1;
+        invalidHandled = false;
         long seen = stopRequests.get();
         boolean stopped = seen != stopsAcknowledged;
-        if (failure == null && err == 0) {
+        if (failure == null && err == 0 && unhandled < 0) {
             stopsAcknowledged = seen; // a run that throws leaves stop requests pending for the next one
         }
         endRun();
@@ -535,6 +554,10 @@ public final class Unicorn implements AutoCloseable {
         if (err != 0) {
             throw engineError(begin, err);
         }
+        if (unhandled >= 0) {
+            throw new UnicornException(String.format("uc_emu_start(0x%x) ended at RIP 0x%x on CPU exception vector %d "
+                    + "(no interrupt hook)", begin, unhandledRip, unhandled), UcError.EXCEPTION.code());
+        }
         if (stopped) {
             return EmuResult.STOPPED;
         }
@@ -547,6 +570,10 @@ public final class Unicorn implements AutoCloseable {
     private void endRun() {
         running = false;
         runner = null;
+        if (deferredFlush) {
+            deferredFlush = false;
+            flushTranslations();
+        }
         if (!deferredFrees.isEmpty()) {
             for (Arena a : deferredFrees) {
                 a.close();
@@ -678,9 +705,13 @@ public final class Unicorn implements AutoCloseable {
         }
     }
 
-    /** Drops all translated code. */
+    /** Drops all translated code. Not from a hook: that crashes the engine (hook changes defer it by themselves). */
     public void flushTranslations() {
         checkOpen();
+        if (running && Thread.currentThread() == runner) {
+            throw new IllegalStateException("flushTranslations during a run would crash the engine; "
+                    + "call it after emuStart returns");
+        }
         try {
             check("uc_ctl(UC_CTL_TB_FLUSH)", (int) Uc.CTL_NO_ARGS.invokeExact(uc, Uc.ctlWrite(Uc.UC_CTL_TB_FLUSH, 0)));
         } catch (UnicornException e) {
@@ -719,19 +750,84 @@ public final class Unicorn implements AutoCloseable {
         return add("block hook (all)", Uc.UC_HOOK_BLOCK, -1, Upcalls.BLOCK, Uc.CB_CODE, hook, 1, 0, Hook.Invalidation.ALL);
     }
 
-    /** Calls {@code hook} for every interrupt and exception (see {@link InterruptHook}). */
+    /**
+     * Calls {@code hook} for every interrupt and exception (see {@link InterruptHook}). All interrupt
+     * hooks share one native hook and run in the order they were added. Without any, a CPU
+     * exception ends the run with {@link UcError#EXCEPTION}.
+     */
     public Hook addInterruptHook(InterruptHook hook) {
-        return add("interrupt hook", Uc.UC_HOOK_INTR, -1, Upcalls.INTR, Uc.CB_INTR, hook, 1, 0, Hook.Invalidation.NONE);
+        checkOpen();
+        java.util.Objects.requireNonNull(hook, "hook");
+        ensureInterruptDispatcher();
+        Hook h = new Hook(this, "interrupt hook", Hook.Invalidation.NONE, 1, 0, hook);
+        Hook[] grown = java.util.Arrays.copyOf(interruptHooks, interruptHooks.length + 1);
+        grown[grown.length - 1] = h;
+        interruptHooks = grown;
+        hooks.put(h, Boolean.TRUE);
+        return h;
+    }
+
+    /** Installs the engine's single UC_HOOK_INTR hook; its stub lives as long as the engine. */
+    private void ensureInterruptDispatcher() {
+        if (interruptDispatcher) {
+            return;
+        }
+        try {
+            MemorySegment stub = Uc.LINKER.upcallStub(MethodHandles.insertArguments(Upcalls.INTR_DISPATCH, 0, this),
+                    Uc.CB_INTR, arena);
+            check("uc_hook_add(interrupt dispatcher)", (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, Uc.UC_HOOK_INTR,
+                    stub, MemorySegment.NULL, 1L, 0L));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        interruptDispatcher = true;
+    }
+
+    /** Called by the native interrupt hook (see {@link Upcalls}). */
+    void dispatchInterrupt(int vector) {
+        if (invalidHandled) {
+            invalidHandled = false;
+            // The engine raises #UD after an invalid-instruction hook handled the instruction; that
+            // one was dealt with already.
+            if (vector == 6 && readReg(X86Reg.RIP) == handledInvalidAt) {
+                return;
+            }
+        }
+        Hook[] hs = interruptHooks;
+        if (hs.length == 0) {
+            unhandledVector = vector;
+            unhandledRip = readReg(X86Reg.RIP);
+            emuStop();
+            return;
+        }
+        for (Hook h : hs) {
+            if (h.live()) {
+                ((InterruptHook) h.callback).onInterrupt(this, vector);
+            }
+        }
+    }
+
+    /** An invalid-instruction hook returned true: remember where it left RIP. */
+    void invalidInstructionHandled() {
+        invalidHandled = true;
+        handledInvalidAt = readReg(X86Reg.RIP);
     }
 
     /**
      * Calls {@code hook} for successful accesses of the given types ({@link MemType#READ},
-     * {@link MemType#WRITE}, {@link MemType#FETCH}, {@link MemType#READ_AFTER}) whose start address
+     * {@link MemType#WRITE}, {@link MemType#READ_AFTER}; not {@link MemType#FETCH}, which the engine
+     * never reports for x86) whose start address
      * lies in [{@code begin}, {@code end}] (guest-physical, inclusive). While any memory hook exists,
      * newly translated loads and stores take the engine's slow path; all translations are dropped
      * when memory hooks come and go.
      */
     public Hook addMemoryHook(Set<MemType> types, long begin, long end, MemoryHook hook) {
+        if (types.contains(MemType.FETCH)) {
+            throw new IllegalArgumentException("UC_HOOK_MEM_FETCH never fires for x86 in Unicorn 2.1; "
+                    + "use a code hook to see instruction addresses");
+        }
         int bits = memHookBits(types, true);
         return add("memory hook " + types + " " + range(begin, end), bits, -1, Upcalls.MEM, Uc.CB_MEM, hook, begin, end,
                 Hook.Invalidation.ALL);
@@ -765,7 +861,13 @@ public final class Unicorn implements AutoCloseable {
                 Hook.Invalidation.NONE);
     }
 
+    /**
+     * Calls {@code hook} for instructions the engine cannot execute. When the hook returns true the
+     * run continues at the RIP it left: the #UD the engine raises afterwards is swallowed (so no
+     * interrupt hook sees it).
+     */
     public Hook addInvalidInstructionHook(InvalidInstructionHook hook) {
+        ensureInterruptDispatcher();
         return add("invalid-instruction hook", Uc.UC_HOOK_INSN_INVALID, -1, Upcalls.INSN_INVALID, Uc.CB_INSN_INVALID, hook,
                 1, 0, Hook.Invalidation.NONE);
     }
@@ -790,14 +892,15 @@ public final class Unicorn implements AutoCloseable {
         checkOpen();
         java.util.Objects.requireNonNull(callback, "hook");
         Arena hookArena = Arena.ofShared();
-        Hook h;
+        Hook h = new Hook(this, description, invalidation, begin, end, null);
         try {
-            MemorySegment stub = Uc.LINKER.upcallStub(Upcalls.bind(target, this, callback), fd, hookArena);
+            MemorySegment stub = Uc.LINKER.upcallStub(Upcalls.bind(target, h, callback), fd, hookArena);
             int err = insn < 0
                     ? (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, type, stub, MemorySegment.NULL, begin, end)
                     : (int) Uc.HOOK_ADD_INSN.invokeExact(uc, hookHandleBuf, type, stub, MemorySegment.NULL, begin, end, insn);
             check("uc_hook_add(" + description + ")", err);
-            h = new Hook(this, description, hookHandleBuf.get(JAVA_LONG, 0), hookArena, invalidation, begin, end);
+            h.handle = hookHandleBuf.get(JAVA_LONG, 0);
+            h.arena = hookArena;
         } catch (Throwable t) {
             hookArena.close();
             if (t instanceof UnicornException e) {
@@ -817,6 +920,10 @@ public final class Unicorn implements AutoCloseable {
         }
         h.removed = true;
         hooks.remove(h);
+        if (h.arena == null) { // dispatched in Java
+            interruptHooks = java.util.Arrays.stream(interruptHooks).filter(x -> x != h).toArray(Hook[]::new);
+            return;
+        }
         int err;
         try {
             err = (int) Uc.HOOK_DEL.invokeExact(uc, h.handle);
@@ -838,12 +945,23 @@ public final class Unicorn implements AutoCloseable {
         LOG.trace("removed {}", h);
     }
 
-    /** Translated code carries the hooks present when it was translated: refresh what this hook touches. */
+    /**
+     * Translated code carries the hooks present when it was translated: refresh what this hook
+     * touches. Dropping one range is safe during a run (the engine finishes the block it is in);
+     * dropping everything is not (the engine would return into freed code), so during a run that
+     * waits until the run ends.
+     */
     private void refreshTranslations(Hook h) {
         switch (h.invalidation) {
             case NONE -> { }
             case RANGE -> removeCache(h.begin, h.end + 1);
-            case ALL -> flushTranslations();
+            case ALL -> {
+                if (running) {
+                    deferredFlush = true;
+                } else {
+                    flushTranslations();
+                }
+            }
         }
     }
 
@@ -994,9 +1112,12 @@ public final class Unicorn implements AutoCloseable {
         closeEngineQuietly();
         for (Hook h : hooks.keySet()) {
             h.removed = true;
-            h.arena.close();
-            h.arena = null;
+            if (h.arena != null) {
+                h.arena.close();
+                h.arena = null;
+            }
         }
+        interruptHooks = new Hook[0];
         hooks.clear();
         for (Arena a : deferredFrees) {
             a.close();

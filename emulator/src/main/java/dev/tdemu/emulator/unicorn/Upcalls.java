@@ -16,7 +16,8 @@ final class Upcalls {
 
     static final MethodHandle CODE = find("code", CodeHook.class, void.class, long.class, int.class);
     static final MethodHandle BLOCK = find("block", BlockHook.class, void.class, long.class, int.class);
-    static final MethodHandle INTR = find("interrupt", InterruptHook.class, void.class, int.class);
+    /** The engine's one UC_HOOK_INTR hook; it dispatches to the {@link InterruptHook}s in Java. */
+    static final MethodHandle INTR_DISPATCH;
     static final MethodHandle MEM = find("memory", MemoryHook.class, void.class, int.class, long.class, int.class, long.class);
     static final MethodHandle EVENTMEM = find("invalidMemory", InvalidMemoryHook.class, boolean.class,
             int.class, long.class, int.class, long.class);
@@ -26,17 +27,26 @@ final class Upcalls {
     static final MethodHandle SYSCALL = find("syscall", SyscallHook.class, void.class);
     static final MethodHandle INSN_INVALID = find("invalidInstruction", InvalidInstructionHook.class, boolean.class);
 
+    static {
+        try {
+            INTR_DISPATCH = LOOKUP.findStatic(Upcalls.class, "dispatchInterrupt", MethodType.methodType(void.class,
+                    Unicorn.class, MemorySegment.class, int.class, MemorySegment.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private Upcalls() {
     }
 
-    /** {@code target} with the engine and the callback bound: the handle an upcall stub invokes. */
-    static MethodHandle bind(MethodHandle target, Unicorn engine, Object callback) {
-        return MethodHandles.insertArguments(target, 0, engine, callback);
+    /** {@code target} with the hook and its callback bound: the handle an upcall stub invokes. */
+    static MethodHandle bind(MethodHandle target, Hook hook, Object callback) {
+        return MethodHandles.insertArguments(target, 0, hook, callback);
     }
 
     private static MethodHandle find(String name, Class<?> callback, Class<?> ret, Class<?>... middle) {
         Class<?>[] params = new Class<?>[middle.length + 4];
-        params[0] = Unicorn.class;
+        params[0] = Hook.class;
         params[1] = callback;
         params[2] = MemorySegment.class; // uc_engine *
         System.arraycopy(middle, 0, params, 3, middle.length);
@@ -49,26 +59,41 @@ final class Upcalls {
     }
 
     // Every method below: nothing may escape. The inner try guards the recording itself
-    // (e.g. a StackOverflowError thrown again while recording).
+    // (e.g. a StackOverflowError thrown again while recording). A hook removed during a run is
+    // skipped: the engine keeps calling deleted hooks until the run ends.
 
-    private static void code(Unicorn e, CodeHook h, MemorySegment uc, long address, int size, MemorySegment user) {
+    private static void code(Hook k, CodeHook h, MemorySegment uc, long address, int size, MemorySegment user) {
         try {
-            if (e.hookFailure == null) {
-                h.onInstruction(e, address, size);
+            if (k.live()) {
+                h.onInstruction(k.engine, address, size);
             }
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // cannot report; the engine is stopped by the first failure anyway
             }
         }
     }
 
-    private static void block(Unicorn e, BlockHook h, MemorySegment uc, long address, int size, MemorySegment user) {
+    private static void block(Hook k, BlockHook h, MemorySegment uc, long address, int size, MemorySegment user) {
+        try {
+            if (k.live()) {
+                h.onBlock(k.engine, address, size);
+            }
+        } catch (Throwable t) {
+            try {
+                k.engine.hookFailed(t);
+            } catch (Throwable ignored) {
+                // see code()
+            }
+        }
+    }
+
+    private static void dispatchInterrupt(Unicorn e, MemorySegment uc, int vector, MemorySegment user) {
         try {
             if (e.hookFailure == null) {
-                h.onBlock(e, address, size);
+                e.dispatchInterrupt(vector);
             }
         } catch (Throwable t) {
             try {
@@ -79,29 +104,15 @@ final class Upcalls {
         }
     }
 
-    private static void interrupt(Unicorn e, InterruptHook h, MemorySegment uc, int vector, MemorySegment user) {
-        try {
-            if (e.hookFailure == null) {
-                h.onInterrupt(e, vector);
-            }
-        } catch (Throwable t) {
-            try {
-                e.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
-        }
-    }
-
-    private static void memory(Unicorn e, MemoryHook h, MemorySegment uc, int type, long address, int size, long value,
+    private static void memory(Hook k, MemoryHook h, MemorySegment uc, int type, long address, int size, long value,
                                MemorySegment user) {
         try {
-            if (e.hookFailure == null) {
-                h.onAccess(e, MemType.of(type), address, size, value);
+            if (k.live()) {
+                h.onAccess(k.engine, MemType.of(type), address, size, value);
             }
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // see code()
             }
@@ -109,13 +120,13 @@ final class Upcalls {
     }
 
     /** Default false: the engine stops with the access's error (reported as suppressed). */
-    private static boolean invalidMemory(Unicorn e, InvalidMemoryHook h, MemorySegment uc, int type, long address,
+    private static boolean invalidMemory(Hook k, InvalidMemoryHook h, MemorySegment uc, int type, long address,
                                          int size, long value, MemorySegment user) {
         try {
-            return e.hookFailure == null && h.onInvalidAccess(e, MemType.of(type), address, size, value);
+            return k.live() && h.onInvalidAccess(k.engine, MemType.of(type), address, size, value);
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // see code()
             }
@@ -123,12 +134,12 @@ final class Upcalls {
         }
     }
 
-    private static int in(Unicorn e, InHook h, MemorySegment uc, int port, int size, MemorySegment user) {
+    private static int in(Hook k, InHook h, MemorySegment uc, int port, int size, MemorySegment user) {
         try {
-            return e.hookFailure == null ? h.onIn(e, port, size) : 0;
+            return k.live() ? h.onIn(k.engine, port, size) : 0;
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // see code()
             }
@@ -136,14 +147,14 @@ final class Upcalls {
         }
     }
 
-    private static void out(Unicorn e, OutHook h, MemorySegment uc, int port, int size, int value, MemorySegment user) {
+    private static void out(Hook k, OutHook h, MemorySegment uc, int port, int size, int value, MemorySegment user) {
         try {
-            if (e.hookFailure == null) {
-                h.onOut(e, port, size, value);
+            if (k.live()) {
+                h.onOut(k.engine, port, size, value);
             }
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // see code()
             }
@@ -151,12 +162,12 @@ final class Upcalls {
     }
 
     /** Default 0: the engine's own CPUID runs. */
-    private static int cpuid(Unicorn e, CpuidHook h, MemorySegment uc, MemorySegment user) {
+    private static int cpuid(Hook k, CpuidHook h, MemorySegment uc, MemorySegment user) {
         try {
-            return e.hookFailure == null && h.onCpuid(e) ? 1 : 0;
+            return k.live() && h.onCpuid(k.engine) ? 1 : 0;
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // see code()
             }
@@ -164,14 +175,14 @@ final class Upcalls {
         }
     }
 
-    private static void syscall(Unicorn e, SyscallHook h, MemorySegment uc, MemorySegment user) {
+    private static void syscall(Hook k, SyscallHook h, MemorySegment uc, MemorySegment user) {
         try {
-            if (e.hookFailure == null) {
-                h.onSyscall(e);
+            if (k.live()) {
+                h.onSyscall(k.engine);
             }
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // see code()
             }
@@ -179,12 +190,16 @@ final class Upcalls {
     }
 
     /** Default false: the engine stops with UC_ERR_INSN_INVALID (reported as suppressed). */
-    private static boolean invalidInstruction(Unicorn e, InvalidInstructionHook h, MemorySegment uc, MemorySegment user) {
+    private static boolean invalidInstruction(Hook k, InvalidInstructionHook h, MemorySegment uc, MemorySegment user) {
         try {
-            return e.hookFailure == null && h.onInvalidInstruction(e);
+            if (k.live() && h.onInvalidInstruction(k.engine)) {
+                k.engine.invalidInstructionHandled();
+                return true;
+            }
+            return false;
         } catch (Throwable t) {
             try {
-                e.hookFailed(t);
+                k.engine.hookFailed(t);
             } catch (Throwable ignored) {
                 // see code()
             }

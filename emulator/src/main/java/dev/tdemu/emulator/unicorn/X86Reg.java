@@ -11,6 +11,7 @@ package dev.tdemu.emulator.unicorn;
  *
  * <p>In 64-bit mode a write to CS, DS, ES or SS only replaces the selector (no descriptor load);
  * FS and GS writes load the descriptor. DR values are stored but never armed by the engine.
+ * CR8 (id 58) is absent: Unicorn 2.1.1 answers UC_ERR_ARG for it in both directions.
  */
 public enum X86Reg {
     RAX(35, 8, Kind.GPR),
@@ -99,7 +100,6 @@ public enum X86Reg {
     CR2(52, 8, Kind.CONTROL),
     CR3(53, 8, Kind.CONTROL),
     CR4(54, 8, Kind.CONTROL),
-    CR8(58, 8, Kind.CONTROL),
     DR0(66, 8, Kind.DEBUG),
     DR1(67, 8, Kind.DEBUG),
     DR2(68, 8, Kind.DEBUG),
