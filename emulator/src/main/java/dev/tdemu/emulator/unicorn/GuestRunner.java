@@ -46,20 +46,29 @@ public final class GuestRunner {
         int[] exitStatus = {-1};
         String[] failure = {null};
 
+        // Port I/O hooks see RIP at the start of the translated block, and a stop from them takes
+        // effect at the end of the block: ignore whatever the guest does after its exit OUT.
         uc.addOutHook((u, port, size, value) -> {
+            if (exitStatus[0] >= 0 || failure[0] != null) {
+                return;
+            }
             if (port == CONSOLE_PORT && size == 1) {
                 console.append((char) (value & 0xff));
             } else if (port == EXIT_PORT && size == 1) {
                 exitStatus[0] = value & 0xff;
                 u.emuStop();
             } else {
-                failure[0] = String.format("OUT of %d byte(s) 0x%x to unhandled port 0x%x at RIP 0x%x", size, value, port,
-                        rip(u));
+                failure[0] = String.format("OUT of %d byte(s) 0x%x to unhandled port 0x%x in the code block at 0x%x", size,
+                        value, port, rip(u));
                 u.emuStop();
             }
         });
         uc.addInHook((u, port, size) -> {
-            failure[0] = String.format("IN of %d byte(s) from unhandled port 0x%x at RIP 0x%x", size, port, rip(u));
+            if (exitStatus[0] >= 0 || failure[0] != null) {
+                return 0;
+            }
+            failure[0] = String.format("IN of %d byte(s) from unhandled port 0x%x in the code block at 0x%x", size, port,
+                    rip(u));
             u.emuStop();
             return 0;
         });

@@ -515,9 +515,11 @@ public final class Unicorn implements AutoCloseable {
         running = true;
         long requested = stopRequests.get();
         if (requested != stopsAcknowledged) {
-            // A stop() arrived while no run was in progress: honour it without entering the engine.
+            // A stop() arrived while no run was in progress: honour it without entering the engine,
+            // leaving RIP where this run would have started.
             stopsAcknowledged = requested;
             endRun();
+            writeReg(X86Reg.RIP, begin);
             return EmuResult.STOPPED;
         }
         int err;
@@ -603,9 +605,11 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
-     * Stops the current run from inside a hook ({@code uc_emu_stop}); the run ends after the hook
-     * returns. In a code hook the hooked instruction stays unexecuted. Not for other threads: use
-     * {@link #stop()}.
+     * Stops the current run from inside a hook ({@code uc_emu_stop}). From code, interrupt,
+     * invalid-instruction and memory-event hooks the run ends right after the hook (in a code hook
+     * the hooked instruction stays unexecuted); from IN/OUT hooks only at the end of the translated
+     * block, unless a code hook covers the next instruction (see {@link OutHook}). Not for other
+     * threads: use {@link #stop()}.
      */
     public void emuStop() {
         checkOpen();

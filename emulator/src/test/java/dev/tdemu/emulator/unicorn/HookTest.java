@@ -223,6 +223,53 @@ class HookTest {
         assertThat(uc.readReg(X86Reg.R12D)).isEqualTo(0x12345678);
     }
 
+    // Engine facts the VM must design around (UNICORN.md / docs/unicorn-binding.md):
+
+    @Test
+    void portIoHooksSeeTheStartOfTheTranslatedBlockAsRip() {
+        List<Long> rips = new ArrayList<>();
+        uc.addInHook((u, port, size) -> {
+            rips.add(u.readReg(X86Reg.RIP));
+            return 0;
+        });
+        uc.addOutHook((u, port, size, value) -> rips.add(u.readReg(X86Reg.RIP)));
+        uc.emuStart(BindingGuests.PORT_IO);
+        assertThat(rips).containsOnly(BindingGuests.PORT_IO).hasSize(4);
+    }
+
+    @Test
+    void aStopFromAnOutHookTakesEffectOnlyAtTheEndOfTheBlock() {
+        uc.addInHook((u, port, size) -> 0);
+        uc.addOutHook((u, port, size, value) -> u.emuStop());
+        uc.emuStart(BindingGuests.PORT_IO);
+        assertThat(uc.readReg(X86Reg.RIP)).as("after the block's hlt").isEqualTo(BindingGuests.PORT_IO + 0x1b);
+        assertThat(uc.readReg(X86Reg.AX)).as("the second OUT's mov ran").isEqualTo(0xbeef);
+    }
+
+    @Test
+    void aCodeHookOnTheInstructionAfterAnOutMakesAStopFromTheOutHookPrecise() {
+        long afterFirstOut = BindingGuests.PORT_IO + 0x10;
+        uc.addInHook((u, port, size) -> 0);
+        uc.addOutHook((u, port, size, value) -> u.emuStop());
+        uc.addCodeHook(afterFirstOut, afterFirstOut, (u, address, size) -> { });
+        uc.emuStart(BindingGuests.PORT_IO);
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(afterFirstOut);
+        assertThat(uc.readReg(X86Reg.AX)).isEqualTo(0xab);
+    }
+
+    @Test
+    void cpuidAndSyscallHooksSeeRipOnTheirInstruction() {
+        List<Long> rips = new ArrayList<>();
+        uc.addCpuidHook(u -> {
+            rips.add(u.readReg(X86Reg.RIP));
+            return false;
+        });
+        uc.addSyscallHook(u -> rips.add(u.readReg(X86Reg.RIP)));
+        uc.emuStart(BindingGuests.CPUID);
+        uc.emuStart(BindingGuests.SYSCALL);
+        assertThat(rips).containsExactly(BindingGuests.CPUID + 4, BindingGuests.SYSCALL);
+    }
+
     @Test
     void cpuidHookCanReplaceTheResult() {
         uc.addCpuidHook(u -> {
