@@ -60,7 +60,12 @@ public final class Unicorn implements AutoCloseable {
     private static final int BATCH_MAX = 32;
 
     private final MemorySegment uc;
-    private final Arena arena = Arena.ofShared();
+    /**
+     * Engine-lifetime native buffers and the interrupt dispatcher's stub. An automatic arena: its
+     * segments need no atomic acquire/release around each critical downcall, which a shared arena's
+     * would (that doubled the cost of readReg); the engine keeps it reachable while open.
+     */
+    private final Arena arena = Arena.ofAuto();
     private final MemorySegment regBuf;
     private final MemorySegment mmrBuf;
     private final MemorySegment msrBuf;
@@ -1128,7 +1133,6 @@ public final class Unicorn implements AutoCloseable {
         }
         deferredFrees.clear();
         hostMemory.clear();
-        arena.close();
         LOG.debug("closed engine {}", this);
     }
 
