@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The Unicorn binding's costs on real guest code (testguests binding-*.S). Scores are operations
  * per second: guest instructions for the register loops (divide by 1e6 for MIPS), round trips for
- * hlt, OUT instructions (one upcall each) for the OUT loop, register reads for readReg.
+ * hlt, OUT instructions (one upcall each) for the OUT loop, calls for readReg and the
+ * exception-state helpers.
  * The hook overhead ratio is regLoopWithUnhitCodeHook / regLoopNoHooks (goal >= 0.95).
  */
 @BenchmarkMode(Mode.Throughput)
@@ -142,5 +143,16 @@ public class BindingBenchmark {
     @Benchmark
     public long readReg(HltLoop s) {
         return s.uc.readReg(X86Reg.RAX);
+    }
+
+    /** The exception-delivery helpers: one context save (+ restore) of the engine's CPU state each. */
+    @Benchmark
+    public int exceptionErrorCode(HltLoop s) {
+        return s.uc.exceptionErrorCode();
+    }
+
+    @Benchmark
+    public void clearExceptionInFlight(HltLoop s) {
+        s.uc.clearExceptionInFlight();
     }
 }
