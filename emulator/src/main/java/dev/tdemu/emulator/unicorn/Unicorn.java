@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.logging.log4j.LogManager;
@@ -104,7 +105,10 @@ public final class Unicorn implements AutoCloseable {
     private volatile Thread runner;
     private final AtomicLong stopRequests = new AtomicLong();
     private volatile long stopsAcknowledged;
+    /** Threads inside stop(); the runner waits for their in-flight uc_emu_stop before acknowledging. */
+    private final AtomicInteger activeStoppers = new AtomicInteger();
     private final Object stopLock = new Object();
+    private long stopLockHandoffs;
     private volatile boolean closed;
 
     private Unicorn(ContextLayout layout) {
@@ -543,6 +547,14 @@ public final class Unicorn implements AutoCloseable {
         boolean stopped = seen != stopsAcknowledged;
         if (failure == null && err == 0 && unhandled < 0) {
             stopsAcknowledged = seen; // a run that throws leaves stop requests pending for the next one
+            if (activeStoppers.get() != 0) {
+                // A stopper may have checked "running and not acknowledged" just before the line
+                // above and be about to call uc_emu_stop: let that call land before this thread can
+                // start another run, or it would end the next run for nothing.
+                synchronized (stopLock) {
+                    stopLockHandoffs++;
+                }
+            }
         }
         endRun();
         if (failure != null) {
@@ -657,25 +669,30 @@ public final class Unicorn implements AutoCloseable {
             return true;
         }
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
-        for (int round = 0; ; round++) {
-            synchronized (stopLock) {
-                if (closed || !running || stopsAcknowledged >= ticket) {
-                    return true;
+        activeStoppers.incrementAndGet(); // before reading stopsAcknowledged: pairs with emuStart's ack
+        try {
+            for (int round = 0; ; round++) {
+                synchronized (stopLock) {
+                    if (closed || !running || stopsAcknowledged >= ticket) {
+                        return true;
+                    }
+                    try {
+                        int ignored = (int) Uc.EMU_STOP.invokeExact(uc);
+                    } catch (Throwable t) {
+                        throw new AssertionError(t);
+                    }
                 }
-                try {
-                    int ignored = (int) Uc.EMU_STOP.invokeExact(uc);
-                } catch (Throwable t) {
-                    throw new AssertionError(t);
+                if (timeout != null && System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                if (round < 100) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(round < 1000 ? 10_000 : 200_000);
                 }
             }
-            if (timeout != null && System.nanoTime() - deadline >= 0) {
-                return false;
-            }
-            if (round < 100) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(round < 1000 ? 10_000 : 200_000);
-            }
+        } finally {
+            activeStoppers.decrementAndGet();
         }
     }
 
@@ -1133,7 +1150,7 @@ public final class Unicorn implements AutoCloseable {
         }
         deferredFrees.clear();
         hostMemory.clear();
-        LOG.debug("closed engine {}", this);
+        LOG.debug("closed engine {} ({} stop hand-offs)", this, stopLockHandoffs);
     }
 
     private void closeEngineQuietly() {

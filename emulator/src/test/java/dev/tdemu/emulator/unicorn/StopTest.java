@@ -63,6 +63,44 @@ class StopTest {
         }
     }
 
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void underAStormOfStopsEveryRunEitherFinishesOrReportsStopped() throws Exception {
+        try (BareMachine m = BindingGuests.machine("binding-regloop")) {
+            Unicorn uc = m.engine();
+            uc.writeReg(X86Reg.RDI, 20_000); // ~100k instructions per run
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread stopper = Thread.ofPlatform().start(() -> {
+                Random random = new Random(7);
+                while (!done.get()) {
+                    uc.stop(Duration.ofSeconds(10));
+                    LockSupport.parkNanos(random.nextInt(100_000));
+                }
+            });
+            int finished = 0;
+            int stopped = 0;
+            try {
+                for (int i = 0; i < 3000; i++) {
+                    EmuResult r = uc.emuStart(BASE);
+                    if (r == EmuResult.COMPLETED) {
+                        // A run that was cut short by a stop must never look like a finished one.
+                        assertThat(uc.readReg(X86Reg.RCX)).as("run %d ended early without STOPPED", i).isZero();
+                        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(BASE + 0x13);
+                        finished++;
+                    } else {
+                        assertThat(r).isEqualTo(EmuResult.STOPPED);
+                        stopped++;
+                    }
+                }
+            } finally {
+                done.set(true);
+                stopper.join();
+            }
+            System.out.printf("stop storm: %d runs finished, %d stopped%n", finished, stopped);
+            assertThat(stopped).isPositive();
+        }
+    }
+
     private static void busyWaitNanos(long nanos) {
         long end = System.nanoTime() + nanos;
         while (System.nanoTime() < end) {
