@@ -33,6 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 @State(Scope.Thread)
+@SuppressWarnings("restricted") // this is the FFM binding: restricted methods are its job
 public class BindingRegAccessBenchmark {
     private static final int UC_X86_REG_RAX = 35;
     private static final FunctionDescriptor REG_READ = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);

@@ -20,6 +20,7 @@ import java.lang.invoke.MethodHandle;
  * and everything else that can reach a hook stays a normal downcall, as upcalls from a critical
  * call are not allowed.
  */
+@SuppressWarnings("restricted") // this is the FFM binding: restricted methods are its job
 final class Uc {
     static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIB = UcLibrary.require();

@@ -16,6 +16,7 @@ import org.apache.logging.log4j.Logger;
  * Finds libunicorn.so.2 and checks its version, once per process. Failures are kept and reported
  * as a clear {@link UnicornUnavailableException} on every use instead of a linkage error.
  */
+@SuppressWarnings("restricted") // this is the FFM binding: restricted methods are its job
 final class UcLibrary {
     /** System property naming another library file or path (tests of the refusal paths). */
     static final String LIBRARY_PROPERTY = "tdemu.unicorn.library";

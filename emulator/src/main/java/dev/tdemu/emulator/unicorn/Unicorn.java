@@ -56,6 +56,7 @@ import org.apache.logging.log4j.Logger;
  * dropping all translations — which during a run waits until the run ends, so such a hook added
  * from another hook only sees code translated later in that run.
  */
+@SuppressWarnings("restricted") // this is the FFM binding: restricted methods are its job
 public final class Unicorn implements AutoCloseable {
     static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.unicorn");
     private static final int BATCH_MAX = 32;
