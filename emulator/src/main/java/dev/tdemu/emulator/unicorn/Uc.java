@@ -15,10 +15,10 @@ import java.lang.invoke.MethodHandle;
  * The C API of Unicorn 2.1 as FFM downcall handles, plus the constants transcribed from
  * unicorn.h and x86.h. Touch this class only after {@link UcLibrary#require()} succeeded.
  *
- * <p>Calls that never run guest code or hooks are {@code critical} (no thread-state transition,
- * ~3x cheaper for register access; heap arrays may be passed for memory copies). uc_emu_start
- * and everything else that can reach a hook stays a normal downcall, as upcalls from a critical
- * call are not allowed.
+ * <p>Calls that never run guest code or hooks are {@code critical}: no thread-state transition
+ * (uc_reg_read measured 7.5 ns instead of 9.7 ns) and heap arrays may be passed for memory copies.
+ * uc_emu_start and everything else that can reach a hook stays a normal downcall, as upcalls from
+ * a critical call are not allowed.
  */
 @SuppressWarnings("restricted") // this is the FFM binding: restricted methods are its job
 final class Uc {
