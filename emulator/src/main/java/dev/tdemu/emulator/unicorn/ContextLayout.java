@@ -1,0 +1,167 @@
+package dev.tdemu.emulator.unicorn;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntPredicate;
+
+/**
+ * Where two fields of the engine's CPU state (QEMU's CPUX86State) sit inside a saved
+ * {@code uc_context}: {@code error_code} (the error code of the exception being raised) and
+ * {@code old_exception} (the exception in flight, -1 when none, which turns a second contributory
+ * exception into #DF). No register id exposes them and their offsets depend on how the library was
+ * built, so they are not hard-coded: the first engine open calibrates them by running probes on a
+ * scratch engine and watching which 32-bit field follows the known values, then verifies the
+ * result and refuses the engine if anything is off.
+ *
+ * <p>Probes (64-bit mode, empty GDT/LDT): loading selectors 0x1234, 0x5678 and 0x0abc into DS
+ * (from memory, so no register holds them) raises #GP with those error codes; a division by zero
+ * raises #DE (error code 0). Each probe starts from the same saved reset state (old_exception -1).
+ * error_code is the one field reading 0x1234, 0x5678, 0x0abc, 0 after the four probes;
+ * old_exception the one reading -1 before them and 13, 13, 13, 0 after. Verification: a second #DE
+ * after a first one arrives as #DF (8) unless old_exception is reset through the found offset,
+ * then as #DE (0); and the error code read through the found offset in an interrupt hook is 0x1234.
+ */
+record ContextLayout(long errorCodeOffset, long oldExceptionOffset) {
+    private static final long PROBE_PAGE = 0x1000;
+    private static final int GP_1234 = 0x00, GP_5678 = 0x10, GP_0ABC = 0x20, DIVIDE = 0x30, SELECTORS = 0x40;
+    private static final byte[] PROBE_CODE = new byte[0x48];
+
+    static {
+        putMovDs(GP_1234, SELECTORS, 0x1234);
+        putMovDs(GP_5678, SELECTORS + 2, 0x5678);
+        putMovDs(GP_0ABC, SELECTORS + 4, 0x0abc);
+        // xor eax,eax; xor edx,edx; xor ecx,ecx; div ecx; hlt
+        byte[] div = {0x31, (byte) 0xc0, 0x31, (byte) 0xd2, 0x31, (byte) 0xc9, (byte) 0xf7, (byte) 0xf1, (byte) 0xf4};
+        System.arraycopy(div, 0, PROBE_CODE, DIVIDE, div.length);
+    }
+
+    /** mov ds, word [rip + (data - next)]; hlt — with the selector stored at {@code data}. */
+    private static void putMovDs(int at, int data, int selector) {
+        int disp = data - (at + 6);
+        byte[] code = {(byte) 0x8e, 0x1d, (byte) disp, (byte) (disp >> 8), (byte) (disp >> 16), (byte) (disp >> 24),
+            (byte) 0xf4};
+        System.arraycopy(code, 0, PROBE_CODE, at, code.length);
+        PROBE_CODE[data] = (byte) selector;
+        PROBE_CODE[data + 1] = (byte) (selector >> 8);
+    }
+
+    private static final class Holder {
+        static final Object STATE = calibrateOrFailure();
+    }
+
+    /** The calibrated layout, computed once per process. */
+    static ContextLayout get() {
+        if (Holder.STATE instanceof UnicornException e) {
+            throw new UnicornUnavailableException(e.getMessage(), e.error(), e);
+        }
+        return (ContextLayout) Holder.STATE;
+    }
+
+    private static Object calibrateOrFailure() {
+        try {
+            ContextLayout layout = calibrate();
+            Unicorn.LOG.debug("calibrated uc_context: error_code at +{}, old_exception at +{}",
+                    layout.errorCodeOffset, layout.oldExceptionOffset);
+            return layout;
+        } catch (UnicornException e) {
+            return e;
+        } catch (RuntimeException e) {
+            return new UnicornUnavailableException("cannot calibrate the Unicorn engine's exception state (" + e
+                    + "); this libunicorn.so.2 behaves unlike Unicorn 2.1: " + UnicornVersion.INSTALL_HINT, null, e);
+        }
+    }
+
+    private static final class Probe {
+        final List<Integer> vectors = new ArrayList<>();
+        CpuContext capture;
+        boolean captureErrorCode;
+        int errorCode;
+    }
+
+    static ContextLayout calibrate() {
+        try (Unicorn uc = Unicorn.openUncalibrated()) {
+            uc.map(PROBE_PAGE, 0x1000, Protection.RWX);
+            uc.write(PROBE_PAGE, PROBE_CODE);
+            CpuContext reset = uc.newContext();
+            reset.save();
+            Probe p = new Probe();
+            p.capture = uc.newContext();
+            uc.addInterruptHook((u, vector) -> {
+                p.vectors.add(vector);
+                p.capture.save();
+                if (p.captureErrorCode) {
+                    p.errorCode = u.exceptionErrorCode();
+                }
+                u.emuStop();
+            });
+
+            ByteBuffer s0 = le(reset.bytes());
+            ByteBuffer a = run(uc, reset, p, GP_1234, 13);
+            ByteBuffer b = run(uc, reset, p, GP_5678, 13);
+            ByteBuffer c = run(uc, reset, p, GP_0ABC, 13);
+            ByteBuffer d = run(uc, reset, p, DIVIDE, 0);
+
+            long errorCode = unique("error_code", s0.capacity(), o -> a.getInt(o) == 0x1234 && b.getInt(o) == 0x5678
+                    && c.getInt(o) == 0x0abc && d.getInt(o) == 0);
+            long oldException = unique("old_exception", s0.capacity(), o -> s0.getInt(o) == -1 && a.getInt(o) == 13
+                    && b.getInt(o) == 13 && c.getInt(o) == 13 && d.getInt(o) == 0);
+            ContextLayout layout = new ContextLayout(errorCode, oldException);
+            uc.useLayout(layout);
+
+            // Verify: the error code as the helper reads it inside the hook.
+            reset.restore();
+            p.vectors.clear();
+            p.captureErrorCode = true;
+            uc.emuStart(PROBE_PAGE + GP_1234);
+            p.captureErrorCode = false;
+            expect(p.vectors.equals(List.of(13)) && p.errorCode == 0x1234,
+                    "#GP(0x1234) read back as vectors " + p.vectors + ", error code 0x" + Integer.toHexString(p.errorCode));
+
+            // Verify: a second #DE escalates to #DF unless the exception in flight is cleared.
+            reset.restore();
+            p.vectors.clear();
+            uc.emuStart(PROBE_PAGE + DIVIDE);
+            uc.emuStart(PROBE_PAGE + DIVIDE);
+            uc.clearExceptionInFlight();
+            uc.emuStart(PROBE_PAGE + DIVIDE);
+            if (!p.vectors.equals(List.of(0, 8, 0))) {
+                expect(p.vectors.equals(List.of(0, 0, 0)), "#DE, #DE, clear, #DE arrived as vectors " + p.vectors);
+                Unicorn.LOG.debug("this engine does not escalate a second #DE to #DF by itself");
+            }
+            return layout;
+        }
+    }
+
+    private static ByteBuffer run(Unicorn uc, CpuContext reset, Probe p, int at, int vector) {
+        reset.restore();
+        p.vectors.clear();
+        uc.emuStart(PROBE_PAGE + at);
+        expect(p.vectors.equals(List.of(vector)), "probe at +0x" + Integer.toHexString(at) + " raised vectors "
+                + p.vectors + ", expected [" + vector + "]");
+        return le(p.capture.bytes());
+    }
+
+    private static long unique(String field, int size, IntPredicate matches) {
+        List<Integer> found = new ArrayList<>();
+        for (int o = 0; o + 4 <= size; o += 4) {
+            if (matches.test(o)) {
+                found.add(o);
+            }
+        }
+        expect(found.size() == 1, found.size() + " candidate offsets for " + field + " " + found);
+        return found.getFirst();
+    }
+
+    private static void expect(boolean ok, String what) {
+        if (!ok) {
+            throw new UnicornUnavailableException("cannot calibrate the Unicorn engine's exception state: " + what
+                    + "; this libunicorn.so.2 behaves unlike Unicorn 2.1: " + UnicornVersion.INSTALL_HINT, null, null);
+        }
+    }
+
+    private static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}

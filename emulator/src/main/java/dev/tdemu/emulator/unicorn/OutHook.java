@@ -1,0 +1,14 @@
+package dev.tdemu.emulator.unicorn;
+
+/**
+ * Handles an OUT instruction writing {@code value} ({@code size} 1, 2 or 4 bytes) to {@code port}.
+ *
+ * <p>Engine facts (Unicorn 2.1.1): inside the hook RIP reads as the start of the translated block,
+ * not the OUT instruction; a {@link Unicorn#emuStop()} from the hook takes effect only at the end
+ * of the block (later instructions of the block still run) unless a code hook sits on the
+ * instruction after the OUT, which makes the stop land exactly there.
+ */
+@FunctionalInterface
+public interface OutHook {
+    void onOut(Unicorn uc, int port, int size, int value);
+}

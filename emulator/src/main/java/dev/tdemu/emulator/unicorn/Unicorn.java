@@ -1,0 +1,1206 @@
+package dev.tdemu.emulator.unicorn;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.UndeclaredThrowableException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One Unicorn 2.1 engine in x86-64 mode (long mode, CPL0, paging off until the guest's CR0/CR3
+ * say otherwise), driven through java.lang.foreign.
+ *
+ * <h2>Threads</h2>
+ * An engine belongs to one thread at a time: everything except {@link #stop()} must be called by
+ * the thread that runs it (hooks run on that thread, inside {@link #emuStart}). {@link #emuStart}
+ * refuses to be re-entered and {@link #close()} refuses to run while emulation is in progress;
+ * other cross-thread misuse is not detected and may crash the process.
+ *
+ * <h2>Exceptions in hooks</h2>
+ * A Throwable thrown by a hook (including an Error) never crosses into native code: the upcall
+ * records it, returns a safe default to the engine (no value, 0, false: stop), and calls
+ * {@code uc_emu_stop}; further hooks of that run are skipped. When the engine returns,
+ * {@link #emuStart} rethrows the first such Throwable as is (RuntimeException or Error; a checked
+ * exception smuggled out of a hook comes wrapped in {@link UndeclaredThrowableException}), with
+ * later ones and any engine error attached as suppressed. The engine stays usable.
+ *
+ * <h2>Stopping from another thread</h2>
+ * {@link #stop()} is a request that cannot be lost: it makes the {@link #emuStart} that is running,
+ * or else the next one, return {@link EmuResult#STOPPED}. See {@link #stop(Duration)}.
+ *
+ * <h2>Translated code</h2>
+ * The engine translates guest code into blocks and caches them. Host writes ({@link #write}) do not
+ * invalidate translations: call {@link #removeCache} after writing code. Adding or removing a code,
+ * block or memory hook refreshes the translations it affects by itself: a code hook on a bounded
+ * range at once (inside a run: from the next block on), block, memory and unbounded code hooks by
+ * dropping all translations — which during a run waits until the run ends, so such a hook added
+ * from another hook only sees code translated later in that run.
+ */
+@SuppressWarnings("restricted") // this is the FFM binding: restricted methods are its job
+public final class Unicorn implements AutoCloseable {
+    static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.unicorn");
+    private static final int BATCH_MAX = 32;
+
+    private final MemorySegment uc;
+    /**
+     * Engine-lifetime native buffers and the interrupt dispatcher's stub. An automatic arena: its
+     * segments need no atomic acquire/release around each critical downcall, which a shared arena's
+     * would (that doubled the cost of readReg); the engine keeps it reachable while open.
+     */
+    private final Arena arena = Arena.ofAuto();
+    private final MemorySegment regBuf;
+    private final MemorySegment mmrBuf;
+    private final MemorySegment msrBuf;
+    private final MemorySegment hookHandleBuf;
+    private final MemorySegment batchIds;
+    private final MemorySegment batchPtrs;
+    private final MemorySegment batchValues;
+    private final long contextSize;
+    private ContextLayout layout;
+    private CpuContext exceptionContext;
+
+    private final Map<Hook, Boolean> hooks = new LinkedHashMap<>();
+    private final List<Arena> deferredFrees = new ArrayList<>();
+    /** A hook change during a run needs all translations dropped, which is only safe once the run is over. */
+    private boolean deferredFlush;
+    private final Set<CpuContext> contexts = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Host memory behind uc_mem_map_ptr, kept reachable while mapped. */
+    private final Map<Long, MemorySegment> hostMemory = new LinkedHashMap<>();
+
+    /** First Throwable thrown by a hook during the current run; read by every upcall. */
+    Throwable hookFailure;
+
+    /** The engine's one native UC_HOOK_INTR hook, installed with the first interrupt or invalid-instruction hook. */
+    private boolean interruptDispatcher;
+    private Hook[] interruptHooks = new Hook[0];
+    /** RIP an invalid-instruction hook left after handling an instruction; the engine then still raises #UD there. */
+    private long handledInvalidAt;
+    private boolean invalidHandled;
+    /** Vector of an exception raised while no interrupt hook was registered, or -1. */
+    private int unhandledVector = -1;
+    private long unhandledRip;
+
+    // Stop protocol (see stop()): the runner publishes `running` before reading `stopRequests`,
+    // the stopper bumps `stopRequests` before reading `running` — one of them sees the other.
+    private volatile boolean running;
+    private volatile Thread runner;
+    private final AtomicLong stopRequests = new AtomicLong();
+    private volatile long stopsAcknowledged;
+    /** Threads inside stop(); the runner waits for their in-flight uc_emu_stop before acknowledging. */
+    private final AtomicInteger activeStoppers = new AtomicInteger();
+    private final Object stopLock = new Object();
+    private long stopLockHandoffs;
+    private volatile boolean closed;
+
+    private Unicorn(ContextLayout layout) {
+        MemorySegment handle;
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment out = tmp.allocate(ADDRESS);
+            check("uc_open(UC_ARCH_X86, UC_MODE_64)", (int) Uc.OPEN.invokeExact(Uc.UC_ARCH_X86, Uc.UC_MODE_64, out));
+            handle = out.get(ADDRESS, 0);
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        this.uc = handle;
+        this.layout = layout;
+        regBuf = arena.allocate(64, 16);
+        mmrBuf = arena.allocate(Uc.MMR_SIZE, 8);
+        msrBuf = arena.allocate(Uc.MSR_SIZE, 8);
+        hookHandleBuf = arena.allocate(JAVA_LONG);
+        batchIds = arena.allocate(JAVA_INT, BATCH_MAX);
+        batchPtrs = arena.allocate(ADDRESS, BATCH_MAX);
+        batchValues = arena.allocate(JAVA_LONG, BATCH_MAX);
+        for (int i = 0; i < BATCH_MAX; i++) {
+            batchPtrs.setAtIndex(ADDRESS, i, batchValues.asSlice(8L * i, 8));
+        }
+        try {
+            // Runs the engine's lazy initialisation now, on this thread, so that a stop() from
+            // another thread can never race it.
+            contextSize = (long) Uc.CONTEXT_SIZE.invokeExact(uc);
+            // Exits enabled with none registered: uc_emu_start's `until` never ends a run (exits
+            // through `until` crash the engine after 524,288 of them). Runs end by hlt or stop.
+            check("uc_ctl(UC_CTL_UC_USE_EXITS, 1)",
+                    (int) Uc.CTL_INT.invokeExact(uc, Uc.ctlWrite(Uc.UC_CTL_UC_USE_EXITS, 1), 1));
+        } catch (Throwable t) {
+            closeEngineQuietly();
+            if (t instanceof UnicornException e) {
+                throw e;
+            }
+            throw new AssertionError(t);
+        }
+        LOG.debug("opened engine {}", this);
+    }
+
+    /**
+     * Opens an x86-64 engine. The first call in a process loads libunicorn.so.2, checks that it is
+     * at least 2.1 and calibrates the engine-state helpers ({@link #exceptionErrorCode()},
+     * {@link #clearExceptionInFlight()}).
+     *
+     * @throws UnicornUnavailableException when the engine is missing, too old, or cannot be calibrated
+     */
+    public static Unicorn open() {
+        UcLibrary.require();
+        return new Unicorn(ContextLayout.get());
+    }
+
+    /** An engine without calibrated helpers: only for the calibration itself. */
+    static Unicorn openUncalibrated() {
+        UcLibrary.require();
+        return new Unicorn(null);
+    }
+
+    void useLayout(ContextLayout layout) {
+        this.layout = layout;
+    }
+
+    /** The version of the loaded engine. */
+    public static UnicornVersion engineVersion() {
+        return UcLibrary.version();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Memory
+
+    /** Maps {@code size} bytes of engine-owned, zeroed memory at {@code address} (both page aligned). */
+    public void map(long address, long size, Protection protection) {
+        checkOpen();
+        try {
+            check(op("uc_mem_map", address, size, protection),
+                    (int) Uc.MEM_MAP.invokeExact(uc, address, size, protection.bits()));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Maps host memory at {@code address}: guest accesses go straight to {@code host}, which Java
+     * may read and write directly (a host write to code still needs {@link #removeCache}). The
+     * segment must be native, page aligned in size, and stay alive while mapped: the engine keeps
+     * it reachable, but closing its arena while mapped crashes the process.
+     */
+    public void mapPtr(long address, MemorySegment host, Protection protection) {
+        checkOpen();
+        if (!host.isNative()) {
+            throw new IllegalArgumentException("mapPtr needs native memory, not a heap segment");
+        }
+        long size = host.byteSize();
+        try {
+            check(op("uc_mem_map_ptr", address, size, protection),
+                    (int) Uc.MEM_MAP_PTR.invokeExact(uc, address, size, protection.bits(), host));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        hostMemory.put(address, host);
+    }
+
+    public void unmap(long address, long size) {
+        checkOpen();
+        try {
+            check(op("uc_mem_unmap", address, size, null), (int) Uc.MEM_UNMAP.invokeExact(uc, address, size));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        hostMemory.entrySet().removeIf(m -> Long.compareUnsigned(m.getKey(), address) >= 0
+                && Long.compareUnsigned(m.getKey() + m.getValue().byteSize(), address + size) <= 0);
+    }
+
+    /** Changes the protection of a page-aligned range (never from inside a FETCH_PROT hook: the engine crashes). */
+    public void protect(long address, long size, Protection protection) {
+        checkOpen();
+        try {
+            check(op("uc_mem_protect", address, size, protection),
+                    (int) Uc.MEM_PROTECT.invokeExact(uc, address, size, protection.bits()));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Reads {@code dst.length} bytes of guest-physical memory. */
+    public void read(long address, byte[] dst) {
+        read(address, MemorySegment.ofArray(dst));
+    }
+
+    public byte[] read(long address, int size) {
+        byte[] b = new byte[size];
+        read(address, b);
+        return b;
+    }
+
+    /** Reads {@code dst.byteSize()} bytes of guest-physical memory into {@code dst} (heap or native). */
+    public void read(long address, MemorySegment dst) {
+        checkOpen();
+        int err;
+        try {
+            err = (int) Uc.MEM_READ.invokeExact(uc, address, dst, dst.byteSize());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException(op("uc_mem_read", address, dst.byteSize(), null), err);
+        }
+    }
+
+    /** Writes guest-physical memory, ignoring its protection. Does not invalidate translated code. */
+    public void write(long address, byte[] src) {
+        write(address, MemorySegment.ofArray(src));
+    }
+
+    public void write(long address, MemorySegment src) {
+        checkOpen();
+        int err;
+        try {
+            err = (int) Uc.MEM_WRITE.invokeExact(uc, address, src, src.byteSize());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException(op("uc_mem_write", address, src.byteSize(), null), err);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Registers
+
+    /** Reads a register of up to 8 bytes, zero-extended. */
+    public long readReg(X86Reg reg) {
+        checkOpen();
+        if (!reg.isScalar()) {
+            throw new IllegalArgumentException(reg + " is not a scalar register; use readRegBytes or readMmr");
+        }
+        int err;
+        try {
+            err = (int) Uc.REG_READ.invokeExact(uc, reg.ucId(), regBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_reg_read(" + reg + ")", err);
+        }
+        return regBuf.get(JAVA_LONG, 0) & reg.mask();
+    }
+
+    /** Writes a register of up to 8 bytes (the low {@code reg.bytes()} bytes of {@code value}). */
+    public void writeReg(X86Reg reg, long value) {
+        checkOpen();
+        if (!reg.isScalar()) {
+            throw new IllegalArgumentException(reg + " is not a scalar register; use writeRegBytes or writeMmr");
+        }
+        regBuf.set(JAVA_LONG, 0, value);
+        int err;
+        try {
+            err = (int) Uc.REG_WRITE.invokeExact(uc, reg.ucId(), regBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException(String.format("uc_reg_write(%s, 0x%x)", reg, value), err);
+        }
+    }
+
+    /** Reads any register except the MMRs as its raw little-endian bytes (16 for XMM, 10 for x87). */
+    public byte[] readRegBytes(X86Reg reg) {
+        checkOpen();
+        if (reg.kind() == X86Reg.Kind.MMR) {
+            throw new IllegalArgumentException(reg + " is a memory-management register; use readMmr");
+        }
+        int err;
+        try {
+            err = (int) Uc.REG_READ.invokeExact(uc, reg.ucId(), regBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_reg_read(" + reg + ")", err);
+        }
+        return regBuf.asSlice(0, reg.bytes()).toArray(JAVA_BYTE);
+    }
+
+    public void writeRegBytes(X86Reg reg, byte[] value) {
+        checkOpen();
+        if (reg.kind() == X86Reg.Kind.MMR) {
+            throw new IllegalArgumentException(reg + " is a memory-management register; use writeMmr");
+        }
+        if (value.length != reg.bytes()) {
+            throw new IllegalArgumentException(reg + " takes " + reg.bytes() + " bytes, not " + value.length);
+        }
+        MemorySegment.copy(value, 0, regBuf, JAVA_BYTE, 0, value.length);
+        int err;
+        try {
+            err = (int) Uc.REG_WRITE.invokeExact(uc, reg.ucId(), regBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_reg_write(" + reg + ")", err);
+        }
+    }
+
+    /** Reads several scalar registers in one call ({@code uc_reg_read_batch}). */
+    public long[] readRegs(X86Reg... regs) {
+        checkOpen();
+        if (regs.length > BATCH_MAX) {
+            throw new IllegalArgumentException("at most " + BATCH_MAX + " registers per batch");
+        }
+        for (int i = 0; i < regs.length; i++) {
+            if (!regs[i].isScalar()) {
+                throw new IllegalArgumentException(regs[i] + " is not a scalar register");
+            }
+            batchIds.setAtIndex(JAVA_INT, i, regs[i].ucId());
+        }
+        int err;
+        try {
+            err = (int) Uc.REG_READ_BATCH.invokeExact(uc, batchIds, batchPtrs, regs.length);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_reg_read_batch(" + regs.length + " registers)", err);
+        }
+        long[] out = new long[regs.length];
+        for (int i = 0; i < regs.length; i++) {
+            out[i] = batchValues.getAtIndex(JAVA_LONG, i) & regs[i].mask();
+        }
+        return out;
+    }
+
+    /** Writes several scalar registers in one call ({@code uc_reg_write_batch}). */
+    public void writeRegs(X86Reg[] regs, long[] values) {
+        checkOpen();
+        if (regs.length != values.length || regs.length > BATCH_MAX) {
+            throw new IllegalArgumentException("need as many values as registers, at most " + BATCH_MAX);
+        }
+        for (int i = 0; i < regs.length; i++) {
+            if (!regs[i].isScalar()) {
+                throw new IllegalArgumentException(regs[i] + " is not a scalar register");
+            }
+            batchIds.setAtIndex(JAVA_INT, i, regs[i].ucId());
+            batchValues.setAtIndex(JAVA_LONG, i, values[i]);
+        }
+        int err;
+        try {
+            err = (int) Uc.REG_WRITE_BATCH.invokeExact(uc, batchIds, batchPtrs, regs.length);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_reg_write_batch(" + regs.length + " registers)", err);
+        }
+    }
+
+    /** Reads GDTR, IDTR, LDTR or TR. */
+    public X86Mmr readMmr(X86Reg reg) {
+        checkOpen();
+        requireMmr(reg);
+        mmrBuf.fill((byte) 0);
+        int err;
+        try {
+            err = (int) Uc.REG_READ.invokeExact(uc, reg.ucId(), mmrBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_reg_read(" + reg + ")", err);
+        }
+        return new X86Mmr(Short.toUnsignedInt(mmrBuf.get(JAVA_SHORT, Uc.MMR_SELECTOR)), mmrBuf.get(JAVA_LONG, Uc.MMR_BASE),
+                mmrBuf.get(JAVA_INT, Uc.MMR_LIMIT), mmrBuf.get(JAVA_INT, Uc.MMR_FLAGS));
+    }
+
+    /** Writes GDTR, IDTR (base and 16-bit limit), LDTR or TR (all four fields, no descriptor load). */
+    public void writeMmr(X86Reg reg, X86Mmr value) {
+        checkOpen();
+        requireMmr(reg);
+        mmrBuf.fill((byte) 0);
+        mmrBuf.set(JAVA_SHORT, Uc.MMR_SELECTOR, (short) value.selector());
+        mmrBuf.set(JAVA_LONG, Uc.MMR_BASE, value.base());
+        mmrBuf.set(JAVA_INT, Uc.MMR_LIMIT, value.limit());
+        mmrBuf.set(JAVA_INT, Uc.MMR_FLAGS, value.flags());
+        int err;
+        try {
+            err = (int) Uc.REG_WRITE.invokeExact(uc, reg.ucId(), mmrBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_reg_write(" + reg + ", " + value + ")", err);
+        }
+    }
+
+    private static void requireMmr(X86Reg reg) {
+        if (reg.kind() != X86Reg.Kind.MMR) {
+            throw new IllegalArgumentException(reg + " is not GDTR, IDTR, LDTR or TR");
+        }
+    }
+
+    /** Reads an MSR through the engine's RDMSR (EFER is 0xC0000080). Unknown MSRs read as 0. */
+    public long readMsr(int msr) {
+        checkOpen();
+        msrBuf.fill((byte) 0);
+        msrBuf.set(JAVA_INT, Uc.MSR_RID, msr);
+        int err;
+        try {
+            err = (int) Uc.REG_READ.invokeExact(uc, Uc.UC_X86_REG_MSR, msrBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException(String.format("uc_reg_read(MSR 0x%x)", msr), err);
+        }
+        return msrBuf.get(JAVA_LONG, Uc.MSR_VALUE);
+    }
+
+    /** Writes an MSR through the engine's WRMSR. Writes to MSRs the engine does not model are ignored. */
+    public void writeMsr(int msr, long value) {
+        checkOpen();
+        msrBuf.fill((byte) 0);
+        msrBuf.set(JAVA_INT, Uc.MSR_RID, msr);
+        msrBuf.set(JAVA_LONG, Uc.MSR_VALUE, value);
+        int err;
+        try {
+            err = (int) Uc.REG_WRITE.invokeExact(uc, Uc.UC_X86_REG_MSR, msrBuf);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException(String.format("uc_reg_write(MSR 0x%x, 0x%x)", msr, value), err);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Running
+
+    /** Runs from {@code begin} with no time or instruction limit. */
+    public EmuResult emuStart(long begin) {
+        return emuStart(begin, 0, 0);
+    }
+
+    /**
+     * Runs guest code from {@code begin} until a {@code hlt}, a hook's {@link #emuStop()}, a
+     * {@link #stop()} from another thread, the timeout ({@code timeoutMicros}, 0 = none; the engine
+     * starts a timer thread per call) or {@code count} instructions (0 = no limit; ignored by
+     * already translated code).
+     *
+     * @return why the engine returned
+     * @throws UnicornException when the engine stops with an error (unmapped access, invalid
+     *         instruction without a hook that handles it, CPU exception without an interrupt hook ...)
+     * @throws RuntimeException or Error: the first one a hook threw, as is (see the class comment)
+     * @throws IllegalStateException when called from a hook (runs do not nest)
+     */
+    public EmuResult emuStart(long begin, long timeoutMicros, long count) {
+        checkOpen();
+        if (running) {
+            throw new IllegalStateException("emuStart called while the engine is running (runs do not nest; "
+                    + "one thread per engine)");
+        }
+        runner = Thread.currentThread();
+        running = true;
+        long requested = stopRequests.get();
+        if (requested != stopsAcknowledged) {
+            // A stop() arrived while no run was in progress: honour it without entering the engine,
+            // leaving RIP where this run would have started.
+            stopsAcknowledged = requested;
+            endRun();
+            writeReg(X86Reg.RIP, begin);
+            return EmuResult.STOPPED;
+        }
+        int err;
+        try {
+            err = (int) Uc.EMU_START.invokeExact(uc, begin, 0L, timeoutMicros, count);
+        } catch (Throwable t) {
+            endRun();
+            throw new AssertionError(t);
+        }
+        Throwable failure = hookFailure;
+        hookFailure = null;
+        int unhandled = unhandledVector;
+        unhandledVector = -1;
+        invalidHandled = false;
+        long seen = stopRequests.get();
+        boolean stopped = seen != stopsAcknowledged;
+        if (failure == null && err == 0 && unhandled < 0) {
+            stopsAcknowledged = seen; // a run that throws leaves stop requests pending for the next one
+            if (activeStoppers.get() != 0) {
+                // A stopper may have checked "running and not acknowledged" just before the line
+                // above and be about to call uc_emu_stop: let that call land before this thread can
+                // start another run, or it would end the next run for nothing.
+                synchronized (stopLock) {
+                    stopLockHandoffs++;
+                }
+            }
+        }
+        endRun();
+        if (failure != null) {
+            if (err != 0) {
+                failure.addSuppressed(engineError(begin, err));
+            }
+            LOG.debug("a hook threw {}; rethrowing from emuStart", failure.toString());
+            if (failure instanceof RuntimeException re) {
+                throw re;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            throw new UndeclaredThrowableException(failure, "a hook threw a checked exception");
+        }
+        if (err != 0) {
+            throw engineError(begin, err);
+        }
+        if (unhandled >= 0) {
+            throw new UnicornException(String.format("uc_emu_start(0x%x) ended at RIP 0x%x on CPU exception vector %d "
+                    + "(no interrupt hook)", begin, unhandledRip, unhandled), UcError.EXCEPTION.code());
+        }
+        if (stopped) {
+            return EmuResult.STOPPED;
+        }
+        if (timeoutMicros != 0 && timedOut()) {
+            return EmuResult.TIMED_OUT;
+        }
+        return EmuResult.COMPLETED;
+    }
+
+    private void endRun() {
+        running = false;
+        runner = null;
+        if (deferredFlush) {
+            deferredFlush = false;
+            flushTranslations();
+        }
+        if (!deferredFrees.isEmpty()) {
+            for (Arena a : deferredFrees) {
+                a.close();
+            }
+            deferredFrees.clear();
+        }
+    }
+
+    private UnicornException engineError(long begin, int err) {
+        String rip;
+        try {
+            rip = "0x" + Long.toHexString(readReg(X86Reg.RIP));
+        } catch (RuntimeException e) {
+            rip = "unknown";
+        }
+        return new UnicornException(String.format("uc_emu_start(0x%x) ended at RIP %s", begin, rip), err);
+    }
+
+    private boolean timedOut() {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment result = tmp.allocate(JAVA_LONG);
+            int err = (int) Uc.QUERY.invokeExact(uc, Uc.UC_QUERY_TIMEOUT, result);
+            return err == 0 && result.get(JAVA_LONG, 0) != 0;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Stops the current run from inside a hook ({@code uc_emu_stop}). From code, interrupt,
+     * invalid-instruction and memory-event hooks the run ends right after the hook (in a code hook
+     * the hooked instruction stays unexecuted); from IN/OUT hooks only at the end of the translated
+     * block, unless a code hook covers the next instruction (see {@link OutHook}). Not for other
+     * threads: use {@link #stop()}.
+     */
+    public void emuStop() {
+        checkOpen();
+        try {
+            check("uc_emu_stop", (int) Uc.EMU_STOP.invokeExact(uc));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** {@link #stop(Duration)} without a time limit. */
+    public void stop() {
+        stop(null);
+    }
+
+    /**
+     * Requests that emulation stop; callable from any thread. The request is counted and cannot be
+     * lost: the {@link #emuStart} running now returns {@link EmuResult#STOPPED}, or, when none is
+     * running, the next one returns {@link EmuResult#STOPPED} at once without executing anything.
+     * A stop requested after a run ended therefore carries over to the next run; discard it with
+     * {@link #clearStopRequests()} if that is not wanted. Several requests before a run consume
+     * together.
+     *
+     * <p>The engine drops a {@code uc_emu_stop} that lands while {@code uc_emu_start} is still
+     * setting up, so while a run is in progress this method re-issues {@code uc_emu_stop}
+     * (spinning briefly, then backing off up to 0.2 ms) until the runner has acknowledged the
+     * request by leaving {@link #emuStart}. Called from a hook on the running thread it just stops
+     * the current run.
+     *
+     * @param timeout how long to wait for the runner to acknowledge; null waits without limit
+     * @return true when the request is delivered (the runner left or was not in emuStart), false
+     *         when the runner did not leave within {@code timeout} (the request stays pending)
+     */
+    public boolean stop(Duration timeout) {
+        long ticket = stopRequests.incrementAndGet();
+        if (Thread.currentThread() == runner) {
+            emuStop();
+            return true;
+        }
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        activeStoppers.incrementAndGet(); // before reading stopsAcknowledged: pairs with emuStart's ack
+        try {
+            for (int round = 0; ; round++) {
+                synchronized (stopLock) {
+                    if (closed || !running || stopsAcknowledged >= ticket) {
+                        return true;
+                    }
+                    try {
+                        int ignored = (int) Uc.EMU_STOP.invokeExact(uc);
+                    } catch (Throwable t) {
+                        throw new AssertionError(t);
+                    }
+                }
+                if (timeout != null && System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                if (round < 100) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(round < 1000 ? 10_000 : 200_000);
+                }
+            }
+        } finally {
+            activeStoppers.decrementAndGet();
+        }
+    }
+
+    /** Discards stop requests no run has consumed yet; returns whether there were any. */
+    public boolean clearStopRequests() {
+        if (running) {
+            throw new IllegalStateException("clearStopRequests while the engine is running");
+        }
+        long requested = stopRequests.get();
+        boolean pending = requested != stopsAcknowledged;
+        stopsAcknowledged = requested;
+        return pending;
+    }
+
+    /** Whether a run is in progress (some thread is inside {@link #emuStart}). */
+    public boolean isRunning() {
+        return running;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Translation cache
+
+    /**
+     * Drops the translated code of guest range [{@code begin}, {@code endExclusive}): needed after
+     * a host write to code. Addresses are virtual (translated through the guest's page tables).
+     */
+    public void removeCache(long begin, long endExclusive) {
+        checkOpen();
+        try {
+            check(String.format("uc_ctl(UC_CTL_TB_REMOVE_CACHE, 0x%x, 0x%x)", begin, endExclusive),
+                    (int) Uc.CTL_TWO_LONGS.invokeExact(uc, Uc.ctlWrite(Uc.UC_CTL_TB_REMOVE_CACHE, 2), begin, endExclusive));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Drops all translated code. Not from a hook: that crashes the engine (hook changes defer it by themselves). */
+    public void flushTranslations() {
+        checkOpen();
+        if (running && Thread.currentThread() == runner) {
+            throw new IllegalStateException("flushTranslations during a run would crash the engine; "
+                    + "call it after emuStart returns");
+        }
+        try {
+            check("uc_ctl(UC_CTL_TB_FLUSH)", (int) Uc.CTL_NO_ARGS.invokeExact(uc, Uc.ctlWrite(Uc.UC_CTL_TB_FLUSH, 0)));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Hooks
+
+    /**
+     * Calls {@code hook} before each instruction whose address lies in [{@code begin}, {@code end}]
+     * (inclusive). Translations of that range are dropped so the hook takes effect at once. A hook
+     * on one address that is never reached costs nothing; each hooked instruction walks the whole
+     * code-hook list, so keep code hooks few.
+     */
+    public Hook addCodeHook(long begin, long end, CodeHook hook) {
+        return add("code hook " + range(begin, end), Uc.UC_HOOK_CODE, -1, Upcalls.CODE, Uc.CB_CODE, hook, begin, end,
+                Long.compareUnsigned(begin, end) <= 0 && end != -1L ? Hook.Invalidation.RANGE : Hook.Invalidation.ALL);
+    }
+
+    /** Calls {@code hook} before every instruction (about 23 ns per instruction). */
+    public Hook addCodeHook(CodeHook hook) {
+        return add("code hook (all)", Uc.UC_HOOK_CODE, -1, Upcalls.CODE, Uc.CB_CODE, hook, 1, 0, Hook.Invalidation.ALL);
+    }
+
+    /** Calls {@code hook} at the start of each basic block that begins in [{@code begin}, {@code end}]. */
+    public Hook addBlockHook(long begin, long end, BlockHook hook) {
+        return add("block hook " + range(begin, end), Uc.UC_HOOK_BLOCK, -1, Upcalls.BLOCK, Uc.CB_CODE, hook, begin, end,
+                Hook.Invalidation.ALL);
+    }
+
+    public Hook addBlockHook(BlockHook hook) {
+        return add("block hook (all)", Uc.UC_HOOK_BLOCK, -1, Upcalls.BLOCK, Uc.CB_CODE, hook, 1, 0, Hook.Invalidation.ALL);
+    }
+
+    /**
+     * Calls {@code hook} for every interrupt and exception (see {@link InterruptHook}). All interrupt
+     * hooks share one native hook and run in the order they were added. Without any, a CPU
+     * exception ends the run with {@link UcError#EXCEPTION}.
+     */
+    public Hook addInterruptHook(InterruptHook hook) {
+        checkOpen();
+        java.util.Objects.requireNonNull(hook, "hook");
+        ensureInterruptDispatcher();
+        Hook h = new Hook(this, "interrupt hook", Hook.Invalidation.NONE, 1, 0, hook);
+        Hook[] grown = java.util.Arrays.copyOf(interruptHooks, interruptHooks.length + 1);
+        grown[grown.length - 1] = h;
+        interruptHooks = grown;
+        hooks.put(h, Boolean.TRUE);
+        return h;
+    }
+
+    /** Installs the engine's single UC_HOOK_INTR hook; its stub lives as long as the engine. */
+    private void ensureInterruptDispatcher() {
+        if (interruptDispatcher) {
+            return;
+        }
+        try {
+            MemorySegment stub = Uc.LINKER.upcallStub(MethodHandles.insertArguments(Upcalls.INTR_DISPATCH, 0, this),
+                    Uc.CB_INTR, arena);
+            check("uc_hook_add(interrupt dispatcher)", (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, Uc.UC_HOOK_INTR,
+                    stub, MemorySegment.NULL, 1L, 0L));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        interruptDispatcher = true;
+    }
+
+    /** Called by the native interrupt hook (see {@link Upcalls}). */
+    void dispatchInterrupt(int vector) {
+        if (invalidHandled) {
+            invalidHandled = false;
+            // The engine raises #UD after an invalid-instruction hook handled the instruction; that
+            // one was dealt with already.
+            if (vector == 6 && readReg(X86Reg.RIP) == handledInvalidAt) {
+                return;
+            }
+        }
+        Hook[] hs = interruptHooks;
+        if (hs.length == 0) {
+            unhandledVector = vector;
+            unhandledRip = readReg(X86Reg.RIP);
+            emuStop();
+            return;
+        }
+        for (Hook h : hs) {
+            if (h.live()) {
+                ((InterruptHook) h.callback).onInterrupt(this, vector);
+            }
+        }
+    }
+
+    /** An invalid-instruction hook returned true: remember where it left RIP. */
+    void invalidInstructionHandled() {
+        invalidHandled = true;
+        handledInvalidAt = readReg(X86Reg.RIP);
+    }
+
+    /**
+     * Calls {@code hook} for successful accesses of the given types ({@link MemType#READ},
+     * {@link MemType#WRITE}, {@link MemType#READ_AFTER}; not {@link MemType#FETCH}, which the engine
+     * never reports for x86) whose start address
+     * lies in [{@code begin}, {@code end}] (guest-physical, inclusive). While any memory hook exists,
+     * newly translated loads and stores take the engine's slow path; all translations are dropped
+     * when memory hooks come and go.
+     */
+    public Hook addMemoryHook(Set<MemType> types, long begin, long end, MemoryHook hook) {
+        if (types.contains(MemType.FETCH)) {
+            throw new IllegalArgumentException("UC_HOOK_MEM_FETCH never fires for x86 in Unicorn 2.1; "
+                    + "use a code hook to see instruction addresses");
+        }
+        int bits = memHookBits(types, true);
+        return add("memory hook " + types + " " + range(begin, end), bits, -1, Upcalls.MEM, Uc.CB_MEM, hook, begin, end,
+                Hook.Invalidation.ALL);
+    }
+
+    /**
+     * Calls {@code hook} for unmapped or protection-violating accesses of the given types
+     * ({@code *_UNMAPPED}, {@code *_PROT}) in [{@code begin}, {@code end}]; see {@link InvalidMemoryHook}.
+     */
+    public Hook addInvalidMemoryHook(Set<MemType> types, long begin, long end, InvalidMemoryHook hook) {
+        int bits = memHookBits(types, false);
+        return add("invalid-memory hook " + types + " " + range(begin, end), bits, -1, Upcalls.EVENTMEM, Uc.CB_EVENTMEM,
+                hook, begin, end, Hook.Invalidation.NONE);
+    }
+
+    public Hook addInHook(InHook hook) {
+        return add("IN hook", Uc.UC_HOOK_INSN, Uc.UC_X86_INS_IN, Upcalls.IN, Uc.CB_IN, hook, 1, 0, Hook.Invalidation.NONE);
+    }
+
+    public Hook addOutHook(OutHook hook) {
+        return add("OUT hook", Uc.UC_HOOK_INSN, Uc.UC_X86_INS_OUT, Upcalls.OUT, Uc.CB_OUT, hook, 1, 0, Hook.Invalidation.NONE);
+    }
+
+    public Hook addCpuidHook(CpuidHook hook) {
+        return add("CPUID hook", Uc.UC_HOOK_INSN, Uc.UC_X86_INS_CPUID, Upcalls.CPUID, Uc.CB_CPUID, hook, 1, 0,
+                Hook.Invalidation.NONE);
+    }
+
+    public Hook addSyscallHook(SyscallHook hook) {
+        return add("SYSCALL hook", Uc.UC_HOOK_INSN, Uc.UC_X86_INS_SYSCALL, Upcalls.SYSCALL, Uc.CB_SYSCALL, hook, 1, 0,
+                Hook.Invalidation.NONE);
+    }
+
+    /**
+     * Calls {@code hook} for instructions the engine cannot execute. When the hook returns true the
+     * run continues at the RIP it left: the #UD the engine raises afterwards is swallowed (so no
+     * interrupt hook sees it).
+     */
+    public Hook addInvalidInstructionHook(InvalidInstructionHook hook) {
+        ensureInterruptDispatcher();
+        return add("invalid-instruction hook", Uc.UC_HOOK_INSN_INVALID, -1, Upcalls.INSN_INVALID, Uc.CB_INSN_INVALID, hook,
+                1, 0, Hook.Invalidation.NONE);
+    }
+
+    private static int memHookBits(Set<MemType> types, boolean valid) {
+        if (types.isEmpty()) {
+            throw new IllegalArgumentException("no memory access types given");
+        }
+        int bits = 0;
+        for (MemType t : types) {
+            if (t.isValidAccess() != valid) {
+                throw new IllegalArgumentException(t + (valid ? " is an invalid-access event: use addInvalidMemoryHook"
+                        : " is a successful access: use addMemoryHook"));
+            }
+            bits |= t.hookBit();
+        }
+        return bits;
+    }
+
+    private Hook add(String description, int type, int insn, MethodHandle target, FunctionDescriptor fd, Object callback,
+                     long begin, long end, Hook.Invalidation invalidation) {
+        checkOpen();
+        java.util.Objects.requireNonNull(callback, "hook");
+        Arena hookArena = Arena.ofShared();
+        Hook h = new Hook(this, description, invalidation, begin, end, null);
+        try {
+            MemorySegment stub = Uc.LINKER.upcallStub(Upcalls.bind(target, h, callback), fd, hookArena);
+            int err = insn < 0
+                    ? (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, type, stub, MemorySegment.NULL, begin, end)
+                    : (int) Uc.HOOK_ADD_INSN.invokeExact(uc, hookHandleBuf, type, stub, MemorySegment.NULL, begin, end, insn);
+            check("uc_hook_add(" + description + ")", err);
+            h.handle = hookHandleBuf.get(JAVA_LONG, 0);
+            h.arena = hookArena;
+        } catch (Throwable t) {
+            hookArena.close();
+            if (t instanceof UnicornException e) {
+                throw e;
+            }
+            throw new AssertionError(t);
+        }
+        hooks.put(h, Boolean.TRUE);
+        refreshTranslations(h);
+        LOG.trace("added {}", h);
+        return h;
+    }
+
+    void removeHook(Hook h) {
+        if (h.removed || closed) {
+            return;
+        }
+        h.removed = true;
+        hooks.remove(h);
+        if (h.arena == null) { // dispatched in Java
+            interruptHooks = java.util.Arrays.stream(interruptHooks).filter(x -> x != h).toArray(Hook[]::new);
+            return;
+        }
+        int err;
+        try {
+            err = (int) Uc.HOOK_DEL.invokeExact(uc, h.handle);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        // The engine never calls a deleted hook again, but the stub may be executing right now
+        // (a hook removing itself): free it only once the run is over.
+        if (running) {
+            deferredFrees.add(h.arena);
+        } else {
+            h.arena.close();
+        }
+        h.arena = null;
+        if (err != 0) {
+            throw new UnicornException("uc_hook_del(" + h.description + ")", err);
+        }
+        refreshTranslations(h);
+        LOG.trace("removed {}", h);
+    }
+
+    /**
+     * Translated code carries the hooks present when it was translated: refresh what this hook
+     * touches. Dropping one range is safe during a run (the engine finishes the block it is in);
+     * dropping everything is not (the engine would return into freed code), so during a run that
+     * waits until the run ends.
+     */
+    private void refreshTranslations(Hook h) {
+        switch (h.invalidation) {
+            case NONE -> { }
+            case RANGE -> removeCache(h.begin, h.end + 1);
+            case ALL -> {
+                if (running) {
+                    deferredFlush = true;
+                } else {
+                    flushTranslations();
+                }
+            }
+        }
+    }
+
+    private static String range(long begin, long end) {
+        return String.format("[0x%x, 0x%x]", begin, end);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Contexts
+
+    /** Allocates a context for {@link CpuContext#save()}/{@link CpuContext#restore()}. */
+    public CpuContext newContext() {
+        checkOpen();
+        MemorySegment ctx;
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment out = tmp.allocate(ADDRESS);
+            check("uc_context_alloc", (int) Uc.CONTEXT_ALLOC.invokeExact(uc, out));
+            ctx = out.get(ADDRESS, 0).reinterpret(contextSize);
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        CpuContext c = new CpuContext(this, ctx);
+        contexts.add(c);
+        return c;
+    }
+
+    /** Size of a saved context in bytes ({@code uc_context_size}). */
+    public long contextSize() {
+        return contextSize;
+    }
+
+    void saveContext(CpuContext c) {
+        checkContext(c);
+        int err;
+        try {
+            err = (int) Uc.CONTEXT_SAVE.invokeExact(uc, c.context);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_context_save", err);
+        }
+    }
+
+    void restoreContext(CpuContext c) {
+        checkContext(c);
+        int err;
+        try {
+            err = (int) Uc.CONTEXT_RESTORE.invokeExact(uc, c.context);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (err != 0) {
+            throw new UnicornException("uc_context_restore", err);
+        }
+    }
+
+    void checkContext(CpuContext c) {
+        checkOpen();
+        if (c.freed) {
+            throw new IllegalStateException("context already freed");
+        }
+    }
+
+    void freeContext(CpuContext c) {
+        if (c.freed || closed) {
+            return;
+        }
+        c.freed = true;
+        contexts.remove(c);
+        contextFree(c);
+    }
+
+    private static void contextFree(CpuContext c) {
+        try {
+            int ignored = (int) Uc.CONTEXT_FREE.invokeExact(c.context);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Exception-delivery helpers (fields of the engine's CPU state that no register id exposes)
+
+    /**
+     * The error code of the exception the engine just reported to an {@link InterruptHook}
+     * (#DF, #TS, #NP, #SS, #GP, #PF, #AC). Meaningful only inside the interrupt hook for such a vector.
+     */
+    public int exceptionErrorCode() {
+        CpuContext c = exceptionContext();
+        c.save();
+        return c.context.get(JAVA_INT, layout.errorCodeOffset());
+    }
+
+    /**
+     * Forgets the exception in flight. The engine remembers the last contributory exception or #PF
+     * to escalate a second one to #DF (and a third to a triple fault) as real hardware does during
+     * delivery; but since the engine never delivers exceptions itself it never forgets, so without
+     * this a guest's second #DE or #GP — long after the first was handled — arrives as #DF. Call it
+     * when an exception has been delivered by hand.
+     */
+    public void clearExceptionInFlight() {
+        CpuContext c = exceptionContext();
+        c.save();
+        c.context.set(JAVA_INT, layout.oldExceptionOffset(), -1);
+        c.restore();
+    }
+
+    private CpuContext exceptionContext() {
+        checkOpen();
+        if (layout == null) {
+            throw new IllegalStateException("engine-state helpers are not calibrated on this engine");
+        }
+        if (exceptionContext == null) {
+            exceptionContext = newContext();
+        }
+        return exceptionContext;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Lifecycle and failures
+
+    /**
+     * Closes the engine and frees everything it owns: hooks and their upcall stubs, contexts,
+     * buffers. Host memory given to {@link #mapPtr} is not freed (it belongs to the caller). Later
+     * calls do nothing.
+     *
+     * @throws IllegalStateException while a run is in progress
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (running) {
+            throw new IllegalStateException("close() while the engine is running (from a hook or another thread)");
+        }
+        synchronized (stopLock) {
+            closed = true; // from now on stop() never touches the engine
+        }
+        for (CpuContext c : contexts) {
+            c.freed = true;
+            contextFree(c);
+        }
+        contexts.clear();
+        closeEngineQuietly();
+        for (Hook h : hooks.keySet()) {
+            h.removed = true;
+            if (h.arena != null) {
+                h.arena.close();
+                h.arena = null;
+            }
+        }
+        interruptHooks = new Hook[0];
+        hooks.clear();
+        for (Arena a : deferredFrees) {
+            a.close();
+        }
+        deferredFrees.clear();
+        hostMemory.clear();
+        LOG.debug("closed engine {} ({} stop hand-offs)", this, stopLockHandoffs);
+    }
+
+    private void closeEngineQuietly() {
+        try {
+            int err = (int) Uc.CLOSE.invokeExact(uc);
+            if (err != 0) {
+                LOG.warn("uc_close failed: {}", Uc.describe(err));
+            }
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Called by an upcall whose hook threw: remember the first failure and stop the run. */
+    void hookFailed(Throwable t) {
+        if (hookFailure == null) {
+            hookFailure = t;
+        } else if (hookFailure != t) {
+            hookFailure.addSuppressed(t);
+        }
+        try {
+            int ignored = (int) Uc.EMU_STOP.invokeExact(uc);
+        } catch (Throwable e) {
+            // a downcall does not throw; nothing may reach native code anyway
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("engine closed");
+        }
+    }
+
+    private static void check(String operation, int err) {
+        if (err != 0) {
+            throw new UnicornException(operation, err);
+        }
+    }
+
+    private static String op(String name, long address, long size, Protection p) {
+        return String.format("%s(0x%x, 0x%x%s)", name, address, size, p == null ? "" : ", " + p);
+    }
+
+    @Override
+    public String toString() {
+        return "Unicorn[x86-64, uc=0x" + Long.toHexString(uc.address()) + (closed ? ", closed" : "") + "]";
+    }
+}
