@@ -1,0 +1,89 @@
+package dev.tdemu.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.CommandLineOptionException;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * {@code ./tdemu bench}: runs the JMH benchmarks (all, or those the JMH-style arguments select) and
+ * then prints each declared ratio between a benchmark and its baseline measured in the same run,
+ * next to its goal. Speed is only ever judged this way, never by timed assertions in tests.
+ */
+public final class BenchMain {
+    /** {@code value / baseline} (both as throughput), with the goal from the issue that asked for it. */
+    record Ratio(String what, String value, String baseline, String goal) {}
+
+    static final List<Ratio> RATIOS = List.of(
+            new Ratio("guest MIPS with one unhit one-address code hook / without", "BindingBenchmark.regLoopWithUnhitCodeHook",
+                    "BindingBenchmark.regLoopNoHooks", ">= 0.95"),
+            new Ratio("OUT hook upcall rate / hlt enter-exit round-trip rate", "BindingBenchmark.outHookUpcall",
+                    "BindingBenchmark.hltRoundTrip", "report"));
+
+    private BenchMain() {}
+
+    public static void main(String[] args) throws RunnerException, java.io.IOException {
+        CommandLineOptions cli;
+        try {
+            cli = new CommandLineOptions(args);
+        } catch (CommandLineOptionException e) {
+            System.err.println("tdemu bench: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (cli.shouldHelp() || cli.shouldList()) {
+            org.openjdk.jmh.Main.main(args);
+            return;
+        }
+        OptionsBuilder builder = new OptionsBuilder();
+        builder.parent(cli);
+        if (cli.getIncludes().isEmpty()) {
+            builder.include("dev\\.tdemu\\.bench\\..*");
+        }
+        Options options = builder.build();
+        Collection<RunResult> results = new Runner(options).run();
+        Map<String, RunResult> byName = new LinkedHashMap<>();
+        for (RunResult r : results) {
+            String label = r.getParams().getBenchmark();
+            byName.put(label.substring(label.lastIndexOf('.', label.lastIndexOf('.') - 1) + 1), r);
+        }
+        System.out.println();
+        System.out.println("Ratios (each against a baseline measured in this run)");
+        List<String> missing = new ArrayList<>();
+        for (Ratio ratio : RATIOS) {
+            RunResult v = byName.get(ratio.value()), b = byName.get(ratio.baseline());
+            if (v == null || b == null) {
+                missing.add(ratio.what());
+                continue;
+            }
+            double value = throughput(v), base = throughput(b);
+            System.out.printf(Locale.ROOT, "  %-70s %8.3f   goal %s%n", ratio.what(), value / base, ratio.goal());
+        }
+        if (!missing.isEmpty()) {
+            System.out.println("  (not measured in this run: " + String.join("; ", missing) + ")");
+        }
+    }
+
+    /** Operations per second whatever mode the benchmark ran in. */
+    static double throughput(RunResult r) {
+        double score = r.getPrimaryResult().getScore();
+        String unit = r.getPrimaryResult().getScoreUnit();
+        double perSecond = switch (unit.substring(unit.indexOf('/') + 1)) {
+            case "s" -> 1;
+            case "ms" -> 1e3;
+            case "us" -> 1e6;
+            case "ns" -> 1e9;
+            default -> throw new IllegalStateException("unexpected score unit " + unit);
+        };
+        return unit.startsWith("ops/") ? score * perSecond : perSecond / score;
+    }
+}
