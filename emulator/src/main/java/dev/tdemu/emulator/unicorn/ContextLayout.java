@@ -7,26 +7,31 @@ import java.util.List;
 import java.util.function.IntPredicate;
 
 /**
- * Where two fields of the engine's CPU state (QEMU's CPUX86State) sit inside a saved
- * {@code uc_context}: {@code error_code} (the error code of the exception being raised) and
+ * Where three fields of the engine's CPU state (QEMU's CPUX86State) sit inside a saved
+ * {@code uc_context}: {@code error_code} (the error code of the exception being raised),
  * {@code old_exception} (the exception in flight, -1 when none, which turns a second contributory
- * exception into #DF). No register id exposes them and their offsets depend on how the library was
+ * exception into #DF) and {@code exception_is_int} (set by INT n/INT3 and never cleared by the
+ * engine: while it is set, every later exception reaching an interrupt hook, including an SVM
+ * intercept, gets RIP overwritten with the INT's next-instruction address). No register id exposes them and their offsets depend on how the library was
  * built, so they are not hard-coded: the first engine open calibrates them by running probes on a
  * scratch engine and watching which 32-bit field follows the known values, then verifies the
  * result and refuses the engine if anything is off.
  *
  * <p>Probes (64-bit mode, empty GDT/LDT): loading selectors 0x1234, 0x5678 and 0x0abc into DS
  * (from memory, so no register holds them) raises #GP with those error codes; a division by zero
- * raises #DE (error code 0). Each probe starts from the same saved reset state (old_exception -1).
+ * raises #DE (error code 0); INT3 raises #BP as a software interrupt. Each probe starts from the
+ * same saved reset state (old_exception -1).
  * error_code is the one field reading 0x1234, 0x5678, 0x0abc, 0 after the four probes;
- * old_exception the one reading -1 before them and 13, 13, 13, 0 after. Verification: a second #DE
+ * old_exception the one reading -1 before them and 13, 13, 13, 0 after; exception_is_int the one
+ * reading 0 before and after those four and 1 after INT3. Verification: a second #DE
  * after a first one arrives as #DF (8) unless old_exception is reset through the found offset,
  * then as #DE (0); and the error code read through the found offset in an interrupt hook is 0x1234.
  */
-record ContextLayout(long errorCodeOffset, long oldExceptionOffset) {
+record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long exceptionIsIntOffset) {
     private static final long PROBE_PAGE = 0x1000;
-    private static final int GP_1234 = 0x00, GP_5678 = 0x10, GP_0ABC = 0x20, DIVIDE = 0x30, SELECTORS = 0x40;
-    private static final byte[] PROBE_CODE = new byte[0x48];
+    private static final int GP_1234 = 0x00, GP_5678 = 0x10, GP_0ABC = 0x20, DIVIDE = 0x30, SELECTORS = 0x40,
+            INT3 = 0x48;
+    private static final byte[] PROBE_CODE = new byte[0x50];
 
     static {
         putMovDs(GP_1234, SELECTORS, 0x1234);
@@ -35,6 +40,8 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset) {
         // xor eax,eax; xor edx,edx; xor ecx,ecx; div ecx; hlt
         byte[] div = {0x31, (byte) 0xc0, 0x31, (byte) 0xd2, 0x31, (byte) 0xc9, (byte) 0xf7, (byte) 0xf1, (byte) 0xf4};
         System.arraycopy(div, 0, PROBE_CODE, DIVIDE, div.length);
+        PROBE_CODE[INT3] = (byte) 0xcc;
+        PROBE_CODE[INT3 + 1] = (byte) 0xf4;
     }
 
     /** mov ds, word [rip + (data - next)]; hlt — with the selector stored at {@code data}. */
@@ -62,8 +69,8 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset) {
     private static Object calibrateOrFailure() {
         try {
             ContextLayout layout = calibrate();
-            Unicorn.LOG.debug("calibrated uc_context: error_code at +{}, old_exception at +{}",
-                    layout.errorCodeOffset, layout.oldExceptionOffset);
+            Unicorn.LOG.debug("calibrated uc_context: error_code at +{}, old_exception at +{}, exception_is_int at +{}",
+                    layout.errorCodeOffset, layout.oldExceptionOffset, layout.exceptionIsIntOffset);
             return layout;
         } catch (UnicornException e) {
             return e;
@@ -102,12 +109,15 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset) {
             ByteBuffer b = run(uc, reset, p, GP_5678, 13);
             ByteBuffer c = run(uc, reset, p, GP_0ABC, 13);
             ByteBuffer d = run(uc, reset, p, DIVIDE, 0);
+            ByteBuffer e = run(uc, reset, p, INT3, 3);
 
             long errorCode = unique("error_code", s0.capacity(), o -> a.getInt(o) == 0x1234 && b.getInt(o) == 0x5678
                     && c.getInt(o) == 0x0abc && d.getInt(o) == 0);
             long oldException = unique("old_exception", s0.capacity(), o -> s0.getInt(o) == -1 && a.getInt(o) == 13
                     && b.getInt(o) == 13 && c.getInt(o) == 13 && d.getInt(o) == 0);
-            ContextLayout layout = new ContextLayout(errorCode, oldException);
+            long isInt = unique("exception_is_int", s0.capacity(), o -> s0.getInt(o) == 0 && a.getInt(o) == 0
+                    && b.getInt(o) == 0 && c.getInt(o) == 0 && d.getInt(o) == 0 && e.getInt(o) == 1);
+            ContextLayout layout = new ContextLayout(errorCode, oldException, isInt);
             uc.useLayout(layout);
 
             // Verify: the error code as the helper reads it inside the hook.
@@ -130,6 +140,15 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset) {
                 expect(p.vectors.equals(List.of(0, 0, 0)), "#DE, #DE, clear, #DE arrived as vectors " + p.vectors);
                 Unicorn.LOG.debug("this engine does not escalate a second #DE to #DF by itself");
             }
+
+            // Verify: clearing after INT3 resets the software-interrupt marker.
+            reset.restore();
+            uc.emuStart(PROBE_PAGE + INT3);
+            uc.clearExceptionInFlight();
+            CpuContext after = uc.newContext();
+            after.save();
+            expect(le(after.bytes()).getInt((int) isInt) == 0, "exception_is_int still set after clearing");
+            after.close();
             return layout;
         }
     }

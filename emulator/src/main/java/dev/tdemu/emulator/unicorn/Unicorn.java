@@ -1089,15 +1089,20 @@ public final class Unicorn implements AutoCloseable {
      * Forgets the exception in flight. The engine remembers the last contributory exception or #PF
      * to escalate a second one to #DF (and a third to a triple fault) as real hardware does during
      * delivery; but since the engine never delivers exceptions itself it never forgets, so without
-     * this a guest's second #DE or #GP — long after the first was handled — arrives as #DF. Call it
-     * when an exception has been delivered by hand.
+     * this a guest's second #DE or #GP — long after the first was handled — arrives as #DF. It also
+     * forgets that the last exception was a software interrupt (INT n, INT3): the engine never
+     * clears that mark either, and while it is set every later exception reported to an interrupt
+     * hook (SVM intercepts included) has its RIP overwritten with the INT's return address. Call it
+     * when an exception or interrupt has been handled by hand.
      */
     public void clearExceptionInFlight() {
         CpuContext c = exceptionContext();
         c.save();
         c.context.set(JAVA_INT, layout.oldExceptionOffset(), -1);
+        c.context.set(JAVA_INT, layout.exceptionIsIntOffset(), 0);
         c.restore();
     }
+
 
     private CpuContext exceptionContext() {
         checkOpen();

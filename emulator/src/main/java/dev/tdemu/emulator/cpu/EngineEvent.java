@@ -1,0 +1,43 @@
+package dev.tdemu.emulator.cpu;
+
+import dev.tdemu.emulator.unicorn.MemType;
+
+/** Why one run of a guest engine stopped: exactly one event per run. */
+public sealed interface EngineEvent {
+    /** An SVM intercept (MOV DR, CPUID, HLT, MSR, MOV to CR3, VMRUN, VMMCALL), RIP on the instruction. */
+    record Intercept(int exitCode, long rip, long info1) implements EngineEvent {}
+
+    /** An exception the engine raised: faults with RIP on the instruction, INT3/INTO after it. */
+    record Exception(int vector, long errorCode, long rip) implements EngineEvent {}
+
+    /** The single-step trap after one instruction ran with RFLAGS.TF set; RIP is the next one. */
+    record SingleStep(long rip) implements EngineEvent {}
+
+    /** An instruction the engine does not implement (VMCALL, TDCALL, ICEBP, UD2, …), RIP on it. */
+    record InvalidInstruction(long rip) implements EngineEvent {}
+
+    /** A port I/O instruction found by the code scan, stopped before it ran. */
+    record PortIoInstruction(PortIo io, long rip) implements EngineEvent {}
+
+    /**
+     * Port I/O the scan did not cover (code that appeared at run time): the engine already
+     * performed it (for IN with {@code value} from the device) and ran on to the end of the
+     * translated block, so RIP is past it.
+     */
+    record ImprecisePortIo(boolean in, int port, int size, long value, long rip) implements EngineEvent {}
+
+    /** An enabled execute breakpoint's instruction is about to run (RF was clear). */
+    record ExecuteBreakpoint(long rip) implements EngineEvent {}
+
+    /** An access to a page holding an enabled data breakpoint, stopped before the instruction ran. */
+    record WatchedPageAccess(MemType type, long physical, int size, long rip) implements EngineEvent {}
+
+    /** An access to memory that is not guest RAM. */
+    record MemoryFault(MemType type, long physical, int size, long rip) implements EngineEvent {}
+
+    /** A stop requested from outside (timeout, debugger pause), RIP where the guest was. */
+    record Stopped(long rip) implements EngineEvent {}
+
+    /** The instruction limit of a run was reached without any event. */
+    record Completed(long rip) implements EngineEvent {}
+}

@@ -1,0 +1,242 @@
+package dev.tdemu.emulator.cpu;
+
+import dev.tdemu.core.x86.CpuMode;
+import dev.tdemu.core.x86.DebugRegisters;
+import dev.tdemu.emulator.machine.BootStructures;
+import dev.tdemu.emulator.machine.GuestMemory;
+import dev.tdemu.emulator.machine.PageWalker;
+import dev.tdemu.emulator.unicorn.EmuResult;
+import dev.tdemu.emulator.unicorn.Hook;
+import dev.tdemu.emulator.unicorn.MemType;
+import dev.tdemu.emulator.unicorn.Protection;
+import dev.tdemu.emulator.unicorn.Unicorn;
+import dev.tdemu.emulator.unicorn.UnicornException;
+import dev.tdemu.emulator.unicorn.X86Reg;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One vCPU's engine: guest RAM mapped at guest-physical 0, the engine in SVM guest mode
+ * ({@link SvmGuestMode}), the permanent hooks that turn whatever stops the engine into one
+ * {@link EngineEvent}, the port-I/O hooks placed by scanning code, and a {@link DrEnforcer} that
+ * makes the engine honour the debug registers the caller arms. It knows nothing of VMX, TDX or
+ * KVM: {@link PhysicalCpu} decides what an event means. One thread runs it; {@link #stop()} may be
+ * called from any thread.
+ */
+public final class GuestEngine implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
+    static final long RFLAGS_TF = 0x100, RFLAGS_RF = 0x10000;
+
+    /** Port I/O the code scan did not cover must still be answered while the engine runs. */
+    public interface FallbackIo {
+        long in(int port, int size);
+
+        void out(int port, int size, long value);
+    }
+
+    private final Unicorn uc;
+    private final Arena arena = Arena.ofShared();
+    private final GuestMemory memory;
+    private final DrEnforcer enforcer;
+    private final List<Hook> ioHooks = new ArrayList<>();
+    private final FallbackIo fallbackIo;
+    private EngineEvent event;
+
+    public GuestEngine(GuestMemory memory, BootStructures.EntryState entry, FallbackIo fallbackIo) {
+        this.memory = memory;
+        this.fallbackIo = fallbackIo;
+        this.uc = Unicorn.open();
+        try {
+            uc.mapPtr(0, memory.segment(), Protection.RWX);
+            SvmGuestMode.enter(uc, arena, entry);
+            enforcer = new DrEnforcer(uc, memory.size(), (u, rip) -> onExecuteBreakpoint(rip));
+            installPermanentHooks();
+        } catch (RuntimeException e) {
+            uc.close();
+            arena.close();
+            throw e;
+        }
+    }
+
+    public Unicorn engine() {
+        return uc;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    private void record(EngineEvent e) {
+        if (event == null) {
+            event = e;
+        }
+    }
+
+    private void installPermanentHooks() {
+        uc.addInterruptHook((u, vector) -> {
+            long rip = u.readReg(X86Reg.RIP);
+            if (SvmGuestMode.isIntercept(vector)) {
+                record(new EngineEvent.Intercept(vector - SvmGuestMode.VMEXIT_BASE, rip, u.exceptionErrorCode()));
+            } else if (vector == 1) {
+                record(new EngineEvent.SingleStep(rip));
+            } else {
+                long errorCode = dev.tdemu.emulator.machine.X86Exception.pushesErrorCode(vector) ? u.exceptionErrorCode() : -1;
+                record(new EngineEvent.Exception(vector, errorCode, rip));
+            }
+            u.emuStop();
+        });
+        uc.addInvalidInstructionHook(u -> {
+            record(new EngineEvent.InvalidInstruction(u.readReg(X86Reg.RIP)));
+            u.emuStop();
+            return true;
+        });
+        Set<MemType> invalid = EnumSet.noneOf(MemType.class);
+        for (MemType t : MemType.values()) {
+            if (!t.isValidAccess()) {
+                invalid.add(t);
+            }
+        }
+        uc.addInvalidMemoryHook(invalid, 1, 0, (u, type, address, size, value) -> {
+            long rip = u.readReg(X86Reg.RIP);
+            boolean watched = (type == MemType.WRITE_PROT || type == MemType.READ_PROT) && enforcer.isWatchedPage(address);
+            record(watched ? new EngineEvent.WatchedPageAccess(type, address, size, rip)
+                    : new EngineEvent.MemoryFault(type, address, size, rip));
+            return false;
+        });
+        uc.addInHook((u, port, size) -> {
+            long value = fallbackIo.in(port, size);
+            record(new EngineEvent.ImprecisePortIo(true, port, size, value, -1));
+            u.emuStop();
+            return (int) value;
+        });
+        uc.addOutHook((u, port, size, value) -> {
+            fallbackIo.out(port, size, Integer.toUnsignedLong(value) & (size == 4 ? 0xFFFFFFFFL : (1L << (8 * size)) - 1));
+            record(new EngineEvent.ImprecisePortIo(false, port, size, value, -1));
+            u.emuStop();
+        });
+    }
+
+    /**
+     * Hooks every place in {@code [start, start + length)} (guest-physical = linear: the image is
+     * identity mapped) where a port I/O instruction may begin.
+     */
+    public void scanCode(long start, byte[] code) {
+        for (int offset : PortIo.candidateStarts(code)) {
+            long at = start + offset;
+            ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onIoCandidate(rip)));
+        }
+        LOG.debug("code at 0x{}: {} port I/O candidate(s) hooked", Long.toHexString(start), ioHooks.size());
+    }
+
+    private void onIoCandidate(long rip) {
+        byte[] bytes = readCode(rip, 15);
+        PortIo io = PortIo.decode(bytes, 0);
+        if (io != null) {
+            record(new EngineEvent.PortIoInstruction(io, rip));
+            uc.emuStop();
+        }
+    }
+
+    private void onExecuteBreakpoint(long rip) {
+        long rflags = uc.readReg(X86Reg.RFLAGS);
+        if ((rflags & RFLAGS_RF) != 0) {
+            // RF suppresses instruction breakpoints for one instruction, then the CPU clears it.
+            uc.writeReg(X86Reg.RFLAGS, rflags & ~RFLAGS_RF);
+            return;
+        }
+        record(new EngineEvent.ExecuteBreakpoint(rip));
+        uc.emuStop();
+    }
+
+    /** Reads up to {@code max} instruction bytes at linear {@code rip} (fewer at the end of mapped memory). */
+    public byte[] readCode(long rip, int max) {
+        long cr3 = uc.readReg(X86Reg.CR3);
+        byte[] out = new byte[max];
+        int n = 0;
+        while (n < max) {
+            PageWalker.Translation t = PageWalker.translate(memory, cr3, rip + n);
+            if (t == null) {
+                break;
+            }
+            int chunk = (int) Math.min(max - n, t.bytesToPageEnd());
+            if (!memory.contains(t.physical(), chunk)) {
+                break;
+            }
+            System.arraycopy(memory.readBytes(t.physical(), chunk), 0, out, n, chunk);
+            n += chunk;
+        }
+        return n == max ? out : java.util.Arrays.copyOf(out, n);
+    }
+
+    /** Linear to guest-physical through the guest's current page tables; -1 when unmapped. */
+    public long toPhysical(long linear) {
+        PageWalker.Translation t = PageWalker.translate(memory, uc.readReg(X86Reg.CR3), linear);
+        return t == null ? -1 : t.physical();
+    }
+
+    /** Makes the engine honour {@code regs} (re-arms only when they or CR3 changed). */
+    public void armDebugRegisters(DebugRegisters regs) {
+        enforcer.arm(regs, uc.readReg(X86Reg.CR3), this::toPhysical);
+    }
+
+    DrEnforcer enforcer() {
+        return enforcer;
+    }
+
+    /** CPL, CR4.DE and long mode as the breakpoint rules need them. */
+    public CpuMode mode() {
+        return new CpuMode((int) (uc.readReg(X86Reg.CS) & 3), (uc.readReg(X86Reg.CR4) & 8) != 0, true);
+    }
+
+    public long rip() {
+        return uc.readReg(X86Reg.RIP);
+    }
+
+    /**
+     * Runs the guest from its current RIP until something stops it, at most {@code timeoutMicros}
+     * (0 = no limit) or {@code count} instructions (0 = no limit).
+     */
+    public EngineEvent run(long timeoutMicros, long count) {
+        event = null;
+        long start = uc.readReg(X86Reg.RIP);
+        EmuResult result;
+        try {
+            result = uc.emuStart(start, timeoutMicros, count);
+        } catch (UnicornException e) {
+            if (event != null) {
+                return fixRip(event);
+            }
+            throw e;
+        }
+        if (event != null) {
+            return fixRip(event);
+        }
+        long rip = uc.readReg(X86Reg.RIP);
+        return result == EmuResult.COMPLETED ? new EngineEvent.Completed(rip) : new EngineEvent.Stopped(rip);
+    }
+
+    private EngineEvent fixRip(EngineEvent e) {
+        // The fallback I/O hooks cannot read a precise RIP; report where the engine stopped.
+        if (e instanceof EngineEvent.ImprecisePortIo io) {
+            return new EngineEvent.ImprecisePortIo(io.in(), io.port(), io.size(), io.value(), uc.readReg(X86Reg.RIP));
+        }
+        return e;
+    }
+
+    /** Stops a run in progress from another thread (never lost; see {@link Unicorn#stop()}). */
+    public void stop() {
+        uc.stop();
+    }
+
+    @Override
+    public void close() {
+        enforcer.disarm();
+        uc.close();
+        arena.close();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.tdemu.emulator.cpu;
+
+import dev.tdemu.emulator.machine.BootStructures;
+import dev.tdemu.emulator.unicorn.EmuResult;
+import dev.tdemu.emulator.unicorn.Protection;
+import dev.tdemu.emulator.unicorn.Unicorn;
+import dev.tdemu.emulator.unicorn.X86Mmr;
+import dev.tdemu.emulator.unicorn.X86Reg;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Puts an engine into the guest mode of the engine's own (QEMU) SVM model, so that the
+ * instructions a hypervisor must see are intercepted by the engine itself, precisely and wherever
+ * the code came from: every MOV to/from DR0–DR7 (which must never reach the engine: a DR7 write
+ * that arms an execute breakpoint crashes it), CPUID, HLT, RDMSR/WRMSR and MOV to CR3. An
+ * intercept arrives at the interrupt hook as vector {@link #VMEXIT_BASE} + SVM exit code with RIP
+ * on the instruction; the engine never performs the #VMEXIT world switch, so the guest state stays
+ * loaded and the hook resumes it by writing RIP.
+ *
+ * <p>One VMRUN, executed by a few bytes of bootstrap code in the hypervisor region, loads the
+ * vCPU's entry state from a VMCB. The hypervisor region lives in engine-physical memory above any
+ * guest RAM and is made inaccessible to guest code after the bootstrap (the engine's own VMCB
+ * accesses bypass page protections).
+ */
+public final class SvmGuestMode {
+    /** Engine-physical base of the hypervisor region: far above any guest RAM tdemu supports. */
+    public static final long HV_BASE = 0x80_0000_0000L;
+    public static final long HV_SIZE = 0x10000;
+    static final long BOOT_CODE = HV_BASE;
+    static final long VMCB = HV_BASE + 0x1000;
+    static final long HSAVE = HV_BASE + 0x2000;
+    static final long MSRPM = HV_BASE + 0x3000;   // 8 KiB: every MSR intercepted
+    static final long IOPM = HV_BASE + 0x6000;    // 12 KiB (the engine ignores I/O intercepts)
+
+    /** An intercept reaches the interrupt hook as this plus the SVM exit code. */
+    public static final int VMEXIT_BASE = 0x100;
+    public static final int EXIT_WRITE_CR3 = 0x013;
+    public static final int EXIT_READ_DR0 = 0x020;
+    public static final int EXIT_WRITE_DR0 = 0x030;
+    public static final int EXIT_CPUID = 0x072;
+    public static final int EXIT_HLT = 0x078;
+    public static final int EXIT_MSR = 0x07c;
+    public static final int EXIT_VMRUN = 0x080;
+    public static final int EXIT_VMMCALL = 0x081;
+
+    private static final long INTERCEPT_CPUID = 1L << 18, INTERCEPT_HLT = 1L << 24, INTERCEPT_MSR = 1L << 28,
+            INTERCEPT_VMRUN = 1L << 32, INTERCEPT_VMMCALL = 1L << 33;
+    private static final long MSR_EFER = 0xC0000080L, MSR_VM_HSAVE_PA = 0xC0010117L, EFER_SVME = 1L << 12;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private SvmGuestMode() {}
+
+    /** Whether an interrupt-hook vector is an SVM intercept, and which exit code. */
+    public static boolean isIntercept(int vector) {
+        return vector >= VMEXIT_BASE;
+    }
+
+    /**
+     * Maps the hypervisor region into {@code uc} (host memory owned by {@code arena}), runs VMRUN
+     * with the vCPU's entry state and leaves the engine in guest mode at {@code state.rip()}.
+     */
+    public static void enter(Unicorn uc, Arena arena, BootStructures.EntryState state) {
+        MemorySegment hv = arena.allocate(HV_SIZE, 4096);
+        uc.mapPtr(HV_BASE, hv, Protection.RWX);
+        long vmcb = VMCB - HV_BASE;
+        // Control area: the intercepts.
+        hv.set(U16, vmcb + 0x02, (short) (1 << 3));   // MOV to CR3
+        hv.set(U16, vmcb + 0x04, (short) 0xFF);       // MOV from DR0..DR7
+        hv.set(U16, vmcb + 0x06, (short) 0xFF);       // MOV to DR0..DR7
+        hv.set(U64, vmcb + 0x0C, INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_MSR | INTERCEPT_VMRUN | INTERCEPT_VMMCALL);
+        hv.set(U64, vmcb + 0x40, IOPM);
+        hv.set(U64, vmcb + 0x48, MSRPM);
+        hv.set(U32, vmcb + 0x58, 1);                  // ASID
+        hv.asSlice(MSRPM - HV_BASE, 0x2000).fill((byte) 0xFF);
+        hv.asSlice(IOPM - HV_BASE, 0x3000).fill((byte) 0xFF);
+        // Save area: the vCPU's architectural entry state (docs/guest-abi.md).
+        segment(hv, vmcb + 0x400, state.ds(), 0xC92);          // ES
+        segment(hv, vmcb + 0x410, state.cs(), 0xA9A);          // CS: 64-bit code, DPL0
+        segment(hv, vmcb + 0x420, state.ds(), 0xC92);          // SS
+        segment(hv, vmcb + 0x430, state.ds(), 0xC92);          // DS
+        hv.set(U32, vmcb + 0x464, state.gdtLimit());
+        hv.set(U64, vmcb + 0x468, state.gdtBase());
+        hv.set(ValueLayout.JAVA_BYTE, vmcb + 0x4CB, (byte) 0); // CPL
+        hv.set(U64, vmcb + 0x4D0, state.efer());
+        hv.set(U64, vmcb + 0x548, state.cr4());
+        hv.set(U64, vmcb + 0x550, state.cr3());
+        hv.set(U64, vmcb + 0x558, state.cr0());
+        hv.set(U64, vmcb + 0x560, 0x400);                      // the engine's own DR7 stays inert
+        hv.set(U64, vmcb + 0x568, 0xFFFF0FF0L);
+        hv.set(U64, vmcb + 0x570, state.rflags());
+        hv.set(U64, vmcb + 0x578, state.rip());
+        hv.set(U64, vmcb + 0x5D8, state.rsp());
+        // Bootstrap: mov $VMCB, %rax; vmrun; hlt (the hlt is never reached: the guest runs next).
+        byte[] boot = {0x48, (byte) 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0x0F, 0x01, (byte) 0xD8, (byte) 0xF4};
+        MemorySegment.copy(boot, 0, hv, ValueLayout.JAVA_BYTE, 0, boot.length);
+        hv.set(U64, 2, VMCB);
+
+        uc.writeMsr((int) MSR_EFER, uc.readMsr((int) MSR_EFER) | EFER_SVME);
+        if ((uc.readMsr((int) MSR_EFER) & EFER_SVME) == 0) {
+            throw new EngineSetupException("the Unicorn engine's CPU model has no SVM: tdemu needs it to intercept "
+                    + "guest MOV DR precisely (Unicorn 2.1's default x86-64 model has it)");
+        }
+        uc.writeMsr((int) MSR_VM_HSAVE_PA, HSAVE);
+        // Stop right at the guest's first instruction: VMRUN jumps there.
+        var arrived = uc.addCodeHook(state.rip(), state.rip(), (u, address, size) -> u.emuStop());
+        try {
+            EmuResult r = uc.emuStart(BOOT_CODE, 1_000_000, 0);
+            long rip = uc.readReg(X86Reg.RIP);
+            if (r == EmuResult.TIMED_OUT || rip != state.rip()) {
+                throw new EngineSetupException(String.format(
+                        "VMRUN bootstrap did not reach the guest entry 0x%x (stopped at 0x%x, %s)", state.rip(), rip, r));
+            }
+        } finally {
+            arrived.close();
+        }
+        // VMRUN does not load TR, FS, GS or the other GPRs (VMLOAD would): set them as the ABI says.
+        uc.writeMmr(X86Reg.TR, new X86Mmr(state.tr(), state.trBase(), 0x67, 0x8B00));
+        uc.writeMmr(X86Reg.IDTR, new X86Mmr(0, 0, 0, 0));
+        uc.writeReg(X86Reg.FS, 0);
+        uc.writeReg(X86Reg.GS, 0);
+        uc.writeReg(X86Reg.RAX, 0);
+        uc.writeReg(X86Reg.RDI, state.rdi());
+        uc.writeReg(X86Reg.RSI, state.rsi());
+        // Guest code must not reach the VMCB, the MSR bitmap or the bootstrap.
+        uc.protect(HV_BASE, HV_SIZE, Protection.NONE);
+    }
+
+    private static void segment(MemorySegment hv, long at, int selector, int attrib) {
+        hv.set(U16, at, (short) selector);
+        hv.set(U16, at + 2, (short) attrib);
+        hv.set(U32, at + 4, 0xFFFFFFFF);
+        hv.set(U64, at + 8, 0);
+    }
+}
