@@ -3,6 +3,9 @@ package dev.tdemu.core.vmx;
 /** VMX basic exit reasons (SDM Vol. 3C, appendix C) that tdemu produces. */
 public enum ExitReason {
     EXCEPTION_NMI(0),
+    /** An external event ended guest execution (tdemu: a pause, a timeout, the VM ending). */
+    EXTERNAL_INTERRUPT(1),
+    TRIPLE_FAULT(2),
     CPUID(10),
     HLT(12),
     VMCALL(18),

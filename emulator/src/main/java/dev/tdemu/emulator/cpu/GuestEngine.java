@@ -198,15 +198,15 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /**
-     * Runs the guest from its current RIP until something stops it, at most {@code timeoutMicros}
-     * (0 = no limit) or {@code count} instructions (0 = no limit).
+     * Runs the guest from its current RIP until something stops it; {@link #stop()} from another
+     * thread is how callers bound the time.
      */
-    public EngineEvent run(long timeoutMicros, long count) {
+    public EngineEvent run() {
         event = null;
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
         try {
-            result = uc.emuStart(start, timeoutMicros, count);
+            result = uc.emuStart(start);
         } catch (UnicornException e) {
             if (event != null) {
                 return fixRip(event);

@@ -109,9 +109,10 @@ public final class SvmGuestMode {
         // Stop right at the guest's first instruction: VMRUN jumps there.
         var arrived = uc.addCodeHook(state.rip(), state.rip(), (u, address, size) -> u.emuStop());
         try {
-            EmuResult r = uc.emuStart(BOOT_CODE, 1_000_000, 0);
+            // Bounded: the bootstrap ends at the guest's first instruction or, if VMRUN failed, at its hlt.
+            EmuResult r = uc.emuStart(BOOT_CODE);
             long rip = uc.readReg(X86Reg.RIP);
-            if (r == EmuResult.TIMED_OUT || rip != state.rip()) {
+            if (rip != state.rip()) {
                 throw new EngineSetupException(String.format(
                         "VMRUN bootstrap did not reach the guest entry 0x%x (stopped at 0x%x, %s)", state.rip(), rip, r));
             }

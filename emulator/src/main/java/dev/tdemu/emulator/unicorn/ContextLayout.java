@@ -23,15 +23,19 @@ import java.util.function.IntPredicate;
  * same saved reset state (old_exception -1).
  * error_code is the one field reading 0x1234, 0x5678, 0x0abc, 0 after the four probes;
  * old_exception the one reading -1 before them and 13, 13, 13, 0 after; exception_is_int the one
- * reading 0 before and after those four and 1 after INT3. Verification: a second #DE
+ * reading 0 before and after those four and 1 after INT3. Also {@code hflags}, whose low two bits are
+ * the CPL the engine checks segment loads against (it follows SS's DPL, so it cannot be lowered
+ * by loading SS from CPL3): the one field with LMA and CS64 (bits 14, 15) set whose CPL bits go
+ * from 0 to 3, the rest unchanged, when the probe IRETQs to a DPL3 code segment and faults there. Verification: a second #DE
  * after a first one arrives as #DF (8) unless old_exception is reset through the found offset,
  * then as #DE (0); and the error code read through the found offset in an interrupt hook is 0x1234.
  */
-record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long exceptionIsIntOffset) {
+record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long exceptionIsIntOffset, long hflagsOffset) {
     private static final long PROBE_PAGE = 0x1000;
     private static final int GP_1234 = 0x00, GP_5678 = 0x10, GP_0ABC = 0x20, DIVIDE = 0x30, SELECTORS = 0x40,
-            INT3 = 0x48;
-    private static final byte[] PROBE_CODE = new byte[0x50];
+            INT3 = 0x48, TO_USER = 0x50, USER = 0x70, GDT = 0x80;
+    private static final byte[] PROBE_CODE = new byte[0xA8];
+    private static final int USER_CS = 0x23, USER_SS = 0x1b;
 
     static {
         putMovDs(GP_1234, SELECTORS, 0x1234);
@@ -42,6 +46,18 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
         System.arraycopy(div, 0, PROBE_CODE, DIVIDE, div.length);
         PROBE_CODE[INT3] = (byte) 0xcc;
         PROBE_CODE[INT3 + 1] = (byte) 0xf4;
+        // push $0x1b; push $0x1ff0 (a stack in the probe page); push $2; push $0x23; push $USER; iretq
+        long user = PROBE_PAGE + USER;
+        byte[] iret = {0x6a, USER_SS, 0x68, (byte) 0xf0, 0x1f, 0, 0, 0x6a, 0x02, 0x6a, USER_CS,
+            0x68, (byte) user, (byte) (user >> 8), (byte) (user >> 16), (byte) (user >> 24), 0x48, (byte) 0xcf};
+        System.arraycopy(iret, 0, PROBE_CODE, TO_USER, iret.length);
+        PROBE_CODE[USER] = (byte) 0xf4; // hlt at CPL3: #GP
+        long[] gdt = {0, 0x00AF9A000000FFFFL, 0x00CF92000000FFFFL, 0x00CFF2000000FFFFL, 0x00AFFA000000FFFFL};
+        for (int i = 0; i < gdt.length; i++) {
+            for (int b = 0; b < 8; b++) {
+                PROBE_CODE[GDT + 8 * i + b] = (byte) (gdt[i] >>> (8 * b));
+            }
+        }
     }
 
     /** mov ds, word [rip + (data - next)]; hlt — with the selector stored at {@code data}. */
@@ -69,8 +85,9 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
     private static Object calibrateOrFailure() {
         try {
             ContextLayout layout = calibrate();
-            Unicorn.LOG.debug("calibrated uc_context: error_code at +{}, old_exception at +{}, exception_is_int at +{}",
-                    layout.errorCodeOffset, layout.oldExceptionOffset, layout.exceptionIsIntOffset);
+            Unicorn.LOG.debug("calibrated uc_context: error_code at +{}, old_exception at +{}, exception_is_int at +{}, "
+                    + "hflags at +{}", layout.errorCodeOffset, layout.oldExceptionOffset, layout.exceptionIsIntOffset,
+                    layout.hflagsOffset);
             return layout;
         } catch (UnicornException e) {
             return e;
@@ -91,6 +108,10 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
         try (Unicorn uc = Unicorn.openUncalibrated()) {
             uc.map(PROBE_PAGE, 0x1000, Protection.RWX);
             uc.write(PROBE_PAGE, PROBE_CODE);
+            uc.writeMmr(X86Reg.GDTR, new X86Mmr(0, PROBE_PAGE + GDT, 5 * 8 - 1, 0));
+            uc.writeReg(X86Reg.CS, 0x08);
+            uc.writeReg(X86Reg.SS, 0x10);
+            uc.writeReg(X86Reg.RSP, PROBE_PAGE + 0xF00);
             CpuContext reset = uc.newContext();
             reset.save();
             Probe p = new Probe();
@@ -110,6 +131,7 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
             ByteBuffer c = run(uc, reset, p, GP_0ABC, 13);
             ByteBuffer d = run(uc, reset, p, DIVIDE, 0);
             ByteBuffer e = run(uc, reset, p, INT3, 3);
+            ByteBuffer user = run(uc, reset, p, TO_USER, 13);
 
             long errorCode = unique("error_code", s0.capacity(), o -> a.getInt(o) == 0x1234 && b.getInt(o) == 0x5678
                     && c.getInt(o) == 0x0abc && d.getInt(o) == 0);
@@ -117,7 +139,10 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
                     && b.getInt(o) == 13 && c.getInt(o) == 13 && d.getInt(o) == 0);
             long isInt = unique("exception_is_int", s0.capacity(), o -> s0.getInt(o) == 0 && a.getInt(o) == 0
                     && b.getInt(o) == 0 && c.getInt(o) == 0 && d.getInt(o) == 0 && e.getInt(o) == 1);
-            ContextLayout layout = new ContextLayout(errorCode, oldException, isInt);
+            int lmaCs64 = 3 << 14;
+            long hflags = unique("hflags", s0.capacity(), o -> (s0.getInt(o) & 3) == 0 && (user.getInt(o) & 3) == 3
+                    && (s0.getInt(o) & ~3) == (user.getInt(o) & ~3) && (s0.getInt(o) & lmaCs64) == lmaCs64);
+            ContextLayout layout = new ContextLayout(errorCode, oldException, isInt, hflags);
             uc.useLayout(layout);
 
             // Verify: the error code as the helper reads it inside the hook.
@@ -140,6 +165,16 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
                 expect(p.vectors.equals(List.of(0, 0, 0)), "#DE, #DE, clear, #DE arrived as vectors " + p.vectors);
                 Unicorn.LOG.debug("this engine does not escalate a second #DE to #DF by itself");
             }
+
+            // Verify: at CPL3 a DPL0 stack segment is refused until the CPL is forced to 0.
+            reset.restore();
+            uc.emuStart(PROBE_PAGE + TO_USER);
+            expect(uc.readReg(X86Reg.CS) == USER_CS, "the probe did not reach CPL3 (CS=0x" + Long.toHexString(uc.readReg(X86Reg.CS)) + ")");
+            uc.forceCpl(0);
+            uc.writeReg(X86Reg.SS, 0);
+            uc.writeReg(X86Reg.CS, 0x08);
+            expect(uc.readReg(X86Reg.CS) == 0x08 && uc.readReg(X86Reg.SS) == 0, "segment loads after forcing CPL 0 gave CS=0x"
+                    + Long.toHexString(uc.readReg(X86Reg.CS)) + " SS=0x" + Long.toHexString(uc.readReg(X86Reg.SS)));
 
             // Verify: clearing after INT3 resets the software-interrupt marker.
             reset.restore();

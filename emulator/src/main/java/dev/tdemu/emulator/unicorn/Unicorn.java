@@ -1086,6 +1086,23 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
+     * Sets the privilege level the engine assumes (its CPL, which it otherwise only changes when
+     * SS is loaded) without loading any segment. The engine checks segment-register writes against
+     * the CPL, so delivering an exception from CPL3 to a CPL0 handler by hand needs this before
+     * loading the handler's CS and 64-bit mode's null SS.
+     */
+    public void forceCpl(int cpl) {
+        if (cpl < 0 || cpl > 3) {
+            throw new IllegalArgumentException("CPL is 0..3, not " + cpl);
+        }
+        CpuContext c = exceptionContext();
+        c.save();
+        int hflags = c.context.get(JAVA_INT, layout.hflagsOffset());
+        c.context.set(JAVA_INT, layout.hflagsOffset(), (hflags & ~3) | cpl);
+        c.restore();
+    }
+
+    /**
      * Forgets the exception in flight. The engine remembers the last contributory exception or #PF
      * to escalate a second one to #DF (and a third to a triple fault) as real hardware does during
      * delivery; but since the engine never delivers exceptions itself it never forgets, so without

@@ -65,7 +65,7 @@ class GuestEngineTest {
             {SvmGuestMode.EXIT_CPUID, 6, 2}, {SvmGuestMode.EXIT_MSR, 8, 2}, {SvmGuestMode.EXIT_WRITE_CR3, 10, 3},
             {SvmGuestMode.EXIT_HLT, 13, 1}};
         for (int[] e : expected) {
-            EngineEvent ev = engine.run(1_000_000, 0);
+            EngineEvent ev = engine.run();
             assertThat(ev).isEqualTo(new EngineEvent.Intercept(e[0], CODE + e[1], ((EngineEvent.Intercept) ev).info1()));
             skip(e[2]);
         }
@@ -76,35 +76,35 @@ class GuestEngineTest {
     void interceptAfterInt3StillReportsItsOwnRip() {
         // int3 ; cpuid
         start("cc" + "0fa2");
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.Exception(3, -1, CODE + 1));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Exception(3, -1, CODE + 1));
         engine.engine().clearExceptionInFlight();
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_CPUID, CODE + 1, 0));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_CPUID, CODE + 1, 0));
     }
 
     @Test
     void vmcallTdcallAndIcebpStopAsInvalidInstructionsOnTheInstruction() {
         start("0f01c1" + "660f01cc" + "f1");
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.InvalidInstruction(CODE));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.InvalidInstruction(CODE));
         skip(3);
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.InvalidInstruction(CODE + 3));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.InvalidInstruction(CODE + 3));
         skip(4);
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.InvalidInstruction(CODE + 7));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.InvalidInstruction(CODE + 7));
     }
 
     @Test
     void scannedPortIoStopsBeforeTheInstructionAndUnscannedIoFallsBack() {
         // out %al,$0xe9 ; mov $0xf4,%dx ; out %al,(%dx) ; hlt
         start("e6e9" + "66baf400" + "ee" + "f4");
-        EngineEvent first = engine.run(1_000_000, 0);
+        EngineEvent first = engine.run();
         assertThat(first).isEqualTo(new EngineEvent.PortIoInstruction(new PortIo(false, 1, 0xe9, false, false, 8, 2), CODE));
         skip(2);
-        assertThat(engine.run(1_000_000, 0)).isInstanceOf(EngineEvent.PortIoInstruction.class);
+        assertThat(engine.run()).isInstanceOf(EngineEvent.PortIoInstruction.class);
         assertThat(io).as("nothing reached the fallback").isEmpty();
         // Code written at run time is not scanned: the engine performs the I/O through the fallback.
         mem.writeBytes(CODE + 0x100, HexFormat.of().parseHex("e680f4"));
         engine.engine().removeCache(CODE + 0x100, CODE + 0x103);
         engine.engine().writeReg(X86Reg.RIP, CODE + 0x100);
-        EngineEvent late = engine.run(1_000_000, 0);
+        EngineEvent late = engine.run();
         assertThat(late).isInstanceOf(EngineEvent.ImprecisePortIo.class);
         assertThat(io).containsExactly("out 128=0");
     }
@@ -116,10 +116,10 @@ class GuestEngineTest {
         DebugRegisters regs = DebugRegisters.INIT.withDr(1, CODE + 1)
                 .withDr7(Dr7.RESET.withSlot(1, BreakpointType.EXECUTE, BreakpointLength.ONE, true, false));
         engine.armDebugRegisters(regs);
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.ExecuteBreakpoint(CODE + 1));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.ExecuteBreakpoint(CODE + 1));
         var u = engine.engine();
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 2, 0));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 2, 0));
         assertThat(u.readReg(X86Reg.RFLAGS) & GuestEngine.RFLAGS_RF).as("RF cleared after its one instruction").isZero();
     }
 
@@ -130,21 +130,21 @@ class GuestEngineTest {
         DebugRegisters regs = DebugRegisters.INIT.withDr(0, 0x200010)
                 .withDr7(Dr7.RESET.withSlot(0, BreakpointType.WRITE, BreakpointLength.EIGHT, false, true));
         engine.armDebugRegisters(regs);
-        EngineEvent ev = engine.run(1_000_000, 0);
+        EngineEvent ev = engine.run();
         assertThat(ev).isEqualTo(new EngineEvent.WatchedPageAccess(MemType.WRITE_PROT, 0x200010, 8, CODE + 7));
         assertThat(engine.engine().readReg(X86Reg.RAX)).as("earlier instructions ran").isEqualTo(1);
         assertThat(mem.read64(0x200010)).as("the store did not happen").isZero();
         var u = engine.engine();
         engine.enforcer().openForStep();
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.SingleStep(CODE + 15));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 15));
         var accesses = engine.enforcer().closeAfterStep();
         assertThat(accesses).hasSize(1);
         assertThat(accesses.getFirst().linearAddress()).isEqualTo(0x200010);
         assertThat(mem.read64(0x200010)).isEqualTo(1);
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_TF);
         // A read on the same (write-watched) page is allowed.
-        assertThat(engine.run(1_000_000, 0)).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 23, 0));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 23, 0));
     }
 
     @Test
@@ -154,7 +154,7 @@ class GuestEngineTest {
         long pdpt = BootStructures.PML4_BASE + 0x5000;
         mem.write64(BootStructures.PML4_BASE + 8, pdpt | 7);
         mem.write64(pdpt, SvmGuestMode.HV_BASE | 0x87L); // 1 GiB page
-        EngineEvent ev = engine.run(1_000_000, 0);
+        EngineEvent ev = engine.run();
         assertThat(ev).isInstanceOf(EngineEvent.MemoryFault.class);
         assertThat(((EngineEvent.MemoryFault) ev).physical()).isEqualTo(SvmGuestMode.HV_BASE);
     }
@@ -166,7 +166,7 @@ class GuestEngineTest {
             try { Thread.sleep(50); } catch (InterruptedException e) { return; }
             engine.stop();
         });
-        assertThat(engine.run(0, 0)).isEqualTo(new EngineEvent.Stopped(CODE));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Stopped(CODE));
         t.join();
     }
 }

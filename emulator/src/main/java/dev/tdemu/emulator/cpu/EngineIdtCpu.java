@@ -1,0 +1,55 @@
+package dev.tdemu.emulator.cpu;
+
+import dev.tdemu.emulator.machine.GuestMemory;
+import dev.tdemu.emulator.machine.IdtDelivery;
+import dev.tdemu.emulator.unicorn.Unicorn;
+import dev.tdemu.emulator.unicorn.X86Mmr;
+import dev.tdemu.emulator.unicorn.X86Reg;
+
+/** {@link IdtDelivery}'s view of a guest engine: reads the live state and commits the new context. */
+final class EngineIdtCpu implements IdtDelivery.Cpu {
+    private final Unicorn uc;
+    private final GuestMemory memory;
+    private final X86Mmr idtr, gdtr, tr;
+
+    EngineIdtCpu(Unicorn uc, GuestMemory memory) {
+        this.uc = uc;
+        this.memory = memory;
+        this.idtr = uc.readMmr(X86Reg.IDTR);
+        this.gdtr = uc.readMmr(X86Reg.GDTR);
+        this.tr = uc.readMmr(X86Reg.TR);
+    }
+
+    public long rsp() { return uc.readReg(X86Reg.RSP); }
+    public long rflags() { return uc.readReg(X86Reg.RFLAGS); }
+    public int cs() { return (int) uc.readReg(X86Reg.CS); }
+    public int ss() { return (int) uc.readReg(X86Reg.SS); }
+    public int cpl() { return cs() & 3; }
+    public long idtBase() { return idtr.base(); }
+    public int idtLimit() { return idtr.limit(); }
+    public long gdtBase() { return gdtr.base(); }
+    public int gdtLimit() { return gdtr.limit(); }
+    public int trSelector() { return tr.selector(); }
+    public long trBase() { return tr.base(); }
+    public int trLimit() { return tr.limit(); }
+    public long cr3() { return uc.readReg(X86Reg.CR3); }
+    public GuestMemory memory() { return memory; }
+
+    @Override
+    public void commit(long cr2, long rip, int cs, int newCpl, long rsp, int ss, long rflags) {
+        if (cr2 != -1) {
+            uc.writeReg(X86Reg.CR2, cr2);
+        }
+        if (ss != -1) {
+            // The engine only loads segments the current CPL may, and takes CPL from SS: lower it
+            // first, then 64-bit mode's null SS (RPL = new CPL) goes in as on a real interrupt.
+            uc.forceCpl(newCpl);
+            uc.writeReg(X86Reg.SS, ss);
+        }
+        uc.writeReg(X86Reg.CS, cs);
+        uc.writeReg(X86Reg.RSP, rsp);
+        uc.writeReg(X86Reg.RFLAGS, rflags);
+        uc.writeReg(X86Reg.RIP, rip);
+        uc.clearExceptionInFlight();
+    }
+}

@@ -1,0 +1,18 @@
+package dev.tdemu.emulator.cpu;
+
+import dev.tdemu.core.vmx.MovDrDirection;
+import dev.tdemu.core.vmx.MovDrQualification;
+import dev.tdemu.core.x86.CpuMode;
+import java.util.Optional;
+
+/** The VMM's execution controls a {@link PhysicalCpu} consults while a guest runs. */
+public interface GuestControls {
+    /** The MOV-DR exit qualification when this access exits, empty when it runs on the hardware DRs. */
+    Optional<MovDrQualification> movDrExit(CpuMode mode, int dr, MovDrDirection direction, int gpr);
+
+    /** Whether exception {@code vector} exits to the host instead of being delivered in the guest. */
+    boolean exceptionExits(int vector);
+
+    /** Whether port I/O to {@code port} runs in the guest without an exit (no device answers it). */
+    boolean ioPassthrough(int port);
+}

@@ -1,0 +1,322 @@
+package dev.tdemu.emulator.cpu;
+
+import dev.tdemu.core.host.HostCpu;
+import dev.tdemu.core.vmx.MovDrDirection;
+import dev.tdemu.core.vmx.MovDrQualification;
+import dev.tdemu.core.x86.Access;
+import dev.tdemu.core.x86.CpuMode;
+import dev.tdemu.core.x86.DebugException;
+import dev.tdemu.core.x86.DebugRegisterFile;
+import dev.tdemu.core.x86.EventClass;
+import dev.tdemu.core.x86.MovDrOutcome;
+import dev.tdemu.core.x86.PendingDebug;
+import dev.tdemu.emulator.machine.IdtDelivery;
+import dev.tdemu.emulator.machine.MovDrInstruction;
+import dev.tdemu.emulator.machine.X86Exception;
+import dev.tdemu.emulator.unicorn.Unicorn;
+import dev.tdemu.emulator.unicorn.X86Reg;
+import java.util.List;
+import java.util.Optional;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One physical CPU: its debug registers ({@link DebugRegisterFile}, the "hardware" every DR
+ * sequence of the model reads and writes), the host kernel's per-CPU breakpoint state, and the
+ * execution of guest code on a {@link GuestEngine} with the x86 debug architecture applied to
+ * it: execute, data, I/O and single-step #DBs as {@code core}'s matching logic decides, GD, MOV DR
+ * on the hardware registers, ICEBP and INT3, and exceptions delivered through the guest's IDT
+ * with #DF and triple-fault escalation. It returns to the VMM only for what the VMM must handle
+ * ({@link GuestExit}). Used by one thread at a time.
+ */
+public final class PhysicalCpu {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
+    static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP, X86Reg.RSI,
+        X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
+    private static final long RFLAGS_TF = GuestEngine.RFLAGS_TF;
+
+    private final int id;
+    private final DebugRegisterFile hardware = new DebugRegisterFile();
+    private final HostCpu host;
+
+    public PhysicalCpu(int id) {
+        this.id = id;
+        this.host = new HostCpu(id);
+    }
+
+    /** The register holding general-purpose register {@code n} (RAX=0 … R15=15). */
+    public static X86Reg gpr(int n) {
+        return GPRS[n];
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** The physical debug registers. */
+    public DebugRegisterFile hardware() {
+        return hardware;
+    }
+
+    public HostCpu host() {
+        return host;
+    }
+
+    /**
+     * Runs the guest on {@code g} until the VMM must act. Time limits are the caller's: a
+     * {@link GuestEngine#stop()} from any thread ends the run with {@link GuestExit.Stopped}.
+     * (The engine's own timeout argument starts and joins a thread on every run, which costs more
+     * than a whole VM exit, so tdemu never uses it.)
+     */
+    public GuestExit runGuest(GuestEngine g, GuestControls controls) {
+        while (true) {
+            g.armDebugRegisters(hardware.snapshot());
+            EngineEvent event = g.run();
+            GuestExit exit = handle(g, controls, event);
+            if (exit != null) {
+                return exit;
+            }
+        }
+    }
+
+    /** Handles one engine event; returns the exit for the VMM, or null to keep running. */
+    private GuestExit handle(GuestEngine g, GuestControls controls, EngineEvent event) {
+        Unicorn uc = g.engine();
+        return switch (event) {
+            case EngineEvent.Intercept i -> intercept(g, controls, i);
+            case EngineEvent.Exception e -> {
+                // The engine never forgets an exception (a later one would become #DF) nor that it
+                // was an INT n (later intercepts would get its return RIP): reset both now.
+                uc.clearExceptionInFlight();
+                if (e.vector() == X86Exception.BP || e.vector() == X86Exception.OF || e.vector() >= 32) {
+                    // Software interrupts are traps whose RIP is already past the instruction.
+                    int length = e.vector() >= 32 ? 2 : 1;
+                    yield exception(g, controls, e.vector(), -1, PendingDebug.NONE, e.rip(), e.rip() - length, length, false, false);
+                }
+
+                yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
+            }
+            case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip());
+            case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
+            case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
+            case EngineEvent.ImprecisePortIo p -> new GuestExit.ImprecisePortIo(p.in(), p.port(), p.size(), p.value(), p.rip());
+            case EngineEvent.ExecuteBreakpoint b -> {
+                Optional<DebugException> db = hardware.checkInstructionFetch(b.rip(), false, g.mode());
+                if (db.isEmpty()) {
+                    // The hook's slot does not raise #DB (LEN/type combination): run it once without the hook.
+                    uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
+                    yield null;
+                }
+                yield debugException(g, controls, db.get(), b.rip());
+            }
+            case EngineEvent.WatchedPageAccess w -> stepWatched(g, controls, w.rip());
+            case EngineEvent.MemoryFault f -> new GuestExit.MemoryFault(f.type(), f.physical(), f.size(), f.rip());
+            case EngineEvent.Stopped s -> new GuestExit.Stopped(s.rip());
+            case EngineEvent.Completed c -> new GuestExit.Stopped(c.rip());
+        };
+    }
+
+    private GuestExit intercept(GuestEngine g, GuestControls controls, EngineEvent.Intercept i) {
+        int code = i.exitCode();
+        long rip = i.rip();
+        if (code >= SvmGuestMode.EXIT_READ_DR0 && code < SvmGuestMode.EXIT_WRITE_DR0 + 16) {
+            return movDr(g, controls, rip);
+        }
+        return switch (code) {
+            case SvmGuestMode.EXIT_CPUID -> new GuestExit.Instruction(GuestExit.Kind.CPUID, rip, 2);
+            case SvmGuestMode.EXIT_HLT -> new GuestExit.Instruction(GuestExit.Kind.HLT, rip, 1);
+            case SvmGuestMode.EXIT_MSR -> new GuestExit.Instruction(i.info1() == 0 ? GuestExit.Kind.RDMSR : GuestExit.Kind.WRMSR, rip, 2);
+            case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
+            // VMRUN and VMMCALL are AMD instructions: #UD on the Intel CPU tdemu models.
+            default -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        };
+    }
+
+    /** MOV DR: a VM exit when the VMM intercepts it, otherwise executed on the hardware registers. */
+    private GuestExit movDr(GuestEngine g, GuestControls controls, long rip) {
+        MovDrInstruction insn = MovDrInstruction.decode(g.readCode(rip, 15), 0);
+        if (insn == null || insn.lockPrefix() || insn.debugRegister() > 7) {
+            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        }
+        Unicorn uc = g.engine();
+        CpuMode mode = g.mode();
+        MovDrDirection direction = insn.toDebugRegister() ? MovDrDirection.TO_DR : MovDrDirection.FROM_DR;
+        Optional<MovDrQualification> exit = controls.movDrExit(mode, insn.debugRegister(), direction, insn.gpr());
+        if (exit.isPresent()) {
+            return new GuestExit.MovDrExit(exit.get(), insn, rip);
+        }
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        MovDrOutcome outcome = insn.toDebugRegister()
+                ? hardware.movToDr(mode, insn.debugRegister(), uc.readReg(GPRS[insn.gpr()]))
+                : hardware.movFromDr(mode, insn.debugRegister());
+        return switch (outcome) {
+            case MovDrOutcome.Completed c -> {
+                if (!insn.toDebugRegister()) {
+                    uc.writeReg(GPRS[insn.gpr()], c.value());
+                }
+                uc.writeReg(X86Reg.RIP, rip + insn.length());
+                yield tf ? debugTrap(g, controls, List.of(), true, rip + insn.length()) : null;
+            }
+            case MovDrOutcome.GeneralDetect gd -> debugException(g, controls, gd.exception(), rip);
+            case MovDrOutcome.Fault f -> exception(g, controls, f.vector().vector(), f.vector().vector() == X86Exception.GP ? 0 : -1,
+                    PendingDebug.NONE, rip, rip, 0, true, false);
+        };
+    }
+
+    /** MOV to CR3 is intercepted so data breakpoints follow the new page tables; the CPU part is done here. */
+    private GuestExit movToCr3(GuestEngine g, GuestControls controls, long rip) {
+        byte[] code = g.readCode(rip, 15);
+        int i = 0, rex = 0;
+        while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66 || code[i] == 0x67)) {
+            rex = (code[i] & 0xF0) == 0x40 ? code[i] : 0;
+            i++;
+        }
+        if (i + 2 >= code.length || code[i] != 0x0F || code[i + 1] != 0x22) {
+            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        }
+        Unicorn uc = g.engine();
+        int gpr = (code[i + 2] & 7) | ((rex & 1) << 3);
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        uc.writeReg(X86Reg.CR3, uc.readReg(GPRS[gpr]));
+        uc.writeReg(X86Reg.RIP, rip + i + 3);
+        return tf ? debugTrap(g, controls, List.of(), true, rip + i + 3) : null;
+    }
+
+    private GuestExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
+        byte[] code = g.readCode(rip, 4);
+        if (starts(code, 0x0F, 0x01, 0xC1)) {
+            return new GuestExit.Instruction(GuestExit.Kind.VMCALL, rip, 3);
+        }
+        if (starts(code, 0x66, 0x0F, 0x01, 0xCC)) {
+            return new GuestExit.Instruction(GuestExit.Kind.TDCALL, rip, 4);
+        }
+        if (starts(code, 0xF1)) {
+            // ICEBP (INT1): a trap #DB that sets no DR6 condition bit.
+            DebugException icebp = hardware.icebp();
+            if (controls.exceptionExits(X86Exception.DB)) {
+                return new GuestExit.ExceptionExit(X86Exception.DB, -1, icebp.pending(), rip, 1, true);
+            }
+            hardware.deliver(icebp);
+            return deliver(g, X86Exception.trap(X86Exception.DB, rip + 1));
+        }
+        return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+    }
+
+    private static boolean starts(byte[] code, int... bytes) {
+        if (code.length < bytes.length) {
+            return false;
+        }
+        for (int i = 0; i < bytes.length; i++) {
+            if ((code[i] & 0xFF) != bytes[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private GuestExit portIo(GuestEngine g, GuestControls controls, PortIo io, long rip) {
+        Unicorn uc = g.engine();
+        int port = io.port() >= 0 ? io.port() : (int) (uc.readReg(X86Reg.RDX) & 0xFFFF);
+        if (!controls.ioPassthrough(port) || io.string()) {
+            return new GuestExit.PortIoExit(io, port, rip);
+        }
+        // Passed through to no device: reads float high, writes vanish. The instruction completes.
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        if (io.in()) {
+            long mask = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
+            long rax = uc.readReg(X86Reg.RAX);
+            long value = io.size() == 4 ? mask : (rax & ~mask) | mask;
+            uc.writeReg(X86Reg.RAX, value);
+        }
+        uc.writeReg(X86Reg.RIP, rip + io.length());
+        return debugTrap(g, controls, List.of(new Access.IoAccess(port, io.size())), tf, rip + io.length());
+    }
+
+    /**
+     * The instruction at {@code rip} touches a page holding an enabled data breakpoint: run exactly
+     * that instruction with the page open and record its accesses, then raise the trap #DB if one
+     * of them meets a breakpoint (data breakpoints are traps: RIP is the next instruction).
+     */
+    private GuestExit stepWatched(GuestEngine g, GuestControls controls, long rip) {
+        Unicorn uc = g.engine();
+        long rflags = uc.readReg(X86Reg.RFLAGS);
+        boolean guestTf = (rflags & RFLAGS_TF) != 0;
+        byte[] code = g.readCode(rip, 15);
+        DrEnforcer enforcer = g.enforcer();
+        enforcer.openForStep();
+        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF);
+        EngineEvent stepped;
+        List<Access.DataAccess> accesses;
+        try {
+            stepped = g.run();
+        } finally {
+            accesses = enforcer.closeAfterStep();
+        }
+        restoreTrapFlag(uc, code, guestTf);
+        if (stepped instanceof EngineEvent.SingleStep s) {
+            return debugTrap(g, controls, accesses, guestTf, s.rip());
+        }
+        // The instruction did not complete (an exception, an intercept, I/O): handle that instead.
+        return handle(g, controls, stepped);
+    }
+
+    /** Undoes the TF tdemu forced for a one-instruction step, unless the instruction itself set RFLAGS. */
+    private static void restoreTrapFlag(Unicorn uc, byte[] code, boolean guestTf) {
+        int i = 0;
+        while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66)) {
+            i++;
+        }
+        int op = i < code.length ? code[i] & 0xFF : 0;
+        if (op == 0x9D || op == 0xCF) {
+            return; // POPF / IRET loaded RFLAGS from memory: TF is what the guest stored.
+        }
+        if (op == 0x9C && !guestTf) {
+            long rsp = uc.readReg(X86Reg.RSP);
+            byte[] pushed = uc.read(rsp, 2);
+            pushed[1] &= (byte) ~0x01; // PUSHF saw tdemu's TF: the guest's copy must not
+            uc.write(rsp, pushed);
+        }
+        long rflags = uc.readReg(X86Reg.RFLAGS);
+        uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
+    }
+
+    /** After an instruction completed: one trap #DB for its data/I/O breakpoint hits and single step. */
+    private GuestExit debugTrap(GuestEngine g, GuestControls controls, List<? extends Access> accesses, boolean singleStep,
+                                long nextRip) {
+        Optional<DebugException> db = hardware.checkAfterInstruction(accesses, singleStep, g.mode());
+        return db.map(e -> debugException(g, controls, e, nextRip)).orElse(null);
+    }
+
+    /** A #DB raised by the debug architecture: to the VMM if intercepted (DR6 untouched), else delivered. */
+    private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip) {
+        if (controls.exceptionExits(X86Exception.DB)) {
+            return new GuestExit.ExceptionExit(X86Exception.DB, -1, e.pending(), rip, 0, false);
+        }
+        hardware.deliver(e);
+        return deliver(g, e.eventClass() == EventClass.FAULT ? X86Exception.debugFault(rip) : X86Exception.trap(X86Exception.DB, rip));
+    }
+
+    private GuestExit exception(GuestEngine g, GuestControls controls, int vector, long errorCode, PendingDebug pending,
+                                long frameRip, long exitRip, int instructionLength, boolean fault, boolean icebp) {
+        if (controls.exceptionExits(vector)) {
+            return new GuestExit.ExceptionExit(vector, errorCode, pending, exitRip, instructionLength, icebp);
+        }
+        X86Exception ex = fault ? new X86Exception(vector, errorCode, true, frameRip, 0) : X86Exception.trap(vector, frameRip);
+        return deliver(g, ex);
+    }
+
+    /**
+     * Delivers {@code ex} through the guest's IDT now; null to keep running, or the triple fault.
+     * The VMM uses this to inject events at VM entry too.
+     */
+    public GuestExit deliver(GuestEngine g, X86Exception ex) {
+        IdtDelivery.Outcome outcome = IdtDelivery.deliver(new EngineIdtCpu(g.engine(), g.memory()), ex);
+        return switch (outcome) {
+            case IdtDelivery.Outcome.Delivered d -> {
+                LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
+                yield null;
+            }
+            case IdtDelivery.Outcome.TripleFault t -> new GuestExit.TripleFault(t.reason(), ex.returnRip());
+        };
+    }
+}

@@ -1,0 +1,19 @@
+package dev.tdemu.emulator.vm;
+
+/** The tdemu hypercall ABI (docs/guest-abi.md): VMCALL in a VMX guest, a vendor TDG.VP.VMCALL leaf in a TD. */
+public final class Hypercalls {
+    public static final int EXIT = 0x100;
+    public static final int WRITE = 0x101;
+    public static final int HOST_WORKLOAD = 0x102;
+    public static final int READ_HOST_DRS = 0x103;
+    /** R10 value marking a vendor-specific TDG.VP.VMCALL (0 is a GHCI standard leaf). */
+    public static final long TD_VENDOR_LEAF = 0x7464;
+    /** KVM's answer to an unknown hypercall. */
+    public static final long ENOSYS = -1000;
+
+    public static final int CONSOLE_PORT = 0xE9;
+    public static final int EXIT_PORT = 0xF4;
+    public static final int POST_PORT = 0x80;
+
+    private Hypercalls() {}
+}

@@ -1,0 +1,278 @@
+package dev.tdemu.emulator.vm;
+
+import dev.tdemu.core.host.HostBreakpoint;
+import dev.tdemu.core.invariant.Violation;
+import dev.tdemu.core.kvm.DebugStop;
+import dev.tdemu.core.kvm.KvmVcpu;
+import dev.tdemu.core.kvm.KvmWarning;
+import dev.tdemu.core.tdx.TdAttributes;
+import dev.tdemu.core.tdx.TdVcpu;
+import dev.tdemu.core.tdx.TdxModule;
+import dev.tdemu.emulator.cpu.GuestEngine;
+import dev.tdemu.emulator.cpu.PhysicalCpu;
+import dev.tdemu.emulator.elf.LoadSegment;
+import dev.tdemu.emulator.machine.BootStructures;
+import dev.tdemu.emulator.machine.GuestMemory;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A virtual machine: guest RAM with the boot structures and the guest image, one
+ * {@link PhysicalCpu} per vCPU (with the host's breakpoints installed and, when there are any, a
+ * host workload that proves them after every exit), and one thread per vCPU running KVM's loop.
+ * {@link #run()} returns when the guest exits, every vCPU halts, something fatal happens, or the
+ * time limit passes; a guest can never hang or crash the caller.
+ */
+public final class Vm implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.vm");
+    /** Bytes at the top of RAM kept for the initial stacks (one 64 KiB stack per vCPU). */
+    private static final long STACK_RESERVE = 1L << 20;
+
+    /** Receives every exit, on the vCPU's thread. */
+    public interface ExitObserver {
+        void onExit(ExitEvent event);
+    }
+
+    public record Options(PrintStream consoleEcho, List<ExitObserver> observers) {
+        public Options {
+            observers = List.copyOf(observers);
+        }
+
+        public static Options quiet() {
+            return new Options(null, List.of());
+        }
+    }
+
+    private final VmSpec spec;
+    private final Options options;
+    private final GuestMemory memory;
+    private final Console console;
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final List<ExitObserver> observers;
+    private final AtomicLong exitSequence = new AtomicLong();
+    private volatile boolean finished;
+    private VmResult.Outcome outcome;
+    private String detail = "";
+    private int exitStatus = -1;
+    private long deadlineNanos;
+    private CountDownLatch running;
+    private final List<Violation> violations = new ArrayList<>();
+    private long violatingExits;
+    private ExitEvent firstViolation;
+    private final List<KvmWarning> warnings = new ArrayList<>();
+
+    public Vm(VmSpec spec, Options options) {
+        this.spec = spec;
+        this.options = options;
+        this.observers = new CopyOnWriteArrayList<>(options.observers());
+        this.console = new Console(options.consoleEcho());
+        this.memory = new GuestMemory(spec.memoryBytes());
+        try {
+            BootStructures.build(memory, spec.vcpus());
+            loadImage();
+            TdxModule module = spec.mode() == Mode.TD ? new TdxModule(spec.tdxDr()) : null;
+            for (int i = 0; i < spec.vcpus(); i++) {
+                vcpus.add(createVcpu(i, module));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void loadImage() {
+        long limit = memory.size() - STACK_RESERVE;
+        for (LoadSegment s : spec.image().segments()) {
+            if (s.address() < BootStructures.IMAGE_BASE || Long.compareUnsigned(s.end(), limit) > 0) {
+                throw new IllegalArgumentException(String.format(
+                        "%s: segment 0x%x..0x%x must lie between 0x%x and 0x%x (%d MiB of guest RAM; link at 1 MiB, "
+                                + "or give the VM more memory)", spec.image().name(), s.address(), s.end(),
+                        BootStructures.IMAGE_BASE, limit, memory.size() >> 20));
+            }
+            memory.fill(s.address(), s.memorySize(), (byte) 0);
+            memory.writeBytes(s.address(), s.data());
+        }
+    }
+
+    private Vcpu createVcpu(int index, TdxModule module) {
+        PhysicalCpu cpu = new PhysicalCpu(index);
+        HostWorkload workload = null;
+        for (HostBreakpoint bp : spec.hostBreakpoints()) {
+            HostWorkload.validate(bp);
+            cpu.host().installBreakpoint(bp, cpu.hardware());
+        }
+        if (!spec.hostBreakpoints().isEmpty()) {
+            workload = new HostWorkload();
+            resources.add(workload);
+        }
+        BootStructures.EntryState entry = BootStructures.entryState(memory, index, spec.vcpus(), spec.image().entry());
+        entry = new BootStructures.EntryState(entry.rip(), memory.size() - 16 - index * 0x10000L, entry.rflags(), entry.rdi(),
+                entry.rsi(), entry.cr0(), entry.cr3(), entry.cr4(), entry.efer(), entry.gdtBase(), entry.gdtLimit(), entry.cs(),
+                entry.ds(), entry.tr(), entry.trBase());
+        Vcpu[] self = new Vcpu[1];
+        GuestEngine engine = new GuestEngine(memory, entry, new GuestEngine.FallbackIo() {
+            public long in(int port, int size) { return self[0].portIn(port, size); }
+            public void out(int port, int size, long value) { self[0].portOut(port, size, value); }
+        });
+        resources.add(engine);
+        for (LoadSegment s : spec.image().segments()) {
+            if (s.executable()) {
+                engine.scanCode(s.address(), s.data());
+            }
+        }
+        KvmVcpu kvm = module != null
+                ? KvmVcpu.td(spec.policy(), module, new TdVcpu(spec.debugTd() ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG))
+                : KvmVcpu.vmx(spec.policy());
+        self[0] = new Vcpu(index, this, cpu, engine, kvm, workload);
+        return self[0];
+    }
+
+    public VmSpec spec() {
+        return spec;
+    }
+
+    public Console console() {
+        return console;
+    }
+
+    public int vcpuCount() {
+        return vcpus.size();
+    }
+
+    public void addObserver(ExitObserver observer) {
+        observers.add(observer);
+    }
+
+    /** Runs the VM to its end (see the class comment). */
+    public VmResult run() {
+        long timeout = spec.timeout().toNanos();
+        deadlineNanos = timeout > 0 ? System.nanoTime() + timeout : 0;
+        running = new CountDownLatch(vcpus.size());
+        List<Thread> threads = new ArrayList<>();
+        for (Vcpu v : vcpus) {
+            threads.add(Thread.ofPlatform().name("vcpu" + v.index).daemon().start(v));
+        }
+        try {
+            boolean done = timeout > 0 ? running.await(timeout, TimeUnit.NANOSECONDS) : awaitForever();
+            if (!done) {
+                finish(VmResult.Outcome.TIMEOUT, "the guest did not finish within " + spec.timeout().toMillis() + " ms", -1);
+            }
+            for (Thread t : threads) {
+                t.join(10_000);
+                if (t.isAlive()) {
+                    finish(VmResult.Outcome.INTERNAL_ERROR, t.getName() + " did not stop", -1);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            finish(VmResult.Outcome.INTERNAL_ERROR, "interrupted", -1);
+        }
+        console.flush();
+        synchronized (this) {
+            if (outcome == null) {
+                outcome = VmResult.Outcome.HALTED;
+            }
+            long hostHits = vcpus.stream().mapToLong(Vcpu::hostHits).sum();
+            return new VmResult(outcome, detail, exitStatus, console.text(), exitSequence.get(), violations,
+                    violatingExits, firstViolation, warnings, hostHits);
+        }
+    }
+
+    private boolean awaitForever() throws InterruptedException {
+        running.await();
+        return true;
+    }
+
+    /** Ends the VM (the first reason wins) and stops every vCPU. */
+    public void finish(VmResult.Outcome why, String text, int status) {
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            outcome = why;
+            detail = text;
+            exitStatus = status;
+            finished = true;
+        }
+        LOG.debug("VM finished: {} {}", why, text);
+        for (Vcpu v : vcpus) {
+            v.engine.stop();
+            if (v.workload != null) {
+                v.workload.stop();
+            }
+        }
+    }
+
+    boolean finished() {
+        return finished;
+    }
+
+    long nextExitSequence() {
+        return exitSequence.incrementAndGet();
+    }
+
+    void observe(ExitEvent event) {
+        synchronized (this) {
+            if (!event.violations().isEmpty()) {
+                violatingExits++;
+                if (firstViolation == null) {
+                    firstViolation = event;
+                }
+                if (violations.size() < 1000) {
+                    violations.addAll(event.violations());
+                }
+            }
+            warnings.addAll(event.warnings());
+        }
+        for (ExitObserver o : observers) {
+            o.onExit(event);
+        }
+    }
+
+    synchronized void vcpuHalted(Vcpu v, long rip) {
+        v.halted = true;
+        if (vcpus.stream().allMatch(x -> x.halted)) {
+            finish(VmResult.Outcome.HALTED, String.format("every vCPU halted (vCPU %d last, at RIP 0x%x) without an exit status",
+                    v.index, rip), -1);
+        }
+    }
+
+    void vcpuStopped(Vcpu v) {
+        running.countDown();
+    }
+
+    /** A debug event for the debugger (KVM_EXIT_DEBUG). Without a debugger attached this cannot happen. */
+    void debugStop(Vcpu v, DebugStop stop) {
+        finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index + " stopped for a debugger, but none is attached: " + stop, -1);
+    }
+
+    boolean debuggerOwnsSoftwareBreakpoint(Vcpu v, long rip) {
+        return false;
+    }
+
+    /** After a stop that did not end the VM: true to re-enter the guest. */
+    boolean waitWhilePaused(Vcpu v) {
+        return !finished;
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                LOG.warn("closing {}: {}", r, e.toString());
+            }
+        }
+        resources.clear();
+        memory.close();
+    }
+}

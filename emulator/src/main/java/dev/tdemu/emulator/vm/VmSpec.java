@@ -1,0 +1,54 @@
+package dev.tdemu.emulator.vm;
+
+import dev.tdemu.core.host.HostBreakpoint;
+import dev.tdemu.core.kvm.DrSwitchPolicy;
+import dev.tdemu.core.tdx.TdxDrBehaviour;
+import dev.tdemu.emulator.elf.ElfFormatException;
+import dev.tdemu.emulator.elf.ElfImage;
+import dev.tdemu.emulator.machine.BootStructures;
+import dev.tdemu.proto.VmConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A VM to build: the guest image and every knob of {@link VmConfig}, resolved and checked. */
+public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBehaviour tdxDr, int vcpus, boolean debugTd,
+                     long memoryBytes, List<HostBreakpoint> hostBreakpoints, Duration timeout) {
+    public static final long DEFAULT_MEMORY = 64L << 20;
+
+    public VmSpec {
+        hostBreakpoints = List.copyOf(hostBreakpoints);
+        if (vcpus < 1 || vcpus > BootStructures.MAX_VCPUS) {
+            throw new IllegalArgumentException("vCPU count must be 1.." + BootStructures.MAX_VCPUS + ", not " + vcpus);
+        }
+        if (memoryBytes < (4L << 20) || memoryBytes > BootStructures.MAX_RAM || memoryBytes % (2L << 20) != 0) {
+            throw new IllegalArgumentException("guest memory must be a multiple of 2 MiB between 4 MiB and "
+                    + (BootStructures.MAX_RAM >> 30) + " GiB, not " + memoryBytes + " bytes");
+        }
+        if (hostBreakpoints.size() > 4) {
+            throw new IllegalArgumentException("at most 4 host breakpoints (the CPU has four slots), not " + hostBreakpoints.size());
+        }
+        if (debugTd && mode != Mode.TD) {
+            throw new IllegalArgumentException("--debug-td applies to TD guests only (use --mode td)");
+        }
+    }
+
+    /** Resolves a configuration; the guest image is a path or builtin:NAME. */
+    public static VmSpec from(VmConfig c) throws IOException, ElfFormatException {
+        String guest = c.getGuestImage();
+        if (guest.isEmpty()) {
+            throw new IllegalArgumentException("no guest image given");
+        }
+        ElfImage image = guest.startsWith("builtin:") ? ElfImage.builtin(guest.substring(8)) : ElfImage.load(Path.of(guest));
+        return new VmSpec(image, Mode.fromProto(c.getMode()),
+                c.getPolicy() == dev.tdemu.proto.DrSwitchPolicy.DR_SWITCH_POLICY_UNSPECIFIED ? DrSwitchPolicy.UPSTREAM
+                        : DrSwitchPolicy.fromProto(c.getPolicy()),
+                c.getTdxDr() == dev.tdemu.proto.TdxDrBehaviour.TDX_DR_BEHAVIOUR_UNSPECIFIED ? TdxDrBehaviour.INIT_ON_EXIT
+                        : TdxDrBehaviour.fromProto(c.getTdxDr()),
+                c.getVcpus() == 0 ? 1 : c.getVcpus(), c.getDebugTd(),
+                c.getMemoryBytes() == 0 ? DEFAULT_MEMORY : c.getMemoryBytes(),
+                c.getHostBreakpointsList().stream().map(HostBreakpoint::fromProto).toList(),
+                c.getTimeoutMs() == 0 ? Duration.ZERO : Duration.ofMillis(c.getTimeoutMs()));
+    }
+}
