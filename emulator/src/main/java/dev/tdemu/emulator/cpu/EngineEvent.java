@@ -32,7 +32,7 @@ public sealed interface EngineEvent {
     /** An access to a page holding an enabled data breakpoint, stopped before the instruction ran. */
     record WatchedPageAccess(MemType type, long physical, int size, long rip) implements EngineEvent {}
 
-    /** An access to memory that is not guest RAM. */
+    /** An access to guest-physical memory that is not guest RAM. */
     record MemoryFault(MemType type, long physical, int size, long rip) implements EngineEvent {}
 
     /** A stop requested from outside (timeout, debugger pause), RIP where the guest was. */

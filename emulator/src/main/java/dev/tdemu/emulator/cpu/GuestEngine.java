@@ -101,11 +101,12 @@ public final class GuestEngine implements AutoCloseable {
                 invalid.add(t);
             }
         }
-        uc.addInvalidMemoryHook(invalid, 1, 0, (u, type, address, size, value) -> {
+        uc.addInvalidMemoryHook(invalid, 1, 0, (u, type, physical, size, value) -> {
+            // Memory hooks see guest-physical addresses (the engine has already walked the page tables).
             long rip = u.readReg(X86Reg.RIP);
-            boolean watched = (type == MemType.WRITE_PROT || type == MemType.READ_PROT) && enforcer.isWatchedPage(address);
-            record(watched ? new EngineEvent.WatchedPageAccess(type, address, size, rip)
-                    : new EngineEvent.MemoryFault(type, address, size, rip));
+            boolean watched = (type == MemType.WRITE_PROT || type == MemType.READ_PROT) && enforcer.isWatchedPage(physical);
+            record(watched ? new EngineEvent.WatchedPageAccess(type, physical, size, rip)
+                    : new EngineEvent.MemoryFault(type, physical, size, rip));
             return false;
         });
         uc.addInHook((u, port, size) -> {

@@ -24,6 +24,10 @@ import java.nio.ByteOrder;
  * vCPU's entry state from a VMCB. The hypervisor region lives in engine-physical memory above any
  * guest RAM and is made inaccessible to guest code after the bootstrap (the engine's own VMCB
  * accesses bypass page protections).
+ *
+ * <p>After the bootstrap nobody may read or write an MSR of the engine through the register API:
+ * with MSR intercepts active the engine runs its intercept check there too, and the resulting
+ * #VMEXIT longjmps out of the API call and kills the process. The VMM keeps the MSR state itself.
  */
 public final class SvmGuestMode {
     /** Engine-physical base of the hypervisor region: far above any guest RAM tdemu supports. */
@@ -106,6 +110,9 @@ public final class SvmGuestMode {
                     + "guest MOV DR precisely (Unicorn 2.1's default x86-64 model has it)");
         }
         uc.writeMsr((int) MSR_VM_HSAVE_PA, HSAVE);
+        // VMRUN loads CR0 before CR4, and the engine refuses to turn on long-mode paging while
+        // CR4.PAE is clear: give the host side the guest's CR4 first, or paging silently stays off.
+        uc.writeReg(X86Reg.CR4, state.cr4());
         // Stop right at the guest's first instruction: VMRUN jumps there.
         var arrived = uc.addCodeHook(state.rip(), state.rip(), (u, address, size) -> u.emuStop());
         try {
@@ -127,6 +134,10 @@ public final class SvmGuestMode {
         uc.writeReg(X86Reg.RAX, 0);
         uc.writeReg(X86Reg.RDI, state.rdi());
         uc.writeReg(X86Reg.RSI, state.rsi());
+        if (uc.readReg(X86Reg.CR0) != state.cr0() || uc.readReg(X86Reg.CR3) != state.cr3()) {
+            throw new EngineSetupException(String.format("VMRUN left CR0=0x%x CR3=0x%x instead of 0x%x, 0x%x",
+                    uc.readReg(X86Reg.CR0), uc.readReg(X86Reg.CR3), state.cr0(), state.cr3()));
+        }
         // Guest code must not reach the VMCB, the MSR bitmap or the bootstrap.
         uc.protect(HV_BASE, HV_SIZE, Protection.NONE);
     }

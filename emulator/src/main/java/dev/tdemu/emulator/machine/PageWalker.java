@@ -42,7 +42,12 @@ public final class PageWalker {
             }
             writable &= (entry & RW) != 0;
             user &= (entry & US) != 0;
-            boolean large = (level == 2 || level == 3) && (entry & PS) != 0;
+            // 2 MiB pages only: the CPU model (and CPUID) has no 1 GiB pages, so PS in a PDPTE is
+            // reserved and the walk fails, exactly as the engine's own walk does.
+            if (level == 3 && (entry & PS) != 0) {
+                return null;
+            }
+            boolean large = level == 2 && (entry & PS) != 0;
             if (large || level == 1) {
                 long pageSize = 1L << shift;
                 long pageBase = entry & ADDRESS_MASK & ~(pageSize - 1);

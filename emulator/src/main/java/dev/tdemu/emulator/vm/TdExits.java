@@ -145,9 +145,7 @@ final class TdExits implements Vcpu.ExitHandler {
                 return vpVmcall(v, i.rip());
             }
             case GuestExit.ExceptionExit e -> VmxExits.exception(v, e);
-            case GuestExit.MemoryFault f -> v.vm.finish(VmResult.Outcome.MEMORY_FAULT, String.format(
-                    "TD vCPU %d accessed 0x%x (%s), outside its memory, at RIP 0x%x", v.index, f.physical(), f.type(),
-                    f.rip()), -1);
+            case GuestExit.MemoryFault f -> v.vm.finish(VmResult.Outcome.MEMORY_FAULT, Vm.describe(v, f), -1);
             case GuestExit.TripleFault t -> v.vm.finish(VmResult.Outcome.TRIPLE_FAULT, String.format(
                     "TD vCPU %d triple fault at RIP 0x%x: %s", v.index, t.rip(), t.reason()), -1);
             default -> { }

@@ -237,6 +237,12 @@ public final class Vm implements AutoCloseable {
         }
     }
 
+    static String describe(Vcpu v, dev.tdemu.emulator.cpu.GuestExit.MemoryFault f) {
+        String what = f.type().name().toLowerCase().replace('_', ' ');
+        return String.format("%s vCPU %d: %s of %d byte(s) at guest-physical 0x%x, outside %s RAM, at RIP 0x%x",
+                v.kvm.isTd() ? "TD" : "VMX", v.index, what, f.size(), f.physical(), v.kvm.isTd() ? "the TD's" : "guest", f.rip());
+    }
+
     synchronized void vcpuHalted(Vcpu v, long rip) {
         v.halted = true;
         if (vcpus.stream().allMatch(x -> x.halted)) {

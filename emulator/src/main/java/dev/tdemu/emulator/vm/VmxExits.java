@@ -67,9 +67,7 @@ final class VmxExits implements Vcpu.ExitHandler {
             case GuestExit.ImprecisePortIo p -> { } // performed by the engine through the VMM's devices
             case GuestExit.MovDrExit m -> handleDr(v, m);
             case GuestExit.ExceptionExit e -> exception(v, e);
-            case GuestExit.MemoryFault f -> v.vm.finish(VmResult.Outcome.MEMORY_FAULT, String.format(
-                    "vCPU %d accessed 0x%x (%s, %d bytes), outside guest RAM, at RIP 0x%x", v.index, f.physical(),
-                    f.type(), f.size(), f.rip()), -1);
+            case GuestExit.MemoryFault f -> v.vm.finish(VmResult.Outcome.MEMORY_FAULT, Vm.describe(v, f), -1);
             case GuestExit.TripleFault t -> v.vm.finish(VmResult.Outcome.TRIPLE_FAULT, String.format(
                     "vCPU %d triple fault at RIP 0x%x: %s", v.index, t.rip(), t.reason()), -1);
             case GuestExit.Stopped s -> { }
@@ -126,7 +124,8 @@ final class VmxExits implements Vcpu.ExitHandler {
 
     static Long readMsr(Vcpu v, long msr) {
         if (msr == MSR_EFER) {
-            return v.uc().readMsr((int) MSR_EFER) & ~(1L << 12); // the guest never sees tdemu's SVME
+            // Never read the engine's MSRs in guest mode (SvmGuestMode); the guest's EFER never changes.
+            return dev.tdemu.emulator.machine.BootStructures.EFER;
         }
         if (msr == MSR_DEBUGCTL) {
             return v.cpu.hardware().debugctl();
@@ -146,11 +145,7 @@ final class VmxExits implements Vcpu.ExitHandler {
             return true;
         }
         if (msr == MSR_EFER) {
-            long current = v.uc().readMsr((int) MSR_EFER);
-            if (((value ^ current) & ~(1L << 12)) != 0) {
-                return false; // tdemu's guests stay in long mode with the boot EFER
-            }
-            return true;
+            return value == dev.tdemu.emulator.machine.BootStructures.EFER; // guests stay in long mode with the boot EFER
         }
         return false;
     }

@@ -50,6 +50,8 @@ class GuestEngineTest {
         start("f4");
         var u = engine.engine();
         assertThat(engine.rip()).isEqualTo(CODE);
+        assertThat(u.readReg(X86Reg.CR0)).as("paging on").isEqualTo(BootStructures.CR0);
+        assertThat(u.readReg(X86Reg.CR4)).isEqualTo(BootStructures.CR4);
         assertThat(u.readReg(X86Reg.CS)).isEqualTo(BootStructures.KERNEL_CS);
         assertThat(u.readReg(X86Reg.CR3)).isEqualTo(BootStructures.PML4_BASE);
         assertThat(u.readReg(X86Reg.RSI)).isEqualTo(mem.size());
@@ -148,12 +150,37 @@ class GuestEngineTest {
     }
 
     @Test
+    void watchedPageReachedThroughANonIdentityMappingStillStopsAsAWatchedAccess() {
+        // mov $1,%rax ; mov %rax,(%rdx) ; hlt   with RDX = linear 4 GiB + 2 MiB + 0x10, mapped to physical 0x200010
+        start("48c7c001000000" + "488902" + "f4");
+        long pdpt = BootStructures.PML4_BASE + 0x1000, pd = 0x30000;
+        mem.write64(pdpt + 8 * 4, pd | 7);   // PDPT[4] -> a page directory for linear 4 GiB
+        mem.write64(pd + 8, 0x200000 | 0x87); // PD[1]: linear 4 GiB + 2 MiB -> physical 2 MiB (2 MiB page)
+        engine.engine().writeReg(X86Reg.CR3, BootStructures.PML4_BASE);
+        long linear = (4L << 30) + 0x200010;
+        engine.engine().writeReg(X86Reg.RDX, linear);
+        DebugRegisters regs = DebugRegisters.INIT.withDr(0, linear)
+                .withDr7(Dr7.RESET.withSlot(0, BreakpointType.WRITE, BreakpointLength.EIGHT, false, true));
+        engine.armDebugRegisters(regs);
+        EngineEvent ev = engine.run();
+        assertThat(ev).isEqualTo(new EngineEvent.WatchedPageAccess(MemType.WRITE_PROT, 0x200010, 8, CODE + 7));
+        engine.enforcer().openForStep();
+        var u = engine.engine();
+        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
+        assertThat(engine.run()).isInstanceOf(EngineEvent.SingleStep.class);
+        var accesses = engine.enforcer().closeAfterStep();
+        assertThat(accesses).extracting(a -> a.linearAddress()).containsExactly(linear);
+        assertThat(mem.read64(0x200010)).isEqualTo(1);
+    }
+
+    @Test
     void guestAccessToTheHypervisorRegionIsAMemoryFault() {
         // map the hypervisor region into the guest's page tables (PDPT entry 512 GiB is PML4 slot 1).
         start("48b8" + "0000000080000000" + "488b00" + "f4");
-        long pdpt = BootStructures.PML4_BASE + 0x5000;
+        long pdpt = BootStructures.PML4_BASE + 0x5000, pd = 0x30000;
         mem.write64(BootStructures.PML4_BASE + 8, pdpt | 7);
-        mem.write64(pdpt, SvmGuestMode.HV_BASE | 0x87L); // 1 GiB page
+        mem.write64(pdpt, pd | 7);
+        mem.write64(pd, SvmGuestMode.HV_BASE | 0x87L); // 2 MiB page at the hypervisor region
         EngineEvent ev = engine.run();
         assertThat(ev).isInstanceOf(EngineEvent.MemoryFault.class);
         assertThat(((EngineEvent.MemoryFault) ev).physical()).isEqualTo(SvmGuestMode.HV_BASE);
