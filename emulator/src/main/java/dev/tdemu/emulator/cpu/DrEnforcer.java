@@ -14,6 +14,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.LongUnaryOperator;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -22,15 +23,18 @@ import org.apache.logging.log4j.Logger;
  * Makes one engine honour a set of debug registers, since the engine implements none of them:
  * <ul>
  *   <li>execute breakpoints: a one-address code hook per enabled execute slot, which reports the
- *       hit unless RFLAGS.RF suppresses it (then RF is cleared, as after the instruction);</li>
+ *       hit unless RFLAGS.RF suppresses it;</li>
  *   <li>data breakpoints: the physical pages holding enabled write or read/write ranges lose write
- *       (and read) permission, so the first access faults with RIP on the instruction; a memory hook
- *       over the ranges keeps those faults precise (the engine syncs RIP before memory accesses only
- *       while a memory hook exists) and records the accesses made while the caller single-steps the
+ *       (and read) permission, so the first access faults with RIP on the instruction, and a
+ *       memory hook per range records the accesses made while the caller single-steps that
  *       instruction with the pages opened ({@link #openForStep}/{@link #closeAfterStep}).</li>
  * </ul>
- * Hooks and protections exist only while a slot is enabled: an unhit execute hook costs nothing,
- * but any memory hook sends every load and store through the engine's slow path.
+ * Precise faults need every memory access to take the engine's slow path, which it does for code
+ * translated while any memory hook exists. Adding or removing a memory hook otherwise means
+ * flushing all translated code, which costs milliseconds; so the first data breakpoint on an
+ * engine installs a "sync" memory hook (on the never-accessed hypervisor region) that stays for
+ * the engine's life, after which range hooks come and go without flushes. An engine that never
+ * arms a data breakpoint keeps the fast path. Only what changed between two arms is re-armed.
  */
 final class DrEnforcer {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
@@ -41,18 +45,23 @@ final class DrEnforcer {
         void executeBreakpoint(Unicorn uc, long rip);
     }
 
-    private record Watch(int slot, long linear, int length, long physical, BreakpointType type) {}
+    private record Watch(long linear, int length, long physical, BreakpointType type) {}
+
+    /** What the armed state depends on: the breakpoint fields of the registers (not DR6). */
+    private record Key(long dr0, long dr1, long dr2, long dr3, long dr7Slots, long cr3) {}
 
     private final Unicorn uc;
     private final Sink sink;
     private final long ramSize;
-    private DebugRegisters armed;
-    private long armedCr3 = -1;
-    private final List<Hook> execHooks = new ArrayList<>();
-    private final List<Hook> memoryHooks = new ArrayList<>();
+    private Key armed;
+    private final long[] execAddress = new long[4];
+    private final Hook[] execHooks = new Hook[4];
+    private Hook syncHook;
+    private final List<Hook> rangeHooks = new ArrayList<>();
     private final List<Watch> watches = new ArrayList<>();
     /** Pages whose protection this enforcer changed, with the protection they had before. */
     private final Map<Long, Protection> protectedPages = new HashMap<>();
+    private final Map<Long, Protection> wanted = new HashMap<>();
     private final List<Access.DataAccess> recorded = new ArrayList<>();
     private boolean recording;
 
@@ -62,68 +71,104 @@ final class DrEnforcer {
         this.sink = sink;
     }
 
+    private static boolean isData(Dr7 dr7, int slot) {
+        BreakpointType t = dr7.type(slot);
+        return dr7.enabled(slot) && (t == BreakpointType.WRITE || t == BreakpointType.READ_WRITE);
+    }
+
+    private static Key key(DebugRegisters regs, long cr3) {
+        Dr7 dr7 = regs.dr7();
+        boolean anyData = false;
+        for (int slot = 0; slot < 4; slot++) {
+            anyData |= isData(dr7, slot);
+        }
+        // Enable, type and length fields only: GD, LE/GE and DR6 do not change what is armed.
+        long slots = dr7.value() & 0xFFFF_00FFL;
+        return new Key(regs.dr0(), regs.dr1(), regs.dr2(), regs.dr3(), slots, anyData ? cr3 : 0);
+    }
+
     /**
      * Arms hooks and protections for {@code regs}; {@code toPhysical} translates a linear address
-     * (-1 when unmapped). Nothing happens when neither the registers nor CR3 changed.
+     * (-1 when unmapped). Nothing happens when nothing that matters changed.
      */
     void arm(DebugRegisters regs, long cr3, LongUnaryOperator toPhysical) {
-        if (regs.equals(armed) && (cr3 == armedCr3 || watches.isEmpty() && !hasEnabledData(regs))) {
+        Key k = key(regs, cr3);
+        if (k.equals(armed)) {
             return;
         }
-        disarm();
-        armed = regs;
-        armedCr3 = cr3;
+        armed = k;
         Dr7 dr7 = regs.dr7();
         for (int slot = 0; slot < 4; slot++) {
-            if (!dr7.enabled(slot)) {
+            boolean exec = dr7.enabled(slot) && dr7.type(slot) == BreakpointType.EXECUTE;
+            long address = regs.dr(slot);
+            if (execHooks[slot] != null && (!exec || execAddress[slot] != address)) {
+                execHooks[slot].close();
+                execHooks[slot] = null;
+            }
+            if (exec && execHooks[slot] == null) {
+                execAddress[slot] = address;
+                execHooks[slot] = uc.addCodeHook(address, address, (u, rip, size) -> sink.executeBreakpoint(u, rip));
+            }
+        }
+        List<Watch> next = new ArrayList<>();
+        for (int slot = 0; slot < 4; slot++) {
+            if (!isData(dr7, slot)) {
                 continue;
             }
-            long address = regs.dr(slot);
-            BreakpointType type = dr7.type(slot);
-            if (type == BreakpointType.EXECUTE) {
-                execHooks.add(uc.addCodeHook(address, address, (u, rip, size) -> onExecute(u, rip)));
-            } else if (type == BreakpointType.WRITE || type == BreakpointType.READ_WRITE) {
-                int length = dr7.length(slot).bytes();
-                long start = address & -length;
-                long physical = toPhysical.applyAsLong(start);
-                if (physical < 0 || physical >= ramSize) {
-                    LOG.debug("DR{} range 0x{} is not mapped to guest RAM now; not armed", slot, Long.toHexString(start));
-                    continue;
-                }
-                watches.add(new Watch(slot, start, length, physical, type));
+            int length = dr7.length(slot).bytes();
+            long start = regs.dr(slot) & -length;
+            long physical = toPhysical.applyAsLong(start);
+            if (physical < 0 || physical + length > ramSize) {
+                LOG.debug("DR{} range 0x{} is not mapped to guest RAM now; not armed", slot, Long.toHexString(start));
+                continue;
             }
+            next.add(new Watch(start, length, physical, dr7.type(slot)));
         }
-        if (!watches.isEmpty()) {
-            for (Watch w : watches) {
-                // Accesses start up to 7 bytes below an overlapping range (the hook compares starts only).
-                long lo = Math.max(0, w.physical - 7);
-                memoryHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), lo, w.physical + w.length - 1,
-                        (u, type, addr, size, value) -> onAccess(type, addr, size)));
-                boolean readsToo = w.type == BreakpointType.READ_WRITE;
-                for (long page = w.physical & -PAGE; page < w.physical + w.length; page += PAGE) {
-                    restrict(page, readsToo);
-                }
-            }
-            applyProtections();
+        if (!next.equals(watches)) {
+            rearmWatches(next);
         }
-        LOG.trace("armed {} execute hook(s), {} watch(es) for {}", execHooks.size(), watches.size(), regs);
+        LOG.trace("armed execute hooks at {}, {} watch(es) for {}", execAddressesForLog(), watches.size(), regs);
     }
 
-    private static boolean hasEnabledData(DebugRegisters regs) {
+    private String execAddressesForLog() {
+        List<String> a = new ArrayList<>();
         for (int slot = 0; slot < 4; slot++) {
-            if (regs.dr7().enabled(slot) && regs.dr7().type(slot) != BreakpointType.EXECUTE
-                    && regs.dr7().type(slot) != BreakpointType.IO) {
-                return true;
+            if (execHooks[slot] != null) {
+                a.add("DR" + slot + "=0x" + Long.toHexString(execAddress[slot]));
             }
         }
-        return false;
+        return a.toString();
     }
 
-    private final Map<Long, Protection> wanted = new HashMap<>();
-
-    private void restrict(long page, boolean readsToo) {
-        Protection current = wanted.getOrDefault(page, Protection.RWX);
-        wanted.put(page, new Protection(current.read() && !readsToo, false, true));
+    private void rearmWatches(List<Watch> next) {
+        if (!next.isEmpty() && syncHook == null) {
+            // Once per engine: from now on translated code keeps exact RIPs for memory faults.
+            syncHook = uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), SvmGuestMode.HV_BASE,
+                    SvmGuestMode.HV_BASE, (u, type, addr, size, value) -> { });
+        }
+        rangeHooks.forEach(Hook::close);
+        rangeHooks.clear();
+        watches.clear();
+        watches.addAll(next);
+        wanted.clear();
+        for (Watch w : watches) {
+            // Accesses start up to 7 bytes below an overlapping range (the hook compares starts only).
+            long lo = Math.max(0, w.physical - 7);
+            rangeHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), lo, w.physical + w.length - 1,
+                    (u, type, addr, size, value) -> onAccess(type, addr, size), false));
+            boolean readsToo = w.type == BreakpointType.READ_WRITE;
+            for (long page = w.physical & -PAGE; page < w.physical + w.length; page += PAGE) {
+                Protection current = wanted.getOrDefault(page, Protection.RWX);
+                wanted.put(page, new Protection(current.read() && !readsToo, false, true));
+            }
+        }
+        for (var e : protectedPages.entrySet()) {
+            if (!wanted.containsKey(e.getKey())) {
+                uc.protect(e.getKey(), PAGE, e.getValue());
+            }
+        }
+        protectedPages.keySet().retainAll(wanted.keySet());
+        applyProtections();
     }
 
     private void applyProtections() {
@@ -134,18 +179,14 @@ final class DrEnforcer {
     }
 
     void disarm() {
-        execHooks.forEach(Hook::close);
-        execHooks.clear();
-        memoryHooks.forEach(Hook::close);
-        memoryHooks.clear();
-        for (var e : protectedPages.entrySet()) {
-            uc.protect(e.getKey(), PAGE, e.getValue());
+        for (int slot = 0; slot < 4; slot++) {
+            if (execHooks[slot] != null) {
+                execHooks[slot].close();
+                execHooks[slot] = null;
+            }
         }
-        protectedPages.clear();
-        wanted.clear();
-        watches.clear();
+        rearmWatches(List.of());
         armed = null;
-        armedCr3 = -1;
     }
 
     /** Whether {@code physical} lies on a page this enforcer protects for a data breakpoint. */
@@ -183,11 +224,12 @@ final class DrEnforcer {
         }
     }
 
-    private void onExecute(Unicorn u, long rip) {
-        sink.executeBreakpoint(u, rip);
-    }
-
     boolean hasWatches() {
         return !watches.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+        return "DrEnforcer" + Objects.toString(armed);
     }
 }

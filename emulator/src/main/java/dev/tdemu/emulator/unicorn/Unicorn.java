@@ -851,14 +851,28 @@ public final class Unicorn implements AutoCloseable {
      * when memory hooks come and go.
      */
     public Hook addMemoryHook(Set<MemType> types, long begin, long end, MemoryHook hook) {
+        return addMemoryHook(types, begin, end, hook, true);
+    }
+
+    /**
+     * A memory hook whose addition and removal flush translated code ({@code flush}) or not. The
+     * engine decides per translated block whether memory accesses take the slow path that calls
+     * memory hooks (and keeps RIP exact), based on whether any memory hook exists when the block
+     * is translated; so a hook added without a flush only sees code translated after it, unless
+     * another memory hook already existed when that code was translated. A flush costs about as
+     * much as thousands of VM exits, so callers that swap memory hooks often keep one hook in
+     * place and add the others without flushing.
+     */
+    public Hook addMemoryHook(Set<MemType> types, long begin, long end, MemoryHook hook, boolean flush) {
         if (types.contains(MemType.FETCH)) {
             throw new IllegalArgumentException("UC_HOOK_MEM_FETCH never fires for x86 in Unicorn 2.1; "
                     + "use a code hook to see instruction addresses");
         }
         int bits = memHookBits(types, true);
         return add("memory hook " + types + " " + range(begin, end), bits, -1, Upcalls.MEM, Uc.CB_MEM, hook, begin, end,
-                Hook.Invalidation.ALL);
+                flush ? Hook.Invalidation.ALL : Hook.Invalidation.NONE);
     }
+
 
     /**
      * Calls {@code hook} for unmapped or protection-violating accesses of the given types

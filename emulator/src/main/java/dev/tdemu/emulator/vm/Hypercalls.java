@@ -14,6 +14,8 @@ public final class Hypercalls {
     public static final int CONSOLE_PORT = 0xE9;
     public static final int EXIT_PORT = 0xF4;
     public static final int POST_PORT = 0x80;
+    /** HLT with interrupts enabled is woken by a timer interrupt on this vector. */
+    public static final int TIMER_VECTOR = 0x20;
 
     private Hypercalls() {}
 }

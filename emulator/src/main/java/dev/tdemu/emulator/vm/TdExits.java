@@ -170,8 +170,13 @@ final class TdExits implements Vcpu.ExitHandler {
             v.setReg(X86Reg.R14, r[2]);
             v.setReg(X86Reg.R15, r[3]);
         } else if (r11 == GHCI_HLT) {
-            v.vm.vcpuHalted(v, rip);
-            keepRunning = false;
+            if (r12 == 0) {
+                // R12 = "interrupts blocked" flag: clear means the TD can take the timer interrupt.
+                v.inject(X86Exception.trap(Hypercalls.TIMER_VECTOR, rip + 4));
+            } else {
+                v.vm.vcpuHalted(v, rip);
+                keepRunning = false;
+            }
         } else if (r11 == GHCI_IO) {
             int size = (int) r12, port = (int) (r14 & 0xFFFF);
             if (size != 1 && size != 2 && size != 4) {

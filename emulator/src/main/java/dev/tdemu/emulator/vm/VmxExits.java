@@ -87,9 +87,12 @@ final class VmxExits implements Vcpu.ExitHandler {
                 v.skipInstruction(i.rip(), i.length());
             }
             case HLT -> {
-                // No interrupt source exists in tdemu: a halted vCPU never wakes up.
                 v.setReg(X86Reg.RIP, i.rip() + 1);
-                v.vm.vcpuHalted(v, i.rip());
+                if ((v.reg(X86Reg.RFLAGS) & 0x200) != 0) {
+                    v.inject(X86Exception.trap(Hypercalls.TIMER_VECTOR, i.rip() + 1)); // woken by the timer
+                    return !v.vm.finished();
+                }
+                v.vm.vcpuHalted(v, i.rip()); // interrupts off: nothing can wake it
                 return false;
             }
             case VMCALL -> {
