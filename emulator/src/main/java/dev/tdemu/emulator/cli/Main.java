@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** Entry point of the {@code tdemu} command line. */
 @Command(name = "tdemu", mixinStandardHelpOptions = true, version = "tdemu 0.1.0",
         description = "Intel TDX/VMX guest emulator with KVM debug-register switching and a GDB stub.",
-        subcommands = {CheckCommand.class, RunCommand.class, GuestsCommand.class})
+        subcommands = {CheckCommand.class, RunCommand.class, TraceCommand.class, GuestsCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--log", paramLabel = "SUBSYSTEM=LEVEL",
             description = "Log level per subsystem (repeatable), e.g. --log gdbstub=debug --log cpu=trace. "

@@ -1,0 +1,75 @@
+package dev.tdemu.emulator.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tdemu.proto.GuestMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Hostile or broken guests end with a clear report; the JVM and the next VM are unaffected. */
+@Timeout(120)
+class RobustnessTest {
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void aGuestEnablingEveryBreakpointSlotAtOnceIsEmulatedAndTheEngineNeverSeesIt(GuestMode mode) {
+        VmResult r = Guests.run("robust-dr7-all", mode);
+        assertThat(r.console()).contains("all four breakpoints fired once");
+        assertThat(r.exitStatus()).isZero();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void codeWrittenAtRunTimeIncludingMovToDr7IsInterceptedLikeLoadedCode(GuestMode mode) {
+        VmResult r = Guests.run("robust-smc", mode);
+        assertThat(r.console()).contains("run-time code with MOV DR7 intercepted");
+        assertThat(r.exitStatus()).isZero();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void aDebugHandlerThatFaultsEndsInAReportedTripleFault(GuestMode mode) {
+        VmResult r = Guests.run("robust-db-fault", mode);
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.TRIPLE_FAULT);
+        assertThat(r.detail()).contains("delivering #UD").contains("delivering #DF");
+        assertThat(r.processExitStatus()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void aFaultWithoutAnyIdtIsATripleFault(GuestMode mode) {
+        VmResult r = Guests.run("robust-triple", mode);
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.TRIPLE_FAULT);
+        assertThat(r.detail()).contains("IDT limit 0x0 does not cover vector 6");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void anAccessOutsideGuestRamEndsWithAMemoryFaultNamingTheAddress(GuestMode mode) {
+        VmResult r = Guests.run("robust-unmapped", mode);
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.MEMORY_FAULT);
+        assertThat(r.detail()).contains("guest-physical 0x800000000");
+    }
+
+    @Test
+    void aGuestThatNeverExitsIsStoppedByTheTimeout() {
+        VmResult r = Guests.run(Guests.config("robust-loop", GuestMode.GUEST_MODE_VMX).setTimeoutMs(300).build());
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.TIMEOUT);
+        assertThat(r.detail()).contains("300 ms");
+    }
+
+    @Test
+    void aLoopingMultiVcpuTdIsStoppedByTheTimeoutOnEveryVcpu() {
+        VmResult r = Guests.run(Guests.config("robust-loop", GuestMode.GUEST_MODE_TD).setVcpus(3).setTimeoutMs(300).build());
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.TIMEOUT);
+    }
+
+    @Test
+    void afterEveryKindOfFailureTheNextVmRunsNormally() {
+        Guests.run("robust-triple", GuestMode.GUEST_MODE_VMX);
+        Guests.run("robust-unmapped", GuestMode.GUEST_MODE_TD);
+        VmResult r = Guests.run("hello", GuestMode.GUEST_MODE_VMX);
+        assertThat(r.exitStatus()).isZero();
+    }
+}

@@ -1,0 +1,153 @@
+package dev.tdemu.emulator.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tdemu.core.invariant.Invariant;
+import dev.tdemu.proto.DrSwitchPolicy;
+import dev.tdemu.proto.ExitRecord;
+import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.TdxDrBehaviour;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class VmTest {
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void helloPrintsItsGreetingAndExitsWithStatusZeroInBothModes(GuestMode mode) {
+        VmResult r = Guests.run("hello", mode);
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.EXITED);
+        assertThat(r.exitStatus()).isZero();
+        assertThat(r.console()).isEqualTo("Hello from a tdemu guest!\n");
+        assertThat(r.violations()).isEmpty();
+        // One exit per console byte plus the exit port (and CPUID leaf 0x21 in a VMX guest).
+        assertThat(r.exits()).isEqualTo(mode == GuestMode.GUEST_MODE_VMX ? 28 : 27);
+    }
+
+    /**
+     * The seed review, proven by execution: a TD whose guest never touches a DR, host breakpoints
+     * active, and the host workload after every exit. Which policies lose them under which module
+     * behaviour is the table of docs/core-model.md.
+     */
+    @ParameterizedTest(name = "{0} / {1}: host breakpoints intact = {2}")
+    @CsvSource({
+        "DR_SWITCH_POLICY_PRE_TDX, TDX_DR_BEHAVIOUR_INIT_ON_EXIT, true",
+        "DR_SWITCH_POLICY_PRE_TDX, TDX_DR_BEHAVIOUR_RESTORE_HOST_EXCEPT_DR7, true",
+        "DR_SWITCH_POLICY_V1_SKIP_RESTORE, TDX_DR_BEHAVIOUR_INIT_ON_EXIT, false",
+        "DR_SWITCH_POLICY_V1_SKIP_RESTORE, TDX_DR_BEHAVIOUR_RESTORE_HOST_EXCEPT_DR7, false",
+        "DR_SWITCH_POLICY_V5_AS_POSTED, TDX_DR_BEHAVIOUR_INIT_ON_EXIT, true",
+        "DR_SWITCH_POLICY_V5_AS_POSTED, TDX_DR_BEHAVIOUR_RESTORE_HOST_EXCEPT_DR7, true",
+        "DR_SWITCH_POLICY_DR7_ONLY, TDX_DR_BEHAVIOUR_INIT_ON_EXIT, false",
+        "DR_SWITCH_POLICY_DR7_ONLY, TDX_DR_BEHAVIOUR_RESTORE_HOST_EXCEPT_DR7, true",
+        "DR_SWITCH_POLICY_UPSTREAM, TDX_DR_BEHAVIOUR_INIT_ON_EXIT, true",
+        "DR_SWITCH_POLICY_UPSTREAM, TDX_DR_BEHAVIOUR_RESTORE_HOST_EXCEPT_DR7, true",
+    })
+    void hostBreakpointsAcrossTdExitsFollowTheSeedReviewTable(DrSwitchPolicy policy, TdxDrBehaviour behaviour, boolean intact) {
+        VmResult r = Guests.run(Guests.config("host-bp-survives", GuestMode.GUEST_MODE_TD).setPolicy(policy)
+                .setTdxDr(behaviour).addHostBreakpoints(Guests.HOST_EXEC).addHostBreakpoints(Guests.HOST_WATCH).build());
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.EXITED);
+        assertThat(r.exitStatus()).isZero();
+        if (intact) {
+            assertThat(r.violations()).isEmpty();
+            assertThat(r.hostBreakpointHits()).as("both host breakpoints fire after every exit").isEqualTo(2 * r.exits());
+        } else {
+            assertThat(r.violatingExits()).as("every exit loses them").isEqualTo(r.exits());
+            assertThat(r.violations()).allMatch(v -> v.invariant() == Invariant.HOST_BREAKPOINTS_INTACT);
+            assertThat(r.firstViolation().violations()).anyMatch(v -> v.detail().contains("did not fire"));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DrSwitchPolicy.class, names = {"DR_SWITCH_POLICY_UNSPECIFIED", "UNRECOGNIZED"},
+            mode = EnumSource.Mode.EXCLUDE)
+    void vmxGuestsKeepHostBreakpointsUnderEveryPolicyBecauseNoAutoSwitchIsInvolved(DrSwitchPolicy policy) {
+        VmResult r = Guests.run(Guests.config("host-bp-survives", GuestMode.GUEST_MODE_VMX).setPolicy(policy)
+                .addHostBreakpoints(Guests.HOST_EXEC).addHostBreakpoints(Guests.HOST_WATCH).build());
+        assertThat(r.exitStatus()).isZero();
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.hostBreakpointHits()).isEqualTo(2 * r.exits());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void theGuestsOwnBreakpointsKeepFiringAcrossExitsWithHostBreakpointsActive(GuestMode mode) {
+        VmResult r = Guests.run(Guests.config("guest-bp-survives", mode).addHostBreakpoints(Guests.HOST_EXEC)
+                .addHostBreakpoints(Guests.HOST_WATCH).build());
+        assertThat(r.console()).contains("every breakpoint fired every round").doesNotContain("FAIL");
+        assertThat(r.exitStatus()).isZero();
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.warnings()).isEmpty();
+        assertThat(r.exits()).as("many exits between the hits").isGreaterThan(100);
+    }
+
+    @Test
+    void vmxLazySwitchTakesTheWontExitPathAndSyncsBackAtTheNextExit() {
+        List<ExitEvent> events = new ArrayList<>();
+        VmResult r = Guests.run(Guests.config("guest-bp-survives", GuestMode.GUEST_MODE_VMX).build(), events::add);
+        assertThat(r.exitStatus()).isZero();
+        // A MOV-DR exit sets WONT_EXIT; the next entry loads the guest's DR6 too, and the next exit
+        // syncs DR0-3/DR6 back from hardware (get_debugreg) and re-enables MOV-DR exiting.
+        long syncs = events.stream().filter(e -> e.exit().sequence().operations().stream()
+                .anyMatch(op -> op instanceof dev.tdemu.core.x86.DrOperation.Get)).count();
+        long dr6Loads = events.stream().filter(e -> e.entry().sequence().operations().stream()
+                .anyMatch(op -> op instanceof dev.tdemu.core.x86.DrOperation.Set s && s.reg() == 6)).count();
+        long movDrExits = events.stream().filter(e -> e.reason() == dev.tdemu.core.vmx.ExitReason.MOV_DR).count();
+        assertThat(syncs).as("exits that synced a lazily switched guest").isGreaterThan(20);
+        assertThat(dr6Loads).as("entries that loaded DR6 under WONT_EXIT").isEqualTo(syncs);
+        assertThat(movDrExits).as("MOV DR exits again after every sync").isGreaterThan(20);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DrSwitchPolicy.class, names = {"DR_SWITCH_POLICY_UNSPECIFIED", "UNRECOGNIZED"},
+            mode = EnumSource.Mode.EXCLUDE)
+    void aModuleThatLeavesTheTdsValuesInHardwareLeaksThemUnderEveryPolicy(DrSwitchPolicy policy) {
+        VmResult leaky = Guests.run(Guests.config("guest-bp-survives", GuestMode.GUEST_MODE_TD).setPolicy(policy)
+                .setTdxDr(TdxDrBehaviour.TDX_DR_BEHAVIOUR_LEAVE_GUEST_STATE).build());
+        assertThat(leaky.violations()).anyMatch(v -> v.invariant() == Invariant.NO_LEAK);
+        VmResult correct = Guests.run(Guests.config("guest-bp-survives", GuestMode.GUEST_MODE_TD).setPolicy(policy).build());
+        assertThat(correct.violations()).noneMatch(v -> v.invariant() == Invariant.NO_LEAK);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"GUEST_MODE_VMX, 1", "GUEST_MODE_VMX, 3", "GUEST_MODE_TD, 2", "GUEST_MODE_TD, 4"})
+    void everyVcpuRunsOnItsOwnPhysicalCpuWithItsOwnDebugRegisters(GuestMode mode, int vcpus) {
+        VmResult r = Guests.run(Guests.config("multi-vcpu", mode).setVcpus(vcpus).build());
+        assertThat(r.console()).contains("each vCPU kept its own debug registers");
+        assertThat(r.exitStatus()).isZero();
+        assertThat(r.violations()).isEmpty();
+    }
+
+    @Test
+    void aGuestThatHaltsWithInterruptsOffEndsTheVmAsHalted() {
+        VmResult r = Guests.run("halt", GuestMode.GUEST_MODE_VMX);
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.HALTED);
+        assertThat(r.processExitStatus()).isEqualTo(1);
+        assertThat(r.detail()).contains("halted").contains("without an exit status");
+    }
+
+    @Test
+    void theTraceHasOneRecordPerExitWithDebugRegistersAndVerdicts(@TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("t.bin");
+        var config = Guests.config("hello", GuestMode.GUEST_MODE_TD).addHostBreakpoints(Guests.HOST_EXEC)
+                .setPolicy(DrSwitchPolicy.DR_SWITCH_POLICY_V1_SKIP_RESTORE).build();
+        VmResult r;
+        try (TraceWriter w = new TraceWriter(file, config, "test")) {
+            r = Guests.run(config, w);
+        }
+        TraceWriter.Trace t = TraceWriter.read(file);
+        assertThat(t.header().getConfig()).isEqualTo(config);
+        assertThat(t.exits()).hasSize((int) r.exits());
+        ExitRecord first = t.exits().getFirst();
+        assertThat(first.getReasonName()).isEqualTo("TDCALL");
+        assertThat(first.getTdcallLeaf()).as("TDG.VP.VMCALL<Instruction.IO>").isEqualTo(30);
+        assertThat(first.getHostExpected().getDr0()).isEqualTo(HostWorkload.DEFAULT_FUNCTION);
+        assertThat(first.getHwAfterDrSequence().getDr7()).as("V1 skipped the restore").isEqualTo(0x400);
+        assertThat(first.getVerdictsList()).anyMatch(v -> v.getInvariant().equals("HOST_BREAKPOINTS_INTACT") && !v.getHolds());
+        assertThat(first.getSwitchDbRegs()).as("AUTO_SWITCH").isEqualTo(8);
+    }
+}
