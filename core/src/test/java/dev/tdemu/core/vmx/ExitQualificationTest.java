@@ -21,8 +21,10 @@ class ExitQualificationTest {
         assertEquals(32, ExitReason.WRMSR.basic());
         assertEquals(48, ExitReason.EPT_VIOLATION.basic());
         assertEquals(77, ExitReason.TDCALL.basic());
+        assertEquals(1, ExitReason.EXTERNAL_INTERRUPT.basic());
+        assertEquals(2, ExitReason.TRIPLE_FAULT.basic());
         assertEquals(ExitReason.MOV_DR, ExitReason.fromBasic(29));
-        assertThrows(IllegalArgumentException.class, () -> ExitReason.fromBasic(1));
+        assertThrows(IllegalArgumentException.class, () -> ExitReason.fromBasic(3)); // INIT: not modelled
     }
 
     @Test

@@ -5,7 +5,7 @@ import dev.tdemu.emulator.unicorn.MemType;
 /** Why one run of a guest engine stopped: exactly one event per run. */
 public sealed interface EngineEvent {
     /** An SVM intercept (MOV DR, CPUID, HLT, MSR, MOV to CR3, VMRUN, VMMCALL), RIP on the instruction. */
-    record Intercept(int exitCode, long rip, long info1) implements EngineEvent {}
+    record Intercept(int exitCode, long rip) implements EngineEvent {}
 
     /** An exception the engine raised: faults with RIP on the instruction, INT3/INTO after it. */
     record Exception(int vector, long errorCode, long rip) implements EngineEvent {}

@@ -81,7 +81,9 @@ public final class GuestEngine implements AutoCloseable {
         uc.addInterruptHook((u, vector) -> {
             long rip = u.readReg(X86Reg.RIP);
             if (SvmGuestMode.isIntercept(vector)) {
-                record(new EngineEvent.Intercept(vector - SvmGuestMode.VMEXIT_BASE, rip, u.exceptionErrorCode()));
+                // No exit information is read: it would cost a context save on every exit, and
+                // the instruction bytes say everything the VMM needs.
+                record(new EngineEvent.Intercept(vector - SvmGuestMode.VMEXIT_BASE, rip));
             } else if (vector == 1) {
                 record(new EngineEvent.SingleStep(rip));
             } else {

@@ -125,7 +125,10 @@ public final class PhysicalCpu {
         return switch (code) {
             case SvmGuestMode.EXIT_CPUID -> new GuestExit.Instruction(GuestExit.Kind.CPUID, rip, 2);
             case SvmGuestMode.EXIT_HLT -> new GuestExit.Instruction(GuestExit.Kind.HLT, rip, 1);
-            case SvmGuestMode.EXIT_MSR -> new GuestExit.Instruction(i.info1() == 0 ? GuestExit.Kind.RDMSR : GuestExit.Kind.WRMSR, rip, 2);
+            case SvmGuestMode.EXIT_MSR -> {
+                byte[] msr = g.readCode(rip, 2); // 0F 32 RDMSR, 0F 30 WRMSR
+                yield new GuestExit.Instruction(msr.length == 2 && msr[1] == 0x30 ? GuestExit.Kind.WRMSR : GuestExit.Kind.RDMSR, rip, 2);
+            }
             case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
             // VMRUN and VMMCALL are AMD instructions: #UD on the Intel CPU tdemu models.
             default -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
