@@ -40,7 +40,7 @@ public final class KvmVcpu {
     /** Exceptions KVM's VMX code intercepts for its own reasons; the kernel always intercepts #DB on VMX. */
     public static final ExceptionBitmap VMX_DEFAULT_INTERCEPTS = ExceptionBitmap.of(ExceptionVector.DB);
 
-    private final DrSwitchPolicy policy;
+    private DrSwitchPolicy policy;
     private final VcpuBacking backing;
     private final ExceptionBitmap ownIntercepts;
 
@@ -86,6 +86,22 @@ public final class KvmVcpu {
     public static KvmVcpu td(DrSwitchPolicy policy, TdxModule module, TdVcpu tdVcpu) {
         SwitchDbRegs initial = policy.hasAutoSwitchFlag() ? SwitchDbRegs.of(SwitchDbRegs.AUTO_SWITCH) : SwitchDbRegs.NONE;
         return new KvmVcpu(policy, new VcpuBacking.Td(module, tdVcpu), ExceptionBitmap.NONE, initial);
+    }
+
+    /**
+     * Switches to another KVM variant between two runs (as if the host booted a different kernel
+     * with this vCPU's state carried over). A TD vCPU gains or loses AUTO_SWITCH with the policy,
+     * since PRE_TDX kernels have no such flag.
+     */
+    public void setPolicy(DrSwitchPolicy next) {
+        if (backing instanceof VcpuBacking.Td) {
+            int bits = switchDbRegs.bits() & ~SwitchDbRegs.AUTO_SWITCH;
+            if (next.hasAutoSwitchFlag()) {
+                bits |= SwitchDbRegs.AUTO_SWITCH;
+            }
+            switchDbRegs = new SwitchDbRegs(bits);
+        }
+        policy = next;
     }
 
     // ---- accessors ----

@@ -17,10 +17,15 @@ import dev.tdemu.core.x86.Dr7;
  */
 public final class TdxModule {
 
-    private final TdxDrBehaviour behaviour;
+    private volatile TdxDrBehaviour behaviour;
 
     public TdxModule(TdxDrBehaviour behaviour) {
         this.behaviour = behaviour;
+    }
+
+    /** Swaps the module's DR behaviour between two TD entries (a different module build). */
+    public void setBehaviour(TdxDrBehaviour next) {
+        behaviour = java.util.Objects.requireNonNull(next);
     }
 
     public TdxDrBehaviour behaviour() {

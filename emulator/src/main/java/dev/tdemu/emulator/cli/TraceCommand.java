@@ -1,10 +1,9 @@
 package dev.tdemu.emulator.cli;
 
 import com.google.protobuf.util.JsonFormat;
+import dev.tdemu.emulator.vm.ExitFormat;
 import dev.tdemu.emulator.vm.TraceWriter;
-import dev.tdemu.proto.DebugRegisters;
 import dev.tdemu.proto.ExitRecord;
-import dev.tdemu.proto.InvariantVerdict;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -73,42 +72,10 @@ final class TraceCommand implements Runnable {
                     c.getMode(), c.getPolicy(), c.getTdxDr(), Math.max(1, c.getVcpus()), trace.exits().size(),
                     exits.size() != trace.exits().size() ? " (" + exits.size() + " shown)" : "");
             for (ExitRecord r : exits) {
-                out.printf("#%d  vCPU %d on cpu %d  %s (%d)%s  RIP 0x%x  qualification 0x%x%n", r.getSequence(), r.getVcpu(),
-                        r.getPhysicalCpu(), r.getReasonName(), r.getBasicReason(),
-                        r.getTdcallLeaf() != 0 ? String.format("  leaf 0x%x", r.getTdcallLeaf()) : "", r.getGuestRip(),
-                        r.getQualification());
-                out.println("    in guest      " + regs(r.getHwBeforeEntry()));
-                out.println("    at exit       " + regs(r.getHwAtExit()));
-                out.println("    after KVM     " + regs(r.getHwAfterDrSequence()));
-                out.printf("    switch_db_regs %s; host breakpoints %s; host expects %s%n", flags(r.getSwitchDbRegs()),
-                        r.getHostBreakpointsActive() ? "active" : "none", regs(r.getHostExpected()));
-                for (String w : r.getWarningsList()) {
-                    out.println("    WARN_ON " + w);
-                }
-                for (InvariantVerdict v : r.getVerdictsList()) {
-                    if (!v.getHolds()) {
-                        out.println("    FAILED " + v.getInvariant() + ": " + v.getDetail());
-                    }
-                }
+                out.print(ExitFormat.format(r));
             }
             out.flush();
             return 0;
-        }
-
-        static String regs(DebugRegisters d) {
-            return String.format("DR0=0x%x DR1=0x%x DR2=0x%x DR3=0x%x DR6=0x%x DR7=0x%x", d.getDr0(), d.getDr1(), d.getDr2(),
-                    d.getDr3(), d.getDr6(), d.getDr7());
-        }
-
-        static String flags(int bits) {
-            List<String> f = new ArrayList<>();
-            String[] names = {"BP_ENABLED", "WONT_EXIT", "RELOAD", "AUTO_SWITCH"};
-            for (int i = 0; i < names.length; i++) {
-                if ((bits & (1 << i)) != 0) {
-                    f.add(names[i]);
-                }
-            }
-            return f.isEmpty() ? "0" : String.join("|", f);
         }
     }
 }

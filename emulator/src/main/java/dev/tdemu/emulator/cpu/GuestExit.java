@@ -34,10 +34,15 @@ public sealed interface GuestExit {
     /**
      * An exception the VMCS exception bitmap (or a debug TD's #DB intercept) sends to the host:
      * {@code pending} are the #DB conditions (DR6 is not updated); {@code instructionLength} is
-     * non-zero for software exceptions (INT3, ICEBP) whose instruction starts at {@code rip}.
+     * non-zero for software exceptions (INT3, ICEBP) whose instruction starts at {@code rip};
+     * {@code accesses} are the data and I/O accesses of the instruction that raised a trap #DB.
      */
     record ExceptionExit(int vector, long errorCode, PendingDebug pending, long rip, int instructionLength,
-                         boolean icebp) implements GuestExit {}
+                         boolean icebp, java.util.List<dev.tdemu.core.x86.Access> accesses) implements GuestExit {
+        public ExceptionExit {
+            accesses = java.util.List.copyOf(accesses);
+        }
+    }
 
     /** An access to memory that is not guest RAM (an EPT violation on real hardware). */
     record MemoryFault(MemType type, long physical, int size, long rip) implements GuestExit {}

@@ -197,7 +197,7 @@ public final class PhysicalCpu {
             // ICEBP (INT1): a trap #DB that sets no DR6 condition bit.
             DebugException icebp = hardware.icebp();
             if (controls.exceptionExits(X86Exception.DB)) {
-                return new GuestExit.ExceptionExit(X86Exception.DB, -1, icebp.pending(), rip, 1, true);
+                return new GuestExit.ExceptionExit(X86Exception.DB, -1, icebp.pending(), rip, 1, true, List.of());
             }
             hardware.deliver(icebp);
             return deliver(g, X86Exception.trap(X86Exception.DB, rip + 1));
@@ -287,13 +287,18 @@ public final class PhysicalCpu {
     private GuestExit debugTrap(GuestEngine g, GuestControls controls, List<? extends Access> accesses, boolean singleStep,
                                 long nextRip) {
         Optional<DebugException> db = hardware.checkAfterInstruction(accesses, singleStep, g.mode());
-        return db.map(e -> debugException(g, controls, e, nextRip)).orElse(null);
+        return db.map(e -> debugException(g, controls, e, nextRip, accesses)).orElse(null);
     }
 
     /** A #DB raised by the debug architecture: to the VMM if intercepted (DR6 untouched), else delivered. */
     private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip) {
+        return debugException(g, controls, e, rip, List.of());
+    }
+
+    private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip,
+                                     List<? extends Access> accesses) {
         if (controls.exceptionExits(X86Exception.DB)) {
-            return new GuestExit.ExceptionExit(X86Exception.DB, -1, e.pending(), rip, 0, false);
+            return new GuestExit.ExceptionExit(X86Exception.DB, -1, e.pending(), rip, 0, false, List.copyOf(accesses));
         }
         hardware.deliver(e);
         return deliver(g, e.eventClass() == EventClass.FAULT ? X86Exception.debugFault(rip) : X86Exception.trap(X86Exception.DB, rip));
@@ -302,7 +307,7 @@ public final class PhysicalCpu {
     private GuestExit exception(GuestEngine g, GuestControls controls, int vector, long errorCode, PendingDebug pending,
                                 long frameRip, long exitRip, int instructionLength, boolean fault, boolean icebp) {
         if (controls.exceptionExits(vector)) {
-            return new GuestExit.ExceptionExit(vector, errorCode, pending, exitRip, instructionLength, icebp);
+            return new GuestExit.ExceptionExit(vector, errorCode, pending, exitRip, instructionLength, icebp, List.of());
         }
         X86Exception ex = fault ? new X86Exception(vector, errorCode, true, frameRip, 0) : X86Exception.trap(vector, frameRip);
         return deliver(g, ex);

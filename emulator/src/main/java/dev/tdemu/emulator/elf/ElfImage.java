@@ -15,7 +15,7 @@ import java.util.List;
  * image needs is read; anything that would make loading ambiguous or unsafe is refused with an
  * {@link ElfFormatException} whose message names the problem.
  */
-public record ElfImage(String name, long entry, List<LoadSegment> segments) {
+public record ElfImage(String name, long entry, List<LoadSegment> segments, java.util.Map<String, Long> symbols) {
     private static final int EHDR_SIZE = 64;
     private static final int PHDR_SIZE = 56;
     private static final int EM_X86_64 = 62;
@@ -29,6 +29,13 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments) {
 
     public ElfImage {
         segments = List.copyOf(segments);
+        symbols = java.util.Map.copyOf(symbols);
+    }
+
+    /** The address of a symbol from the image's symbol table. */
+    public java.util.OptionalLong symbol(String name) {
+        Long a = symbols.get(name);
+        return a == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(a);
     }
 
     public static ElfImage load(Path file) throws IOException, ElfFormatException {
@@ -148,7 +155,56 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments) {
         if (segments.stream().noneMatch(s -> s.executable() && s.contains(entry))) {
             throw new ElfFormatException(String.format("%s: entry point 0x%x is not inside an executable segment", name, entry));
         }
-        return new ElfImage(name, entry, segments);
+        return new ElfImage(name, entry, segments, readSymbols(b, bytes.length));
+    }
+
+    /**
+     * Named symbols of the SHT_SYMTAB section, if the image has one. Symbols are a convenience for
+     * tests and debuggers, so a missing or damaged table yields no symbols rather than an error.
+     */
+    private static java.util.Map<String, Long> readSymbols(ByteBuffer b, int fileLength) {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        try {
+            long shoff = b.getLong(40);
+            int shentsize = Short.toUnsignedInt(b.getShort(58));
+            int shnum = Short.toUnsignedInt(b.getShort(60));
+            if (shoff <= 0 || shentsize != 64 || shnum == 0 || shoff + (long) shnum * 64 > fileLength) {
+                return out;
+            }
+            for (int i = 0; i < shnum; i++) {
+                int sh = (int) (shoff + 64L * i);
+                if (b.getInt(sh + 4) != 2) { // SHT_SYMTAB
+                    continue;
+                }
+                long symOff = b.getLong(sh + 24), symSize = b.getLong(sh + 32);
+                int link = b.getInt(sh + 40);
+                if (link < 0 || link >= shnum || symOff < 0 || symSize < 0 || symOff + symSize > fileLength) {
+                    return out;
+                }
+                int strSh = (int) (shoff + 64L * link);
+                long strOff = b.getLong(strSh + 24), strSize = b.getLong(strSh + 32);
+                if (strOff < 0 || strSize < 0 || strOff + strSize > fileLength) {
+                    return out;
+                }
+                for (long at = symOff; at + 24 <= symOff + symSize; at += 24) {
+                    int nameIndex = b.getInt((int) at);
+                    long value = b.getLong((int) at + 8);
+                    if (nameIndex <= 0 || nameIndex >= strSize) {
+                        continue;
+                    }
+                    int start = (int) (strOff + nameIndex), end = start;
+                    while (end < strOff + strSize && b.get(end) != 0) {
+                        end++;
+                    }
+                    byte[] nameBytes = new byte[end - start];
+                    b.get(start, nameBytes);
+                    out.putIfAbsent(new String(nameBytes, java.nio.charset.StandardCharsets.UTF_8), value);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            out.clear();
+        }
+        return out;
     }
 
     /** The lowest and highest (exclusive) addresses the image occupies. */

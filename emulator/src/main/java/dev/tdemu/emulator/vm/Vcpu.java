@@ -125,6 +125,10 @@ final class Vcpu implements Runnable {
 
     /** One entry, one exit. */
     private boolean runOnce() {
+        DebugSession session = vm.debugSession();
+        if (session != null && !session.beforeEntry(this)) {
+            return false;
+        }
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         List<Violation> violations = new ArrayList<>(entryInvariants(entry));
         GuestExit exit = null;
@@ -232,7 +236,7 @@ final class Vcpu implements Runnable {
                 new dev.tdemu.core.vmx.DebugExitQualification(dev.tdemu.core.x86.PendingDebug.singleStep()), nextRip);
         switch (result) {
             case dev.tdemu.core.kvm.DebugExceptionResult.Reinject r -> injectDebug(nextRip, false);
-            case dev.tdemu.core.kvm.DebugExceptionResult.ReportToDebugger r -> vm.debugStop(this, r.stop());
+            case dev.tdemu.core.kvm.DebugExceptionResult.ReportToDebugger r -> vm.debugStop(this, r.stop(), List.of());
         }
     }
 

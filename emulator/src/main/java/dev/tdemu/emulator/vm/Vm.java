@@ -58,6 +58,7 @@ public final class Vm implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<ExitObserver> observers;
     private final AtomicLong exitSequence = new AtomicLong();
+    private TdxModule tdxModule;
     private volatile boolean finished;
     private VmResult.Outcome outcome;
     private String detail = "";
@@ -79,6 +80,7 @@ public final class Vm implements AutoCloseable {
             BootStructures.build(memory, spec.vcpus());
             loadImage();
             TdxModule module = spec.mode() == Mode.TD ? new TdxModule(spec.tdxDr()) : null;
+            tdxModule = module;
             for (int i = 0; i < spec.vcpus(); i++) {
                 vcpus.add(createVcpu(i, module));
             }
@@ -176,14 +178,20 @@ public final class Vm implements AutoCloseable {
             finish(VmResult.Outcome.INTERNAL_ERROR, "interrupted", -1);
         }
         console.flush();
+        VmResult result;
         synchronized (this) {
             if (outcome == null) {
                 outcome = VmResult.Outcome.HALTED;
             }
             long hostHits = vcpus.stream().mapToLong(Vcpu::hostHits).sum();
-            return new VmResult(outcome, detail, exitStatus, console.text(), exitSequence.get(), violations,
+            result = new VmResult(outcome, detail, exitStatus, console.text(), exitSequence.get(), violations,
                     violatingExits, firstViolation, warnings, hostHits);
         }
+        DebugSession s = session;
+        if (s != null) {
+            s.ended(result);
+        }
+        return result;
     }
 
     private boolean awaitForever() throws InterruptedException {
@@ -203,6 +211,10 @@ public final class Vm implements AutoCloseable {
             finished = true;
         }
         LOG.debug("VM finished: {} {}", why, text);
+        DebugSession s = session;
+        if (s != null) {
+            s.vmEnded();
+        }
         for (Vcpu v : vcpus) {
             v.engine.stop();
             if (v.workload != null) {
@@ -221,6 +233,10 @@ public final class Vm implements AutoCloseable {
 
     void observe(ExitEvent event) {
         synchronized (this) {
+            if (recentExits.size() == RECENT_EXITS) {
+                recentExits.removeFirst();
+            }
+            recentExits.addLast(event);
             if (!event.violations().isEmpty()) {
                 violatingExits++;
                 if (firstViolation == null) {
@@ -255,13 +271,134 @@ public final class Vm implements AutoCloseable {
         running.countDown();
     }
 
-    /** A debug event for the debugger (KVM_EXIT_DEBUG). Without a debugger attached this cannot happen. */
-    void debugStop(Vcpu v, DebugStop stop) {
-        finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index + " stopped for a debugger, but none is attached: " + stop, -1);
+    /** A debug event for the debugger (KVM_EXIT_DEBUG). */
+    void debugStop(Vcpu v, DebugStop stop, List<dev.tdemu.core.x86.Access> accesses) {
+        DebugSession s = session;
+        if (s == null) {
+            finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index + " stopped for a debugger, but none is attached: " + stop, -1);
+            return;
+        }
+        DebugEvent event;
+        if (stop.exception() == dev.tdemu.core.x86.ExceptionVector.BP) {
+            v.setReg(dev.tdemu.emulator.unicorn.X86Reg.RIP, stop.rip()); // the stop is reported on the INT3 itself
+            event = new DebugEvent(v.index, DebugEvent.Kind.SOFTWARE_BREAKPOINT, stop.rip(), stop.rip(), 0);
+        } else {
+            event = s.classify(v, stop.rip(), stop.dr6().value(), accesses);
+            if (event == null) {
+                return; // a read watchpoint's slot fired for a write: not the debugger's event
+            }
+        }
+        s.stop(v, event);
     }
 
     boolean debuggerOwnsSoftwareBreakpoint(Vcpu v, long rip) {
-        return false;
+        DebugSession s = session;
+        return s != null && s.ownsSoftwareBreakpoint(rip);
+    }
+
+    private volatile DebugSession session;
+    private final java.util.ArrayDeque<ExitEvent> recentExits = new java.util.ArrayDeque<>();
+    private static final int RECENT_EXITS = 64;
+
+    /**
+     * Attaches a debugger before or while the VM runs; with {@code startStopped} every vCPU waits
+     * at its first entry until the debugger resumes it (and the listener hears INTERRUPTED).
+     */
+    public synchronized DebugSession attachDebugger(DebugListener listener, boolean startStopped) {
+        if (session != null) {
+            throw new IllegalStateException("a debugger is already attached");
+        }
+        session = new DebugSession(this, vcpus, listener, startStopped);
+        return session;
+    }
+
+    public DebugSession debugSession() {
+        return session;
+    }
+
+    synchronized void detachDebugger() {
+        session = null;
+    }
+
+    /** `monitor` commands of the GDB stub (and anyone else): dr, exits [N], policy [set P | tdx-dr B], check. */
+    String monitor(String command) {
+        String[] w = command.isEmpty() ? new String[] {"help"} : command.split("\\s+");
+        StringBuilder b = new StringBuilder();
+        switch (w[0]) {
+            case "dr" -> {
+                for (Vcpu v : vcpus) {
+                    var hw = v.cpu.hardware().snapshot();
+                    b.append(String.format("vCPU %d on cpu %d%s%n", v.index, v.cpu.id(), v.halted ? " (halted)" : ""));
+                    b.append("  physical     ").append(ExitFormat.regs(hw.toProto())).append('\n');
+                    if (v.kvm.isTd() && !v.kvm.tdVcpu().attributes().debug()) {
+                        b.append("  TD's own     (hidden: not a debug TD)\n");
+                    } else {
+                        var guest = v.kvm.isTd() ? v.kvm.tdVcpu().savedDebugRegisters() : v.kvm.guestView();
+                        b.append(v.kvm.isTd() ? "  TD's own     " : "  guest view   ").append(ExitFormat.regs(guest.toProto())).append('\n');
+                    }
+                    b.append(String.format("  KVM          switch_db_regs=%s effective DR7=0x%x guest_debug=0x%x%n",
+                            ExitFormat.flags(v.kvm.switchDbRegs().bits()), v.kvm.effectiveDr7().value(), v.kvm.guestDebug().bits()));
+                    b.append("  host         ").append(ExitFormat.regs(v.cpu.host().expectedHardware().toProto()))
+                            .append(v.cpu.host().hwBreakpointActive() ? " (active)" : " (no breakpoints)").append('\n');
+                }
+            }
+            case "exits" -> {
+                int n = w.length > 1 ? Integer.parseInt(w[1]) : 10;
+                List<ExitEvent> recent;
+                synchronized (this) {
+                    recent = new ArrayList<>(recentExits);
+                }
+                for (ExitEvent e : recent.subList(Math.max(0, recent.size() - n), recent.size())) {
+                    b.append(ExitFormat.format(e.toProto()));
+                    b.append("    entry DR sequence ").append(e.entry().sequence()).append('\n');
+                    b.append("    exit DR sequence  ").append(e.exit().sequence()).append('\n');
+                }
+                if (recent.isEmpty()) {
+                    b.append("no exits yet\n");
+                }
+            }
+            case "policy" -> {
+                if (w.length == 3 && w[1].equals("set")) {
+                    var p = dev.tdemu.core.kvm.DrSwitchPolicy.valueOf(w[2].toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+                    vcpus.forEach(v -> v.kvm.setPolicy(p));
+                } else if (w.length == 3 && w[1].equals("tdx-dr") && tdxModule != null) {
+                    tdxModule.setBehaviour(dev.tdemu.core.tdx.TdxDrBehaviour.valueOf(
+                            w[2].toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
+                } else if (w.length != 1) {
+                    throw new IllegalArgumentException("usage: policy | policy set POLICY | policy tdx-dr BEHAVIOUR");
+                }
+                b.append("policy ").append(vcpus.getFirst().kvm.policy());
+                if (tdxModule != null) {
+                    b.append(", TDX module DR behaviour ").append(tdxModule.behaviour());
+                }
+                b.append('\n');
+            }
+            case "check" -> {
+                for (Vcpu v : vcpus) {
+                    List<Violation> now = new ArrayList<>(
+                            dev.tdemu.core.invariant.InvariantChecks.hostBreakpointsIntact(v.cpu.host(), v.cpu.hardware().snapshot()));
+                    if (v.kvm.isTd() && !v.kvm.tdVcpu().attributes().debug()) {
+                        now.addAll(dev.tdemu.core.invariant.InvariantChecks.noLeakAfterExit(v.kvm.tdVcpu(), v.cpu.host(),
+                                v.cpu.hardware().snapshot()));
+                    }
+                    b.append(String.format("vCPU %d: %s%n", v.index, now.isEmpty() ? "every invariant holds now" : now));
+                }
+                synchronized (this) {
+                    b.append(String.format("so far: %d exit(s), %d with violations%s%n", exitSequence.get(), violatingExits,
+                            firstViolation == null ? "" : ", first at exit #" + firstViolation.sequence()));
+                }
+            }
+            default -> b.append("""
+                    tdemu monitor commands:
+                      dr                      physical, guest and host debug registers of every vCPU
+                      exits [N]               the last N exits (default 10) with their DR sequences
+                      policy                  the KVM DR switch policy and TDX module behaviour
+                      policy set POLICY       switch KVM variant: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream
+                      policy tdx-dr BEHAVIOUR switch module: init-on-exit restore-host-except-dr7 leave-guest-state
+                      check                   the invariants right now
+                    """);
+        }
+        return b.toString();
     }
 
     /** After a stop that did not end the VM: true to re-enter the guest. */

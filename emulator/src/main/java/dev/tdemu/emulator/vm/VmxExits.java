@@ -168,7 +168,7 @@ final class VmxExits implements Vcpu.ExitHandler {
             case HandleDrResult.InjectDb db -> v.injectDebug(m.rip(), true);
             case HandleDrResult.InjectGp gp -> v.inject(X86Exception.fault(X86Exception.GP, 0, m.rip()));
             case HandleDrResult.InjectUd ud -> v.inject(X86Exception.fault(X86Exception.UD, m.rip()));
-            case HandleDrResult.ReportToDebugger d -> v.vm.debugStop(v, d.stop());
+            case HandleDrResult.ReportToDebugger d -> v.vm.debugStop(v, d.stop(), java.util.List.of());
         }
     }
 
@@ -177,7 +177,7 @@ final class VmxExits implements Vcpu.ExitHandler {
         if (e.vector() == X86Exception.DB) {
             DebugExceptionResult r = v.kvm.handleDebugException(new DebugExitQualification(e.pending()), e.rip());
             switch (r) {
-                case DebugExceptionResult.ReportToDebugger d -> v.vm.debugStop(v, d.stop());
+                case DebugExceptionResult.ReportToDebugger d -> v.vm.debugStop(v, d.stop(), e.accesses());
                 case DebugExceptionResult.Reinject re -> {
                     // The CPU layer chose the frame's RIP (instruction for faults, next one for traps);
                     // an instruction-breakpoint fault pushes RF clear like a trap does.
@@ -186,7 +186,7 @@ final class VmxExits implements Vcpu.ExitHandler {
             }
         } else if (e.vector() == X86Exception.BP && v.vm.debuggerOwnsSoftwareBreakpoint(v, e.rip())) {
             v.vm.debugStop(v, new dev.tdemu.core.kvm.DebugStop(dev.tdemu.core.x86.ExceptionVector.BP, e.rip(),
-                    v.cpu.hardware().dr6(), v.kvm.effectiveDr7()));
+                    v.cpu.hardware().dr6(), v.kvm.effectiveDr7()), java.util.List.of());
         } else if (e.instructionLength() > 0) {
             v.inject(X86Exception.trap(e.vector(), e.rip() + e.instructionLength()));
         } else {

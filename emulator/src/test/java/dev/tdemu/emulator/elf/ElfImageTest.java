@@ -40,6 +40,19 @@ class ElfImageTest {
     }
 
     @Test
+    void symbolsOfTheBundledGuestsAreAvailable() throws Exception {
+        ElfImage hello = ElfImage.builtin("hello");
+        assertEquals(hello.entry(), hello.symbol("_start").orElseThrow());
+        assertTrue(hello.symbol("tdemu_init").isPresent());
+        assertTrue(hello.symbol("no_such_symbol").isEmpty());
+    }
+
+    @Test
+    void anImageWithoutSectionHeadersHasNoSymbols() throws Exception {
+        assertTrue(ElfImage.parse("t.elf", ElfBuilder.valid().build()).symbols().isEmpty());
+    }
+
+    @Test
     void unknownBuiltinGuestIsNamedInTheError() {
         var e = assertThrows(ElfFormatException.class, () -> ElfImage.builtin("nope"));
         assertTrue(e.getMessage().contains("nope"));

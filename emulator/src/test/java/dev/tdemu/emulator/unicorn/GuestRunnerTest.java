@@ -67,7 +67,7 @@ class GuestRunnerTest {
     void anUnhandledExceptionIsReportedWithVectorErrorCodeAndRip() {
         // binding-hooks' first scenario runs into the next slot's padding; start it at the #GP slot instead
         ElfImage hooks = BindingGuests.image("binding-hooks");
-        ElfImage gp = new ElfImage("gp", BindingGuests.GP, hooks.segments());
+        ElfImage gp = new ElfImage("gp", BindingGuests.GP, hooks.segments(), java.util.Map.of());
         GuestRunner.Result r = GuestRunner.run(gp, Duration.ofSeconds(10));
         assertThat(r).isInstanceOfSatisfying(GuestRunner.Failed.class, f -> assertThat(f.reason())
                 .isEqualTo("unhandled exception #GP (vector 13, error code 0x1234) at RIP 0x100b04"));
@@ -76,7 +76,7 @@ class GuestRunnerTest {
     @Test
     void anInvalidInstructionIsReportedWithItsBytes() {
         ElfImage hooks = BindingGuests.image("binding-hooks");
-        ElfImage vmcall = new ElfImage("vmcall", BindingGuests.INVALID, hooks.segments());
+        ElfImage vmcall = new ElfImage("vmcall", BindingGuests.INVALID, hooks.segments(), java.util.Map.of());
         GuestRunner.Result r = GuestRunner.run(vmcall, Duration.ofSeconds(10));
         assertThat(r).isInstanceOfSatisfying(GuestRunner.Failed.class, f -> assertThat(f.reason())
                 .isEqualTo("invalid instruction at RIP 0x100900 (bytes 0f 01 c1)"));

@@ -1,0 +1,24 @@
+package dev.tdemu.emulator.vm;
+
+/**
+ * Why the VM stopped for the debugger (KVM_EXIT_DEBUG and friends).
+ *
+ * @param vcpu    the vCPU that stopped (every other vCPU is held too: all-stop)
+ * @param rip     where that vCPU stopped (an instruction breakpoint's address, the INT3's address)
+ * @param address for a watchpoint, the watched address that was hit; else {@code rip}
+ * @param dr6     the DR6 value reported with a #DB stop (0 otherwise)
+ */
+public record DebugEvent(int vcpu, Kind kind, long rip, long address, long dr6) {
+    public enum Kind {
+        HARDWARE_BREAKPOINT,
+        SOFTWARE_BREAKPOINT,
+        WATCH_WRITE,
+        WATCH_READ,
+        WATCH_ACCESS,
+        STEP,
+        /** The debugger asked the VM to stop (gdb's Ctrl-C). */
+        INTERRUPTED,
+        /** The VM ended (see {@link VmResult}). */
+        EXITED
+    }
+}

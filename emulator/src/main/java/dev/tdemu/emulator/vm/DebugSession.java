@@ -1,0 +1,556 @@
+package dev.tdemu.emulator.vm;
+
+import dev.tdemu.core.kvm.GuestDebug;
+import dev.tdemu.core.kvm.GuestDebugRequest;
+import dev.tdemu.core.tdx.TdxDebugRefused;
+import dev.tdemu.core.x86.Access;
+import dev.tdemu.core.x86.BreakpointLength;
+import dev.tdemu.core.x86.BreakpointType;
+import dev.tdemu.core.x86.DataAccessKind;
+import dev.tdemu.core.x86.DebugRegisters;
+import dev.tdemu.core.x86.Dr7;
+import dev.tdemu.emulator.unicorn.X86Reg;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A debugger attached to a VM, with KVM's semantics: hardware breakpoints and watchpoints become
+ * the debugger's debug registers through KVM_SET_GUEST_DEBUG (USE_HW_BP: KVM loads them instead
+ * of the guest's and intercepts #DB); software breakpoints are INT3 bytes with #BP intercepted
+ * (USE_SW_BP); stepping is KVM's SINGLESTEP. For a TD only a debug TD allows any of it (through
+ * the TDX module's debug interface); a non-debug TD refuses, as real TDX does.
+ *
+ * <p>All-stop: when one vCPU stops for the debugger every other vCPU is held at its next exit, and
+ * the listener hears of the stop once all are held. Methods that read or change guest state
+ * require the VM to be stopped. Any thread may call them; vCPU threads park inside the session.
+ */
+public final class DebugSession {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.vm");
+
+    public enum Action { CONTINUE, STEP, STAY }
+
+    /** The outcome of a breakpoint request: done, not available at all, or refused with a reason. */
+    public record Result(boolean ok, boolean unsupported, String message) {
+        public static final Result OK = new Result(true, false, "");
+        public static final Result UNSUPPORTED = new Result(false, true, "");
+
+        public static Result refused(String why) {
+            return new Result(false, false, why);
+        }
+    }
+
+    /** A debugger breakpoint in one of the four debug-register slots. */
+    private record HwBreakpoint(BreakpointType type, long address, int length, DebugEvent.Kind kind) {}
+
+    private final Vm vm;
+    private final List<Vcpu> vcpus;
+    private volatile DebugListener listener;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final boolean[] hold;
+    private final boolean[] parked;
+    private final boolean[] stepping;
+    private final boolean[] guestTf;
+    private DebugEvent pending;
+    private boolean interruptRequested;
+    private final HwBreakpoint[] hardware = new HwBreakpoint[4];
+    private final Map<Long, Byte> software = new HashMap<>();
+
+    DebugSession(Vm vm, List<Vcpu> vcpus, DebugListener listener, boolean startStopped) {
+        this.vm = vm;
+        this.vcpus = vcpus;
+        this.listener = listener;
+        int n = vcpus.size();
+        hold = new boolean[n];
+        parked = new boolean[n];
+        stepping = new boolean[n];
+        guestTf = new boolean[n];
+        if (startStopped) {
+            java.util.Arrays.fill(hold, true);
+            interruptRequested = true;
+        }
+    }
+
+    public void setListener(DebugListener l) {
+        listener = l;
+    }
+
+    public int vcpuCount() {
+        return vcpus.size();
+    }
+
+    public boolean isTd() {
+        return vcpus.getFirst().kvm.isTd();
+    }
+
+    public boolean isDebugTd() {
+        return isTd() && vcpus.getFirst().kvm.tdVcpu().attributes().debug();
+    }
+
+    /** Whether vCPU {@code i} is still alive (not halted for good). */
+    public boolean alive(int i) {
+        return !vcpus.get(i).halted;
+    }
+
+    // ---- vCPU side ----
+
+    /** Called by a vCPU before every entry: parks while held. False when the VM ended meanwhile. */
+    boolean beforeEntry(Vcpu v) {
+        while (true) {
+            DebugEvent report = null;
+            lock.lock();
+            try {
+                if (vm.finished()) {
+                    return false;
+                }
+                if (!hold[v.index]) {
+                    parked[v.index] = false;
+                    if (stepping[v.index]) {
+                        // KVM's SINGLESTEP: TF set for the guest, hidden again at the stop.
+                        long rflags = v.reg(X86Reg.RFLAGS);
+                        guestTf[v.index] = (rflags & 0x100) != 0;
+                        v.setReg(X86Reg.RFLAGS, rflags | 0x100);
+                    }
+                    return true;
+                }
+                parked[v.index] = true;
+                if (allParked()) {
+                    if (pending == null && interruptRequested) {
+                        pending = new DebugEvent(firstAlive(), DebugEvent.Kind.INTERRUPTED, vcpus.get(firstAlive()).engine.rip(),
+                                vcpus.get(firstAlive()).engine.rip(), 0);
+                    }
+                    interruptRequested = false;
+                    report = pending;
+                    pending = null;
+                }
+                if (report == null) {
+                    changed.awaitUninterruptibly();
+                    continue;
+                }
+            } finally {
+                lock.unlock();
+            }
+            LOG.debug("debug stop: {}", report);
+            DebugListener l = listener;
+            if (l != null) {
+                l.stopped(report);
+            }
+        }
+    }
+
+    private boolean allParked() {
+        for (int i = 0; i < vcpus.size(); i++) {
+            if (alive(i) && !parked[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int firstAlive() {
+        for (int i = 0; i < vcpus.size(); i++) {
+            if (alive(i)) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** A vCPU hit something the debugger owns: hold everyone and report once all are held. */
+    void stop(Vcpu v, DebugEvent event) {
+        if (event.kind() == DebugEvent.Kind.STEP && !guestTf[v.index]) {
+            v.setReg(X86Reg.RFLAGS, v.reg(X86Reg.RFLAGS) & ~0x100L);
+        }
+        lock.lock();
+        try {
+            if (pending == null) {
+                pending = event;
+            }
+            holdAll();
+        } finally {
+            lock.unlock();
+        }
+        kickOthers(v.index);
+    }
+
+    /** Whether a #BP at {@code rip} is one of the debugger's INT3s. */
+    boolean ownsSoftwareBreakpoint(long rip) {
+        lock.lock();
+        try {
+            return software.containsKey(rip);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a #DB stop for the debugger's slots should be reported: a read watchpoint (x86 can
+     * only watch reads and writes together) is reported only when the access read.
+     */
+    DebugEvent classify(Vcpu v, long rip, long dr6, List<Access> accesses) {
+        if ((dr6 & 0x4000) != 0 && stepping[v.index]) {
+            return new DebugEvent(v.index, DebugEvent.Kind.STEP, rip, rip, dr6);
+        }
+        for (int slot = 0; slot < 4; slot++) {
+            HwBreakpoint bp = hardware[slot];
+            if (bp == null || (dr6 & (1L << slot)) == 0) {
+                continue;
+            }
+            if (bp.kind == DebugEvent.Kind.WATCH_READ && accesses.stream().noneMatch(a -> a instanceof Access.DataAccess d
+                    && d.kind() == DataAccessKind.READ && d.linearAddress() < bp.address + bp.length
+                    && d.linearAddress() + d.size() > bp.address)) {
+                continue;
+            }
+            return new DebugEvent(v.index, bp.kind, rip, bp.kind == DebugEvent.Kind.HARDWARE_BREAKPOINT ? rip : bp.address, dr6);
+        }
+        return null;
+    }
+
+    private void holdAll() {
+        for (int i = 0; i < vcpus.size(); i++) {
+            hold[i] = true;
+            stepping[i] = false;
+        }
+        changed.signalAll();
+    }
+
+    private void kickOthers(int except) {
+        for (Vcpu other : vcpus) {
+            if (other.index != except) {
+                other.engine.stop();
+            }
+        }
+    }
+
+    void ended(VmResult result) {
+        DebugListener l = listener;
+        if (l != null) {
+            l.ended(result);
+        }
+    }
+
+    void vmEnded() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- debugger side ----
+
+    /** Stops every vCPU (gdb's Ctrl-C); the listener gets an INTERRUPTED stop unless another stop wins. */
+    public void interrupt() {
+        lock.lock();
+        try {
+            if (allHeld()) {
+                return;
+            }
+            interruptRequested = true;
+            holdAll();
+        } finally {
+            lock.unlock();
+        }
+        kickOthers(-1);
+    }
+
+    private boolean allHeld() {
+        for (int i = 0; i < vcpus.size(); i++) {
+            if (alive(i) && !hold[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether every live vCPU is parked, so guest state may be read and changed. */
+    public boolean stopped() {
+        lock.lock();
+        try {
+            return allParked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void requireStopped() {
+        if (!stopped()) {
+            throw new IllegalStateException("the VM is running; stop it first");
+        }
+    }
+
+    /** Resumes vCPUs: CONTINUE, STEP (one instruction, then stop) or STAY (remain stopped). */
+    public Result resume(Map<Integer, Action> actions) {
+        requireStopped();
+        lock.lock();
+        try {
+            for (int i = 0; i < vcpus.size(); i++) {
+                Action a = actions.getOrDefault(i, Action.STAY);
+                if (a == Action.STEP && isTd() && !isDebugTd()) {
+                    return Result.refused(nonDebugTd("single-step"));
+                }
+                stepping[i] = a == Action.STEP;
+            }
+            for (int i = 0; i < vcpus.size(); i++) {
+                Result r = applyGuestDebug(vcpus.get(i), stepping[i]);
+                if (!r.ok()) {
+                    return r;
+                }
+            }
+            for (int i = 0; i < vcpus.size(); i++) {
+                Action a = actions.getOrDefault(i, Action.STAY);
+                if (a != Action.STAY && alive(i)) {
+                    vcpus.get(i).uc().clearStopRequests();
+                    hold[i] = false;
+                }
+            }
+            changed.signalAll();
+            return Result.OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** KVM_SET_GUEST_DEBUG on one vCPU from the session's breakpoints. */
+    private Result applyGuestDebug(Vcpu v, boolean step) {
+        int flags = 0;
+        long[] db = new long[4];
+        Dr7 dr7 = Dr7.RESET;
+        for (int slot = 0; slot < 4; slot++) {
+            HwBreakpoint bp = hardware[slot];
+            if (bp != null) {
+                db[slot] = bp.address;
+                dr7 = dr7.withSlot(slot, bp.type, BreakpointLength.ofBytes(bp.length), false, true);
+                flags |= GuestDebug.USE_HW_BP;
+            }
+        }
+        if (!software.isEmpty()) {
+            flags |= GuestDebug.USE_SW_BP;
+        }
+        if (step) {
+            flags |= GuestDebug.SINGLESTEP;
+        }
+        GuestDebugRequest request = flags == 0 ? GuestDebugRequest.DISABLE
+                : GuestDebugRequest.of(GuestDebug.of(GuestDebug.ENABLE, flags), db, dr7);
+        try {
+            v.kvm.setGuestDebug(request);
+            return Result.OK;
+        } catch (TdxDebugRefused e) {
+            return Result.refused(nonDebugTd("debugging") + " (" + e.getMessage() + ")");
+        }
+    }
+
+    static String nonDebugTd(String what) {
+        return what + " is refused: this TD is not a debug TD (ATTRIBUTES.DEBUG is clear), so the TDX module does not "
+                + "let the host see or change its registers, memory or debug state; run it with --debug-td";
+    }
+
+    /** Inserts a hardware breakpoint (gdb Z1..Z4) in a free debug-register slot. */
+    public Result insertHardware(DebugEvent.Kind kind, long address, int length) {
+        requireStopped();
+        BreakpointType type = switch (kind) {
+            case HARDWARE_BREAKPOINT -> BreakpointType.EXECUTE;
+            case WATCH_WRITE -> BreakpointType.WRITE;
+            case WATCH_READ, WATCH_ACCESS -> BreakpointType.READ_WRITE;
+            default -> throw new IllegalArgumentException(kind + " is not a hardware breakpoint kind");
+        };
+        int len = type == BreakpointType.EXECUTE ? 1 : length;
+        if (len != 1 && len != 2 && len != 4 && len != 8) {
+            return Result.refused("x86 debug registers watch 1, 2, 4 or 8 bytes, not " + length);
+        }
+        if (type != BreakpointType.EXECUTE && (address & (len - 1)) != 0) {
+            return Result.refused(String.format("a %d-byte x86 watchpoint must be aligned to %d bytes; 0x%x is not", len, len, address));
+        }
+        lock.lock();
+        try {
+            for (HwBreakpoint bp : hardware) {
+                if (bp != null && bp.address == address && bp.type == type && bp.length == len && bp.kind == kind) {
+                    return Result.OK; // gdb may insert the same breakpoint twice
+                }
+            }
+            int slot = -1;
+            for (int i = 0; i < 4 && slot < 0; i++) {
+                if (hardware[i] == null) {
+                    slot = i;
+                }
+            }
+            if (slot < 0) {
+                return Result.refused("all four x86 debug-register slots are in use by other hardware breakpoints/watchpoints");
+            }
+            hardware[slot] = new HwBreakpoint(type, address, len, kind);
+            Result r = applyGuestDebug(vcpus.getFirst(), false);
+            if (!r.ok()) {
+                hardware[slot] = null;
+                applyGuestDebug(vcpus.getFirst(), false);
+                return r;
+            }
+            return Result.OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Result removeHardware(DebugEvent.Kind kind, long address, int length) {
+        requireStopped();
+        lock.lock();
+        try {
+            for (int i = 0; i < 4; i++) {
+                HwBreakpoint bp = hardware[i];
+                if (bp != null && bp.address == address && bp.kind == kind) {
+                    hardware[i] = null;
+                    return Result.OK;
+                }
+            }
+            return Result.refused(String.format("no hardware breakpoint of that kind at 0x%x", address));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Inserts an INT3 at {@code address} (gdb Z0). */
+    public Result insertSoftware(long address) {
+        requireStopped();
+        if (isTd() && !isDebugTd()) {
+            return Result.refused(nonDebugTd("writing breakpoints into TD memory"));
+        }
+        lock.lock();
+        try {
+            if (software.containsKey(address)) {
+                return Result.OK;
+            }
+            Vcpu v = vcpus.getFirst();
+            try {
+                byte original = v.readGuest(address, 1)[0];
+                v.writeGuest(address, new byte[] {(byte) 0xCC});
+                software.put(address, original);
+                for (Vcpu each : vcpus) {
+                    each.uc().removeCache(address, address + 1);
+                }
+            } catch (Vcpu.GuestAccessException e) {
+                return Result.refused(String.format("cannot write a breakpoint at 0x%x: not mapped", address));
+            }
+            return Result.OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Result removeSoftware(long address) {
+        requireStopped();
+        lock.lock();
+        try {
+            Byte original = software.remove(address);
+            if (original == null) {
+                return Result.refused(String.format("no software breakpoint at 0x%x", address));
+            }
+            vcpus.getFirst().writeGuest(address, new byte[] {original});
+            for (Vcpu each : vcpus) {
+                each.uc().removeCache(address, address + 1);
+            }
+            return Result.OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes every breakpoint and stops debugging; the VM continues as if never debugged. */
+    public void detach() {
+        lock.lock();
+        try {
+            for (Long a : new ArrayList<>(software.keySet())) {
+                vcpus.getFirst().writeGuest(a, new byte[] {software.get(a)});
+                for (Vcpu each : vcpus) {
+                    each.uc().removeCache(a, a + 1);
+                }
+            }
+            software.clear();
+            java.util.Arrays.fill(hardware, null);
+            for (Vcpu v : vcpus) {
+                applyGuestDebug(v, false);
+            }
+        } finally {
+            lock.unlock();
+        }
+        Map<Integer, Action> all = new HashMap<>();
+        for (int i = 0; i < vcpus.size(); i++) {
+            all.put(i, Action.CONTINUE);
+        }
+        vm.detachDebugger();
+        if (stopped()) {
+            resume(all);
+        }
+    }
+
+    public void kill() {
+        vm.finish(VmResult.Outcome.KILLED, "killed by the debugger", -1);
+    }
+
+    // ---- guest state, while stopped ----
+
+    private Vcpu accessible(int vcpu, String what) {
+        requireStopped();
+        if (isTd() && !isDebugTd()) {
+            throw new IllegalStateException(nonDebugTd(what));
+        }
+        if (vcpu < 0 || vcpu >= vcpus.size()) {
+            throw new IllegalArgumentException("no vCPU " + vcpu);
+        }
+        return vcpus.get(vcpu);
+    }
+
+    public long readRegister(int vcpu, X86Reg reg) {
+        return accessible(vcpu, "reading registers").reg(reg);
+    }
+
+    public void writeRegister(int vcpu, X86Reg reg, long value) {
+        accessible(vcpu, "writing registers").setReg(reg, value);
+    }
+
+    public byte[] readRegisterBytes(int vcpu, X86Reg reg) {
+        return accessible(vcpu, "reading registers").uc().readRegBytes(reg);
+    }
+
+    /** The guest's own view of its debug registers (KVM's db/dr6/dr7, or a debug TD's saved state). */
+    public DebugRegisters guestDebugRegisters(int vcpu) {
+        Vcpu v = accessible(vcpu, "reading debug registers");
+        return v.kvm.isTd() ? v.kvm.tdVcpu().savedDebugRegisters() : v.kvm.guestView();
+    }
+
+    /** Reads guest memory at a linear address; the debugger's INT3s read as the bytes they replaced. */
+    public byte[] readMemory(int vcpu, long address, int length) {
+        Vcpu v = accessible(vcpu, "reading memory");
+        byte[] bytes = v.readGuest(address, length);
+        lock.lock();
+        try {
+            for (var e : software.entrySet()) {
+                long off = e.getKey() - address;
+                if (off >= 0 && off < length) {
+                    bytes[(int) off] = e.getValue();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return bytes;
+    }
+
+    public void writeMemory(int vcpu, long address, byte[] data) {
+        Vcpu v = accessible(vcpu, "writing memory");
+        v.writeGuest(address, data);
+        for (Vcpu each : vcpus) {
+            each.uc().removeCache(address, address + data.length);
+        }
+    }
+
+    /** Text for `monitor` commands: dr, exits, policy, check. */
+    public String monitor(String command) {
+        return vm.monitor(command.trim());
+    }
+}

@@ -1,0 +1,258 @@
+package dev.tdemu.emulator.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tdemu.emulator.elf.ElfImage;
+import dev.tdemu.emulator.unicorn.X86Reg;
+import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.VmConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The VM's debugger interface driven by a scripted debugger, as gdb will drive it through the stub. */
+@Timeout(60)
+class DebugSessionTest {
+    static final ElfImage DEBUGGEE;
+    static final long FUNC, VAR, RVAR;
+
+    static {
+        try {
+            DEBUGGEE = ElfImage.builtin("debuggee");
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        FUNC = DEBUGGEE.symbol("dbg_func").orElseThrow();
+        VAR = DEBUGGEE.symbol("dbg_var").orElseThrow();
+        RVAR = DEBUGGEE.symbol("dbg_rvar").orElseThrow();
+    }
+
+    final BlockingQueue<DebugEvent> events = new LinkedBlockingQueue<>();
+    Vm vm;
+    DebugSession session;
+    CompletableFuture<VmResult> result;
+
+    void start(VmConfig config) throws Exception {
+        vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
+        session = vm.attachDebugger(new DebugListener() {
+            public void stopped(DebugEvent e) { events.add(e); }
+            public void ended(VmResult r) { events.add(new DebugEvent(-1, DebugEvent.Kind.EXITED, 0, 0, r.exitStatus())); }
+        }, true);
+        result = CompletableFuture.supplyAsync(vm::run);
+        DebugEvent first = next();
+        assertThat(first.kind()).isEqualTo(DebugEvent.Kind.INTERRUPTED);
+        assertThat(session.stopped()).isTrue();
+    }
+
+    DebugEvent next() throws InterruptedException {
+        DebugEvent e = events.poll(20, TimeUnit.SECONDS);
+        assertThat(e).as("a stop within 20 s").isNotNull();
+        return e;
+    }
+
+    void continueAll() {
+        Map<Integer, DebugSession.Action> all = new java.util.HashMap<>();
+        for (int i = 0; i < session.vcpuCount(); i++) {
+            all.put(i, DebugSession.Action.CONTINUE);
+        }
+        assertThat(session.resume(all).ok()).isTrue();
+    }
+
+    /** Resumes past an instruction breakpoint the way KVM's debugger users do: with RF set. */
+    void continuePastBreakpoint(int vcpu) {
+        session.writeRegister(vcpu, X86Reg.RFLAGS, session.readRegister(vcpu, X86Reg.RFLAGS) | 0x10000);
+        continueAll();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (vm != null) {
+            vm.finish(VmResult.Outcome.KILLED, "test over", -1);
+            result.get(20, TimeUnit.SECONDS);
+            vm.close();
+        }
+    }
+
+    static VmConfig.Builder debuggee(GuestMode mode) {
+        return Guests.config("debuggee", mode);
+    }
+
+    @Test
+    void hardwareBreakpointAndWriteWatchpointStopEveryTimeAndTheGuestsOwnDebugRegistersSurvive() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC, 1).ok()).isTrue();
+        assertThat(session.insertHardware(DebugEvent.Kind.WATCH_WRITE, VAR, 8).ok()).isTrue();
+        continueAll();
+        List<DebugEvent> stops = new ArrayList<>();
+        while (true) {
+            DebugEvent e = next();
+            if (e.kind() == DebugEvent.Kind.EXITED) {
+                assertThat(e.dr6()).as("guest exit status").isZero();
+                break;
+            }
+            stops.add(e);
+            if (e.kind() == DebugEvent.Kind.HARDWARE_BREAKPOINT) {
+                assertThat(e.rip()).isEqualTo(FUNC);
+                assertThat(session.readRegister(0, X86Reg.RIP)).isEqualTo(FUNC);
+                assertThat(e.dr6() & 0xF).as("one slot reported").isEqualTo(1);
+                continuePastBreakpoint(0);
+            } else {
+                assertThat(e.kind()).isEqualTo(DebugEvent.Kind.WATCH_WRITE);
+                assertThat(e.address()).isEqualTo(VAR);
+                assertThat(session.readMemory(0, VAR, 1)[0]).as("the write happened (trap)").isNotZero();
+                continueAll();
+            }
+        }
+        assertThat(stops).extracting(DebugEvent::kind).containsExactly(
+                DebugEvent.Kind.HARDWARE_BREAKPOINT, DebugEvent.Kind.WATCH_WRITE, DebugEvent.Kind.HARDWARE_BREAKPOINT,
+                DebugEvent.Kind.WATCH_WRITE, DebugEvent.Kind.HARDWARE_BREAKPOINT, DebugEvent.Kind.WATCH_WRITE,
+                DebugEvent.Kind.HARDWARE_BREAKPOINT, DebugEvent.Kind.WATCH_WRITE, DebugEvent.Kind.HARDWARE_BREAKPOINT,
+                DebugEvent.Kind.WATCH_WRITE);
+        assertThat(result.get().console()).contains("debuggee: done");
+    }
+
+    @Test
+    void aReadWatchpointStopsOnReadsButNotOnWrites() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        assertThat(session.insertHardware(DebugEvent.Kind.WATCH_READ, RVAR, 8).ok()).isTrue();
+        assertThat(session.insertHardware(DebugEvent.Kind.WATCH_READ, VAR, 8).ok()).isTrue(); // only ever written
+        continueAll();
+        int reads = 0;
+        for (DebugEvent e = next(); e.kind() != DebugEvent.Kind.EXITED; e = next()) {
+            assertThat(e.kind()).isEqualTo(DebugEvent.Kind.WATCH_READ);
+            assertThat(e.address()).isEqualTo(RVAR);
+            reads++;
+            continueAll();
+        }
+        assertThat(reads).isEqualTo(5);
+    }
+
+    @Test
+    void singleStepStopsAfterEachInstructionAndHidesTheTrapFlagFromTheGuest() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        long rip = session.readRegister(0, X86Reg.RIP);
+        for (int i = 0; i < 5; i++) {
+            assertThat(session.resume(Map.of(0, DebugSession.Action.STEP)).ok()).isTrue();
+            DebugEvent e = next();
+            assertThat(e.kind()).isEqualTo(DebugEvent.Kind.STEP);
+            long now = session.readRegister(0, X86Reg.RIP);
+            assertThat(now).isNotEqualTo(rip);
+            assertThat(session.readRegister(0, X86Reg.RFLAGS) & 0x100).as("TF hidden").isZero();
+            rip = now;
+        }
+    }
+
+    @Test
+    void softwareBreakpointsAreInt3sThatReadBackAsTheOriginalByte() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        byte original = session.readMemory(0, FUNC, 1)[0];
+        assertThat(session.insertSoftware(FUNC).ok()).isTrue();
+        assertThat(session.readMemory(0, FUNC, 1)[0]).isEqualTo(original);
+        continueAll();
+        int hits = 0;
+        for (DebugEvent e = next(); e.kind() != DebugEvent.Kind.EXITED; e = next()) {
+            assertThat(e.kind()).isEqualTo(DebugEvent.Kind.SOFTWARE_BREAKPOINT);
+            assertThat(session.readRegister(0, X86Reg.RIP)).as("reported on the INT3").isEqualTo(FUNC);
+            hits++;
+            // as gdb does: lift the breakpoint, step over it, put it back, continue
+            session.removeSoftware(FUNC);
+            session.resume(Map.of(0, DebugSession.Action.STEP));
+            assertThat(next().kind()).isEqualTo(DebugEvent.Kind.STEP);
+            session.insertSoftware(FUNC);
+            continueAll();
+        }
+        assertThat(hits).isEqualTo(5);
+    }
+
+    @Test
+    void aFifthHardwareBreakpointIsRefusedWithAReason() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        for (int i = 0; i < 4; i++) {
+            assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC + i, 1).ok()).isTrue();
+        }
+        DebugSession.Result fifth = session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC + 4, 1);
+        assertThat(fifth.ok()).isFalse();
+        assertThat(fifth.message()).contains("all four");
+    }
+
+    @Test
+    void aNonDebugTdRefusesBreakpointsRegistersMemoryAndStepping() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_TD).build());
+        DebugSession.Result r = session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC, 1);
+        assertThat(r.ok()).isFalse();
+        assertThat(r.message()).contains("not a debug TD");
+        assertThat(session.insertSoftware(FUNC).message()).contains("not a debug TD");
+        assertThatThrownBy(() -> session.readRegister(0, X86Reg.RIP)).hasMessageContaining("not a debug TD");
+        assertThatThrownBy(() -> session.readMemory(0, FUNC, 4)).hasMessageContaining("not a debug TD");
+        assertThat(session.resume(Map.of(0, DebugSession.Action.STEP)).message()).contains("not a debug TD");
+    }
+
+    @Test
+    void aDebugTdTakesHardwareBreakpointsThroughTheModulesDebugInterface() throws Exception {
+        long hypercall = ElfImage.builtin("host-bp-survives").symbol("tdemu_hypercall").orElseThrow();
+        start(Guests.config("host-bp-survives", GuestMode.GUEST_MODE_TD).setDebugTd(true).build());
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, hypercall, 1).ok()).isTrue();
+        continueAll();
+        int hits = 0;
+        for (DebugEvent e = next(); e.kind() != DebugEvent.Kind.EXITED; e = next()) {
+            assertThat(e.kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+            assertThat(e.rip()).isEqualTo(hypercall);
+            hits++;
+            continuePastBreakpoint(0);
+        }
+        assertThat(hits).as("one per round").isEqualTo(20);
+        assertThat(result.get().exitStatus()).isZero();
+    }
+
+    /**
+     * A TD's MOV DR runs on the hardware registers (KVM cannot intercept it), and in a debug TD
+     * the debugger's breakpoints are those registers: a guest that programs its own DR7 replaces
+     * them, as it would on real TDX. (In a VMX guest KVM keeps both apart.)
+     */
+    @Test
+    void inADebugTdTheGuestsOwnDr7WriteReplacesTheDebuggersBreakpointsAsOnRealTdx() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_TD).setDebugTd(true).build());
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC, 1).ok()).isTrue();
+        continueAll();
+        DebugEvent e = next();
+        assertThat(e.kind()).as("the guest's DR7 write at start-up disarmed slot 0").isEqualTo(DebugEvent.Kind.EXITED);
+        assertThat(result.get().exitStatus()).isZero();
+    }
+
+    @Test
+    void aStopOnOneVcpuHoldsEveryVcpu() throws Exception {
+        start(Guests.config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
+        long func1 = ElfImage.builtin("multi-vcpu").symbol("funcs").orElseThrow() + 8; // vCPU 1's function
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, func1, 1).ok()).isTrue();
+        continueAll();
+        DebugEvent e = next();
+        assertThat(e.kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        assertThat(e.vcpu()).isEqualTo(1);
+        assertThat(session.stopped()).as("all-stop: every vCPU held").isTrue();
+        session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, func1, 1);
+        continuePastBreakpoint(1);
+        DebugEvent end = next();
+        assertThat(end.kind()).isEqualTo(DebugEvent.Kind.EXITED);
+    }
+
+    @Test
+    void monitorCommandsShowDebugRegistersExitsAndPolicyAndSwitchThePolicy() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        assertThat(session.monitor("dr")).contains("vCPU 0 on cpu 0").contains("physical").contains("guest view");
+        assertThat(session.monitor("policy")).contains("UPSTREAM");
+        assertThat(session.monitor("policy set dr7-only")).contains("DR7_ONLY");
+        assertThat(session.monitor("check")).contains("every invariant holds now");
+        assertThat(session.monitor("help")).contains("policy set POLICY");
+        continueAll();
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.EXITED);
+        assertThat(session.monitor("exits 2")).contains("DR sequence");
+    }
+}
