@@ -130,7 +130,8 @@ final class Vcpu implements Runnable {
             return false;
         }
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
-        List<Violation> violations = new ArrayList<>(entryInvariants(entry));
+        injectAtEntry();
+        List<Violation> violations = new ArrayList<>(entryInvariants(cpu.hardware().snapshot()));
         GuestExit exit = null;
         if (pendingInjection != null) {
             X86Exception inject = pendingInjection;
@@ -145,8 +146,10 @@ final class Vcpu implements Runnable {
         ExitReason reason = handler.reason(exit);
         long qualification = handler.qualification(exit);
         VcpuEnterGuest.ExitTrace out = VcpuEnterGuest.exitGuest(kvm, cpu.host(), cpu.hardware(), reason, qualification);
+        injectAtExit();
         exits++;
-        lastHostView = out.hwAfterSequence();
+        DebugRegisters afterExit = cpu.hardware().snapshot();
+        lastHostView = afterExit;
         int[] hits = null;
         if (workload != null && cpu.host().hwBreakpointActive()) {
             hits = workload.run(cpu);
@@ -154,9 +157,9 @@ final class Vcpu implements Runnable {
                 violations.addAll(hostWorkloadViolations(hits));
             }
         }
-        violations.addAll(InvariantChecks.hostBreakpointsIntact(cpu.host(), out.hwAfterSequence()));
+        violations.addAll(InvariantChecks.hostBreakpointsIntact(cpu.host(), afterExit));
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
-            violations.addAll(InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), out.hwAfterSequence()));
+            violations.addAll(InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), afterExit));
         }
         List<KvmWarning> all = kvm.warnings();
         List<KvmWarning> newWarnings = all.subList(warningsSeen, all.size());
@@ -171,12 +174,40 @@ final class Vcpu implements Runnable {
         return handler.handleExit(this, exit);
     }
 
-    private List<Violation> entryInvariants(VcpuEnterGuest.EntryTrace entry) {
-        List<Violation> v = new ArrayList<>(InvariantChecks.guestBreakpointsLoaded(kvm, entry.hwInGuest()));
+    private List<Violation> entryInvariants(DebugRegisters inGuest) {
+        List<Violation> v = new ArrayList<>(InvariantChecks.guestBreakpointsLoaded(kvm, inGuest));
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
-            v.addAll(InvariantChecks.noLeakAtEntry(kvm.tdVcpu(), entry.hwInGuest()));
+            v.addAll(InvariantChecks.noLeakAtEntry(kvm.tdVcpu(), inGuest));
         }
         return v;
+    }
+
+    /** The faults tests inject into the entry path (never in normal runs). */
+    private void injectAtEntry() {
+        switch (vm.faultInjection()) {
+            case FAULT_INJECTION_BREAK_GUEST_LOAD -> cpu.hardware().loadDr7(dev.tdemu.core.x86.Dr7.RESET);
+            case FAULT_INJECTION_DROP_DEBUGGER_BREAKPOINTS -> {
+                if (kvm.guestDebug().useHwBp()) {
+                    cpu.hardware().loadDr7(dev.tdemu.core.x86.Dr7.RESET);
+                }
+            }
+            case FAULT_INJECTION_DROP_TRAP_FLAG -> setReg(X86Reg.RFLAGS, reg(X86Reg.RFLAGS) & ~0x100L);
+            default -> { }
+        }
+    }
+
+    /** The faults tests inject into the exit path (never in normal runs). */
+    private void injectAtExit() {
+        switch (vm.faultInjection()) {
+            case FAULT_INJECTION_BREAK_HOST_RESTORE -> {
+                if (cpu.host().hwBreakpointActive()) {
+                    cpu.hardware().load(DebugRegisters.INIT);
+                }
+            }
+            case FAULT_INJECTION_LEAK_GUEST_STATE -> cpu.hardware().load(
+                    kvm.isTd() ? kvm.tdVcpu().savedDebugRegisters() : kvm.guestView());
+            default -> { }
+        }
     }
 
     private List<Violation> hostWorkloadViolations(int[] hits) {

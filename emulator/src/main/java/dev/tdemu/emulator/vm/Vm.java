@@ -40,9 +40,17 @@ public final class Vm implements AutoCloseable {
         void onExit(ExitEvent event);
     }
 
-    public record Options(PrintStream consoleEcho, List<ExitObserver> observers) {
+    /**
+     * @param faultInjection a deliberate fault in the exit path (tests only: proves a check can fail)
+     */
+    public record Options(PrintStream consoleEcho, List<ExitObserver> observers,
+                          dev.tdemu.proto.FaultInjection faultInjection) {
         public Options {
             observers = List.copyOf(observers);
+        }
+
+        public Options(PrintStream consoleEcho, List<ExitObserver> observers) {
+            this(consoleEcho, observers, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE);
         }
 
         public static Options quiet() {
@@ -130,8 +138,10 @@ public final class Vm implements AutoCloseable {
                 engine.scanCode(s.address(), s.data());
             }
         }
+        boolean debugTd = spec.debugTd()
+                || options.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_ACCEPT_NON_DEBUG_TD;
         KvmVcpu kvm = module != null
-                ? KvmVcpu.td(spec.policy(), module, new TdVcpu(spec.debugTd() ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG))
+                ? KvmVcpu.td(spec.policy(), module, new TdVcpu(debugTd ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG))
                 : KvmVcpu.vmx(spec.policy());
         self[0] = new Vcpu(index, this, cpu, engine, kvm, workload);
         return self[0];
@@ -139,6 +149,10 @@ public final class Vm implements AutoCloseable {
 
     public VmSpec spec() {
         return spec;
+    }
+
+    dev.tdemu.proto.FaultInjection faultInjection() {
+        return options.faultInjection();
     }
 
     public Console console() {

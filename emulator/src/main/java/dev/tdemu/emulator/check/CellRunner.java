@@ -1,0 +1,254 @@
+package dev.tdemu.emulator.check;
+
+import dev.tdemu.core.invariant.Invariant;
+import dev.tdemu.core.invariant.Violation;
+import dev.tdemu.emulator.elf.ElfImage;
+import dev.tdemu.emulator.unicorn.X86Reg;
+import dev.tdemu.emulator.vm.DebugEvent;
+import dev.tdemu.emulator.vm.DebugListener;
+import dev.tdemu.emulator.vm.DebugSession;
+import dev.tdemu.emulator.vm.ExitEvent;
+import dev.tdemu.emulator.vm.Vm;
+import dev.tdemu.emulator.vm.VmResult;
+import dev.tdemu.emulator.vm.VmSpec;
+import dev.tdemu.proto.CellResult;
+import dev.tdemu.proto.DebuggerBreakpoint;
+import dev.tdemu.proto.FaultInjection;
+import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.Scenario;
+import dev.tdemu.proto.Verdict;
+import dev.tdemu.proto.VmConfig;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs one cell: builds the VM the scenario describes, runs it (with a scripted debugger when the
+ * scenario has one), and judges it by the invariants the scenario names. PASS, or FAIL with the
+ * first violated invariant and the exit where it happened, or ERROR when the run itself failed.
+ */
+public final class CellRunner {
+    /** Exits kept around the first violation for `check --scenario` (a few before, a few after). */
+    public static final int CONTEXT_BEFORE = 3, CONTEXT_AFTER = 2;
+
+    /** A cell's result together with the exits around its first violation. */
+    public record Outcome(CellResult result, List<ExitEvent> context, VmResult vm) {}
+
+    private CellRunner() {}
+
+    public static Outcome run(Cell cell, FaultInjection fault) {
+        long start = System.nanoTime();
+        Scenario s = cell.scenario();
+        Set<Invariant> judged = new HashSet<>();
+        s.getChecksList().forEach(c -> judged.add(Invariant.valueOf(c)));
+        Judge judge = new Judge(judged);
+        CellResult.Builder r = CellResult.newBuilder().setKey(cell.key());
+        VmResult vm;
+        ScriptedDebugger debugger = null;
+        try {
+            VmConfig config = config(cell);
+            VmSpec spec = VmSpec.from(config);
+            try (Vm machine = new Vm(spec, new Vm.Options(null, List.of(judge), fault))) {
+                if (s.hasDebugger() && s.getDebugger().getBreakpointsCount() > 0) {
+                    debugger = new ScriptedDebugger(s, spec.image());
+                    debugger.session = machine.attachDebugger(debugger, true);
+                }
+                vm = machine.run();
+            }
+        } catch (Exception | Error e) {
+            return new Outcome(r.setVerdict(Verdict.ERROR).setDetail("cannot run: " + e)
+                    .setDurationMs((System.nanoTime() - start) / 1_000_000).build(), List.of(), null);
+        }
+        r.setExits(vm.exits()).setDurationMs((System.nanoTime() - start) / 1_000_000);
+        List<String> debuggerProblems = debugger == null ? List.of() : debugger.problems();
+        if (judge.first != null) {
+            Violation v = judge.firstViolation;
+            r.setVerdict(Verdict.FAIL).setInvariant(v.invariant().name()).setFirstFailingExit(judge.first.sequence())
+                    .setDetail(v.detail());
+        } else if (!debuggerProblems.isEmpty() && judged.contains(Invariant.DEBUGGER_BREAKPOINTS_EXACT)) {
+            r.setVerdict(Verdict.FAIL).setInvariant(Invariant.DEBUGGER_BREAKPOINTS_EXACT.name())
+                    .setDetail(String.join("; ", debuggerProblems));
+        } else if (vm.outcome() != VmResult.Outcome.EXITED) {
+            r.setVerdict(Verdict.ERROR).setDetail("guest " + vm.outcome().name().toLowerCase() + ": " + vm.detail());
+        } else if (vm.exitStatus() != s.getExpectedExitStatus()) {
+            String tail = lastLines(vm.console(), 2);
+            if (s.getGuestFailure().isEmpty()) {
+                r.setVerdict(Verdict.ERROR).setDetail("guest exited with status " + vm.exitStatus() + ": " + tail);
+            } else {
+                r.setVerdict(Verdict.FAIL).setInvariant(s.getGuestFailure())
+                        .setDetail("the guest saw it (exit status " + vm.exitStatus() + "): " + tail);
+            }
+        } else {
+            r.setVerdict(Verdict.PASS);
+        }
+        return new Outcome(r.build(), judge.context(), vm);
+    }
+
+    static VmConfig config(Cell cell) {
+        Scenario s = cell.scenario();
+        VmConfig.Builder c = VmConfig.newBuilder().setGuestImage(s.getGuestImage()).setMode(cell.mode())
+                .setPolicy(cell.policy()).setVcpus(Math.max(1, s.getVcpus()))
+                .setTimeoutMs(s.getTimeoutMs() == 0 ? 30_000 : s.getTimeoutMs()).addAllHostBreakpoints(s.getHostBreakpointsList());
+        if (cell.mode() == GuestMode.GUEST_MODE_TD) {
+            c.setTdxDr(cell.tdxDr()).setDebugTd(s.getDebugTd());
+        }
+        return c.build();
+    }
+
+    private static String lastLines(String text, int n) {
+        List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+        return String.join(" / ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    /** Finds the first violation of a judged invariant and keeps the exits around it. */
+    private static final class Judge implements Vm.ExitObserver {
+        final Set<Invariant> judged;
+        final ArrayDeque<ExitEvent> before = new ArrayDeque<>();
+        final List<ExitEvent> after = new ArrayList<>();
+        volatile ExitEvent first;
+        Violation firstViolation;
+
+        Judge(Set<Invariant> judged) {
+            this.judged = judged;
+        }
+
+        @Override
+        public synchronized void onExit(ExitEvent e) {
+            if (first != null) {
+                if (after.size() < CONTEXT_AFTER) {
+                    after.add(e);
+                }
+                return;
+            }
+            for (Violation v : e.violations()) {
+                if (judged.contains(v.invariant())) {
+                    first = e;
+                    firstViolation = v;
+                    return;
+                }
+            }
+            if (before.size() == CONTEXT_BEFORE) {
+                before.removeFirst();
+            }
+            before.addLast(e);
+        }
+
+        synchronized List<ExitEvent> context() {
+            if (first == null) {
+                return List.of();
+            }
+            List<ExitEvent> out = new ArrayList<>(before);
+            out.add(first);
+            out.addAll(after);
+            return out;
+        }
+    }
+
+    /**
+     * A debugger that does what the scenario says: inserts its breakpoints while the VM waits at
+     * its first instruction, then counts every stop and checks it (kind, address, DR6), resuming
+     * with RF past instruction breakpoints. With {@code expect_refusal} every insertion must be
+     * refused with a reason and the guest must then run as if undisturbed.
+     */
+    static final class ScriptedDebugger implements DebugListener {
+        private record Armed(DebuggerBreakpoint bp, long address, DebugEvent.Kind kind) {}
+
+        final Scenario scenario;
+        final ElfImage image;
+        DebugSession session;
+        private final List<Armed> armed = new ArrayList<>();
+        private final Map<Armed, Integer> hits = new HashMap<>();
+        private final List<String> problems = new ArrayList<>();
+        private boolean started;
+
+        ScriptedDebugger(Scenario scenario, ElfImage image) {
+            this.scenario = scenario;
+            this.image = image;
+        }
+
+        @Override
+        public synchronized void stopped(DebugEvent e) {
+            if (!started) {
+                started = true;
+                insertAll();
+                resume(e.vcpu(), false);
+                return;
+            }
+            Armed match = null;
+            for (Armed a : armed) {
+                if (a.kind == e.kind() && a.address == e.address()) {
+                    match = a;
+                }
+            }
+            if (match == null) {
+                problems.add(String.format("unexpected stop %s at 0x%x (RIP 0x%x)", e.kind(), e.address(), e.rip()));
+            } else {
+                hits.merge(match, 1, Integer::sum);
+                int slotBits = (int) (e.dr6() & 0xF);
+                if (Integer.bitCount(slotBits) != 1) {
+                    problems.add(String.format("stop at 0x%x reported DR6=0x%x, not exactly one slot", e.address(), e.dr6()));
+                }
+            }
+            resume(e.vcpu(), e.kind() == DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        }
+
+        private void insertAll() {
+            for (DebuggerBreakpoint bp : scenario.getDebugger().getBreakpointsList()) {
+                long address = bp.getSymbol().isEmpty() ? bp.getAddress() : image.symbol(bp.getSymbol()).orElseThrow(() ->
+                        new IllegalArgumentException(image.name() + " has no symbol " + bp.getSymbol()));
+                DebugEvent.Kind kind = switch (bp.getKind()) {
+                    case BREAKPOINT_KIND_EXECUTE -> DebugEvent.Kind.HARDWARE_BREAKPOINT;
+                    case BREAKPOINT_KIND_WRITE -> DebugEvent.Kind.WATCH_WRITE;
+                    case BREAKPOINT_KIND_READ_WRITE -> DebugEvent.Kind.WATCH_ACCESS;
+                    default -> throw new IllegalArgumentException("debugger breakpoint kind " + bp.getKind());
+                };
+                DebugSession.Result r = session.insertHardware(kind, address, Math.max(1, bp.getLength()));
+                if (scenario.getDebugger().getExpectRefusal()) {
+                    if (r.ok()) {
+                        problems.add(String.format("the debugger's breakpoint at 0x%x was accepted, but this TD must refuse it",
+                                address));
+                    } else if (r.message().isBlank()) {
+                        problems.add("the refusal gave no reason");
+                    }
+                } else if (!r.ok()) {
+                    problems.add(String.format("inserting the breakpoint at 0x%x failed: %s", address, r.message()));
+                } else {
+                    Armed a = new Armed(bp, address, kind);
+                    armed.add(a);
+                    hits.put(a, 0);
+                }
+            }
+        }
+
+        private void resume(int vcpu, boolean pastInstructionBreakpoint) {
+            if (pastInstructionBreakpoint) {
+                session.writeRegister(vcpu, X86Reg.RFLAGS, session.readRegister(vcpu, X86Reg.RFLAGS) | 0x10000);
+            }
+            Map<Integer, DebugSession.Action> all = new HashMap<>();
+            for (int i = 0; i < session.vcpuCount(); i++) {
+                all.put(i, DebugSession.Action.CONTINUE);
+            }
+            DebugSession.Result r = session.resume(all);
+            if (!r.ok()) {
+                problems.add("resuming failed: " + r.message());
+            }
+        }
+
+        synchronized List<String> problems() {
+            List<String> out = new ArrayList<>(problems);
+            for (Armed a : armed) {
+                int expected = a.bp.getExpectedHits();
+                int got = hits.getOrDefault(a, 0);
+                if (got != expected) {
+                    out.add(String.format("%s at 0x%x%s stopped %d time(s), expected %d", a.kind, a.address,
+                            a.bp.getSymbol().isEmpty() ? "" : " (" + a.bp.getSymbol() + ")", got, expected));
+                }
+            }
+            return out;
+        }
+    }
+}
