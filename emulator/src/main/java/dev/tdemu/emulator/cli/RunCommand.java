@@ -1,16 +1,15 @@
 package dev.tdemu.emulator.cli;
 
-import dev.tdemu.emulator.elf.ElfFormatException;
 import dev.tdemu.emulator.vm.Vm;
 import dev.tdemu.emulator.vm.VmResult;
 import dev.tdemu.emulator.vm.VmSpec;
 import dev.tdemu.proto.VmConfig;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -26,19 +25,54 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     VmOptions vmOptions;
 
+    @Option(names = "--gdb", paramLabel = "PORT", description = "Serve the GDB remote protocol on localhost:PORT (target remote :PORT).")
+    Integer gdbPort;
+
+    @Option(names = "--wait", description = "With --gdb: hold the guest at its first instruction until gdb continues it.")
+    boolean waitForGdb;
+
     @Override
-    public Integer call() throws IOException, ElfFormatException {
+    public Integer call() throws Exception {
+        if (waitForGdb && gdbPort == null) {
+            throw new IllegalArgumentException("--wait needs --gdb PORT");
+        }
+        if (gdbPort != null) {
+            vmOptions.defaultTimeout = "0";
+        }
         VmConfig config = vmOptions.toConfig(guest);
         VmSpec vmSpec = VmSpec.from(config);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Vm vm = new Vm(vmSpec, new Vm.Options(null, vmOptions.observers()))) {
-            VmResult r = vm.run();
-            out.print(r.console());
-            out.flush();
+        try (Vm vm = new Vm(vmSpec, new Vm.Options(gdbPort != null ? System.out : null, vmOptions.observers()))) {
+            VmResult r = gdbPort != null ? runWithGdb(vm, err) : vm.run();
+            if (gdbPort == null) {
+                out.print(r.console());
+                out.flush();
+            }
             vmOptions.closeObservers();
             Reports.printRunSummary(err, r, vmOptions.verbose);
             return r.processExitStatus();
+        }
+    }
+
+    /** Runs the VM with the GDB stub attached; the guest's console goes straight to stdout. */
+    private VmResult runWithGdb(Vm vm, PrintWriter err) throws Exception {
+        var session = vm.attachDebugger(null, waitForGdb);
+        try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session);
+             var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort)) {
+            err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
+                    waitForGdb ? "; the guest waits for gdb to continue it" : "");
+            err.flush();
+            VmResult r = vm.run();
+            if (server.hasClient()) {
+                try {
+                    // Let gdb read the exit or termination before the stub goes away.
+                    server.lastSessionFinished().get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // gdb did not disconnect; end anyway
+                }
+            }
+            return r;
         }
     }
 }

@@ -38,9 +38,12 @@ final class VmOptions {
     @Option(names = "--memory", defaultValue = "64M", paramLabel = "SIZE", description = "Guest RAM, e.g. 64M, 1G. Default: ${DEFAULT-VALUE}.")
     String memory;
 
-    @Option(names = "--timeout", defaultValue = "10s", paramLabel = "DURATION",
-            description = "Stop the guest after this long (e.g. 500ms, 10s, 2m; 0 = no limit). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Stop the guest after this long (e.g. 500ms, 10s, 2m; 0 = no limit). Default: 10s, or no limit with --gdb.")
     String timeout;
+
+    /** The time limit when --timeout is not given. */
+    String defaultTimeout = "10s";
 
     @Option(names = "--trace", paramLabel = "FILE", description = "Write every exit as a protobuf record (see tdemu trace show).")
     Path trace;
@@ -68,7 +71,7 @@ final class VmOptions {
                 .setPolicy(enumValue(DrSwitchPolicy.class, "DR_SWITCH_POLICY_", policy, "--policy"))
                 .setTdxDr(enumValue(TdxDrBehaviour.class, "TDX_DR_BEHAVIOUR_", tdxDr, "--tdx-dr"))
                 .setVcpus(vcpus).setDebugTd(debugTd).setMemoryBytes(Sizes.parse(memory))
-                .setTimeoutMs(Durations.parse(timeout).toMillis());
+                .setTimeoutMs(Durations.parse(timeout != null ? timeout : defaultTimeout).toMillis());
         for (String w : hostWatches) {
             c.addHostBreakpoints(parseWatch(w));
         }

@@ -23,10 +23,49 @@ class CliTest {
     }
 
     @Test
-    void checkRunsTheHelloGuestAndSucceeds() {
-        Run r = tdemu("check");
-        assertThat(r.out()).contains("Hello from a tdemu guest!").contains("exited with status 0");
+    void checkNarrowedToOneScenarioPrintsItsTablesAndSucceedsWhenEveryCellIsAsExpected() {
+        Run r = tdemu("check", "--scenario", "host-bp-survives", "--jobs", "2");
+        assertThat(r.out()).contains("VMX guests").contains("TD guests, TDX module INIT_ON_EXIT")
+                .contains("V1_SKIP_RESTORE   FAIL host@1").contains("20 cells, every one as expected");
         assertThat(r.exit()).isZero();
+    }
+
+    @Test
+    void checkOfOneCellShowsTheExitsAroundItsFirstViolation() {
+        Run r = tdemu("check", "--scenario", "host-bp-survives", "--mode", "td", "--policy", "v1-skip-restore",
+                "--tdx-dr", "init-on-exit");
+        assertThat(r.out()).contains("FAIL host@1, as expected").contains("exits around the first violation (#1)")
+                .contains("FAILED HOST_BREAKPOINTS_INTACT").contains("switch_db_regs AUTO_SWITCH");
+        assertThat(r.exit()).isZero();
+    }
+
+    @Test
+    void checkRunsAUsersOwnGuestAndScenarioAndWritesTheReport(@TempDir Path tmp) throws Exception {
+        Path config = Files.writeString(tmp.resolve("mine.textproto"), """
+                name: "mine"
+                modes: GUEST_MODE_TD
+                host_breakpoints { address: 0x300100 kind: BREAKPOINT_KIND_WRITE length: 8 }
+                checks: "HOST_BREAKPOINTS_INTACT"
+                """);
+        Path elf = tmp.resolve("hello.elf");
+        try (var in = getClass().getResourceAsStream("/guests/hello.elf")) {
+            Files.write(elf, in.readAllBytes());
+        }
+        Path report = tmp.resolve("report");
+        Run r = tdemu("check", "--guest", elf.toString(), "--config", config.toString(), "--report", report.toString());
+        assertThat(r.out()).contains("TD guests, TDX module RESTORE_HOST_EXCEPT_DR7").contains("mine");
+        assertThat(r.exit()).as("V1 and DR7_ONLY lose the host watchpoint, and a user's scenario expects PASS").isEqualTo(1);
+        assertThat(dev.tdemu.proto.CheckReport.parseFrom(Files.readAllBytes(report)).getCellsCount()).isEqualTo(15);
+        assertThat(Files.readString(tmp.resolve("report.json"))).contains("\"scenario\": \"mine\"");
+    }
+
+    @Test
+    void checkRefusesUnknownScenariosAndBadConfigs(@TempDir Path tmp) throws Exception {
+        assertThat(tdemu("check", "--scenario", "nope").err()).contains("no built-in scenario 'nope'");
+        Path bad = Files.writeString(tmp.resolve("bad.textproto"), "name: \"x\" modes: GUEST_MODE_VMX checks: \"SOMETHING\"");
+        Run r = tdemu("check", "--guest", "/nonexistent.elf", "--config", bad.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("unknown invariant 'SOMETHING'");
     }
 
     @Test

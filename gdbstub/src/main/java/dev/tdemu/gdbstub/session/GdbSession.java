@@ -962,7 +962,10 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
     private String errorReply(Command command, int code, String message) {
         boolean enn = command instanceof Command.ReadMemory || command instanceof Command.Monitor
                 || command instanceof Command.Malformed m && (m.name().equals("m") || m.name().startsWith("qRcmd"));
-        boolean textual = errorMessages && message != null && !enn;
+        // gdb prints a failed register read's raw reply ("Could not read registers; remote failure
+        // reply '...'") and has long understood "E.text" there, even before it negotiated error-message.
+        boolean registers = command instanceof Command.ReadRegisters || command instanceof Command.ReadRegister;
+        boolean textual = (errorMessages || registers) && message != null && !enn;
         return textual ? "E." + sanitize(message) : "E" + Hex.byte2(code);
     }
 

@@ -1,0 +1,356 @@
+package dev.tdemu.emulator.gdb;
+
+import dev.tdemu.core.x86.DebugRegisters;
+import dev.tdemu.emulator.machine.BootStructures;
+import dev.tdemu.emulator.unicorn.X86Reg;
+import dev.tdemu.emulator.vm.DebugEvent;
+import dev.tdemu.emulator.vm.DebugListener;
+import dev.tdemu.emulator.vm.DebugSession;
+import dev.tdemu.emulator.vm.VmResult;
+import dev.tdemu.gdbstub.BreakpointResult;
+import dev.tdemu.gdbstub.BreakpointType;
+import dev.tdemu.gdbstub.DebugTarget;
+import dev.tdemu.gdbstub.MonitorReply;
+import dev.tdemu.gdbstub.ResumeRequest;
+import dev.tdemu.gdbstub.StopEvent;
+import dev.tdemu.gdbstub.TargetException;
+import dev.tdemu.gdbstub.ThreadInfo;
+import dev.tdemu.gdbstub.WatchKind;
+import dev.tdemu.gdbstub.registers.RegisterFile;
+import dev.tdemu.gdbstub.registers.RegisterLayout;
+import dev.tdemu.gdbstub.registers.X86_64Registers;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The GDB stub's view of a VM: gdb threads are vCPUs (thread id = vCPU index + 1), its breakpoint
+ * packets become the debugger's breakpoints of a {@link DebugSession} (KVM_SET_GUEST_DEBUG), its
+ * resumes the session's all-stop continue/step. Work that touches guest state runs on a worker
+ * thread, never on the stub's event loop.
+ */
+public final class VmDebugTarget implements DebugTarget, DebugListener, AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub");
+    private static final int SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGABRT = 6;
+
+    /** gdb register numbers and the engine registers behind them. */
+    private static final Map<Integer, X86Reg> PLAIN = new HashMap<>();
+
+    static {
+        X86Reg[] gprs = {X86Reg.RAX, X86Reg.RBX, X86Reg.RCX, X86Reg.RDX, X86Reg.RSI, X86Reg.RDI, X86Reg.RBP, X86Reg.RSP,
+            X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
+        for (int i = 0; i < 16; i++) {
+            PLAIN.put(i, gprs[i]);
+        }
+        PLAIN.put(X86_64Registers.RIP, X86Reg.RIP);
+        PLAIN.put(X86_64Registers.EFLAGS, X86Reg.RFLAGS);
+        X86Reg[] segs = {X86Reg.CS, X86Reg.SS, X86Reg.DS, X86Reg.ES, X86Reg.FS, X86Reg.GS};
+        for (int i = 0; i < 6; i++) {
+            PLAIN.put(X86_64Registers.CS + i, segs[i]);
+        }
+        PLAIN.put(X86_64Registers.FS_BASE, X86Reg.FS_BASE);
+        PLAIN.put(X86_64Registers.GS_BASE, X86Reg.GS_BASE);
+        PLAIN.put(X86_64Registers.CR0, X86Reg.CR0);
+        PLAIN.put(X86_64Registers.CR2, X86Reg.CR2);
+        PLAIN.put(X86_64Registers.CR3, X86Reg.CR3);
+        PLAIN.put(X86_64Registers.CR4, X86Reg.CR4);
+    }
+
+    /** Registers gdb may change; the others are refused with a reason. */
+    private static final java.util.Set<Integer> WRITABLE = java.util.Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+            X86_64Registers.RIP, X86_64Registers.EFLAGS);
+
+    private final DebugSession session;
+    private final RegisterLayout layout = RegisterLayout.x86_64();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gdb-target");
+        t.setDaemon(true);
+        return t;
+    });
+    private CompletableFuture<StopEvent> pendingStop;
+    private StopEvent lastStop;
+    private StopEvent ended;
+
+    public VmDebugTarget(DebugSession session) {
+        this.session = session;
+        session.setListener(this);
+    }
+
+    private <T> CompletionStage<T> onWorker(Supplier<T> work) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return work.get();
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                throw new TargetException(e.getMessage());
+            }
+        }, worker);
+    }
+
+    // ---- stops ----
+
+    @Override
+    public synchronized void stopped(DebugEvent e) {
+        StopEvent s = toStop(e);
+        lastStop = s;
+        if (pendingStop != null) {
+            CompletableFuture<StopEvent> p = pendingStop;
+            pendingStop = null;
+            p.complete(s);
+        }
+    }
+
+    @Override
+    public synchronized void ended(VmResult r) {
+        ended = switch (r.outcome()) {
+            case EXITED -> new StopEvent.Exited(r.exitStatus() & 0xFF);
+            case KILLED -> new StopEvent.Terminated(SIGKILL);
+            case TRIPLE_FAULT, MEMORY_FAULT -> new StopEvent.Terminated(SIGSEGV);
+            case TIMEOUT -> new StopEvent.Terminated(SIGALRM);
+            default -> new StopEvent.Terminated(SIGABRT);
+        };
+        LOG.info("the VM ended ({}: {})", r.outcome(), r.detail());
+        if (pendingStop != null) {
+            CompletableFuture<StopEvent> p = pendingStop;
+            pendingStop = null;
+            p.complete(ended);
+        }
+    }
+
+    private static StopEvent toStop(DebugEvent e) {
+        int tid = e.vcpu() + 1;
+        return switch (e.kind()) {
+            case HARDWARE_BREAKPOINT -> StopEvent.hardwareBreakpoint(tid);
+            case SOFTWARE_BREAKPOINT -> StopEvent.softwareBreakpoint(tid);
+            case WATCH_WRITE -> StopEvent.watchpoint(tid, WatchKind.WRITE, e.address());
+            case WATCH_READ -> StopEvent.watchpoint(tid, WatchKind.READ, e.address());
+            case WATCH_ACCESS -> StopEvent.watchpoint(tid, WatchKind.ACCESS, e.address());
+            case STEP -> StopEvent.stepDone(tid);
+            case INTERRUPTED -> StopEvent.interrupted(tid);
+            case EXITED -> new StopEvent.Exited((int) e.dr6() & 0xFF);
+        };
+    }
+
+    @Override
+    public List<ThreadInfo> threads() {
+        List<ThreadInfo> out = new ArrayList<>();
+        for (int i = 0; i < session.vcpuCount(); i++) {
+            if (session.alive(i)) {
+                out.add(new ThreadInfo(i + 1, (session.isTd() ? "TD vCPU " : "vCPU ") + i));
+            }
+        }
+        if (out.isEmpty()) {
+            out.add(new ThreadInfo(1, "vCPU 0 (halted)"));
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized CompletionStage<StopEvent> attach() {
+        if (ended != null) {
+            return CompletableFuture.completedFuture(ended);
+        }
+        if (session.stopped() && lastStop != null) {
+            return CompletableFuture.completedFuture(lastStop);
+        }
+        pendingStop = new CompletableFuture<>();
+        CompletableFuture<StopEvent> p = pendingStop;
+        session.interrupt();
+        return p;
+    }
+
+    @Override
+    public synchronized CompletionStage<StopEvent> resume(ResumeRequest request) {
+        if (ended != null) {
+            return CompletableFuture.completedFuture(ended);
+        }
+        Map<Integer, DebugSession.Action> actions = new HashMap<>();
+        for (ResumeRequest.ThreadResume t : request.threads()) {
+            actions.put(t.threadId() - 1, switch (t.action()) {
+                case CONTINUE -> DebugSession.Action.CONTINUE;
+                case STEP -> DebugSession.Action.STEP;
+                case STAY_STOPPED -> DebugSession.Action.STAY;
+            });
+        }
+        pendingStop = new CompletableFuture<>();
+        CompletableFuture<StopEvent> p = pendingStop;
+        DebugSession.Result r;
+        try {
+            r = session.resume(actions);
+        } catch (IllegalStateException e) {
+            pendingStop = null;
+            return CompletableFuture.failedFuture(new TargetException(e.getMessage()));
+        }
+        if (!r.ok()) {
+            pendingStop = null;
+            return CompletableFuture.failedFuture(new TargetException(r.message()));
+        }
+        return p;
+    }
+
+    @Override
+    public void interrupt() {
+        session.interrupt();
+    }
+
+    // ---- registers and memory ----
+
+    @Override
+    public RegisterLayout registerLayout() {
+        return layout;
+    }
+
+    @Override
+    public CompletionStage<RegisterFile> readRegisters(int threadId) {
+        return onWorker(() -> {
+            int vcpu = threadId - 1;
+            RegisterFile f = RegisterFile.empty(layout);
+            for (var e : PLAIN.entrySet()) {
+                f.setLong(e.getKey(), session.readRegister(vcpu, e.getValue()));
+            }
+            f.setLong(X86_64Registers.EFER, BootStructures.EFER); // never read from the engine (see SvmGuestMode)
+            for (int i = 0; i < 16; i++) {
+                X86Reg xmm = X86Reg.valueOf("XMM" + i);
+                f.setBytes(X86_64Registers.XMM0 + i, session.readRegisterBytes(vcpu, xmm));
+            }
+            DebugRegisters dr = session.guestDebugRegisters(vcpu);
+            f.setLong(X86_64Registers.DR0, dr.dr0());
+            f.setLong(X86_64Registers.DR1, dr.dr1());
+            f.setLong(X86_64Registers.DR2, dr.dr2());
+            f.setLong(X86_64Registers.DR3, dr.dr3());
+            f.setLong(X86_64Registers.DR6, dr.dr6().value());
+            f.setLong(X86_64Registers.DR7, dr.dr7().value());
+            return f;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> writeRegisters(int threadId, RegisterFile values) {
+        return onWorker(() -> {
+            int vcpu = threadId - 1;
+            for (int reg = 0; reg < layout.registerCount(); reg++) {
+                if (!values.isPresent(reg)) {
+                    continue;
+                }
+                if (!WRITABLE.contains(reg)) {
+                    // gdb writes back the whole 'g' file; unchanged values are fine.
+                    if (PLAIN.containsKey(reg) && session.readRegister(vcpu, PLAIN.get(reg)) == values.getLong(reg)) {
+                        continue;
+                    }
+                    if (!PLAIN.containsKey(reg)) {
+                        continue;
+                    }
+                    throw new TargetException("tdemu lets the debugger change general registers, RIP and RFLAGS only, not "
+                            + layout.register(reg).name());
+                }
+                session.writeRegister(vcpu, PLAIN.get(reg), values.getLong(reg));
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
+        return onWorker(() -> {
+            // Partial reads are fine for gdb: stop at the first unmapped page.
+            ByteArrayOutputStream out = new ByteArrayOutputStream(length);
+            long at = address;
+            while (out.size() < length) {
+                int chunk = (int) Math.min(length - out.size(), 4096 - (at & 4095));
+                try {
+                    out.writeBytes(session.readMemory(threadId - 1, at, chunk));
+                } catch (RuntimeException e) {
+                    if (out.size() == 0) {
+                        throw new TargetException(14, String.format("cannot read memory at 0x%x: %s", at, e.getMessage()));
+                    }
+                    break;
+                }
+                at += chunk;
+            }
+            return out.toByteArray();
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> writeMemory(int threadId, long address, byte[] data) {
+        return onWorker(() -> {
+            try {
+                session.writeMemory(threadId - 1, address, data);
+            } catch (RuntimeException e) {
+                throw new TargetException(14, String.format("cannot write memory at 0x%x: %s", address, e.getMessage()));
+            }
+            return null;
+        });
+    }
+
+    // ---- breakpoints ----
+
+    @Override
+    public CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind) {
+        return onWorker(() -> toResult(switch (type) {
+            case SOFTWARE -> session.insertSoftware(address);
+            case HARDWARE -> session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, address, 1);
+            case WRITE_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_WRITE, address, kind);
+            case READ_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_READ, address, kind);
+            case ACCESS_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_ACCESS, address, kind);
+        }));
+    }
+
+    @Override
+    public CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind) {
+        return onWorker(() -> toResult(switch (type) {
+            case SOFTWARE -> session.removeSoftware(address);
+            case HARDWARE -> session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, address, 1);
+            case WRITE_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_WRITE, address, kind);
+            case READ_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_READ, address, kind);
+            case ACCESS_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_ACCESS, address, kind);
+        }));
+    }
+
+    private static BreakpointResult toResult(DebugSession.Result r) {
+        if (r.ok()) {
+            return BreakpointResult.OK;
+        }
+        return r.unsupported() ? BreakpointResult.UNSUPPORTED : BreakpointResult.refused(r.message());
+    }
+
+    @Override
+    public CompletionStage<MonitorReply> monitor(String command) {
+        return onWorker(() -> {
+            try {
+                return MonitorReply.ok(session.monitor(command));
+            } catch (RuntimeException e) {
+                return MonitorReply.failed("monitor " + command + ": " + e.getMessage() + "\n");
+            }
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> kill() {
+        return onWorker(() -> {
+            session.kill();
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> detach() {
+        return onWorker(() -> {
+            session.detach();
+            return null;
+        });
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+    }
+}
