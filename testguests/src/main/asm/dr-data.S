@@ -1,0 +1,359 @@
+/* dr-data: data breakpoints, checked from inside the guest (SDM Vol. 3, "Debug Registers":
+ * data memory and I/O breakpoint exception conditions; DESIGN.md section 2).
+ *
+ *   data.w.lenN.*      R/W=01 with LEN 1, 2, 4, 8: a trap after the access (frame RIP = next
+ *                      instruction, the store already done), DR6 = B0; any byte of an access
+ *                      overlapping the aligned range matches (aligned, misaligned, crossing the
+ *                      range's start or end), accesses just outside and reads do not
+ *   data.w.*           DR address aligned down to LEN, several slots in one access, a disabled
+ *                      matching slot, read-modify-write, global enable
+ *   data.rw.*          R/W=11: reads and writes trigger, instruction fetch does not
+ *   data.rep.*         REP STOSB / MOVSB crossing a watched byte: #DB after the iteration that
+ *                      touched it, RCX/RSI/RDI showing that point, RIP on the instruction and RF=1
+ *                      in the frame while iterations remain; after the last one RIP is past it
+ *   data.stack.*       PUSH, POP, CALL, PUSHF and POPF on a watched stack slot; the pushed
+ *                      RFLAGS never carry a TF the guest did not set
+ *
+ * Build flag CONF_MUTANT_DATA_FAULT: expects write breakpoints to be faults (frame RIP on the
+ * store), which they are not: the suite uses it to prove these checks can fail.
+ */
+#include "tdemu.inc"
+#include "conformance.inc"
+
+/* Zero the watch page, arm slot 0 as (rw, len) at watch_a + off, point %rbx at watch_a. */
+.macro ARM0 rw, len, off
+    call    clear_watch
+    CONF_BEGIN
+    lea     (watch_a + \off)(%rip), %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), \rw, \len)
+    lea     watch_a(%rip), %rbx
+.endm
+
+/* The access hits: one trap #DB right after it reporting B0. */
+.macro HIT name, rw, len, off, insn
+    ARM0    \rw, \len, \off
+    \insn
+1:  DR_OFF
+    CHECK "\name\().db-count", $1, exc_count(%rip)
+    CHECK_ADDR "\name\().trap-rip-after-access", 1b, exc_rip(%rip)
+    CHECK "\name\().dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+.endm
+
+/* A store that hits: as HIT, and the handler sees the stored value (size bytes at watch_a + at). */
+.macro HIT_STORE name, len, off, insn, at, mask, value
+    ARM0    RW_W, \len, \off
+    lea     (watch_a + \at)(%rip), %rax
+    mov     %rax, exc_probe_addr(%rip)
+0:  \insn
+1:  DR_OFF
+    CHECK "\name\().db-count", $1, exc_count(%rip)
+#ifdef CONF_MUTANT_DATA_FAULT
+    CHECK_ADDR "\name\().trap-rip-after-access", 0b, exc_rip(%rip)
+#else
+    CHECK_ADDR "\name\().trap-rip-after-access", 1b, exc_rip(%rip)
+#endif
+    CHECK "\name\().dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+    CHECK_MASK "\name\().store-done-before-db", $\value, exc_probe_val(%rip), $\mask
+    CHECK_MASK "\name\().frame-tf-clear", $0, exc_rflags(%rip), $RFLAGS_TF
+.endm
+
+/* The access does not hit. */
+.macro MISS name, rw, len, off, insn
+    ARM0    \rw, \len, \off
+    \insn
+    DR_OFF
+    CHECK "\name\().no-db", $0, exc_count(%rip)
+.endm
+
+    .section .text.entry, "ax"
+    .globl _start
+_start:
+    call    tdemu_init
+    call    conf_idt_init
+
+    /* ---- R/W=01, LEN=1 at A ---- */
+    HIT_STORE data.w.len1.exact-byte, LEN_1, 0, "movb $0x5a, (%rbx)", 0, 0xff, 0x5a
+    HIT data.w.len1.misaligned-qword-covering, RW_W, LEN_1, 0, "movq $-1, -4(%rbx)"
+    MISS data.w.len1.byte-below, RW_W, LEN_1, 0, "movb $1, -1(%rbx)"
+    MISS data.w.len1.byte-above, RW_W, LEN_1, 0, "movb $1, 1(%rbx)"
+    MISS data.w.len1.qword-ending-below, RW_W, LEN_1, 0, "movq $1, -8(%rbx)"
+    MISS data.w.len1.read, RW_W, LEN_1, 0, "movb (%rbx), %al"
+
+    /* ---- LEN=2 ---- */
+    HIT_STORE data.w.len2.exact-word, LEN_2, 0, "movw $0x1234, (%rbx)", 0, 0xffff, 0x1234
+    HIT data.w.len2.last-byte, RW_W, LEN_2, 0, "movb $1, 1(%rbx)"
+    HIT data.w.len2.misaligned-word-crossing-start, RW_W, LEN_2, 0, "movw $1, -1(%rbx)"
+    HIT data.w.len2.misaligned-word-crossing-end, RW_W, LEN_2, 0, "movw $1, 1(%rbx)"
+    MISS data.w.len2.byte-above, RW_W, LEN_2, 0, "movb $1, 2(%rbx)"
+    MISS data.w.len2.word-below, RW_W, LEN_2, 0, "movw $1, -2(%rbx)"
+    MISS data.w.len2.read, RW_W, LEN_2, 0, "movw (%rbx), %ax"
+
+    /* ---- LEN=4 ---- */
+    HIT_STORE data.w.len4.exact-dword, LEN_4, 0, "movl $0x89abcdef, (%rbx)", 0, 0xffffffff, 0x89abcdef
+    HIT data.w.len4.last-byte, RW_W, LEN_4, 0, "movb $1, 3(%rbx)"
+    HIT data.w.len4.misaligned-qword-crossing-start, RW_W, LEN_4, 0, "movq $1, -7(%rbx)"
+    HIT data.w.len4.misaligned-dword-crossing-end, RW_W, LEN_4, 0, "movl $1, 2(%rbx)"
+    MISS data.w.len4.dword-above, RW_W, LEN_4, 0, "movl $1, 4(%rbx)"
+    MISS data.w.len4.byte-below, RW_W, LEN_4, 0, "movb $1, -1(%rbx)"
+    MISS data.w.len4.read, RW_W, LEN_4, 0, "movl (%rbx), %eax"
+
+    /* ---- LEN=8 (DR7 LEN encoding 10) ---- */
+    HIT_STORE data.w.len8.exact-qword, LEN_8, 0, "movq $-0x76543211, (%rbx)", 0, 0xffffffffffffffff, 0xffffffff89abcdef
+    HIT data.w.len8.last-byte, RW_W, LEN_8, 0, "movb $1, 7(%rbx)"
+    HIT data.w.len8.misaligned-dword-crossing-end, RW_W, LEN_8, 0, "movl $1, 6(%rbx)"
+    HIT data.w.len8.misaligned-qword-crossing-start, RW_W, LEN_8, 0, "movq $1, -3(%rbx)"
+    MISS data.w.len8.qword-above, RW_W, LEN_8, 0, "movq $1, 8(%rbx)"
+    MISS data.w.len8.qword-below, RW_W, LEN_8, 0, "movq $1, -8(%rbx)"
+    MISS data.w.len8.read, RW_W, LEN_8, 0, "movq (%rbx), %rax"
+
+    /* The DR address is aligned down to LEN: LEN=4 at A+3 watches A..A+3. */
+    HIT data.w.len4.dr-address-aligned-down, RW_W, LEN_4, 3, "movb $1, (%rbx)"
+    /* Read-modify-write: one #DB. */
+    HIT data.w.read-modify-write, RW_W, LEN_1, 0, "addb $1, (%rbx)"
+
+    /* Global enable. */
+    call    clear_watch
+    CONF_BEGIN
+    SET_DRN_ADDR 1, watch_a
+    SET_DR7 DR7_SLOT(1, DR7_G(1), RW_W, LEN_4)
+    lea     watch_a(%rip), %rbx
+    movl    $7, (%rbx)
+1:  DR_OFF
+    CHECK "data.w.global-enable.dr6", $(DR6_INIT | 2), exc_dr6(%rip)
+    CHECK_ADDR "data.w.global-enable.trap-rip-after-access", 1b, exc_rip(%rip)
+
+    /* One store meeting two enabled slots and a disabled one: one #DB, B bits of all three. */
+    call    clear_watch
+    CONF_BEGIN
+    SET_DRN_ADDR 0, watch_a
+    lea     (watch_a + 1)(%rip), %rax
+    mov     %rax, %dr2
+    lea     (watch_a + 1)(%rip), %rax
+    mov     %rax, %dr3
+    SET_DR7 (DR7_SLOT(0, DR7_L(0), RW_W, LEN_1) | DR7_SLOT(2, DR7_L(2), RW_W, LEN_1) | DR7_SLOT(3, 0, RW_W, LEN_1))
+    lea     watch_a(%rip), %rbx
+    movw    $0x101, (%rbx)
+    DR_OFF
+    CHECK "data.w.two-slots-one-access.db-count", $1, exc_count(%rip)
+    CHECK "data.w.two-slots-one-access.dr6", $(DR6_INIT | 0xd), exc_dr6(%rip)
+
+    /* ---- R/W=11 ---- */
+    HIT data.rw.read-byte, RW_RW, LEN_1, 0, "movb (%rbx), %al"
+    HIT data.rw.write-byte, RW_RW, LEN_1, 0, "movb $1, (%rbx)"
+    HIT data.rw.read-misaligned-qword, RW_RW, LEN_2, 0, "movq -7(%rbx), %rax"
+    HIT data.rw.read-modify-write, RW_RW, LEN_4, 0, "incl (%rbx)"
+    MISS data.rw.read-byte-above, RW_RW, LEN_4, 0, "movb 4(%rbx), %al"
+    /* An instruction fetch from a read/write-watched address does not trigger; a data read of it does. */
+    CONF_BEGIN
+    movq    $0, rw_code_runs(%rip)
+    SET_DRN_ADDR 0, rw_code
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_1)
+    call    rw_code
+    mov     exc_count(%rip), %rax
+    mov     %rax, count_first(%rip)
+    movb    rw_code(%rip), %al
+1:  DR_OFF
+    CHECK "data.rw.instruction-fetch-no-db", $0, count_first(%rip)
+    CHECK "data.rw.instruction-fetch-code-ran", $1, rw_code_runs(%rip)
+    CHECK "data.rw.read-of-code-bytes.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.rw.read-of-code-bytes.trap-rip-after-access", 1b, exc_rip(%rip)
+
+    /* ---- REP string instructions ---- */
+    /* REP STOSB over 64 bytes of B with a 1-byte write watch on B+40: #DB after the 41st
+       iteration, RCX = 23 left, RDI = B+41, RIP still on the instruction, RF=1 in the frame. */
+    call    clear_watch
+    CONF_BEGIN
+    lea     (watch_b + 40)(%rip), %rax
+    mov     %rax, %dr0
+    mov     %rax, exc_probe_addr(%rip)
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_1)
+    lea     watch_b(%rip), %rdi
+    mov     $64, %ecx
+    mov     $0xaa, %al
+    cld
+rep_stos_insn:
+    rep stosb
+    mov     %rcx, rcx_after(%rip)
+    mov     %rdi, rdi_after(%rip)
+    DR_OFF
+    lea     watch_b(%rip), %rbx
+    CHECK "data.rep.stosb.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.rep.stosb.rip-on-instruction-while-iterations-remain", rep_stos_insn, exc_rip(%rip)
+    CHECK "data.rep.stosb.rcx-after-touching-iteration", $23, exc_rcx(%rip)
+    CHECK_ADDR "data.rep.stosb.rdi-after-touching-iteration", (watch_b + 41), exc_rdi(%rip)
+    CHECK "data.rep.stosb.watched-byte-written-next-not", $0xaa, exc_probe_val(%rip)
+    CHECK "data.rep.stosb.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+    CHECK_MASK "data.rep.stosb.frame-rf-set-while-iterations-remain", $RFLAGS_RF, exc_rflags(%rip), $RFLAGS_RF
+    CHECK "data.rep.stosb.completes-rcx", $0, rcx_after(%rip)
+    CHECK_ADDR "data.rep.stosb.completes-rdi", (watch_b + 64), rdi_after(%rip)
+    CHECK_MASK "data.rep.stosb.completes-last-byte", $0xaa, 63(%rbx), $0xff
+
+    /* REP MOVSB reading a read/write-watched source byte: #DB after the 11th iteration. */
+    call    clear_watch
+    CONF_BEGIN
+    lea     (watch_b + 10)(%rip), %rax
+    mov     %rax, %dr1
+    SET_DR7 DR7_SLOT(1, DR7_L(1), RW_RW, LEN_1)
+    lea     watch_b(%rip), %rsi
+    lea     watch_c(%rip), %rdi
+    mov     $32, %ecx
+    cld
+rep_movs_insn:
+    rep movsb
+    mov     %rcx, rcx_after(%rip)
+    DR_OFF
+    CHECK "data.rep.movsb.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.rep.movsb.rip-on-instruction-while-iterations-remain", rep_movs_insn, exc_rip(%rip)
+    CHECK "data.rep.movsb.rcx-after-touching-iteration", $21, exc_rcx(%rip)
+    CHECK_ADDR "data.rep.movsb.rsi-after-touching-iteration", (watch_b + 11), exc_rsi(%rip)
+    CHECK_ADDR "data.rep.movsb.rdi-after-touching-iteration", (watch_c + 11), exc_rdi(%rip)
+    CHECK "data.rep.movsb.dr6", $(DR6_INIT | 2), exc_dr6(%rip)
+    CHECK_MASK "data.rep.movsb.frame-rf-set-while-iterations-remain", $RFLAGS_RF, exc_rflags(%rip), $RFLAGS_RF
+    CHECK "data.rep.movsb.completes-rcx", $0, rcx_after(%rip)
+
+    /* The watched byte is the last iteration's: RIP past the instruction, RCX = 0, RF clear. */
+    call    clear_watch
+    CONF_BEGIN
+    lea     (watch_b + 15)(%rip), %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_1)
+    lea     watch_b(%rip), %rdi
+    mov     $16, %ecx
+    mov     $0x55, %al
+    cld
+    rep stosb
+1:  DR_OFF
+    CHECK "data.rep.last-iteration.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.rep.last-iteration.rip-after-instruction", 1b, exc_rip(%rip)
+    CHECK "data.rep.last-iteration.rcx-zero", $0, exc_rcx(%rip)
+    CHECK_MASK "data.rep.last-iteration.frame-rf-clear", $0, exc_rflags(%rip), $RFLAGS_RF
+
+    /* ---- the stack ---- */
+    /* PUSH onto a write-watched slot: trap after the push, the value is there; POP does not hit. */
+    CONF_BEGIN
+    lea     -8(%rsp), %rax
+    mov     %rax, %dr0
+    mov     %rax, exc_probe_addr(%rip)
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_8)
+    mov     $0x1234, %rax
+    push    %rax
+1:  pop     %rcx
+    DR_OFF
+    CHECK "data.stack.push.db-count-pop-no-hit", $1, exc_count(%rip)
+    CHECK_ADDR "data.stack.push.trap-rip-after-push", 1b, exc_rip(%rip)
+    CHECK "data.stack.push.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+    CHECK "data.stack.push.value-stored-before-db", $0x1234, exc_probe_val(%rip)
+
+    /* POP from a read/write-watched slot. */
+    CONF_BEGIN
+    mov     $0x5678, %rax
+    push    %rax
+    mov     %rsp, %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_8)
+    pop     %rcx
+1:  DR_OFF
+    mov     %rcx, rcx_after(%rip)
+    CHECK "data.stack.pop.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.stack.pop.trap-rip-after-pop", 1b, exc_rip(%rip)
+    CHECK "data.stack.pop.value-loaded", $0x5678, rcx_after(%rip)
+    CHECK "data.stack.pop.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+
+    /* CALL pushing its return address onto a watched slot: the trap RIP is the callee's entry. */
+    CONF_BEGIN
+    lea     -8(%rsp), %rax
+    mov     %rax, %dr3
+    SET_DR7 DR7_SLOT(3, DR7_L(3), RW_W, LEN_8)
+    call    stack_callee
+    DR_OFF
+    CHECK "data.stack.call.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.stack.call.trap-rip-is-callee-entry", stack_callee, exc_rip(%rip)
+    CHECK "data.stack.call.dr6", $(DR6_INIT | 8), exc_dr6(%rip)
+
+    /* PUSHF onto a watched slot with TF=0: the pushed RFLAGS and the #DB frame have TF=0. */
+    CONF_BEGIN
+    lea     -8(%rsp), %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_8)
+    pushfq
+1:  DR_OFF
+    pop     %rax
+    mov     %rax, flags_pushed(%rip)
+    CHECK "data.stack.pushf.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.stack.pushf.trap-rip-after-pushf", 1b, exc_rip(%rip)
+    CHECK_MASK "data.stack.pushf.pushed-tf-clear", $0, flags_pushed(%rip), $RFLAGS_TF
+    CHECK_MASK "data.stack.pushf.frame-tf-clear", $0, exc_rflags(%rip), $RFLAGS_TF
+
+    /* PUSHF onto a watched page outside the watched range: no #DB, pushed TF still clear. */
+    CONF_BEGIN
+    lea     -64(%rsp), %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_8)
+    pushfq
+    DR_OFF
+    pop     %rax
+    mov     %rax, flags_pushed(%rip)
+    CHECK "data.stack.pushf-same-page.no-db", $0, exc_count(%rip)
+    CHECK_MASK "data.stack.pushf-same-page.pushed-tf-clear", $0, flags_pushed(%rip), $RFLAGS_TF
+
+    /* POPF of TF=0 from a read/write-watched slot: one #DB, and no single-step afterwards. */
+    CONF_BEGIN
+    pushq   $0x2
+    mov     %rsp, %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_8)
+    popfq
+1:  nop
+    nop
+    DR_OFF
+    CHECK "data.stack.popf.db-count-no-single-step", $1, exc_count(%rip)
+    CHECK_ADDR "data.stack.popf.trap-rip-after-popf", 1b, exc_rip(%rip)
+    CHECK "data.stack.popf.dr6-no-bs", $(DR6_INIT | 1), exc_dr6(%rip)
+
+    CONF_FINISH dr-data
+
+/* clear_watch: zeroes the watched page (breakpoints must be off). */
+clear_watch:
+    push    %rax
+    push    %rcx
+    push    %rdi
+    lea     watch_page(%rip), %rdi
+    mov     $512, %ecx
+    xor     %eax, %eax
+    cld
+    rep stosq
+    pop     %rdi
+    pop     %rcx
+    pop     %rax
+    ret
+
+    .balign 16
+rw_code:
+    incq    rw_code_runs(%rip)
+    ret
+
+stack_callee:
+    nop
+    ret
+
+    TDEMU_RUNTIME
+    CONF_RUNTIME
+
+    .section .data
+    .balign 8
+rw_code_runs:   .quad 0
+count_first:    .quad 0
+rcx_after:      .quad 0
+rdi_after:      .quad 0
+flags_pushed:   .quad 0
+    /* The watched buffers live alone on their page. */
+    .balign 4096
+watch_page:
+    .space 0x100
+watch_a:
+    .space 0x100
+watch_b:
+    .space 0x100
+watch_c:
+    .space 4096 - 0x300
