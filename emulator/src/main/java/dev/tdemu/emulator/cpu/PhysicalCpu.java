@@ -96,7 +96,7 @@ public final class PhysicalCpu {
 
                 yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
             }
-            case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip());
+            case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), false);
             case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
             case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
             case EngineEvent.ImprecisePortIo p -> new GuestExit.ImprecisePortIo(p.in(), p.port(), p.size(), p.value(), p.rip());
@@ -155,7 +155,7 @@ public final class PhysicalCpu {
                     uc.writeReg(GPRS[insn.gpr()], c.value());
                 }
                 uc.writeReg(X86Reg.RIP, rip + insn.length());
-                yield tf ? debugTrap(g, controls, List.of(), true, rip + insn.length()) : null;
+                yield tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
             }
             case MovDrOutcome.GeneralDetect gd -> debugException(g, controls, gd.exception(), rip);
             case MovDrOutcome.Fault f -> exception(g, controls, f.vector().vector(), f.vector().vector() == X86Exception.GP ? 0 : -1,
@@ -179,7 +179,7 @@ public final class PhysicalCpu {
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
         uc.writeReg(X86Reg.CR3, uc.readReg(GPRS[gpr]));
         uc.writeReg(X86Reg.RIP, rip + i + 3);
-        return tf ? debugTrap(g, controls, List.of(), true, rip + i + 3) : null;
+        return tf ? debugTrap(g, controls, List.of(), true, rip + i + 3, false) : null;
     }
 
     private GuestExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
@@ -229,7 +229,7 @@ public final class PhysicalCpu {
             uc.writeReg(X86Reg.RAX, value);
         }
         uc.writeReg(X86Reg.RIP, rip + io.length());
-        return debugTrap(g, controls, List.of(new Access.IoAccess(port, io.size())), tf, rip + io.length());
+        return debugTrap(g, controls, List.of(new Access.IoAccess(port, io.size())), tf, rip + io.length(), false);
     }
 
     /**
@@ -254,7 +254,11 @@ public final class PhysicalCpu {
         }
         restoreTrapFlag(uc, code, guestTf);
         if (stepped instanceof EngineEvent.SingleStep s) {
-            return debugTrap(g, controls, accesses, guestTf, s.rip());
+            // A REP string instruction that stopped on its own address has iterations left: the
+            // trap after a non-final iteration pushes RF=1 (SDM "Instruction-Breakpoint Exception
+            // Condition", rules for the RF value pushed), so that resuming it skips its instruction
+            // breakpoint.
+            return debugTrap(g, controls, accesses, guestTf, s.rip(), s.rip() == rip && isRepString(code));
         }
         // The instruction did not complete (an exception, an intercept, I/O): handle that instead.
         return handle(g, controls, stepped);
@@ -280,20 +284,59 @@ public final class PhysicalCpu {
         uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
     }
 
-    /** After an instruction completed: one trap #DB for its data/I/O breakpoint hits and single step. */
-    private GuestExit debugTrap(GuestEngine g, GuestControls controls, List<? extends Access> accesses, boolean singleStep,
-                                long nextRip) {
-        Optional<DebugException> db = hardware.checkAfterInstruction(accesses, singleStep, g.mode());
-        return db.map(e -> debugException(g, controls, e, nextRip)).orElse(null);
+    /** Whether {@code code} starts with a REP/REPNE-prefixed string instruction (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS). */
+    static boolean isRepString(byte[] code) {
+        boolean rep = false;
+        int i = 0;
+        for (; i < code.length; i++) {
+            int b = code[i] & 0xFF;
+            if (b == 0xF2 || b == 0xF3) {
+                rep = true;
+            } else if (!(b == 0x66 || b == 0x67 || b == 0x2E || b == 0x3E || b == 0x26 || b == 0x36 || b == 0x64 || b == 0x65
+                    || (b & 0xF0) == 0x40)) {
+                break;
+            }
+        }
+        if (!rep || i >= code.length) {
+            return false;
+        }
+        int op = code[i] & 0xFF;
+        return (op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) || (op >= 0x6C && op <= 0x6F);
     }
 
-    /** A #DB raised by the debug architecture: to the VMM if intercepted (DR6 untouched), else delivered. */
+    /**
+     * After an instruction completed: one trap #DB for its data/I/O breakpoint hits and single step.
+     * {@code iterationsLeft}: the instruction was a non-final iteration of a REP string instruction.
+     */
+    private GuestExit debugTrap(GuestEngine g, GuestControls controls, List<? extends Access> accesses, boolean singleStep,
+                                long nextRip, boolean iterationsLeft) {
+        Optional<DebugException> db = hardware.checkAfterInstruction(accesses, singleStep, g.mode());
+        return db.map(e -> debugException(g, controls, e, nextRip, iterationsLeft)).orElse(null);
+    }
+
     private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip) {
+        return debugException(g, controls, e, rip, false);
+    }
+
+    /**
+     * A #DB raised by the debug architecture: to the VMM if intercepted (DR6 untouched), else delivered.
+     * The RF value the frame gets follows the SDM: 1 for a fault other than an instruction breakpoint
+     * (general detect) and for a trap after a non-final REP iteration, else 0. A VM exit saves that
+     * same value in the guest's RFLAGS, and the VMM's re-injection pushes it from there.
+     */
+    private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip,
+                                     boolean iterationsLeft) {
+        boolean fault = e.eventClass() == EventClass.FAULT;
+        boolean rf = fault ? e.pending().bd() : iterationsLeft;
         if (controls.exceptionExits(X86Exception.DB)) {
+            if (rf) {
+                Unicorn uc = g.engine();
+                uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
+            }
             return new GuestExit.ExceptionExit(X86Exception.DB, -1, e.pending(), rip, 0, false);
         }
         hardware.deliver(e);
-        return deliver(g, e.eventClass() == EventClass.FAULT ? X86Exception.debugFault(rip) : X86Exception.trap(X86Exception.DB, rip));
+        return deliver(g, new X86Exception(X86Exception.DB, -1, rf, rip, 0));
     }
 
     private GuestExit exception(GuestEngine g, GuestControls controls, int vector, long errorCode, PendingDebug pending,

@@ -236,9 +236,14 @@ final class Vcpu implements Runnable {
         }
     }
 
-    /** Queues #DB for the next entry (KVM has already put the bits in the guest's view of DR6). */
+    /**
+     * Queues #DB for the next entry (KVM has already put the bits in the guest's view of DR6). KVM
+     * sets RF for no #DB it injects, so the frame gets the guest's RFLAGS.RF as it stands: 1 only
+     * where the VM exit saved RF=1 (general detect, a non-final REP iteration).
+     */
     void injectDebug(long rip, boolean fault) {
-        pendingInjection = fault ? X86Exception.debugFault(rip) : X86Exception.trap(X86Exception.DB, rip);
+        boolean rf = (reg(X86Reg.RFLAGS) & 0x10000) != 0;
+        pendingInjection = fault ? X86Exception.debugFault(rip) : new X86Exception(X86Exception.DB, -1, rf, rip, 0);
     }
 
     void inject(X86Exception e) {
