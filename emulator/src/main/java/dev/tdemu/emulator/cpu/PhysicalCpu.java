@@ -319,6 +319,15 @@ public final class PhysicalCpu {
     }
 
     /**
+     * The single-step trap (DR6.BS) for an instruction that something other than this CPU completed
+     * for the guest (the TDX module, for a TD) while RFLAGS.TF was set: delivered now, or the exit
+     * when #DB is intercepted; null to keep running.
+     */
+    public GuestExit singleStepTrap(GuestEngine g, GuestControls controls, long nextRip) {
+        return debugTrap(g, controls, List.of(), true, nextRip, false);
+    }
+
+    /**
      * A #DB raised by the debug architecture: to the VMM if intercepted (DR6 untouched), else delivered.
      * The RF value the frame gets follows the SDM: 1 for a fault other than an instruction breakpoint
      * (general detect) and for a trap after a non-final REP iteration, else 0. A VM exit saves that

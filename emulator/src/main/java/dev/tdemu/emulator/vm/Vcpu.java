@@ -53,6 +53,14 @@ final class Vcpu implements Runnable {
     final GuestControls controls;
     /** An event to deliver into the guest right after the next entry. */
     X86Exception pendingInjection;
+    /**
+     * A single-step trap owed to the guest right after the next entry, at this RIP (-1: none): the
+     * TDX module completes a TDG.VP.VMCALL with the TD's pending debug exceptions holding BS when
+     * RFLAGS.TF was set, so the #DB arrives inside the TD, with the TD's DR6.
+     */
+    long pendingSingleStepRip = -1;
+    /** An exit produced while the TDX module handled something inside the TD, taken instead of running. */
+    GuestExit inGuestExit;
     private long exits;
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
@@ -133,9 +141,19 @@ final class Vcpu implements Runnable {
             pendingInjection = null;
             exit = cpu.deliver(engine, inject);
         }
+        if (exit == null && pendingSingleStepRip >= 0) {
+            long next = pendingSingleStepRip;
+            pendingSingleStepRip = -1;
+            exit = cpu.singleStepTrap(engine, controls, next);
+        }
         if (exit == null) {
             do {
-                exit = cpu.runGuest(engine, controls);
+                if (inGuestExit != null) {
+                    exit = inGuestExit;
+                    inGuestExit = null;
+                } else {
+                    exit = cpu.runGuest(engine, controls);
+                }
             } while (handler.handleInGuest(this, exit) && !vm.finished());
         }
         ExitReason reason = handler.reason(exit);
