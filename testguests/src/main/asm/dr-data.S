@@ -6,7 +6,10 @@
  *                      overlapping the aligned range matches (aligned, misaligned, crossing the
  *                      range's start or end), accesses just outside and reads do not
  *   data.w.*           DR address aligned down to LEN, several slots in one access, a disabled
- *                      matching slot, read-modify-write, global enable
+ *                      matching slot, read-modify-write, global enable, a 16-byte SSE store,
+ *                      stores crossing into and out of the watched page
+ *   data.exec-then-write-same-instruction.*   an execute and a write breakpoint on one store:
+ *                      the fault before it, then (RF) the trap after it, the store runs once
  *   data.rw.*          R/W=11: reads and writes trigger, instruction fetch does not
  *   data.rep.*         REP STOSB / MOVSB crossing a watched byte: #DB after the iteration that
  *                      touched it, RCX/RSI/RDI showing that point, RIP on the instruction and RF=1
@@ -107,6 +110,28 @@ _start:
     MISS data.w.len8.qword-below, RW_W, LEN_8, 0, "movq $1, -8(%rbx)"
     MISS data.w.len8.read, RW_W, LEN_8, 0, "movq (%rbx), %rax"
 
+    /* A 16-byte SSE store covering the watched byte from 12 bytes below. */
+    HIT data.w.len1.sse-16-byte-store-covering, RW_W, LEN_1, 0, "movups %xmm0, -12(%rbx)"
+    /* Stores crossing a page boundary into and out of the watched page. */
+    call    clear_watch
+    CONF_BEGIN
+    SET_DRN_ADDR 0, watch_page
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_4)
+    movq    $-1, (watch_page - 4)(%rip)
+1:  DR_OFF
+    CHECK "data.w.cross-page-store-into-watched-page.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.w.cross-page-store-into-watched-page.trap-rip-after-access", 1b, exc_rip(%rip)
+    CHECK "data.w.cross-page-store-into-watched-page.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+    call    clear_watch
+    CONF_BEGIN
+    SET_DRN_ADDR 0, (after_page - 4)
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_4)
+    movq    $-1, (after_page - 2)(%rip)
+1:  DR_OFF
+    CHECK "data.w.cross-page-store-out-of-watched-page.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.w.cross-page-store-out-of-watched-page.trap-rip-after-access", 1b, exc_rip(%rip)
+    CHECK "data.w.cross-page-store-out-of-watched-page.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+
     /* The DR address is aligned down to LEN: LEN=4 at A+3 watches A..A+3. */
     HIT data.w.len4.dr-address-aligned-down, RW_W, LEN_4, 3, "movb $1, (%rbx)"
     /* Read-modify-write: one #DB. */
@@ -137,6 +162,24 @@ _start:
     DR_OFF
     CHECK "data.w.two-slots-one-access.db-count", $1, exc_count(%rip)
     CHECK "data.w.two-slots-one-access.dr6", $(DR6_INIT | 0xd), exc_dr6(%rip)
+
+    /* An execute breakpoint on a store that hits a write breakpoint: the fault #DB before it,
+       then (RF set by the handler, the store runs once) the trap #DB after it. */
+    call    clear_watch
+    CONF_BEGIN
+    SET_DRN_ADDR 0, exec_store
+    SET_DRN_ADDR 1, watch_a
+    SET_DR7 (DR7_SLOT(0, DR7_L(0), RW_X, LEN_1) | DR7_SLOT(1, DR7_L(1), RW_W, LEN_1))
+    movq    $RFLAGS_RF, exc_or_flags(%rip)
+exec_store:
+    addb    $1, watch_a(%rip)
+1:  DR_OFF
+    CHECK "data.exec-then-write-same-instruction.db-count", $2, exc_count(%rip)
+    CHECK_ADDR "data.exec-then-write-same-instruction.fault-rip", exec_store, LOG_RIP(0)
+    CHECK "data.exec-then-write-same-instruction.fault-dr6", $(DR6_INIT | 1), LOG_DR6(0)
+    CHECK_ADDR "data.exec-then-write-same-instruction.trap-rip", 1b, LOG_RIP(1)
+    CHECK "data.exec-then-write-same-instruction.trap-dr6", $(DR6_INIT | 2), LOG_DR6(1)
+    CHECK_MASK "data.exec-then-write-same-instruction.store-ran-once", $1, watch_a(%rip), $0xff
 
     /* ---- R/W=11 ---- */
     HIT data.rw.read-byte, RW_RW, LEN_1, 0, "movb (%rbx), %al"
@@ -347,8 +390,10 @@ count_first:    .quad 0
 rcx_after:      .quad 0
 rdi_after:      .quad 0
 flags_pushed:   .quad 0
-    /* The watched buffers live alone on their page. */
+    /* The watched buffers live alone on their page, between two spare pages. */
     .balign 4096
+before_page:
+    .space 4096
 watch_page:
     .space 0x100
 watch_a:
@@ -357,3 +402,5 @@ watch_b:
     .space 0x100
 watch_c:
     .space 4096 - 0x300
+after_page:
+    .space 4096
