@@ -244,7 +244,10 @@ public final class PhysicalCpu {
         byte[] code = g.readCode(rip, 15);
         DrEnforcer enforcer = g.enforcer();
         enforcer.openForStep();
-        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF);
+        // RF too: the instruction already passed its instruction-breakpoint check when it first
+        // started (it stopped at its memory access), so an execute breakpoint on it must not fire
+        // again for the re-run. The engine clears RF once the instruction completes.
+        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | GuestEngine.RFLAGS_RF);
         EngineEvent stepped;
         List<Access.DataAccess> accesses;
         try {
@@ -252,6 +255,7 @@ public final class PhysicalCpu {
         } finally {
             accesses = enforcer.closeAfterStep();
         }
+        clearResumeFlag(uc, code);
         restoreTrapFlag(uc, code, guestTf);
         if (stepped instanceof EngineEvent.SingleStep s) {
             // A REP string instruction that stopped on its own address has iterations left: the
@@ -262,6 +266,18 @@ public final class PhysicalCpu {
         }
         // The instruction did not complete (an exception, an intercept, I/O): handle that instead.
         return handle(g, controls, stepped);
+    }
+
+    /** Clears the RF set for a one-instruction step (as completing an instruction does), unless it was an IRET that loaded RF. */
+    private static void clearResumeFlag(Unicorn uc, byte[] code) {
+        int i = 0;
+        while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66)) {
+            i++;
+        }
+        if (i < code.length && (code[i] & 0xFF) == 0xCF) {
+            return;
+        }
+        uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_RF);
     }
 
     /** Undoes the TF tdemu forced for a one-instruction step, unless the instruction itself set RFLAGS. */
