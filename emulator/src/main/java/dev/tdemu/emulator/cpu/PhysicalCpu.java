@@ -94,6 +94,13 @@ public final class PhysicalCpu {
                     yield exception(g, controls, e.vector(), -1, PendingDebug.NONE, e.rip(), e.rip() - length, length, false, false);
                 }
 
+                if (e.vector() == X86Exception.PF) {
+                    // The engine set CR2 when it raised #PF: delivery must keep that address.
+                    X86Exception pf = X86Exception.pageFault(e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
+                    yield controls.exceptionExits(X86Exception.PF)
+                            ? new GuestExit.ExceptionExit(X86Exception.PF, e.errorCode(), PendingDebug.NONE, e.rip(), 0, false)
+                            : deliver(g, pf);
+                }
                 yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
             }
             case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), false);
