@@ -127,6 +127,9 @@ public final class SvmGuestMode {
         uc.writeReg(X86Reg.RAX, 0);
         uc.writeReg(X86Reg.RDI, state.rdi());
         uc.writeReg(X86Reg.RSI, state.rsi());
+        // The engine's VMRUN leaves CR0 at its own 0x11 (long mode without paging) instead of the
+        // VMCB's: load the ABI's CR0 (PG, WP, NE, MP) so the engine walks the guest's page tables.
+        uc.writeReg(X86Reg.CR0, state.cr0());
         // Guest code must not reach the VMCB, the MSR bitmap or the bootstrap.
         uc.protect(HV_BASE, HV_SIZE, Protection.NONE);
     }
