@@ -75,6 +75,16 @@ gd_to:
     CHECK_MASK "misc.gd.mov-to-dr.gd-cleared-in-handler", $0, exc_dr7(%rip), $DR7_GD
     CHECK "misc.gd.mov-to-dr.completes-when-rerun", $0x123458, dr3_after(%rip)
 
+    /* ---- general detect: the MOV that would clear GD faults too ---- */
+    CONF_BEGIN
+    SET_DR7 (DR7_FIXED | DR7_GD)
+    mov     $DR7_FIXED, %eax
+gd_dr7:
+    mov     %rax, %dr7
+    CHECK "misc.gd.mov-to-dr7.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "misc.gd.mov-to-dr7.fault-rip-on-mov", gd_dr7, exc_rip(%rip)
+    CHECK "misc.gd.mov-to-dr7.dr6-bd", $(DR6_INIT | DR6_BD), exc_dr6(%rip)
+
     /* ---- general detect with an exit to the VMM between setting GD and the MOV ---- */
     CONF_BEGIN
     SET_DR7 (DR7_FIXED | DR7_GD)

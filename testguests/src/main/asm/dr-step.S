@@ -15,6 +15,8 @@
  *   step.over-mov-dr.*       MOV DR right after an exit (VMX: MOV-DR exiting, then the lazy switch)
  *   step.with-data-hit.*     single step and a data breakpoint in one instruction: one #DB with
  *                            BS and B0
+ *   step.then-exec-bp.*      a step trap after an instruction, then the execute breakpoint on the
+ *                            next one: two #DBs (trap, then fault before the instruction)
  *   step.pushf-watched.*     PUSHF with TF=1 onto a watched slot pushes TF=1
  *   step.rep-stosb.*         each iteration of a repeated string instruction traps, RIP on the
  *                            instruction and RF=1 in the frame until the last iteration
@@ -166,6 +168,25 @@ step_h: nop
     CHECK "step.with-data-hit.db-count", $1, exc_count(%rip)
     CHECK_ADDR "step.with-data-hit.trap-rip-after-instruction", 1b, exc_rip(%rip)
     CHECK "step.with-data-hit.dr6-bs-and-b0", $(DR6_INIT | DR6_BS | 1), exc_dr6(%rip)
+
+    /* ---- single step, then an execute breakpoint on the next instruction: two #DBs ---- */
+    CONF_BEGIN
+    SET_DRN_ADDR 2, step_bp_target
+    SET_DR7 DR7_SLOT(2, DR7_L(2), RW_X, LEN_1)
+    /* The step trap returns (TF cleared) to the breakpoint, whose fault then recovers past it. */
+    movq    $RFLAGS_TF, exc_andnot_flags(%rip)
+    movq    $1, exc_recover_skip(%rip)
+    ARM_RECOVER 1f
+    TF_ON
+    nop
+step_bp_target:
+    nop
+1:  DR_OFF
+    CHECK "step.then-exec-bp.db-count", $2, exc_count(%rip)
+    CHECK_ADDR "step.then-exec-bp.step-trap-rip", step_bp_target, LOG_RIP(0)
+    CHECK "step.then-exec-bp.step-trap-dr6-bs", $(DR6_INIT | DR6_BS), LOG_DR6(0)
+    CHECK_ADDR "step.then-exec-bp.breakpoint-fault-rip", step_bp_target, LOG_RIP(1)
+    CHECK "step.then-exec-bp.breakpoint-dr6-b2-bs-sticky", $(DR6_INIT | DR6_BS | 4), LOG_DR6(1)
 
     /* ---- PUSHF with TF=1 onto a watched stack slot ---- */
     CONF_BEGIN

@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(60)
 class ConformanceTest {
     /** Checks per guest; where a mode runs different checks, per mode. */
-    static final int EXEC_CHECKS = 66, DATA_CHECKS = 132, IO_CHECKS_VMX = 36, STEP_CHECKS_VMX = 47, STEP_CHECKS_TD = 48,
-            MISC_CHECKS = 57, CPL3_CHECKS = 37;
+    static final int EXEC_CHECKS = 66, DATA_CHECKS = 147, IO_CHECKS_VMX = 36, STEP_CHECKS_VMX = 52, STEP_CHECKS_TD = 53,
+            MISC_CHECKS = 60, CPL3_CHECKS = 37, LINEAR_CHECKS = 21;
 
     static final DrSwitchPolicy[] POLICIES = {DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM, DrSwitchPolicy.DR_SWITCH_POLICY_PRE_TDX,
         DrSwitchPolicy.DR_SWITCH_POLICY_V5_AS_POSTED};
@@ -85,6 +85,12 @@ class ConformanceTest {
     @MethodSource("vmxAndTd")
     void userModeMovDrIsGeneralProtectionThroughRsp0AndUserModeBreakpointsFire(GuestMode mode, DrSwitchPolicy policy) {
         ConformanceRun.run("dr-cpl3", mode, policy).assertAllPassed(CPL3_CHECKS);
+    }
+
+    @ParameterizedTest(name = "{0} under {1}")
+    @MethodSource("vmxAndTd")
+    void breakpointsMatchTheLinearAddressNotAnotherMappingOfTheSameMemory(GuestMode mode, DrSwitchPolicy policy) {
+        ConformanceRun.run("dr-linear", mode, policy).assertAllPassed(LINEAR_CHECKS);
     }
 
     static Stream<Arguments> guestsWithHostBreakpoints() {
