@@ -13,6 +13,9 @@
  *   cpl3.exec-bp.*                          an execute breakpoint on a CPL3 address fires (fault,
  *                                           frame RIP = the address, CS 0x23)
  *   cpl3.data-bp.*                          a write breakpoint hit by a CPL3 store (trap)
+ *   cpl3.int3-through-dpl0-gate.*           INT3 at CPL3 through a DPL0 gate: #GP(3*8+2) on INT3
+ *   cpl3.int3-through-dpl3-gate.*           through a DPL3 gate: #BP after it, on the RSP0 stack
+ *   cpl3.icebp-through-dpl0-gate.*          ICEBP ignores the gate's DPL: #DB after it
  *   cpl3.back-at-cpl0                       after all this the guest runs at CPL0 again
  */
 #include "tdemu.inc"
@@ -109,6 +112,29 @@ _start:
     CHECK "cpl3.data-bp.dr6", $(DR6_INIT | 4), exc_dr6(%rip)
     CHECK "cpl3.data-bp.store-done", $0x77, user_data(%rip)
 
+    /* ---- INT3 and ICEBP at CPL3 through the DPL0 gates ---- */
+    /* INT3 is a software interrupt: a gate with DPL < CPL makes it #GP(vector*8+2). */
+    CONF_BEGIN
+    RUN_USER user_int3
+1:  CHECK "cpl3.int3-through-dpl0-gate.vector", $VEC_GP, exc_vector(%rip)
+    CHECK "cpl3.int3-through-dpl0-gate.error-code", $(VEC_BP * 8 + 2), exc_error(%rip)
+    CHECK_ADDR "cpl3.int3-through-dpl0-gate.fault-rip-on-int3", user_int3, exc_rip(%rip)
+    /* Through a DPL3 gate INT3 is #BP, delivered on the RSP0 stack. */
+    IDT_GATE_DPL VEC_BP, 3
+    CONF_BEGIN
+    RUN_USER user_int3
+1:  IDT_GATE_DPL VEC_BP, 0
+    CHECK "cpl3.int3-through-dpl3-gate.vector", $VEC_BP, exc_vector(%rip)
+    CHECK_ADDR "cpl3.int3-through-dpl3-gate.trap-rip-after-int3", user_int3_next, exc_rip(%rip)
+    CHECK "cpl3.int3-through-dpl3-gate.frame-cs-user", $USER_CS, exc_cs(%rip)
+    CHECK "cpl3.int3-through-dpl3-gate.handler-on-tss-rsp0-stack", expected_frame(%rip), exc_frame(%rip)
+    /* ICEBP is not subject to the gate's DPL: #DB. */
+    CONF_BEGIN
+    RUN_USER user_icebp
+1:  CHECK "cpl3.icebp-through-dpl0-gate.vector", $VEC_DB, exc_vector(%rip)
+    CHECK_ADDR "cpl3.icebp-through-dpl0-gate.trap-rip-after-icebp", user_icebp_next, exc_rip(%rip)
+    CHECK "cpl3.icebp-through-dpl0-gate.frame-cs-user", $USER_CS, exc_cs(%rip)
+
     mov     %cs, %rax
     and     $3, %eax
     mov     %rax, cpl_after(%rip)
@@ -178,6 +204,14 @@ user_bp_insn:
 user_store:
     movq    $0x77, user_data(%rip)
 user_store_next:
+    ud2
+user_int3:
+    int3
+user_int3_next:
+    ud2
+user_icebp:
+    .byte   0xf1
+user_icebp_next:
     ud2
 
     TDEMU_RUNTIME

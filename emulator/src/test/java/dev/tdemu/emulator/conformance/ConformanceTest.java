@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ConformanceTest {
     /** Checks per guest; where a mode runs different checks, per mode. */
     static final int EXEC_CHECKS = 66, DATA_CHECKS = 147, IO_CHECKS_VMX = 36, STEP_CHECKS_VMX = 52, STEP_CHECKS_TD = 53,
-            MISC_CHECKS = 60, CPL3_CHECKS = 37, LINEAR_CHECKS = 21;
+            MISC_CHECKS = 60, CPL3_CHECKS = 47, LINEAR_CHECKS = 21;
 
     static final DrSwitchPolicy[] POLICIES = {DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM, DrSwitchPolicy.DR_SWITCH_POLICY_PRE_TDX,
         DrSwitchPolicy.DR_SWITCH_POLICY_V5_AS_POSTED};
