@@ -90,8 +90,14 @@ public final class PhysicalCpu {
                 uc.clearExceptionInFlight();
                 if (e.vector() == X86Exception.BP || e.vector() == X86Exception.OF || e.vector() >= 32) {
                     // Software interrupts are traps whose RIP is already past the instruction.
-                    int length = e.vector() >= 32 ? 2 : 1;
-                    yield exception(g, controls, e.vector(), -1, PendingDebug.NONE, e.rip(), e.rip() - length, length, false, false);
+                    int length = softwareInterruptLength(g, e.vector(), e.rip());
+                    long start = e.rip() - length;
+                    if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(uc, g.memory()), e.vector())) {
+                        // The gate's DPL is below the CPL: the instruction faults with #GP instead.
+                        yield exception(g, controls, X86Exception.GP, e.vector() * 8L + 2, PendingDebug.NONE, start, start, 0,
+                                true, false);
+                    }
+                    yield exception(g, controls, e.vector(), -1, PendingDebug.NONE, e.rip(), start, length, false, false);
                 }
 
                 if (e.vector() == X86Exception.PF) {
@@ -121,6 +127,15 @@ public final class PhysicalCpu {
             case EngineEvent.Stopped s -> new GuestExit.Stopped(s.rip());
             case EngineEvent.Completed c -> new GuestExit.Stopped(c.rip());
         };
+    }
+
+    /** Length of the INT3 (CC), INT 3 (CD 03), INTO (CE) or INT n (CD nn) instruction that ends at {@code next}. */
+    private static int softwareInterruptLength(GuestEngine g, int vector, long next) {
+        if (vector != X86Exception.BP) {
+            return vector == X86Exception.OF ? 1 : 2;
+        }
+        byte[] code = g.readCode(next - 2, 2);
+        return code.length == 2 && (code[0] & 0xFF) == 0xCD && code[1] == 0x03 ? 2 : 1;
     }
 
     private GuestExit intercept(GuestEngine g, GuestControls controls, EngineEvent.Intercept i) {
