@@ -14,8 +14,9 @@
  *   data.rep.*         REP STOSB / MOVSB crossing a watched byte: #DB after the iteration that
  *                      touched it, RCX/RSI/RDI showing that point, RIP on the instruction and RF=1
  *                      in the frame while iterations remain; after the last one RIP is past it
- *   data.stack.*       PUSH, POP, CALL, PUSHF and POPF on a watched stack slot; the pushed
- *                      RFLAGS never carry a TF the guest did not set
+ *   data.stack.*       PUSH, POP, CALL, RET, PUSHF and POPF on a watched stack slot; the pushed
+ *                      RFLAGS never carry a TF the guest did not set; MOV SS from a watched slot
+ *                      holds its #DB until after the next instruction
  *
  * Build flag CONF_MUTANT_DATA_FAULT: expects write breakpoints to be faults (frame RIP on the
  * store), which they are not: the suite uses it to prove these checks can fail.
@@ -303,6 +304,31 @@ rep_movs_insn:
     CHECK "data.stack.pop.value-loaded", $0x5678, rcx_after(%rip)
     CHECK "data.stack.pop.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
 
+    /* RET reading a read/write-watched return address: the trap RIP is the return address. */
+    CONF_BEGIN
+    call    ret_watched
+1:  DR_OFF
+    CHECK "data.stack.ret.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.stack.ret.trap-rip-is-return-address", 1b, exc_rip(%rip)
+    CHECK "data.stack.ret.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+
+    /* MOV SS from a read/write-watched stack slot (POP SS does not exist in 64-bit mode): the
+       #DB waits until after the next instruction. */
+    CONF_BEGIN
+    mov     %ss, %eax
+    push    %rax
+    mov     %rsp, %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_2)
+    mov     (%rsp), %ss
+    nop
+1:  nop
+    DR_OFF
+    add     $8, %rsp
+    CHECK "data.stack.mov-ss.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "data.stack.mov-ss.trap-after-the-instruction-following-mov-ss", 1b, exc_rip(%rip)
+    CHECK "data.stack.mov-ss.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+
     /* CALL pushing its return address onto a watched slot: the trap RIP is the callee's entry. */
     CONF_BEGIN
     lea     -8(%rsp), %rax
@@ -378,6 +404,13 @@ rw_code:
 
 stack_callee:
     nop
+    ret
+
+/* ret_watched: watches its own return address (R/W=11, 8 bytes, slot 0), then returns. */
+ret_watched:
+    mov     %rsp, %rax
+    mov     %rax, %dr0
+    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_8)
     ret
 
     TDEMU_RUNTIME

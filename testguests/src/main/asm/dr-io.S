@@ -6,6 +6,7 @@
  *   io.range.*             LEN 2/4 ranges containing 0x80 (DR address aligned down) hit, ranges
  *                          beside it do not
  *   io.outsb.*             a string OUT to port 0x80 is an I/O access too
+ *   io.with-single-step.*  an I/O breakpoint and single step on one OUT make one #DB
  *   io.cr4-de-clear.*      with CR4.DE=0, R/W=10 raises nothing
  *
  * In a TD every IN/OUT raises #VE before it runs, so no I/O breakpoint can fire: the guest says
@@ -77,6 +78,19 @@ _start:
     CHECK "io.outsb.db-count", $1, exc_count(%rip)
     CHECK_ADDR "io.outsb.trap-rip-after-instruction", 1b, exc_rip(%rip)
     CHECK "io.outsb.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
+
+    /* Single step and an I/O breakpoint on one OUT: one #DB with BS and B0. */
+    ARM_IO  0x80, LEN_1
+    movq    $RFLAGS_TF, exc_andnot_flags(%rip)
+    pushfq
+    orq     $RFLAGS_TF, (%rsp)
+    popfq
+    outb    %al, $0x80
+1:  nop
+    DR_OFF
+    CHECK "io.with-single-step.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "io.with-single-step.trap-rip-after-instruction", 1b, exc_rip(%rip)
+    CHECK "io.with-single-step.dr6-bs-and-b0", $(DR6_INIT | DR6_BS | 1), exc_dr6(%rip)
 
     /* Another slot than 0, global enable. */
     CONF_BEGIN

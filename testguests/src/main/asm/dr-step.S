@@ -17,6 +17,8 @@
  *                            BS and B0
  *   step.then-exec-bp.*      a step trap after an instruction, then the execute breakpoint on the
  *                            next one: two #DBs (trap, then fault before the instruction)
+ *   step.mov-ss.*            MOV SS blocks debug exceptions for one instruction: the step trap
+ *                            comes after the instruction following it
  *   step.pushf-watched.*     PUSHF with TF=1 onto a watched slot pushes TF=1
  *   step.rep-stosb.*         each iteration of a repeated string instruction traps, RIP on the
  *                            instruction and RF=1 in the frame until the last iteration
@@ -187,6 +189,18 @@ step_bp_target:
     CHECK "step.then-exec-bp.step-trap-dr6-bs", $(DR6_INIT | DR6_BS), LOG_DR6(0)
     CHECK_ADDR "step.then-exec-bp.breakpoint-fault-rip", step_bp_target, LOG_RIP(1)
     CHECK "step.then-exec-bp.breakpoint-dr6-b2-bs-sticky", $(DR6_INIT | DR6_BS | 4), LOG_DR6(1)
+
+    /* ---- MOV SS holds the single-step trap until after the next instruction ---- */
+    CONF_BEGIN
+    movq    $RFLAGS_TF, exc_andnot_flags(%rip)
+    mov     %ss, %eax
+    TF_ON
+    mov     %eax, %ss
+    nop
+1:  nop
+    CHECK "step.mov-ss.db-count", $1, exc_count(%rip)
+    CHECK_ADDR "step.mov-ss.trap-after-the-instruction-following-mov-ss", 1b, exc_rip(%rip)
+    CHECK "step.mov-ss.dr6-bs", $(DR6_INIT | DR6_BS), exc_dr6(%rip)
 
     /* ---- PUSHF with TF=1 onto a watched stack slot ---- */
     CONF_BEGIN

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(60)
 class ConformanceTest {
     /** Checks per guest; where a mode runs different checks, per mode. */
-    static final int EXEC_CHECKS = 66, DATA_CHECKS = 147, IO_CHECKS_VMX = 36, STEP_CHECKS_VMX = 52, STEP_CHECKS_TD = 53,
+    static final int EXEC_CHECKS = 66, DATA_CHECKS = 153, IO_CHECKS_VMX = 39, STEP_CHECKS_VMX = 55, STEP_CHECKS_TD = 56,
             MISC_CHECKS = 60, CPL3_CHECKS = 47, LINEAR_CHECKS = 21;
 
     static final DrSwitchPolicy[] POLICIES = {DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM, DrSwitchPolicy.DR_SWITCH_POLICY_PRE_TDX,
