@@ -4,6 +4,7 @@ import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.BreakpointType;
 import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugRegisters;
+import dev.tdemu.core.x86.Dr6;
 import dev.tdemu.core.x86.Dr7;
 import dev.tdemu.emulator.unicorn.Hook;
 import dev.tdemu.emulator.unicorn.MemType;
@@ -67,6 +68,9 @@ final class DrEnforcer {
      * (-1 when unmapped). Nothing happens when neither the registers nor CR3 changed.
      */
     void arm(DebugRegisters regs, long cr3, LongUnaryOperator toPhysical) {
+        // DR6 enforces nothing: a #DB that only changed DR6 must not cost a re-arm (a new memory
+        // hook drops every translation).
+        regs = regs.withDr6(Dr6.RESET);
         if (regs.equals(armed) && (cr3 == armedCr3 || watches.isEmpty() && !hasEnabledData(regs))) {
             return;
         }
