@@ -24,34 +24,35 @@
 #include "tdemu.inc"
 #include "conformance.inc"
 
-/* Zero the watch page, arm slot 0 as (rw, len) at watch_a + off, point %rbx at watch_a. */
+/* Zero the watch page, arm slot 0 as (rw, len) at watch_a + off. The accesses that follow (HIT,
+   HIT_STORE, MISS) share this one arming: arming a watch costs the emulator a flush of its
+   translations, so a group of accesses runs under one, and DR_OFF ends the group. */
 .macro ARM0 rw, len, off
     call    clear_watch
     CONF_BEGIN
     lea     (watch_a + \off)(%rip), %rax
     mov     %rax, %dr0
     SET_DR7 DR7_SLOT(0, DR7_L(0), \rw, \len)
-    lea     watch_a(%rip), %rbx
 .endm
 
-/* The access hits: one trap #DB right after it reporting B0. */
-.macro HIT name, rw, len, off, insn
-    ARM0    \rw, \len, \off
+/* The access (made through %rbx = watch_a) hits: one trap #DB right after it reporting B0. */
+.macro HIT name, insn
+    CONF_NEXT
+    lea     watch_a(%rip), %rbx
     \insn
-1:  DR_OFF
-    CHECK "\name\().db-count", $1, exc_count(%rip)
+1:  CHECK "\name\().db-count", $1, exc_count(%rip)
     CHECK_ADDR "\name\().trap-rip-after-access", 1b, exc_rip(%rip)
     CHECK "\name\().dr6", $(DR6_INIT | 1), exc_dr6(%rip)
 .endm
 
-/* A store that hits: as HIT, and the handler sees the stored value (size bytes at watch_a + at). */
-.macro HIT_STORE name, len, off, insn, at, mask, value
-    ARM0    RW_W, \len, \off
+/* A store that hits: as HIT, and the handler sees the stored value (masked) at watch_a + at. */
+.macro HIT_STORE name, insn, at, mask, value
+    CONF_NEXT
+    lea     watch_a(%rip), %rbx
     lea     (watch_a + \at)(%rip), %rax
     mov     %rax, exc_probe_addr(%rip)
 0:  \insn
-1:  DR_OFF
-    CHECK "\name\().db-count", $1, exc_count(%rip)
+1:  CHECK "\name\().db-count", $1, exc_count(%rip)
 #ifdef CONF_MUTANT_DATA_FAULT
     CHECK_ADDR "\name\().trap-rip-after-access", 0b, exc_rip(%rip)
 #else
@@ -63,10 +64,10 @@
 .endm
 
 /* The access does not hit. */
-.macro MISS name, rw, len, off, insn
-    ARM0    \rw, \len, \off
+.macro MISS name, insn
+    CONF_NEXT
+    lea     watch_a(%rip), %rbx
     \insn
-    DR_OFF
     CHECK "\name\().no-db", $0, exc_count(%rip)
 .endm
 
@@ -77,42 +78,64 @@ _start:
     call    conf_idt_init
 
     /* ---- R/W=01, LEN=1 at A ---- */
-    HIT_STORE data.w.len1.exact-byte, LEN_1, 0, "movb $0x5a, (%rbx)", 0, 0xff, 0x5a
-    HIT data.w.len1.misaligned-qword-covering, RW_W, LEN_1, 0, "movq $-1, -4(%rbx)"
-    MISS data.w.len1.byte-below, RW_W, LEN_1, 0, "movb $1, -1(%rbx)"
-    MISS data.w.len1.byte-above, RW_W, LEN_1, 0, "movb $1, 1(%rbx)"
-    MISS data.w.len1.qword-ending-below, RW_W, LEN_1, 0, "movq $1, -8(%rbx)"
-    MISS data.w.len1.read, RW_W, LEN_1, 0, "movb (%rbx), %al"
+    ARM0    RW_W, LEN_1, 0
+    HIT_STORE data.w.len1.exact-byte, "movb $0x5a, (%rbx)", 0, 0xff, 0x5a
+    HIT data.w.len1.misaligned-qword-covering, "movq $-1, -4(%rbx)"
+    HIT data.w.len1.sse-16-byte-store-covering, "movups %xmm0, -12(%rbx)"
+    HIT data.w.read-modify-write, "addb $1, (%rbx)"
+    MISS data.w.len1.byte-below, "movb $1, -1(%rbx)"
+    MISS data.w.len1.byte-above, "movb $1, 1(%rbx)"
+    MISS data.w.len1.qword-ending-below, "movq $1, -8(%rbx)"
+    MISS data.w.len1.read, "movb (%rbx), %al"
+    DR_OFF
 
     /* ---- LEN=2 ---- */
-    HIT_STORE data.w.len2.exact-word, LEN_2, 0, "movw $0x1234, (%rbx)", 0, 0xffff, 0x1234
-    HIT data.w.len2.last-byte, RW_W, LEN_2, 0, "movb $1, 1(%rbx)"
-    HIT data.w.len2.misaligned-word-crossing-start, RW_W, LEN_2, 0, "movw $1, -1(%rbx)"
-    HIT data.w.len2.misaligned-word-crossing-end, RW_W, LEN_2, 0, "movw $1, 1(%rbx)"
-    MISS data.w.len2.byte-above, RW_W, LEN_2, 0, "movb $1, 2(%rbx)"
-    MISS data.w.len2.word-below, RW_W, LEN_2, 0, "movw $1, -2(%rbx)"
-    MISS data.w.len2.read, RW_W, LEN_2, 0, "movw (%rbx), %ax"
+    ARM0    RW_W, LEN_2, 0
+    HIT_STORE data.w.len2.exact-word, "movw $0x1234, (%rbx)", 0, 0xffff, 0x1234
+    HIT data.w.len2.last-byte, "movb $1, 1(%rbx)"
+    HIT data.w.len2.misaligned-word-crossing-start, "movw $1, -1(%rbx)"
+    HIT data.w.len2.misaligned-word-crossing-end, "movw $1, 1(%rbx)"
+    MISS data.w.len2.byte-above, "movb $1, 2(%rbx)"
+    MISS data.w.len2.word-below, "movw $1, -2(%rbx)"
+    MISS data.w.len2.read, "movw (%rbx), %ax"
+    DR_OFF
 
     /* ---- LEN=4 ---- */
-    HIT_STORE data.w.len4.exact-dword, LEN_4, 0, "movl $0x89abcdef, (%rbx)", 0, 0xffffffff, 0x89abcdef
-    HIT data.w.len4.last-byte, RW_W, LEN_4, 0, "movb $1, 3(%rbx)"
-    HIT data.w.len4.misaligned-qword-crossing-start, RW_W, LEN_4, 0, "movq $1, -7(%rbx)"
-    HIT data.w.len4.misaligned-dword-crossing-end, RW_W, LEN_4, 0, "movl $1, 2(%rbx)"
-    MISS data.w.len4.dword-above, RW_W, LEN_4, 0, "movl $1, 4(%rbx)"
-    MISS data.w.len4.byte-below, RW_W, LEN_4, 0, "movb $1, -1(%rbx)"
-    MISS data.w.len4.read, RW_W, LEN_4, 0, "movl (%rbx), %eax"
+    ARM0    RW_W, LEN_4, 0
+    HIT_STORE data.w.len4.exact-dword, "movl $0x89abcdef, (%rbx)", 0, 0xffffffff, 0x89abcdef
+    HIT data.w.len4.last-byte, "movb $1, 3(%rbx)"
+    HIT data.w.len4.misaligned-qword-crossing-start, "movq $1, -7(%rbx)"
+    HIT data.w.len4.misaligned-dword-crossing-end, "movl $1, 2(%rbx)"
+    MISS data.w.len4.dword-above, "movl $1, 4(%rbx)"
+    MISS data.w.len4.byte-below, "movb $1, -1(%rbx)"
+    MISS data.w.len4.read, "movl (%rbx), %eax"
+    DR_OFF
 
     /* ---- LEN=8 (DR7 LEN encoding 10) ---- */
-    HIT_STORE data.w.len8.exact-qword, LEN_8, 0, "movq $-0x76543211, (%rbx)", 0, 0xffffffffffffffff, 0xffffffff89abcdef
-    HIT data.w.len8.last-byte, RW_W, LEN_8, 0, "movb $1, 7(%rbx)"
-    HIT data.w.len8.misaligned-dword-crossing-end, RW_W, LEN_8, 0, "movl $1, 6(%rbx)"
-    HIT data.w.len8.misaligned-qword-crossing-start, RW_W, LEN_8, 0, "movq $1, -3(%rbx)"
-    MISS data.w.len8.qword-above, RW_W, LEN_8, 0, "movq $1, 8(%rbx)"
-    MISS data.w.len8.qword-below, RW_W, LEN_8, 0, "movq $1, -8(%rbx)"
-    MISS data.w.len8.read, RW_W, LEN_8, 0, "movq (%rbx), %rax"
+    ARM0    RW_W, LEN_8, 0
+    HIT_STORE data.w.len8.exact-qword, "movq $-0x76543211, (%rbx)", 0, 0xffffffffffffffff, 0xffffffff89abcdef
+    HIT data.w.len8.last-byte, "movb $1, 7(%rbx)"
+    HIT data.w.len8.misaligned-dword-crossing-end, "movl $1, 6(%rbx)"
+    HIT data.w.len8.misaligned-qword-crossing-start, "movq $1, -3(%rbx)"
+    MISS data.w.len8.qword-above, "movq $1, 8(%rbx)"
+    MISS data.w.len8.qword-below, "movq $1, -8(%rbx)"
+    MISS data.w.len8.read, "movq (%rbx), %rax"
+    DR_OFF
 
-    /* A 16-byte SSE store covering the watched byte from 12 bytes below. */
-    HIT data.w.len1.sse-16-byte-store-covering, RW_W, LEN_1, 0, "movups %xmm0, -12(%rbx)"
+    /* The DR address is aligned down to LEN: LEN=4 at A+3 watches A..A+3. */
+    ARM0    RW_W, LEN_4, 3
+    HIT data.w.len4.dr-address-aligned-down, "movb $1, (%rbx)"
+    DR_OFF
+
+    /* ---- R/W=11 ---- */
+    ARM0    RW_RW, LEN_4, 0
+    HIT data.rw.read-byte, "movb (%rbx), %al"
+    HIT data.rw.write-byte, "movb $1, (%rbx)"
+    HIT data.rw.read-misaligned-qword, "movq -7(%rbx), %rax"
+    HIT data.rw.read-modify-write, "incl (%rbx)"
+    MISS data.rw.read-byte-above, "movb 4(%rbx), %al"
+    DR_OFF
+
     /* Stores crossing a page boundary into and out of the watched page. */
     call    clear_watch
     CONF_BEGIN
@@ -132,11 +155,6 @@ _start:
     CHECK "data.w.cross-page-store-out-of-watched-page.db-count", $1, exc_count(%rip)
     CHECK_ADDR "data.w.cross-page-store-out-of-watched-page.trap-rip-after-access", 1b, exc_rip(%rip)
     CHECK "data.w.cross-page-store-out-of-watched-page.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
-
-    /* The DR address is aligned down to LEN: LEN=4 at A+3 watches A..A+3. */
-    HIT data.w.len4.dr-address-aligned-down, RW_W, LEN_4, 3, "movb $1, (%rbx)"
-    /* Read-modify-write: one #DB. */
-    HIT data.w.read-modify-write, RW_W, LEN_1, 0, "addb $1, (%rbx)"
 
     /* Global enable. */
     call    clear_watch
@@ -182,12 +200,7 @@ exec_store:
     CHECK "data.exec-then-write-same-instruction.trap-dr6", $(DR6_INIT | 2), LOG_DR6(1)
     CHECK_MASK "data.exec-then-write-same-instruction.store-ran-once", $1, watch_a(%rip), $0xff
 
-    /* ---- R/W=11 ---- */
-    HIT data.rw.read-byte, RW_RW, LEN_1, 0, "movb (%rbx), %al"
-    HIT data.rw.write-byte, RW_RW, LEN_1, 0, "movb $1, (%rbx)"
-    HIT data.rw.read-misaligned-qword, RW_RW, LEN_2, 0, "movq -7(%rbx), %rax"
-    HIT data.rw.read-modify-write, RW_RW, LEN_4, 0, "incl (%rbx)"
-    MISS data.rw.read-byte-above, RW_RW, LEN_4, 0, "movb 4(%rbx), %al"
+    /* ---- R/W=11 on code ---- */
     /* An instruction fetch from a read/write-watched address does not trigger; a data read of it does. */
     CONF_BEGIN
     movq    $0, rw_code_runs(%rip)
