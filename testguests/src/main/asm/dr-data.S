@@ -11,12 +11,8 @@
  *   data.exec-then-write-same-instruction.*   an execute and a write breakpoint on one store:
  *                      the fault before it, then (RF) the trap after it, the store runs once
  *   data.rw.*          R/W=11: reads and writes trigger, instruction fetch does not
- *   data.rep.*         REP STOSB / MOVSB crossing a watched byte: #DB after the iteration that
- *                      touched it, RCX/RSI/RDI showing that point, RIP on the instruction and RF=1
- *                      in the frame while iterations remain; after the last one RIP is past it
- *   data.stack.*       PUSH, POP, CALL, RET, PUSHF and POPF on a watched stack slot; the pushed
- *                      RFLAGS never carry a TF the guest did not set; MOV SS from a watched slot
- *                      holds its #DB until after the next instruction
+ *
+ * REP string instructions are in dr-rep, the stack in dr-stack.
  *
  * Build flag CONF_MUTANT_DATA_FAULT: expects write breakpoints to be faults (frame RIP on the
  * store), which they are not: the suite uses it to prove these checks can fail.
@@ -216,183 +212,6 @@ exec_store:
     CHECK "data.rw.read-of-code-bytes.db-count", $1, exc_count(%rip)
     CHECK_ADDR "data.rw.read-of-code-bytes.trap-rip-after-access", 1b, exc_rip(%rip)
 
-    /* ---- REP string instructions ---- */
-    /* REP STOSB over 64 bytes of B with a 1-byte write watch on B+40: #DB after the 41st
-       iteration, RCX = 23 left, RDI = B+41, RIP still on the instruction, RF=1 in the frame. */
-    call    clear_watch
-    CONF_BEGIN
-    lea     (watch_b + 40)(%rip), %rax
-    mov     %rax, %dr0
-    mov     %rax, exc_probe_addr(%rip)
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_1)
-    lea     watch_b(%rip), %rdi
-    mov     $64, %ecx
-    mov     $0xaa, %al
-    cld
-rep_stos_insn:
-    rep stosb
-    mov     %rcx, rcx_after(%rip)
-    mov     %rdi, rdi_after(%rip)
-    DR_OFF
-    lea     watch_b(%rip), %rbx
-    CHECK "data.rep.stosb.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.rep.stosb.rip-on-instruction-while-iterations-remain", rep_stos_insn, exc_rip(%rip)
-    CHECK "data.rep.stosb.rcx-after-touching-iteration", $23, exc_rcx(%rip)
-    CHECK_ADDR "data.rep.stosb.rdi-after-touching-iteration", (watch_b + 41), exc_rdi(%rip)
-    CHECK "data.rep.stosb.watched-byte-written-next-not", $0xaa, exc_probe_val(%rip)
-    CHECK "data.rep.stosb.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
-    CHECK_MASK "data.rep.stosb.frame-rf-set-while-iterations-remain", $RFLAGS_RF, exc_rflags(%rip), $RFLAGS_RF
-    CHECK "data.rep.stosb.completes-rcx", $0, rcx_after(%rip)
-    CHECK_ADDR "data.rep.stosb.completes-rdi", (watch_b + 64), rdi_after(%rip)
-    CHECK_MASK "data.rep.stosb.completes-last-byte", $0xaa, 63(%rbx), $0xff
-
-    /* REP MOVSB reading a read/write-watched source byte: #DB after the 11th iteration. */
-    call    clear_watch
-    CONF_BEGIN
-    lea     (watch_b + 10)(%rip), %rax
-    mov     %rax, %dr1
-    SET_DR7 DR7_SLOT(1, DR7_L(1), RW_RW, LEN_1)
-    lea     watch_b(%rip), %rsi
-    lea     watch_c(%rip), %rdi
-    mov     $32, %ecx
-    cld
-rep_movs_insn:
-    rep movsb
-    mov     %rcx, rcx_after(%rip)
-    DR_OFF
-    CHECK "data.rep.movsb.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.rep.movsb.rip-on-instruction-while-iterations-remain", rep_movs_insn, exc_rip(%rip)
-    CHECK "data.rep.movsb.rcx-after-touching-iteration", $21, exc_rcx(%rip)
-    CHECK_ADDR "data.rep.movsb.rsi-after-touching-iteration", (watch_b + 11), exc_rsi(%rip)
-    CHECK_ADDR "data.rep.movsb.rdi-after-touching-iteration", (watch_c + 11), exc_rdi(%rip)
-    CHECK "data.rep.movsb.dr6", $(DR6_INIT | 2), exc_dr6(%rip)
-    CHECK_MASK "data.rep.movsb.frame-rf-set-while-iterations-remain", $RFLAGS_RF, exc_rflags(%rip), $RFLAGS_RF
-    CHECK "data.rep.movsb.completes-rcx", $0, rcx_after(%rip)
-
-    /* The watched byte is the last iteration's: RIP past the instruction, RCX = 0, RF clear. */
-    call    clear_watch
-    CONF_BEGIN
-    lea     (watch_b + 15)(%rip), %rax
-    mov     %rax, %dr0
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_1)
-    lea     watch_b(%rip), %rdi
-    mov     $16, %ecx
-    mov     $0x55, %al
-    cld
-    rep stosb
-1:  DR_OFF
-    CHECK "data.rep.last-iteration.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.rep.last-iteration.rip-after-instruction", 1b, exc_rip(%rip)
-    CHECK "data.rep.last-iteration.rcx-zero", $0, exc_rcx(%rip)
-    CHECK_MASK "data.rep.last-iteration.frame-rf-clear", $0, exc_rflags(%rip), $RFLAGS_RF
-
-    /* ---- the stack ---- */
-    /* PUSH onto a write-watched slot: trap after the push, the value is there; POP does not hit. */
-    CONF_BEGIN
-    lea     -8(%rsp), %rax
-    mov     %rax, %dr0
-    mov     %rax, exc_probe_addr(%rip)
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_8)
-    mov     $0x1234, %rax
-    push    %rax
-1:  pop     %rcx
-    DR_OFF
-    CHECK "data.stack.push.db-count-pop-no-hit", $1, exc_count(%rip)
-    CHECK_ADDR "data.stack.push.trap-rip-after-push", 1b, exc_rip(%rip)
-    CHECK "data.stack.push.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
-    CHECK "data.stack.push.value-stored-before-db", $0x1234, exc_probe_val(%rip)
-
-    /* POP from a read/write-watched slot. */
-    CONF_BEGIN
-    mov     $0x5678, %rax
-    push    %rax
-    mov     %rsp, %rax
-    mov     %rax, %dr0
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_8)
-    pop     %rcx
-1:  DR_OFF
-    mov     %rcx, rcx_after(%rip)
-    CHECK "data.stack.pop.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.stack.pop.trap-rip-after-pop", 1b, exc_rip(%rip)
-    CHECK "data.stack.pop.value-loaded", $0x5678, rcx_after(%rip)
-    CHECK "data.stack.pop.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
-
-    /* RET reading a read/write-watched return address: the trap RIP is the return address. */
-    CONF_BEGIN
-    call    ret_watched
-1:  DR_OFF
-    CHECK "data.stack.ret.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.stack.ret.trap-rip-is-return-address", 1b, exc_rip(%rip)
-    CHECK "data.stack.ret.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
-
-    /* MOV SS from a read/write-watched stack slot (POP SS does not exist in 64-bit mode): the
-       #DB waits until after the next instruction. */
-    CONF_BEGIN
-    mov     %ss, %eax
-    push    %rax
-    mov     %rsp, %rax
-    mov     %rax, %dr0
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_2)
-    mov     (%rsp), %ss
-    nop
-1:  nop
-    DR_OFF
-    add     $8, %rsp
-    CHECK "data.stack.mov-ss.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.stack.mov-ss.trap-after-the-instruction-following-mov-ss", 1b, exc_rip(%rip)
-    CHECK "data.stack.mov-ss.dr6", $(DR6_INIT | 1), exc_dr6(%rip)
-
-    /* CALL pushing its return address onto a watched slot: the trap RIP is the callee's entry. */
-    CONF_BEGIN
-    lea     -8(%rsp), %rax
-    mov     %rax, %dr3
-    SET_DR7 DR7_SLOT(3, DR7_L(3), RW_W, LEN_8)
-    call    stack_callee
-    DR_OFF
-    CHECK "data.stack.call.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.stack.call.trap-rip-is-callee-entry", stack_callee, exc_rip(%rip)
-    CHECK "data.stack.call.dr6", $(DR6_INIT | 8), exc_dr6(%rip)
-
-    /* PUSHF onto a watched slot with TF=0: the pushed RFLAGS and the #DB frame have TF=0. */
-    CONF_BEGIN
-    lea     -8(%rsp), %rax
-    mov     %rax, %dr0
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_8)
-    pushfq
-1:  DR_OFF
-    pop     %rax
-    mov     %rax, flags_pushed(%rip)
-    CHECK "data.stack.pushf.db-count", $1, exc_count(%rip)
-    CHECK_ADDR "data.stack.pushf.trap-rip-after-pushf", 1b, exc_rip(%rip)
-    CHECK_MASK "data.stack.pushf.pushed-tf-clear", $0, flags_pushed(%rip), $RFLAGS_TF
-    CHECK_MASK "data.stack.pushf.frame-tf-clear", $0, exc_rflags(%rip), $RFLAGS_TF
-
-    /* PUSHF onto a watched page outside the watched range: no #DB, pushed TF still clear. */
-    CONF_BEGIN
-    lea     -64(%rsp), %rax
-    mov     %rax, %dr0
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_W, LEN_8)
-    pushfq
-    DR_OFF
-    pop     %rax
-    mov     %rax, flags_pushed(%rip)
-    CHECK "data.stack.pushf-same-page.no-db", $0, exc_count(%rip)
-    CHECK_MASK "data.stack.pushf-same-page.pushed-tf-clear", $0, flags_pushed(%rip), $RFLAGS_TF
-
-    /* POPF of TF=0 from a read/write-watched slot: one #DB, and no single-step afterwards. */
-    CONF_BEGIN
-    pushq   $0x2
-    mov     %rsp, %rax
-    mov     %rax, %dr0
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_8)
-    popfq
-1:  nop
-    nop
-    DR_OFF
-    CHECK "data.stack.popf.db-count-no-single-step", $1, exc_count(%rip)
-    CHECK_ADDR "data.stack.popf.trap-rip-after-popf", 1b, exc_rip(%rip)
-    CHECK "data.stack.popf.dr6-no-bs", $(DR6_INIT | 1), exc_dr6(%rip)
-
     CONF_FINISH dr-data
 
 /* clear_watch: zeroes the watched page (breakpoints must be off). */
@@ -415,17 +234,6 @@ rw_code:
     incq    rw_code_runs(%rip)
     ret
 
-stack_callee:
-    nop
-    ret
-
-/* ret_watched: watches its own return address (R/W=11, 8 bytes, slot 0), then returns. */
-ret_watched:
-    mov     %rsp, %rax
-    mov     %rax, %dr0
-    SET_DR7 DR7_SLOT(0, DR7_L(0), RW_RW, LEN_8)
-    ret
-
     TDEMU_RUNTIME
     CONF_RUNTIME
 
@@ -433,9 +241,6 @@ ret_watched:
     .balign 8
 rw_code_runs:   .quad 0
 count_first:    .quad 0
-rcx_after:      .quad 0
-rdi_after:      .quad 0
-flags_pushed:   .quad 0
     /* The watched buffers live alone on their page, between two spare pages. */
     .balign 4096
 before_page:

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(60)
 class ConformanceTest {
     /** Checks per guest; where a mode runs different checks, per mode. */
-    static final int EXEC_CHECKS = 66, DATA_CHECKS = 153, IO_CHECKS_VMX = 39, STEP_CHECKS_VMX = 55, STEP_CHECKS_TD = 56,
+    static final int EXEC_CHECKS = 66, DATA_CHECKS = 105, REP_CHECKS = 22, STACK_CHECKS = 26, IO_CHECKS_VMX = 39, STEP_CHECKS_VMX = 55, STEP_CHECKS_TD = 56,
             MISC_CHECKS = 60, CPL3_CHECKS = 47, LINEAR_CHECKS = 21;
 
     static final DrSwitchPolicy[] POLICIES = {DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM, DrSwitchPolicy.DR_SWITCH_POLICY_PRE_TDX,
@@ -48,9 +48,21 @@ class ConformanceTest {
 
     @ParameterizedTest(name = "{0} under {1}")
     @MethodSource("vmxAndTd")
-    void dataBreakpointsTrapAfterAnyAccessOverlappingTheirRangeIncludingRepIterationsAndTheStack(GuestMode mode,
-                                                                                               DrSwitchPolicy policy) {
+    void dataBreakpointsTrapAfterAnyAccessOverlappingTheirAlignedRangeAndReadWriteOnesIgnoreFetches(GuestMode mode,
+                                                                                                 DrSwitchPolicy policy) {
         ConformanceRun.run("dr-data", mode, policy).assertAllPassed(DATA_CHECKS);
+    }
+
+    @ParameterizedTest(name = "{0} under {1}")
+    @MethodSource("vmxAndTd")
+    void repStringInstructionsReportADataBreakpointAfterTheIterationThatTouchedIt(GuestMode mode, DrSwitchPolicy policy) {
+        ConformanceRun.run("dr-rep", mode, policy).assertAllPassed(REP_CHECKS);
+    }
+
+    @ParameterizedTest(name = "{0} under {1}")
+    @MethodSource("vmxAndTd")
+    void stackAccessesHitDataBreakpointsAndPushfNeverShowsTheSteppingTf(GuestMode mode, DrSwitchPolicy policy) {
+        ConformanceRun.run("dr-stack", mode, policy).assertAllPassed(STACK_CHECKS);
     }
 
     @ParameterizedTest(name = "{0} under {1}")
@@ -97,6 +109,7 @@ class ConformanceTest {
         return Stream.of(GuestMode.GUEST_MODE_VMX, GuestMode.GUEST_MODE_TD).flatMap(m -> Stream.of(
                 Arguments.of("dr-exec", m, EXEC_CHECKS),
                 Arguments.of("dr-data", m, DATA_CHECKS),
+                Arguments.of("dr-stack", m, STACK_CHECKS),
                 Arguments.of("dr-misc", m, MISC_CHECKS)));
     }
 
