@@ -7,7 +7,10 @@
  *   misc.gd.*           DR7.GD: the next MOV to or from any DR faults with #DB, DR6.BD, RIP on
  *                       the MOV and RF=1 in the frame, GD cleared when the handler runs (its own
  *                       MOV from DR6 does not fault again), the MOV completes when re-run; also
- *                       with a VM/TD exit between setting GD and the MOV; any #DB clears GD
+ *                       with a VM/TD exit between setting GD and the MOV; any #DB clears GD.
+ *                       (After an exit a VMX guest's MOV DR exits again and KVM's handle_dr
+ *                       injects the #DB itself, setting no RF, as the kernel does for every #DB:
+ *                       misc.gd.after-exit therefore does not check RF.)
  *   misc.dr4-dr5.*      CR4.DE=0: DR4/DR5 are DR6/DR7; CR4.DE=1: MOV DR4/DR5 is #UD
  *   misc.reserved.*     a 1 in bit 32 of DR7 or DR6 is #GP(0) and changes nothing
  *   misc.fixed.*        DR6 reads with its fixed bits (0xFFFF0FF0 pattern), DR7 bit 10 reads 1
