@@ -17,8 +17,9 @@ trap 'rm -rf "$obj"' EXIT
 for s in "$src"/*.S; do
     name=$(basename "$s" .S)
     elf="$out/$name.elf"
-    # Rebuild only what changed (the sources, the shared include or the linker script).
-    if [ -f "$elf" ] && [ "$elf" -nt "$s" ] && [ "$elf" -nt "$src/guest.ld" ] && [ "$elf" -nt "$src/include/tdemu.inc" ]; then
+    # Rebuild only what changed: any source, include or the linker script newer than the ELF
+    # (a guest may include another guest's source, e.g. a build-flag variant).
+    if [ -f "$elf" ] && [ -z "$(find "$src" -type f -newer "$elf" -print -quit)" ]; then
         echo "$name" >> "$obj/index.txt"; continue
     fi
     gcc -c -nostdlib -ffreestanding -I "$src/include" -Wa,--fatal-warnings -o "$obj/$name.o" "$s"

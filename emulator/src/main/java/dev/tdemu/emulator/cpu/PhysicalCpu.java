@@ -90,13 +90,26 @@ public final class PhysicalCpu {
                 uc.clearExceptionInFlight();
                 if (e.vector() == X86Exception.BP || e.vector() == X86Exception.OF || e.vector() >= 32) {
                     // Software interrupts are traps whose RIP is already past the instruction.
-                    int length = e.vector() >= 32 ? 2 : 1;
-                    yield exception(g, controls, e.vector(), -1, PendingDebug.NONE, e.rip(), e.rip() - length, length, false, false);
+                    int length = softwareInterruptLength(g, e.vector(), e.rip());
+                    long start = e.rip() - length;
+                    if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(uc, g.memory()), e.vector())) {
+                        // The gate's DPL is below the CPL: the instruction faults with #GP instead.
+                        yield exception(g, controls, X86Exception.GP, e.vector() * 8L + 2, PendingDebug.NONE, start, start, 0,
+                                true, false);
+                    }
+                    yield exception(g, controls, e.vector(), -1, PendingDebug.NONE, e.rip(), start, length, false, false);
                 }
 
+                if (e.vector() == X86Exception.PF) {
+                    // The engine set CR2 when it raised #PF: delivery must keep that address.
+                    X86Exception pf = X86Exception.pageFault(e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
+                    yield controls.exceptionExits(X86Exception.PF)
+                            ? new GuestExit.ExceptionExit(X86Exception.PF, e.errorCode(), PendingDebug.NONE, e.rip(), 0, false, List.of())
+                            : deliver(g, pf);
+                }
                 yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
             }
-            case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip());
+            case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), false);
             case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
             case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
             case EngineEvent.ImprecisePortIo p -> new GuestExit.ImprecisePortIo(p.in(), p.port(), p.size(), p.value(), p.rip());
@@ -114,6 +127,15 @@ public final class PhysicalCpu {
             case EngineEvent.Stopped s -> new GuestExit.Stopped(s.rip());
             case EngineEvent.Completed c -> new GuestExit.Stopped(c.rip());
         };
+    }
+
+    /** Length of the INT3 (CC), INT 3 (CD 03), INTO (CE) or INT n (CD nn) instruction that ends at {@code next}. */
+    private static int softwareInterruptLength(GuestEngine g, int vector, long next) {
+        if (vector != X86Exception.BP) {
+            return vector == X86Exception.OF ? 1 : 2;
+        }
+        byte[] code = g.readCode(next - 2, 2);
+        return code.length == 2 && (code[0] & 0xFF) == 0xCD && code[1] == 0x03 ? 2 : 1;
     }
 
     private GuestExit intercept(GuestEngine g, GuestControls controls, EngineEvent.Intercept i) {
@@ -158,7 +180,7 @@ public final class PhysicalCpu {
                     uc.writeReg(GPRS[insn.gpr()], c.value());
                 }
                 uc.writeReg(X86Reg.RIP, rip + insn.length());
-                yield tf ? debugTrap(g, controls, List.of(), true, rip + insn.length()) : null;
+                yield tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
             }
             case MovDrOutcome.GeneralDetect gd -> debugException(g, controls, gd.exception(), rip);
             case MovDrOutcome.Fault f -> exception(g, controls, f.vector().vector(), f.vector().vector() == X86Exception.GP ? 0 : -1,
@@ -182,7 +204,7 @@ public final class PhysicalCpu {
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
         uc.writeReg(X86Reg.CR3, uc.readReg(GPRS[gpr]));
         uc.writeReg(X86Reg.RIP, rip + i + 3);
-        return tf ? debugTrap(g, controls, List.of(), true, rip + i + 3) : null;
+        return tf ? debugTrap(g, controls, List.of(), true, rip + i + 3, false) : null;
     }
 
     private GuestExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
@@ -232,7 +254,7 @@ public final class PhysicalCpu {
             uc.writeReg(X86Reg.RAX, value);
         }
         uc.writeReg(X86Reg.RIP, rip + io.length());
-        return debugTrap(g, controls, List.of(new Access.IoAccess(port, io.size())), tf, rip + io.length());
+        return debugTrap(g, controls, List.of(new Access.IoAccess(port, io.size())), tf, rip + io.length(), false);
     }
 
     /**
@@ -247,7 +269,10 @@ public final class PhysicalCpu {
         byte[] code = g.readCode(rip, 15);
         DrEnforcer enforcer = g.enforcer();
         enforcer.openForStep();
-        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF);
+        // RF too: the instruction already passed its instruction-breakpoint check when it first
+        // started (it stopped at its memory access), so an execute breakpoint on it must not fire
+        // again for the re-run. The engine clears RF once the instruction completes.
+        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | GuestEngine.RFLAGS_RF);
         EngineEvent stepped;
         List<Access.DataAccess> accesses;
         try {
@@ -255,12 +280,29 @@ public final class PhysicalCpu {
         } finally {
             accesses = enforcer.closeAfterStep();
         }
+        clearResumeFlag(uc, code);
         restoreTrapFlag(uc, code, guestTf);
         if (stepped instanceof EngineEvent.SingleStep s) {
-            return debugTrap(g, controls, accesses, guestTf, s.rip());
+            // A REP string instruction that stopped on its own address has iterations left: the
+            // trap after a non-final iteration pushes RF=1 (SDM "Instruction-Breakpoint Exception
+            // Condition", rules for the RF value pushed), so that resuming it skips its instruction
+            // breakpoint.
+            return debugTrap(g, controls, accesses, guestTf, s.rip(), s.rip() == rip && isRepString(code));
         }
         // The instruction did not complete (an exception, an intercept, I/O): handle that instead.
         return handle(g, controls, stepped);
+    }
+
+    /** Clears the RF set for a one-instruction step (as completing an instruction does), unless it was an IRET that loaded RF. */
+    private static void clearResumeFlag(Unicorn uc, byte[] code) {
+        int i = 0;
+        while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66)) {
+            i++;
+        }
+        if (i < code.length && (code[i] & 0xFF) == 0xCF) {
+            return;
+        }
+        uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_RF);
     }
 
     /** Undoes the TF tdemu forced for a one-instruction step, unless the instruction itself set RFLAGS. */
@@ -283,25 +325,69 @@ public final class PhysicalCpu {
         uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
     }
 
-    /** After an instruction completed: one trap #DB for its data/I/O breakpoint hits and single step. */
+    /** Whether {@code code} starts with a REP/REPNE-prefixed string instruction (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS). */
+    static boolean isRepString(byte[] code) {
+        boolean rep = false;
+        int i = 0;
+        for (; i < code.length; i++) {
+            int b = code[i] & 0xFF;
+            if (b == 0xF2 || b == 0xF3) {
+                rep = true;
+            } else if (!(b == 0x66 || b == 0x67 || b == 0x2E || b == 0x3E || b == 0x26 || b == 0x36 || b == 0x64 || b == 0x65
+                    || (b & 0xF0) == 0x40)) {
+                break;
+            }
+        }
+        if (!rep || i >= code.length) {
+            return false;
+        }
+        int op = code[i] & 0xFF;
+        return (op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) || (op >= 0x6C && op <= 0x6F);
+    }
+
+    /**
+     * After an instruction completed: one trap #DB for its data/I/O breakpoint hits and single step.
+     * {@code iterationsLeft}: the instruction was a non-final iteration of a REP string instruction.
+     */
     private GuestExit debugTrap(GuestEngine g, GuestControls controls, List<? extends Access> accesses, boolean singleStep,
-                                long nextRip) {
+                                long nextRip, boolean iterationsLeft) {
         Optional<DebugException> db = hardware.checkAfterInstruction(accesses, singleStep, g.mode());
-        return db.map(e -> debugException(g, controls, e, nextRip, accesses)).orElse(null);
+        return db.map(e -> debugException(g, controls, e, nextRip, iterationsLeft, accesses)).orElse(null);
     }
 
-    /** A #DB raised by the debug architecture: to the VMM if intercepted (DR6 untouched), else delivered. */
     private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip) {
-        return debugException(g, controls, e, rip, List.of());
+        return debugException(g, controls, e, rip, false, List.of());
     }
 
+    /**
+     * The single-step trap (DR6.BS) for an instruction that something other than this CPU completed
+     * for the guest (the TDX module, for a TD) while RFLAGS.TF was set: delivered now, or the exit
+     * when #DB is intercepted; null to keep running.
+     */
+    public GuestExit singleStepTrap(GuestEngine g, GuestControls controls, long nextRip) {
+        return debugTrap(g, controls, List.of(), true, nextRip, false);
+    }
+
+    /**
+     * A #DB raised by the debug architecture: to the VMM if intercepted (DR6 untouched), else delivered.
+     * The RF value the frame gets follows the SDM: 1 for a fault other than an instruction breakpoint
+     * (general detect) and for a trap after a non-final REP iteration, else 0. A VM exit saves that
+     * same value in the guest's RFLAGS, and the VMM's re-injection pushes it from there. An exit
+     * carries the instruction's accesses (a debugger's read watchpoint needs to know it read).
+     */
     private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip,
-                                     List<? extends Access> accesses) {
+                                     boolean iterationsLeft, List<? extends Access> accesses) {
+        boolean fault = e.eventClass() == EventClass.FAULT;
+        boolean rf = fault ? e.pending().bd() : iterationsLeft;
         if (controls.exceptionExits(X86Exception.DB)) {
+            if (rf) {
+                Unicorn uc = g.engine();
+                uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
+            }
             return new GuestExit.ExceptionExit(X86Exception.DB, -1, e.pending(), rip, 0, false, List.copyOf(accesses));
         }
         hardware.deliver(e);
-        return deliver(g, e.eventClass() == EventClass.FAULT ? X86Exception.debugFault(rip) : X86Exception.trap(X86Exception.DB, rip));
+        return deliver(g, new X86Exception(X86Exception.DB, -1, rf, rip, 0));
     }
 
     private GuestExit exception(GuestEngine g, GuestControls controls, int vector, long errorCode, PendingDebug pending,

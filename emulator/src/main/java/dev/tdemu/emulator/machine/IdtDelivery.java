@@ -73,6 +73,25 @@ public final class IdtDelivery {
         }
     }
 
+    /**
+     * Whether a software interrupt (INT n, INT3, INTO) at the current CPL may go through its IDT
+     * gate: the gate's DPL must be at least the CPL, else the instruction raises #GP(vector*8+2)
+     * instead (SDM "Protection of Exception- and Interrupt-Handler Procedures"; ICEBP and
+     * hardware exceptions are not checked). A gate that cannot be read counts as allowed:
+     * {@link #deliver} then reports what is wrong with it.
+     */
+    public static boolean gateAllowsSoftwareInterrupt(Cpu cpu, int vector) {
+        if (vector * 16L + 15 > cpu.idtLimit()) {
+            return true;
+        }
+        try {
+            long gateLo = readLinear64(cpu, cpu.idtBase() + vector * 16L, X86Exception.trap(vector, 0));
+            return ((gateLo >>> 45) & 3) >= cpu.cpl();
+        } catch (DeliveryFault unreadable) {
+            return true;
+        }
+    }
+
     private static long deliverOnce(Cpu cpu, X86Exception ex) throws DeliveryFault {
         int vector = ex.vector();
         long extErr = vector * 8L + 2 + 1; // IDT bit and EXT: the event came from outside the program

@@ -43,7 +43,10 @@ public record X86Exception(int vector, long errorCode, boolean faultRf, long ret
         return new X86Exception(PF, errorCode, true, rip, linear);
     }
 
-    /** Instruction-breakpoint and general-detect #DB are faults that do not set RF in the frame. */
+    /**
+     * A fault #DB that does not set RF in the frame: an instruction breakpoint, or a #DB that KVM
+     * injects itself (it sets RF only for exceptions of type EXCPT_FAULT, which #DB is not).
+     */
     public static X86Exception debugFault(long rip) {
         return new X86Exception(DB, -1, false, rip, 0);
     }

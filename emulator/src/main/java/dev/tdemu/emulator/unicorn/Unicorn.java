@@ -315,6 +315,8 @@ public final class Unicorn implements AutoCloseable {
         if (!reg.isScalar()) {
             throw new IllegalArgumentException(reg + " is not a scalar register; use writeRegBytes or writeMmr");
         }
+        // Unicorn 2.1 writes CR1/CR2 through cpu_x86_update_cr3: the value lands in CR3 too. Keep CR3.
+        long cr3 = reg == X86Reg.CR2 ? readReg(X86Reg.CR3) : 0;
         regBuf.set(JAVA_LONG, 0, value);
         int err;
         try {
@@ -324,6 +326,9 @@ public final class Unicorn implements AutoCloseable {
         }
         if (err != 0) {
             throw new UnicornException(String.format("uc_reg_write(%s, 0x%x)", reg, value), err);
+        }
+        if (reg == X86Reg.CR2 && readReg(X86Reg.CR3) != cr3) {
+            writeReg(X86Reg.CR3, cr3);
         }
     }
 

@@ -36,7 +36,7 @@ final class TdExits implements Vcpu.ExitHandler {
                             v.setReg(X86Reg.RBX, r[1]);
                             v.setReg(X86Reg.RCX, r[2]);
                             v.setReg(X86Reg.RDX, r[3]);
-                            v.setReg(X86Reg.RIP, i.rip() + i.length());
+                            completeInGuest(v, i.rip(), i.length());
                         } else {
                             virtualizationException(v, ExitReason.CPUID.basic(), 0, i.rip(), i.length());
                         }
@@ -95,8 +95,21 @@ final class TdExits implements Vcpu.ExitHandler {
         } else {
             v.setReg(X86Reg.RAX, TDX_OPERAND_INVALID);
         }
-        v.setReg(X86Reg.RIP, rip + 4);
+        completeInGuest(v, rip, 4);
         return true;
+    }
+
+    /**
+     * The TDX module completes an instruction inside the TD: RIP past it and, when RFLAGS.TF was
+     * set, the single-step trap the instruction owes (the module sets BS in the TD's pending debug
+     * exceptions, as any VMM that completes an instruction must).
+     */
+    private static void completeInGuest(Vcpu v, long rip, int length) {
+        boolean tf = (v.reg(X86Reg.RFLAGS) & 0x100) != 0;
+        v.setReg(X86Reg.RIP, rip + length);
+        if (tf) {
+            v.inGuestExit = v.cpu.singleStepTrap(v.engine, v.controls, rip + length);
+        }
     }
 
     /** #VE: the TDX module's report of an instruction the TD may not execute natively (a fault). */
@@ -209,6 +222,9 @@ final class TdExits implements Vcpu.ExitHandler {
         v.setReg(X86Reg.R10, status);
         v.setReg(X86Reg.RAX, TDX_SUCCESS);
         v.setReg(X86Reg.RIP, rip + 4);
+        if ((v.reg(X86Reg.RFLAGS) & 0x100) != 0) {
+            v.pendingSingleStepRip = rip + 4;
+        }
         return keepRunning && !v.vm.finished();
     }
 }

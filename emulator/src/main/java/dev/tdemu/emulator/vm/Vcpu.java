@@ -53,6 +53,14 @@ final class Vcpu implements Runnable {
     final GuestControls controls;
     /** An event to deliver into the guest right after the next entry. */
     X86Exception pendingInjection;
+    /**
+     * A single-step trap owed to the guest right after the next entry, at this RIP (-1: none): the
+     * TDX module completes a TDG.VP.VMCALL with the TD's pending debug exceptions holding BS when
+     * RFLAGS.TF was set, so the #DB arrives inside the TD, with the TD's DR6.
+     */
+    long pendingSingleStepRip = -1;
+    /** An exit produced while the TDX module handled something inside the TD, taken instead of running. */
+    GuestExit inGuestExit;
     private long exits;
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
@@ -138,9 +146,19 @@ final class Vcpu implements Runnable {
             pendingInjection = null;
             exit = cpu.deliver(engine, inject);
         }
+        if (exit == null && pendingSingleStepRip >= 0) {
+            long next = pendingSingleStepRip;
+            pendingSingleStepRip = -1;
+            exit = cpu.singleStepTrap(engine, controls, next);
+        }
         if (exit == null) {
             do {
-                exit = cpu.runGuest(engine, controls);
+                if (inGuestExit != null) {
+                    exit = inGuestExit;
+                    inGuestExit = null;
+                } else {
+                    exit = cpu.runGuest(engine, controls);
+                }
             } while (handler.handleInGuest(this, exit) && !vm.finished());
         }
         ExitReason reason = handler.reason(exit);
@@ -271,9 +289,14 @@ final class Vcpu implements Runnable {
         }
     }
 
-    /** Queues #DB for the next entry (KVM has already put the bits in the guest's view of DR6). */
+    /**
+     * Queues #DB for the next entry (KVM has already put the bits in the guest's view of DR6). KVM
+     * sets RF for no #DB it injects, so the frame gets the guest's RFLAGS.RF as it stands: 1 only
+     * where the VM exit saved RF=1 (general detect, a non-final REP iteration).
+     */
     void injectDebug(long rip, boolean fault) {
-        pendingInjection = fault ? X86Exception.debugFault(rip) : X86Exception.trap(X86Exception.DB, rip);
+        boolean rf = (reg(X86Reg.RFLAGS) & 0x10000) != 0;
+        pendingInjection = fault ? X86Exception.debugFault(rip) : new X86Exception(X86Exception.DB, -1, rf, rip, 0);
     }
 
     void inject(X86Exception e) {

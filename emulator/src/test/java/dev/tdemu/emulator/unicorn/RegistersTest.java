@@ -105,6 +105,16 @@ class RegistersTest {
     }
 
     @Test
+    void writingCr2LeavesCr3Alone() {
+        // Unicorn 2.1 writes CR2 through cpu_x86_update_cr3, so the value also lands in CR3; the
+        // binding puts CR3 back (delivering #PF with paging on would otherwise lose the page tables).
+        uc.writeReg(X86Reg.CR3, 0x10000);
+        uc.writeReg(X86Reg.CR2, 0x1234000);
+        assertThat(uc.readReg(X86Reg.CR2)).isEqualTo(0x1234000);
+        assertThat(uc.readReg(X86Reg.CR3)).isEqualTo(0x10000);
+    }
+
+    @Test
     void vectorAndFloatingPointRegisters() {
         byte[] xmm = HexFormat.of().parseHex("00112233445566778899aabbccddeeff");
         uc.writeRegBytes(X86Reg.XMM15, xmm);
