@@ -289,7 +289,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
             } catch (RuntimeException e) {
                 LOG.warn("failed to execute {}: {}", command, e.toString());
                 LOG.debug("execution failure", e);
-                send(errorReply(command, EINVAL, e.toString()));
+                send(errorReply(command, EINVAL, errorMessages ? e.toString() : null));
                 done = DONE;
             }
             CompletableFuture<Void> f = done.toCompletableFuture();
@@ -950,7 +950,8 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
             default -> {
                 LOG.warn("the target failed on {}: {}", what, cause.toString());
                 LOG.debug("target failure", cause);
-                return errorReply(command, 1, cause.toString());
+                // A bug in the target, not a refusal: its text only goes to a gdb that asked for messages.
+                return errorReply(command, 1, errorMessages ? cause.toString() : null);
             }
         }
     }
