@@ -46,6 +46,12 @@ public final class GuestEngine implements AutoCloseable {
     private final List<Hook> ioHooks = new ArrayList<>();
     private final FallbackIo fallbackIo;
     private EngineEvent event;
+    private volatile boolean kick;
+    /** Set (on the engine's thread) while one instruction runs that must not be cut short by a kick. */
+    private boolean kicksDeferred;
+    private Hook kickHook;
+    /** The block a kick stopped this run at, or -1. */
+    private long kickedAt = -1;
 
     public GuestEngine(GuestMemory memory, BootStructures.EntryState entry, FallbackIo fallbackIo) {
         this.memory = memory;
@@ -206,6 +212,7 @@ public final class GuestEngine implements AutoCloseable {
      */
     public EngineEvent run() {
         event = null;
+        kickedAt = -1;
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
         try {
@@ -215,6 +222,12 @@ public final class GuestEngine implements AutoCloseable {
                 return fixRip(event);
             }
             throw e;
+        }
+        if (kickedAt >= 0) {
+            // The engine leaves RIP stale after a stop between chained blocks (it was last written
+            // before some earlier block, and with code hooks present the engine does not restore
+            // it): the block hook's address is where the guest is.
+            uc.writeReg(X86Reg.RIP, kickedAt);
         }
         if (event != null) {
             return fixRip(event);
@@ -231,9 +244,65 @@ public final class GuestEngine implements AutoCloseable {
         return e;
     }
 
-    /** Stops a run in progress from another thread (never lost; see {@link Unicorn#stop()}). */
+    /**
+     * Stops a run in progress from another thread (never lost; see {@link Unicorn#stop()}), but
+     * not precisely: the engine may leave in the middle of a translated block with RIP at the
+     * block's start, so the part of the block that already ran runs again on the next entry. Only
+     * for runs that will never resume (the VM ends); everything else uses {@link #kick()}.
+     */
     public void stop() {
         uc.stop();
+    }
+
+    /**
+     * Makes {@link #kick()} available: a block hook that ends the run at the start of the next
+     * translated block when a kick is pending. Costs one upcall per block executed, so only VMs
+     * that need kicks (several vCPUs, an attached debugger) enable it. Call on the engine's
+     * thread, between runs.
+     */
+    public void enableKicks() {
+        if (kickHook != null) {
+            return;
+        }
+        kickHook = uc.addBlockHook((u, address, size) -> {
+            if (kick && !kicksDeferred) {
+                kick = false;
+                if (event == null) {
+                    event = new EngineEvent.Stopped(address);
+                    kickedAt = address;
+                }
+                u.emuStop();
+            }
+        });
+        uc.flushTranslations();
+    }
+
+    public boolean kicksEnabled() {
+        return kickHook != null;
+    }
+
+    /**
+     * Ends the current run (or the next one, if none is in progress) at an instruction boundary
+     * with {@link EngineEvent.Stopped}: the guest resumes exactly where it stopped. Callable from
+     * any thread once {@link #enableKicks()} ran; a kick is one pending flag, not a count.
+     */
+    public void kick() {
+        kick = true;
+    }
+
+    /** Runs one stretch during which a pending kick waits for the next run (a single-instruction step). */
+    EngineEvent runDeferringKicks() {
+        kicksDeferred = true;
+        try {
+            return run();
+        } finally {
+            kicksDeferred = false;
+        }
+    }
+
+    /** Drops a pending kick (the vCPU reached the point the kick wanted it at some other way). */
+    public void clearKick() {
+        kick = false;
     }
 
     @Override

@@ -276,7 +276,7 @@ public final class PhysicalCpu {
         EngineEvent stepped;
         List<Access.DataAccess> accesses;
         try {
-            stepped = g.run();
+            stepped = g.runDeferringKicks();
         } finally {
             accesses = enforcer.closeAfterStep();
         }

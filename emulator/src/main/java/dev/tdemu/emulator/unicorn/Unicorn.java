@@ -106,6 +106,10 @@ public final class Unicorn implements AutoCloseable {
     private volatile Thread runner;
     private final AtomicLong stopRequests = new AtomicLong();
     private volatile long stopsAcknowledged;
+    /** Set by {@link #emuStop()} during a run: the run ended because a hook asked. */
+    private boolean hookStopped;
+    /** Runs the engine ended by a stale stop nobody requested, which emuStart ran again (see there). */
+    private long phantomStops;
     /** Threads inside stop(); the runner waits for their in-flight uc_emu_stop before acknowledging. */
     private final AtomicInteger activeStoppers = new AtomicInteger();
     private final Object stopLock = new Object();
@@ -539,7 +543,20 @@ public final class Unicorn implements AutoCloseable {
         }
         int err;
         try {
-            err = (int) Uc.EMU_START.invokeExact(uc, begin, 0L, timeoutMicros, count);
+            while (true) {
+                hookStopped = false;
+                err = (int) Uc.EMU_START.invokeExact(uc, begin, 0L, timeoutMicros, count);
+                // A uc_emu_stop that lands after a run has ended on its own but before the engine
+                // marks it done stays pending inside the engine and ends the next run at its first
+                // block, before any instruction, although nobody asked for that run to stop. Such
+                // a phantom stop looks like nothing else (no request, no hook stop, no error, no
+                // limit, RIP unmoved): run again.
+                if (err != 0 || hookFailure != null || unhandledVector >= 0 || hookStopped || timeoutMicros != 0
+                        || count != 0 || stopRequests.get() != stopsAcknowledged || readReg(X86Reg.RIP) != begin) {
+                    break;
+                }
+                phantomStops++;
+            }
         } catch (Throwable t) {
             endRun();
             throw new AssertionError(t);
@@ -636,6 +653,7 @@ public final class Unicorn implements AutoCloseable {
      */
     public void emuStop() {
         checkOpen();
+        hookStopped = true;
         try {
             check("uc_emu_stop", (int) Uc.EMU_STOP.invokeExact(uc));
         } catch (UnicornException e) {
@@ -711,6 +729,11 @@ public final class Unicorn implements AutoCloseable {
         boolean pending = requested != stopsAcknowledged;
         stopsAcknowledged = requested;
         return pending;
+    }
+
+    /** How many phantom stops {@link #emuStart} absorbed (a stale engine stop that ended a run before it began). */
+    public long phantomStops() {
+        return phantomStops;
     }
 
     /** Whether a run is in progress (some thread is inside {@link #emuStart}). */

@@ -93,6 +93,15 @@ public final class DebugSession {
         return isTd() && vcpus.getFirst().kvm.tdVcpu().attributes().debug();
     }
 
+    boolean holdRequested(int i) {
+        lock.lock();
+        try {
+            return hold[i];
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether vCPU {@code i} is still alive (not halted for good). */
     public boolean alive(int i) {
         return !vcpus.get(i).halted;
@@ -111,6 +120,8 @@ public final class DebugSession {
                 }
                 if (!hold[v.index]) {
                     parked[v.index] = false;
+                    v.engine.clearKick(); // a kick that wanted this vCPU parked is done with
+
                     if (stepping[v.index]) {
                         // KVM's SINGLESTEP: TF set for the guest, hidden again at the stop.
                         long rflags = v.reg(X86Reg.RFLAGS);
@@ -223,7 +234,7 @@ public final class DebugSession {
     private void kickOthers(int except) {
         for (Vcpu other : vcpus) {
             if (other.index != except) {
-                other.engine.stop();
+                other.kick();
             }
         }
     }

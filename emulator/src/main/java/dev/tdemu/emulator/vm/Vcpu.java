@@ -65,6 +65,11 @@ final class Vcpu implements Runnable {
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
     volatile boolean halted;
+    /** Set before the first entry (or between runs) when this vCPU must be kickable; see {@link #kick()}. */
+    volatile boolean kicksWanted;
+    /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
+    final java.util.concurrent.atomic.AtomicBoolean preempted = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_IMPRECISE = new java.util.concurrent.atomic.AtomicBoolean();
     DebugRegisters lastHostView = DebugRegisters.INIT;
 
     /** Exit-handling strategy: VMX (KVM + VMM) or TD (TDX module + KVM's TDX code). */
@@ -133,6 +138,9 @@ final class Vcpu implements Runnable {
 
     /** One entry, one exit. */
     private boolean runOnce() {
+        if (kicksWanted && !engine.kicksEnabled()) {
+            engine.enableKicks();
+        }
         DebugSession session = vm.debugSession();
         if (session != null && !session.beforeEntry(this)) {
             return false;
@@ -157,7 +165,7 @@ final class Vcpu implements Runnable {
                     exit = inGuestExit;
                     inGuestExit = null;
                 } else {
-                    exit = cpu.runGuest(engine, controls);
+                    exit = runGuest();
                 }
             } while (handler.handleInGuest(this, exit) && !vm.finished());
         }
@@ -190,6 +198,33 @@ final class Vcpu implements Runnable {
             return !vm.finished() && vm.waitWhilePaused(this);
         }
         return handler.handleExit(this, exit);
+    }
+
+    private GuestExit runGuest() {
+        GuestScheduler scheduler = vm.scheduler();
+        return scheduler == null ? cpu.runGuest(engine, controls) : scheduler.run(this, () -> cpu.runGuest(engine, controls));
+    }
+
+    /** Another vCPU wants the engine lock: end this one's run at an instruction boundary. */
+    void preempt() {
+        preempted.set(true);
+        kick();
+    }
+
+    /**
+     * Ends this vCPU's current run at an instruction boundary (from any thread); the vCPU then
+     * handles it as an external-interrupt exit, like a real vCPU kicked by an IPI.
+     */
+    void kick() {
+        if (engine.kicksEnabled()) {
+            engine.kick();
+            return;
+        }
+        if (WARNED_IMPRECISE.compareAndSet(false, true)) {
+            LOG.warn("vCPU {} was started without kicks (a debugger attached while it ran): stopping its engine from "
+                    + "outside, which can repeat part of a translated block; attach debuggers before the VM runs", index);
+        }
+        engine.stop();
     }
 
     private List<Violation> entryInvariants(DebugRegisters inGuest) {

@@ -67,6 +67,8 @@ public final class Vm implements AutoCloseable {
     private final List<ExitObserver> observers;
     private final AtomicLong exitSequence = new AtomicLong();
     private TdxModule tdxModule;
+    /** Serialises guest execution when there is more than one vCPU (see {@link GuestScheduler}). */
+    private final GuestScheduler scheduler;
     private volatile boolean finished;
     private VmResult.Outcome outcome;
     private String detail = "";
@@ -84,13 +86,16 @@ public final class Vm implements AutoCloseable {
         this.observers = new CopyOnWriteArrayList<>(options.observers());
         this.console = new Console(options.consoleEcho());
         this.memory = new GuestMemory(spec.memoryBytes());
+        this.scheduler = spec.vcpus() > 1 ? new GuestScheduler() : null;
         try {
             BootStructures.build(memory, spec.vcpus());
             loadImage();
             TdxModule module = spec.mode() == Mode.TD ? new TdxModule(spec.tdxDr()) : null;
             tdxModule = module;
             for (int i = 0; i < spec.vcpus(); i++) {
-                vcpus.add(createVcpu(i, module));
+                Vcpu v = createVcpu(i, module);
+                v.kicksWanted = scheduler != null; // preemption needs precise kicks
+                vcpus.add(v);
             }
         } catch (RuntimeException e) {
             close();
@@ -237,6 +242,10 @@ public final class Vm implements AutoCloseable {
         }
     }
 
+    GuestScheduler scheduler() {
+        return scheduler;
+    }
+
     boolean finished() {
         return finished;
     }
@@ -322,8 +331,17 @@ public final class Vm implements AutoCloseable {
         if (session != null) {
             throw new IllegalStateException("a debugger is already attached");
         }
+        for (Vcpu v : vcpus) {
+            v.kicksWanted = true; // all-stop and Ctrl-C kick vCPUs
+        }
         session = new DebugSession(this, vcpus, listener, startStopped);
         return session;
+    }
+
+    /** Whether an attached debugger wants {@code v} held (so a stop must not be swallowed). */
+    boolean debugHoldRequested(Vcpu v) {
+        DebugSession s = session;
+        return s != null && s.holdRequested(v.index);
     }
 
     public DebugSession debugSession() {

@@ -45,6 +45,75 @@ class GuestEngineTest {
         engine.engine().writeReg(X86Reg.RIP, engine.rip() + bytes);
     }
 
+    /**
+     * A kick from another thread ends the run at an instruction boundary: resuming never repeats
+     * an instruction (the engine's own cross-thread stop can; see StopTest). The loop keeps
+     * counter + RCX == 2^40 after whole iterations and one less with RIP on the INC.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void aKickFromAnotherThreadStopsBetweenInstructionsAndTheGuestResumesExactlyThere() throws Exception {
+        // movabs $2^40,%rcx ; mov $0x200000,%ebx ; 1: dec %rcx ; incq (%rbx) ; test %rcx,%rcx ; jnz 1b ; hlt
+        start("48b90000000000010000" + "bb00002000" + "48ffc9" + "48ff03" + "4885c9" + "75f5" + "f4");
+        engine.enableKicks();
+        long n = 1L << 40;
+        var random = new java.util.Random(5);
+        try (var runner = java.util.concurrent.Executors.newSingleThreadExecutor()) {
+            for (int i = 0; i < 200; i++) {
+                var run = runner.submit(engine::run);
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000 + random.nextInt(300_000));
+                engine.kick();
+                EngineEvent e = run.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(e).isInstanceOf(EngineEvent.Stopped.class);
+                long rip = engine.rip();
+                assertThat(((EngineEvent.Stopped) e).rip()).isEqualTo(rip);
+                long counter = mem.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000);
+                long rcx = engine.engine().readReg(X86Reg.RCX);
+                if (rip != CODE) {
+                    assertThat(counter + rcx == n || counter + rcx == n - 1 && rip == CODE + 18)
+                            .as("kick %d: counter %d + RCX %d at RIP 0x%x", i, counter, rcx, rip).isTrue();
+                }
+            }
+        }
+        engine.kick();
+        long before = engine.rip();
+        assertThat(engine.run()).as("a kick pending before the run ends it before any instruction")
+                .isEqualTo(new EngineEvent.Stopped(before));
+    }
+
+    /**
+     * Kicks between chained blocks: the engine's own RIP is stale there (a resume from it would
+     * run the loop's tail twice), so the kick must put the guest at the block it stopped before.
+     * Invariants of the loop: inc + R13 == N at the loop head, plain == inc or inc - 1.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void kicksOnALockedLoopWithChainedBlocksResumeWithoutRepeatingAnything() throws Exception {
+        // mov $0x200000,%rbx ; mov $N,%r13 ; 2: lock incq (%rbx) ; mov $3,%eax ; lock xadd %rax,0x40(%rbx)
+        // 3: xor %eax,%eax ; mov $1,%ecx ; lock cmpxchg %rcx,0x100(%rbx) ; jne 3b
+        // mov 0xc0(%rbx),%rax ; add $1,%rax ; mov %rax,0xc0(%rbx) ; movq $0,0x100(%rbx) ; dec %r13 ; jnz 2b ; hlt
+        start("48c7c30000200049c7c500e1f505f048ff03b803000000f0480fc1434031c0b901000000f0480fb18b0001000075ee488b83c00000004883c001488983c000000048c783000100000000000049ffcd75bdf4");
+        engine.enableKicks();
+        var random = new java.util.Random(5);
+        try (var runner = java.util.concurrent.Executors.newSingleThreadExecutor()) {
+            for (int i = 0; i < 2000; i++) {
+                var run = runner.submit(engine::run);
+                java.util.concurrent.locks.LockSupport.parkNanos(2_000 + random.nextInt(30_000));
+                engine.kick();
+                EngineEvent e = run.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                long rip = engine.rip();
+                long inc = mem.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000);
+                long plain = mem.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x2000c0);
+                long r13 = engine.engine().readReg(X86Reg.R13);
+                assertThat(e).isEqualTo(new EngineEvent.Stopped(rip));
+                if (rip != CODE && rip != CODE + 7) {
+                    assertThat(plain <= inc && inc - plain <= 1 && inc + r13 >= 100000000 && inc + r13 <= 100000001)
+                            .as("kick %d: inc %d plain %d R13 %d at RIP +0x%x", i, inc, plain, r13, rip - CODE).isTrue();
+                }
+            }
+        }
+    }
+
     @Test
     void guestStartsAtItsEntryInLongModeWithTheAbiRegisters() {
         start("f4");

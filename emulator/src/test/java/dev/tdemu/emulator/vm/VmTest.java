@@ -122,6 +122,20 @@ class VmTest {
         assertThat(r.violations()).isEmpty();
     }
 
+    /**
+     * The engine turns LOCK-prefixed instructions into plain loads and stores (it runs without
+     * CF_PARALLEL), so two engines on two threads lose updates; tdemu lets one vCPU at a time run
+     * guest code (GuestScheduler) and preempts with precise kicks. Lost or repeated updates show in
+     * the guest's totals.
+     */
+    @ParameterizedTest
+    @CsvSource({"GUEST_MODE_VMX, 2", "GUEST_MODE_VMX, 4", "GUEST_MODE_TD, 3"})
+    void lockedUpdatesAndSpinlocksAreExactAcrossVcpus(GuestMode mode, int vcpus) {
+        VmResult r = Guests.run(Guests.config("smp-atomic", mode).setVcpus(vcpus).build());
+        assertThat(r.console()).contains("counted exactly once");
+        assertThat(r.exitStatus()).isZero();
+    }
+
     @Test
     void aGuestThatHaltsWithInterruptsOffEndsTheVmAsHalted() {
         VmResult r = Guests.run("halt", GuestMode.GUEST_MODE_VMX);

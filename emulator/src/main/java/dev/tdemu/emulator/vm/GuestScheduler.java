@@ -1,0 +1,78 @@
+package dev.tdemu.emulator.vm;
+
+import dev.tdemu.emulator.cpu.GuestExit;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * Lets one vCPU at a time execute guest code, so that the guest's atomic instructions are atomic.
+ *
+ * <p>Unicorn translates a LOCK-prefixed read-modify-write (LOCK INC, XADD, CMPXCHG, ...) into a
+ * plain load and store: it runs QEMU's TCG without {@code CF_PARALLEL}, which is only correct when
+ * a single thread executes guest code. Two engines sharing guest RAM on two threads then lose
+ * updates (measured: two vCPUs doing 2,000,000 LOCK INC each end with about 2,100,000). So, like
+ * QEMU's single-threaded TCG, tdemu serialises execution: each vCPU keeps its own thread, its own
+ * engine and its own physical CPU (debug registers, host breakpoints, exits, all handled on that
+ * thread in parallel), but only the holder of this fair lock is inside the engine. A vCPU that
+ * waits longer than a quantum preempts the holder with a kick ({@link
+ * dev.tdemu.emulator.cpu.GuestEngine#kick()}: the engine's own cross-thread stop is not precise),
+ * and the holder hands the lock over and continues later where it stopped, without an exit.
+ *
+ * <p>Exit handling, the host workload, HLT waits and debugger pauses all happen outside the lock.
+ */
+final class GuestScheduler {
+    /** How long a waiting vCPU lets the running one execute before preempting it. */
+    static final long QUANTUM_MICROS = 2_000;
+
+    private final ReentrantLock lock = new ReentrantLock(true);
+    private volatile Vcpu running;
+
+    /**
+     * Runs {@code body} (guest execution for {@code v} until its next exit) holding the engine
+     * lock. A preemption is invisible to the guest and to the VMM: the vCPU gives the lock up and
+     * carries on where it was once it has the lock again, unless the stop was also meant for
+     * something else (the VM ended, the debugger holds this vCPU).
+     */
+    GuestExit run(Vcpu v, Supplier<GuestExit> body) {
+        while (true) {
+            acquire();
+            running = v;
+            GuestExit exit;
+            try {
+                exit = body.get();
+            } finally {
+                running = null;
+                lock.unlock();
+            }
+            if (exit instanceof GuestExit.Stopped && v.preempted.getAndSet(false) && !v.vm.finished()
+                    && !v.vm.debugHoldRequested(v)) {
+                continue;
+            }
+            return exit;
+        }
+    }
+
+    private void acquire() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    if (lock.tryLock(QUANTUM_MICROS, TimeUnit.MICROSECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                Vcpu holder = running;
+                if (holder != null) {
+                    holder.preempt();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
