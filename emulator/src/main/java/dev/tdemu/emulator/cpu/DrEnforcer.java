@@ -1,6 +1,5 @@
 package dev.tdemu.emulator.cpu;
 
-import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.BreakpointType;
 import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugRegisters;
@@ -47,6 +46,9 @@ final class DrEnforcer {
 
     private record Watch(long linear, int length, long physical, BreakpointType type) {}
 
+    /** An access the engine made to a watched physical range while an instruction was stepped. */
+    record PhysicalAccess(long physical, int size, DataAccessKind kind) {}
+
     /** What the armed state depends on: the breakpoint fields of the registers (not DR6). */
     private record Key(long dr0, long dr1, long dr2, long dr3, long dr7Slots, long cr3) {}
 
@@ -62,7 +64,9 @@ final class DrEnforcer {
     /** Pages whose protection this enforcer changed, with the protection they had before. */
     private final Map<Long, Protection> protectedPages = new HashMap<>();
     private final Map<Long, Protection> wanted = new HashMap<>();
-    private final List<Access.DataAccess> recorded = new ArrayList<>();
+    private final List<PhysicalAccess> recorded = new ArrayList<>();
+    /** A data breakpoint's linear address had no translation when last armed: re-try on every arm. */
+    private boolean unmappedWatch;
     private boolean recording;
 
     DrEnforcer(Unicorn uc, long ramSize, Sink sink) {
@@ -93,7 +97,7 @@ final class DrEnforcer {
      */
     void arm(DebugRegisters regs, long cr3, LongUnaryOperator toPhysical) {
         Key k = key(regs, cr3);
-        if (k.equals(armed)) {
+        if (k.equals(armed) && !unmappedWatch) {
             return;
         }
         armed = k;
@@ -111,6 +115,7 @@ final class DrEnforcer {
             }
         }
         List<Watch> next = new ArrayList<>();
+        unmappedWatch = false;
         for (int slot = 0; slot < 4; slot++) {
             if (!isData(dr7, slot)) {
                 continue;
@@ -120,6 +125,7 @@ final class DrEnforcer {
             long physical = toPhysical.applyAsLong(start);
             if (physical < 0 || physical + length > ramSize) {
                 LOG.debug("DR{} range 0x{} is not mapped to guest RAM now; not armed", slot, Long.toHexString(start));
+                unmappedWatch = true;
                 continue;
             }
             next.add(new Watch(start, length, physical, dr7.type(slot)));
@@ -189,6 +195,14 @@ final class DrEnforcer {
         armed = null;
     }
 
+    /**
+     * The guest changed its page tables without a CR3 write (INVLPG): linear data breakpoints
+     * are translated again at the next arm.
+     */
+    void pageTablesChanged() {
+        armed = null;
+    }
+
     /** Whether {@code physical} lies on a page this enforcer protects for a data breakpoint. */
     boolean isWatchedPage(long physical) {
         return protectedPages.containsKey(physical & -PAGE);
@@ -203,8 +217,8 @@ final class DrEnforcer {
         }
     }
 
-    /** Re-protects the watched pages; returns the accesses to watched ranges made meanwhile, as linear accesses. */
-    List<Access.DataAccess> closeAfterStep() {
+    /** Re-protects the watched pages; returns the accesses to watched physical ranges made meanwhile. */
+    List<PhysicalAccess> closeAfterStep() {
         recording = false;
         applyProtections();
         return List.copyOf(recorded);
@@ -216,12 +230,23 @@ final class DrEnforcer {
         }
         for (Watch w : watches) {
             if (physical < w.physical + w.length && physical + size > w.physical) {
-                // Physical to linear through the watch's own mapping: an alias is taken as the watched address.
-                long linear = w.linear + (physical - w.physical);
-                recorded.add(new Access.DataAccess(linear, size, type == MemType.WRITE ? DataAccessKind.WRITE : DataAccessKind.READ));
+                recorded.add(new PhysicalAccess(physical, size, type == MemType.WRITE ? DataAccessKind.WRITE : DataAccessKind.READ));
                 return;
             }
         }
+    }
+
+    /**
+     * The linear address of a physical access through the watch's own mapping: the best guess
+     * when the instruction's operands do not say which linear address the access used.
+     */
+    long linearThroughWatch(long physical) {
+        for (Watch w : watches) {
+            if (physical >= (w.physical & -PAGE) && physical < (w.physical & -PAGE) + PAGE) {
+                return w.linear + (physical - w.physical);
+            }
+        }
+        return physical;
     }
 
     boolean hasWatches() {

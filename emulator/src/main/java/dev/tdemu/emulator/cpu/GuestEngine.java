@@ -193,6 +193,12 @@ public final class GuestEngine implements AutoCloseable {
         enforcer.arm(regs, uc.readReg(X86Reg.CR3), this::toPhysical);
     }
 
+    /** INVLPG: the engine's TLB is flushed (by reloading CR3) and data breakpoints are translated again. */
+    public void pageTablesChanged() {
+        uc.writeReg(X86Reg.CR3, uc.readReg(X86Reg.CR3));
+        enforcer.pageTablesChanged();
+    }
+
     DrEnforcer enforcer() {
         return enforcer;
     }

@@ -5,6 +5,7 @@ import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
 import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.CpuMode;
+import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugException;
 import dev.tdemu.core.x86.DebugRegisterFile;
 import dev.tdemu.core.x86.EventClass;
@@ -12,6 +13,8 @@ import dev.tdemu.core.x86.MovDrOutcome;
 import dev.tdemu.core.x86.PendingDebug;
 import dev.tdemu.emulator.machine.IdtDelivery;
 import dev.tdemu.emulator.machine.MovDrInstruction;
+import dev.tdemu.emulator.machine.PageWalker;
+import dev.tdemu.emulator.machine.X86Decoder;
 import dev.tdemu.emulator.machine.X86Exception;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
@@ -38,6 +41,8 @@ public final class PhysicalCpu {
     private final int id;
     private final DebugRegisterFile hardware = new DebugRegisterFile();
     private final HostCpu host;
+    /** RIP and RCX at the last single-step trap (see {@link #afterRepIteration}). */
+    private long lastStepTrapRip = -1, lastStepTrapRcx;
 
     public PhysicalCpu(int id) {
         this.id = id;
@@ -109,7 +114,7 @@ public final class PhysicalCpu {
                 }
                 yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
             }
-            case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), false);
+            case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), afterRepIteration(g, s.rip()));
             case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
             case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
             case EngineEvent.ImprecisePortIo p -> new GuestExit.ImprecisePortIo(p.in(), p.port(), p.size(), p.value(), p.rip());
@@ -127,6 +132,23 @@ public final class PhysicalCpu {
             case EngineEvent.Stopped s -> new GuestExit.Stopped(s.rip());
             case EngineEvent.Completed c -> new GuestExit.Stopped(c.rip());
         };
+    }
+
+    /**
+     * Whether a single-step trap that leaves RIP at {@code rip} came after a non-final iteration
+     * of the REP string instruction there (its frame then gets RF=1, SDM 17.3.1.1) rather than
+     * after the instruction before it. The engine does not say which instruction ran, so this uses
+     * what it can see: the previous step trap stopped on that same instruction and the count
+     * changed since. (A REP instruction whose first iteration is the first instruction stepped,
+     * right after a POPF or IRET set TF, is not recognised and gets RF=0.)
+     */
+    private boolean afterRepIteration(GuestEngine g, long rip) {
+        Unicorn uc = g.engine();
+        long rcx = uc.readReg(X86Reg.RCX);
+        boolean startedThere = lastStepTrapRip == rip && lastStepTrapRcx != rcx;
+        lastStepTrapRip = rip;
+        lastStepTrapRcx = rcx;
+        return startedThere && isRepString(g.readCode(rip, 15));
     }
 
     /** Length of the INT3 (CC), INT 3 (CD 03), INTO (CE) or INT n (CD nn) instruction that ends at {@code next}. */
@@ -152,9 +174,26 @@ public final class PhysicalCpu {
                 yield new GuestExit.Instruction(msr.length == 2 && msr[1] == 0x30 ? GuestExit.Kind.WRMSR : GuestExit.Kind.RDMSR, rip, 2);
             }
             case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
+            case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
             // VMRUN and VMMCALL are AMD instructions: #UD on the Intel CPU tdemu models.
             default -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         };
+    }
+
+    /**
+     * INVLPG: the engine flushes its TLB and data breakpoints, which name linear addresses, are
+     * translated again, so a watch follows its linear address to new physical memory.
+     */
+    private GuestExit invlpg(GuestEngine g, GuestControls controls, long rip) {
+        X86Decoder.Instruction insn = X86Decoder.decode(g.readCode(rip, X86Decoder.MAX_LENGTH), 0);
+        if (insn == null || insn.memory() == null) {
+            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        }
+        Unicorn uc = g.engine();
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        g.pageTablesChanged();
+        uc.writeReg(X86Reg.RIP, rip + insn.length());
+        return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
     }
 
     /** MOV DR: a VM exit when the VMM intercepts it, otherwise executed on the hardware registers. */
@@ -242,8 +281,11 @@ public final class PhysicalCpu {
     private GuestExit portIo(GuestEngine g, GuestControls controls, PortIo io, long rip) {
         Unicorn uc = g.engine();
         int port = io.port() >= 0 ? io.port() : (int) (uc.readReg(X86Reg.RDX) & 0xFFFF);
-        if (!controls.ioPassthrough(port) || io.string()) {
+        if (!controls.ioPassthrough(port)) {
             return new GuestExit.PortIoExit(io, port, rip);
+        }
+        if (io.string()) {
+            return passThroughStringIteration(g, controls, io, port, rip);
         }
         // Passed through to no device: reads float high, writes vanish. The instruction completes.
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
@@ -258,6 +300,58 @@ public final class PhysicalCpu {
     }
 
     /**
+     * One iteration of INS/OUTS (REP or not) on a passed-through port with no device behind it:
+     * INS stores all-ones, OUTS reads its source and the value vanishes. Each iteration is an I/O
+     * access and a memory access, both matched against the breakpoints; a trap after an iteration
+     * with more to go leaves RIP on the instruction and pushes RF=1 (SDM 17.3.1.1), so the engine
+     * comes back here for the next one.
+     */
+    private GuestExit passThroughStringIteration(GuestEngine g, GuestControls controls, PortIo io, int port, long rip) {
+        Unicorn uc = g.engine();
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        long next = rip + io.length();
+        long countMask = io.addressSize() == 4 ? 0xFFFF_FFFFL : -1L;
+        long count = io.rep() ? uc.readReg(X86Reg.RCX) & countMask : 1;
+        if (count == 0) {
+            uc.writeReg(X86Reg.RIP, next);
+            return debugTrap(g, controls, List.of(), tf, next, false);
+        }
+        X86Reg index = io.in() ? X86Reg.RDI : X86Reg.RSI;
+        long pointer = uc.readReg(index);
+        long at = pointer & countMask;
+        long cr3 = uc.readReg(X86Reg.CR3);
+        CpuMode mode = g.mode();
+        for (int n = 0; n < io.size(); ) {
+            PageWalker.Translation t = PageWalker.translate(g.memory(), cr3, at + n);
+            if (t == null || io.in() && !t.writable() || mode.cpl() == 3 && !t.user()) {
+                long errorCode = (t != null ? 1 : 0) | (io.in() ? 2 : 0) | (mode.cpl() == 3 ? 4 : 0);
+                X86Exception pf = X86Exception.pageFault(errorCode, at + n, rip);
+                uc.writeReg(X86Reg.CR2, at + n);
+                return controls.exceptionExits(X86Exception.PF)
+                        ? new GuestExit.ExceptionExit(X86Exception.PF, errorCode, PendingDebug.NONE, rip, 0, false, List.of())
+                        : deliver(g, pf);
+            }
+            int chunk = (int) Math.min(io.size() - n, t.bytesToPageEnd());
+            if (io.in()) {
+                g.memory().fill(t.physical(), chunk, (byte) 0xFF);
+            }
+            n += chunk;
+        }
+        long step = (uc.readReg(X86Reg.RFLAGS) & 0x400) != 0 ? -io.size() : io.size();
+        uc.writeReg(index, (pointer & ~countMask) | ((pointer + step) & countMask));
+        boolean more = false;
+        if (io.rep()) {
+            uc.writeReg(X86Reg.RCX, (uc.readReg(X86Reg.RCX) & ~countMask) | ((count - 1) & countMask));
+            more = count > 1;
+        }
+        long resume = more ? rip : next;
+        uc.writeReg(X86Reg.RIP, resume);
+        List<Access> accesses = List.of(new Access.IoAccess(port, io.size()),
+                new Access.DataAccess(at, io.size(), io.in() ? DataAccessKind.WRITE : DataAccessKind.READ));
+        return debugTrap(g, controls, accesses, tf, resume, more);
+    }
+
+    /**
      * The instruction at {@code rip} touches a page holding an enabled data breakpoint: run exactly
      * that instruction with the page open and record its accesses, then raise the trap #DB if one
      * of them meets a breakpoint (data breakpoints are traps: RIP is the next instruction).
@@ -268,18 +362,20 @@ public final class PhysicalCpu {
         boolean guestTf = (rflags & RFLAGS_TF) != 0;
         byte[] code = g.readCode(rip, 15);
         DrEnforcer enforcer = g.enforcer();
+        List<X86Decoder.Candidate> candidates = candidatePages(g, code, rip);
         enforcer.openForStep();
         // RF too: the instruction already passed its instruction-breakpoint check when it first
         // started (it stopped at its memory access), so an execute breakpoint on it must not fire
         // again for the re-run. The engine clears RF once the instruction completes.
         uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | GuestEngine.RFLAGS_RF);
         EngineEvent stepped;
-        List<Access.DataAccess> accesses;
+        List<DrEnforcer.PhysicalAccess> physical;
         try {
             stepped = g.runDeferringKicks();
         } finally {
-            accesses = enforcer.closeAfterStep();
+            physical = enforcer.closeAfterStep();
         }
+        List<Access.DataAccess> accesses = toLinear(g, physical, candidates);
         clearResumeFlag(uc, code);
         restoreTrapFlag(uc, code, guestTf);
         if (stepped instanceof EngineEvent.SingleStep s) {
@@ -291,6 +387,63 @@ public final class PhysicalCpu {
         }
         // The instruction did not complete (an exception, an intercept, I/O): handle that instead.
         return handle(g, controls, stepped);
+    }
+
+    /**
+     * The linear pages the instruction at {@code rip} may touch (its operand, string registers,
+     * stack), each with its physical page, computed before it runs (it may change the registers).
+     * Data breakpoints match linear addresses while the engine reports physical ones; this is how
+     * an access through another mapping of a watched page is told apart from the watched address.
+     */
+    private static List<X86Decoder.Candidate> candidatePages(GuestEngine g, byte[] code, long rip) {
+        X86Decoder.Instruction insn = X86Decoder.decode(code, 0);
+        if (insn == null) {
+            return List.of();
+        }
+        Unicorn uc = g.engine();
+        X86Decoder.Registers regs = new X86Decoder.Registers() {
+            @Override
+            public long gpr(int index) {
+                return uc.readReg(GPRS[index]);
+            }
+
+            @Override
+            public long segmentBase(int segment) {
+                return uc.readReg(segment == X86Decoder.SEG_FS ? X86Reg.FS_BASE : X86Reg.GS_BASE);
+            }
+        };
+        return insn.candidates(regs, rip);
+    }
+
+    /** Physical accesses to watched ranges as the linear accesses the instruction made (see {@link #candidatePages}). */
+    private static List<Access.DataAccess> toLinear(GuestEngine g, List<DrEnforcer.PhysicalAccess> physical,
+                                                    List<X86Decoder.Candidate> candidates) {
+        if (physical.isEmpty()) {
+            return List.of();
+        }
+        List<Access.DataAccess> out = new java.util.ArrayList<>(physical.size());
+        for (DrEnforcer.PhysicalAccess a : physical) {
+            long page = a.physical() & -DrEnforcer.PAGE;
+            X86Decoder.Role preferred = a.kind() == DataAccessKind.WRITE ? X86Decoder.Role.DESTINATION : X86Decoder.Role.SOURCE;
+            long linear = -1;
+            for (X86Decoder.Candidate c : candidates) {
+                long cp = g.toPhysical(c.linear());
+                if (cp < 0 || (cp & -DrEnforcer.PAGE) != page) {
+                    continue;
+                }
+                long l = (c.linear() & -DrEnforcer.PAGE) + (a.physical() - page);
+                if (linear < 0 || c.role() == preferred) {
+                    linear = l;
+                }
+            }
+            if (linear < 0) {
+                linear = g.enforcer().linearThroughWatch(a.physical());
+                LOG.debug("no operand of the instruction maps physical 0x{}; taking the watch's own mapping",
+                        Long.toHexString(a.physical()));
+            }
+            out.add(new Access.DataAccess(linear, a.size(), a.kind()));
+        }
+        return out;
     }
 
     /** Clears the RF set for a one-instruction step (as completing an instruction does), unless it was an IRET that loaded RF. */

@@ -46,11 +46,13 @@ public final class SvmGuestMode {
     public static final int EXIT_WRITE_DR0 = 0x030;
     public static final int EXIT_CPUID = 0x072;
     public static final int EXIT_HLT = 0x078;
+    public static final int EXIT_INVLPG = 0x079;
     public static final int EXIT_MSR = 0x07c;
     public static final int EXIT_VMRUN = 0x080;
     public static final int EXIT_VMMCALL = 0x081;
 
-    private static final long INTERCEPT_CPUID = 1L << 18, INTERCEPT_HLT = 1L << 24, INTERCEPT_MSR = 1L << 28,
+    private static final long INTERCEPT_CPUID = 1L << 18, INTERCEPT_HLT = 1L << 24, INTERCEPT_INVLPG = 1L << 25,
+            INTERCEPT_MSR = 1L << 28,
             INTERCEPT_VMRUN = 1L << 32, INTERCEPT_VMMCALL = 1L << 33;
     private static final long MSR_EFER = 0xC0000080L, MSR_VM_HSAVE_PA = 0xC0010117L, EFER_SVME = 1L << 12;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -76,7 +78,8 @@ public final class SvmGuestMode {
         hv.set(U16, vmcb + 0x02, (short) (1 << 3));   // MOV to CR3
         hv.set(U16, vmcb + 0x04, (short) 0xFF);       // MOV from DR0..DR7
         hv.set(U16, vmcb + 0x06, (short) 0xFF);       // MOV to DR0..DR7
-        hv.set(U64, vmcb + 0x0C, INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_MSR | INTERCEPT_VMRUN | INTERCEPT_VMMCALL);
+        hv.set(U64, vmcb + 0x0C, INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_INVLPG | INTERCEPT_MSR | INTERCEPT_VMRUN
+                | INTERCEPT_VMMCALL);
         hv.set(U64, vmcb + 0x40, IOPM);
         hv.set(U64, vmcb + 0x48, MSRPM);
         hv.set(U32, vmcb + 0x58, 1);                  // ASID

@@ -65,6 +65,8 @@ final class Vcpu implements Runnable {
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
     volatile boolean halted;
+    /** A TD's IA32_DEBUGCTL as its TDG.VP.VMCALL<WRMSR> left it. */
+    long tdDebugctl;
     /** Set before the first entry (or between runs) when this vCPU must be kickable; see {@link #kick()}. */
     volatile boolean kicksWanted;
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
@@ -238,7 +240,7 @@ final class Vcpu implements Runnable {
     /** The faults tests inject into the entry path (never in normal runs). */
     private void injectAtEntry() {
         switch (vm.faultInjection()) {
-            case FAULT_INJECTION_BREAK_GUEST_LOAD -> cpu.hardware().loadDr7(dev.tdemu.core.x86.Dr7.RESET);
+            case FAULT_INJECTION_BREAK_GUEST_LOAD -> cpu.hardware().load(DebugRegisters.INIT);
             case FAULT_INJECTION_DROP_DEBUGGER_BREAKPOINTS -> {
                 if (kvm.guestDebug().useHwBp()) {
                     cpu.hardware().loadDr7(dev.tdemu.core.x86.Dr7.RESET);

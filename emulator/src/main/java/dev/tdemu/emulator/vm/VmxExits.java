@@ -131,7 +131,10 @@ final class VmxExits implements Vcpu.ExitHandler {
             return dev.tdemu.emulator.machine.BootStructures.EFER;
         }
         if (msr == MSR_DEBUGCTL) {
-            return v.cpu.hardware().debugctl();
+            // After the exit the CPU's DEBUGCTL is the host's (VM exit cleared it); the guest's is
+            // in the VMCS (KVM: vmcs_read64(GUEST_IA32_DEBUGCTL)). A TD's is the module's business:
+            // tdemu keeps it per vCPU.
+            return v.kvm.isTd() ? v.tdDebugctl : v.kvm.vmcs().guestDebugctl();
         }
         if (msr == MSR_TSC) {
             return System.nanoTime();
@@ -144,7 +147,11 @@ final class VmxExits implements Vcpu.ExitHandler {
 
     static boolean writeMsr(Vcpu v, long msr, long value) {
         if (msr == MSR_DEBUGCTL) {
-            v.cpu.hardware().setDebugctl(value);
+            if (v.kvm.isTd()) {
+                v.tdDebugctl = value;
+            } else {
+                v.kvm.vmcs().setGuestDebugctl(value);
+            }
             return true;
         }
         if (msr == MSR_EFER) {

@@ -210,7 +210,7 @@ class GuestEngineTest {
         assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 15));
         var accesses = engine.enforcer().closeAfterStep();
         assertThat(accesses).hasSize(1);
-        assertThat(accesses.getFirst().linearAddress()).isEqualTo(0x200010);
+        assertThat(accesses.getFirst().physical()).isEqualTo(0x200010);
         assertThat(mem.read64(0x200010)).isEqualTo(1);
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_TF);
         // A read on the same (write-watched) page is allowed.
@@ -237,7 +237,9 @@ class GuestEngineTest {
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
         assertThat(engine.run()).isInstanceOf(EngineEvent.SingleStep.class);
         var accesses = engine.enforcer().closeAfterStep();
-        assertThat(accesses).extracting(a -> a.linearAddress()).containsExactly(linear);
+        // The engine reports the physical access; PhysicalCpu maps it back through the operand (RDX).
+        assertThat(accesses).extracting(a -> a.physical()).containsExactly(0x200010L);
+        assertThat(engine.enforcer().linearThroughWatch(0x200010)).isEqualTo(linear);
         assertThat(mem.read64(0x200010)).isEqualTo(1);
     }
 

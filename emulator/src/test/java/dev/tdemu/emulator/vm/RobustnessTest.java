@@ -72,4 +72,12 @@ class RobustnessTest {
         VmResult r = Guests.run("hello", GuestMode.GUEST_MODE_VMX);
         assertThat(r.exitStatus()).isZero();
     }
+
+    /** The engine crashes when its MSRs are read while a guest runs; MSR exits must never reach them. */
+    @Test
+    void msrExitsAreAnsweredByTheVmmAndAnUnknownMsrIsGp() {
+        VmResult r = Guests.run("robust-msr", GuestMode.GUEST_MODE_VMX);
+        assertThat(r.console()).contains("EFER, DEBUGCTL and an unknown MSR behaved");
+        assertThat(r.exitStatus()).isZero();
+    }
 }
