@@ -61,6 +61,7 @@ final class Uc {
     static final int UC_CTL_UC_USE_EXITS = 4;
     static final int UC_CTL_TB_REMOVE_CACHE = 9;
     static final int UC_CTL_TB_FLUSH = 10;
+    static final int UC_CTL_TCG_BUFFER_SIZE = 13;
 
     static int ctlWrite(int type, int argCount) {
         return type | argCount << 26 | UC_CTL_IO_WRITE << 30;

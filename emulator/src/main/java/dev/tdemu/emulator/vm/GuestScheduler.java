@@ -22,6 +22,7 @@ import java.util.function.Supplier;
  * <p>Exit handling, the host workload, HLT waits and debugger pauses all happen outside the lock.
  */
 final class GuestScheduler {
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger("dev.tdemu.emulator.vm");
     /** How long a waiting vCPU lets the running one execute before preempting it. */
     static final long QUANTUM_MICROS = 2_000;
 
@@ -55,12 +56,19 @@ final class GuestScheduler {
 
     private void acquire() {
         boolean interrupted = false;
+        long t0 = System.nanoTime();
+        int kicks = 0;
         try {
             while (true) {
                 try {
                     if (lock.tryLock(QUANTUM_MICROS, TimeUnit.MICROSECONDS)) {
+                        long waited = System.nanoTime() - t0;
+                        if (waited > 20_000_000L) {
+                            LOG.debug("waited {} ms for the engine lock ({} preemption kicks)", waited / 1_000_000, kicks);
+                        }
                         return;
                     }
+                    kicks++;
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
