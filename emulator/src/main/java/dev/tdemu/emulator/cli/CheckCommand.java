@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
  * module behaviour (TD scenarios) × mode, each cell judged by the scenario's invariants and
  * compared with its expected verdict. Exit status 0 when every cell is as expected.
  */
-@Command(name = "check", description = {
+@Command(name = "check", mixinStandardHelpOptions = true, description = {
     "Run the validation matrix: every scenario under every KVM DR switch policy and TDX module behaviour.",
     "With --scenario/--policy/--tdx-dr/--mode narrowed to one cell, show that cell's exits around its first violation.",
     "With --guest and --config, run your own guest and scenario through the same machinery."})

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "guests", description = "List the built-in guests (use them as builtin:NAME).")
+@Command(name = "guests", mixinStandardHelpOptions = true, description = "List the built-in guests (use them as builtin:NAME).")
 final class GuestsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** Runs one guest in a VM. Exit status: the guest's exit status, or 1 when it did not exit cleanly. */
-@Command(name = "run", description = "Run a guest ELF (a path, or builtin:NAME) in a VMX guest or a TD.")
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run a guest ELF (a path, or builtin:NAME) in a VMX guest or a TD.")
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "trace", description = "Work with exit traces written by `tdemu run --trace FILE`.",
+@Command(name = "trace", mixinStandardHelpOptions = true, description = "Work with exit traces written by `tdemu run --trace FILE`.",
         subcommands = TraceCommand.Show.class)
 final class TraceCommand implements Runnable {
     @Spec
@@ -27,7 +27,7 @@ final class TraceCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand (try tdemu trace show FILE)");
     }
 
-    @Command(name = "show", description = "Print an exit trace, one exit per block (or JSON with --json).")
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Print an exit trace, one exit per block (or JSON with --json).")
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -22,6 +22,15 @@ class CliTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"check", "run", "guests", "trace", "trace show"})
+    void everyCommandExplainsItselfWithHelp(String command) {
+        String[] args = (command + " --help").split(" ");
+        Run r = tdemu(args);
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("Usage: tdemu " + command).contains("--help");
+    }
+
     @Test
     void checkNarrowedToOneScenarioPrintsItsTablesAndSucceedsWhenEveryCellIsAsExpected() {
         Run r = tdemu("check", "--scenario", "host-bp-survives", "--jobs", "2");
