@@ -35,7 +35,13 @@ public final class BenchMain {
             new Ratio("guest MIPS with one unhit one-address code hook / without", "BindingBenchmark.regLoopWithUnhitCodeHook",
                     "BindingBenchmark.regLoopNoHooks", ">= 0.95"),
             new Ratio("OUT hook upcall rate / hlt enter-exit round-trip rate", "BindingBenchmark.outHookUpcall",
-                    "BindingBenchmark.hltRoundTrip", "report"));
+                    "BindingBenchmark.hltRoundTrip", "report"),
+            new Ratio("default matrix cells/s, all CPUs / one thread", "MatrixBenchmark.defaultMatrix[0]",
+                    "MatrixBenchmark.defaultMatrix[1]", "report (speed-up)"),
+            new Ratio("RSP stepi round trips / RSP qC round trips (no VM work)", "GdbBenchmark.stepi",
+                    "GdbBenchmark.rspPing", "report"),
+            new Ratio("16 MiB read over RSP / the same read from the debug target directly", "GdbBenchmark.readMemory16MiB",
+                    "GdbBenchmark.readMemory16MiBDirect", "report"));
 
     private BenchMain() {}
 
@@ -83,6 +89,37 @@ public final class BenchMain {
         }
         if (!missing.isEmpty()) {
             System.out.println("  (not measured in this run: " + String.join("; ", missing) + ")");
+        }
+        System.out.println();
+        System.out.println("Against the issues' goals");
+        RunResult matrix = byName.get("MatrixBenchmark.defaultMatrix[0]");
+        if (matrix != null) {
+            double seconds = 1 / throughput(matrix);
+            int cells = MatrixBenchmark.cells();
+            System.out.printf(Locale.ROOT, "  %-70s %8.1f s    goal < 30 s (%d cells, %.1f cells/s, %d CPUs)%n",
+                    "default matrix wall time (tdemu check)", seconds, cells, cells / seconds,
+                    Runtime.getRuntime().availableProcessors());
+        }
+        RunResult stepi = byName.get("GdbBenchmark.stepi");
+        if (stepi != null) {
+            System.out.printf(Locale.ROOT, "  %-70s %8.0f /s   goal >= 7500/s with gdb%n", "stepi round trips, Java RSP client",
+                    throughput(stepi));
+        }
+        RunResult gdb1 = byName.get("GdbBenchmark.gdbStepi[1]"), gdb2001 = byName.get("GdbBenchmark.gdbStepi[2001]");
+        if (gdb1 != null && gdb2001 != null) {
+            double seconds = 1 / throughput(gdb2001) - 1 / throughput(gdb1);
+            System.out.printf(Locale.ROOT, "  %-70s %8.0f /s   goal >= 7500/s (QEMU 7.2 TCG: 3750/s)%n",
+                    "stepi with gdb (stepi 2001 minus stepi 1, batch mode)", 2000 / seconds);
+        }
+        RunResult hit = byName.get("GdbBenchmark.breakpointHit");
+        if (hit != null) {
+            System.out.printf(Locale.ROOT, "  %-70s %8.3f ms   goal <= 0.5 ms (QEMU: 0.73 ms)%n",
+                    "breakpoint hit: continue -> stop reply", 1e3 / throughput(hit));
+        }
+        RunResult read = byName.get("GdbBenchmark.readMemory16MiB");
+        if (read != null) {
+            System.out.printf(Locale.ROOT, "  %-70s %8.1f MB/s goal >= 90 MB/s (QEMU: 18 MB/s)%n",
+                    "16 MiB memory read over RSP (m packets)", throughput(read) * (1 << 20) / 1e6);
         }
         RunResult exit = byName.get("ExitBenchmark.cpuidExitRoundTrip[GUEST_MODE_VMX]");
         if (exit != null) {

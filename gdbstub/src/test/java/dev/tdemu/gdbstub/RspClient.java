@@ -3,7 +3,6 @@ package dev.tdemu.gdbstub;
 import dev.tdemu.gdbstub.rsp.Hex;
 import dev.tdemu.gdbstub.rsp.Rsp;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,6 +24,9 @@ import java.util.List;
 public final class RspClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
+    /** Own buffering (BufferedInputStream locks per byte, which dominates large replies). */
+    private final byte[] buf = new byte[1 << 16];
+    private int pos, lim;
     private final OutputStream out;
     private boolean noAck;
     private byte[] lastSent;
@@ -32,7 +34,7 @@ public final class RspClient implements AutoCloseable {
 
     private RspClient(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+        this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
     }
 
@@ -110,8 +112,19 @@ public final class RspClient implements AutoCloseable {
                 continue;
             }
             ByteArrayOutputStream wire = new ByteArrayOutputStream();
-            while ((b = read()) != '#') {
-                wire.write(b);
+            while (true) {
+                if (pos == lim) {
+                    fill();
+                }
+                int start = pos;
+                while (pos < lim && buf[pos] != '#') {
+                    pos++;
+                }
+                wire.write(buf, start, pos - start);
+                if (pos < lim) {
+                    pos++; // the '#'
+                    break;
+                }
             }
             int sent = (Hex.digit(read()) << 4) | Hex.digit(read());
             byte[] raw = wire.toByteArray();
@@ -167,10 +180,15 @@ public final class RspClient implements AutoCloseable {
         int old = socket.getSoTimeout();
         socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
         try {
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException("connection closed");
+            if (pos == lim) {
+                int n = in.read(buf, 0, buf.length);
+                if (n < 0) {
+                    throw new EOFException("connection closed");
+                }
+                lim = n;
+                pos = 0;
             }
+            pos++; // the byte that broke the silence is dropped, as before
             return false;
         } catch (SocketTimeoutException e) {
             return true;
@@ -185,7 +203,8 @@ public final class RspClient implements AutoCloseable {
         socket.setSoTimeout((int) wait.toMillis());
         try {
             while (true) {
-                if (in.read() < 0) {
+                pos = lim = 0;
+                if (in.read(buf, 0, buf.length) < 0) {
                     return true;
                 }
             }
@@ -254,11 +273,19 @@ public final class RspClient implements AutoCloseable {
     }
 
     private int read() throws IOException {
-        int b = in.read();
-        if (b < 0) {
+        if (pos == lim) {
+            fill();
+        }
+        return buf[pos++] & 0xFF;
+    }
+
+    private void fill() throws IOException {
+        int n = in.read(buf, 0, buf.length);
+        if (n < 0) {
             throw new EOFException("connection closed by the stub");
         }
-        return b;
+        pos = 0;
+        lim = n;
     }
 
     public boolean isClosed() {

@@ -35,9 +35,10 @@ public final class RegisterLayout {
     private final Map<String, RegisterDef> byName;
     private final int gPacketSize;
     private final int pcRegnum;
+    private final List<Integer> expedited;
     private volatile String targetXml;
 
-    private RegisterLayout(String architecture, List<Feature> features, int pcRegnum) {
+    private RegisterLayout(String architecture, List<Feature> features, int pcRegnum, List<Integer> expedited) {
         this.architecture = architecture;
         this.features = List.copyOf(features);
         List<RegisterDef> all = new ArrayList<>();
@@ -63,6 +64,7 @@ public final class RegisterLayout {
             throw new IllegalArgumentException("program counter register number out of range: " + pcRegnum);
         }
         this.pcRegnum = pcRegnum;
+        this.expedited = List.copyOf(expedited);
     }
 
     /** The standard layout: x86-64 core, SSE, segment bases, control registers, debug registers. */
@@ -85,6 +87,7 @@ public final class RegisterLayout {
             }
         }
         b.programCounter(registers.get(pcRegnum).name());
+        b.expedite(expedited.stream().map(n -> registers.get(n).name()).toArray(String[]::new));
         return b;
     }
 
@@ -136,6 +139,14 @@ public final class RegisterLayout {
     }
 
     /** The number of the program counter register, sent in every stop reply. */
+    /**
+     * The registers every stop reply carries (the program counter and whatever else gdb needs to
+     * identify the frame), so that gdb need not read all registers after each stop.
+     */
+    public List<Integer> expedited() {
+        return expedited;
+    }
+
     public int pcRegnum() {
         return pcRegnum;
     }
@@ -164,6 +175,7 @@ public final class RegisterLayout {
         private int nextRegnum;
         private int nextOffset;
         private String pcName;
+        private List<String> expediteNames = List.of();
 
         private Builder(String architecture) {
             this.architecture = Objects.requireNonNull(architecture, "architecture");
@@ -213,6 +225,12 @@ public final class RegisterLayout {
             return this;
         }
 
+        /** Registers to expedite in stop replies, in this order (the program counter is always among them). */
+        public Builder expedite(String... names) {
+            this.expediteNames = List.of(names);
+            return this;
+        }
+
         public RegisterLayout build() {
             List<Feature> features = new ArrayList<>();
             int pc = -1;
@@ -227,7 +245,25 @@ public final class RegisterLayout {
             if (pc < 0) {
                 throw new IllegalStateException("program counter register not declared: " + pcName);
             }
-            return new RegisterLayout(architecture, features, pc);
+            List<Integer> expedite = new ArrayList<>();
+            for (String name : expediteNames) {
+                int regnum = -1;
+                for (Feature f : features) {
+                    for (RegisterDef r : f.registers()) {
+                        if (r.name().equals(name)) {
+                            regnum = r.regnum();
+                        }
+                    }
+                }
+                if (regnum < 0) {
+                    throw new IllegalStateException("expedited register not declared: " + name);
+                }
+                expedite.add(regnum);
+            }
+            if (!expedite.contains(pc)) {
+                expedite.add(pc);
+            }
+            return new RegisterLayout(architecture, features, pc, expedite);
         }
     }
 }

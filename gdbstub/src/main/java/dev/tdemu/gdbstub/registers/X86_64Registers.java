@@ -278,6 +278,8 @@ public final class X86_64Registers {
         b.register("dr7", 64, "tdemu_dr7", "system");
 
         b.programCounter("rip");
+        // What gdb's amd64 frame code needs after a stop, so that a stepi costs no `g` (gdbserver expedites the same).
+        b.expedite("rbp", "rsp", "rip");
         RegisterLayout layout = b.build();
         if (layout.registerCount() != COUNT || layout.regnum("rip") != RIP || layout.regnum("dr7") != DR7
                 || layout.regnum("mxcsr") != MXCSR || layout.regnum("cr0") != CR0) {

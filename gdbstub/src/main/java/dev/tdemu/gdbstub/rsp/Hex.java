@@ -50,7 +50,12 @@ public final class Hex {
     }
 
     public static String encode(byte[] bytes) {
-        return append(new StringBuilder(bytes.length * 2), bytes).toString();
+        byte[] digits = new byte[bytes.length * 2];
+        for (int i = 0; i < bytes.length; i++) {
+            digits[2 * i] = DIGITS[(bytes[i] >> 4) & 0xf];
+            digits[2 * i + 1] = DIGITS[bytes[i] & 0xf];
+        }
+        return new String(digits, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** Hex-encodes text (as UTF-8), as {@code O} packets and {@code qRcmd} want. */

@@ -1,6 +1,5 @@
 package dev.tdemu.gdbstub.rsp;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -110,7 +109,9 @@ public final class Rsp {
      * counts above 97 are split.
      */
     public static byte[] runLengthEncode(byte[] data) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(data.length);
+        // The encoding never grows the data: a run of n >= 4 becomes 3 bytes, anything else is copied.
+        byte[] out = new byte[data.length];
+        int n = 0;
         int i = 0;
         while (i < data.length) {
             byte c = data[i];
@@ -118,7 +119,7 @@ public final class Rsp {
             while (i + run < data.length && data[i + run] == c) {
                 run++;
             }
-            out.write(c);
+            out[n++] = c;
             int remaining = run - 1;
             while (remaining > 0) {
                 if (remaining >= MIN_RUN - 1) {
@@ -126,19 +127,19 @@ public final class Rsp {
                     if (repeat == 6 || repeat == 7) {
                         repeat = 5;
                     }
-                    out.write('*');
-                    out.write(repeat + 29);
+                    out[n++] = '*';
+                    out[n++] = (byte) (repeat + 29);
                     remaining -= repeat;
                 } else {
                     for (int k = 0; k < remaining; k++) {
-                        out.write(c);
+                        out[n++] = c;
                     }
                     remaining = 0;
                 }
             }
             i += run;
         }
-        return out.size() == data.length ? data : out.toByteArray();
+        return n == data.length ? data : java.util.Arrays.copyOf(out, n);
     }
 
     /**

@@ -673,7 +673,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Sends the stop reply for {@code event}, expediting the PC of the stopped thread. */
+    /** Sends the stop reply for {@code event}, expediting the layout's frame registers of the stopped thread. */
     private CompletionStage<Void> reportStop(StopEvent event) {
         try {
             recordStop(event);
@@ -682,17 +682,28 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
             return DONE;
         }
         if (!(event instanceof StopEvent.Stopped s)) {
-            send(StopReplies.format(event, layout.pcRegnum(), Optional.empty(), multiprocess, swbreak, hwbreak));
+            send(StopReplies.format(event, new java.util.LinkedHashMap<>(), multiprocess, swbreak, hwbreak));
             return DONE;
         }
-        RegisterDef pcDef = layout.register(layout.pcRegnum());
-        return call("read pc", () -> target.readRegister(s.threadId(), layout.pcRegnum())).handle((pc, e) -> {
-            Optional<byte[]> value = e == null && pc != null ? pc.filter(b -> b.length == pcDef.byteSize()) : Optional.empty();
-            if (e != null) {
-                LOG.debug("could not read the PC for the stop reply: {}", describe(e));
+        // One read per expedited register (targets can answer those without reading every register).
+        List<Integer> regnums = layout.expedited();
+        List<CompletableFuture<Optional<byte[]>>> reads = new ArrayList<>();
+        for (int regnum : regnums) {
+            reads.add(call("read register", () -> target.readRegister(s.threadId(), regnum)));
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+            java.util.LinkedHashMap<Integer, byte[]> expedited = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < regnums.size(); i++) {
+                int regnum = regnums.get(i);
+                CompletableFuture<Optional<byte[]>> read = reads.get(i);
+                if (read.isCompletedExceptionally()) {
+                    LOG.debug("could not read register {} for the stop reply", regnum);
+                    continue;
+                }
+                read.join().filter(b -> b.length == layout.register(regnum).byteSize()).ifPresent(b -> expedited.put(regnum, b));
             }
             if (!closed) {
-                send(StopReplies.format(event, layout.pcRegnum(), value, multiprocess, swbreak, hwbreak));
+                send(StopReplies.format(event, expedited, multiprocess, swbreak, hwbreak));
             }
             return null;
         });

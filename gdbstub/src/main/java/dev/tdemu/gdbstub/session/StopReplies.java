@@ -5,7 +5,6 @@ import dev.tdemu.gdbstub.StopReason;
 import dev.tdemu.gdbstub.command.ThreadId;
 import dev.tdemu.gdbstub.rsp.Hex;
 
-import java.util.Optional;
 
 /** Formats {@link StopEvent}s as stop-reply packets ({@code T}, {@code W}, {@code X}). */
 public final class StopReplies {
@@ -14,13 +13,12 @@ public final class StopReplies {
 
     /**
      * @param event        the stop
-     * @param pcRegnum     the program counter's register number
-     * @param pc           its raw bytes, if read, to expedite it
+     * @param expedited    registers to expedite (register number to raw bytes), in order
      * @param multiprocess whether thread-ids carry the process ({@code p1.N})
      * @param swbreak      whether gdb accepts {@code swbreak:} (it said {@code swbreak+})
      * @param hwbreak      whether gdb accepts {@code hwbreak:} (it said {@code hwbreak+})
      */
-    public static String format(StopEvent event, int pcRegnum, Optional<byte[]> pc, boolean multiprocess,
+    public static String format(StopEvent event, java.util.SequencedMap<Integer, byte[]> expedited, boolean multiprocess,
                                 boolean swbreak, boolean hwbreak) {
         String process = multiprocess ? ";process:" + Integer.toHexString(ThreadId.PROCESS_ID) : "";
         return switch (event) {
@@ -30,7 +28,7 @@ public final class StopReplies {
                 StringBuilder sb = new StringBuilder(64);
                 sb.append('T').append(Hex.byte2(s.signal()));
                 sb.append("thread:").append(ThreadId.format(s.threadId(), multiprocess)).append(';');
-                pc.ifPresent(bytes -> Hex.append(sb.append(Integer.toHexString(pcRegnum)).append(':'), bytes).append(';'));
+                expedited.forEach((regnum, bytes) -> Hex.append(sb.append(Integer.toHexString(regnum)).append(':'), bytes).append(';'));
                 switch (s.reason()) {
                     case StopReason.HardwareBreakpoint h -> {
                         if (hwbreak) {

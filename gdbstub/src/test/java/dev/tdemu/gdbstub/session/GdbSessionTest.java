@@ -89,7 +89,7 @@ class GdbSessionTest {
     void multiprocessIsAcceptedWhenGdbOffersIt() throws Exception {
         try (RspClient c = stub.connect()) {
             assertTrue(c.request(StubFixture.GDB_FEATURES).contains("multiprocess+"));
-            assertEquals("T05thread:p1.1;" + PC_1000, c.request("?"));
+            assertEquals("T05thread:p1.1;6:00f0400000000000;7:00f0400000000000;" + PC_1000, c.request("?"));
             assertEquals("QCp1.1", c.request("qC"));
             assertEquals("mp1.1,p1.2", c.request("qfThreadInfo"));
             assertEquals("OK", c.request("Hgp1.2"));
@@ -102,7 +102,7 @@ class GdbSessionTest {
     void haltReasonReportsTheAttachStopWithThePc() throws Exception {
         try (RspClient c = stub.connect()) {
             c.request(PLAIN);
-            assertEquals("T05thread:1;" + PC_1000, c.request("?"));
+            assertEquals("T05thread:1;6:00f0400000000000;7:00f0400000000000;" + PC_1000, c.request("?"));
             assertEquals(1, target.attaches.get());
         }
     }
@@ -282,7 +282,7 @@ class GdbSessionTest {
     void hardwareBreakpointStopSaysHwbreakAndExpeditesThePc() throws Exception {
         try (RspClient c = attach(PLAIN)) {
             assertEquals("OK", c.request("Z1,401234,1"));
-            assertEquals("T05thread:1;10:3412400000000000;hwbreak:;", c.request("vCont;c"));
+            assertEquals("T05thread:1;6:00f0400000000000;7:00f0400000000000;10:3412400000000000;hwbreak:;", c.request("vCont;c"));
             assertEquals(0x401234, target.register(1, X86_64Registers.RIP));
         }
     }
@@ -291,7 +291,7 @@ class GdbSessionTest {
     void breakpointReasonsAreOnlySentToAGdbThatAskedForThem() throws Exception {
         try (RspClient c = attach("qSupported")) {
             assertEquals("OK", c.request("Z1,401234,1"));
-            assertEquals("T05thread:1;10:3412400000000000;", c.request("c"));
+            assertEquals("T05thread:1;6:00f0400000000000;7:00f0400000000000;10:3412400000000000;", c.request("c"));
         }
     }
 
@@ -299,7 +299,7 @@ class GdbSessionTest {
     void softwareBreakpointStopSaysSwbreak() throws Exception {
         try (RspClient c = attach(PLAIN)) {
             assertEquals("OK", c.request("Z0,401100,1"));
-            assertEquals("T05thread:1;10:0011400000000000;swbreak:;", c.request("vCont;c"));
+            assertEquals("T05thread:1;6:00f0400000000000;7:00f0400000000000;10:0011400000000000;swbreak:;", c.request("vCont;c"));
         }
     }
 
@@ -321,7 +321,7 @@ class GdbSessionTest {
     @Test
     void stepReportsTheNewPcOfTheSteppedThread() throws Exception {
         try (RspClient c = attach(PLAIN)) {
-            assertEquals("T05thread:1;10:0110400000000000;", c.request("vCont;s:1"));
+            assertEquals("T05thread:1;6:00f0400000000000;7:00f0400000000000;10:0110400000000000;", c.request("vCont;s:1"));
             ResumeRequest r = target.resumes.getLast();
             assertEquals(ResumeAction.STEP, r.forThread(1).orElseThrow().action());
             assertEquals(ResumeAction.STAY_STOPPED, r.forThread(2).orElseThrow().action(), "no default action");
@@ -361,11 +361,11 @@ class GdbSessionTest {
     void legacyStepUsesTheHcThreadAndContinueAtAddressSetsThePc() throws Exception {
         try (RspClient c = attach(PLAIN)) {
             assertEquals("OK", c.request("Hc2"));
-            assertTrue(c.request("s").startsWith("T05thread:2;10:0120400000000000;"));
+            assertTrue(c.request("s").startsWith("T05thread:2;6:00e0400000000000;7:00e0400000000000;10:0120400000000000;"));
             assertEquals(ResumeAction.STAY_STOPPED, target.resumes.getLast().forThread(1).orElseThrow().action());
             assertEquals("OK", c.request("Hc-1"));
             target.onNextResume(r -> StopEvent.interrupted(2));
-            assertEquals("T02thread:2;10:0018400000000000;", c.request("c401800"), "resumes the current thread at ADDR");
+            assertEquals("T02thread:2;6:00e0400000000000;7:00e0400000000000;10:0018400000000000;", c.request("c401800"), "resumes the current thread at ADDR");
             assertEquals(0x401800, target.register(2, X86_64Registers.RIP));
         }
     }
@@ -379,7 +379,7 @@ class GdbSessionTest {
             assertTrue(c.silentFor(Duration.ofMillis(100)), "no stop reply while running");
             c.interrupt();
             c.interrupt();
-            assertEquals("T02thread:1;" + PC_1000, c.receive());
+            assertEquals("T02thread:1;6:00f0400000000000;7:00f0400000000000;" + PC_1000, c.receive());
             assertTrue(c.silentFor(Duration.ofMillis(200)), "only one stop reply per resume");
             assertEquals(1, target.interrupts.get(), "a second 0x03 while stopping is not forwarded");
             assertEquals("QC1", c.request("qC"));
@@ -439,7 +439,7 @@ class GdbSessionTest {
     void guestSignalsAreReportedWithTheirNumber() throws Exception {
         try (RspClient c = attach(PLAIN)) {
             target.onNextResume(r -> StopEvent.signalled(2, GdbSignal.SEGV));
-            assertEquals("T0bthread:2;10:0020400000000000;", c.request("c"));
+            assertEquals("T0bthread:2;6:00e0400000000000;7:00e0400000000000;10:0020400000000000;", c.request("c"));
         }
     }
 
