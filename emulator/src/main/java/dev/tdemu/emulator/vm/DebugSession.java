@@ -471,7 +471,11 @@ public final class DebugSession {
         }
     }
 
-    /** Removes every breakpoint and stops debugging; the VM continues as if never debugged. */
+    /**
+     * Removes every breakpoint and resumes every vCPU; the guest continues as if never debugged.
+     * The session itself stays with the VM (vCPUs keep checking it before each entry), so the
+     * next debugger to connect can stop the VM again with {@link #interrupt()}.
+     */
     public void detach() {
         lock.lock();
         try {
@@ -493,7 +497,6 @@ public final class DebugSession {
         for (int i = 0; i < vcpus.size(); i++) {
             all.put(i, Action.CONTINUE);
         }
-        vm.detachDebugger();
         if (stopped()) {
             resume(all);
         }

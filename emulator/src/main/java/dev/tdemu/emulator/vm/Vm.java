@@ -348,10 +348,6 @@ public final class Vm implements AutoCloseable {
         return session;
     }
 
-    synchronized void detachDebugger() {
-        session = null;
-    }
-
     /** `monitor` commands of the GDB stub (and anyone else): dr, exits [N], policy [set P | tdx-dr B], check. */
     String monitor(String command) {
         String[] w = command.isEmpty() ? new String[] {"help"} : command.split("\\s+");

@@ -1,0 +1,61 @@
+package dev.tdemu.emulator.gdb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tdemu.emulator.vm.DebugSession;
+import dev.tdemu.emulator.vm.Vm;
+import dev.tdemu.emulator.vm.VmResult;
+import dev.tdemu.emulator.vm.VmSpec;
+import dev.tdemu.gdbstub.GdbServer;
+import dev.tdemu.gdbstub.RspClient;
+import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.VmConfig;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Debuggers come and go while the guest runs: each new client must find the VM stopped for it. */
+@Timeout(60)
+class ReattachTest {
+    Vm vm;
+    VmDebugTarget target;
+    GdbServer server;
+    CompletableFuture<VmResult> run;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        vm.finish(VmResult.Outcome.KILLED, "test over", -1);
+        run.get(20, TimeUnit.SECONDS);
+        server.close();
+        target.close();
+        vm.close();
+    }
+
+    @Test
+    void aClientThatLeavesLetsTheGuestRunAndTheNextOneStopsItAgain() throws Exception {
+        VmConfig config = VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
+                .setMemoryBytes(64L << 20).setTimeoutMs(0).build();
+        vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
+        DebugSession session = vm.attachDebugger(null, true);
+        target = new VmDebugTarget(session);
+        server = GdbServer.start(target, "127.0.0.1", 0);
+        run = CompletableFuture.supplyAsync(vm::run);
+        java.util.Set<String> raxSeen = new java.util.HashSet<>();
+        for (int round = 0; round < 5; round++) {
+            try (RspClient client = RspClient.connect("127.0.0.1", server.port(), Duration.ofSeconds(10))) {
+                client.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
+                client.startNoAckMode();
+                String stop = client.request("?");
+                assertThat(stop).as("round %d", round).matches("T0[25]thread:p1\\.1;.*");
+                assertThat(client.request("p10")).as("RIP").hasSize(16);
+                // bench-debug adds 1 to RAX on every loop: a new value each time proves it ran in between
+                assertThat(raxSeen.add(client.request("p0"))).as("RAX changed before round %d", round).isTrue();
+            }
+            Thread.sleep(50); // the guest runs between debuggers
+        }
+        assertThat(run).isNotDone();
+    }
+}
