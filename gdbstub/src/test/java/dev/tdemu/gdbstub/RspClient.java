@@ -26,6 +26,8 @@ public final class RspClient implements AutoCloseable {
     private final InputStream in;
     /** Own buffering (BufferedInputStream locks per byte, which dominates large replies). */
     private final byte[] buf = new byte[1 << 16];
+    /** The current packet's wire bytes between {@code $} and {@code #}. */
+    private byte[] packet = new byte[1 << 12];
     private int pos, lim;
     private final OutputStream out;
     private boolean noAck;
@@ -111,7 +113,7 @@ public final class RspClient implements AutoCloseable {
             if (b != '$') {
                 continue;
             }
-            ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            int n = 0;
             while (true) {
                 if (pos == lim) {
                     fill();
@@ -120,15 +122,19 @@ public final class RspClient implements AutoCloseable {
                 while (pos < lim && buf[pos] != '#') {
                     pos++;
                 }
-                wire.write(buf, start, pos - start);
+                int len = pos - start;
+                if (n + len > packet.length) {
+                    packet = java.util.Arrays.copyOf(packet, Math.max(packet.length * 2, n + len));
+                }
+                System.arraycopy(buf, start, packet, n, len);
+                n += len;
                 if (pos < lim) {
                     pos++; // the '#'
                     break;
                 }
             }
             int sent = (Hex.digit(read()) << 4) | Hex.digit(read());
-            byte[] raw = wire.toByteArray();
-            if (Rsp.checksum(raw) != sent) {
+            if (Rsp.checksum(packet, 0, n) != sent) {
                 if (!noAck) {
                     out.write('-');
                     out.flush();
@@ -139,16 +145,77 @@ public final class RspClient implements AutoCloseable {
                 out.write('+');
                 out.flush();
             }
-            byte[] expanded = Rsp.runLengthDecode(raw, 0, raw.length, Integer.MAX_VALUE - 8);
-            if (expanded == null) {
-                throw new IOException("malformed run-length encoding: " + Rsp.printable(raw, 200));
-            }
-            byte[] payload = Rsp.unescape(expanded, 0, expanded.length);
-            if (payload == null) {
-                throw new IOException("reply ends with a lone escape");
-            }
-            return payload;
+            return expand(packet, n);
         }
+    }
+
+    private static final boolean[] SPECIAL = new boolean[256];
+
+    static {
+        SPECIAL['*'] = true;
+        SPECIAL[Rsp.ESCAPE] = true;
+    }
+
+    /** Undoes run-length encoding and then escapes, in one pass (they nest: escape first, RLE second). */
+    static byte[] expand(byte[] raw, int n) throws IOException {
+        byte[] payload = new byte[Math.max(16, n)];
+        int m = 0;
+        boolean escaped = false;
+        int previous = -1;
+        int i = 0;
+        while (i < n) {
+            // copy the stretch up to the next '*' or '}' in one go
+            int start = i;
+            while (i < n && !SPECIAL[raw[i] & 0xff]) {
+                i++;
+            }
+            if (i > start) {
+                previous = raw[i - 1] & 0xff; // what a following '*' repeats: the wire byte
+                if (m + (i - start) > payload.length) {
+                    payload = java.util.Arrays.copyOf(payload, Math.max(payload.length * 2, m + (i - start)));
+                }
+                if (escaped) {
+                    payload[m++] = (byte) (raw[start++] ^ 0x20);
+                    escaped = false;
+                }
+                System.arraycopy(raw, start, payload, m, i - start);
+                m += i - start;
+                if (i == n) {
+                    break;
+                }
+            }
+            int b = raw[i] & 0xff;
+            int repeat = 1;
+            if (b == '*') {
+                if (previous < 0 || i + 1 >= n) {
+                    throw new IOException("malformed run-length encoding: " + Rsp.printable(java.util.Arrays.copyOf(raw, n), 200));
+                }
+                repeat = (raw[++i] & 0xff) - 29;
+                if (repeat < 1 || repeat > Rsp.MAX_REPEAT) {
+                    throw new IOException("bad run-length count " + repeat);
+                }
+                b = previous;
+            }
+            i++;
+            previous = b;
+            if (m + repeat > payload.length) {
+                payload = java.util.Arrays.copyOf(payload, Math.max(payload.length * 2, m + repeat));
+            }
+            for (int k = 0; k < repeat; k++) {
+                if (escaped) {
+                    payload[m++] = (byte) (b ^ 0x20);
+                    escaped = false;
+                } else if (b == Rsp.ESCAPE) {
+                    escaped = true;
+                } else {
+                    payload[m++] = (byte) b;
+                }
+            }
+        }
+        if (escaped) {
+            throw new IOException("reply ends with a lone escape");
+        }
+        return java.util.Arrays.copyOf(payload, m);
     }
 
     public String receive() throws IOException {
@@ -249,11 +316,13 @@ public final class RspClient implements AutoCloseable {
         long a = address;
         while (data.size() < length) {
             int n = Math.min(chunk, length - data.size());
-            String reply = request("m" + Long.toHexString(a) + "," + Integer.toHexString(n));
-            if (reply.startsWith("E")) {
-                throw new IOException("memory read failed at 0x" + Long.toHexString(a) + ": " + reply);
+            send("m" + Long.toHexString(a) + "," + Integer.toHexString(n));
+            byte[] reply = receiveBytes();
+            if (reply.length > 0 && reply[0] == 'E') {
+                throw new IOException("memory read failed at 0x" + Long.toHexString(a) + ": "
+                        + new String(reply, StandardCharsets.ISO_8859_1));
             }
-            byte[] bytes = Hex.decode(reply);
+            byte[] bytes = Hex.decode(reply, 0, reply.length);
             data.writeBytes(bytes);
             a += bytes.length;
         }

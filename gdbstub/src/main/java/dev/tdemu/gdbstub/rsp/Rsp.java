@@ -22,12 +22,29 @@ public final class Rsp {
 
     /** Modulo-256 sum of the bytes, the RSP checksum. */
     public static int checksum(byte[] bytes, int off, int len) {
-        int sum = 0;
-        for (int i = off; i < off + len; i++) {
+        java.util.Objects.checkFromIndexSize(off, len, bytes.length);
+        long sum = 0;
+        int i = off;
+        int end = off + len;
+        // Eight bytes at a time: split into four 16-bit lanes of byte pairs and add lane-wise; a
+        // lane grows by at most 510 per word, so fold the lanes into the total every 64 words.
+        while (end - i >= 8) {
+            long lanes = 0;
+            int words = Math.min(64, (end - i) >> 3);
+            for (int w = 0; w < words; w++, i += 8) {
+                long x = (long) LONGS.get(bytes, i);
+                lanes += (x & 0x00FF00FF00FF00FFL) + ((x >>> 8) & 0x00FF00FF00FF00FFL);
+            }
+            sum += (lanes & 0xFFFF) + ((lanes >>> 16) & 0xFFFF) + ((lanes >>> 32) & 0xFFFF) + (lanes >>> 48);
+        }
+        for (; i < end; i++) {
             sum += bytes[i] & 0xff;
         }
-        return sum & 0xff;
+        return (int) (sum & 0xff);
     }
+
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     public static int checksum(byte[] bytes) {
         return checksum(bytes, 0, bytes.length);
@@ -115,29 +132,12 @@ public final class Rsp {
         int i = 0;
         while (i < data.length) {
             byte c = data[i];
-            int run = 1;
-            while (i + run < data.length && data[i + run] == c) {
-                run++;
+            int end = i + 1;
+            while (end < data.length && data[end] == c) {
+                end++;
             }
-            out[n++] = c;
-            int remaining = run - 1;
-            while (remaining > 0) {
-                if (remaining >= MIN_RUN - 1) {
-                    int repeat = Math.min(remaining, MAX_REPEAT);
-                    if (repeat == 6 || repeat == 7) {
-                        repeat = 5;
-                    }
-                    out[n++] = '*';
-                    out[n++] = (byte) (repeat + 29);
-                    remaining -= repeat;
-                } else {
-                    for (int k = 0; k < remaining; k++) {
-                        out[n++] = c;
-                    }
-                    remaining = 0;
-                }
-            }
-            i += run;
+            n = emitRun(out, n, c, end - i);
+            i = end;
         }
         return n == data.length ? data : java.util.Arrays.copyOf(out, n);
     }
@@ -180,6 +180,141 @@ public final class Rsp {
             }
         }
         return java.util.Arrays.copyOf(out, n);
+    }
+
+    /**
+     * Frames escaped packet data as {@code $data#cs}, run-length encoding it on the way when
+     * {@code runLength} is set: the same bytes as {@code frame(runLengthEncode(escaped))}, in one
+     * pass and one allocation (memory replies are 128 KiB).
+     */
+    public static byte[] frame(byte[] escaped, boolean runLength) {
+        if (!runLength) {
+            return frame(escaped);
+        }
+        int len = escaped.length;
+        byte[] out = new byte[len + 4];
+        out[0] = '$';
+        int n = 1;
+        int i = 0;
+        while (i < len) {
+            byte c = escaped[i];
+            int end = i + 1;
+            while (end < len && escaped[end] == c) {
+                end++;
+            }
+            n = emitRun(out, n, c, end - i);
+            i = end;
+        }
+        return finishFrame(out, n);
+    }
+
+    private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The framed packet whose payload is {@code data} in hex, run-length encoded when
+     * {@code runLength} is set: the same bytes as {@code frame(Hex.encode(data), runLength)}
+     * (hex digits never need escaping), generated in one pass from the raw bytes. This is the
+     * {@code m} reply, the stub's largest.
+     */
+    public static byte[] frameHex(byte[] data, int off, int len, boolean runLength) {
+        int end = 1 + 2 * len;
+        byte[] out = new byte[end + 3];
+        out[0] = '$';
+        for (int i = 0, j = 1; i < len; i++, j += 2) {
+            int b = data[off + i] & 0xff;
+            out[j] = HEX_HIGH[b];
+            out[j + 1] = HEX_LOW[b];
+        }
+        if (!runLength) {
+            return finishFrame(out, end);
+        }
+        // Run-length encode in place (the encoding never grows). Four equal hex digits in a row
+        // always include both digits of one byte, so only bytes like 0x00, 0x11 ... 0xff can be
+        // inside a run: look around those (one in 16 in random data, most of memory in zeroed
+        // memory), move the literal stretch before a run down, and encode the run.
+        int w = 1;
+        int r = 1;
+        for (int i = 0; i < len; i++) {
+            int b = data[off + i] & 0xff;
+            if ((b >> 4) != (b & 0xf)) {
+                continue;
+            }
+            int p = 1 + 2 * i;
+            if (p < r) {
+                continue; // already part of an encoded run
+            }
+            byte c = out[p];
+            int start = p;
+            while (start > r && out[start - 1] == c) {
+                start--;
+            }
+            int stop = p + 2;
+            while (stop < end && out[stop] == c) {
+                stop++;
+            }
+            if (stop - start < MIN_RUN) {
+                continue;
+            }
+            if (w != r) {
+                System.arraycopy(out, r, out, w, start - r);
+            }
+            w += start - r;
+            w = emitRun(out, w, c, stop - start);
+            r = stop;
+            i = (stop - 1) / 2 - 1; // continue with the byte holding digit `stop`
+        }
+        if (w != r) {
+            System.arraycopy(out, r, out, w, end - r);
+        }
+        w += end - r;
+        return finishFrame(out, w);
+    }
+
+    private static final byte[] HEX_HIGH = new byte[256];
+    private static final byte[] HEX_LOW = new byte[256];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            HEX_HIGH[b] = HEX_DIGITS[b >> 4];
+            HEX_LOW[b] = HEX_DIGITS[b & 0xf];
+        }
+    }
+
+    /**
+     * Writes {@code c} repeated {@code count} times at {@code out[n]}, run-length encoded: a run
+     * of {@code n >= 4} becomes the byte, {@code '*'} and the repeat count plus 29; repeat counts
+     * 6 and 7 would produce {@code '#'} and {@code '$'}, so such runs use 5 and the rest
+     * literally; counts above 97 are split. Returns the new end.
+     */
+    private static int emitRun(byte[] out, int n, byte c, int count) {
+        out[n++] = c;
+        int remaining = count - 1;
+        while (remaining > 0) {
+            if (remaining >= MIN_RUN - 1) {
+                int repeat = Math.min(remaining, MAX_REPEAT);
+                if (repeat == 6 || repeat == 7) {
+                    repeat = 5;
+                }
+                out[n++] = '*';
+                out[n++] = (byte) (repeat + 29);
+                remaining -= repeat;
+            } else {
+                for (int k = 0; k < remaining; k++) {
+                    out[n++] = c;
+                }
+                remaining = 0;
+            }
+        }
+        return n;
+    }
+
+    /** Appends {@code #cs} over {@code out[1..n)} and trims. */
+    private static byte[] finishFrame(byte[] out, int n) {
+        int cs = checksum(out, 1, n - 1);
+        out[n++] = '#';
+        out[n++] = (byte) Hex.digitChar(cs >> 4);
+        out[n++] = (byte) Hex.digitChar(cs);
+        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
     }
 
     /** Frames a payload (already escaped/encoded) as {@code $payload#cs}. */

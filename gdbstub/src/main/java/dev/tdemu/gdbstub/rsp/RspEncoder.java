@@ -24,8 +24,7 @@ public final class RspEncoder extends MessageToByteEncoder<RspOutbound> {
 
     /** The complete wire form of a packet: escaped, optionally run-length encoded, framed. */
     public static byte[] wireForm(byte[] payload, boolean runLength) {
-        byte[] escaped = Rsp.escape(payload);
-        return Rsp.frame(runLength ? Rsp.runLengthEncode(escaped) : escaped);
+        return Rsp.frame(Rsp.escape(payload), runLength);
     }
 
     @Override
@@ -33,6 +32,14 @@ public final class RspEncoder extends MessageToByteEncoder<RspOutbound> {
         switch (msg) {
             case RspOutbound.Packet p -> {
                 byte[] wire = wireForm(p.payload(), runLengthEncoding && p.runLengthAllowed());
+                if (LOG.isTraceEnabled()) {
+                    LOG.trace("send {}", Rsp.printable(wire, 400));
+                }
+                lastPacket = wire;
+                out.writeBytes(wire);
+            }
+            case RspOutbound.HexPacket h -> {
+                byte[] wire = Rsp.frameHex(h.data(), 0, h.data().length, runLengthEncoding);
                 if (LOG.isTraceEnabled()) {
                     LOG.trace("send {}", Rsp.printable(wire, 400));
                 }

@@ -37,6 +37,27 @@ public sealed interface RspOutbound {
         }
     }
 
+    /**
+     * A packet whose payload is {@code data} hex-encoded (a memory read's reply), framed straight
+     * from the raw bytes: the same wire bytes as a {@link Packet} of the hex text.
+     */
+    record HexPacket(byte[] data) implements RspOutbound {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof HexPacket p && Arrays.equals(data, p.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "HexPacket[" + data.length + " bytes]";
+        }
+    }
+
     /** A {@code +} or {@code -} acknowledgement byte. */
     record AckByte(boolean positive) implements RspOutbound {
     }

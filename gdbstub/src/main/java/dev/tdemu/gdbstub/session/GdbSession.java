@@ -359,11 +359,12 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
                     return sendNow("");
                 }
                 int length = Math.min(m.length(), options.packetSize() / 2);
-                return reply(m, call("read memory", () -> target.readMemory(tid, m.address(), length)), bytes -> {
+                return replyWith(m, call("read memory", () -> target.readMemory(tid, m.address(), length)), bytes -> {
                     if (bytes == null || bytes.length == 0) {
                         throw new TargetException(EFAULT, "cannot read memory at 0x" + Long.toHexString(m.address()));
                     }
-                    return Hex.encode(bytes.length > length ? Arrays.copyOf(bytes, length) : bytes);
+                    // hex-encoded and framed in one pass by the encoder
+                    return new RspOutbound.HexPacket(bytes.length > length ? Arrays.copyOf(bytes, length) : bytes);
                 });
             });
             case Command.WriteMemory m -> withGeneralThread(m, tid -> {
@@ -930,18 +931,25 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
 
     /** Sends the reply computed by {@code onSuccess}, or an error reply; never leaves gdb without an answer. */
     private <T> CompletionStage<Void> reply(Command command, CompletableFuture<T> result, Function<T, String> onSuccess) {
+        return replyWith(command, result, value -> new RspOutbound.Packet(onSuccess.apply(value).getBytes(StandardCharsets.ISO_8859_1)));
+    }
+
+    /** {@link #reply}, for a reply that is not plain text (a {@link RspOutbound.HexPacket}). */
+    private <T> CompletionStage<Void> replyWith(Command command, CompletableFuture<T> result, Function<T, RspOutbound> onSuccess) {
         return result.handle((value, error) -> {
-            String payload;
+            RspOutbound packet;
             if (error != null) {
-                payload = errorFor(command, error);
+                packet = RspOutbound.Packet.of(errorFor(command, error));
             } else {
                 try {
-                    payload = onSuccess.apply(value);
+                    packet = onSuccess.apply(value);
                 } catch (RuntimeException e) {
-                    payload = errorFor(command, e);
+                    packet = RspOutbound.Packet.of(errorFor(command, e));
                 }
             }
-            send(payload);
+            if (!closed) {
+                ctx.writeAndFlush(packet);
+            }
             return null;
         });
     }

@@ -70,6 +70,27 @@ class RunLengthEncodingTest {
             byte[] decoded = Rsp.runLengthDecode(encoded, 0, encoded.length, Integer.MAX_VALUE);
             assertArrayEquals(escaped, decoded);
             assertArrayEquals(data, Rsp.unescape(decoded, 0, decoded.length));
+            // the encoder's one-pass framing produces exactly the composed steps
+            assertArrayEquals(Rsp.frame(encoded), Rsp.frame(escaped, true));
+            assertArrayEquals(Rsp.frame(escaped), Rsp.frame(escaped, false));
+        }
+    }
+
+    @Test
+    void hexFramingFromRawBytesMatchesFramingTheHexText() {
+        Random random = new Random(0x4e7);
+        for (int i = 0; i < 2000; i++) {
+            byte[] data = new byte[random.nextInt(400)];
+            for (int k = 0; k < data.length; k++) {
+                // runs of equal nibbles across byte boundaries (0x00, 0x11, 0xf0 0x0f ...) and noise
+                data[k] = random.nextInt(3) == 0 ? (byte) random.nextInt(256)
+                        : (byte) new int[] {0x00, 0x11, 0xff, 0xf0, 0x0f, 0x77}[random.nextInt(6)];
+            }
+            int off = data.length == 0 ? 0 : random.nextInt(data.length);
+            int len = data.length - off;
+            byte[] hex = Hex.encode(java.util.Arrays.copyOfRange(data, off, off + len)).getBytes(StandardCharsets.ISO_8859_1);
+            assertArrayEquals(Rsp.frame(Rsp.runLengthEncode(hex)), Rsp.frameHex(data, off, len, true));
+            assertArrayEquals(Rsp.frame(hex), Rsp.frameHex(data, off, len, false));
         }
     }
 
