@@ -47,6 +47,9 @@ public final class GdbServer implements AutoCloseable {
     /** How long a second client waits for the current one to disconnect before it is refused. */
     public static final Duration SECOND_CLIENT_GRACE = Duration.ofSeconds(1);
 
+    /** How long the event loop polls before it blocks again after a packet (see {@link SpinThenSelectStrategy}). */
+    static final long POLL_AFTER_ACTIVITY_NANOS = 300_000;
+
     private final DebugTarget target;
     private final GdbServerOptions options;
     private final EventLoopGroup group;
@@ -59,7 +62,8 @@ public final class GdbServer implements AutoCloseable {
         this.target = Objects.requireNonNull(target, "target");
         this.options = Objects.requireNonNull(options, "options");
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gdbstub", true),
-                NioIoHandler.newFactory());
+                NioIoHandler.newFactory(java.nio.channels.spi.SelectorProvider.provider(),
+                        () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS)));
         try {
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)

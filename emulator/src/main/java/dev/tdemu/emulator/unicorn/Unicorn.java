@@ -550,19 +550,27 @@ public final class Unicorn implements AutoCloseable {
         }
         int err;
         try {
+            long from = begin;
             while (true) {
                 hookStopped = false;
-                err = (int) Uc.EMU_START.invokeExact(uc, begin, 0L, timeoutMicros, count);
+                err = (int) Uc.EMU_START.invokeExact(uc, from, 0L, timeoutMicros, count);
                 // A uc_emu_stop that lands after a run has ended on its own but before the engine
-                // marks it done stays pending inside the engine and ends the next run at its first
-                // block, before any instruction, although nobody asked for that run to stop. Such
-                // a phantom stop looks like nothing else (no request, no hook stop, no error, no
-                // limit, RIP unmoved): run again.
+                // marks it done stays pending inside the engine and ends the next run at a block
+                // boundary (usually its first block, before any instruction; sometimes the first
+                // block that is not chained to the one before), although nobody asked for that run
+                // to stop. Such a phantom stop looks like nothing else: no request, no hook stop, no
+                // error, no limit, and the run did not end at a HLT (the only way a run ends by
+                // itself). Continue from where it ended; a block boundary is a precise state.
                 if (err != 0 || hookFailure != null || unhandledVector >= 0 || hookStopped || timeoutMicros != 0
-                        || count != 0 || stopRequests.get() != stopsAcknowledged || readReg(X86Reg.RIP) != begin) {
+                        || count != 0 || stopRequests.get() != stopsAcknowledged) {
+                    break;
+                }
+                long rip = readReg(X86Reg.RIP);
+                if (rip != from && endedAtHlt(rip)) {
                     break;
                 }
                 phantomStops++;
+                from = rip;
             }
         } catch (Throwable t) {
             endRun();
@@ -736,6 +744,15 @@ public final class Unicorn implements AutoCloseable {
         boolean pending = requested != stopsAcknowledged;
         stopsAcknowledged = requested;
         return pending;
+    }
+
+    /** Whether the byte before {@code rip} is a HLT (0xF4), i.e. the run may have ended by halting. */
+    private boolean endedAtHlt(long rip) {
+        try {
+            return (read(rip - 1, 1)[0] & 0xff) == 0xF4;
+        } catch (UnicornException e) {
+            return true; // unreadable: do not guess, report the run as ended
+        }
     }
 
     /** How many phantom stops {@link #emuStart} absorbed (a stale engine stop that ended a run before it began). */

@@ -635,10 +635,31 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
         interruptRequested = false;
         xferKey = null;
         LOG.debug("resumed: {}", request);
+        if (stage instanceof java.util.concurrent.Future<?> f && stepping(request)) {
+            // A single step usually ends within tens of microseconds. Waiting for it here keeps
+            // this event loop awake, so the stop comes back without a thread wake-up and the reply
+            // goes out from here; that is a large part of a stepi round trip.
+            long deadline = System.nanoTime() + STEP_SPIN_NANOS;
+            while (!f.isDone() && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+        }
         CompletableFuture<StopEvent> pending = onLoop(stage);
         pendingResume = pending;
         pending.whenComplete((ev, e) -> onResumeFinished(pending, ev, e));
         return DONE;
+    }
+
+    /** How long the event loop waits for a single step to end before it lets the target call back. */
+    static final long STEP_SPIN_NANOS = 150_000;
+
+    private static boolean stepping(ResumeRequest request) {
+        for (ResumeRequest.ThreadResume t : request.threads()) {
+            if (t.action() == ResumeAction.STEP) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void onResumeFinished(CompletableFuture<StopEvent> which, StopEvent event, Throwable error) {
