@@ -748,11 +748,15 @@ public final class Unicorn implements AutoCloseable {
 
     /** Whether the byte before {@code rip} is a HLT (0xF4), i.e. the run may have ended by halting. */
     private boolean endedAtHlt(long rip) {
+        // Checked after every run that ends by itself: read into the register buffer, no allocation.
+        int err;
         try {
-            return (read(rip - 1, 1)[0] & 0xff) == 0xF4;
-        } catch (UnicornException e) {
-            return true; // unreadable: do not guess, report the run as ended
+            err = (int) Uc.MEM_READ.invokeExact(uc, rip - 1, regBuf, 1L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
         }
+        // unreadable: do not guess, report the run as ended
+        return err != 0 || regBuf.get(JAVA_BYTE, 0) == (byte) 0xF4;
     }
 
     /** How many phantom stops {@link #emuStart} absorbed (a stale engine stop that ended a run before it began). */
@@ -1096,9 +1100,7 @@ public final class Unicorn implements AutoCloseable {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        if (err != 0) {
-            throw new UnicornException("uc_context_save", err);
-        }
+        check("uc_context_save", err);
     }
 
     void restoreContext(CpuContext c) {
@@ -1109,9 +1111,7 @@ public final class Unicorn implements AutoCloseable {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        if (err != 0) {
-            throw new UnicornException("uc_context_restore", err);
-        }
+        check("uc_context_restore", err);
     }
 
     void checkContext(CpuContext c) {

@@ -182,30 +182,9 @@ public final class Rsp {
         return java.util.Arrays.copyOf(out, n);
     }
 
-    /**
-     * Frames escaped packet data as {@code $data#cs}, run-length encoding it on the way when
-     * {@code runLength} is set: the same bytes as {@code frame(runLengthEncode(escaped))}, in one
-     * pass and one allocation (memory replies are 128 KiB).
-     */
+    /** Frames escaped packet data as {@code $data#cs}, run-length encoding it first when {@code runLength} is set. */
     public static byte[] frame(byte[] escaped, boolean runLength) {
-        if (!runLength) {
-            return frame(escaped);
-        }
-        int len = escaped.length;
-        byte[] out = new byte[len + 4];
-        out[0] = '$';
-        int n = 1;
-        int i = 0;
-        while (i < len) {
-            byte c = escaped[i];
-            int end = i + 1;
-            while (end < len && escaped[end] == c) {
-                end++;
-            }
-            n = emitRun(out, n, c, end - i);
-            i = end;
-        }
-        return finishFrame(out, n);
+        return frame(runLength ? runLengthEncode(escaped) : escaped);
     }
 
     private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);

@@ -930,10 +930,14 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
     }
 
     private void send(byte[] payload) {
+        send(new RspOutbound.Packet(payload));
+    }
+
+    private void send(RspOutbound packet) {
         if (closed) {
             return;
         }
-        ctx.writeAndFlush(new RspOutbound.Packet(payload));
+        ctx.writeAndFlush(packet);
     }
 
     /** Calls the target; exceptions and null results become failed stages. Completes on the event loop. */
@@ -952,7 +956,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
 
     /** Sends the reply computed by {@code onSuccess}, or an error reply; never leaves gdb without an answer. */
     private <T> CompletionStage<Void> reply(Command command, CompletableFuture<T> result, Function<T, String> onSuccess) {
-        return replyWith(command, result, value -> new RspOutbound.Packet(onSuccess.apply(value).getBytes(StandardCharsets.ISO_8859_1)));
+        return replyWith(command, result, value -> RspOutbound.Packet.of(onSuccess.apply(value)));
     }
 
     /** {@link #reply}, for a reply that is not plain text (a {@link RspOutbound.HexPacket}). */
@@ -968,9 +972,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
                     packet = RspOutbound.Packet.of(errorFor(command, e));
                 }
             }
-            if (!closed) {
-                ctx.writeAndFlush(packet);
-            }
+            send(packet);
             return null;
         });
     }
