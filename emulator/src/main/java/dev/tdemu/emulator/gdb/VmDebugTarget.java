@@ -200,7 +200,9 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
         CompletableFuture<StopEvent> p = pendingStop;
         DebugSession.Result r;
         try {
-            r = session.resume(actions);
+            // A lone single step runs right here (the stub's event loop) and its stop completes p
+            // before this returns: a gdb stepi then costs no thread hand-off at all.
+            r = session.resume(actions, true);
         } catch (IllegalStateException e) {
             pendingStop = null;
             return CompletableFuture.failedFuture(new TargetException(e.getMessage()));

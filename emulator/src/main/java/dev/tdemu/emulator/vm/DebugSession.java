@@ -57,6 +57,10 @@ public final class DebugSession {
     private final boolean[] parked;
     private final boolean[] stepping;
     private final boolean[] guestTf;
+    /** A debugger thread runs this vCPU for a single step; the vCPU's own thread waits meanwhile. */
+    private final boolean[] borrowed;
+    /** The vCPU stopped for good while borrowed: its own thread ends its run loop. */
+    private final boolean[] retired;
     private DebugEvent pending;
     private boolean interruptRequested;
     private final HwBreakpoint[] hardware = new HwBreakpoint[4];
@@ -71,6 +75,8 @@ public final class DebugSession {
         parked = new boolean[n];
         stepping = new boolean[n];
         guestTf = new boolean[n];
+        borrowed = new boolean[n];
+        retired = new boolean[n];
         if (startStopped) {
             java.util.Arrays.fill(hold, true);
             interruptRequested = true;
@@ -115,31 +121,18 @@ public final class DebugSession {
             DebugEvent report = null;
             lock.lock();
             try {
-                if (vm.finished()) {
+                if (vm.finished() || retired[v.index]) {
                     return false;
                 }
+                if (borrowed[v.index]) {
+                    changed.awaitUninterruptibly();
+                    continue;
+                }
                 if (!hold[v.index]) {
-                    parked[v.index] = false;
-                    v.engine.clearKick(); // a kick that wanted this vCPU parked is done with
-
-                    if (stepping[v.index]) {
-                        // KVM's SINGLESTEP: TF set for the guest, hidden again at the stop.
-                        long rflags = v.reg(X86Reg.RFLAGS);
-                        guestTf[v.index] = (rflags & 0x100) != 0;
-                        v.setReg(X86Reg.RFLAGS, rflags | 0x100);
-                    }
+                    prepareEntry(v);
                     return true;
                 }
-                parked[v.index] = true;
-                if (allParked()) {
-                    if (pending == null && interruptRequested) {
-                        pending = new DebugEvent(firstAlive(), DebugEvent.Kind.INTERRUPTED, vcpus.get(firstAlive()).engine.rip(),
-                                vcpus.get(firstAlive()).engine.rip(), 0);
-                    }
-                    interruptRequested = false;
-                    report = pending;
-                    pending = null;
-                }
+                report = park(v);
                 if (report == null) {
                     changed.awaitUninterruptibly();
                     continue;
@@ -153,6 +146,34 @@ public final class DebugSession {
                 l.stopped(report);
             }
         }
+    }
+
+    /** Under the lock: the vCPU is about to enter the guest. */
+    private void prepareEntry(Vcpu v) {
+        parked[v.index] = false;
+        v.engine.clearKick(); // a kick that wanted this vCPU parked is done with
+        if (stepping[v.index]) {
+            // KVM's SINGLESTEP: TF set for the guest, hidden again at the stop.
+            long rflags = v.reg(X86Reg.RFLAGS);
+            guestTf[v.index] = (rflags & 0x100) != 0;
+            v.setReg(X86Reg.RFLAGS, rflags | 0x100);
+        }
+    }
+
+    /** Under the lock: the vCPU is held; when it is the last one to park, the stop to report. */
+    private DebugEvent park(Vcpu v) {
+        parked[v.index] = true;
+        if (!allParked()) {
+            return null;
+        }
+        if (pending == null && interruptRequested) {
+            pending = new DebugEvent(firstAlive(), DebugEvent.Kind.INTERRUPTED, vcpus.get(firstAlive()).engine.rip(),
+                    vcpus.get(firstAlive()).engine.rip(), 0);
+        }
+        interruptRequested = false;
+        DebugEvent report = pending;
+        pending = null;
+        return report;
     }
 
     private boolean allParked() {
@@ -299,7 +320,20 @@ public final class DebugSession {
 
     /** Resumes vCPUs: CONTINUE, STEP (one instruction, then stop) or STAY (remain stopped). */
     public Result resume(Map<Integer, Action> actions) {
+        return resume(actions, false);
+    }
+
+    /**
+     * Like {@link #resume(Map)}; with {@code stepHere}, a lone single step (one vCPU steps, every
+     * other one stays stopped) runs on the calling thread, so its stop reaches the listener before
+     * this method returns, without waking the vCPU's thread and waiting for it (two thread
+     * wake-ups that cost more than the step). The vCPU's own thread stays parked meanwhile. A step
+     * that has not ended within {@link #BORROW_NANOS} (exits handled on the way, say) is handed
+     * back to the vCPU's thread at the next entry and reported from there as usual.
+     */
+    public Result resume(Map<Integer, Action> actions, boolean stepHere) {
         requireStopped();
+        Vcpu borrow = null;
         lock.lock();
         try {
             for (int i = 0; i < vcpus.size(); i++) {
@@ -315,15 +349,86 @@ public final class DebugSession {
                     return r;
                 }
             }
+            int resumed = 0;
             for (int i = 0; i < vcpus.size(); i++) {
                 Action a = actions.getOrDefault(i, Action.STAY);
                 if (a != Action.STAY && alive(i)) {
                     vcpus.get(i).uc().clearStopRequests();
                     hold[i] = false;
+                    resumed++;
+                    if (stepping[i]) {
+                        borrow = vcpus.get(i);
+                    }
                 }
             }
+            if (stepHere && resumed == 1 && borrow != null) {
+                borrowed[borrow.index] = true;
+                parked[borrow.index] = false;
+            } else {
+                borrow = null;
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (borrow != null) {
+            runBorrowed(borrow);
+        }
+        return Result.OK;
+    }
+
+    /** How long a debugger thread runs a borrowed vCPU before handing it back to its own thread. */
+    static final long BORROW_NANOS = 2_000_000;
+
+    /**
+     * Runs a borrowed vCPU, entry after entry, until the debugger holds it again (the step's stop,
+     * or any other), it stops for good, or {@link #BORROW_NANOS} have passed; then gives it back.
+     */
+    private void runBorrowed(Vcpu v) {
+        long deadline = System.nanoTime() + BORROW_NANOS;
+        DebugEvent report = null;
+        try {
+            while (true) {
+                lock.lock();
+                try {
+                    if (vm.finished() || hold[v.index] || System.nanoTime() - deadline > 0) {
+                        borrowed[v.index] = false;
+                        if (!vm.finished() && hold[v.index]) {
+                            report = park(v);
+                        }
+                        changed.signalAll(); // the vCPU's thread carries on (parks, runs or ends)
+                        break;
+                    }
+                    prepareEntry(v);
+                } finally {
+                    lock.unlock();
+                }
+                if (!v.enterAndHandleExit()) {
+                    retire(v);
+                    break;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("vcpu{} failed during a single step on the debugger's thread", v.index, e);
+            vm.finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index + ": " + e, -1);
+            retire(v);
+        }
+        if (report != null) {
+            LOG.debug("debug stop: {}", report);
+            DebugListener l = listener;
+            if (l != null) {
+                l.stopped(report);
+            }
+        }
+    }
+
+    /** The borrowed vCPU stopped for good: its own thread leaves its run loop (and says so to the VM). */
+    private void retire(Vcpu v) {
+        lock.lock();
+        try {
+            borrowed[v.index] = false;
+            retired[v.index] = true;
             changed.signalAll();
-            return Result.OK;
         } finally {
             lock.unlock();
         }

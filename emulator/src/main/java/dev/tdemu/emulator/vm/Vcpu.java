@@ -140,12 +140,22 @@ final class Vcpu implements Runnable {
 
     /** One entry, one exit. */
     private boolean runOnce() {
-        if (kicksWanted && !engine.kicksEnabled()) {
-            engine.enableKicks();
-        }
         DebugSession session = vm.debugSession();
         if (session != null && !session.beforeEntry(this)) {
             return false;
+        }
+        return enterAndHandleExit();
+    }
+
+    /**
+     * The part of {@link #runOnce()} after the debugger let this vCPU enter: one entry, one exit,
+     * the exit handled. Runs on this vCPU's thread, or on a debugger thread that borrowed the vCPU
+     * for a single step while this vCPU's thread stays parked ({@link DebugSession}). False when
+     * this vCPU stops for good.
+     */
+    boolean enterAndHandleExit() {
+        if (kicksWanted && !engine.kicksEnabled()) {
+            engine.enableKicks();
         }
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
