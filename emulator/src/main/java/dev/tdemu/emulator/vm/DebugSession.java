@@ -57,6 +57,8 @@ public final class DebugSession {
     private final boolean[] parked;
     private final boolean[] stepping;
     private final boolean[] guestTf;
+    /** The next entry is a step's first: the guest's own TF is read there (later entries see tdemu's). */
+    private final boolean[] stepStart;
     /** A debugger thread runs this vCPU for a single step; the vCPU's own thread waits meanwhile. */
     private final boolean[] borrowed;
     /** The vCPU stopped for good while borrowed: its own thread ends its run loop. */
@@ -75,6 +77,7 @@ public final class DebugSession {
         parked = new boolean[n];
         stepping = new boolean[n];
         guestTf = new boolean[n];
+        stepStart = new boolean[n];
         borrowed = new boolean[n];
         retired = new boolean[n];
         if (startStopped) {
@@ -153,10 +156,17 @@ public final class DebugSession {
         parked[v.index] = false;
         v.engine.clearKick(); // a kick that wanted this vCPU parked is done with
         if (stepping[v.index]) {
-            // KVM's SINGLESTEP: TF set for the guest, hidden again at the stop.
+            // KVM's SINGLESTEP: TF set for the guest at every entry, hidden again at the stop. A step
+            // can take several entries (an exit handled on the way re-enters with tdemu's TF still
+            // set), so the guest's own TF is the one seen at the step's first entry.
             long rflags = v.reg(X86Reg.RFLAGS);
-            guestTf[v.index] = (rflags & 0x100) != 0;
-            v.setReg(X86Reg.RFLAGS, rflags | 0x100);
+            if (stepStart[v.index]) {
+                stepStart[v.index] = false;
+                guestTf[v.index] = (rflags & 0x100) != 0;
+            }
+            if ((rflags & 0x100) == 0) {
+                v.setReg(X86Reg.RFLAGS, rflags | 0x100);
+            }
         }
     }
 
@@ -342,6 +352,7 @@ public final class DebugSession {
                     return Result.refused(nonDebugTd("single-step"));
                 }
                 stepping[i] = a == Action.STEP;
+                stepStart[i] = stepping[i];
             }
             for (int i = 0; i < vcpus.size(); i++) {
                 Result r = applyGuestDebug(vcpus.get(i), stepping[i]);

@@ -150,6 +150,66 @@ class DebugSessionTest {
         }
     }
 
+    /** RIPs after each single step until the guest exits, stepping on the vCPU's thread or on this one. */
+    List<Long> stepToTheEnd(boolean here) throws Exception {
+        List<Long> rips = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), here).ok()).isTrue();
+            boolean arrivedBeforeReturn = !events.isEmpty();
+            DebugEvent e = next();
+            if (e.kind() == DebugEvent.Kind.EXITED) { // the VM ends once the vCPU threads are gone: later
+                assertThat(e.dr6()).as("guest exit status").isZero();
+                return rips;
+            }
+            assertThat(e.kind()).isEqualTo(DebugEvent.Kind.STEP);
+            if (here) {
+                assertThat(arrivedBeforeReturn).as("step %d: the stop arrived before resume returned", i).isTrue();
+            }
+            rips.add(session.readRegister(0, X86Reg.RIP));
+            assertThat(session.readRegister(0, X86Reg.RFLAGS) & 0x100).as("TF hidden after step %d at 0x%x", i,
+                    rips.getLast()).isZero();
+        }
+        throw new AssertionError("the guest did not exit within 10,000 steps");
+    }
+
+    @Test
+    void aLoneStepOnTheDebuggersThreadStopsBeforeResumeReturnsAndWalksTheSamePathAsTheVcpusThread() throws Exception {
+        // Stepping the whole debuggee crosses guest MOV DR, VMCALL and port-I/O exits.
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        List<Long> onVcpuThread = stepToTheEnd(false);
+        assertThat(result.get(20, TimeUnit.SECONDS).console()).contains("debuggee: done");
+        tearDown();
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        List<Long> here = stepToTheEnd(true);
+        assertThat(result.get(20, TimeUnit.SECONDS).console()).contains("debuggee: done");
+        assertThat(here).isEqualTo(onVcpuThread);
+        assertThat(new java.util.HashSet<>(here)).as("the steps went somewhere").hasSizeGreaterThan(40);
+    }
+
+    @Test
+    void afterStepsOnTheDebuggersThreadTheVcpusOwnThreadRunsItAgain() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        for (int i = 0; i < 3; i++) {
+            assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue();
+            assertThat(next().kind()).isEqualTo(DebugEvent.Kind.STEP);
+        }
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC, 1).ok()).isTrue();
+        continueAll();
+        DebugEvent bp = next();
+        assertThat(bp.kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        assertThat(bp.rip()).isEqualTo(FUNC);
+    }
+
+    @Test
+    void aVcpuThatHaltsForGoodDuringAStepOnTheDebuggersThreadEndsTheVm() throws Exception {
+        start(Guests.config("halt", GuestMode.GUEST_MODE_VMX).build());
+        assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue(); // cli
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.STEP);
+        assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue(); // hlt with IF=0
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.EXITED);
+        assertThat(result.get(20, TimeUnit.SECONDS).outcome()).isNotEqualTo(VmResult.Outcome.INTERNAL_ERROR);
+    }
+
     @Test
     void softwareBreakpointsAreInt3sThatReadBackAsTheOriginalByte() throws Exception {
         start(debuggee(GuestMode.GUEST_MODE_VMX).build());
