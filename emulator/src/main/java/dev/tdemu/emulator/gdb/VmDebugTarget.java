@@ -36,8 +36,10 @@ import org.apache.logging.log4j.Logger;
 /**
  * The GDB stub's view of a VM: gdb threads are vCPUs (thread id = vCPU index + 1), its breakpoint
  * packets become the debugger's breakpoints of a {@link DebugSession} (KVM_SET_GUEST_DEBUG), its
- * resumes the session's all-stop continue/step. Work that touches guest state runs on a worker
- * thread, never on the stub's event loop.
+ * resumes the session's all-stop continue/step. Register and memory accesses (the VM is stopped)
+ * and a lone single step run on the calling thread, the stub's event loop: each takes
+ * microseconds, less than a hand-off to another thread and back. Breakpoint changes, monitor
+ * commands, kill and detach run on a worker thread.
  */
 public final class VmDebugTarget implements DebugTarget, DebugListener, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub");

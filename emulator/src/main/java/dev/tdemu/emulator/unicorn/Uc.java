@@ -46,6 +46,7 @@ final class Uc {
     static final int UC_HOOK_MEM_FETCH = 1 << 12;
     static final int UC_HOOK_MEM_READ_AFTER = 1 << 13;
     static final int UC_HOOK_INSN_INVALID = 1 << 14;
+    static final int UC_HOOK_TLB_FILL = 1 << 17;
 
     // uc_x86_insn (only the ones UC_HOOK_INSN accepts and tdemu uses)
     static final int UC_X86_INS_CPUID = 113;
@@ -62,6 +63,9 @@ final class Uc {
     static final int UC_CTL_TB_REMOVE_CACHE = 9;
     static final int UC_CTL_TB_FLUSH = 10;
     static final int UC_CTL_TCG_BUFFER_SIZE = 13;
+    static final int UC_CTL_TLB_FLUSH = 11;
+    static final int UC_CTL_TLB_TYPE = 12;
+    static final int UC_TLB_CPU = 0, UC_TLB_VIRTUAL = 1;
 
     static int ctlWrite(int type, int argCount) {
         return type | argCount << 26 | UC_CTL_IO_WRITE << 30;
@@ -147,6 +151,8 @@ final class Uc {
     /** uc_cb_insn_syscall_t: void (uc, void *user). */
     static final FunctionDescriptor CB_SYSCALL = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
     /** uc_cb_hookinsn_invalid_t: bool (uc, void *user); true continues (at the RIP the hook left). */
+    /** uc_cb_tlbevent_t: bool (uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *result, void *user). */
+    static final FunctionDescriptor CB_TLB_FILL = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
     static final FunctionDescriptor CB_INSN_INVALID = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, ADDRESS);
 
     private Uc() {

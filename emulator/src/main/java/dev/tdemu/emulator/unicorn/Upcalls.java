@@ -26,6 +26,8 @@ final class Upcalls {
     static final MethodHandle CPUID = find("cpuid", CpuidHook.class, int.class);
     static final MethodHandle SYSCALL = find("syscall", SyscallHook.class, void.class);
     static final MethodHandle INSN_INVALID = find("invalidInstruction", InvalidInstructionHook.class, boolean.class);
+    static final MethodHandle TLB_FILL = find("tlbFill", TlbFillHook.class, boolean.class, long.class, int.class,
+            MemorySegment.class);
 
     static {
         try {
@@ -124,6 +126,31 @@ final class Upcalls {
                                          int size, long value, MemorySegment user) {
         try {
             return k.live() && h.onInvalidAccess(k.engine, MemType.of(type), address, size, value);
+        } catch (Throwable t) {
+            try {
+                k.engine.hookFailed(t);
+            } catch (Throwable ignored) {
+                // see code()
+            }
+            return false;
+        }
+    }
+
+    /** uc_tlb_entry: uint64_t paddr; uc_prot perms (int). */
+    private static boolean tlbFill(Hook k, TlbFillHook h, MemorySegment uc, long vaddr, int type, MemorySegment result,
+                                   MemorySegment user) {
+        try {
+            if (!k.live()) {
+                return false;
+            }
+            long e = h.fill(k.engine, vaddr, MemType.of(type));
+            if (e == TlbFillHook.REFUSE) {
+                return false;
+            }
+            MemorySegment r = result.reinterpret(16);
+            r.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, e & ~0xFFFL);
+            r.set(java.lang.foreign.ValueLayout.JAVA_INT, 8, (int) (e & 7));
+            return true;
         } catch (Throwable t) {
             try {
                 k.engine.hookFailed(t);
