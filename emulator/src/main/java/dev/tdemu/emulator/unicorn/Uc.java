@@ -150,9 +150,9 @@ final class Uc {
     static final FunctionDescriptor CB_CPUID = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
     /** uc_cb_insn_syscall_t: void (uc, void *user). */
     static final FunctionDescriptor CB_SYSCALL = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
-    /** uc_cb_hookinsn_invalid_t: bool (uc, void *user); true continues (at the RIP the hook left). */
     /** uc_cb_tlbevent_t: bool (uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *result, void *user). */
     static final FunctionDescriptor CB_TLB_FILL = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
+    /** uc_cb_hookinsn_invalid_t: bool (uc, void *user); true continues (at the RIP the hook left). */
     static final FunctionDescriptor CB_INSN_INVALID = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, ADDRESS);
 
     private Uc() {

@@ -788,13 +788,17 @@ public final class Unicorn implements AutoCloseable {
         }
     }
 
+    /** For calls a hook of this engine's own run must not make: {@code what} explains why. */
+    private void requireBetweenRuns(String what) {
+        if (running && Thread.currentThread() == runner) {
+            throw new IllegalStateException(what + "; call it after emuStart returns");
+        }
+    }
+
     /** Drops all translated code. Not from a hook: that crashes the engine (hook changes defer it by themselves). */
     public void flushTranslations() {
         checkOpen();
-        if (running && Thread.currentThread() == runner) {
-            throw new IllegalStateException("flushTranslations during a run would crash the engine; "
-                    + "call it after emuStart returns");
-        }
+        requireBetweenRuns("flushTranslations during a run would crash the engine");
         try {
             check("uc_ctl(UC_CTL_TB_FLUSH)", (int) Uc.CTL_NO_ARGS.invokeExact(uc, Uc.ctlWrite(Uc.UC_CTL_TB_FLUSH, 0)));
         } catch (UnicornException e) {
@@ -956,9 +960,7 @@ public final class Unicorn implements AutoCloseable {
      */
     public void useVirtualTlb(boolean virtual) {
         checkOpen();
-        if (running && Thread.currentThread() == runner) {
-            throw new IllegalStateException("the TLB mode cannot change during a run; call it after emuStart returns");
-        }
+        requireBetweenRuns("the TLB mode cannot change during a run");
         try {
             check("uc_ctl(UC_CTL_TLB_TYPE)", (int) Uc.CTL_INT.invokeExact(uc, Uc.ctlWrite(Uc.UC_CTL_TLB_TYPE, 1),
                     virtual ? Uc.UC_TLB_VIRTUAL : Uc.UC_TLB_CPU));
@@ -973,9 +975,7 @@ public final class Unicorn implements AutoCloseable {
     /** Empties the engine's TLB (translated code stays). Measured: a few microseconds. Not from a hook. */
     public void flushTlb() {
         checkOpen();
-        if (running && Thread.currentThread() == runner) {
-            throw new IllegalStateException("flushTlb during a run; call it after emuStart returns");
-        }
+        requireBetweenRuns("flushTlb during a run");
         try {
             check("uc_ctl(UC_CTL_TLB_FLUSH)", (int) Uc.CTL_NO_ARGS.invokeExact(uc, Uc.ctlWrite(Uc.UC_CTL_TLB_FLUSH, 0)));
         } catch (UnicornException e) {

@@ -1,6 +1,7 @@
 package dev.tdemu.emulator.unicorn;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -41,6 +42,18 @@ final class Upcalls {
     private Upcalls() {
     }
 
+    /**
+     * Records a hook's failure on its engine, which stops the run and rethrows it from emuStart.
+     * Nothing may escape into native code, not even a failure to record.
+     */
+    private static void failed(Unicorn engine, Throwable t) {
+        try {
+            engine.hookFailed(t);
+        } catch (Throwable ignored) {
+            // cannot report; the engine is stopped by the first failure anyway
+        }
+    }
+
     /** {@code target} with the hook and its callback bound: the handle an upcall stub invokes. */
     static MethodHandle bind(MethodHandle target, Hook hook, Object callback) {
         return MethodHandles.insertArguments(target, 0, hook, callback);
@@ -70,11 +83,7 @@ final class Upcalls {
                 h.onInstruction(k.engine, address, size);
             }
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // cannot report; the engine is stopped by the first failure anyway
-            }
+            failed(k.engine, t);
         }
     }
 
@@ -84,11 +93,7 @@ final class Upcalls {
                 h.onBlock(k.engine, address, size);
             }
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
         }
     }
 
@@ -98,11 +103,7 @@ final class Upcalls {
                 e.dispatchInterrupt(vector);
             }
         } catch (Throwable t) {
-            try {
-                e.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(e, t);
         }
     }
 
@@ -113,11 +114,7 @@ final class Upcalls {
                 h.onAccess(k.engine, MemType.of(type), address, size, value);
             }
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
         }
     }
 
@@ -127,11 +124,7 @@ final class Upcalls {
         try {
             return k.live() && h.onInvalidAccess(k.engine, MemType.of(type), address, size, value);
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
             return false;
         }
     }
@@ -148,15 +141,11 @@ final class Upcalls {
                 return false;
             }
             MemorySegment r = result.reinterpret(16);
-            r.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, e & ~0xFFFL);
-            r.set(java.lang.foreign.ValueLayout.JAVA_INT, 8, (int) (e & 7));
+            r.set(ValueLayout.JAVA_LONG, 0, e & ~0xFFFL);
+            r.set(ValueLayout.JAVA_INT, 8, (int) (e & 7));
             return true;
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
             return false;
         }
     }
@@ -165,11 +154,7 @@ final class Upcalls {
         try {
             return k.live() ? h.onIn(k.engine, port, size) : 0;
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
             return 0;
         }
     }
@@ -180,11 +165,7 @@ final class Upcalls {
                 h.onOut(k.engine, port, size, value);
             }
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
         }
     }
 
@@ -193,11 +174,7 @@ final class Upcalls {
         try {
             return k.live() && h.onCpuid(k.engine) ? 1 : 0;
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
             return 0;
         }
     }
@@ -208,11 +185,7 @@ final class Upcalls {
                 h.onSyscall(k.engine);
             }
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
         }
     }
 
@@ -225,11 +198,7 @@ final class Upcalls {
             }
             return false;
         } catch (Throwable t) {
-            try {
-                k.engine.hookFailed(t);
-            } catch (Throwable ignored) {
-                // see code()
-            }
+            failed(k.engine, t);
             return false;
         }
     }

@@ -143,11 +143,16 @@ public final class DebugSession {
             } finally {
                 lock.unlock();
             }
-            LOG.debug("debug stop: {}", report);
-            DebugListener l = listener;
-            if (l != null) {
-                l.stopped(report);
-            }
+            report(report);
+        }
+    }
+
+    /** Tells the listener of a stop (outside the lock: the listener may call back into the session). */
+    private void report(DebugEvent stop) {
+        LOG.debug("debug stop: {}", stop);
+        DebugListener l = listener;
+        if (l != null) {
+            l.stopped(stop);
         }
     }
 
@@ -425,11 +430,7 @@ public final class DebugSession {
             retire(v);
         }
         if (report != null) {
-            LOG.debug("debug stop: {}", report);
-            DebugListener l = listener;
-            if (l != null) {
-                l.stopped(report);
-            }
+            report(report);
         }
     }
 
