@@ -111,6 +111,10 @@ public class CpuBenchmark {
             if (!(exit instanceof GuestExit.Instruction i) || i.kind() != GuestExit.Kind.HLT) {
                 throw new IllegalStateException("loop ended with " + exit);
             }
+            String watchState = engine.dataBreakpointState();
+            if (breakpoints.equals("watch1") != watchState.startsWith("1 data breakpoint(s) armed (virtual TLB)")) {
+                throw new IllegalStateException("the data breakpoint is not armed as this benchmark means: " + watchState);
+            }
             return exit;
         }
     }

@@ -4,10 +4,15 @@ import dev.tdemu.core.x86.BreakpointType;
 import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.Dr7;
+import dev.tdemu.emulator.machine.GuestMemory;
+import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.unicorn.Hook;
 import dev.tdemu.emulator.unicorn.MemType;
 import dev.tdemu.emulator.unicorn.Protection;
+import dev.tdemu.emulator.unicorn.TlbFillHook;
 import dev.tdemu.emulator.unicorn.Unicorn;
+import dev.tdemu.emulator.unicorn.UnicornException;
+import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -23,21 +28,27 @@ import org.apache.logging.log4j.Logger;
  * <ul>
  *   <li>execute breakpoints: a one-address code hook per enabled execute slot, which reports the
  *       hit unless RFLAGS.RF suppresses it;</li>
- *   <li>data breakpoints: the physical pages holding enabled write or read/write ranges lose write
- *       (and read) permission, so the first access faults with RIP on the instruction, and a
- *       memory hook per range records the accesses made while the caller single-steps that
- *       instruction with the pages opened ({@link #openForStep}/{@link #closeAfterStep}).</li>
+ *   <li>data breakpoints: while any is armed the engine runs in virtual-TLB mode and this class
+ *       fills its TLB ({@link #fill}), walking the guest's page tables as the CPU does. A fill for
+ *       a physical page holding an enabled write (or read/write) range is refused for writes (and
+ *       reads), so the run ends exactly at the accessing instruction, before it ran; so is a fill
+ *       whose access would fault or needs a paging rule the walk does not model. The caller then
+ *       single-steps that one instruction with the engine's own page walk ({@link #openForStep},
+ *       {@link #closeAfterStep}), which raises the exact #PF when there is one, while a memory
+ *       hook per range records the accesses it makes.</li>
  * </ul>
- * Precise faults need every memory access to take the engine's slow path, which it does for code
- * translated while any memory hook exists. Adding or removing a memory hook otherwise means
- * flushing all translated code, which costs milliseconds; so the first data breakpoint on an
- * engine installs a "sync" memory hook (on the never-accessed hypervisor region) that stays for
- * the engine's life, after which range hooks come and go without flushes. An engine that never
- * arms a data breakpoint keeps the fast path. Only what changed between two arms is re-armed.
+ * Every other page gets a full TLB entry, so code that does not touch a watched page runs at the
+ * engine's full speed; and no memory hook exists outside such a step, because any memory hook
+ * slows every load and store. An engine that never arms a data breakpoint never leaves the
+ * engine's own TLB mode. Only what changed between two arms is re-armed.
  */
 final class DrEnforcer {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
     static final long PAGE = 4096;
+    private static final long CR0_WP = 1L << 16;
+    /** CR4.SMEP, SMAP, PKE: paging rules for user pages that {@link PageWalker#walkForAccess} leaves to the engine. */
+    private static final long CR4_USER_PAGE_GUARDS = (1L << 20) | (1L << 21) | (1L << 22);
+    private static final X86Reg[] FILL_STATE = {X86Reg.CR3, X86Reg.CS, X86Reg.CR0, X86Reg.CR4};
 
     /** Receives execute-breakpoint hits. */
     interface Sink {
@@ -54,24 +65,29 @@ final class DrEnforcer {
 
     private final Unicorn uc;
     private final Sink sink;
-    private final long ramSize;
+    private final GuestMemory memory;
     private Key armed;
     private final long[] execAddress = new long[4];
     private final Hook[] execHooks = new Hook[4];
-    private Hook syncHook;
-    private final List<Hook> rangeHooks = new ArrayList<>();
+    private Hook fillHook;
+    /** Whether the engine is in virtual-TLB mode (some data breakpoint is armed) outside a step. */
+    private boolean virtualTlb;
     private final List<Watch> watches = new ArrayList<>();
-    /** Pages whose protection this enforcer changed, with the protection they had before. */
-    private final Map<Long, Protection> protectedPages = new HashMap<>();
-    private final Map<Long, Protection> wanted = new HashMap<>();
+    /** Physical pages holding watched ranges, each with whether reads are watched too. */
+    private final Map<Long, Boolean> watchedPages = new HashMap<>();
+    /** The recording hooks of the step in progress (closed as soon as the step's run ends). */
+    private final List<Hook> stepHooks = new ArrayList<>();
     private final List<PhysicalAccess> recorded = new ArrayList<>();
     /** A data breakpoint's linear address had no translation when last armed: re-try on every arm. */
     private boolean unmappedWatch;
     private boolean recording;
+    /** The kind of access whose fill was refused during the current run, or null. */
+    private MemType refused;
+    private long fills, refusals;
 
-    DrEnforcer(Unicorn uc, long ramSize, Sink sink) {
+    DrEnforcer(Unicorn uc, GuestMemory memory, Sink sink) {
         this.uc = uc;
-        this.ramSize = ramSize;
+        this.memory = memory;
         this.sink = sink;
     }
 
@@ -123,7 +139,7 @@ final class DrEnforcer {
             int length = dr7.length(slot).bytes();
             long start = regs.dr(slot) & -length;
             long physical = toPhysical.applyAsLong(start);
-            if (physical < 0 || physical + length > ramSize) {
+            if (physical < 0 || physical + length > memory.size()) {
                 LOG.debug("DR{} range 0x{} is not mapped to guest RAM now; not armed", slot, Long.toHexString(start));
                 unmappedWatch = true;
                 continue;
@@ -147,41 +163,69 @@ final class DrEnforcer {
     }
 
     private void rearmWatches(List<Watch> next) {
-        if (!next.isEmpty() && syncHook == null) {
-            // Once per engine: from now on translated code keeps exact RIPs for memory faults.
-            syncHook = uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), SvmGuestMode.HV_BASE,
-                    SvmGuestMode.HV_BASE, (u, type, addr, size, value) -> { });
-        }
-        rangeHooks.forEach(Hook::close);
-        rangeHooks.clear();
         watches.clear();
         watches.addAll(next);
-        wanted.clear();
+        watchedPages.clear();
         for (Watch w : watches) {
-            // Accesses start up to 7 bytes below an overlapping range (the hook compares starts only).
-            long lo = Math.max(0, w.physical - 7);
-            rangeHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), lo, w.physical + w.length - 1,
-                    (u, type, addr, size, value) -> onAccess(type, addr, size), false));
-            boolean readsToo = w.type == BreakpointType.READ_WRITE;
-            for (long page = w.physical & -PAGE; page < w.physical + w.length; page += PAGE) {
-                Protection current = wanted.getOrDefault(page, Protection.RWX);
-                wanted.put(page, new Protection(current.read() && !readsToo, false, true));
-            }
+            watchedPages.merge(w.physical & -PAGE, w.type == BreakpointType.READ_WRITE, Boolean::logicalOr);
         }
-        for (var e : protectedPages.entrySet()) {
-            if (!wanted.containsKey(e.getKey())) {
-                uc.protect(e.getKey(), PAGE, e.getValue());
-            }
-        }
-        protectedPages.keySet().retainAll(wanted.keySet());
-        applyProtections();
+        setVirtualTlb(!watches.isEmpty());
     }
 
-    private void applyProtections() {
-        for (var e : wanted.entrySet()) {
-            protectedPages.putIfAbsent(e.getKey(), Protection.RWX);
-            uc.protect(e.getKey(), PAGE, e.getValue());
+    /** Enters or leaves virtual-TLB mode; in it, empties the TLB so every page is filled again for the new watches. */
+    private void setVirtualTlb(boolean on) {
+        if (on && fillHook == null) {
+            fillHook = uc.addTlbFillHook((u, page, type) -> fill(page, type));
         }
+        if (on != virtualTlb) {
+            uc.useVirtualTlb(on);
+            virtualTlb = on;
+        } else if (on) {
+            uc.flushTlb();
+        }
+    }
+
+    /**
+     * The TLB entry for linear {@code page}, as the guest's page tables give it, minus what a
+     * watch or the CPU's own rules require to stop at: {@link TlbFillHook#REFUSE} for a write to a
+     * watched page (or any data access to a read/write-watched one) and for an access the page
+     * walk does not allow. A fetch or read on a write-watched page gets an entry without write.
+     */
+    private long fill(long page, MemType type) {
+        fills++;
+        long[] state = uc.readRegs(FILL_STATE);
+        PageWalker.AccessType access = switch (type) {
+            case WRITE -> PageWalker.AccessType.WRITE;
+            case FETCH -> PageWalker.AccessType.FETCH;
+            default -> PageWalker.AccessType.READ;
+        };
+        PageWalker.AccessContext ctx = new PageWalker.AccessContext((int) (state[1] & 3), (state[2] & CR0_WP) != 0,
+                (state[3] & CR4_USER_PAGE_GUARDS) != 0);
+        Boolean readsWatched = null;
+        PageWalker.Grant grant = PageWalker.walkForAccess(memory, state[0], page, access, ctx);
+        if (grant != null) {
+            readsWatched = watchedPages.get(grant.physicalPage());
+            boolean stop = readsWatched != null
+                    && (access == PageWalker.AccessType.WRITE || access == PageWalker.AccessType.READ && readsWatched);
+            if (!stop) {
+                boolean read = readsWatched == null || !readsWatched;
+                boolean write = grant.writable() && readsWatched == null;
+                return TlbFillHook.entry(grant.physicalPage(), new Protection(read, write, true));
+            }
+        }
+        refusals++;
+        refused = type;
+        return TlbFillHook.REFUSE;
+    }
+
+    /**
+     * The kind of access ({@link MemType#READ}, {@link MemType#WRITE}, {@link MemType#FETCH})
+     * whose fill was refused since the last call (the run then ended at it), or null.
+     */
+    MemType takeRefusal() {
+        MemType r = refused;
+        refused = null;
+        return r;
     }
 
     void disarm() {
@@ -191,6 +235,7 @@ final class DrEnforcer {
                 execHooks[slot] = null;
             }
         }
+        endStepHooks();
         rearmWatches(List.of());
         armed = null;
     }
@@ -203,24 +248,51 @@ final class DrEnforcer {
         armed = null;
     }
 
-    /** Whether {@code physical} lies on a page this enforcer protects for a data breakpoint. */
-    boolean isWatchedPage(long physical) {
-        return protectedPages.containsKey(physical & -PAGE);
-    }
-
-    /** Gives the watched pages their normal protection and starts recording accesses. */
-    void openForStep() {
+    /**
+     * Prepares to single-step the instruction at {@code rip} after a refused fill: the engine's
+     * own page walk (so a fault is exact), and a memory hook per watched range that records the
+     * accesses. The engine chooses slow, hooked loads and stores when it translates code, so the
+     * step's translation of {@code rip} is dropped first.
+     */
+    void openForStep(long rip) {
         recorded.clear();
         recording = true;
-        for (var e : protectedPages.entrySet()) {
-            uc.protect(e.getKey(), PAGE, e.getValue());
+        if (virtualTlb) {
+            uc.useVirtualTlb(false);
+        }
+        for (Watch w : watches) {
+            // Accesses start up to 7 bytes below an overlapping range (the hook compares starts only).
+            long lo = Math.max(0, w.physical - 7);
+            stepHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), lo, w.physical + w.length - 1,
+                    (u, type, addr, size, value) -> onAccess(type, addr, size), false));
+        }
+        try {
+            uc.removeCache(rip, rip + 1);
+        } catch (UnicornException e) {
+            // No translation of rip exists, so none carries the wrong kind of loads and stores.
+            LOG.trace("no translated code to drop at 0x{}: {}", Long.toHexString(rip), e.getMessage());
         }
     }
 
-    /** Re-protects the watched pages; returns the accesses to watched physical ranges made meanwhile. */
+    /**
+     * Removes the step's recording hooks. Called as soon as the step's run has stopped (from the
+     * hook that stops it): the engine forgets deleted hooks only when a run ends, and until then
+     * every load and store pays for them.
+     */
+    void endStepHooks() {
+        if (!stepHooks.isEmpty()) {
+            stepHooks.forEach(Hook::close);
+            stepHooks.clear();
+        }
+    }
+
+    /** Ends a step: returns to virtual-TLB mode and returns the accesses to watched physical ranges it made. */
     List<PhysicalAccess> closeAfterStep() {
         recording = false;
-        applyProtections();
+        endStepHooks();
+        if (virtualTlb) {
+            uc.useVirtualTlb(true);
+        }
         return List.copyOf(recorded);
     }
 
@@ -251,6 +323,20 @@ final class DrEnforcer {
 
     boolean hasWatches() {
         return !watches.isEmpty();
+    }
+
+    String stateForReport() {
+        return watches.size() + " data breakpoint(s) armed" + (virtualTlb ? " (virtual TLB)" : "") + ", " + fills + " TLB fill(s), "
+                + refusals + " refused";
+    }
+
+    /** TLB fills handled and refused so far (virtual-TLB mode only). */
+    long fills() {
+        return fills;
+    }
+
+    long refusals() {
+        return refusals;
     }
 
     @Override

@@ -29,8 +29,15 @@ public sealed interface EngineEvent {
     /** An enabled execute breakpoint's instruction is about to run (RF was clear). */
     record ExecuteBreakpoint(long rip) implements EngineEvent {}
 
-    /** An access to a page holding an enabled data breakpoint, stopped before the instruction ran. */
-    record WatchedPageAccess(MemType type, long physical, int size, long rip) implements EngineEvent {}
+    /**
+     * The TLB fill for an access was refused (a page holding an enabled data breakpoint, or an
+     * access the CPU's paging rules may fault): stopped before the instruction at RIP ran, which
+     * must now be single-stepped with the engine's own page walk (see {@code DrEnforcer}).
+     * {@code fetch}: the refused access was the fetch of code at or after RIP, which happens when
+     * the engine translates it, before the instruction's execute-breakpoint check; a data access
+     * comes after that check.
+     */
+    record RefusedAccess(long rip, boolean fetch) implements EngineEvent {}
 
     /** An access to guest-physical memory that is not guest RAM. */
     record MemoryFault(MemType type, long physical, int size, long rip) implements EngineEvent {}

@@ -9,6 +9,7 @@ import dev.tdemu.emulator.unicorn.EmuResult;
 import dev.tdemu.emulator.unicorn.Hook;
 import dev.tdemu.emulator.unicorn.MemType;
 import dev.tdemu.emulator.unicorn.Protection;
+import dev.tdemu.emulator.unicorn.UcError;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.UnicornException;
 import dev.tdemu.emulator.unicorn.X86Reg;
@@ -60,7 +61,7 @@ public final class GuestEngine implements AutoCloseable {
         try {
             uc.mapPtr(0, memory.segment(), Protection.RWX);
             SvmGuestMode.enter(uc, arena, entry);
-            enforcer = new DrEnforcer(uc, memory.size(), (u, rip) -> onExecuteBreakpoint(rip));
+            enforcer = new DrEnforcer(uc, memory, (u, rip) -> onExecuteBreakpoint(rip));
             installPermanentHooks();
         } catch (RuntimeException e) {
             uc.close();
@@ -77,10 +78,12 @@ public final class GuestEngine implements AutoCloseable {
         return memory;
     }
 
+    /** Every hook that ends a run says why here (only the first reason counts). */
     private void record(EngineEvent e) {
         if (event == null) {
             event = e;
         }
+        enforcer.endStepHooks();
     }
 
     private void installPermanentHooks() {
@@ -111,10 +114,7 @@ public final class GuestEngine implements AutoCloseable {
         }
         uc.addInvalidMemoryHook(invalid, 1, 0, (u, type, physical, size, value) -> {
             // Memory hooks see guest-physical addresses (the engine has already walked the page tables).
-            long rip = u.readReg(X86Reg.RIP);
-            boolean watched = (type == MemType.WRITE_PROT || type == MemType.READ_PROT) && enforcer.isWatchedPage(physical);
-            record(watched ? new EngineEvent.WatchedPageAccess(type, physical, size, rip)
-                    : new EngineEvent.MemoryFault(type, physical, size, rip));
+            record(new EngineEvent.MemoryFault(type, physical, size, u.readReg(X86Reg.RIP)));
             return false;
         });
         uc.addInHook((u, port, size) -> {
@@ -203,6 +203,14 @@ public final class GuestEngine implements AutoCloseable {
         return enforcer;
     }
 
+    /**
+     * Whether a data breakpoint is armed on this engine now (it then runs in virtual-TLB mode),
+     * with the TLB fills and refusals so far, e.g. "2 data breakpoint(s), 12 fills, 3 refused".
+     */
+    public String dataBreakpointState() {
+        return enforcer.stateForReport();
+    }
+
     /** CPL, CR4.DE and long mode as the breakpoint rules need them. */
     public CpuMode mode() {
         return new CpuMode((int) (uc.readReg(X86Reg.CS) & 3), (uc.readReg(X86Reg.CR4) & 8) != 0, true);
@@ -219,6 +227,7 @@ public final class GuestEngine implements AutoCloseable {
     public EngineEvent run() {
         event = null;
         kickedAt = -1;
+        enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
         try {
@@ -226,6 +235,11 @@ public final class GuestEngine implements AutoCloseable {
         } catch (UnicornException e) {
             if (event != null) {
                 return fixRip(event);
+            }
+            MemType refused = enforcer.takeRefusal();
+            if (e.error() == UcError.EXCEPTION && refused != null) {
+                // The engine restored the state of the instruction whose access was refused.
+                return new EngineEvent.RefusedAccess(uc.readReg(X86Reg.RIP), refused == MemType.FETCH);
             }
             throw e;
         }

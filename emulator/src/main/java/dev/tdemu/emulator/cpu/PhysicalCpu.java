@@ -127,7 +127,7 @@ public final class PhysicalCpu {
                 }
                 yield debugException(g, controls, db.get(), b.rip());
             }
-            case EngineEvent.WatchedPageAccess w -> stepWatched(g, controls, w.rip());
+            case EngineEvent.RefusedAccess r -> stepWatched(g, controls, r.rip(), r.fetch());
             case EngineEvent.MemoryFault f -> new GuestExit.MemoryFault(f.type(), f.physical(), f.size(), f.rip());
             case EngineEvent.Stopped s -> new GuestExit.Stopped(s.rip());
             case EngineEvent.Completed c -> new GuestExit.Stopped(c.rip());
@@ -352,22 +352,25 @@ public final class PhysicalCpu {
     }
 
     /**
-     * The instruction at {@code rip} touches a page holding an enabled data breakpoint: run exactly
-     * that instruction with the page open and record its accesses, then raise the trap #DB if one
-     * of them meets a breakpoint (data breakpoints are traps: RIP is the next instruction).
+     * The TLB fill for an access of the instruction at {@code rip} was refused (it touches a page
+     * holding an enabled data breakpoint, or may fault): run exactly that instruction with the
+     * engine's own page walk and record its accesses to watched ranges, then raise the trap #DB if
+     * one of them meets a breakpoint (data breakpoints are traps: RIP is the next instruction), or
+     * handle whatever else stopped it (a page fault, exact as ever).
      */
-    private GuestExit stepWatched(GuestEngine g, GuestControls controls, long rip) {
+    private GuestExit stepWatched(GuestEngine g, GuestControls controls, long rip, boolean fetch) {
         Unicorn uc = g.engine();
         long rflags = uc.readReg(X86Reg.RFLAGS);
         boolean guestTf = (rflags & RFLAGS_TF) != 0;
         byte[] code = g.readCode(rip, 15);
         DrEnforcer enforcer = g.enforcer();
         List<X86Decoder.Candidate> candidates = candidatePages(g, code, rip);
-        enforcer.openForStep();
-        // RF too: the instruction already passed its instruction-breakpoint check when it first
-        // started (it stopped at its memory access), so an execute breakpoint on it must not fire
-        // again for the re-run. The engine clears RF once the instruction completes.
-        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | GuestEngine.RFLAGS_RF);
+        enforcer.openForStep(rip);
+        // RF too after a data access: the instruction already passed its instruction-breakpoint
+        // check when it started (it stopped at its memory access), so an execute breakpoint on it
+        // must not fire again for the re-run. The engine clears RF once the instruction completes.
+        // A refused fetch came before that check.
+        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | (fetch ? 0 : GuestEngine.RFLAGS_RF));
         EngineEvent stepped;
         List<DrEnforcer.PhysicalAccess> physical;
         try {

@@ -15,6 +15,9 @@ public final class GuestMemory implements AutoCloseable {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Aligned 64-bit access with atomic operations (little-endian: the host is x86-64). */
+    private static final java.lang.invoke.VarHandle ATOMIC64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN)
+            .varHandle();
 
     private final Arena arena;
     private final MemorySegment ram;
@@ -63,6 +66,19 @@ public final class GuestMemory implements AutoCloseable {
     public long read64(long a) {
         check(a, 8);
         return ram.get(U64, a);
+    }
+
+    /**
+     * Atomically replaces the aligned quadword at {@code a} with {@code update} if it still holds
+     * {@code expected} (a LOCK CMPXCHG, as the CPU sets paging-entry flags that another vCPU or
+     * engine may be changing).
+     */
+    public boolean compareAndSet64(long a, long expected, long update) {
+        check(a, 8);
+        if ((a & 7) != 0) {
+            throw new IllegalArgumentException("unaligned quadword at 0x" + Long.toHexString(a));
+        }
+        return ATOMIC64.compareAndSet(ram, a, expected, update);
     }
 
     /** Reads {@code size} (1, 2, 4 or 8) bytes little-endian, zero-extended. */

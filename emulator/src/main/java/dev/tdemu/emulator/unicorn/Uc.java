@@ -115,7 +115,8 @@ final class Uc {
     /** uc_hook_add with the UC_HOOK_INSN instruction id as its one variadic argument. */
     static final MethodHandle HOOK_ADD_INSN = down("uc_hook_add", HOOK_ADD_FIXED.appendArgumentLayouts(JAVA_INT),
             Linker.Option.firstVariadicArg(7));
-    static final MethodHandle HOOK_DEL = down("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), CRITICAL);
+    /** Not critical: deleting a code hook drops the translations of its range, which in virtual-TLB mode calls the TLB-fill hook. */
+    static final MethodHandle HOOK_DEL = down("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
     static final MethodHandle CONTEXT_ALLOC = down("uc_context_alloc", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle CONTEXT_SAVE = down("uc_context_save", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), CRITICAL);

@@ -8,7 +8,6 @@ import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.Dr7;
 import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.machine.GuestMemory;
-import dev.tdemu.emulator.unicorn.MemType;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -201,11 +200,11 @@ class GuestEngineTest {
                 .withDr7(Dr7.RESET.withSlot(0, BreakpointType.WRITE, BreakpointLength.EIGHT, false, true));
         engine.armDebugRegisters(regs);
         EngineEvent ev = engine.run();
-        assertThat(ev).isEqualTo(new EngineEvent.WatchedPageAccess(MemType.WRITE_PROT, 0x200010, 8, CODE + 7));
+        assertThat(ev).isEqualTo(new EngineEvent.RefusedAccess(CODE + 7, false));
         assertThat(engine.engine().readReg(X86Reg.RAX)).as("earlier instructions ran").isEqualTo(1);
         assertThat(mem.read64(0x200010)).as("the store did not happen").isZero();
         var u = engine.engine();
-        engine.enforcer().openForStep();
+        engine.enforcer().openForStep(CODE + 7);
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
         assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 15));
         var accesses = engine.enforcer().closeAfterStep();
@@ -231,8 +230,8 @@ class GuestEngineTest {
                 .withDr7(Dr7.RESET.withSlot(0, BreakpointType.WRITE, BreakpointLength.EIGHT, false, true));
         engine.armDebugRegisters(regs);
         EngineEvent ev = engine.run();
-        assertThat(ev).isEqualTo(new EngineEvent.WatchedPageAccess(MemType.WRITE_PROT, 0x200010, 8, CODE + 7));
-        engine.enforcer().openForStep();
+        assertThat(ev).isEqualTo(new EngineEvent.RefusedAccess(CODE + 7, false));
+        engine.enforcer().openForStep(CODE + 7);
         var u = engine.engine();
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
         assertThat(engine.run()).isInstanceOf(EngineEvent.SingleStep.class);
@@ -241,6 +240,96 @@ class GuestEngineTest {
         assertThat(accesses).extracting(a -> a.physical()).containsExactly(0x200010L);
         assertThat(engine.enforcer().linearThroughWatch(0x200010)).isEqualTo(linear);
         assertThat(mem.read64(0x200010)).isEqualTo(1);
+    }
+
+    static final DebugRegisters WRITE_WATCH_AT_0x200010 = DebugRegisters.INIT.withDr(0, 0x200010)
+            .withDr7(Dr7.RESET.withSlot(0, BreakpointType.WRITE, BreakpointLength.EIGHT, false, true));
+
+    /** Exception exits for every vector, so a test sees the fault itself. */
+    static final GuestControls ALL_EXCEPTIONS_EXIT = new GuestControls() {
+        public java.util.Optional<dev.tdemu.core.vmx.MovDrQualification> movDrExit(dev.tdemu.core.x86.CpuMode m, int dr,
+                dev.tdemu.core.vmx.MovDrDirection d, int gpr) {
+            return java.util.Optional.empty();
+        }
+
+        public boolean exceptionExits(int vector) {
+            return true;
+        }
+
+        public boolean ioPassthrough(int port) {
+            return true;
+        }
+    };
+
+    /**
+     * A data breakpoint costs nothing on other pages: the engine's TLB keeps full entries for them
+     * (even the 4 KiB page next to the watched one inside the same 2 MiB guest page), so a loop of
+     * 10,000 loads and stores needs a handful of TLB fills and no stop at all.
+     */
+    @Test
+    void aDataBreakpointLeavesOtherPagesInTheEnginesTlb() {
+        // mov $0x201000,%ebx ; mov $10000,%ecx ; 1: mov %rcx,(%rbx) ; mov (%rbx),%rax ; dec %ecx ; jnz 1b ; hlt
+        start("bb00102000" + "b910270000" + "48890b" + "488b03" + "ffc9" + "75f6" + "f4");
+        engine.armDebugRegisters(WRITE_WATCH_AT_0x200010);
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 20));
+        assertThat(mem.read64(0x201000)).isEqualTo(1);
+        assertThat(engine.enforcer().refusals()).isZero();
+        assertThat(engine.enforcer().fills()).isBetween(1L, 8L);
+        // The walk set the Accessed and Dirty flags the CPU would have (2 MiB page: in the PDE).
+        assertThat(mem.read64(BootStructures.PML4_BASE + 0x2000 + 8) & 0x60).isEqualTo(0x60);
+    }
+
+    /**
+     * A page fault while a data breakpoint is armed still has its exact CR2 and error code: the
+     * refused fill only knows the page, so the instruction is re-run with the engine's own walk.
+     */
+    @Test
+    void aPageFaultWhileADataBreakpointIsArmedKeepsItsExactAddressAndErrorCode() {
+        // mov $7,%eax ; mov %rax,0x300123 ; hlt
+        start("b807000000" + "48890425" + "23013000" + "f4");
+        long pde = BootStructures.PML4_BASE + 0x2000 + 8; // linear 2-4 MiB
+        mem.write64(pde, mem.read64(pde) & ~2L);            // read-only, and CR0.WP is set
+        PhysicalCpu cpu = new PhysicalCpu(0);
+        cpu.hardware().load(WRITE_WATCH_AT_0x200010);
+        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isInstanceOf(GuestExit.ExceptionExit.class);
+        GuestExit.ExceptionExit pf = (GuestExit.ExceptionExit) exit;
+        assertThat(pf.vector()).isEqualTo(14);
+        assertThat(pf.errorCode()).as("present, write, supervisor").isEqualTo(3);
+        assertThat(pf.rip()).isEqualTo(CODE + 5);
+        assertThat(engine.engine().readReg(X86Reg.CR2)).isEqualTo(0x300123);
+        assertThat(engine.enforcer().refusals()).as("the fill hook refused it first").isEqualTo(1);
+        assertThat(mem.read64(0x300120)).isZero();
+    }
+
+    /** Code that rewrites itself still runs the new bytes when the engine's TLB is filled by tdemu. */
+    @Test
+    void selfModifyingCodeWithADataBreakpointArmedRunsTheNewBytes() {
+        // mov $1,%eax ; movb $0xf4,CODE+13 ; CODE+13: inc %eax (becomes hlt) ; hlt
+        start("b801000000" + "c60425" + "0d001000" + "f4" + "ffc0" + "f4");
+        engine.armDebugRegisters(WRITE_WATCH_AT_0x200010);
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 13));
+        assertThat(engine.engine().readReg(X86Reg.RAX)).isEqualTo(1);
+    }
+
+    /**
+     * Segment register writes between runs (exception delivery) reach guest memory through the
+     * engine's TLB; in virtual-TLB mode that would call the fill hook from a critical downcall,
+     * which the JVM cannot survive. They must not.
+     */
+    @Test
+    void segmentRegisterWritesWithADataBreakpointArmedDoNotCallTheFillHook() {
+        start("f4");
+        engine.armDebugRegisters(WRITE_WATCH_AT_0x200010);
+        long before = engine.enforcer().fills();
+        var u = engine.engine();
+        u.writeReg(X86Reg.SS, BootStructures.USER_DS);
+        u.writeReg(X86Reg.CS, BootStructures.USER_CS);
+        u.writeReg(X86Reg.CS, BootStructures.KERNEL_CS);
+        u.writeReg(X86Reg.SS, BootStructures.KERNEL_DS);
+        u.writeReg(X86Reg.DS, BootStructures.KERNEL_DS);
+        assertThat(engine.enforcer().fills()).isEqualTo(before);
+        assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE));
     }
 
     @Test
