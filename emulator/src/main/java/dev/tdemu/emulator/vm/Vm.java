@@ -368,6 +368,7 @@ public final class Vm implements AutoCloseable {
                             ExitFormat.flags(v.kvm.switchDbRegs().bits()), v.kvm.effectiveDr7().value(), v.kvm.guestDebug().bits()));
                     b.append("  host         ").append(ExitFormat.regs(v.cpu.host().expectedHardware().toProto()))
                             .append(v.cpu.host().hwBreakpointActive() ? " (active)" : " (no breakpoints)").append('\n');
+                    b.append("  engine       ").append(v.engine.dataBreakpointState()).append(" (as of the last entry)\n");
                 }
             }
             case "exits" -> {

@@ -114,12 +114,14 @@ class GdbVmTest {
     @Test
     void watchRwatchAndAwatchReportTheRightValues() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(0, "watch *(long *)0x" + Long.toHexString(VAR), "continue", "continue", "delete",
+        Gdb g = gdb(0, "watch *(long *)0x" + Long.toHexString(VAR), "continue", "monitor dr", "continue", "delete",
                 "rwatch *(long *)0x" + Long.toHexString(RVAR), "continue", "delete",
                 "awatch *(long *)0x" + Long.toHexString(VAR), "continue");
         assertThat(g.output()).contains("Old value = 0\nNew value = 5").contains("Old value = 5\nNew value = 4")
                 .contains("Value = 4660") // rwatch on dbg_rvar = 0x1234
-                .containsPattern("(Value|Old value) = 4");
+                .containsPattern("(Value|Old value) = 4")
+                // The watch is enforced by refusing its page's TLB fills, and the write was one.
+                .containsPattern("engine +1 data breakpoint\\(s\\) armed \\(virtual TLB\\), \\d+ TLB fill\\(s\\), [1-9]\\d* refused");
     }
 
     @Test
