@@ -108,7 +108,7 @@ final class DrEnforcer {
     }
 
     /**
-     * Arms hooks and protections for {@code regs}; {@code toPhysical} translates a linear address
+     * Arms execute hooks and data watches for {@code regs}; {@code toPhysical} translates a linear address
      * (-1 when unmapped). Nothing happens when nothing that matters changed.
      */
     void arm(DebugRegisters regs, long cr3, LongUnaryOperator toPhysical) {
