@@ -11,7 +11,6 @@ import dev.tdemu.emulator.unicorn.MemType;
 import dev.tdemu.emulator.unicorn.Protection;
 import dev.tdemu.emulator.unicorn.TlbFillHook;
 import dev.tdemu.emulator.unicorn.Unicorn;
-import dev.tdemu.emulator.unicorn.UnicornException;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -83,6 +82,9 @@ final class DrEnforcer {
     private boolean recording;
     /** The kind of access whose fill was refused during the current run, or null. */
     private MemType refused;
+    /** The watched physical page of the last refusal, -1 when it was refused for another reason. */
+    private long refusedWatchedPage = -1;
+    private boolean touchedRefusedPage;
     private long fills, refusals;
 
     DrEnforcer(Unicorn uc, GuestMemory memory, Sink sink) {
@@ -215,6 +217,7 @@ final class DrEnforcer {
         }
         refusals++;
         refused = type;
+        refusedWatchedPage = readsWatched != null ? grant.physicalPage() : -1;
         return TlbFillHook.REFUSE;
     }
 
@@ -250,27 +253,40 @@ final class DrEnforcer {
 
     /**
      * Prepares to single-step the instruction at {@code rip} after a refused fill: the engine's
-     * own page walk (so a fault is exact), and a memory hook per watched range that records the
-     * accesses. The engine chooses slow, hooked loads and stores when it translates code, so the
-     * step's translation of {@code rip} is dropped first.
+     * own page walk (so a fault is exact), and a memory hook per watched page that records the
+     * accesses. The engine decides when it translates code whether loads and stores call memory
+     * hooks; a step runs with TF and RF set, which is part of the translation's key, and such
+     * translations are made while these hooks exist (here and in {@link #hookSteppedRun}), so the
+     * step's translation calls them. (Dropping the translation at {@code rip} before every step
+     * would be simpler, but the engine corrupts the guest's state once the churn fills its
+     * translation buffer: measured after about 30,000 steps.)
      */
     void openForStep(long rip) {
         recorded.clear();
         recording = true;
+        touchedRefusedPage = false;
         if (virtualTlb) {
             uc.useVirtualTlb(false);
         }
-        for (Watch w : watches) {
-            // Accesses start up to 7 bytes below an overlapping range (the hook compares starts only).
-            long lo = Math.max(0, w.physical - 7);
-            stepHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), lo, w.physical + w.length - 1,
-                    (u, type, addr, size, value) -> onAccess(type, addr, size), false));
+        addStepHooks();
+    }
+
+    /**
+     * A run that starts with TF set (a debugger's or the guest's single step) while data
+     * breakpoints are armed gets the recording hooks too, so that no single-step translation is
+     * made without them (see {@link #openForStep}); nothing is recorded.
+     */
+    void hookSteppedRun() {
+        if (stepHooks.isEmpty() && !watches.isEmpty()) {
+            addStepHooks();
         }
-        try {
-            uc.removeCache(rip, rip + 1);
-        } catch (UnicornException e) {
-            // No translation of rip exists, so none carries the wrong kind of loads and stores.
-            LOG.trace("no translated code to drop at 0x{}: {}", Long.toHexString(rip), e.getMessage());
+    }
+
+    private void addStepHooks() {
+        for (long page : watchedPages.keySet()) {
+            // Accesses start up to 7 bytes below the page (the hook compares starts only).
+            stepHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), Math.max(0, page - 7), page + PAGE - 1,
+                    (u, type, addr, size, value) -> onAccess(type, addr, size), false));
         }
     }
 
@@ -296,9 +312,21 @@ final class DrEnforcer {
         return List.copyOf(recorded);
     }
 
+    /**
+     * Whether the step that just completed was for a fill refused on a watched page but recorded
+     * no access to that page: its translation did not call the recording hooks (it was made
+     * without them), so an access to a watched range may have gone unseen.
+     */
+    boolean stepMissedRefusedPage() {
+        return refusedWatchedPage >= 0 && !touchedRefusedPage;
+    }
+
     private void onAccess(MemType type, long physical, int size) {
         if (!recording) {
             return;
+        }
+        if (physical < refusedWatchedPage + PAGE && physical + size > refusedWatchedPage) {
+            touchedRefusedPage = true;
         }
         for (Watch w : watches) {
             if (physical < w.physical + w.length && physical + size > w.physical) {

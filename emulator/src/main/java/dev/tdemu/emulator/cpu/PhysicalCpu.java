@@ -364,19 +364,34 @@ public final class PhysicalCpu {
         boolean guestTf = (rflags & RFLAGS_TF) != 0;
         byte[] code = g.readCode(rip, 15);
         DrEnforcer enforcer = g.enforcer();
+        if (fetch && (rflags & GuestEngine.RFLAGS_RF) == 0) {
+            // A refused fetch comes before the instruction's execute-breakpoint check, which the
+            // step below skips (RF): make that check here.
+            Optional<DebugException> db = hardware.checkInstructionFetch(rip, false, g.mode());
+            if (db.isPresent()) {
+                return debugException(g, controls, db.get(), rip);
+            }
+        }
         List<X86Decoder.Candidate> candidates = candidatePages(g, code, rip);
         enforcer.openForStep(rip);
-        // RF too after a data access: the instruction already passed its instruction-breakpoint
-        // check when it started (it stopped at its memory access), so an execute breakpoint on it
-        // must not fire again for the re-run. The engine clears RF once the instruction completes.
-        // A refused fetch came before that check.
-        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | (fetch ? 0 : GuestEngine.RFLAGS_RF));
+        // RF: the instruction already passed its instruction-breakpoint check (when it started and
+        // stopped at its memory access, or just above), so an execute breakpoint on it must not
+        // fire again for the re-run; and TF with RF is what the recording translation is keyed on
+        // (see DrEnforcer.openForStep). The engine clears RF once the instruction completes.
+        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | GuestEngine.RFLAGS_RF);
         EngineEvent stepped;
         List<DrEnforcer.PhysicalAccess> physical;
         try {
             stepped = g.runDeferringKicks();
         } finally {
             physical = enforcer.closeAfterStep();
+        }
+        if (stepped instanceof EngineEvent.SingleStep && enforcer.stepMissedRefusedPage()) {
+            // A single-step translation of this instruction was made without the recording hooks
+            // (by a run that set TF and RF in the middle): drop it so the next step records.
+            LOG.warn("cpu{}: the instruction at 0x{} touched a watched page unrecorded; a data breakpoint hit there "
+                    + "may have been missed once", id, Long.toHexString(rip));
+            uc.removeCache(rip, rip + 1);
         }
         List<Access.DataAccess> accesses = toLinear(g, physical, candidates);
         clearResumeFlag(uc, code);

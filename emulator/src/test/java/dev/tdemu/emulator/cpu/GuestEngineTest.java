@@ -302,6 +302,25 @@ class GuestEngineTest {
         assertThat(mem.read64(0x300120)).isZero();
     }
 
+    /**
+     * Every store of this loop lands on the watched page (next to the watched range), so each is
+     * refused and single-stepped: 40,000 steps must leave the guest's state intact. (Dropping the
+     * step's translation before each step corrupted it after about 30,000.)
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void fortyThousandStepsOnAWatchedPageKeepTheGuestStateExact() {
+        // mov $0x200000,%ebx ; mov $40000,%ecx ; xor %edx,%edx ; 1: mov %rcx,(%rbx) ; add (%rbx),%rdx ; dec %ecx ; jnz 1b ; hlt
+        start("bb00002000" + "b9409c0000" + "31d2" + "48890b" + "480313" + "ffc9" + "75f6" + "f4");
+        PhysicalCpu cpu = new PhysicalCpu(0);
+        cpu.hardware().load(WRITE_WATCH_AT_0x200010);
+        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isEqualTo(new GuestExit.Instruction(GuestExit.Kind.HLT, CODE + 22, 1));
+        assertThat(engine.engine().readReg(X86Reg.RDX)).isEqualTo(40000L * 40001 / 2);
+        assertThat(engine.enforcer().refusals()).isEqualTo(40000);
+        assertThat(engine.engine().readReg(X86Reg.RFLAGS) & (GuestEngine.RFLAGS_TF | GuestEngine.RFLAGS_RF)).isZero();
+    }
+
     /** Code that rewrites itself still runs the new bytes when the engine's TLB is filled by tdemu. */
     @Test
     void selfModifyingCodeWithADataBreakpointArmedRunsTheNewBytes() {
