@@ -34,10 +34,10 @@ import org.apache.logging.log4j.Logger;
  *       whose access would fault or needs a paging rule the walk does not model. The caller then
  *       single-steps that one instruction with the engine's own page walk ({@link #openForStep},
  *       {@link #closeAfterStep}), which raises the exact #PF when there is one, while a memory
- *       hook per range records the accesses it makes.</li>
+ *       hook per watched page records the accesses it makes.</li>
  * </ul>
  * Every other page gets a full TLB entry, so code that does not touch a watched page runs at the
- * engine's full speed; and no memory hook exists outside such a step, because any memory hook
+ * engine's full speed; and no memory hook exists outside single steps, because any memory hook
  * slows every load and store. An engine that never arms a data breakpoint never leaves the
  * engine's own TLB mode. Only what changed between two arms is re-armed.
  */
