@@ -252,7 +252,7 @@ final class DrEnforcer {
     }
 
     /**
-     * Prepares to single-step the instruction at {@code rip} after a refused fill: the engine's
+     * Prepares to single-step the instruction at RIP after a refused fill: the engine's
      * own page walk (so a fault is exact), and a memory hook per watched page that records the
      * accesses. The engine decides when it translates code whether loads and stores call memory
      * hooks; a step runs with TF and RF set, which is part of the translation's key, and such
@@ -261,7 +261,7 @@ final class DrEnforcer {
      * would be simpler, but the engine corrupts the guest's state once the churn fills its
      * translation buffer: measured after about 30,000 steps.)
      */
-    void openForStep(long rip) {
+    void openForStep() {
         recorded.clear();
         recording = true;
         touchedRefusedPage = false;

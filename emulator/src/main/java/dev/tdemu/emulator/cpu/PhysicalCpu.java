@@ -373,7 +373,7 @@ public final class PhysicalCpu {
             }
         }
         List<X86Decoder.Candidate> candidates = candidatePages(g, code, rip);
-        enforcer.openForStep(rip);
+        enforcer.openForStep();
         // RF: the instruction already passed its instruction-breakpoint check (when it started and
         // stopped at its memory access, or just above), so an execute breakpoint on it must not
         // fire again for the re-run; and TF with RF is what the recording translation is keyed on

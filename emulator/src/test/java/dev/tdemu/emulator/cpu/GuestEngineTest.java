@@ -204,7 +204,7 @@ class GuestEngineTest {
         assertThat(engine.engine().readReg(X86Reg.RAX)).as("earlier instructions ran").isEqualTo(1);
         assertThat(mem.read64(0x200010)).as("the store did not happen").isZero();
         var u = engine.engine();
-        engine.enforcer().openForStep(CODE + 7);
+        engine.enforcer().openForStep();
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
         assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 15));
         var accesses = engine.enforcer().closeAfterStep();
@@ -231,7 +231,7 @@ class GuestEngineTest {
         engine.armDebugRegisters(regs);
         EngineEvent ev = engine.run();
         assertThat(ev).isEqualTo(new EngineEvent.RefusedAccess(CODE + 7, false));
-        engine.enforcer().openForStep(CODE + 7);
+        engine.enforcer().openForStep();
         var u = engine.engine();
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
         assertThat(engine.run()).isInstanceOf(EngineEvent.SingleStep.class);
