@@ -277,12 +277,14 @@ final class DrEnforcer {
      * made without them (see {@link #openForStep}); nothing is recorded.
      */
     void hookSteppedRun() {
-        if (stepHooks.isEmpty() && !watches.isEmpty()) {
-            addStepHooks();
-        }
+        addStepHooks();
     }
 
+    /** Adds the recording hooks unless they are in place (a stepped run refused: its hooks stay for the step). */
     private void addStepHooks() {
+        if (!stepHooks.isEmpty()) {
+            return;
+        }
         for (long page : watchedPages.keySet()) {
             // Accesses start up to 7 bytes below the page (the hook compares starts only).
             stepHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), Math.max(0, page - 7), page + PAGE - 1,

@@ -216,6 +216,23 @@ class GuestEngineTest {
         assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 23));
     }
 
+    /**
+     * A run that starts with TF set gets the recording hooks; when its instruction is refused,
+     * those hooks serve the step that follows, which records each access once.
+     */
+    @Test
+    void aRefusedSingleStepRecordsEachAccessOnce() {
+        // mov %rax,0x200010 ; hlt
+        start("48890425" + "10002000" + "f4");
+        engine.armDebugRegisters(WRITE_WATCH_AT_0x200010);
+        var u = engine.engine();
+        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
+        assertThat(engine.run()).isEqualTo(new EngineEvent.RefusedAccess(CODE, false));
+        engine.enforcer().openForStep();
+        assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 8));
+        assertThat(engine.enforcer().closeAfterStep()).hasSize(1);
+    }
+
     @Test
     void watchedPageReachedThroughANonIdentityMappingStillStopsAsAWatchedAccess() {
         // mov $1,%rax ; mov %rax,(%rdx) ; hlt   with RDX = linear 4 GiB + 2 MiB + 0x10, mapped to physical 0x200010
