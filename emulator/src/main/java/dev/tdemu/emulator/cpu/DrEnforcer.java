@@ -34,7 +34,7 @@ import org.apache.logging.log4j.Logger;
  *       whose access would fault or needs a paging rule the walk does not model. The caller then
  *       single-steps that one instruction with the engine's own page walk ({@link #openForStep},
  *       {@link #closeAfterStep}), which raises the exact #PF when there is one, while a memory
- *       hook per watched page records the accesses it makes.</li>
+ *       hook per watched range records the accesses it makes.</li>
  * </ul>
  * Every other page gets a full TLB entry, so code that does not touch a watched page runs at the
  * engine's full speed; and no memory hook exists outside single steps, because any memory hook
@@ -82,9 +82,6 @@ final class DrEnforcer {
     private boolean recording;
     /** The kind of access whose fill was refused during the current run, or null. */
     private MemType refused;
-    /** The watched physical page of the last refusal, -1 when it was refused for another reason. */
-    private long refusedWatchedPage = -1;
-    private boolean touchedRefusedPage;
     private long fills, refusals;
 
     DrEnforcer(Unicorn uc, GuestMemory memory, Sink sink) {
@@ -217,7 +214,6 @@ final class DrEnforcer {
         }
         refusals++;
         refused = type;
-        refusedWatchedPage = readsWatched != null ? grant.physicalPage() : -1;
         return TlbFillHook.REFUSE;
     }
 
@@ -252,42 +248,22 @@ final class DrEnforcer {
     }
 
     /**
-     * Prepares to single-step the instruction at RIP after a refused fill: the engine's
-     * own page walk (so a fault is exact), and a memory hook per watched page that records the
-     * accesses. The engine decides when it translates code whether loads and stores call memory
-     * hooks; a step runs with TF and RF set, which is part of the translation's key, and such
-     * translations are made while these hooks exist (here and in {@link #hookSteppedRun}), so the
-     * step's translation calls them. (Dropping the translation at {@code rip} before every step
-     * would be simpler, but the engine corrupts the guest's state once the churn fills its
-     * translation buffer: measured after about 30,000 steps.)
+     * Prepares to single-step the instruction at RIP after a refused fill: the engine's own page
+     * walk (so a fault is exact), and a memory hook per watched range that records the accesses.
+     * The engine checks for memory hooks when the code runs, not when it is translated (measured:
+     * a hook added without a flush is called by code translated before it), so no translation is
+     * dropped for the step; dropping one per step would fill the engine's translation buffer.
      */
     void openForStep() {
         recorded.clear();
         recording = true;
-        touchedRefusedPage = false;
         if (virtualTlb) {
             uc.useVirtualTlb(false);
         }
-        addStepHooks();
-    }
-
-    /**
-     * A run that starts with TF set (a debugger's or the guest's single step) while data
-     * breakpoints are armed gets the recording hooks too, so that no single-step translation is
-     * made without them (see {@link #openForStep}); nothing is recorded.
-     */
-    void hookSteppedRun() {
-        addStepHooks();
-    }
-
-    /** Adds the recording hooks unless they are in place (a stepped run refused: its hooks stay for the step). */
-    private void addStepHooks() {
-        if (!stepHooks.isEmpty()) {
-            return;
-        }
-        for (long page : watchedPages.keySet()) {
-            // Accesses start up to 7 bytes below the page (the hook compares starts only).
-            stepHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), Math.max(0, page - 7), page + PAGE - 1,
+        for (Watch w : watches) {
+            // Accesses start up to 7 bytes below an overlapping range (the hook compares starts only).
+            long lo = Math.max(0, w.physical - 7);
+            stepHooks.add(uc.addMemoryHook(EnumSet.of(MemType.READ, MemType.WRITE), lo, w.physical + w.length - 1,
                     (u, type, addr, size, value) -> onAccess(type, addr, size), false));
         }
     }
@@ -314,21 +290,9 @@ final class DrEnforcer {
         return List.copyOf(recorded);
     }
 
-    /**
-     * Whether the step that just completed was for a fill refused on a watched page but recorded
-     * no access to that page: its translation did not call the recording hooks (it was made
-     * without them), so an access to a watched range may have gone unseen.
-     */
-    boolean stepMissedRefusedPage() {
-        return refusedWatchedPage >= 0 && !touchedRefusedPage;
-    }
-
     private void onAccess(MemType type, long physical, int size) {
         if (!recording) {
             return;
-        }
-        if (physical < refusedWatchedPage + PAGE && physical + size > refusedWatchedPage) {
-            touchedRefusedPage = true;
         }
         for (Watch w : watches) {
             if (physical < w.physical + w.length && physical + size > w.physical) {

@@ -229,9 +229,6 @@ public final class GuestEngine implements AutoCloseable {
         kickedAt = -1;
         enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
-        if (enforcer.hasWatches() && (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0) {
-            enforcer.hookSteppedRun();
-        }
         EmuResult result;
         try {
             result = uc.emuStart(start);

@@ -376,8 +376,7 @@ public final class PhysicalCpu {
         enforcer.openForStep();
         // RF: the instruction already passed its instruction-breakpoint check (when it started and
         // stopped at its memory access, or just above), so an execute breakpoint on it must not
-        // fire again for the re-run; and TF with RF is what the recording translation is keyed on
-        // (see DrEnforcer.openForStep). The engine clears RF once the instruction completes.
+        // fire again for the re-run. The engine clears RF once the instruction completes.
         uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | GuestEngine.RFLAGS_RF);
         EngineEvent stepped;
         List<DrEnforcer.PhysicalAccess> physical;
@@ -385,13 +384,6 @@ public final class PhysicalCpu {
             stepped = g.runDeferringKicks();
         } finally {
             physical = enforcer.closeAfterStep();
-        }
-        if (stepped instanceof EngineEvent.SingleStep && enforcer.stepMissedRefusedPage()) {
-            // A single-step translation of this instruction was made without the recording hooks
-            // (by a run that set TF and RF in the middle): drop it so the next step records.
-            LOG.warn("cpu{}: the instruction at 0x{} touched a watched page unrecorded; a data breakpoint hit there "
-                    + "may have been missed once", id, Long.toHexString(rip));
-            uc.removeCache(rip, rip + 1);
         }
         List<Access.DataAccess> accesses = toLinear(g, physical, candidates);
         clearResumeFlag(uc, code);

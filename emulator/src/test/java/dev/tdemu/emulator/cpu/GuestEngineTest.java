@@ -217,9 +217,49 @@ class GuestEngineTest {
     }
 
     /**
-     * A run that starts with TF set gets the recording hooks; when its instruction is refused,
-     * those hooks serve the step that follows, which records each access once.
+     * A fetch from a page that is not present, with an execute breakpoint on the target: the code
+     * breakpoint fault comes before the code page fault (SDM priority 7 before 8). While a data
+     * breakpoint is armed the refused fetch is stepped with RF set, so tdemu checks the execute
+     * breakpoint itself first.
      */
+    @Test
+    void anExecuteBreakpointOnAnUnmappedTargetFaultsBeforeThePageFaultWhileAWatchIsArmed() {
+        // mov $0x600000,%eax ; jmp *%rax   (guest RAM, and the identity map, end at 4 MiB)
+        start("b800006000" + "ffe0");
+        PhysicalCpu cpu = new PhysicalCpu(0);
+        cpu.hardware().load(WRITE_WATCH_AT_0x200010.withDr(1, 0x600000)
+                .withDr7(WRITE_WATCH_AT_0x200010.dr7().withSlot(1, BreakpointType.EXECUTE, BreakpointLength.ONE, false, true)));
+        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isInstanceOf(GuestExit.ExceptionExit.class);
+        assertThat(((GuestExit.ExceptionExit) exit).vector()).isEqualTo(1);
+        assertThat(((GuestExit.ExceptionExit) exit).rip()).isEqualTo(0x600000);
+        assertThat(engine.enforcer().refusals()).as("the fetch was refused first").isEqualTo(1);
+    }
+
+    /**
+     * The step that records a refused instruction's accesses relies on the engine checking for
+     * memory hooks when code runs: a single-step translation of that instruction made before any
+     * data breakpoint was armed (with TF and RF, as the step uses) still reports to the hook.
+     */
+    @Test
+    void aStepThroughATranslationMadeBeforeTheWatchWasArmedStillRecordsTheHit() {
+        // mov %rax,0x200010 ; hlt
+        start("48890425" + "10002000" + "f4");
+        var u = engine.engine();
+        long flags = u.readReg(X86Reg.RFLAGS);
+        u.writeReg(X86Reg.RFLAGS, flags | GuestEngine.RFLAGS_TF | GuestEngine.RFLAGS_RF);
+        assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 8)); // no watch, no hooks
+        u.writeReg(X86Reg.RIP, CODE);
+        u.writeReg(X86Reg.RFLAGS, flags);
+        PhysicalCpu cpu = new PhysicalCpu(0);
+        cpu.hardware().load(WRITE_WATCH_AT_0x200010);
+        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isInstanceOf(GuestExit.ExceptionExit.class);
+        assertThat(((GuestExit.ExceptionExit) exit).vector()).isEqualTo(1);
+        assertThat(((GuestExit.ExceptionExit) exit).rip()).isEqualTo(CODE + 8);
+    }
+
+    /** A run that starts with TF set and is refused: the step that follows records each access once. */
     @Test
     void aRefusedSingleStepRecordsEachAccessOnce() {
         // mov %rax,0x200010 ; hlt
