@@ -52,7 +52,14 @@ public final class DebugSession {
     private final List<Vcpu> vcpus;
     private volatile DebugListener listener;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    /**
+     * One per vCPU: its own thread waits on it while held or borrowed, and is signalled only when
+     * it has something to do (resumed, handed back, retired, the VM ended). A signal it does not
+     * need is a thread wake-up, which on a virtual machine costs about as much as a whole step.
+     */
+    private final Condition[] wake;
+    /** How often a vCPU's own thread came back from waiting (for tests: a lone step wakes none). */
+    private long wakeups;
     private final boolean[] hold;
     private final boolean[] parked;
     private final boolean[] stepping;
@@ -80,6 +87,10 @@ public final class DebugSession {
         stepStart = new boolean[n];
         borrowed = new boolean[n];
         retired = new boolean[n];
+        wake = new Condition[n];
+        for (int i = 0; i < n; i++) {
+            wake[i] = lock.newCondition();
+        }
         if (startStopped) {
             java.util.Arrays.fill(hold, true);
             interruptRequested = true;
@@ -111,6 +122,16 @@ public final class DebugSession {
         }
     }
 
+    /** How many times a vCPU's own thread has come back from waiting to be resumed. */
+    long vcpuThreadWakeups() {
+        lock.lock();
+        try {
+            return wakeups;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether vCPU {@code i} is still alive (not halted for good). */
     public boolean alive(int i) {
         return !vcpus.get(i).halted;
@@ -128,7 +149,8 @@ public final class DebugSession {
                     return false;
                 }
                 if (borrowed[v.index]) {
-                    changed.awaitUninterruptibly();
+                    wake[v.index].awaitUninterruptibly();
+                    wakeups++;
                     continue;
                 }
                 if (!hold[v.index]) {
@@ -137,7 +159,8 @@ public final class DebugSession {
                 }
                 report = park(v);
                 if (report == null) {
-                    changed.awaitUninterruptibly();
+                    wake[v.index].awaitUninterruptibly();
+                    wakeups++;
                     continue;
                 }
             } finally {
@@ -264,7 +287,7 @@ public final class DebugSession {
             hold[i] = true;
             stepping[i] = false;
         }
-        changed.signalAll();
+        // No signal: a vCPU thread that waits is parked or borrowed, and being held changes neither.
     }
 
     private void kickOthers(int except) {
@@ -285,7 +308,9 @@ public final class DebugSession {
     void vmEnded() {
         lock.lock();
         try {
-            changed.signalAll();
+            for (Condition c : wake) {
+                c.signalAll();
+            }
         } finally {
             lock.unlock();
         }
@@ -382,7 +407,11 @@ public final class DebugSession {
                 parked[borrow.index] = false;
             } else {
                 borrow = null;
-                changed.signalAll();
+                for (int i = 0; i < vcpus.size(); i++) {
+                    if (!hold[i]) {
+                        wake[i].signalAll();
+                    }
+                }
             }
         } finally {
             lock.unlock();
@@ -412,7 +441,9 @@ public final class DebugSession {
                         if (!vm.finished() && hold[v.index]) {
                             report = park(v);
                         }
-                        changed.signalAll(); // the vCPU's thread carries on (parks, runs or ends)
+                        if (vm.finished() || !hold[v.index]) {
+                            wake[v.index].signalAll(); // handed back: the vCPU's thread runs or ends
+                        } // else parked here, held: its thread waits on, with nothing to do
                         break;
                     }
                     prepareEntry(v);
@@ -440,7 +471,7 @@ public final class DebugSession {
         try {
             borrowed[v.index] = false;
             retired[v.index] = true;
-            changed.signalAll();
+            wake[v.index].signalAll();
         } finally {
             lock.unlock();
         }

@@ -201,6 +201,23 @@ class DebugSessionTest {
     }
 
     @Test
+    void loneStepsOnTheDebuggersThreadLeaveTheVcpusOwnThreadAsleep() throws Exception {
+        // Each wake-up of the parked thread is a cross-CPU wake-up that costs about as much as the step.
+        start(Guests.config("bench-debug", GuestMode.GUEST_MODE_VMX).build()); // calls bench_func forever
+        long before = session.vcpuThreadWakeups();
+        for (int i = 0; i < 200; i++) {
+            assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue();
+            assertThat(next().kind()).isEqualTo(DebugEvent.Kind.STEP);
+        }
+        assertThat(session.vcpuThreadWakeups() - before).as("vCPU thread wake-ups during 200 lone steps").isLessThan(5);
+        long benchFunc = ElfImage.builtin("bench-debug").symbol("bench_func").orElseThrow();
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, benchFunc, 1).ok()).isTrue();
+        continueAll();
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        assertThat(session.vcpuThreadWakeups()).as("a continue wakes the vCPU's thread").isGreaterThan(before);
+    }
+
+    @Test
     void aVcpuThatHaltsForGoodDuringAStepOnTheDebuggersThreadEndsTheVm() throws Exception {
         start(Guests.config("halt", GuestMode.GUEST_MODE_VMX).build());
         assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue(); // cli
