@@ -69,6 +69,10 @@ final class Vcpu implements Runnable {
     long tdDebugctl;
     /** Set before the first entry (or between runs) when this vCPU must be kickable; see {@link #kick()}. */
     volatile boolean kicksWanted;
+    /** The engine runs guest code without the kick hook (the VM started without kicks). */
+    private volatile boolean runningWithoutKicks;
+    /** Kicks that had to stop the engine from outside (imprecise; see {@link #kick()}). */
+    final java.util.concurrent.atomic.AtomicInteger stopsFromOutside = new java.util.concurrent.atomic.AtomicInteger();
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     final java.util.concurrent.atomic.AtomicBoolean preempted = new java.util.concurrent.atomic.AtomicBoolean();
     private static final java.util.concurrent.atomic.AtomicBoolean WARNED_IMPRECISE = new java.util.concurrent.atomic.AtomicBoolean();
@@ -160,6 +164,18 @@ final class Vcpu implements Runnable {
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
         List<Violation> violations = new ArrayList<>(entryInvariants(cpu.hardware().snapshot()));
+        GuestExit exit;
+        runningWithoutKicks = !engine.kicksEnabled();
+        try {
+            exit = runUntilExit();
+        } finally {
+            runningWithoutKicks = false;
+        }
+        return afterExit(entry, violations, exit);
+    }
+
+    /** The engine runs from the entry to the exit (the part a kick has to end). */
+    private GuestExit runUntilExit() {
         GuestExit exit = null;
         if (pendingInjection != null) {
             X86Exception inject = pendingInjection;
@@ -181,6 +197,10 @@ final class Vcpu implements Runnable {
                 }
             } while (handler.handleInGuest(this, exit) && !vm.finished());
         }
+        return exit;
+    }
+
+    private boolean afterExit(VcpuEnterGuest.EntryTrace entry, List<Violation> violations, GuestExit exit) {
         ExitReason reason = handler.reason(exit);
         long qualification = handler.qualification(exit);
         VcpuEnterGuest.ExitTrace out = VcpuEnterGuest.exitGuest(kvm, cpu.host(), cpu.hardware(), reason, qualification);
@@ -228,10 +248,14 @@ final class Vcpu implements Runnable {
      * handles it as an external-interrupt exit, like a real vCPU kicked by an IPI.
      */
     void kick() {
-        if (engine.kicksEnabled()) {
-            engine.kick();
+        // Honoured by the engine's block hook, in the run going on or from the next one. A vCPU
+        // that wants kicks but has not entered since enables the hook before it runs, so only a
+        // run that really goes on without the hook needs stopping from outside.
+        engine.kick();
+        if (!runningWithoutKicks) {
             return;
         }
+        stopsFromOutside.incrementAndGet();
         if (WARNED_IMPRECISE.compareAndSet(false, true)) {
             LOG.warn("vCPU {} was started without kicks (a debugger attached while it ran): stopping its engine from "
                     + "outside, which can repeat part of a translated block; attach debuggers before the VM runs", index);

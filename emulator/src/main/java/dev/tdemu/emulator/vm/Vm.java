@@ -63,6 +63,11 @@ public final class Vm implements AutoCloseable {
     private final GuestMemory memory;
     private final Console console;
     private final List<Vcpu> vcpus = new ArrayList<>();
+
+    /** vCPU {@code i} (tests). */
+    Vcpu vcpu(int i) {
+        return vcpus.get(i);
+    }
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<ExitObserver> observers;
     private final AtomicLong exitSequence = new AtomicLong();

@@ -218,6 +218,22 @@ class DebugSessionTest {
     }
 
     @Test
+    void aKickBeforeTheFirstEntryNeedsNoStopFromOutside() throws Exception {
+        // A debugger-attached vCPU enables its kick hook at its first entry; until then a kick only
+        // has to be remembered. Stopping the engine from outside is for runs without the hook.
+        start(Guests.config("bench-debug", GuestMode.GUEST_MODE_VMX).build());
+        Vcpu v = vm.vcpu(0);
+        assertThat(v.engine.kicksEnabled()).as("parked before its first entry").isFalse();
+        v.kick();
+        long benchFunc = ElfImage.builtin("bench-debug").symbol("bench_func").orElseThrow();
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, benchFunc, 1).ok()).isTrue();
+        continueAll();
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        assertThat(v.engine.kicksEnabled()).as("enabled at the first entry").isTrue();
+        assertThat(v.stopsFromOutside.get()).isZero();
+    }
+
+    @Test
     void aVcpuThatHaltsForGoodDuringAStepOnTheDebuggersThreadEndsTheVm() throws Exception {
         start(Guests.config("halt", GuestMode.GUEST_MODE_VMX).build());
         assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue(); // cli
