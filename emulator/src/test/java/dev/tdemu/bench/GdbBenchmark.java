@@ -159,12 +159,14 @@ public class GdbBenchmark {
     }
 
     /**
-     * The real gdb: connect, {@code stepi STEPS}, detach. The difference between 2001 and 1 steps
-     * is what 2000 stepi cost in gdb (BenchMain derives the rate); the rest is gdb's start-up.
+     * The real gdb: connect, {@code stepi STEPS}, detach. The difference between 4001 and 1 steps
+     * is what 4000 stepi cost in gdb (BenchMain derives the rate); the rest is gdb's start-up.
+     * Each run serves a fresh VM and stub in the same JVM, so the warm-up runs are what lets the
+     * JIT compile the step path, as it does early in a long debugging session.
      */
     @State(Scope.Benchmark)
     public static class GdbRun {
-        @Param({"1", "2001"})
+        @Param({"1", "4001"})
         public int steps;
         Stub stub;
 
@@ -191,8 +193,8 @@ public class GdbBenchmark {
     @Benchmark
     @BenchmarkMode(Mode.SingleShotTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
-    @Warmup(iterations = 2)
-    @Measurement(iterations = 5)
+    @Warmup(iterations = 6)
+    @Measurement(iterations = 8)
     public int gdbStepi(GdbRun g) throws Exception {
         Process p = new ProcessBuilder(List.of("/usr/bin/gdb", "-nx", "-batch", "-ex", "set pagination off",
                 "-ex", "set confirm off", "-ex", "target remote 127.0.0.1:" + g.stub.server.port(),

@@ -57,13 +57,15 @@ public final class GdbServer implements AutoCloseable {
     private final Object lock = new Object();
     private Channel activeClient;
     private CompletableFuture<Void> lastSessionFinished = CompletableFuture.completedFuture(null);
+    /** How the event loop is scheduled beside a local client ({@link ClientCpuFollower}). */
+    private final BesideClient beside = new BesideClient();
 
     private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port) throws IOException {
         this.target = Objects.requireNonNull(target, "target");
         this.options = Objects.requireNonNull(options, "options");
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gdbstub", true),
                 NioIoHandler.newFactory(java.nio.channels.spi.SelectorProvider.provider(),
-                        () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS)));
+                        () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS, beside)));
         try {
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
@@ -120,6 +122,26 @@ public final class GdbServer implements AutoCloseable {
         }
     }
 
+    /** The CPU the stub's thread runs on to be next to its local client, or -1 (see {@link ClientCpuFollower}). */
+    public int followedCpu() {
+        return beside.cpu();
+    }
+
+    /** How often the stub stopped following its client because the client's CPU was busy. */
+    long followBackOffs() {
+        return beside.starvations();
+    }
+
+    /** The event-loop thread's scheduling policy ({@link LinuxScheduling#SCHED_IDLE} or {@code SCHED_OTHER}), or -1. */
+    int eventLoopPolicy() throws Exception {
+        return group.submit(LinuxScheduling::policy).get(5, TimeUnit.SECONDS);
+    }
+
+    /** The event-loop thread's CPU affinity mask as the kernel has it (null where it cannot be read). */
+    long[] eventLoopAffinity() throws Exception {
+        return group.submit(LinuxScheduling::threadMask).get(5, TimeUnit.SECONDS);
+    }
+
     /** Completes when the most recent session has ended and released the target. */
     public CompletableFuture<Void> lastSessionFinished() {
         synchronized (lock) {
@@ -174,9 +196,12 @@ public final class GdbServer implements AutoCloseable {
     /** Makes {@code ch} the debugging client: its session attaches once the previous one released the target. */
     private void admit(Channel ch) {
         // Called with the lock held.
-        GdbSession session = new GdbSession(target, options, lastSessionFinished);
+        GdbSession session = new GdbSession(target, options, lastSessionFinished, beside::guestRuns, beside::guestStopped);
         activeClient = ch;
         lastSessionFinished = session.finished();
+        if (options.followClientCpu()) {
+            ch.pipeline().addFirst("follow-cpu", new ClientCpuFollower(beside));
+        }
         ch.pipeline().addLast("session", session);
         ch.closeFuture().addListener(f -> {
             synchronized (lock) {
@@ -210,5 +235,6 @@ public final class GdbServer implements AutoCloseable {
             LOG.warn("the last session did not release the target cleanly: {}", e.toString());
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        beside.close();
     }
 }

@@ -13,9 +13,11 @@ import java.util.Objects;
  *                          an error reply; the session then goes on serving
  * @param cleanupTimeout    how long each step of the disconnect cleanup (stop, remove breakpoints,
  *                          detach) may take before the stub gives up on it
+ * @param followClientCpu   whether the stub's thread runs on the CPU of a debugger on this machine
+ *                          (see {@link ClientCpuFollower}); off, it polls after each packet instead
  */
 public record GdbServerOptions(int packetSize, boolean runLengthEncoding, Duration requestTimeout,
-                               Duration cleanupTimeout) {
+                               Duration cleanupTimeout, boolean followClientCpu) {
     /** 128 KiB: memory reads of 64 KiB per round trip. */
     public static final int DEFAULT_PACKET_SIZE = 0x20000;
 
@@ -28,22 +30,26 @@ public record GdbServerOptions(int packetSize, boolean runLengthEncoding, Durati
     }
 
     public static GdbServerOptions defaults() {
-        return new GdbServerOptions(DEFAULT_PACKET_SIZE, true, Duration.ofSeconds(30), Duration.ofSeconds(5));
+        return new GdbServerOptions(DEFAULT_PACKET_SIZE, true, Duration.ofSeconds(30), Duration.ofSeconds(5), true);
     }
 
     public GdbServerOptions withPacketSize(int size) {
-        return new GdbServerOptions(size, runLengthEncoding, requestTimeout, cleanupTimeout);
+        return new GdbServerOptions(size, runLengthEncoding, requestTimeout, cleanupTimeout, followClientCpu);
     }
 
     public GdbServerOptions withRunLengthEncoding(boolean enabled) {
-        return new GdbServerOptions(packetSize, enabled, requestTimeout, cleanupTimeout);
+        return new GdbServerOptions(packetSize, enabled, requestTimeout, cleanupTimeout, followClientCpu);
     }
 
     public GdbServerOptions withRequestTimeout(Duration timeout) {
-        return new GdbServerOptions(packetSize, runLengthEncoding, timeout, cleanupTimeout);
+        return new GdbServerOptions(packetSize, runLengthEncoding, timeout, cleanupTimeout, followClientCpu);
     }
 
     public GdbServerOptions withCleanupTimeout(Duration timeout) {
-        return new GdbServerOptions(packetSize, runLengthEncoding, requestTimeout, timeout);
+        return new GdbServerOptions(packetSize, runLengthEncoding, requestTimeout, timeout, followClientCpu);
+    }
+
+    public GdbServerOptions withFollowClientCpu(boolean follow) {
+        return new GdbServerOptions(packetSize, runLengthEncoding, requestTimeout, cleanupTimeout, follow);
     }
 }

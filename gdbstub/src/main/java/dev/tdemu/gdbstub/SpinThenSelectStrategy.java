@@ -3,6 +3,7 @@ package dev.tdemu.gdbstub;
 import io.netty.channel.SelectStrategy;
 import io.netty.util.IntSupplier;
 
+
 /**
  * The stub's event loop keeps polling (non-blocking) for a short while after each burst of
  * activity before it blocks in the selector again. gdb talks in tight request/reply bursts (a
@@ -10,13 +11,31 @@ import io.netty.util.IntSupplier;
  * work in between), and on a virtual machine waking a thread that blocked costs about as much as
  * serving the packet. An idle session, or a guest running without packets, costs nothing: after
  * {@code spinNanos} without activity the loop blocks as usual.
+ *
+ * <p>Beside a local client ({@link BesideClient}) the thread polls only at idle priority, which
+ * it takes when there is activity and leaves before it blocks; at ordinary priority there, polling
+ * would only take the CPU from the client it waits for.
  */
 final class SpinThenSelectStrategy implements SelectStrategy {
+    /** What the strategy tells, and asks, the thread's scheduling ({@link BesideClient}). */
+    interface Hints {
+        /** Packets or tasks to handle. */
+        void active();
+
+        /** Whether polling is allowed now. */
+        boolean mayPoll();
+
+        /** The loop is about to block in the selector. */
+        void blocking();
+    }
+
     private final long spinNanos;
+    private final Hints hints;
     private long lastActivity = System.nanoTime();
 
-    SpinThenSelectStrategy(long spinNanos) {
+    SpinThenSelectStrategy(long spinNanos, Hints hints) {
         this.spinNanos = spinNanos;
+        this.hints = hints;
     }
 
     @Override
@@ -25,12 +44,14 @@ final class SpinThenSelectStrategy implements SelectStrategy {
         long now = System.nanoTime();
         if (ready > 0 || hasTasks) {
             lastActivity = now;
+            hints.active();
             return ready;
         }
-        if (now - lastActivity < spinNanos) {
+        if (now - lastActivity < spinNanos && hints.mayPoll()) {
             Thread.onSpinWait();
             return CONTINUE;
         }
+        hints.blocking();
         return SELECT;
     }
 }

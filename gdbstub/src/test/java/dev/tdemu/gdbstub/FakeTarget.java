@@ -62,6 +62,8 @@ public final class FakeTarget implements DebugTarget {
 
     /** Failure injection: memory reads never complete. */
     public volatile boolean hangMemoryReads;
+    /** Run on the calling thread at each memory read (tests look at that thread's state). */
+    public volatile Runnable onMemoryRead;
     /** Failure injection: register reads throw synchronously (a target bug). */
     public volatile boolean throwOnRegisterReads;
     /** Failure injection: register reads return null instead of a stage (a target bug). */
@@ -219,6 +221,10 @@ public final class FakeTarget implements DebugTarget {
     @Override
     public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
         calls.add("m " + Long.toHexString(address) + "," + length);
+        Runnable hook = onMemoryRead;
+        if (hook != null) {
+            hook.run(); // on the calling (stub's) thread
+        }
         if (hangMemoryReads) {
             return new CompletableFuture<>();
         }

@@ -31,10 +31,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--wait", description = "With --gdb: hold the guest at its first instruction until gdb continues it.")
     boolean waitForGdb;
 
+    @Option(names = "--gdb-stay-put", description = "With --gdb: keep the stub's thread off gdb's CPU (by default it "
+            + "runs on gdb's CPU at idle priority while gdb waits for it; see docs/gdbstub.md).")
+    boolean gdbStayPut;
+
     @Override
     public Integer call() throws Exception {
         if (waitForGdb && gdbPort == null) {
             throw new IllegalArgumentException("--wait needs --gdb PORT");
+        }
+        if (gdbStayPut && gdbPort == null) {
+            throw new IllegalArgumentException("--gdb-stay-put needs --gdb PORT");
         }
         if (gdbPort != null) {
             vmOptions.defaultTimeout = "0";
@@ -59,7 +66,8 @@ final class RunCommand implements Callable<Integer> {
     private VmResult runWithGdb(Vm vm, PrintWriter err) throws Exception {
         var session = vm.attachDebugger(null, waitForGdb);
         try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session);
-             var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort)) {
+             var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
+                     dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(!gdbStayPut))) {
             err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
                     waitForGdb ? "; the guest waits for gdb to continue it" : "");
             err.flush();

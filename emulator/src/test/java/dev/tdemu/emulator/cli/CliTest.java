@@ -85,6 +85,15 @@ class CliTest {
     }
 
     @Test
+    void gdbOnlyOptionsWithoutGdbAreRefused() {
+        for (String option : new String[] {"--wait", "--gdb-stay-put"}) {
+            Run r = tdemu("run", "builtin:hello", option);
+            assertThat(r.exit()).as(option).isEqualTo(2);
+            assertThat(r.err()).contains(option + " needs --gdb PORT");
+        }
+    }
+
+    @Test
     void aGuestThatLoopsForeverIsStoppedByTheTimeout() {
         Run r = tdemu("run", "builtin:binding-loop", "--timeout", "200ms");
         assertThat(r.exit()).isEqualTo(1);

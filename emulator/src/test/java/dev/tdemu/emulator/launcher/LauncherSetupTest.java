@@ -34,6 +34,20 @@ class LauncherSetupTest {
     }
 
     @Test
+    void aGdbSessionGetsTheOptimisingJitAndEverythingElseTheQuickOne() throws Exception {
+        for (String args : new String[] {"check", "run builtin:hello", "run builtin:hello --wait", "check --gdb-ish"}) {
+            Repo.Result r = sourced(Map.of(), "jit_flags " + args);
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout().strip()).as(args).isEqualTo("-XX:TieredStopAtLevel=1");
+        }
+        for (String args : new String[] {"run builtin:debuggee --gdb 1234", "run x.elf --gdb=1234 --wait"}) {
+            Repo.Result r = sourced(Map.of(), "jit_flags " + args);
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout().strip()).as(args).isEmpty();
+        }
+    }
+
+    @Test
     void trixieEntryIsDerivedFromTheSystemsOwnDeb822Source() throws Exception {
         Path apt = aptFixture(null, """
                 Types: deb

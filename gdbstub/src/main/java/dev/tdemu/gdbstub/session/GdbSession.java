@@ -74,6 +74,9 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
     private final RegisterLayout layout;
     private final GdbServerOptions options;
     private final CompletionStage<Void> startGate;
+    private final Runnable beforeGuestRuns, afterGuestStopped;
+    /** The resume in flight lets the guest run on the target's threads ({@code beforeGuestRuns} was called). */
+    private boolean guestRunsElsewhere;
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private final CommandParser parser = new CommandParser();
     private final ArrayDeque<Command> queue = new ArrayDeque<>();
@@ -107,10 +110,23 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
      *                  attaches to the target only after that
      */
     public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate) {
+        this(target, options, startGate, () -> {}, () -> {});
+    }
+
+    /**
+     * @param beforeGuestRuns   called on the event loop before a resume that lets the guest run on
+     *                          the target's own threads (anything but a lone single step, which the
+     *                          target may run on the calling thread)
+     * @param afterGuestStopped called on the event loop when that resume has ended
+     */
+    public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate,
+                      Runnable beforeGuestRuns, Runnable afterGuestStopped) {
         this.target = target;
         this.layout = target.registerLayout();
         this.options = options;
         this.startGate = startGate;
+        this.beforeGuestRuns = beforeGuestRuns;
+        this.afterGuestStopped = afterGuestStopped;
     }
 
     /** Completes once the session is over and the target has been released (detached or killed). */
@@ -624,11 +640,19 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
         }
         CompletionStage<StopEvent> stage;
         try {
+            if (!loneStep(request)) {
+                guestRunsElsewhere = true;
+                beforeGuestRuns.run();
+            }
             stage = target.resume(request);
             if (stage == null) {
                 throw new IllegalStateException("target.resume returned null");
             }
         } catch (RuntimeException e) {
+            if (guestRunsElsewhere) {
+                guestRunsElsewhere = false;
+                afterGuestStopped.run();
+            }
             return sendNow(errorFor(command, e));
         }
         running = true;
@@ -653,6 +677,20 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
     /** How long the event loop waits for a single step to end before it lets the target call back. */
     static final long STEP_SPIN_NANOS = 150_000;
 
+    /** One thread steps, every other one stays stopped. */
+    private static boolean loneStep(ResumeRequest request) {
+        int steps = 0;
+        for (ResumeRequest.ThreadResume t : request.threads()) {
+            if (t.action() == ResumeAction.CONTINUE) {
+                return false;
+            }
+            if (t.action() == ResumeAction.STEP) {
+                steps++;
+            }
+        }
+        return steps == 1;
+    }
+
     private static boolean stepping(ResumeRequest request) {
         for (ResumeRequest.ThreadResume t : request.threads()) {
             if (t.action() == ResumeAction.STEP) {
@@ -669,6 +707,10 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
         }
         running = false;
         pendingResume = null;
+        if (guestRunsElsewhere) {
+            guestRunsElsewhere = false;
+            afterGuestStopped.run();
+        }
         if (error != null) {
             LOG.warn("the target failed while running: {}", describe(error));
             if (!closed) {

@@ -1,0 +1,225 @@
+package dev.tdemu.gdbstub;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Where and how the stub's event-loop thread is scheduled while it follows a debugger on this
+ * machine ({@link ClientCpuFollower}): pinned to the debugger's CPU, and at {@code SCHED_IDLE}
+ * while it polls for the debugger's next packet.
+ *
+ * <p>Sharing the debugger's CPU only pays if the kernel keeps both there. When the stub wakes gdb
+ * with a reply, the kernel puts gdb on an idle CPU rather than on the stub's busy one, and the
+ * other CPU of a virtual machine is usually idle (halted): gdb would move on every reply and wake
+ * up slowly there. A CPU that runs only {@code SCHED_IDLE} threads counts as idle for that choice,
+ * so while the thread polls it runs at that policy: gdb's wake-up lands on the thread's CPU and
+ * preempts it at once, and the thread gets the CPU back the moment gdb blocks. No thread is woken
+ * on another CPU.
+ *
+ * <p>Idle priority must never starve the thread:
+ * <ul>
+ *   <li>it is idle only while it polls after activity; it blocks at {@code SCHED_OTHER};</li>
+ *   <li>it returns to {@code SCHED_OTHER} before the guest runs on the vCPUs' own threads (a
+ *       continue; see {@link #guestRuns()}) until the guest stops again;</li>
+ *   <li>a watchdog thread samples, every {@link #WATCH_PERIOD}, how long the polling thread waited
+ *       for a CPU; if it waited most of the period while a packet from gdb waits unread, something
+ *       else of ordinary priority runs on that CPU (waiting while gdb computes is normal), and the
+ *       watchdog gives the thread {@code SCHED_OTHER} and its old affinity back; the stub does
+ *       not follow for {@link #BACK_OFF}, then tries again.</li>
+ * </ul>
+ */
+final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
+    static final Duration WATCH_PERIOD = Duration.ofMillis(2);
+    static final Duration BACK_OFF = Duration.ofMillis(100);
+    /** Waiting this long within one period counts as starved. */
+    private static final long STARVED_NANOS = WATCH_PERIOD.toNanos() * 3 / 4;
+
+    private volatile int cpu = -1;
+    private volatile boolean idle;
+    private volatile long backOffUntil = System.nanoTime();
+    private volatile boolean closed;
+    private volatile int loopTid = -1;
+    private volatile int socketFd = -1;
+    private volatile long[] original;
+    private boolean guestRunning;
+    private final AtomicLong starvations = new AtomicLong();
+    private volatile Thread watchdog;
+
+    /** Whether following is possible at all here: without a way back from idle priority it is not. */
+    static String unavailable() {
+        if (!LinuxScheduling.canLeaveIdlePolicy()) {
+            return "this process may not return a thread from SCHED_IDLE (needs CAP_SYS_NICE or RLIMIT_NICE >= 20)";
+        }
+        return null;
+    }
+
+    /** The CPU the thread follows its client to, or -1. */
+    int cpu() {
+        return cpu;
+    }
+
+    /** How often the watchdog found the thread starved at idle priority. */
+    long starvations() {
+        return starvations.get();
+    }
+
+    // ---- on the event loop ----
+
+    /**
+     * The client's packets come from {@code clientCpu}: move the calling (event-loop) thread there.
+     * {@code mask} is the thread's affinity before it first followed. False when the kernel refused.
+     */
+    boolean follow(int clientCpu, long[] mask, int fd) {
+        socketFd = fd;
+        if (clientCpu == cpu || backingOff()) {
+            return true;
+        }
+        long[] only = LinuxScheduling.only(clientCpu, mask);
+        if (only == null) {
+            return true; // a CPU this process may not use
+        }
+        if (loopTid < 0) {
+            loopTid = LinuxScheduling.threadId();
+        }
+        original = mask;
+        if (!LinuxScheduling.setThreadMask(only)) {
+            return false;
+        }
+        if (backingOff()) { // the watchdog gave up meanwhile
+            LinuxScheduling.setThreadMask(mask);
+            return true;
+        }
+        LOG.trace("the stub's thread follows its client to CPU {}", clientCpu);
+        cpu = clientCpu;
+        return true;
+    }
+
+    /** The client left: everything back as it was. */
+    void release() {
+        setIdle(false);
+        long[] mask = original;
+        if (cpu >= 0 && mask != null && !LinuxScheduling.setThreadMask(mask)) {
+            LOG.warn("could not give the stub's thread its CPU affinity back");
+        }
+        cpu = -1;
+        guestRunning = false;
+    }
+
+    /** Packets or tasks to handle: the thread is needed, poll at idle priority (if beside the client). */
+    @Override
+    public void active() {
+        if (cpu >= 0 && !guestRunning && !idle) {
+            setIdle(true);
+        }
+    }
+
+    /** The event loop is about to block: ordinary priority, so that a wake-up is never starved. */
+    @Override
+    public void blocking() {
+        if (idle) {
+            setIdle(false);
+        }
+    }
+
+    /** The guest is about to run on the vCPUs' own threads (anything but a lone single step). */
+    void guestRuns() {
+        guestRunning = true;
+        setIdle(false);
+    }
+
+    /** That run has ended: the vCPU threads are parked again. */
+    void guestStopped() {
+        guestRunning = false;
+    }
+
+    /** Whether the event loop may poll for a while after activity (see {@link SpinThenSelectStrategy}). */
+    @Override
+    public boolean mayPoll() {
+        return cpu < 0 || idle;
+    }
+
+    private boolean backingOff() {
+        return System.nanoTime() - backOffUntil < 0;
+    }
+
+    private void setIdle(boolean on) {
+        if (on == idle) {
+            return;
+        }
+        if (on && backingOff()) {
+            return;
+        }
+        if (!LinuxScheduling.setPolicy(on ? LinuxScheduling.SCHED_IDLE : LinuxScheduling.SCHED_OTHER)) {
+            LOG.warn("could not set the stub's thread to {}", on ? "SCHED_IDLE" : "SCHED_OTHER");
+            return;
+        }
+        idle = on;
+        if (on) {
+            if (backingOff()) { // the watchdog gave up meanwhile
+                LinuxScheduling.setPolicy(LinuxScheduling.SCHED_OTHER);
+                idle = false;
+                return;
+            }
+            wakeWatchdog();
+        }
+    }
+
+    // ---- the watchdog ----
+
+    private void wakeWatchdog() {
+        if (watchdog == null) {
+            watchdog = Thread.ofPlatform().name("gdbstub-watchdog").daemon().start(this::watch);
+        } else {
+            LockSupport.unpark(watchdog);
+        }
+    }
+
+    private void watch() {
+        while (!closed) {
+            int tid = loopTid;
+            if (!idle || tid < 0) {
+                LockSupport.park(this);
+                continue;
+            }
+            long before = LinuxScheduling.runDelay(tid);
+            LockSupport.parkNanos(this, WATCH_PERIOD.toNanos());
+            long after = LinuxScheduling.runDelay(tid);
+            // Waiting for the CPU is normal while gdb itself computes; it is starvation when one of
+            // gdb's requests waits unread meanwhile. A false alarm costs only BACK_OFF of slower
+            // round trips; a CPU kept busy by something else costs a stall of a period or two per
+            // BACK_OFF.
+            if (idle && before >= 0 && after - before > STARVED_NANOS && LinuxScheduling.hasUnreadRequest(socketFd)) {
+                backOff(tid, after - before);
+            }
+        }
+    }
+
+    /** On the watchdog: the polling thread was starved; give it back its priority and affinity. */
+    private void backOff(int tid, long waited) {
+        backOffUntil = System.nanoTime() + BACK_OFF.toNanos();
+        starvations.incrementAndGet();
+        LinuxScheduling.setPolicy(tid, LinuxScheduling.SCHED_OTHER);
+        long[] mask = original;
+        if (mask != null) {
+            LinuxScheduling.setThreadMask(tid, mask);
+        }
+        idle = false;
+        int was = cpu;
+        cpu = -1;
+        LOG.debug("the stub's thread waited {} µs of {} µs for CPU {} at idle priority: not following its client for {} ms",
+                waited / 1000, WATCH_PERIOD.toNanos() / 1000, was, BACK_OFF.toMillis());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread w = watchdog;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+}
