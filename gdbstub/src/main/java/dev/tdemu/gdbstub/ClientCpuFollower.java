@@ -1,7 +1,6 @@
 package dev.tdemu.gdbstub;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -29,36 +28,19 @@ import java.util.OptionalInt;
  * calls exist ({@link LinuxScheduling#AVAILABLE}); otherwise it does nothing and says so in the
  * debug log.
  */
-final class ClientCpuFollower extends ChannelInboundHandlerAdapter {
+final class ClientCpuFollower extends OnceActiveHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
 
     private final BesideClient beside;
     private int fd = -1;
     private long[] original;
-    private boolean started;
 
     ClientCpuFollower(BesideClient beside) {
         this.beside = beside;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        if (ctx.channel().isActive()) {
-            start(ctx);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        start(ctx);
-        ctx.fireChannelActive();
-    }
-
-    private void start(ChannelHandlerContext ctx) {
-        if (started) {
-            return;
-        }
-        started = true;
+    protected void activated(ChannelHandlerContext ctx) {
         String why = unavailable(ctx);
         if (why != null) {
             LOG.debug("not following the client's CPU: {}", why);

@@ -24,6 +24,7 @@ import java.util.stream.Stream;
  * {@code SCHED_IDLE}). Called through the FFM API on the C library; on anything else (another OS,
  * a C library without the symbols) {@link #AVAILABLE} is false and no call is made.
  */
+@SuppressWarnings("restricted") // downcalls into the C library, on purpose
 final class LinuxScheduling {
     static final int SCHED_OTHER = 0, SCHED_IDLE = 5;
     private static final int SOL_SOCKET = 1;

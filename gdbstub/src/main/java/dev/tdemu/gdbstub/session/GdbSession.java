@@ -22,7 +22,6 @@ import dev.tdemu.gdbstub.rsp.RspFrame;
 import dev.tdemu.gdbstub.rsp.RspOutbound;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -59,7 +58,7 @@ import java.util.function.Supplier;
  * detach, the session stops the target (if running), removes the breakpoints it inserted and
  * detaches, so the target keeps running without a debugger; {@link #finished()} completes then.
  */
-public final class GdbSession extends ChannelInboundHandlerAdapter {
+public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     private static final int EINVAL = 0x16;
@@ -137,23 +136,7 @@ public final class GdbSession extends ChannelInboundHandlerAdapter {
     // ------------------------------------------------------------------ channel events
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        // Added to an already connected channel when the server admitted this client late.
-        if (ctx.channel().isActive()) {
-            start(ctx);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        start(ctx);
-        ctx.fireChannelActive();
-    }
-
-    private void start(ChannelHandlerContext ctx) {
-        if (this.ctx != null) {
-            return;
-        }
+    protected void activated(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.peer = String.valueOf(ctx.channel().remoteAddress());
         LOG.info("gdb connected from {}", peer);

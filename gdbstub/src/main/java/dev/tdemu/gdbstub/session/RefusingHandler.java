@@ -4,7 +4,6 @@ import dev.tdemu.gdbstub.rsp.RspFrame;
 import dev.tdemu.gdbstub.rsp.RspOutbound;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -17,35 +16,18 @@ import java.util.concurrent.TimeUnit;
  * starts with) and the connection is closed. A client that sends nothing is closed after a grace
  * period.
  */
-public final class RefusingHandler extends ChannelInboundHandlerAdapter {
+public final class RefusingHandler extends dev.tdemu.gdbstub.OnceActiveHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
 
     private final String message;
     private boolean refused;
-    private boolean started;
 
     public RefusingHandler(String message) {
         this.message = message;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        if (ctx.channel().isActive()) {
-            start(ctx);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        start(ctx);
-        ctx.fireChannelActive();
-    }
-
-    private void start(ChannelHandlerContext ctx) {
-        if (started) {
-            return;
-        }
-        started = true;
+    protected void activated(ChannelHandlerContext ctx) {
         LOG.warn("refusing gdb connection from {}: {}", ctx.channel().remoteAddress(), message);
         ctx.executor().schedule(() -> {
             ctx.close();
