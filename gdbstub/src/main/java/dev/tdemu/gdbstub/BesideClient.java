@@ -70,22 +70,28 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     // ---- on the event loop ----
 
     /**
-     * The client's packets come from {@code clientCpu}: move the calling (event-loop) thread there.
-     * {@code mask} is the thread's affinity before it first followed. False when the kernel refused.
+     * A client to follow, on the calling (event-loop) thread: its socket, and the thread's
+     * affinity before it follows anyone.
      */
-    boolean follow(int clientCpu, long[] mask, int fd) {
+    void attach(int fd, long[] mask) {
         socketFd = fd;
+        original = mask;
+        loopTid = LinuxScheduling.threadId();
+    }
+
+    /**
+     * The client's packets come from {@code clientCpu}: move the event-loop thread there. False
+     * when the kernel refused.
+     */
+    boolean follow(int clientCpu) {
         if (clientCpu == cpu || backingOff()) {
             return true;
         }
+        long[] mask = original;
         long[] only = LinuxScheduling.only(clientCpu, mask);
         if (only == null) {
             return true; // a CPU this process may not use
         }
-        if (loopTid < 0) {
-            loopTid = LinuxScheduling.threadId();
-        }
-        original = mask;
         if (!LinuxScheduling.setThreadMask(only)) {
             return false;
         }

@@ -4,6 +4,9 @@ import io.netty.channel.ChannelHandlerContext;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -33,7 +36,8 @@ final class ClientCpuFollower extends OnceActiveHandler {
 
     private final BesideClient beside;
     private int fd = -1;
-    private long[] original;
+    /** getsockopt's value and length, reused at every read. */
+    private final MemorySegment scratch = Arena.ofAuto().allocate(8);
 
     ClientCpuFollower(BesideClient beside) {
         this.beside = beside;
@@ -72,17 +76,21 @@ final class ClientCpuFollower extends OnceActiveHandler {
             return "sched_getaffinity failed";
         }
         fd = socket.getAsInt();
-        original = mask;
+        beside.attach(fd, mask);
         LOG.debug("following the client's CPU (the stub's thread runs there, at idle priority while it polls)");
         return null;
     }
 
     static boolean onThisMachine(InetSocketAddress remote) {
-        if (LinuxScheduling.isLoopback(remote)) {
+        InetAddress address = remote.getAddress();
+        if (address == null) {
+            return false;
+        }
+        if (address.isLoopbackAddress()) {
             return true;
         }
         try {
-            return remote.getAddress() != null && NetworkInterface.getByInetAddress(remote.getAddress()) != null;
+            return NetworkInterface.getByInetAddress(address) != null;
         } catch (SocketException e) {
             return false;
         }
@@ -91,8 +99,8 @@ final class ClientCpuFollower extends OnceActiveHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (fd >= 0) {
-            int cpu = LinuxScheduling.incomingCpu(fd);
-            if (cpu >= 0 && !beside.follow(cpu, original, fd)) {
+            int cpu = LinuxScheduling.incomingCpu(fd, scratch);
+            if (cpu >= 0 && !beside.follow(cpu)) {
                 LOG.debug("not following the client's CPU: sched_setaffinity to CPU {} failed", cpu);
                 beside.release();
                 fd = -1;

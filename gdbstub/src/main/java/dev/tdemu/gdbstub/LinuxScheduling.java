@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,15 +134,17 @@ final class LinuxScheduling {
         }
     }
 
-    /** The CPU that processed the socket's last inbound segment, or -1 (unknown, or the call failed). */
-    static int incomingCpu(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
-            MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
-            value.set(ValueLayout.JAVA_INT, 0, -1);
-            length.set(ValueLayout.JAVA_INT, 0, 4);
-            int rc = (int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, SO_INCOMING_CPU, value, length);
-            return rc == 0 ? value.get(ValueLayout.JAVA_INT, 0) : -1;
+    /**
+     * The CPU that processed the socket's last inbound segment, or -1 (unknown, or the call
+     * failed). {@code scratch} (8 bytes) holds the value and its length, so that the call, made at
+     * every read, allocates nothing.
+     */
+    static int incomingCpu(int fd, MemorySegment scratch) {
+        scratch.set(ValueLayout.JAVA_INT, 0, -1);
+        scratch.set(ValueLayout.JAVA_INT, 4, 4);
+        try {
+            int rc = (int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, SO_INCOMING_CPU, scratch, scratch.asSlice(4));
+            return rc == 0 ? scratch.get(ValueLayout.JAVA_INT, 0) : -1;
         } catch (Throwable t) {
             return -1;
         }
@@ -339,9 +340,4 @@ final class LinuxScheduling {
         return out;
     }
 
-    /** Whether the address is this machine's own (loopback). */
-    static boolean isLoopback(InetSocketAddress address) {
-        InetAddress a = address.getAddress();
-        return a != null && a.isLoopbackAddress();
-    }
 }

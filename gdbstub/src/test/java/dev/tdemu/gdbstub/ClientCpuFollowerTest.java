@@ -111,6 +111,7 @@ class ClientCpuFollowerTest {
             OptionalInt fd = LinuxScheduling.socketFd((InetSocketAddress) accepted.getLocalSocketAddress(),
                     (InetSocketAddress) accepted.getRemoteSocketAddress());
             assertTrue(fd.isPresent(), "the accepted socket in /proc/self/fd");
+            java.lang.foreign.MemorySegment scratch = java.lang.foreign.Arena.ofAuto().allocate(8);
             OutputStream out = client.getOutputStream();
             InputStream in = accepted.getInputStream();
             for (int cpu : List.of(cpus.getFirst(), cpus.getLast(), cpus.getFirst())) {
@@ -118,7 +119,7 @@ class ClientCpuFollowerTest {
                 out.write('x');
                 out.flush();
                 assertEquals('x', in.read());
-                assertEquals(cpu, LinuxScheduling.incomingCpu(fd.getAsInt()), "sent from CPU " + cpu);
+                assertEquals(cpu, LinuxScheduling.incomingCpu(fd.getAsInt(), scratch), "sent from CPU " + cpu);
             }
         }
     }

@@ -632,10 +632,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                 throw new IllegalStateException("target.resume returned null");
             }
         } catch (RuntimeException e) {
-            if (guestRunsElsewhere) {
-                guestRunsElsewhere = false;
-                afterGuestStopped.run();
-            }
+            guestStoppedElsewhere();
             return sendNow(errorFor(command, e));
         }
         running = true;
@@ -659,6 +656,14 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
 
     /** How long the event loop waits for a single step to end before it lets the target call back. */
     static final long STEP_SPIN_NANOS = 150_000;
+
+    /** The resume that let the guest run on the target's threads is over (or never started). */
+    private void guestStoppedElsewhere() {
+        if (guestRunsElsewhere) {
+            guestRunsElsewhere = false;
+            afterGuestStopped.run();
+        }
+    }
 
     /** One thread steps, every other one stays stopped. */
     private static boolean loneStep(ResumeRequest request) {
@@ -690,10 +695,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         }
         running = false;
         pendingResume = null;
-        if (guestRunsElsewhere) {
-            guestRunsElsewhere = false;
-            afterGuestStopped.run();
-        }
+        guestStoppedElsewhere();
         if (error != null) {
             LOG.warn("the target failed while running: {}", describe(error));
             if (!closed) {
