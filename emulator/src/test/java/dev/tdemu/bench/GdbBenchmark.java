@@ -1,12 +1,7 @@
 package dev.tdemu.bench;
 
 import dev.tdemu.emulator.elf.ElfImage;
-import dev.tdemu.emulator.gdb.VmDebugTarget;
-import dev.tdemu.emulator.vm.DebugSession;
-import dev.tdemu.emulator.vm.Vm;
-import dev.tdemu.emulator.vm.VmResult;
-import dev.tdemu.emulator.vm.VmSpec;
-import dev.tdemu.gdbstub.GdbServer;
+import dev.tdemu.emulator.gdb.StubbedVm;
 import dev.tdemu.gdbstub.RspClient;
 import dev.tdemu.proto.GuestMode;
 import dev.tdemu.proto.VmConfig;
@@ -14,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -57,38 +51,26 @@ public class GdbBenchmark {
     /** A stopped VM behind a stub, with a connected client in no-ack mode (as gdb uses it). */
     @State(Scope.Benchmark)
     public static class Stub {
-        Vm vm;
-        VmDebugTarget target;
-        GdbServer server;
+        StubbedVm vm;
         RspClient client;
-        CompletableFuture<VmResult> run;
 
         @Setup(Level.Trial)
         public void start() throws Exception {
-            VmConfig config = VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
-                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build();
-            vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
-            DebugSession session = vm.attachDebugger(null, true);
-            target = new VmDebugTarget(session);
-            server = GdbServer.start(target, "127.0.0.1", 0);
-            run = CompletableFuture.supplyAsync(vm::run);
-            client = RspClient.connect(server.port());
+            vm = StubbedVm.start(VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
+                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build());
+            client = RspClient.connect(vm.port());
             client.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
             client.startNoAckMode();
             expectStop(client.request("?"));
             // Memory that looks like code and data, not zeros (which run-length encoding would shrink).
             byte[] noise = new byte[(int) MEMORY_BYTES];
             new java.util.Random(1).nextBytes(noise);
-            target.writeMemory(1, MEMORY, noise).toCompletableFuture().get();
+            vm.target.writeMemory(1, MEMORY, noise).toCompletableFuture().get();
         }
 
         @TearDown(Level.Trial)
         public void stop() throws Exception {
             client.close();
-            vm.finish(VmResult.Outcome.KILLED, "benchmark over", -1);
-            run.get(20, TimeUnit.SECONDS);
-            server.close();
-            target.close();
             vm.close();
         }
     }
@@ -155,7 +137,7 @@ public class GdbBenchmark {
     @OutputTimeUnit(TimeUnit.SECONDS)
     @OperationsPerInvocation(16)
     public byte[] readMemory16MiBDirect(Stub s) throws Exception {
-        return s.target.readMemory(1, MEMORY, (int) MEMORY_BYTES).toCompletableFuture().get();
+        return s.vm.target.readMemory(1, MEMORY, (int) MEMORY_BYTES).toCompletableFuture().get();
     }
 
     /**
@@ -182,10 +164,6 @@ public class GdbBenchmark {
 
         @TearDown(Level.Invocation)
         public void stop() throws Exception {
-            stub.vm.finish(VmResult.Outcome.KILLED, "benchmark over", -1);
-            stub.run.get(20, TimeUnit.SECONDS);
-            stub.server.close();
-            stub.target.close();
             stub.vm.close();
         }
     }
@@ -197,7 +175,7 @@ public class GdbBenchmark {
     @Measurement(iterations = 8)
     public int gdbStepi(GdbRun g) throws Exception {
         Process p = new ProcessBuilder(List.of("/usr/bin/gdb", "-nx", "-batch", "-ex", "set pagination off",
-                "-ex", "set confirm off", "-ex", "target remote 127.0.0.1:" + g.stub.server.port(),
+                "-ex", "set confirm off", "-ex", "target remote 127.0.0.1:" + g.stub.vm.port(),
                 "-ex", "stepi " + g.steps, "-ex", "detach")).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tdemu.emulator.elf.ElfImage;
-import dev.tdemu.emulator.vm.DebugSession;
-import dev.tdemu.emulator.vm.Vm;
 import dev.tdemu.emulator.vm.VmResult;
-import dev.tdemu.emulator.vm.VmSpec;
-import dev.tdemu.gdbstub.GdbServer;
 import dev.tdemu.proto.GuestMode;
 import dev.tdemu.proto.VmConfig;
 import java.io.IOException;
@@ -16,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,10 +29,7 @@ class GdbVmTest {
     static final long VAR = DEBUGGEE.symbol("dbg_var").orElseThrow();
     static final long RVAR = DEBUGGEE.symbol("dbg_rvar").orElseThrow();
 
-    Vm vm;
-    VmDebugTarget target;
-    GdbServer server;
-    CompletableFuture<VmResult> run;
+    StubbedVm stub;
 
     static ElfImage builtin(String name) {
         try {
@@ -54,11 +46,7 @@ class GdbVmTest {
     }
 
     void start(VmConfig config) throws Exception {
-        vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
-        DebugSession session = vm.attachDebugger(null, true);
-        target = new VmDebugTarget(session);
-        server = GdbServer.start(target, "127.0.0.1", 0);
-        run = CompletableFuture.supplyAsync(vm::run);
+        stub = StubbedVm.start(config);
     }
 
     static VmConfig.Builder config(String guest, GuestMode mode) {
@@ -67,12 +55,8 @@ class GdbVmTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        if (vm != null) {
-            vm.finish(VmResult.Outcome.KILLED, "test over", -1);
-            run.get(20, TimeUnit.SECONDS);
-            server.close();
-            target.close();
-            vm.close();
+        if (stub != null) {
+            stub.close();
         }
     }
 
@@ -81,7 +65,7 @@ class GdbVmTest {
     /** Runs gdb against the stub with {@code commands}; {@code interruptAfterMs} sends it SIGINT (Ctrl-C) once. */
     Gdb gdb(long interruptAfterMs, String... commands) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of(gdb().toString(), "-batch", "-nx", "-ex", "set architecture i386:x86-64",
-                "-ex", "set pagination off", "-ex", "target remote 127.0.0.1:" + server.port()));
+                "-ex", "set pagination off", "-ex", "target remote 127.0.0.1:" + stub.port()));
         for (String c : commands) {
             argv.add("-ex");
             argv.add(c);
@@ -176,7 +160,7 @@ class GdbVmTest {
         Path lldb = Path.of("/usr/bin/lldb");
         assumeTrue(Files.isExecutable(lldb), "lldb is not installed on this machine; the lldb flow is not tested here");
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Process p = new ProcessBuilder(lldb.toString(), "--batch", "-o", "gdb-remote 127.0.0.1:" + server.port(),
+        Process p = new ProcessBuilder(lldb.toString(), "--batch", "-o", "gdb-remote 127.0.0.1:" + stub.port(),
                 "-o", "breakpoint set -H -a 0x" + Long.toHexString(FUNC), "-o", "continue", "-o", "register read rip")
                 .redirectErrorStream(true).start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

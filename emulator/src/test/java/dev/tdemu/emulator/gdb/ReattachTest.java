@@ -2,17 +2,10 @@ package dev.tdemu.emulator.gdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tdemu.emulator.vm.DebugSession;
-import dev.tdemu.emulator.vm.Vm;
-import dev.tdemu.emulator.vm.VmResult;
-import dev.tdemu.emulator.vm.VmSpec;
-import dev.tdemu.gdbstub.GdbServer;
 import dev.tdemu.gdbstub.RspClient;
 import dev.tdemu.proto.GuestMode;
 import dev.tdemu.proto.VmConfig;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,32 +13,21 @@ import org.junit.jupiter.api.Timeout;
 /** Debuggers come and go while the guest runs: each new client must find the VM stopped for it. */
 @Timeout(60)
 class ReattachTest {
-    Vm vm;
-    VmDebugTarget target;
-    GdbServer server;
-    CompletableFuture<VmResult> run;
+    StubbedVm stub;
 
     @AfterEach
     void tearDown() throws Exception {
-        vm.finish(VmResult.Outcome.KILLED, "test over", -1);
-        run.get(20, TimeUnit.SECONDS);
-        server.close();
-        target.close();
-        vm.close();
+        stub.close();
     }
 
     @Test
     void aClientThatLeavesLetsTheGuestRunAndTheNextOneStopsItAgain() throws Exception {
         VmConfig config = VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
                 .setMemoryBytes(64L << 20).setTimeoutMs(0).build();
-        vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
-        DebugSession session = vm.attachDebugger(null, true);
-        target = new VmDebugTarget(session);
-        server = GdbServer.start(target, "127.0.0.1", 0);
-        run = CompletableFuture.supplyAsync(vm::run);
+        stub = StubbedVm.start(config);
         java.util.Set<String> raxSeen = new java.util.HashSet<>();
         for (int round = 0; round < 5; round++) {
-            try (RspClient client = RspClient.connect("127.0.0.1", server.port(), Duration.ofSeconds(10))) {
+            try (RspClient client = RspClient.connect("127.0.0.1", stub.port(), Duration.ofSeconds(10))) {
                 client.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
                 client.startNoAckMode();
                 String stop = client.request("?");
@@ -56,6 +38,6 @@ class ReattachTest {
             }
             Thread.sleep(50); // the guest runs between debuggers
         }
-        assertThat(run).isNotDone();
+        assertThat(stub.run).isNotDone();
     }
 }
