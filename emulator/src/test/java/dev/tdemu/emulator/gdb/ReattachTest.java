@@ -36,6 +36,9 @@ class ReattachTest {
                 // bench-debug adds 1 to RAX on every loop: a new value each time proves it ran in between
                 assertThat(raxSeen.add(client.request("p0"))).as("RAX changed before round %d", round).isTrue();
             }
+            // The stub notices the disconnect on its own: its cleanup (detach, which lets the guest
+            // run on) must be over before the guest's 50 ms between debuggers start.
+            stub.server.lastSessionFinished().get(10, java.util.concurrent.TimeUnit.SECONDS);
             Thread.sleep(50); // the guest runs between debuggers
         }
         assertThat(stub.run).isNotDone();
