@@ -24,19 +24,22 @@ import org.apache.logging.log4j.Logger;
  *   <li>it is idle only while it polls after activity; it blocks at {@code SCHED_OTHER};</li>
  *   <li>it returns to {@code SCHED_OTHER} before the guest runs on the vCPUs' own threads (a
  *       continue; see {@link #guestRuns()}) until the guest stops again;</li>
- *   <li>a watchdog thread samples, every {@link #WATCH_PERIOD}, how long the polling thread waited
- *       for a CPU; if it waited most of the period while a packet from gdb waits unread, something
- *       else of ordinary priority runs on that CPU (waiting while gdb computes is normal), and the
- *       watchdog gives the thread {@code SCHED_OTHER} and its old affinity back; the stub does
- *       not follow for {@link #BACK_OFF}, then tries again.</li>
+ *   <li>a watchdog thread looks, every {@link #WATCH_PERIOD}, whether a request from gdb sits
+ *       unread; if one did at the start of the period and one still does at its end, and the
+ *       thread read nothing in between, the thread did not get a CPU for the whole period:
+ *       something else of ordinary priority runs on that CPU. The watchdog then gives the thread
+ *       {@code SCHED_OTHER} and its old affinity back; the stub does not follow for
+ *       {@link #BACK_OFF}, then tries again. (gdb's requests come one at a time, so a request
+ *       does not wait behind the thread's own work. Time spent waiting for the CPU is no sign: the
+ *       thread waits whenever gdb computes, and gdb may compute a while after it sent a request;
+ *       and the kernel adds a wait to a thread's {@code schedstat} only once the thread runs
+ *       again, too late to see a thread that does not get the CPU at all.)</li>
  * </ul>
  */
 final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
     static final Duration WATCH_PERIOD = Duration.ofMillis(2);
     static final Duration BACK_OFF = Duration.ofMillis(100);
-    /** Waiting this long within one period counts as starved. */
-    private static final long STARVED_NANOS = WATCH_PERIOD.toNanos() * 3 / 4;
 
     private volatile int cpu = -1;
     private volatile boolean idle;
@@ -45,6 +48,8 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     private volatile int loopTid = -1;
     private volatile int socketFd = -1;
     private volatile long[] original;
+    /** Reads from the client's socket so far (written by the event loop only). */
+    private volatile long reads;
     private boolean guestRunning;
     private final AtomicLong starvations = new AtomicLong();
     private volatile Thread watchdog;
@@ -102,6 +107,11 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
         LOG.trace("the stub's thread follows its client to CPU {}", clientCpu);
         cpu = clientCpu;
         return true;
+    }
+
+    /** The event loop read from the client's socket. */
+    void read() {
+        reads++;
     }
 
     /** The client left: everything back as it was. */
@@ -191,21 +201,19 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
                 LockSupport.park(this);
                 continue;
             }
-            long before = LinuxScheduling.runDelay(tid);
+            long readsBefore = reads;
+            boolean unread = LinuxScheduling.hasUnreadRequest(socketFd);
             LockSupport.parkNanos(this, WATCH_PERIOD.toNanos());
-            long after = LinuxScheduling.runDelay(tid);
-            // Waiting for the CPU is normal while gdb itself computes; it is starvation when one of
-            // gdb's requests waits unread meanwhile. A false alarm costs only BACK_OFF of slower
-            // round trips; a CPU kept busy by something else costs a stall of a period or two per
-            // BACK_OFF.
-            if (idle && before >= 0 && after - before > STARVED_NANOS && LinuxScheduling.hasUnreadRequest(socketFd)) {
-                backOff(tid, after - before);
+            // A false alarm costs only BACK_OFF of slower round trips; a CPU kept busy by something
+            // else costs a stall of one or two periods per BACK_OFF.
+            if (unread && idle && reads == readsBefore && LinuxScheduling.hasUnreadRequest(socketFd)) {
+                backOff(tid);
             }
         }
     }
 
     /** On the watchdog: the polling thread was starved; give it back its priority and affinity. */
-    private void backOff(int tid, long waited) {
+    private void backOff(int tid) {
         backOffUntil = System.nanoTime() + BACK_OFF.toNanos();
         starvations.incrementAndGet();
         LinuxScheduling.setPolicy(tid, LinuxScheduling.SCHED_OTHER);
@@ -216,8 +224,8 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
         idle = false;
         int was = cpu;
         cpu = -1;
-        LOG.debug("the stub's thread waited {} µs of {} µs for CPU {} at idle priority: not following its client for {} ms",
-                waited / 1000, WATCH_PERIOD.toNanos() / 1000, was, BACK_OFF.toMillis());
+        LOG.debug("a request waited unread for {} µs while the stub's thread idled on CPU {}: not following its client for {} ms",
+                WATCH_PERIOD.toNanos() / 1000, was, BACK_OFF.toMillis());
     }
 
     @Override

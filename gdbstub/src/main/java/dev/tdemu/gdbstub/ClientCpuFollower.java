@@ -99,6 +99,7 @@ final class ClientCpuFollower extends OnceActiveHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (fd >= 0) {
+            beside.read();
             int cpu = LinuxScheduling.incomingCpu(fd, scratch);
             if (cpu >= 0 && !beside.follow(cpu)) {
                 LOG.debug("not following the client's CPU: sched_setaffinity to CPU {} failed", cpu);

@@ -206,19 +206,6 @@ final class LinuxScheduling {
         }
     }
 
-    /**
-     * How long thread {@code tid} of this process has waited, runnable, for a CPU (ns, the second
-     * field of {@code /proc/self/task/TID/schedstat}), or -1.
-     */
-    static long runDelay(int tid) {
-        try {
-            String[] f = Files.readString(Path.of("/proc/self/task/" + tid + "/schedstat")).trim().split("\\s+");
-            return Long.parseLong(f[1]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
     /** A mask holding only {@code cpu}, or null when {@code cpu} is outside {@code allowed}. */
     static long[] only(int cpu, long[] allowed) {
         if (cpu < 0 || cpu >= MASK_LONGS * 64 || (allowed[cpu >>> 6] & (1L << (cpu & 63))) == 0) {

@@ -217,6 +217,41 @@ class ClientCpuFollowerTest {
     }
 
     /**
+     * gdb keeps its CPU a while after it sends a request, and computes between requests: the stub's
+     * thread then waits for the CPU with a request unread, briefly, all the time. That is no
+     * starvation (the request is read as soon as the client blocks), and backing off for it would
+     * cost every session round trips at the slow, cross-CPU speed. Here the client spins 1 ms after
+     * every request for a second: the watchdog may give up following at most twice (the JVM's own
+     * threads may really take the CPU for a moment); the watchdog that counted time spent waiting
+     * for the CPU backed off 6 times here.
+     */
+    @Test
+    void aClientThatKeepsItsCpuAfterEachRequestIsNoStarvation() throws Exception {
+        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
+        assumeTrue(LinuxScheduling.canLeaveIdlePolicy(),
+                "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
+        int cpu = allowedCpus(testThreadMask).getFirst();
+        try (StubFixture s = new StubFixture()) {
+            runOn(cpu);
+            RspClient c = s.attach(StubFixture.GDB_FEATURES);
+            awaitFollowing(s, c, cpu, s.server().eventLoopAffinity());
+            long backOffsBefore = s.server().followBackOffs();
+            int requests = 0;
+            for (long end = System.nanoTime() + 1_000_000_000L; System.nanoTime() < end; requests++) {
+                c.send("qC");
+                for (long busy = System.nanoTime() + 1_000_000; System.nanoTime() < busy; ) {
+                    Thread.onSpinWait();
+                }
+                assertTrue(c.receive().startsWith("QC"), "reply " + requests);
+            }
+            long backOffs = s.server().followBackOffs() - backOffsBefore;
+            assertTrue(backOffs <= 2, backOffs + " back-offs in " + requests + " requests from a client that only kept its CPU");
+            assertEquals(cpu, s.server().followedCpu());
+            c.close();
+        }
+    }
+
+    /**
      * Requests until the stub's thread is pinned to {@code cpu} and at idle priority while it serves
      * the client's packets (a memory read records the policy of the thread that serves it). Other threads of this JVM (the JIT's, say) may make it back off for a second
      * now and then (see {@link BesideClient}), so this allows three.
