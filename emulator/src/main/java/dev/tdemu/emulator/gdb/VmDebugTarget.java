@@ -10,9 +10,11 @@ import dev.tdemu.emulator.vm.VmResult;
 import dev.tdemu.gdbstub.BreakpointResult;
 import dev.tdemu.gdbstub.BreakpointType;
 import dev.tdemu.gdbstub.DebugTarget;
+import dev.tdemu.gdbstub.GdbSignal;
 import dev.tdemu.gdbstub.MonitorReply;
 import dev.tdemu.gdbstub.ResumeRequest;
 import dev.tdemu.gdbstub.StopEvent;
+import dev.tdemu.gdbstub.StopReason;
 import dev.tdemu.gdbstub.TargetException;
 import dev.tdemu.gdbstub.ThreadInfo;
 import dev.tdemu.gdbstub.WatchKind;
@@ -177,12 +179,25 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
             return CompletableFuture.completedFuture(ended);
         }
         if (session.stopped() && lastStop != null) {
-            return CompletableFuture.completedFuture(lastStop);
+            return CompletableFuture.completedFuture(asFoundOnAttach(lastStop));
         }
         pendingStop = new CompletableFuture<>();
         CompletableFuture<StopEvent> p = pendingStop;
         session.interrupt();
-        return p;
+        return p.thenApply(VmDebugTarget::asFoundOnAttach);
+    }
+
+    /**
+     * The guest a debugger finds on attaching was halted for it (or held with {@code --wait}), not
+     * interrupted by the user: that is a SIGTRAP, as QEMU reports it, not the SIGINT of a Ctrl-C
+     * (lldb would say "stop reason = signal SIGINT" on connecting). A real stop (a breakpoint the
+     * previous debugger left the guest at) stays what it was.
+     */
+    private static StopEvent asFoundOnAttach(StopEvent s) {
+        if (s instanceof StopEvent.Stopped st && st.reason() instanceof StopReason.Interrupted) {
+            return new StopEvent.Stopped(st.threadId(), GdbSignal.TRAP, StopReason.OTHER);
+        }
+        return s;
     }
 
     @Override

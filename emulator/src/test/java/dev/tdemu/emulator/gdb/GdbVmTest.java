@@ -70,7 +70,12 @@ class GdbVmTest {
             argv.add("-ex");
             argv.add(c);
         }
-        Path out = Files.createTempFile("gdb", ".txt");
+        return debugger(argv, interruptAfterMs);
+    }
+
+    /** Runs a debugger to its end (at most 60 s) and returns what it printed. */
+    static Gdb debugger(List<String> argv, long interruptAfterMs) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("debugger", ".txt");
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         if (interruptAfterMs > 0) {
             Thread.sleep(interruptAfterMs);
@@ -78,7 +83,7 @@ class GdbVmTest {
         }
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("gdb hung; output so far:\n" + Files.readString(out));
+            throw new AssertionError(argv.getFirst() + " hung; output so far:\n" + Files.readString(out));
         }
         String text = Files.readString(out);
         Files.deleteIfExists(out);
@@ -155,15 +160,34 @@ class GdbVmTest {
         assertThat(g.output()).contains("vCPU 0 on cpu 0").contains("policy UPSTREAM");
     }
 
+    /**
+     * lldb, where installed (./tdemu setup installs it), through the same core flow: it finds the
+     * guest halted for it (a SIGTRAP, not a Ctrl-C), stops at a hardware breakpoint, reads RIP and
+     * the guest's own DR7, steps one instruction, catches a write with the old and new values,
+     * and runs the guest to its normal end.
+     */
     @Test
-    void lldbAttachesAndStopsAtAHardwareBreakpointWhenInstalled() throws Exception {
+    void lldbTakesTheSameCoreFlowWhenInstalled() throws Exception {
         Path lldb = Path.of("/usr/bin/lldb");
-        assumeTrue(Files.isExecutable(lldb), "lldb is not installed on this machine; the lldb flow is not tested here");
+        assumeTrue(Files.isExecutable(lldb), "lldb is not installed on this machine (./tdemu setup installs it); the lldb flow is not tested here");
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Process p = new ProcessBuilder(lldb.toString(), "--batch", "-o", "gdb-remote 127.0.0.1:" + stub.port(),
-                "-o", "breakpoint set -H -a 0x" + Long.toHexString(FUNC), "-o", "continue", "-o", "register read rip")
-                .redirectErrorStream(true).start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(new String(p.getInputStream().readAllBytes())).contains(Long.toHexString(FUNC));
+        String func = String.format("0x%016x", FUNC);
+        Gdb g = debugger(List.of(lldb.toString(), "--no-lldbinit", "--batch",
+                "-o", "gdb-remote 127.0.0.1:" + stub.port(),
+                "-o", "breakpoint set -H -a 0x" + Long.toHexString(FUNC), "-o", "continue",
+                "-o", "register read rip", "-o", "register read dr7",
+                "-o", "thread step-inst", "-o", "register read rip",
+                "-o", "breakpoint delete 1",
+                "-o", "watchpoint set expression -w write -s 8 -- 0x" + Long.toHexString(VAR), "-o", "continue",
+                "-o", "watchpoint delete 1", "-o", "continue"), 0);
+        assertThat(g.output()).as("lldb's output")
+                .contains("stop reason = signal SIGTRAP").doesNotContain("SIGINT")
+                .contains("stop reason = breakpoint 1.1")
+                .containsPattern("rip = " + func + "\\s")
+                .containsPattern("dr7 = 0x0*440\\s") // the guest's own L3, as in gdb
+                .contains("stop reason = instruction step into")
+                .containsPattern("rip = " + String.format("0x%016x", FUNC + 1) + "\\s")
+                .contains("stop reason = watchpoint 1").contains("old value: 0").contains("new value: 5")
+                .contains("exited with status = 0");
     }
 }
