@@ -79,7 +79,7 @@ public final class GdbServer implements AutoCloseable {
                         }
                     });
             this.serverChannel = b.bind(host, port).syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // a BindException arrives unchecked through the future: catch it too
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }

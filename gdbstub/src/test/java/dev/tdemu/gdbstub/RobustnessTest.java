@@ -36,6 +36,19 @@ class RobustnessTest {
     }
 
     @Test
+    void aPortInUseIsAnIOExceptionThatNamesItAndLeavesNoThreadBehind() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            long before = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("gdbstub")).count();
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> GdbServer.start(new FakeTarget(), "127.0.0.1", port));
+            assertEquals("cannot listen on 127.0.0.1:" + port + ": Address already in use", e.getMessage());
+            StubFixture.await("the event loop ended", Duration.ofSeconds(5), () -> Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("gdbstub") && t.isAlive()).count() <= before);
+        }
+    }
+
+    @Test
     void garbageBetweenPacketsIsSkippedAndTheSessionKeepsAnswering() throws Exception {
         try (RspClient c = stub().attach(PLAIN)) {
             Random random = new Random(42);

@@ -54,7 +54,8 @@ public final class Main implements Runnable {
         return switch (e) {
             case java.nio.file.NoSuchFileException n -> n.getFile() + ": no such file";
             case java.nio.file.AccessDeniedException a -> a.getFile() + ": permission denied";
-            case java.io.IOException io -> "cannot read: " + io.getMessage();
+            case java.nio.file.FileSystemException f -> "cannot read " + f.getFile() + ": " + f.getReason();
+            case java.io.IOException io -> io.getMessage();
             default -> e.getMessage();
         };
     }

@@ -111,6 +111,15 @@ class CliTest {
     }
 
     @Test
+    void aGdbPortInUseIsAPlainError() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run r = tdemu("run", "builtin:hello", "--gdb", Integer.toString(taken.getLocalPort()));
+            assertThat(r.exit()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("tdemu: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": Address already in use\n");
+        }
+    }
+
+    @Test
     void unknownBuiltinAndBadDurationAreUserErrors() {
         assertThat(tdemu("run", "builtin:nope").err()).contains("no built-in guest named 'nope'");
         Run r = tdemu("run", "builtin:hello", "--timeout", "soon");
