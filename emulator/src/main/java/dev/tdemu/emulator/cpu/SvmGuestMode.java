@@ -137,6 +137,12 @@ public final class SvmGuestMode {
         uc.writeReg(X86Reg.RAX, 0);
         uc.writeReg(X86Reg.RDI, state.rdi());
         uc.writeReg(X86Reg.RSI, state.rsi());
+        // x87 and SSE as KVM's vCPU reset leaves them (fx_init): FNINIT's control word, every x87
+        // register empty, all SSE exceptions masked. The engine's own reset leaves MXCSR 0 (every
+        // SSE exception unmasked) and the tag word 0x5555.
+        uc.writeReg(X86Reg.FPCW, 0x37F);
+        uc.writeReg(X86Reg.FPTAG, 0xFFFF);
+        uc.writeReg(X86Reg.MXCSR, 0x1F80);
         if (uc.readReg(X86Reg.CR0) != state.cr0() || uc.readReg(X86Reg.CR3) != state.cr3()) {
             throw new EngineSetupException(String.format("VMRUN left CR0=0x%x CR3=0x%x instead of 0x%x, 0x%x",
                     uc.readReg(X86Reg.CR0), uc.readReg(X86Reg.CR3), state.cr0(), state.cr3()));

@@ -71,8 +71,22 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     }
 
     /** Registers gdb may change; the others are refused with a reason. */
-    private static final java.util.Set<Integer> WRITABLE = java.util.Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-            X86_64Registers.RIP, X86_64Registers.EFLAGS);
+    private static final java.util.Set<Integer> WRITABLE = new java.util.TreeSet<>();
+    private static final X86Reg[] XMM = new X86Reg[16], ST = new X86Reg[8];
+    /** MXCSR bits software may set (LDMXCSR raises #GP for the others; MXCSR_MASK 0xffff). */
+    private static final long MXCSR_WRITABLE = 0xffff;
+
+    static {
+        for (int i = 0; i <= 15; i++) {
+            WRITABLE.add(i);
+            WRITABLE.add(X86_64Registers.XMM0 + i);
+            XMM[i] = X86Reg.valueOf("XMM" + i);
+        }
+        WRITABLE.addAll(java.util.List.of(X86_64Registers.RIP, X86_64Registers.EFLAGS, X86_64Registers.MXCSR));
+        for (int i = 0; i < 8; i++) {
+            ST[i] = X86Reg.valueOf("ST" + i);
+        }
+    }
 
     private final DebugSession session;
     private final RegisterLayout layout = RegisterLayout.x86_64();
@@ -262,51 +276,105 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
 
     @Override
     public CompletionStage<RegisterFile> readRegisters(int threadId) {
-        return inline(() -> {
-            int vcpu = threadId - 1;
-            RegisterFile f = RegisterFile.empty(layout);
-            for (var e : PLAIN.entrySet()) {
-                f.setLong(e.getKey(), session.readRegister(vcpu, e.getValue()));
-            }
-            f.setLong(X86_64Registers.EFER, BootStructures.EFER); // never read from the engine (see SvmGuestMode)
-            for (int i = 0; i < 16; i++) {
-                X86Reg xmm = X86Reg.valueOf("XMM" + i);
-                f.setBytes(X86_64Registers.XMM0 + i, session.readRegisterBytes(vcpu, xmm));
-            }
-            DebugRegisters dr = session.guestDebugRegisters(vcpu);
-            f.setLong(X86_64Registers.DR0, dr.dr0());
-            f.setLong(X86_64Registers.DR1, dr.dr1());
-            f.setLong(X86_64Registers.DR2, dr.dr2());
-            f.setLong(X86_64Registers.DR3, dr.dr3());
-            f.setLong(X86_64Registers.DR6, dr.dr6().value());
-            f.setLong(X86_64Registers.DR7, dr.dr7().value());
-            return f;
-        });
+        return inline(() -> readAll(threadId - 1));
     }
 
+    private RegisterFile readAll(int vcpu) {
+        RegisterFile f = RegisterFile.empty(layout);
+        for (var e : PLAIN.entrySet()) {
+            f.setLong(e.getKey(), session.readRegister(vcpu, e.getValue()));
+        }
+        f.setLong(X86_64Registers.EFER, BootStructures.EFER); // never read from the engine (see SvmGuestMode)
+        for (int i = 0; i < 16; i++) {
+            f.setBytes(X86_64Registers.XMM0 + i, session.readRegisterBytes(vcpu, XMM[i]));
+        }
+        f.setLong(X86_64Registers.MXCSR, session.readRegister(vcpu, X86Reg.MXCSR));
+        // x87: gdb's st0-st7 are ST(i), relative to TOP; fioff/fooff are the offsets of the last
+        // x87 instruction and operand, fiseg/foseg their segments (0 here, as on CPUs that
+        // deprecate them). The engine does not track the last opcode: fop stays unavailable.
+        for (int i = 0; i < 8; i++) {
+            f.setBytes(X86_64Registers.ST0 + i, session.readRegisterBytes(vcpu, ST[i]));
+        }
+        f.setLong(X86_64Registers.FCTRL, session.readRegister(vcpu, X86Reg.FPCW));
+        f.setLong(X86_64Registers.FSTAT, session.readRegister(vcpu, X86Reg.FPSW));
+        f.setLong(X86_64Registers.FTAG, session.readRegister(vcpu, X86Reg.FPTAG));
+        f.setLong(X86_64Registers.FISEG, session.readRegister(vcpu, X86Reg.FCS));
+        f.setLong(X86_64Registers.FIOFF, session.readRegister(vcpu, X86Reg.FIP));
+        f.setLong(X86_64Registers.FOSEG, session.readRegister(vcpu, X86Reg.FDS));
+        f.setLong(X86_64Registers.FOOFF, session.readRegister(vcpu, X86Reg.FDP));
+        DebugRegisters dr = session.guestDebugRegisters(vcpu);
+        f.setLong(X86_64Registers.DR0, dr.dr0());
+        f.setLong(X86_64Registers.DR1, dr.dr1());
+        f.setLong(X86_64Registers.DR2, dr.dr2());
+        f.setLong(X86_64Registers.DR3, dr.dr3());
+        f.setLong(X86_64Registers.DR6, dr.dr6().value());
+        f.setLong(X86_64Registers.DR7, dr.dr7().value());
+        return f;
+    }
+
+    /** gdb's {@code G}: the whole file comes back; registers it may not change must be unchanged. */
     @Override
     public CompletionStage<Void> writeRegisters(int threadId, RegisterFile values) {
         return inline(() -> {
-            int vcpu = threadId - 1;
-            for (int reg = 0; reg < layout.registerCount(); reg++) {
-                if (!values.isPresent(reg)) {
-                    continue;
-                }
-                if (!WRITABLE.contains(reg)) {
-                    // gdb writes back the whole 'g' file; unchanged values are fine.
-                    if (PLAIN.containsKey(reg) && session.readRegister(vcpu, PLAIN.get(reg)) == values.getLong(reg)) {
-                        continue;
-                    }
-                    if (!PLAIN.containsKey(reg)) {
-                        continue;
-                    }
-                    throw new TargetException("tdemu lets the debugger change general registers, RIP and RFLAGS only, not "
-                            + layout.register(reg).name());
-                }
-                session.writeRegister(vcpu, PLAIN.get(reg), values.getLong(reg));
-            }
+            write(threadId - 1, values, true);
             return null;
         });
+    }
+
+    /** gdb's {@code P}: one register. */
+    @Override
+    public CompletionStage<Void> writeRegister(int threadId, int regnum, byte[] value) {
+        return inline(() -> {
+            write(threadId - 1, RegisterFile.empty(layout).setBytes(regnum, value), false);
+            return null;
+        });
+    }
+
+    /**
+     * Writes what may be written, all or nothing: general registers, RIP, RFLAGS, XMM and MXCSR.
+     * Any other register that would change is refused with the reason, before anything is
+     * written; an unchanged one is fine (gdb writes back the whole file to change one register),
+     * and so is, in a whole file, one this target cannot read (gdb sends back what it holds).
+     */
+    private void write(int vcpu, RegisterFile values, boolean wholeFile) {
+        RegisterFile current = readAll(vcpu);
+        for (int reg = 0; reg < layout.registerCount(); reg++) {
+            Optional<byte[]> v = values.bytes(reg);
+            if (v.isEmpty()) {
+                continue;
+            }
+            if (reg == X86_64Registers.MXCSR && (values.getLong(reg) & ~MXCSR_WRITABLE) != 0) {
+                throw new TargetException(String.format("mxcsr 0x%x sets reserved bits (the writable ones are 0x%x)",
+                        values.getLong(reg), MXCSR_WRITABLE));
+            }
+            if (WRITABLE.contains(reg)) {
+                continue;
+            }
+            Optional<byte[]> now = current.bytes(reg);
+            if (now.isEmpty() ? wholeFile : java.util.Arrays.equals(now.get(), v.get())) {
+                continue;
+            }
+            String name = layout.register(reg).name();
+            if (reg >= X86_64Registers.DR0 && reg <= X86_64Registers.DR7) {
+                throw new TargetException("the debugger does not write the guest's " + name
+                        + "; set hardware breakpoints and watchpoints with hbreak, watch, rwatch and awatch");
+            }
+            throw new TargetException(now.isEmpty() ? name + " is not available in this emulator"
+                    : "tdemu lets the debugger change general registers, RIP, RFLAGS, XMM and MXCSR only, not " + name);
+        }
+        for (int reg : WRITABLE) {
+            Optional<byte[]> v = values.bytes(reg);
+            if (v.isEmpty() || java.util.Arrays.equals(v.get(), current.bytes(reg).orElse(null))) {
+                continue;
+            }
+            if (reg >= X86_64Registers.XMM0 && reg <= X86_64Registers.XMM15) {
+                session.writeRegisterBytes(vcpu, XMM[reg - X86_64Registers.XMM0], v.get());
+            } else if (reg == X86_64Registers.MXCSR) {
+                session.writeRegister(vcpu, X86Reg.MXCSR, values.getLong(reg));
+            } else {
+                session.writeRegister(vcpu, PLAIN.get(reg), values.getLong(reg));
+            }
+        }
     }
 
     @Override

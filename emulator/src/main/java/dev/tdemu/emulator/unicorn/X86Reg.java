@@ -149,7 +149,14 @@ public enum X86Reg {
     FP7(89, 10, Kind.FP),
     FPCW(246, 2, Kind.FP_CONTROL),
     FPSW(31, 2, Kind.FP_CONTROL),
-    FPTAG(247, 2, Kind.FP_CONTROL);
+    /** The full x87 tag word (two bits per physical register, 11 = empty), as FSTENV stores it. */
+    FPTAG(247, 2, Kind.FP_CONTROL),
+    /** The last x87 instruction's address (offset), its code segment, its operand's address and segment, its opcode. */
+    FIP(254, 8, Kind.FP_CONTROL),
+    FCS(255, 2, Kind.FP_CONTROL),
+    FDP(256, 8, Kind.FP_CONTROL),
+    FDS(257, 2, Kind.FP_CONTROL),
+    FOP(258, 2, Kind.FP_CONTROL);
 
     /** What sort of register this is; decides which accessor exchanges its value. */
     public enum Kind {

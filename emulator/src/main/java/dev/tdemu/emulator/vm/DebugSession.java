@@ -679,6 +679,10 @@ public final class DebugSession {
         return accessible(vcpu, "reading registers").uc().readRegBytes(reg);
     }
 
+    public void writeRegisterBytes(int vcpu, X86Reg reg, byte[] value) {
+        accessible(vcpu, "writing registers").uc().writeRegBytes(reg, value);
+    }
+
     /** The guest's own view of its debug registers (KVM's db/dr6/dr7, or a debug TD's saved state). */
     public DebugRegisters guestDebugRegisters(int vcpu) {
         Vcpu v = accessible(vcpu, "reading debug registers");

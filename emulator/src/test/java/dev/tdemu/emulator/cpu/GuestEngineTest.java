@@ -125,6 +125,10 @@ class GuestEngineTest {
         assertThat(u.readReg(X86Reg.RSI)).isEqualTo(mem.size());
         assertThat(u.readReg(X86Reg.RSP)).isEqualTo(mem.size() - 16);
         assertThat(u.readMmr(X86Reg.TR).base()).isEqualTo(BootStructures.tssBase(0));
+        // x87 and SSE as KVM's vCPU reset leaves them
+        assertThat(u.readReg(X86Reg.FPCW)).isEqualTo(0x37F);
+        assertThat(u.readReg(X86Reg.FPTAG)).as("every x87 register empty").isEqualTo(0xFFFF);
+        assertThat(u.readReg(X86Reg.MXCSR)).as("SSE exceptions masked").isEqualTo(0x1F80);
     }
 
     @Test

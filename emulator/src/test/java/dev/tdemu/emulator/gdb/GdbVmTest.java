@@ -124,6 +124,31 @@ class GdbVmTest {
                 .contains("[Inferior 1 (process 1) exited normally]");
     }
 
+    /**
+     * x87 and SSE registers in gdb: the state KVM's vCPU reset gives, then what real x87 code
+     * (fninit, fld1, fldpi, written at the guest's entry by gdb) leaves; XMM and MXCSR can be
+     * changed, other registers are refused, and a refused write changes nothing.
+     */
+    @Test
+    void x87AndSseRegistersShowWhatRealCodeLeftAndXmmAndMxcsrCanBeChanged() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(0, "info registers fctrl ftag mxcsr",
+                "set {unsigned char[6]} $pc = {0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xeb}", "stepi 3",
+                "p $st0", "p $st1", "info registers fstat ftag fioff fop",
+                "set $xmm1.v4_int32[2] = 77", "p $xmm1.v4_int32", "set $mxcsr = 0x9f80", "p/x $mxcsr",
+                "set $mxcsr = 0x10000", "p/x $mxcsr", "set $st0 = 2", "p $st0", "kill");
+        assertThat(g.output()).as("gdb's output")
+                .containsPattern("fctrl\\s+0x37f\\s").containsPattern("ftag\\s+0xffff\\s").containsPattern("mxcsr\\s+0x1f80\\s")
+                .contains("$1 = 3.14159265358979323851").contains("$2 = 1\n")
+                .containsPattern("fstat\\s+0x3000\\s") // TOP = 6
+                .containsPattern("ftag\\s+0xfff\\s") // R6, R7 valid
+                .containsPattern("fioff\\s+0x" + Long.toHexString(DEBUGGEE.entry() + 4) + "\\s") // fldpi
+                .containsPattern("fop\\s+<unavailable>")
+                .contains("$3 = {0, 0, 77, 0}").contains("$4 = 0x9f80")
+                .contains("Could not write register \"mxcsr\"").contains("$5 = 0x9f80")
+                .contains("Could not write register \"st0\"").contains("$6 = 3.14159265358979323851");
+    }
+
     @Test
     void ctrlCStopsARunningGuestWithSigint() throws Exception {
         start(config("robust-loop", GuestMode.GUEST_MODE_VMX).build());

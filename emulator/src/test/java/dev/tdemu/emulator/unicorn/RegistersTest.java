@@ -131,6 +131,37 @@ class RegistersTest {
         assertThat(uc.readReg(X86Reg.FPCW)).isEqualTo(0x37f);
     }
 
+    /**
+     * x87 state as the debugger shows it, after real x87 code: fninit, fld1, fldpi. ST(0) is the
+     * top of the stack (pi), ST(1) the one before (1.0); TOP went 0 -> 7 -> 6; the full tag word
+     * marks R6 and R7 valid and the rest empty (fninit emptied them all; before it, the engine's
+     * reset state tags all eight "zero", 0x5555, as the SDM gives for a processor reset); the last
+     * instruction's address is fldpi's (its opcode is not tracked by the engine).
+     */
+    @Test
+    void x87StateAfterRealX87CodeReadsAsADebuggerShowsIt() {
+        long code = BindingGuests.BASE + 0x800;
+        assertThat(uc.readReg(X86Reg.FPTAG)).as("tag word before any x87 code").isEqualTo(0x5555);
+        uc.write(code, new byte[] {(byte) 0xdb, (byte) 0xe3, (byte) 0xd9, (byte) 0xe8, (byte) 0xd9, (byte) 0xeb, (byte) 0xf4}); // fninit; fld1; fldpi; hlt
+        uc.emuStart(code, 0, 3);
+        byte[] one = HexFormat.of().parseHex("0000000000000080ff3f");
+        byte[] pi = HexFormat.of().parseHex("35c26821a2da0fc90040");
+        assertThat(uc.readRegBytes(X86Reg.ST0)).as("ST(0)").isEqualTo(pi);
+        assertThat(uc.readRegBytes(X86Reg.ST1)).as("ST(1)").isEqualTo(one);
+        assertThat((uc.readReg(X86Reg.FPSW) >> 11) & 7).as("FSW.TOP").isEqualTo(6);
+        assertThat(uc.readReg(X86Reg.FPTAG)).as("tag word: R6 and R7 valid, the rest empty").isEqualTo(0x0fff);
+        assertThat(uc.readReg(X86Reg.FPCW)).as("fninit's control word").isEqualTo(0x37f);
+        assertThat(uc.readReg(X86Reg.FIP)).as("last x87 instruction: fldpi").isEqualTo(code + 4);
+        assertThat(uc.readReg(X86Reg.FOP)).as("the engine does not track the last opcode (the debugger shows fop unavailable)").isZero();
+        // fld qword [0x100900]: the operand's address is kept; FCS and FDS read 0, as on CPUs that deprecate them
+        uc.write(code + 0x20, new byte[] {(byte) 0xdd, 0x04, 0x25, 0x00, 0x09, 0x10, 0x00, (byte) 0xf4});
+        uc.emuStart(code + 0x20, 0, 1);
+        assertThat(uc.readReg(X86Reg.FIP)).isEqualTo(code + 0x20);
+        assertThat(uc.readReg(X86Reg.FDP)).as("last x87 operand").isEqualTo(0x100900);
+        assertThat(uc.readReg(X86Reg.FCS)).isZero();
+        assertThat(uc.readReg(X86Reg.FDS)).isZero();
+    }
+
     @Test
     void msrsRoundTripAndEferShowsLongMode() {
         long efer = uc.readMsr(IA32_EFER);
