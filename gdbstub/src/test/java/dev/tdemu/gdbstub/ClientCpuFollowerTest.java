@@ -97,6 +97,13 @@ class ClientCpuFollowerTest {
         return cpus;
     }
 
+    /** Skips (with the reason) where the stub cannot follow clients at all. */
+    static void assumeFollowingPossible() {
+        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
+        assumeTrue(LinuxScheduling.canLeaveIdlePolicy(),
+                "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
+    }
+
     void runOn(int cpu) {
         assertTrue(LinuxScheduling.setThreadMask(LinuxScheduling.only(cpu, testThreadMask)), "pin to CPU " + cpu);
     }
@@ -126,9 +133,7 @@ class ClientCpuFollowerTest {
 
     @Test
     void thePolicyProbeLeavesIdlePriorityAgain() throws Exception {
-        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
-        assumeTrue(LinuxScheduling.canLeaveIdlePolicy(),
-                "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
+        assumeFollowingPossible();
         int[] seen = new int[3];
         Thread t = Thread.ofPlatform().start(() -> {
             seen[0] = LinuxScheduling.policy();
@@ -143,9 +148,7 @@ class ClientCpuFollowerTest {
 
     @Test
     void theStubsThreadFollowsALocalClientIdlesWhileItWaitsAndGivesEverythingBackWhenTheClientLeaves() throws Exception {
-        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
-        assumeTrue(LinuxScheduling.canLeaveIdlePolicy(),
-                "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
+        assumeFollowingPossible();
         List<Integer> cpus = allowedCpus(testThreadMask);
         try (StubFixture s = new StubFixture()) {
             GdbServer server = s.server();
@@ -181,9 +184,7 @@ class ClientCpuFollowerTest {
 
     @Test
     void aBusyThreadOnTheClientsCpuDoesNotStarveTheStub() throws Exception {
-        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
-        assumeTrue(LinuxScheduling.canLeaveIdlePolicy(),
-                "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
+        assumeFollowingPossible();
         int cpu = allowedCpus(testThreadMask).getFirst();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         try (StubFixture s = new StubFixture()) {
@@ -227,9 +228,7 @@ class ClientCpuFollowerTest {
      */
     @Test
     void aClientThatKeepsItsCpuAfterEachRequestIsNoStarvation() throws Exception {
-        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
-        assumeTrue(LinuxScheduling.canLeaveIdlePolicy(),
-                "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
+        assumeFollowingPossible();
         int cpu = allowedCpus(testThreadMask).getFirst();
         try (StubFixture s = new StubFixture()) {
             runOn(cpu);
