@@ -46,7 +46,37 @@ public final class DebugSession {
     }
 
     /** A debugger breakpoint in one of the four debug-register slots. */
-    private record HwBreakpoint(BreakpointType type, long address, int length, DebugEvent.Kind kind) {}
+    /**
+     * One debug-register slot of the debugger's: {@code address}/{@code length} is what the slot
+     * watches, {@code requested}/{@code requestedLength} the breakpoint gdb asked for (a watchpoint
+     * of any length or alignment takes one slot per aligned piece).
+     */
+    private record HwBreakpoint(BreakpointType type, long address, int length, DebugEvent.Kind kind, long requested,
+            int requestedLength) {}
+
+    /** Most bytes one watchpoint may cover: four 8-byte debug registers. */
+    static final int MAX_WATCH_BYTES = 32;
+
+    /**
+     * The aligned pieces of 1, 2, 4 or 8 bytes, as x86 debug registers watch them, that cover
+     * exactly {@code length} bytes from {@code address}: {address, length} pairs, largest first
+     * where the alignment allows.
+     */
+    static List<long[]> alignedPieces(long address, int length) {
+        List<long[]> pieces = new ArrayList<>();
+        long at = address;
+        long left = length;
+        while (left > 0) {
+            int size = 8;
+            while (size > 1 && ((at & (size - 1)) != 0 || size > left)) {
+                size >>= 1;
+            }
+            pieces.add(new long[] {at, size});
+            at += size;
+            left -= size;
+        }
+        return pieces;
+    }
 
     private final Vm vm;
     private final List<Vcpu> vcpus;
@@ -521,32 +551,41 @@ public final class DebugSession {
             default -> throw new IllegalArgumentException(kind + " is not a hardware breakpoint kind");
         };
         int len = type == BreakpointType.EXECUTE ? 1 : length;
-        if (len != 1 && len != 2 && len != 4 && len != 8) {
-            return Result.refused("x86 debug registers watch 1, 2, 4 or 8 bytes, not " + length);
+        if (len < 1 || len > MAX_WATCH_BYTES) {
+            return Result.refused("an x86 watchpoint covers 1 to " + MAX_WATCH_BYTES + " bytes (four 8-byte debug registers), not "
+                    + length);
         }
-        if (type != BreakpointType.EXECUTE && (address & (len - 1)) != 0) {
-            return Result.refused(String.format("a %d-byte x86 watchpoint must be aligned to %d bytes; 0x%x is not", len, len, address));
-        }
+        // Like gdbserver on x86, a watchpoint that is not one aligned 1-, 2-, 4- or 8-byte piece
+        // takes one debug register per aligned piece.
+        List<long[]> pieces = alignedPieces(address, len);
         lock.lock();
         try {
             for (HwBreakpoint bp : hardware) {
-                if (bp != null && bp.address == address && bp.type == type && bp.length == len && bp.kind == kind) {
+                if (bp != null && bp.requested == address && bp.requestedLength == len && bp.kind == kind) {
                     return Result.OK; // gdb may insert the same breakpoint twice
                 }
             }
-            int slot = -1;
-            for (int i = 0; i < 4 && slot < 0; i++) {
+            List<Integer> free = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
                 if (hardware[i] == null) {
-                    slot = i;
+                    free.add(i);
                 }
             }
-            if (slot < 0) {
+            if (free.isEmpty()) {
                 return Result.refused("all four x86 debug-register slots are in use by other hardware breakpoints/watchpoints");
             }
-            hardware[slot] = new HwBreakpoint(type, address, len, kind);
+            if (free.size() < pieces.size()) {
+                return Result.refused(String.format("a %d-byte watchpoint at 0x%x takes %d x86 debug registers (one per aligned "
+                        + "piece of 1, 2, 4 or 8 bytes); only %d of the four are free", len, address, pieces.size(), free.size()));
+            }
+            for (int i = 0; i < pieces.size(); i++) {
+                hardware[free.get(i)] = new HwBreakpoint(type, pieces.get(i)[0], (int) pieces.get(i)[1], kind, address, len);
+            }
             Result r = applyGuestDebug(vcpus.getFirst(), false);
             if (!r.ok()) {
-                hardware[slot] = null;
+                for (int i = 0; i < pieces.size(); i++) {
+                    hardware[free.get(i)] = null;
+                }
                 applyGuestDebug(vcpus.getFirst(), false);
                 return r;
             }
@@ -560,14 +599,16 @@ public final class DebugSession {
         requireStopped();
         lock.lock();
         try {
+            boolean found = false;
             for (int i = 0; i < 4; i++) {
                 HwBreakpoint bp = hardware[i];
-                if (bp != null && bp.address == address && bp.kind == kind) {
+                if (bp != null && bp.requested == address && bp.kind == kind
+                        && (kind == DebugEvent.Kind.HARDWARE_BREAKPOINT || bp.requestedLength == length)) {
                     hardware[i] = null;
-                    return Result.OK;
+                    found = true;
                 }
             }
-            return Result.refused(String.format("no hardware breakpoint of that kind at 0x%x", address));
+            return found ? Result.OK : Result.refused(String.format("no hardware breakpoint of that kind at 0x%x", address));
         } finally {
             lock.unlock();
         }

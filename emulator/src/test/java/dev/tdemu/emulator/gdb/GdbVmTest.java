@@ -113,6 +113,22 @@ class GdbVmTest {
                 .containsPattern("engine +1 data breakpoint\\(s\\) armed \\(virtual TLB\\), \\d+ TLB fill\\(s\\), [1-9]\\d* refused");
     }
 
+    /** Watchpoints that are not one aligned 1/2/4/8-byte piece take a debug register per piece, as with gdbserver. */
+    @Test
+    void longAndUnalignedWatchpointsWork() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        String v = "0x" + Long.toHexString(VAR);
+        Gdb g = gdb(0, "watch *(char(*)[16])" + v, "continue", "monitor dr", "delete",
+                "awatch *(int*)(" + v + "+2)", "continue", "delete", "watch *(char(*)[33])" + v, "continue");
+        assertThat(g.output()).as("gdb's output")
+                // dbg_var (written 5) and dbg_rvar (0x1234) in one watchpoint
+                .contains("Old value = \"\\000\\000\\000\\000\\000\\000\\000\\0004\\022\\000\\000\\000\\000\\000\"") // gdb drops the last NUL
+                .contains("New value = \"\\005\\000\\000\\000\\000\\000\\000\\0004\\022\\000\\000\\000\\000\\000\"")
+                .containsPattern("physical +DR0=" + v + " DR1=0x" + Long.toHexString(VAR + 8) + " ")
+                .contains("Hardware access (read/write) watchpoint 2: *(int*)(" + v + "+2)\n\nValue = 0")
+                .contains("Could not insert hardware watchpoint 3"); // 33 bytes: more than four debug registers
+    }
+
     @Test
     void stepiAdvancesOneInstructionAndContinueRunsToTheEnd() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());

@@ -277,6 +277,47 @@ class DebugSessionTest {
     }
 
     @Test
+    void watchedRangesAreSplitIntoAlignedDebugRegisterPieces() {
+        assertThat(DebugSession.alignedPieces(0x1000, 8)).containsExactly(new long[] {0x1000, 8});
+        assertThat(DebugSession.alignedPieces(0x1002, 4)).containsExactly(new long[] {0x1002, 2}, new long[] {0x1004, 2});
+        assertThat(DebugSession.alignedPieces(0x1008, 16)).containsExactly(new long[] {0x1008, 8}, new long[] {0x1010, 8});
+        assertThat(DebugSession.alignedPieces(0x1001, 7))
+                .containsExactly(new long[] {0x1001, 1}, new long[] {0x1002, 2}, new long[] {0x1004, 4});
+        assertThat(DebugSession.alignedPieces(0x1003, 3)).containsExactly(new long[] {0x1003, 1}, new long[] {0x1004, 2});
+        assertThat(DebugSession.alignedPieces(0x1000, 32)).hasSize(4);
+    }
+
+    /**
+     * A watchpoint that is not one aligned 1/2/4/8-byte piece takes a debug register per piece
+     * (as gdbserver does on x86): a 16-byte write watch fires on a write to either half, and
+     * removing it frees both slots.
+     */
+    @Test
+    void aLongOrUnalignedWatchpointTakesOneSlotPerAlignedPiece() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        assertThat(session.insertHardware(DebugEvent.Kind.WATCH_WRITE, VAR, 16).ok()).isTrue(); // dbg_var, dbg_rvar
+        assertThat(session.insertHardware(DebugEvent.Kind.WATCH_WRITE, VAR, 16).ok()).as("inserted twice: no new slots").isTrue();
+        assertThat(session.insertHardware(DebugEvent.Kind.WATCH_ACCESS, VAR + 0x102, 4).ok()).as("2 more slots").isTrue();
+        DebugSession.Result full = session.insertHardware(DebugEvent.Kind.WATCH_WRITE, VAR + 0x201, 2);
+        assertThat(full.ok()).isFalse();
+        assertThat(full.message()).contains("all four");
+        assertThat(session.removeHardware(DebugEvent.Kind.WATCH_ACCESS, VAR + 0x102, 4).ok()).isTrue();
+        DebugSession.Result three = session.insertHardware(DebugEvent.Kind.WATCH_WRITE, VAR + 0x301, 7);
+        assertThat(three.ok()).isFalse();
+        assertThat(three.message()).contains("takes 3 x86 debug registers").contains("only 2 of the four are free");
+        assertThat(session.insertHardware(DebugEvent.Kind.WATCH_WRITE, VAR, 33).message()).contains("1 to 32 bytes");
+        continueAll();
+        DebugEvent e = next();
+        assertThat(e.kind()).isEqualTo(DebugEvent.Kind.WATCH_WRITE);
+        assertThat(e.address()).as("the piece that was written").isEqualTo(VAR);
+        assertThat(session.removeHardware(DebugEvent.Kind.WATCH_WRITE, VAR, 16).ok()).isTrue();
+        for (int i = 0; i < 4; i++) {
+            assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC + 0x10 + i, 1).ok())
+                    .as("slot %d free again", i).isTrue();
+        }
+    }
+
+    @Test
     void aNonDebugTdRefusesBreakpointsRegistersMemoryAndStepping() throws Exception {
         start(debuggee(GuestMode.GUEST_MODE_TD).build());
         DebugSession.Result r = session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, FUNC, 1);
