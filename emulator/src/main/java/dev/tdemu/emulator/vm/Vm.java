@@ -377,7 +377,7 @@ public final class Vm implements AutoCloseable {
                 }
             }
             case "exits" -> {
-                int n = w.length > 1 ? Integer.parseInt(w[1]) : 10;
+                int n = w.length > 1 ? count(w[1]) : 10;
                 List<ExitEvent> recent;
                 synchronized (this) {
                     recent = new ArrayList<>(recentExits);
@@ -393,11 +393,13 @@ public final class Vm implements AutoCloseable {
             }
             case "policy" -> {
                 if (w.length == 3 && w[1].equals("set")) {
-                    var p = dev.tdemu.core.kvm.DrSwitchPolicy.valueOf(w[2].toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+                    var p = named(dev.tdemu.core.kvm.DrSwitchPolicy.class, w[2], "KVM DR switch policy");
                     vcpus.forEach(v -> v.kvm.setPolicy(p));
-                } else if (w.length == 3 && w[1].equals("tdx-dr") && tdxModule != null) {
-                    tdxModule.setBehaviour(dev.tdemu.core.tdx.TdxDrBehaviour.valueOf(
-                            w[2].toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
+                } else if (w.length == 3 && w[1].equals("tdx-dr")) {
+                    if (tdxModule == null) {
+                        throw new IllegalArgumentException("this VM runs no TD, so there is no TDX module to set");
+                    }
+                    tdxModule.setBehaviour(named(dev.tdemu.core.tdx.TdxDrBehaviour.class, w[2], "TDX module DR behaviour"));
                 } else if (w.length != 1) {
                     throw new IllegalArgumentException("usage: policy | policy set POLICY | policy tdx-dr BEHAVIOUR");
                 }
@@ -422,7 +424,13 @@ public final class Vm implements AutoCloseable {
                             firstViolation == null ? "" : ", first at exit #" + firstViolation.sequence()));
                 }
             }
-            default -> b.append("""
+            case "help" -> b.append(MONITOR_HELP);
+            default -> throw new IllegalArgumentException("unknown command '" + w[0] + "'\n" + MONITOR_HELP);
+        }
+        return b.toString();
+    }
+
+    private static final String MONITOR_HELP = """
                     tdemu monitor commands:
                       dr                      physical, guest and host debug registers of every vCPU
                       exits [N]               the last N exits (default 10) with their DR sequences
@@ -430,9 +438,33 @@ public final class Vm implements AutoCloseable {
                       policy set POLICY       switch KVM variant: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream
                       policy tdx-dr BEHAVIOUR switch module: init-on-exit restore-host-except-dr7 leave-guest-state
                       check                   the invariants right now
-                    """);
+                      help                    this list
+                    """;
+
+    private static int count(String word) {
+        try {
+            int n = Integer.parseInt(word);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
         }
-        return b.toString();
+        throw new IllegalArgumentException("'" + word + "' is not a positive count");
+    }
+
+    /** An enum constant by its command-line spelling (lower case, dashes), or a list of the valid ones. */
+    private static <E extends Enum<E>> E named(Class<E> type, String word, String what) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(word.replace('-', '_'))) {
+                return e;
+            }
+        }
+        StringBuilder valid = new StringBuilder();
+        for (E e : type.getEnumConstants()) {
+            valid.append(' ').append(e.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        }
+        throw new IllegalArgumentException("no " + what + " named '" + word + "'; one of:" + valid);
     }
 
     /** After a stop that did not end the VM: true to re-enter the guest. */

@@ -389,4 +389,17 @@ class DebugSessionTest {
         assertThat(next().kind()).isEqualTo(DebugEvent.Kind.EXITED);
         assertThat(session.monitor("exits 2")).contains("DR sequence");
     }
+
+    @Test
+    void monitorMistakesSayWhatIsWrong() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        assertThatThrownBy(() -> session.monitor("bogus")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("unknown command 'bogus'").hasMessageContaining("policy set POLICY");
+        assertThatThrownBy(() -> session.monitor("policy set nope"))
+                .hasMessage("no KVM DR switch policy named 'nope'; one of: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream");
+        assertThatThrownBy(() -> session.monitor("policy tdx-dr leave-guest-state")).hasMessageContaining("runs no TD");
+        assertThatThrownBy(() -> session.monitor("exits x")).hasMessage("'x' is not a positive count");
+        assertThatThrownBy(() -> session.monitor("exits 0")).hasMessage("'0' is not a positive count");
+        assertThat(session.monitor("policy")).as("nothing changed").contains("UPSTREAM");
+    }
 }
