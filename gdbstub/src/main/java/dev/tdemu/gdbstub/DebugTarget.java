@@ -47,6 +47,15 @@ public interface DebugTarget {
     }
 
     /**
+     * The target's program as a file on the debugger's machine, if there is one: served as
+     * {@code qXfer:exec-file:read}, so that gdb loads its symbols on {@code target remote} without
+     * a {@code file} command. The default has none (the stub then does not offer the object).
+     */
+    default Optional<String> executable() {
+        return Optional.empty();
+    }
+
+    /**
      * The current threads (vCPUs), ids at least 1, in a stable order. A cheap, non-blocking snapshot.
      */
     List<ThreadInfo> threads();

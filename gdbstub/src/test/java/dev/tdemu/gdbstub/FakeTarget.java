@@ -64,6 +64,8 @@ public final class FakeTarget implements DebugTarget {
     public volatile boolean hangMemoryReads;
     /** Run on the calling thread at each memory read (tests look at that thread's state). */
     public volatile Runnable onMemoryRead;
+    /** What {@link #executable()} answers. */
+    public volatile Optional<String> executable = Optional.empty();
     /** Failure injection: register reads throw synchronously (a target bug). */
     public volatile boolean throwOnRegisterReads;
     /** Failure injection: register reads return null instead of a stage (a target bug). */
@@ -423,5 +425,10 @@ public final class FakeTarget implements DebugTarget {
             case "fail" -> MonitorReply.failed("no such thing\n");
             default -> MonitorReply.ok("echo: " + command + "\n");
         });
+    }
+
+    @Override
+    public Optional<String> executable() {
+        return executable;
     }
 }

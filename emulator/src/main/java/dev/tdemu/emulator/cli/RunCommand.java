@@ -65,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
     /** Runs the VM with the GDB stub attached; the guest's console goes straight to stdout. */
     private VmResult runWithGdb(Vm vm, PrintWriter err) throws Exception {
         var session = vm.attachDebugger(null, waitForGdb);
-        try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session);
+        try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, dev.tdemu.emulator.elf.ElfImage.file(guest));
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
                      dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(!gdbStayPut))) {
             err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),

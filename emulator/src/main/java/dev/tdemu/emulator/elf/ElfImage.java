@@ -54,6 +54,43 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
         }
     }
 
+    /** Built-in guests copied out of a jar for a debugger, once per process. */
+    private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The guest as a file on this machine, for a debugger to read its symbols from: the path
+     * itself (absolute), or a built-in guest's file; when that is inside a jar, a temporary copy
+     * (deleted at exit). Empty when there is no such file.
+     */
+    public static java.util.Optional<Path> file(String guest) {
+        if (!guest.startsWith("builtin:")) {
+            Path p = Path.of(guest).toAbsolutePath().normalize();
+            return Files.isRegularFile(p) ? java.util.Optional.of(p) : java.util.Optional.empty();
+        }
+        String name = guest.substring(8);
+        java.net.URL url = ElfImage.class.getResource("/guests/" + name + ".elf");
+        if (url == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            if (url.getProtocol().equals("file")) {
+                return java.util.Optional.of(Path.of(url.toURI()));
+            }
+            return java.util.Optional.of(EXTRACTED.computeIfAbsent(name, n -> {
+                try (InputStream in = url.openStream()) {
+                    Path tmp = Files.createTempFile("tdemu-" + n + "-", ".elf");
+                    tmp.toFile().deleteOnExit();
+                    Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    return tmp;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** Names of the guests bundled with tdemu. */
     public static List<String> builtinNames() {
         try (InputStream in = ElfImage.class.getResourceAsStream("/guests/index.txt")) {

@@ -89,6 +89,7 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     }
 
     private final DebugSession session;
+    private final Optional<String> executable;
     private final RegisterLayout layout = RegisterLayout.x86_64();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "gdb-target");
@@ -100,8 +101,19 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     private StopEvent ended;
 
     public VmDebugTarget(DebugSession session) {
+        this(session, Optional.empty());
+    }
+
+    /** With the guest's ELF as a file, which gdb then loads its symbols from on connecting. */
+    public VmDebugTarget(DebugSession session, Optional<java.nio.file.Path> executable) {
         this.session = session;
+        this.executable = executable.map(p -> p.toAbsolutePath().toString());
         session.setListener(this);
+    }
+
+    @Override
+    public Optional<String> executable() {
+        return executable;
     }
 
     /**

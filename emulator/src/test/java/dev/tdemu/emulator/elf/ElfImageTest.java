@@ -172,4 +172,20 @@ class ElfImageTest {
             }
         }
     }
+
+    @Test
+    void aGuestsFileForADebuggerIsTheFileItWasLoadedFrom(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path builtin = ElfImage.file("builtin:debuggee").orElseThrow();
+        assertTrue(java.nio.file.Files.isRegularFile(builtin), builtin.toString());
+        ElfImage fromFile = ElfImage.load(builtin);
+        ElfImage bundled = ElfImage.builtin("debuggee");
+        assertEquals(bundled.entry(), fromFile.entry());
+        assertEquals(bundled.symbols(), fromFile.symbols());
+        assertEquals(builtin, ElfImage.file("builtin:debuggee").orElseThrow(), "the same file every time");
+        assertTrue(ElfImage.file("builtin:nope").isEmpty());
+
+        java.nio.file.Path mine = java.nio.file.Files.write(dir.resolve("guest.elf"), java.nio.file.Files.readAllBytes(builtin));
+        assertEquals(mine.toAbsolutePath(), ElfImage.file(mine.toString()).orElseThrow());
+        assertTrue(ElfImage.file(dir.resolve("absent.elf").toString()).isEmpty());
+    }
 }

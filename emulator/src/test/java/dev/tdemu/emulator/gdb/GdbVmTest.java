@@ -100,6 +100,17 @@ class GdbVmTest {
                 .containsPattern("dr7\\s+0x440"); // the guest's own L3, kept apart from the debugger's slot by KVM
     }
 
+    /** gdb loads the guest's symbols from the stub (qXfer:exec-file) without a file command. */
+    @Test
+    void gdbFindsTheGuestsSymbolsOnItsOwn() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(0, "hbreak dbg_func", "continue", "bt 2", "p/x (long) dbg_var");
+        assertThat(g.output()).as("gdb's output").contains("Reading symbols from ")
+                .contains("Hardware assisted breakpoint 1 at 0x" + Long.toHexString(FUNC))
+                .contains("Breakpoint 1, 0x" + String.format("%016x", FUNC) + " in dbg_func ()")
+                .contains("in dbg_loop ()").contains("$1 = 0x0");
+    }
+
     @Test
     void watchRwatchAndAwatchReportTheRightValues() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());

@@ -29,7 +29,8 @@ public final class StubbedVm implements AutoCloseable {
 
     public static StubbedVm start(VmConfig config) throws Exception {
         Vm vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
-        VmDebugTarget target = new VmDebugTarget(vm.attachDebugger(null, true));
+        VmDebugTarget target = new VmDebugTarget(vm.attachDebugger(null, true),
+                dev.tdemu.emulator.elf.ElfImage.file(config.getGuestImage()));
         GdbServer server = GdbServer.start(target, "127.0.0.1", 0);
         return new StubbedVm(vm, target, server, CompletableFuture.supplyAsync(vm::run));
     }

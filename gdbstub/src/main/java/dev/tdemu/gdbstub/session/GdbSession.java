@@ -448,6 +448,9 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         sb.append("PacketSize=").append(Integer.toHexString(options.packetSize()));
         sb.append(";qXfer:features:read+;qXfer:threads:read+;QStartNoAckMode+;vContSupported+");
         sb.append(";swbreak+;hwbreak+");
+        if (target.executable().isPresent()) {
+            sb.append(";qXfer:exec-file:read+");
+        }
         if (multiprocess) {
             sb.append(";multiprocess+");
         }
@@ -819,6 +822,17 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                 }
                 document = xferDocument("threads", x.offset(),
                         () -> ThreadsXml.render(threads(), multiprocess).getBytes(StandardCharsets.UTF_8));
+            }
+            case "exec-file" -> {
+                // The annex is the process id (hex) or empty for the current one; there is only process 1.
+                if (!x.annex().isEmpty() && !x.annex().equals("1")) {
+                    return sendNow(errorReply(x, ESRCH, "no process " + x.annex()));
+                }
+                Optional<String> file = target.executable();
+                if (file.isEmpty()) {
+                    return sendNow("");
+                }
+                document = file.get().getBytes(StandardCharsets.UTF_8);
             }
             default -> {
                 LOG.debug("unsupported qXfer object {}", x.object());

@@ -484,6 +484,23 @@ class GdbSessionTest {
         }
     }
 
+    @Test
+    void theExecutableIsOfferedOnlyWhenTheTargetHasOne() throws Exception {
+        try (RspClient c = stub.connect()) {
+            assertFalse(c.request(PLAIN).contains("exec-file"), "no executable, no offer");
+            assertEquals("", c.request("qXfer:exec-file:read::0,1000"));
+        }
+        target.executable = java.util.Optional.of("/opt/guests/kernel.elf");
+        try (RspClient c = attach("qSupported:multiprocess+;swbreak+;hwbreak+")) {
+            assertTrue(List.of(c.request("qSupported:multiprocess+").split(";")).contains("qXfer:exec-file:read+"));
+            assertEquals("l/opt/guests/kernel.elf", c.request("qXfer:exec-file:read:1:0,1000"));
+            assertEquals("l/opt/guests/kernel.elf", c.request("qXfer:exec-file:read::0,1000"));
+            assertEquals("m/opt/", c.request("qXfer:exec-file:read:1:0,5"), "in pieces");
+            assertEquals("lguests/kernel.elf", c.request("qXfer:exec-file:read:1:5,1000"));
+            assertEquals("E03", c.request("qXfer:exec-file:read:2:0,1000"), "no process 2");
+        }
+    }
+
     // ---------------------------------------------------------------- monitor
 
     @Test
