@@ -53,11 +53,13 @@ public class GdbBenchmark {
     public static class Stub {
         StubbedVm vm;
         RspClient client;
+        /** Whether the stub offers gdb the guest's ELF (gdb then looks symbols up at every stop). */
+        boolean offerExecutable;
 
         @Setup(Level.Trial)
         public void start() throws Exception {
             vm = StubbedVm.start(VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
-                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build());
+                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build(), offerExecutable);
             client = RspClient.connect(vm.port());
             client.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
             client.startNoAckMode();
@@ -144,12 +146,16 @@ public class GdbBenchmark {
      * The real gdb: connect, {@code stepi STEPS}, detach. The difference between 4001 and 1 steps
      * is what 4000 stepi cost in gdb (BenchMain derives the rate); the rest is gdb's start-up.
      * Each run serves a fresh VM and stub in the same JVM, so the warm-up runs are what lets the
-     * JIT compile the step path, as it does early in a long debugging session.
+     * JIT compile the step path, as it does early in a long debugging session. Without symbols
+     * (the issue's figure and QEMU's) gdb does the least work of its own per step; with the
+     * guest's symbols, which the stub offers, gdb also looks the PC up at every stop.
      */
     @State(Scope.Benchmark)
     public static class GdbRun {
         @Param({"1", "4001"})
         public int steps;
+        @Param({"false", "true"})
+        public boolean symbols;
         Stub stub;
 
         @Setup(Level.Invocation)
@@ -158,6 +164,7 @@ public class GdbBenchmark {
                 throw new IllegalStateException("gdb is not installed (./tdemu setup installs it)");
             }
             stub = new Stub();
+            stub.offerExecutable = symbols;
             stub.start();
             stub.client.close(); // gdb connects instead
         }

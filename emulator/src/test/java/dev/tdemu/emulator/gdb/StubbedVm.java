@@ -28,9 +28,14 @@ public final class StubbedVm implements AutoCloseable {
     }
 
     public static StubbedVm start(VmConfig config) throws Exception {
+        return start(config, true);
+    }
+
+    /** With {@code offerExecutable} false the stub does not name the guest's ELF to gdb (no symbols). */
+    public static StubbedVm start(VmConfig config, boolean offerExecutable) throws Exception {
         Vm vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
         VmDebugTarget target = new VmDebugTarget(vm.attachDebugger(null, true),
-                dev.tdemu.emulator.elf.ElfImage.file(config.getGuestImage()));
+                offerExecutable ? dev.tdemu.emulator.elf.ElfImage.file(config.getGuestImage()) : java.util.Optional.empty());
         GdbServer server = GdbServer.start(target, "127.0.0.1", 0);
         return new StubbedVm(vm, target, server, CompletableFuture.supplyAsync(vm::run));
     }
