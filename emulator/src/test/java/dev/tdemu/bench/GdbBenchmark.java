@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * the same memory read straight through the debug target, without the protocol.
  */
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 6, time = 1)
 @Measurement(iterations = 3, time = 2)
 public class GdbBenchmark {
     static final long FUNC;
