@@ -45,11 +45,10 @@ public final class DebugSession {
         }
     }
 
-    /** A debugger breakpoint in one of the four debug-register slots. */
     /**
-     * One debug-register slot of the debugger's: {@code address}/{@code length} is what the slot
-     * watches, {@code requested}/{@code requestedLength} the breakpoint gdb asked for (a watchpoint
-     * of any length or alignment takes one slot per aligned piece).
+     * A debugger breakpoint in one of the four debug-register slots: {@code address}/{@code length}
+     * is what the slot watches, {@code requested}/{@code requestedLength} the breakpoint gdb asked
+     * for (a watchpoint of any length or alignment takes one slot per aligned piece).
      */
     private record HwBreakpoint(BreakpointType type, long address, int length, DebugEvent.Kind kind, long requested,
             int requestedLength) {}
