@@ -56,6 +56,20 @@ public interface DebugTarget {
     }
 
     /**
+     * Whether memory reads and writes address guest-physical memory instead of linear addresses
+     * (QEMU's {@code Qqemu.PhyMemMode}); empty when the target has no physical mode (the default).
+     * Called on the stub's event loop: must not block.
+     */
+    default Optional<Boolean> physicalMemoryMode() {
+        return Optional.empty();
+    }
+
+    /** Switches physical memory mode; false when the target has none (the default). Must not block. */
+    default boolean setPhysicalMemoryMode(boolean on) {
+        return false;
+    }
+
+    /**
      * The current threads (vCPUs), ids at least 1, in a stable order. A cheap, non-blocking snapshot.
      */
     List<ThreadInfo> threads();

@@ -64,6 +64,8 @@ public final class FakeTarget implements DebugTarget {
     public volatile boolean hangMemoryReads;
     /** Run on the calling thread at each memory read (tests look at that thread's state). */
     public volatile Runnable onMemoryRead;
+    /** Physical memory mode: null when the fake has none. */
+    public volatile Boolean physicalMemory;
     /** What {@link #executable()} answers. */
     public volatile Optional<String> executable = Optional.empty();
     /** Failure injection: register reads throw synchronously (a target bug). */
@@ -430,5 +432,19 @@ public final class FakeTarget implements DebugTarget {
     @Override
     public Optional<String> executable() {
         return executable;
+    }
+
+    @Override
+    public Optional<Boolean> physicalMemoryMode() {
+        return Optional.ofNullable(physicalMemory);
+    }
+
+    @Override
+    public boolean setPhysicalMemoryMode(boolean on) {
+        if (physicalMemory == null) {
+            return false;
+        }
+        physicalMemory = on;
+        return true;
     }
 }

@@ -116,6 +116,17 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
         return executable;
     }
 
+    @Override
+    public Optional<Boolean> physicalMemoryMode() {
+        return Optional.of(session.physicalMemory());
+    }
+
+    @Override
+    public boolean setPhysicalMemoryMode(boolean on) {
+        session.setPhysicalMemory(on);
+        return true;
+    }
+
     /**
      * Runs a register or memory access on the caller's thread (the stub's event loop): while the
      * VM is stopped these take microseconds, and a hand-off to the worker and back costs more than

@@ -102,6 +102,7 @@ public final class DebugSession {
     private DebugEvent pending;
     private boolean interruptRequested;
     private final HwBreakpoint[] hardware = new HwBreakpoint[4];
+    private volatile boolean physicalMemory;
     private final Map<Long, Byte> software = new HashMap<>();
 
     DebugSession(Vm vm, List<Vcpu> vcpus, DebugListener listener, boolean startStopped) {
@@ -665,6 +666,7 @@ public final class DebugSession {
      * next debugger to connect can stop the VM again with {@link #interrupt()}.
      */
     public void detach() {
+        physicalMemory = false; // the next debugger starts with linear addresses
         lock.lock();
         try {
             for (Long a : new ArrayList<>(software.keySet())) {
@@ -732,12 +734,14 @@ public final class DebugSession {
     /** Reads guest memory at a linear address; the debugger's INT3s read as the bytes they replaced. */
     public byte[] readMemory(int vcpu, long address, int length) {
         Vcpu v = accessible(vcpu, "reading memory");
-        byte[] bytes = v.readGuest(address, length);
+        boolean phys = physicalMemory;
+        byte[] bytes = phys ? v.engine.memory().readBytes(physicalRange(address, length), length) : v.readGuest(address, length);
         lock.lock();
         try {
             for (var e : software.entrySet()) {
-                long off = e.getKey() - address;
-                if (off >= 0 && off < length) {
+                long at = phys ? v.physicalOf(e.getKey()) : e.getKey();
+                long off = at - address;
+                if (at >= 0 && off >= 0 && off < length) {
                     bytes[(int) off] = e.getValue();
                 }
             }
@@ -749,14 +753,52 @@ public final class DebugSession {
 
     public void writeMemory(int vcpu, long address, byte[] data) {
         Vcpu v = accessible(vcpu, "writing memory");
+        if (physicalMemory) {
+            v.engine.memory().writeBytes(physicalRange(address, data.length), data);
+            // Translated code is found by linear address; which linear addresses map this
+            // physical memory is the guest's business: drop every translation.
+            for (Vcpu each : vcpus) {
+                each.uc().flushTranslations();
+            }
+            return;
+        }
         v.writeGuest(address, data);
         for (Vcpu each : vcpus) {
             each.uc().removeCache(address, address + data.length);
         }
     }
 
-    /** Text for `monitor` commands: dr, exits, policy, check. */
+    /** {@code address} if {@code length} bytes from it are guest RAM, else a refusal naming the RAM's end. */
+    private long physicalRange(long address, int length) {
+        long size = vcpus.getFirst().engine.memory().size();
+        if (address < 0 || address >= size || length > size - address) {
+            throw new IllegalArgumentException(String.format(
+                    "guest-physical 0x%x..0x%x is beyond the guest's RAM (0..0x%x)", address, address + length - 1, size - 1));
+        }
+        return address;
+    }
+
+    /** Whether the debugger's memory accesses address guest-physical memory (QEMU's Qqemu.PhyMemMode). */
+    public boolean physicalMemory() {
+        return physicalMemory;
+    }
+
+    public void setPhysicalMemory(boolean on) {
+        physicalMemory = on;
+    }
+
+    /** Text for `monitor` commands: dr, exits, policy, check, phys. */
     public String monitor(String command) {
+        String[] w = command.trim().split("\\s+");
+        if (w[0].equals("phys")) {
+            if (w.length == 2 && (w[1].equals("on") || w[1].equals("off"))) {
+                physicalMemory = w[1].equals("on");
+            } else if (w.length != 1) {
+                throw new IllegalArgumentException("usage: phys [on|off]");
+            }
+            return physicalMemory ? "the debugger's memory accesses address guest-physical memory\n"
+                    : "the debugger's memory accesses address linear memory (through vCPU page tables)\n";
+        }
         return vm.monitor(command.trim());
     }
 }

@@ -389,6 +389,12 @@ final class Vcpu implements Runnable {
         return out;
     }
 
+    /** The guest-physical address of a linear one through the guest's page tables, or -1 when unmapped. */
+    long physicalOf(long linear) {
+        PageWalker.Translation t = PageWalker.translate(engine.memory(), reg(X86Reg.CR3), linear);
+        return t == null ? -1 : t.physical();
+    }
+
     void writeGuest(long linear, byte[] data) {
         for (int n = 0; n < data.length; ) {
             PageWalker.Translation t = PageWalker.translate(engine.memory(), reg(X86Reg.CR3), linear + n);

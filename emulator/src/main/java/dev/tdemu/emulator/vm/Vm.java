@@ -438,6 +438,7 @@ public final class Vm implements AutoCloseable {
                       policy set POLICY       switch KVM variant: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream
                       policy tdx-dr BEHAVIOUR switch module: init-on-exit restore-host-except-dr7 leave-guest-state
                       check                   the invariants right now
+                      phys [on|off]           the debugger's memory accesses address guest-physical memory (QEMU: maint packet Qqemu.PhyMemMode:1)
                       help                    this list
                     """;
 

@@ -205,6 +205,22 @@ class GdbVmTest {
         assertThat(g.output()).contains("Breakpoint 1, 0x" + String.format("%016x", hypercall));
     }
 
+    /** QEMU's physical memory mode, as kernel developers use it with gdb, and the monitor command for it. */
+    @Test
+    void qemusPhysicalMemoryModeWorksFromGdb() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        long pd = dev.tdemu.emulator.machine.BootStructures.PML4_BASE + 0x2000;
+        Gdb g = gdb(0, "maint packet qqemu.PhyMemMode", "maint packet Qqemu.PhyMemMode:1", "monitor phys",
+                "x/gx 0x" + Long.toHexString(pd), "x/gx 0x10000000", "monitor phys off", "maint packet qqemu.PhyMemMode");
+        assertThat(g.output()).as("gdb's output")
+                .contains("received: \"0\"").contains("received: \"OK\"")
+                .contains("address guest-physical memory")
+                .containsPattern("0x" + Long.toHexString(pd) + ":\\s+0x0*a7\\s") // PDE 0: 2 MiB page at 0, P RW US A PS
+                .contains("Cannot access memory at address 0x10000000") // 256 MiB: beyond the 64 MiB of RAM
+                .contains("address linear memory");
+        assertThat(g.output().lastIndexOf("received: \"0\"")).as("off again").isGreaterThan(g.output().indexOf("received: \"OK\""));
+    }
+
     @Test
     void monitorCommandsReachTheVm() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());

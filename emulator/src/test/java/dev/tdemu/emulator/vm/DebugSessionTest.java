@@ -390,6 +390,39 @@ class DebugSessionTest {
         assertThat(session.monitor("exits 2")).contains("DR sequence");
     }
 
+    /**
+     * Physical memory mode (QEMU's Qqemu.PhyMemMode, monitor phys): the debugger's accesses skip
+     * the guest's page tables. Here the debugger itself maps linear 200 MiB onto physical 2 MiB
+     * by writing a page-directory entry in physical mode; a linear read through that mapping then
+     * sees what a physical write put there, while physical 200 MiB is beyond the 64 MiB of RAM.
+     */
+    @Test
+    void physicalMemoryModeSkipsThePageTables() throws Exception {
+        start(debuggee(GuestMode.GUEST_MODE_VMX).build());
+        long pde100 = dev.tdemu.emulator.machine.BootStructures.PML4_BASE + 0x2000 + 8 * 100;
+        long window = 100L << 21;
+        assertThat(session.monitor("phys on")).contains("guest-physical");
+        assertThat(session.physicalMemory()).isTrue();
+        session.writeMemory(0, pde100, le64(0x200000 | 0x83)); // present, writable, 2 MiB page
+        session.writeMemory(0, 0x200010, le64(0x1122334455667788L));
+        assertThat(session.readMemory(0, 0x200010, 8)).isEqualTo(le64(0x1122334455667788L));
+        assertThatThrownBy(() -> session.readMemory(0, window + 0x10, 8)).hasMessageContaining("beyond the guest's RAM");
+        // A software breakpoint's INT3 stays hidden in physical reads too (identity-mapped here).
+        assertThat(session.insertSoftware(FUNC).ok()).isTrue();
+        byte original = session.readMemory(0, FUNC, 1)[0];
+        assertThat(original).isNotEqualTo((byte) 0xCC);
+        assertThat(session.monitor("phys off")).contains("linear");
+        assertThat(session.readMemory(0, window + 0x10, 8)).as("through the new mapping").isEqualTo(le64(0x1122334455667788L));
+        assertThat(session.readMemory(0, FUNC, 1)[0]).isEqualTo(original);
+        session.setPhysicalMemory(true);
+        session.detach();
+        assertThat(session.physicalMemory()).as("the next debugger starts linear").isFalse();
+    }
+
+    static byte[] le64(long v) {
+        return java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+    }
+
     @Test
     void monitorMistakesSayWhatIsWrong() throws Exception {
         start(debuggee(GuestMode.GUEST_MODE_VMX).build());
@@ -400,6 +433,7 @@ class DebugSessionTest {
         assertThatThrownBy(() -> session.monitor("policy tdx-dr leave-guest-state")).hasMessageContaining("runs no TD");
         assertThatThrownBy(() -> session.monitor("exits x")).hasMessage("'x' is not a positive count");
         assertThatThrownBy(() -> session.monitor("exits 0")).hasMessage("'0' is not a positive count");
+        assertThatThrownBy(() -> session.monitor("phys maybe")).hasMessage("usage: phys [on|off]");
         assertThat(session.monitor("policy")).as("nothing changed").contains("UPSTREAM");
     }
 }

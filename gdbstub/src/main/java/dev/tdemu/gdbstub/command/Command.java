@@ -173,6 +173,17 @@ public sealed interface Command {
     record Monitor(String command) implements Command {
     }
 
+    /**
+     * QEMU's {@code Qqemu.PhyMemMode:0|1} (gdb: {@code maintenance packet Qqemu.PhyMemMode:1}):
+     * memory packets address guest-physical memory when on.
+     */
+    record PhysicalMemoryMode(boolean on) implements Command {
+    }
+
+    /** QEMU's {@code qqemu.PhyMemMode}: is physical memory mode on? */
+    record PhysicalMemoryModeQuery() implements Command {
+    }
+
     /** {@code qXfer:object:read:annex:offset,length}. */
     record XferRead(String object, String annex, long offset, int length) implements Command {
     }

@@ -246,6 +246,9 @@ public final class CommandParser {
             case "qOffsets" -> {
                 return new Command.Offsets();
             }
+            case "qqemu.PhyMemMode" -> {
+                return new Command.PhysicalMemoryModeQuery();
+            }
             default -> {
             }
         }
@@ -290,6 +293,13 @@ public final class CommandParser {
     private static Command set(String s) {
         if (s.equals("QStartNoAckMode")) {
             return new Command.StartNoAckMode();
+        }
+        if (s.startsWith("Qqemu.PhyMemMode:")) {
+            return switch (s.substring("Qqemu.PhyMemMode:".length())) {
+                case "0" -> new Command.PhysicalMemoryMode(false);
+                case "1" -> new Command.PhysicalMemoryMode(true);
+                default -> throw new IllegalArgumentException("Qqemu.PhyMemMode takes 0 or 1");
+            };
         }
         if (s.startsWith("QThreadEvents:")) {
             String v = s.substring("QThreadEvents:".length());

@@ -418,6 +418,8 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             case Command.Attached a -> sendNow(a.pid().isEmpty() || a.pid().getAsInt() == ThreadId.PROCESS_ID
                     ? "1" : errorReply(a, ESRCH, "no process " + a.pid().getAsInt()));
             case Command.Offsets o -> sendNow("Text=0;Data=0;Bss=0");
+            case Command.PhysicalMemoryMode p -> sendNow(target.setPhysicalMemoryMode(p.on()) ? "OK" : "");
+            case Command.PhysicalMemoryModeQuery q -> sendNow(target.physicalMemoryMode().map(on -> on ? "1" : "0").orElse(""));
             case Command.SymbolLookup s -> sendNow("OK");
             case Command.Monitor m -> monitor(m);
             case Command.XferRead x -> xfer(x);

@@ -129,6 +129,14 @@ class CommandParserTest {
     }
 
     @Test
+    void qemusPhysicalMemoryModePackets() {
+        assertEquals(new Command.PhysicalMemoryMode(true), parse("Qqemu.PhyMemMode:1"));
+        assertEquals(new Command.PhysicalMemoryMode(false), parse("Qqemu.PhyMemMode:0"));
+        assertEquals(new Command.PhysicalMemoryModeQuery(), parse("qqemu.PhyMemMode"));
+        assertInstanceOf(Command.Malformed.class, parse("Qqemu.PhyMemMode:2"));
+    }
+
+    @Test
     void xferReadCarriesObjectAnnexOffsetAndLength() {
         assertEquals(new Command.XferRead("features", "target.xml", 0, 0xffb), parse("qXfer:features:read:target.xml:0,ffb"));
         assertEquals(new Command.XferRead("threads", "", 0x1000, 0x1000), parse("qXfer:threads:read::1000,1000"));

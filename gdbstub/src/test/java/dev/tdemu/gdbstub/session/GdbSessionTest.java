@@ -501,6 +501,24 @@ class GdbSessionTest {
         }
     }
 
+    @Test
+    void qemusPhysicalMemoryModeReachesTheTargetWhenItHasOne() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("", c.request("Qqemu.PhyMemMode:1"), "no physical mode: unsupported");
+            assertEquals("", c.request("qqemu.PhyMemMode"));
+        }
+        target.physicalMemory = false;
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("0", c.request("qqemu.PhyMemMode"));
+            assertEquals("OK", c.request("Qqemu.PhyMemMode:1"));
+            assertEquals("1", c.request("qqemu.PhyMemMode"));
+            assertEquals(Boolean.TRUE, target.physicalMemory);
+            assertTrue(c.request("Qqemu.PhyMemMode:7").startsWith("E"), "malformed");
+            assertEquals("OK", c.request("Qqemu.PhyMemMode:0"));
+            assertEquals(Boolean.FALSE, target.physicalMemory);
+        }
+    }
+
     // ---------------------------------------------------------------- monitor
 
     @Test
