@@ -22,7 +22,7 @@ for s in "$src"/*.S; do
     if [ -f "$elf" ] && [ -z "$(find "$src" -type f -newer "$elf" -print -quit)" ]; then
         echo "$name" >> "$obj/index.txt"; continue
     fi
-    gcc -c -nostdlib -ffreestanding -I "$src/include" -Wa,--fatal-warnings -o "$obj/$name.o" "$s"
+    gcc -c -g -nostdlib -ffreestanding -I "$src/include" -Wa,--fatal-warnings -o "$obj/$name.o" "$s"
     ld -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
        -T "$src/guest.ld" -o "$elf" "$obj/$name.o"
     echo "$name" >> "$obj/index.txt"

@@ -62,6 +62,15 @@ class GdbVmTest {
 
     record Gdb(String output, int exit) {}
 
+    /**
+     * gdb's line for a stop at breakpoint 1 in {@code function}: with line tables (the guests are
+     * assembled with -g) "Breakpoint 1, function () at FILE:LINE" when the PC starts a line, else
+     * "Breakpoint 1, 0xADDRESS in function () ...".
+     */
+    static String stoppedAt(String function, long address) {
+        return "Breakpoint 1, (0x" + String.format("%016x", address) + " in )?" + function + " \\(\\)";
+    }
+
     /** Runs gdb against the stub with {@code commands}; {@code interruptAfterMs} sends it SIGINT (Ctrl-C) once. */
     Gdb gdb(long interruptAfterMs, String... commands) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of(gdb().toString(), "-batch", "-nx", "-ex", "set architecture i386:x86-64",
@@ -95,7 +104,7 @@ class GdbVmTest {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
         Gdb g = gdb(0, "hbreak *0x" + Long.toHexString(FUNC), "continue", "info registers rip", "info registers dr7");
         assertThat(g.output()).contains("Hardware assisted breakpoint 1 at 0x" + Long.toHexString(FUNC))
-                .contains("Breakpoint 1, 0x" + String.format("%016x", FUNC))
+                .containsPattern(stoppedAt("dbg_func", FUNC))
                 .containsPattern("rip\\s+0x" + Long.toHexString(FUNC))
                 .containsPattern("dr7\\s+0x440"); // the guest's own L3, kept apart from the debugger's slot by KVM
     }
@@ -107,8 +116,26 @@ class GdbVmTest {
         Gdb g = gdb(0, "hbreak dbg_func", "continue", "bt 2", "p/x (long) dbg_var");
         assertThat(g.output()).as("gdb's output").contains("Reading symbols from ")
                 .contains("Hardware assisted breakpoint 1 at 0x" + Long.toHexString(FUNC))
-                .contains("Breakpoint 1, 0x" + String.format("%016x", FUNC) + " in dbg_func ()")
+                .containsPattern(stoppedAt("dbg_func", FUNC)).contains("dbg_func () at ").contains("debuggee.S:")
                 .contains("in dbg_loop ()").contains("$1 = 0x0");
+    }
+
+    /**
+     * With the guests' line tables (they are assembled with -g), gdb's next and step use range
+     * stepping (vCont;r): here next over a line whose macro expands to three instructions and a
+     * call, from one source line to the next.
+     */
+    @Test
+    void nextOverASourceLineUsesRangeStepping() throws Exception {
+        List<String> source = Files.readAllLines(Path.of("../testguests/src/main/asm/debuggee.S"));
+        int line = 1 + source.indexOf(source.stream().filter(l -> l.contains("console_write ok, ok_len")).findFirst().orElseThrow());
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(0, "tbreak debuggee.S:" + line, "continue", "set debug remote 1", "next", "set debug remote 0",
+                "info line *$pc");
+        assertThat(g.output()).as("gdb's output")
+                .contains("Temporary breakpoint 1, dbg_loop () at ").contains("debuggee.S:" + line)
+                .containsPattern("Sending packet: \\$vCont;r[0-9a-f]+,[0-9a-f]+:p1\\.1")
+                .contains("Line " + (line + 1) + " of \"");
     }
 
     @Test
@@ -202,7 +229,8 @@ class GdbVmTest {
         long hypercall = builtin("host-bp-survives").symbol("tdemu_hypercall").orElseThrow();
         start(config("host-bp-survives", GuestMode.GUEST_MODE_TD).setDebugTd(true).build());
         Gdb g = gdb(0, "hbreak *0x" + Long.toHexString(hypercall), "continue", "info registers rip");
-        assertThat(g.output()).contains("Breakpoint 1, 0x" + String.format("%016x", hypercall));
+        assertThat(g.output()).containsPattern(stoppedAt("tdemu_hypercall", hypercall))
+                .containsPattern("rip\\s+0x" + Long.toHexString(hypercall) + "\\s");
     }
 
     /** QEMU's physical memory mode, as kernel developers use it with gdb, and the monitor command for it. */

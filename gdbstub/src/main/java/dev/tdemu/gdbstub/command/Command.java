@@ -105,16 +105,23 @@ public sealed interface Command {
     }
 
     /** The action letters of {@code vCont}. */
-    enum VContKind { CONTINUE, STEP, STOP }
+    /** {@code RANGE} is {@code rSTART,END}: step while the PC stays in [start, end). */
+    enum VContKind { CONTINUE, STEP, STOP, RANGE }
 
     /**
      * One {@code vCont} action.
      *
      * @param thread the thread-id after {@code :}, or {@code null} for the default action
+     * @param rangeStart for {@code RANGE}, the first address of the range
+     * @param rangeEnd for {@code RANGE}, the first address after it
      */
-    record VContAction(VContKind kind, int signal, ThreadId thread) {
+    record VContAction(VContKind kind, int signal, ThreadId thread, long rangeStart, long rangeEnd) {
         public VContAction {
             Objects.requireNonNull(kind, "kind");
+        }
+
+        public VContAction(VContKind kind, int signal, ThreadId thread) {
+            this(kind, signal, thread, 0, 0);
         }
     }
 

@@ -183,11 +183,25 @@ public final class CommandParser {
                         Hex.parseInt(verb.substring(1), 0xff), thread);
                 case 'S' -> new Command.VContAction(Command.VContKind.STEP,
                         Hex.parseInt(verb.substring(1), 0xff), thread);
+                case 'r' -> range(verb, thread);
                 default -> throw new IllegalArgumentException("unsupported vCont action '" + verb + "'");
             };
             list.add(action);
         }
         return new Command.VCont(list);
+    }
+
+    private static Command.VContAction range(String verb, ThreadId thread) {
+        int comma = verb.indexOf(',');
+        if (comma < 0) {
+            throw new IllegalArgumentException("expected rSTART,END");
+        }
+        long start = Hex.parseUnsigned(verb.substring(1, comma));
+        long end = Hex.parseUnsigned(verb.substring(comma + 1));
+        if (Long.compareUnsigned(start, end) > 0) {
+            throw new IllegalArgumentException("range start after its end");
+        }
+        return new Command.VContAction(Command.VContKind.RANGE, 0, thread, start, end);
     }
 
     private static Command.VContAction noArgs(String verb, Command.VContAction action) {

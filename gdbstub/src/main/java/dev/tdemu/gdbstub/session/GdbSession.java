@@ -3,11 +3,13 @@ package dev.tdemu.gdbstub.session;
 import dev.tdemu.gdbstub.BreakpointResult;
 import dev.tdemu.gdbstub.BreakpointType;
 import dev.tdemu.gdbstub.DebugTarget;
+import dev.tdemu.gdbstub.GdbSignal;
 import dev.tdemu.gdbstub.GdbServerOptions;
 import dev.tdemu.gdbstub.MonitorReply;
 import dev.tdemu.gdbstub.ResumeAction;
 import dev.tdemu.gdbstub.ResumeRequest;
 import dev.tdemu.gdbstub.StopEvent;
+import dev.tdemu.gdbstub.StopReason;
 import dev.tdemu.gdbstub.TargetException;
 import dev.tdemu.gdbstub.ThreadInfo;
 import dev.tdemu.gdbstub.command.Command;
@@ -374,7 +376,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             });
             case Command.Continue c -> legacyResume(c, false, c.signal(), c.address());
             case Command.Step s -> legacyResume(s, true, s.signal(), s.address());
-            case Command.VContQuery q -> sendNow("vCont;c;C;s;S;t");
+            case Command.VContQuery q -> sendNow("vCont;c;C;s;S;t;r");
             case Command.VCont v -> vCont(v);
             case Command.CtrlC c -> {
                 onInterrupt();
@@ -557,6 +559,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             return sendNow(errorReply(command, ESRCH, "no thread to resume"));
         }
         List<ResumeRequest.ThreadResume> list = new ArrayList<>();
+        RangeStep range = null;
         for (ThreadInfo t : threads) {
             if (t.id() == selected) {
                 list.add(new ResumeRequest.ThreadResume(t.id(), step ? ResumeAction.STEP : ResumeAction.CONTINUE, signal));
@@ -591,6 +594,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             }
         }
         List<ResumeRequest.ThreadResume> list = new ArrayList<>();
+        RangeStep range = null;
         for (ThreadInfo t : threads) {
             Command.VContAction chosen = null;
             for (Command.VContAction a : v.actions()) {
@@ -609,9 +613,15 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             }
             ResumeAction action = chosen == null ? ResumeAction.STAY_STOPPED : switch (chosen.kind()) {
                 case CONTINUE -> ResumeAction.CONTINUE;
-                case STEP -> ResumeAction.STEP;
+                case STEP, RANGE -> ResumeAction.STEP;
                 case STOP -> ResumeAction.STAY_STOPPED;
             };
+            if (chosen != null && chosen.kind() == Command.VContKind.RANGE) {
+                if (range != null) {
+                    return sendNow(errorReply(v, EINVAL, "vCont range-steps more than one thread"));
+                }
+                range = new RangeStep(t.id(), chosen.rangeStart(), chosen.rangeEnd(), v, null);
+            }
             int signal = chosen == null || action == ResumeAction.STAY_STOPPED ? 0 : chosen.signal();
             list.add(new ResumeRequest.ThreadResume(t.id(), action, signal));
         }
@@ -619,8 +629,22 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         if (!request.resumesAnything()) {
             return sendNow(errorReply(v, EINVAL, "vCont resumes no thread (all-stop mode)"));
         }
+        rangeStep = range == null ? null : new RangeStep(range.threadId(), range.start(), range.end(), v, request);
         return startResume(v, request);
     }
+
+    /**
+     * A range step in progress ({@code vCont;rSTART,END}): the thread steps again, without a stop
+     * reply, for as long as it stops by a plain step at a PC in [start, end); any other stop, a PC
+     * outside the range or gdb's Ctrl-C ends it with a stop reply.
+     */
+    private record RangeStep(int threadId, long start, long end, Command command, ResumeRequest request) {
+        boolean contains(long pc) {
+            return Long.compareUnsigned(pc, start) >= 0 && Long.compareUnsigned(pc, end) < 0;
+        }
+    }
+
+    private RangeStep rangeStep;
 
     private CompletionStage<Void> startResume(Command command, ResumeRequest request) {
         if (lastStop instanceof StopEvent.Exited || lastStop instanceof StopEvent.Terminated) {
@@ -698,6 +722,19 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         if (which != pendingResume) {
             return;
         }
+        RangeStep range = rangeStep;
+        if (range != null && error == null && !closed) {
+            if (event instanceof StopEvent.Stopped s && s.threadId() == range.threadId()
+                    && s.reason() instanceof StopReason.StepDone) {
+                if (interruptRequested) {
+                    event = new StopEvent.Stopped(s.threadId(), GdbSignal.INT, StopReason.INTERRUPTED);
+                } else {
+                    stepAgainIfInRange(which, range, s);
+                    return;
+                }
+            }
+        }
+        rangeStep = null;
         running = false;
         pendingResume = null;
         guestStoppedElsewhere();
@@ -713,6 +750,48 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             return;
         }
         reportStop(event);
+    }
+
+    /** During a range step: reads the PC; inside the range the thread steps again, else the stop is reported. */
+    private void stepAgainIfInRange(CompletableFuture<StopEvent> which, RangeStep range, StopEvent.Stopped stop) {
+        call("read the PC", () -> target.readRegister(range.threadId(), layout.pcRegnum())).whenComplete((pc, e) -> {
+            if (which != pendingResume || closed) {
+                return;
+            }
+            boolean again = e == null && pc.isPresent() && !interruptRequested && range.contains(littleEndian(pc.get()));
+            if (!again) {
+                rangeStep = null;
+                StopEvent report = interruptRequested ? new StopEvent.Stopped(stop.threadId(), GdbSignal.INT, StopReason.INTERRUPTED) : stop;
+                onResumeFinished(which, report, null);
+                return;
+            }
+            // As a task, not a call: a step that ends at once would otherwise nest the next one
+            // on the stack, and gdb's Ctrl-C is read between two steps.
+            ctx.executor().execute(() -> {
+                if (which != pendingResume || closed) {
+                    return;
+                }
+                if (interruptRequested) {
+                    rangeStep = null;
+                    onResumeFinished(which, new StopEvent.Stopped(stop.threadId(), GdbSignal.INT, StopReason.INTERRUPTED), null);
+                    return;
+                }
+                pendingResume = null;
+                running = false;
+                startResume(range.command(), range.request());
+                if (pendingResume == null) { // the target refused the next step; startResume replied
+                    rangeStep = null;
+                }
+            });
+        });
+    }
+
+    private static long littleEndian(byte[] bytes) {
+        long v = 0;
+        for (int i = Math.min(8, bytes.length) - 1; i >= 0; i--) {
+            v = (v << 8) | (bytes[i] & 0xffL);
+        }
+        return v;
     }
 
     private void recordStop(StopEvent event) {

@@ -129,6 +129,15 @@ class CommandParserTest {
     }
 
     @Test
+    void vContRangeSteppingCarriesItsRange() {
+        Command.VCont v = (Command.VCont) parse("vCont;r401000,401010:p1.1;c");
+        assertEquals(List.of(new VContAction(VContKind.RANGE, 0, new ThreadId(1, 1), 0x401000, 0x401010),
+                new VContAction(VContKind.CONTINUE, 0, null)), v.actions());
+        assertInstanceOf(Command.Malformed.class, parse("vCont;r401000:p1.1"));
+        assertInstanceOf(Command.Malformed.class, parse("vCont;r2000,1000:p1.1"));
+    }
+
+    @Test
     void qemusPhysicalMemoryModePackets() {
         assertEquals(new Command.PhysicalMemoryMode(true), parse("Qqemu.PhyMemMode:1"));
         assertEquals(new Command.PhysicalMemoryMode(false), parse("Qqemu.PhyMemMode:0"));
@@ -145,7 +154,7 @@ class CommandParserTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"vMustReplyEmpty", "qTStatus", "qTfV", "QNonStop:1", "vFile:open:6a,0,0", "!", "R00",
-        "bc", "i", "qGetTLSAddr:1,2,3", "QPassSignals:e", "vRun;", "Hs1", "x", "vCont;r10,20"})
+        "bc", "i", "qGetTLSAddr:1,2,3", "QPassSignals:e", "vRun;", "Hs1", "x", "vCont;q"})
     void packetsWithoutSupportAreUnsupportedOrMalformedButNeverThrow(String packet) {
         Command c = parse(packet);
         assertTrue(c instanceof Command.Unsupported || c instanceof Command.Malformed, packet + " -> " + c);

@@ -116,7 +116,7 @@ class GdbSessionTest {
             assertEquals("", c.request("qTStatus"));
             assertEquals("", c.request("vMustReplyEmpty"));
             assertEquals("OK", c.request("QThreadEvents:1"));
-            assertEquals("vCont;c;C;s;S;t", c.request("vCont?"));
+            assertEquals("vCont;c;C;s;S;t;r", c.request("vCont?"));
             assertEquals("", c.request("qXfer:auxv:read::0,100"));
         }
     }
@@ -325,6 +325,42 @@ class GdbSessionTest {
             ResumeRequest r = target.resumes.getLast();
             assertEquals(ResumeAction.STEP, r.forThread(1).orElseThrow().action());
             assertEquals(ResumeAction.STAY_STOPPED, r.forThread(2).orElseThrow().action(), "no default action");
+        }
+    }
+
+    /** vCont;rSTART,END steps the thread until its PC leaves the range, with one stop reply at the end. */
+    @Test
+    void rangeSteppingStepsUntilThePcLeavesTheRange() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("T05thread:1;6:00f0400000000000;7:00f0400000000000;10:1010400000000000;",
+                    c.request("vCont;r401000,401010:1"));
+            assertEquals(16, target.resumes.size(), "one step per byte of the range (the fake steps one byte)");
+            assertEquals(ResumeAction.STEP, target.resumes.getLast().forThread(1).orElseThrow().action());
+            assertEquals(ResumeAction.STAY_STOPPED, target.resumes.getLast().forThread(2).orElseThrow().action());
+            // A PC already outside the range: one step, then the stop.
+            c.request("vCont;r400000,400010:1");
+            assertEquals(17, target.resumes.size());
+            assertTrue(c.request("qC").startsWith("QC"), "the session takes packets again");
+        }
+    }
+
+    @Test
+    void aRangeStepEndsAtAnyOtherStopAndAtCtrlC() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            target.onNextResume(r -> StopEvent.stepDone(1));
+            target.onNextResume(r -> StopEvent.hardwareBreakpoint(1));
+            assertTrue(c.request("vCont;r401000,402000:1").startsWith("T05thread:1;"), "a breakpoint on the second step");
+            assertEquals(2, target.resumes.size());
+            assertTrue(c.request("vCont;r401000,402000:1;r400000,400001:2").startsWith("E"), "one range-stepping thread");
+
+            // A range that the fake would take a million steps to leave: Ctrl-C ends it.
+            c.send("vCont;r401000,501000:1");
+            Thread.sleep(50);
+            c.interrupt();
+            String stop = c.receive();
+            assertTrue(stop.startsWith("T02thread:1;"), stop);
+            assertTrue(target.resumes.size() < 1000, target.resumes.size() + " steps");
+            assertTrue(c.request("qC").startsWith("QC"), "the session takes packets again");
         }
     }
 
