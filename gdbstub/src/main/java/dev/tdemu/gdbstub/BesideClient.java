@@ -23,7 +23,8 @@ import org.apache.logging.log4j.Logger;
  * <ul>
  *   <li>it is idle only while it polls after activity; it blocks at {@code SCHED_OTHER};</li>
  *   <li>it returns to {@code SCHED_OTHER} before the guest runs on the vCPUs' own threads (a
- *       continue; see {@link #guestRuns()}) until the guest stops again;</li>
+ *       continue, or a range step of unknown length; see {@link #guestRuns()}) until the guest
+ *       stops again;</li>
  *   <li>a watchdog thread looks, every {@link #WATCH_PERIOD}, whether a request from gdb sits
  *       unread; if one did at the start of the period and one still does at its end, and the
  *       thread read nothing in between, the thread did not get a CPU for the whole period:
@@ -141,7 +142,10 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
         }
     }
 
-    /** The guest is about to run on the vCPUs' own threads (anything but a lone single step). */
+    /**
+     * The guest is about to run on the vCPUs' own threads (anything but a lone single step), or
+     * for an unknown time on this one (a range step).
+     */
     void guestRuns() {
         guestRunning = true;
         setIdle(false);

@@ -175,6 +175,21 @@ class ClientCpuFollowerTest {
             assertTrue(c.receive().startsWith("T02"));
             awaitFollowing(s, c, cpus.getLast(), loopMask); // stopped again: idle priority again
 
+            // A range step runs on the stub's thread for an unknown time: ordinary priority too.
+            s.target().stepsAtOnce = true;
+            c.send("vCont;r401000,10401000:p1.1"); // 256 M steps: ended by the Ctrl-C below
+            StubFixture.await("range stepping at ordinary priority", Duration.ofSeconds(5), () -> {
+                try {
+                    return s.target().resumes.size() > 2 && server.eventLoopPolicy() == LinuxScheduling.SCHED_OTHER;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            c.interrupt();
+            assertTrue(c.receive().startsWith("T02"));
+            s.target().stepsAtOnce = false;
+            awaitFollowing(s, c, cpus.getLast(), loopMask);
+
             c.close();
             StubFixture.await("the client is gone", Duration.ofSeconds(5), () -> server.followedCpu() == -1);
             assertArrayEquals(loopMask, server.eventLoopAffinity(), "affinity given back");

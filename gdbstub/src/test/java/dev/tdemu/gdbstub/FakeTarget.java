@@ -64,6 +64,11 @@ public final class FakeTarget implements DebugTarget {
     public volatile boolean hangMemoryReads;
     /** Run on the calling thread at each memory read (tests look at that thread's state). */
     public volatile Runnable onMemoryRead;
+    /**
+     * Steps end within {@code resume}, and register and memory accesses within their call, on the
+     * caller's thread (as the emulator does while the guest is stopped).
+     */
+    public volatile boolean stepsAtOnce;
     /** Physical memory mode: null when the fake has none. */
     public volatile Boolean physicalMemory;
     /** What {@link #executable()} answers. */
@@ -167,6 +172,11 @@ public final class FakeTarget implements DebugTarget {
     }
 
     private <T> CompletionStage<T> later(java.util.function.Supplier<T> work) {
+        if (stepsAtOnce) { // like the emulator while stopped: on the caller's thread
+            synchronized (this) {
+                return CompletableFuture.completedFuture(work.get());
+            }
+        }
         return CompletableFuture.supplyAsync(() -> {
             synchronized (this) {
                 return work.get();
@@ -327,6 +337,10 @@ public final class FakeTarget implements DebugTarget {
         resumes.add(request);
         if (gone != null) {
             return CompletableFuture.failedFuture(new TargetException("the target is gone"));
+        }
+        if (stepsAtOnce && !request.stepping().isEmpty() && script.isEmpty()) {
+            StopEvent ev = simulate(request); // on the caller's thread, as the emulator runs a lone step
+            return CompletableFuture.completedFuture(ev);
         }
         CompletableFuture<StopEvent> stop = new CompletableFuture<>();
         running = stop;

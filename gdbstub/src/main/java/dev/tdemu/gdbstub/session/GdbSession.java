@@ -76,7 +76,10 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private final GdbServerOptions options;
     private final CompletionStage<Void> startGate;
     private final Runnable beforeGuestRuns, afterGuestStopped;
-    /** The resume in flight lets the guest run on the target's threads ({@code beforeGuestRuns} was called). */
+    /**
+     * The resume in flight lets the guest run on the target's threads, or for an unknown time (a
+     * range step): {@code beforeGuestRuns} was called.
+     */
     private boolean guestRunsElsewhere;
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private final CommandParser parser = new CommandParser();
@@ -652,7 +655,10 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         }
         CompletionStage<StopEvent> stage;
         try {
-            if (!loneStep(request)) {
+            // A range step runs lone steps on this thread, but for as long as the guest stays in
+            // the range: like a continue, it must not run at the idle priority of a thread that
+            // only waits for gdb's next packet.
+            if ((!loneStep(request) || rangeStep != null) && !guestRunsElsewhere) {
                 guestRunsElsewhere = true;
                 beforeGuestRuns.run();
             }
