@@ -35,6 +35,11 @@ import org.apache.logging.log4j.Logger;
  *       thread waits whenever gdb computes, and gdb may compute a while after it sent a request;
  *       and the kernel adds a wait to a thread's {@code schedstat} only once the thread runs
  *       again, too late to see a thread that does not get the CPU at all.)</li>
+ *   <li>the watchdog backs off the same way when the loop has not come round once in a period
+ *       at idle priority: it is inside one long task (a large memory read, a long step) or gets
+ *       no CPU at all, and in both cases it must not go on at idle priority, where a busy
+ *       ordinary thread on the CPU would leave it almost nothing (a weight of 3 against 1,024)
+ *       while no request of gdb's need be waiting to show it.</li>
  * </ul>
  */
 final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable {
@@ -51,6 +56,8 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     private volatile long[] original;
     /** Reads from the client's socket so far (written by the event loop only). */
     private volatile long reads;
+    /** Event-loop iterations so far (written by the event loop only). */
+    private volatile long iterations;
     private boolean guestRunning;
     private final AtomicLong starvations = new AtomicLong();
     private volatile Thread watchdog;
@@ -129,6 +136,7 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     /** Packets or tasks to handle: the thread is needed, poll at idle priority (if beside the client). */
     @Override
     public void active() {
+        iterations++;
         if (cpu >= 0 && !guestRunning && !idle) {
             setIdle(true);
         }
@@ -159,8 +167,10 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     /** Whether the event loop may poll for a while after activity (see {@link SpinThenSelectStrategy}). */
     @Override
     public boolean mayPoll() {
+        iterations++;
         return cpu < 0 || idle;
     }
+
 
     private boolean backingOff() {
         return System.nanoTime() - backOffUntil < 0;
@@ -206,11 +216,16 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
                 continue;
             }
             long readsBefore = reads;
+            long iterationsBefore = iterations;
             boolean unread = LinuxScheduling.hasUnreadRequest(socketFd);
             LockSupport.parkNanos(this, WATCH_PERIOD.toNanos());
             // A false alarm costs only BACK_OFF of slower round trips; a CPU kept busy by something
             // else costs a stall of one or two periods per BACK_OFF.
-            if (unread && idle && reads == readsBefore && LinuxScheduling.hasUnreadRequest(socketFd)) {
+            if (!idle) {
+                continue;
+            }
+            if (iterations == iterationsBefore
+                    || (unread && reads == readsBefore && LinuxScheduling.hasUnreadRequest(socketFd))) {
                 backOff(tid);
             }
         }

@@ -132,6 +132,7 @@ public final class GdbServer implements AutoCloseable {
         return beside.starvations();
     }
 
+
     /** The event-loop thread's scheduling policy ({@link LinuxScheduling#SCHED_IDLE} or {@code SCHED_OTHER}), or -1. */
     int eventLoopPolicy() throws Exception {
         return group.submit(LinuxScheduling::policy).get(5, TimeUnit.SECONDS);

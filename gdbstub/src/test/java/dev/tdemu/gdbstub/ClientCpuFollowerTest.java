@@ -207,7 +207,9 @@ class ClientCpuFollowerTest {
             RspClient c = s.attach(StubFixture.GDB_FEATURES);
             c.readTimeout(Duration.ofSeconds(5));
             assertTrue(c.request("qC").startsWith("QC"));
-            assertEquals(cpu, s.server().followedCpu());
+            // (a cold JVM may make the watchdog back off once here: the first packets' code loads)
+            awaitFollowing(s, c, cpu, s.server().eventLoopAffinity());
+            long backOffsBefore = s.server().followBackOffs();
             // An ordinary-priority thread that never blocks, on the CPU the stub followed the client to.
             Thread hog = Thread.ofPlatform().daemon().start(() -> {
                 LinuxScheduling.setThreadMask(LinuxScheduling.only(cpu, testThreadMask));
@@ -224,7 +226,7 @@ class ClientCpuFollowerTest {
             long millis = (System.nanoTime() - start) / 1_000_000;
             stop.set(true);
             hog.join();
-            assertTrue(s.server().followBackOffs() >= 1, "the watchdog found the polling thread starved");
+            assertTrue(s.server().followBackOffs() > backOffsBefore, "the watchdog found the polling thread starved");
             assertTrue(millis < 3_000, "50 requests beside a busy thread took " + millis + " ms");
             c.close();
         } finally {
@@ -258,6 +260,38 @@ class ClientCpuFollowerTest {
             long backOffs = s.server().followBackOffs() - backOffsBefore;
             assertTrue(backOffs <= 2, backOffs + " back-offs in " + requests + " requests from a client that only kept its CPU");
             awaitFollowing(s, c, cpu, s.server().eventLoopAffinity());
+            c.close();
+        }
+    }
+
+    /**
+     * A request that keeps the stub's thread busy for longer than a watchdog period (here a memory
+     * read that takes 20 ms) must not go on at idle priority, where a busy thread on the CPU would
+     * leave it almost nothing: the watchdog backs off (SCHED_OTHER), and after the back-off the
+     * stub follows its client at idle priority again.
+     */
+    @Test
+    void aLongTaskDoesNotStayAtIdlePriority() throws Exception {
+        assumeFollowingPossible();
+        int cpu = allowedCpus(testThreadMask).getFirst();
+        try (StubFixture s = new StubFixture()) {
+            runOn(cpu);
+            RspClient c = s.attach(StubFixture.GDB_FEATURES);
+            long[] loopMask = s.server().eventLoopAffinity();
+            awaitFollowing(s, c, cpu, loopMask);
+            s.target().stepsAtOnce = true; // the read runs on the stub's thread, as in the emulator
+            int[] policyAtEnd = {-1};
+            s.target().onMemoryRead = () -> {
+                for (long end = System.nanoTime() + 20_000_000; System.nanoTime() < end; ) {
+                    Thread.onSpinWait();
+                }
+                policyAtEnd[0] = LinuxScheduling.policy();
+            };
+            assertEquals(16, c.request("m" + Long.toHexString(FakeTarget.DATA) + ",8").length());
+            assertEquals(LinuxScheduling.SCHED_OTHER, policyAtEnd[0], "the end of a 20 ms task");
+            assertTrue(s.server().followBackOffs() >= 1, "the watchdog backed off");
+            s.target().stepsAtOnce = false;
+            awaitFollowing(s, c, cpu, loopMask); // short requests: idle priority again
             c.close();
         }
     }
