@@ -243,8 +243,8 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
         idle = false;
         int was = cpu;
         cpu = -1;
-        LOG.debug("a request waited unread for {} µs while the stub's thread idled on CPU {}: not following its client for {} ms",
-                WATCH_PERIOD.toNanos() / 1000, was, BACK_OFF.toMillis());
+        LOG.debug("the stub's thread was starved, or busy in one task, at idle priority on CPU {} for {} µs: "
+                + "not following its client for {} ms", was, WATCH_PERIOD.toNanos() / 1000, BACK_OFF.toMillis());
     }
 
     @Override
