@@ -104,6 +104,14 @@ class ClientCpuFollowerTest {
                 "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
     }
 
+    /** Pins this thread to {@code cpu}, connects like gdb and waits until the stub follows it there. */
+    RspClient followedClient(StubFixture s, int cpu) throws Exception {
+        runOn(cpu);
+        RspClient c = s.attach(StubFixture.GDB_FEATURES);
+        awaitFollowing(s, c, cpu, s.server().eventLoopAffinity());
+        return c;
+    }
+
     void runOn(int cpu) {
         assertTrue(LinuxScheduling.setThreadMask(LinuxScheduling.only(cpu, testThreadMask)), "pin to CPU " + cpu);
     }
@@ -249,9 +257,7 @@ class ClientCpuFollowerTest {
         assumeFollowingPossible();
         int cpu = allowedCpus(testThreadMask).getFirst();
         try (StubFixture s = new StubFixture()) {
-            runOn(cpu);
-            RspClient c = s.attach(StubFixture.GDB_FEATURES);
-            awaitFollowing(s, c, cpu, s.server().eventLoopAffinity());
+            RspClient c = followedClient(s, cpu);
             // A first second lets the JIT compile this loop and the stub's paths: its compiler
             // threads may really hold the CPU for a while, which is a back-off worth taking.
             requestsSpinningAfterEach(c, 1_000_000_000L);
@@ -275,10 +281,8 @@ class ClientCpuFollowerTest {
         assumeFollowingPossible();
         int cpu = allowedCpus(testThreadMask).getFirst();
         try (StubFixture s = new StubFixture()) {
-            runOn(cpu);
-            RspClient c = s.attach(StubFixture.GDB_FEATURES);
+            RspClient c = followedClient(s, cpu);
             long[] loopMask = s.server().eventLoopAffinity();
-            awaitFollowing(s, c, cpu, loopMask);
             s.target().stepsAtOnce = true; // the read runs on the stub's thread, as in the emulator
             int[] policyAtEnd = {-1};
             s.target().onMemoryRead = () -> {
