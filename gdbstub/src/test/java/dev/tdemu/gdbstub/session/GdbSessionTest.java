@@ -365,6 +365,22 @@ class GdbSessionTest {
     }
 
     @Test
+    void gdbLeavingDuringARangeStepReleasesTheTargetAndTheNextClientIsServed() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            c.send("vCont;r401000,10401000:1"); // ended only by a Ctrl-C or the disconnect
+            StubFixture.await("range stepping", java.time.Duration.ofSeconds(5), () -> target.resumes.size() > 3);
+        }
+        StubFixture.await("the target released", java.time.Duration.ofSeconds(5), () -> target.detaches.get() == 1);
+        int steps = target.resumes.size();
+        Thread.sleep(50);
+        assertEquals(steps, target.resumes.size(), "no step after the release");
+        try (RspClient c = attach(PLAIN)) {
+            assertTrue(c.request("?").startsWith("T"));
+            assertTrue(c.request("qC").startsWith("QC"));
+        }
+    }
+
+    @Test
     void vContAppliesTheLeftmostMatchingActionThenTheDefault() throws Exception {
         try (RspClient c = attach(PLAIN)) {
             c.request("vCont;c;s:2");
