@@ -35,11 +35,11 @@ import org.apache.logging.log4j.Logger;
  *       thread waits whenever gdb computes, and gdb may compute a while after it sent a request;
  *       and the kernel adds a wait to a thread's {@code schedstat} only once the thread runs
  *       again, too late to see a thread that does not get the CPU at all.)</li>
- *   <li>the watchdog backs off the same way when the loop has not come round once in a period
- *       at idle priority: it is inside one long task (a large memory read, a long step) or gets
- *       no CPU at all, and in both cases it must not go on at idle priority, where a busy
- *       ordinary thread on the CPU would leave it almost nothing (a weight of 3 against 1,024)
- *       while no request of gdb's need be waiting to show it.</li>
+ *   <li>the watchdog backs off the same way when the loop has not come round once in two
+ *       periods in a row at idle priority: it is inside one long task (a large memory read, a
+ *       long step) or gets no CPU at all, and in both cases it must not go on at idle
+ *       priority, where a busy ordinary thread on the CPU would leave it almost nothing (a
+ *       weight of 3 against 1,024) while no request of gdb's need be waiting to show it.</li>
  * </ul>
  */
 final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable {
@@ -220,16 +220,27 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
             boolean unread = LinuxScheduling.hasUnreadRequest(socketFd);
             LockSupport.parkNanos(this, WATCH_PERIOD.toNanos());
             // A false alarm costs only BACK_OFF of slower round trips; a CPU kept busy by something
-            // else costs a stall of one or two periods per BACK_OFF.
+            // else costs a stall of a few periods per BACK_OFF.
             if (!idle) {
+                stuckPeriods = 0;
                 continue;
             }
-            if (iterations == iterationsBefore
+            stuckPeriods = iterations == iterationsBefore ? stuckPeriods + 1 : 0;
+            if (stuckPeriods >= STUCK_PERIODS
                     || (unread && reads == readsBefore && LinuxScheduling.hasUnreadRequest(socketFd))) {
+                stuckPeriods = 0;
                 backOff(tid);
             }
         }
     }
+
+    /**
+     * Periods in a row without one loop iteration that count as a long task or no CPU. Two, not
+     * one: a pause of the whole JVM (a safepoint, a young collection) that ends just before a
+     * sample must not count.
+     */
+    private static final int STUCK_PERIODS = 2;
+    private int stuckPeriods;
 
     /** On the watchdog: the polling thread was starved; give it back its priority and affinity. */
     private void backOff(int tid) {
