@@ -3,7 +3,6 @@ package dev.tdemu.gdbstub.session;
 import dev.tdemu.gdbstub.BreakpointResult;
 import dev.tdemu.gdbstub.BreakpointType;
 import dev.tdemu.gdbstub.DebugTarget;
-import dev.tdemu.gdbstub.GdbSignal;
 import dev.tdemu.gdbstub.GdbServerOptions;
 import dev.tdemu.gdbstub.MonitorReply;
 import dev.tdemu.gdbstub.ResumeAction;
@@ -562,7 +561,6 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             return sendNow(errorReply(command, ESRCH, "no thread to resume"));
         }
         List<ResumeRequest.ThreadResume> list = new ArrayList<>();
-        RangeStep range = null;
         for (ThreadInfo t : threads) {
             if (t.id() == selected) {
                 list.add(new ResumeRequest.ThreadResume(t.id(), step ? ResumeAction.STEP : ResumeAction.CONTINUE, signal));
@@ -597,7 +595,8 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             }
         }
         List<ResumeRequest.ThreadResume> list = new ArrayList<>();
-        RangeStep range = null;
+        Command.VContAction range = null;
+        int rangeThread = -1;
         for (ThreadInfo t : threads) {
             Command.VContAction chosen = null;
             for (Command.VContAction a : v.actions()) {
@@ -623,7 +622,8 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                 if (range != null) {
                     return sendNow(errorReply(v, EINVAL, "vCont range-steps more than one thread"));
                 }
-                range = new RangeStep(t.id(), chosen.rangeStart(), chosen.rangeEnd(), v, null);
+                range = chosen;
+                rangeThread = t.id();
             }
             int signal = chosen == null || action == ResumeAction.STAY_STOPPED ? 0 : chosen.signal();
             list.add(new ResumeRequest.ThreadResume(t.id(), action, signal));
@@ -632,7 +632,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         if (!request.resumesAnything()) {
             return sendNow(errorReply(v, EINVAL, "vCont resumes no thread (all-stop mode)"));
         }
-        rangeStep = range == null ? null : new RangeStep(range.threadId(), range.start(), range.end(), v, request);
+        rangeStep = range == null ? null : new RangeStep(rangeThread, range.rangeStart(), range.rangeEnd(), v, request);
         return startResume(v, request);
     }
 
@@ -732,12 +732,11 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         if (range != null && error == null && !closed) {
             if (event instanceof StopEvent.Stopped s && s.threadId() == range.threadId()
                     && s.reason() instanceof StopReason.StepDone) {
-                if (interruptRequested) {
-                    event = new StopEvent.Stopped(s.threadId(), GdbSignal.INT, StopReason.INTERRUPTED);
-                } else {
+                if (!interruptRequested) {
                     stepAgainIfInRange(which, range, s);
                     return;
                 }
+                event = StopEvent.interrupted(s.threadId());
             }
         }
         rangeStep = null;
@@ -764,11 +763,8 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             if (which != pendingResume || closed) {
                 return;
             }
-            boolean again = e == null && pc.isPresent() && !interruptRequested && range.contains(littleEndian(pc.get()));
-            if (!again) {
-                rangeStep = null;
-                StopEvent report = interruptRequested ? new StopEvent.Stopped(stop.threadId(), GdbSignal.INT, StopReason.INTERRUPTED) : stop;
-                onResumeFinished(which, report, null);
+            if (e != null || pc.isEmpty() || !range.contains(littleEndian(pc.get()))) {
+                endRangeStep(which, stop);
                 return;
             }
             // As a task, not a call: a step that ends at once would otherwise nest the next one
@@ -778,8 +774,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                     return;
                 }
                 if (interruptRequested) {
-                    rangeStep = null;
-                    onResumeFinished(which, new StopEvent.Stopped(stop.threadId(), GdbSignal.INT, StopReason.INTERRUPTED), null);
+                    endRangeStep(which, stop);
                     return;
                 }
                 pendingResume = null;
@@ -790,6 +785,12 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                 }
             });
         });
+    }
+
+    /** Ends a range step at {@code stop}, reported as SIGINT if gdb's Ctrl-C came meanwhile. */
+    private void endRangeStep(CompletableFuture<StopEvent> which, StopEvent.Stopped stop) {
+        rangeStep = null;
+        onResumeFinished(which, interruptRequested ? StopEvent.interrupted(stop.threadId()) : stop, null);
     }
 
     private static long littleEndian(byte[] bytes) {
