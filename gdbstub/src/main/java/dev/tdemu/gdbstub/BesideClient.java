@@ -46,6 +46,12 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
     static final Duration WATCH_PERIOD = Duration.ofMillis(2);
     static final Duration BACK_OFF = Duration.ofMillis(100);
+    /**
+     * Periods in a row without one loop iteration that count as a long task or no CPU. Two, not
+     * one: a pause of the whole JVM (a safepoint, a young collection) that ends just before a
+     * sample must not count.
+     */
+    private static final int STUCK_PERIODS = 2;
 
     private volatile int cpu = -1;
     private volatile boolean idle;
@@ -59,6 +65,8 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     /** Event-loop iterations so far (written by the event loop only). */
     private volatile long iterations;
     private boolean guestRunning;
+    /** Watchdog periods in a row in which the loop did not come round (the watchdog's own). */
+    private int stuckPeriods;
     private final AtomicLong starvations = new AtomicLong();
     private volatile Thread watchdog;
 
@@ -135,8 +143,12 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
 
     /** Packets or tasks to handle: the thread is needed, poll at idle priority (if beside the client). */
     @Override
-    public void active() {
+    public void looped() {
         iterations++;
+    }
+
+    @Override
+    public void active() {
         if (cpu >= 0 && !guestRunning && !idle) {
             setIdle(true);
         }
@@ -167,10 +179,8 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
     /** Whether the event loop may poll for a while after activity (see {@link SpinThenSelectStrategy}). */
     @Override
     public boolean mayPoll() {
-        iterations++;
         return cpu < 0 || idle;
     }
-
 
     private boolean backingOff() {
         return System.nanoTime() - backOffUntil < 0;
@@ -212,6 +222,7 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
         while (!closed) {
             int tid = loopTid;
             if (!idle || tid < 0) {
+                stuckPeriods = 0;
                 LockSupport.park(this);
                 continue;
             }
@@ -234,14 +245,6 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
         }
     }
 
-    /**
-     * Periods in a row without one loop iteration that count as a long task or no CPU. Two, not
-     * one: a pause of the whole JVM (a safepoint, a young collection) that ends just before a
-     * sample must not count.
-     */
-    private static final int STUCK_PERIODS = 2;
-    private int stuckPeriods;
-
     /** On the watchdog: the polling thread was starved; give it back its priority and affinity. */
     private void backOff(int tid) {
         backOffUntil = System.nanoTime() + BACK_OFF.toNanos();
@@ -254,8 +257,8 @@ final class BesideClient implements SpinThenSelectStrategy.Hints, AutoCloseable 
         idle = false;
         int was = cpu;
         cpu = -1;
-        LOG.debug("the stub's thread was starved, or busy in one task, at idle priority on CPU {} for {} µs: "
-                + "not following its client for {} ms", was, WATCH_PERIOD.toNanos() / 1000, BACK_OFF.toMillis());
+        LOG.debug("the stub's thread was starved, or busy in one task, at idle priority on CPU {}: "
+                + "not following its client for {} ms", was, BACK_OFF.toMillis());
     }
 
     @Override

@@ -19,6 +19,9 @@ import io.netty.util.IntSupplier;
 final class SpinThenSelectStrategy implements SelectStrategy {
     /** What the strategy tells, and asks, the thread's scheduling ({@link BesideClient}). */
     interface Hints {
+        /** The loop came round once more (every call, before any other hint). */
+        void looped();
+
         /** Packets or tasks to handle. */
         void active();
 
@@ -40,6 +43,7 @@ final class SpinThenSelectStrategy implements SelectStrategy {
 
     @Override
     public int calculateStrategy(IntSupplier selectNow, boolean hasTasks) throws Exception {
+        hints.looped();
         int ready = selectNow.get();
         long now = System.nanoTime();
         if (ready > 0 || hasTasks) {

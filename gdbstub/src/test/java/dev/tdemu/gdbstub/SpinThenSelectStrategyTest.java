@@ -27,10 +27,15 @@ class SpinThenSelectStrategyTest {
     /** Records the hints; polling allowed as set. */
     static final class Recorder implements SpinThenSelectStrategy.Hints {
         boolean mayPoll;
+        int loops;
         final StringBuilder calls = new StringBuilder();
 
         Recorder(boolean mayPoll) {
             this.mayPoll = mayPoll;
+        }
+
+        public void looped() {
+            loops++;
         }
 
         public void active() {
@@ -56,5 +61,6 @@ class SpinThenSelectStrategyTest {
         assertEquals(0, s.calculateStrategy(() -> 0, true));
         assertEquals(SelectStrategy.CONTINUE, s.calculateStrategy(() -> 0, false), "allowed: polling within the window");
         assertEquals("aba", hints.calls.toString());
+        assertEquals(4, hints.loops, "every call counts as one time round the loop");
     }
 }
