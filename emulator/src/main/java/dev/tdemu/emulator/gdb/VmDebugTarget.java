@@ -68,6 +68,17 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
         PLAIN.put(X86_64Registers.CR2, X86Reg.CR2);
         PLAIN.put(X86_64Registers.CR3, X86Reg.CR3);
         PLAIN.put(X86_64Registers.CR4, X86Reg.CR4);
+        PLAIN.put(X86_64Registers.MXCSR, X86Reg.MXCSR);
+        // x87: fioff/fooff are the offsets of the last x87 instruction and operand, fiseg/foseg
+        // their segments (0 here, as on CPUs that deprecate them). The engine does not track the
+        // last opcode: fop stays unavailable.
+        PLAIN.put(X86_64Registers.FCTRL, X86Reg.FPCW);
+        PLAIN.put(X86_64Registers.FSTAT, X86Reg.FPSW);
+        PLAIN.put(X86_64Registers.FTAG, X86Reg.FPTAG);
+        PLAIN.put(X86_64Registers.FISEG, X86Reg.FCS);
+        PLAIN.put(X86_64Registers.FIOFF, X86Reg.FIP);
+        PLAIN.put(X86_64Registers.FOSEG, X86Reg.FDS);
+        PLAIN.put(X86_64Registers.FOOFF, X86Reg.FDP);
     }
 
     /** Registers gdb may change; the others are refused with a reason. */
@@ -232,7 +243,7 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
      */
     private static StopEvent asFoundOnAttach(StopEvent s) {
         if (s instanceof StopEvent.Stopped st && st.reason() instanceof StopReason.Interrupted) {
-            return new StopEvent.Stopped(st.threadId(), GdbSignal.TRAP, StopReason.OTHER);
+            return StopEvent.signalled(st.threadId(), GdbSignal.TRAP);
         }
         return s;
     }
@@ -311,20 +322,9 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
         for (int i = 0; i < 16; i++) {
             f.setBytes(X86_64Registers.XMM0 + i, session.readRegisterBytes(vcpu, XMM[i]));
         }
-        f.setLong(X86_64Registers.MXCSR, session.readRegister(vcpu, X86Reg.MXCSR));
-        // x87: gdb's st0-st7 are ST(i), relative to TOP; fioff/fooff are the offsets of the last
-        // x87 instruction and operand, fiseg/foseg their segments (0 here, as on CPUs that
-        // deprecate them). The engine does not track the last opcode: fop stays unavailable.
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 8; i++) { // gdb's st0-st7 are ST(i), relative to TOP
             f.setBytes(X86_64Registers.ST0 + i, session.readRegisterBytes(vcpu, ST[i]));
         }
-        f.setLong(X86_64Registers.FCTRL, session.readRegister(vcpu, X86Reg.FPCW));
-        f.setLong(X86_64Registers.FSTAT, session.readRegister(vcpu, X86Reg.FPSW));
-        f.setLong(X86_64Registers.FTAG, session.readRegister(vcpu, X86Reg.FPTAG));
-        f.setLong(X86_64Registers.FISEG, session.readRegister(vcpu, X86Reg.FCS));
-        f.setLong(X86_64Registers.FIOFF, session.readRegister(vcpu, X86Reg.FIP));
-        f.setLong(X86_64Registers.FOSEG, session.readRegister(vcpu, X86Reg.FDS));
-        f.setLong(X86_64Registers.FOOFF, session.readRegister(vcpu, X86Reg.FDP));
         DebugRegisters dr = session.guestDebugRegisters(vcpu);
         f.setLong(X86_64Registers.DR0, dr.dr0());
         f.setLong(X86_64Registers.DR1, dr.dr1());
@@ -392,8 +392,6 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
             }
             if (reg >= X86_64Registers.XMM0 && reg <= X86_64Registers.XMM15) {
                 session.writeRegisterBytes(vcpu, XMM[reg - X86_64Registers.XMM0], v.get());
-            } else if (reg == X86_64Registers.MXCSR) {
-                session.writeRegister(vcpu, X86Reg.MXCSR, values.getLong(reg));
             } else {
                 session.writeRegister(vcpu, PLAIN.get(reg), values.getLong(reg));
             }
