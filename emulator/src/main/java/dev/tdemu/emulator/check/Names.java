@@ -21,10 +21,6 @@ public final class Names {
         return m == GuestMode.GUEST_MODE_TD ? "TD" : "VMX";
     }
 
-    static String cli(String protoName) {
-        return protoName.toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
     /** The short name of an invariant in table cells. */
     static String invariant(String name) {
         return switch (name) {

@@ -1,6 +1,7 @@
 package dev.tdemu.emulator.cli;
 
 import dev.tdemu.emulator.unicorn.Unicorn;
+import dev.tdemu.emulator.vm.EnumSpelling;
 import dev.tdemu.emulator.vm.TraceWriter;
 import dev.tdemu.emulator.vm.Vm;
 import dev.tdemu.proto.BreakpointKind;
@@ -106,18 +107,8 @@ final class VmOptions {
     }
 
     static <E extends Enum<E>> E enumValue(Class<E> type, String prefix, String text, String option) {
-        String name = prefix + text.toUpperCase(Locale.ROOT).replace('-', '_');
-        try {
-            return Enum.valueOf(type, name);
-        } catch (IllegalArgumentException e) {
-            List<String> known = new ArrayList<>();
-            for (E v : type.getEnumConstants()) {
-                if (v.name().startsWith(prefix) && !v.name().endsWith("UNSPECIFIED")) {
-                    known.add(v.name().substring(prefix.length()).toLowerCase(Locale.ROOT).replace('_', '-'));
-                }
-            }
-            throw new IllegalArgumentException(option + " must be one of " + String.join(", ", known) + ", not '" + text + "'");
-        }
+        return EnumSpelling.parse(type, prefix, text).orElseThrow(() -> new IllegalArgumentException(
+                option + " must be one of " + String.join(", ", EnumSpelling.spellings(type, prefix)) + ", not '" + text + "'"));
     }
 
     List<Vm.ExitObserver> observers() {

@@ -63,11 +63,6 @@ public final class Vm implements AutoCloseable {
     private final GuestMemory memory;
     private final Console console;
     private final List<Vcpu> vcpus = new ArrayList<>();
-
-    /** vCPU {@code i} (tests). */
-    Vcpu vcpu(int i) {
-        return vcpus.get(i);
-    }
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<ExitObserver> observers;
     private final AtomicLong exitSequence = new AtomicLong();
@@ -456,16 +451,13 @@ public final class Vm implements AutoCloseable {
 
     /** An enum constant by its command-line spelling (lower case, dashes), or a list of the valid ones. */
     private static <E extends Enum<E>> E named(Class<E> type, String word, String what) {
-        for (E e : type.getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(word.replace('-', '_'))) {
-                return e;
-            }
-        }
-        StringBuilder valid = new StringBuilder();
-        for (E e : type.getEnumConstants()) {
-            valid.append(' ').append(e.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
-        }
-        throw new IllegalArgumentException("no " + what + " named '" + word + "'; one of:" + valid);
+        return EnumSpelling.parse(type, "", word).orElseThrow(() -> new IllegalArgumentException(
+                "no " + what + " named '" + word + "'; one of: " + String.join(" ", EnumSpelling.spellings(type, ""))));
+    }
+
+    /** vCPU {@code i} (tests). */
+    Vcpu vcpu(int i) {
+        return vcpus.get(i);
     }
 
     /** After a stop that did not end the VM: true to re-enter the guest. */
