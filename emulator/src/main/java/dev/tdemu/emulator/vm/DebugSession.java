@@ -9,6 +9,7 @@ import dev.tdemu.core.x86.BreakpointType;
 import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.Dr7;
+import dev.tdemu.emulator.machine.GuestMemory;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -770,10 +771,10 @@ public final class DebugSession {
 
     /** {@code address} if {@code length} bytes from it are guest RAM, else a refusal naming the RAM's end. */
     private long physicalRange(long address, int length) {
-        long size = vcpus.getFirst().engine.memory().size();
-        if (address < 0 || address >= size || length > size - address) {
+        GuestMemory memory = vcpus.getFirst().engine.memory();
+        if (!memory.contains(address, Math.max(length, 1))) {
             throw new IllegalArgumentException(String.format(
-                    "guest-physical 0x%x..0x%x is beyond the guest's RAM (0..0x%x)", address, address + length - 1, size - 1));
+                    "guest-physical 0x%x..0x%x is beyond the guest's RAM (0..0x%x)", address, address + length - 1, memory.size() - 1));
         }
         return address;
     }
