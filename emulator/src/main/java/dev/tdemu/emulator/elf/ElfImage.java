@@ -2,13 +2,20 @@ package dev.tdemu.emulator.elf;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A parsed ELF64 x86-64 executable: its entry point and PT_LOAD segments. Only what a guest
@@ -44,7 +51,7 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
 
     /** Loads a guest bundled with tdemu (the testguests module), e.g. {@code "hello"}. */
     public static ElfImage builtin(String guest) throws ElfFormatException {
-        try (InputStream in = ElfImage.class.getResourceAsStream("/guests/" + guest + ".elf")) {
+        try (InputStream in = ElfImage.class.getResourceAsStream(resource(guest))) {
             if (in == null) {
                 throw new ElfFormatException("no built-in guest named '" + guest + "' (see tdemu guests)");
             }
@@ -54,40 +61,45 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
         }
     }
 
+    /** Where a built-in guest is on the class path. */
+    private static String resource(String guest) {
+        return "/guests/" + guest + ".elf";
+    }
+
     /** Built-in guests copied out of a jar for a debugger, once per process. */
-    private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
 
     /**
      * The guest as a file on this machine, for a debugger to read its symbols from: the path
      * itself (absolute), or a built-in guest's file; when that is inside a jar, a temporary copy
      * (deleted at exit). Empty when there is no such file.
      */
-    public static java.util.Optional<Path> file(String guest) {
+    public static Optional<Path> file(String guest) {
         if (!guest.startsWith("builtin:")) {
             Path p = Path.of(guest).toAbsolutePath().normalize();
-            return Files.isRegularFile(p) ? java.util.Optional.of(p) : java.util.Optional.empty();
+            return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
         }
         String name = guest.substring(8);
-        java.net.URL url = ElfImage.class.getResource("/guests/" + name + ".elf");
+        URL url = ElfImage.class.getResource(resource(name));
         if (url == null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try {
             if (url.getProtocol().equals("file")) {
-                return java.util.Optional.of(Path.of(url.toURI()));
+                return Optional.of(Path.of(url.toURI()));
             }
-            return java.util.Optional.of(EXTRACTED.computeIfAbsent(name, n -> {
+            return Optional.of(EXTRACTED.computeIfAbsent(name, n -> {
                 try (InputStream in = url.openStream()) {
                     Path tmp = Files.createTempFile("tdemu-" + n + "-", ".elf");
                     tmp.toFile().deleteOnExit();
-                    Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                     return tmp;
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             }));
-        } catch (java.net.URISyntaxException | RuntimeException e) {
-            return java.util.Optional.empty();
+        } catch (URISyntaxException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 
