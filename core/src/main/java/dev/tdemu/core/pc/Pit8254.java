@@ -186,7 +186,7 @@ public final class Pit8254 extends ByteWidePortDevice implements TimedDevice {
     private static final class Channel {
         private final InterruptLine line;
 
-        int controlWord; // bits 5-0 as written: RW, M2-M0, BCD (for the status byte)
+        int controlBits; // the control word's bits 5-0 as written: RW, M2-M0, BCD (for the status byte)
         int mode;
         int rwMode;
         boolean bcd;
@@ -227,7 +227,7 @@ public final class Pit8254 extends ByteWidePortDevice implements TimedDevice {
 
         void controlWord(long now, int value) {
             frozenCounter = counter(now);
-            controlWord = value & 0x3F;
+            controlBits = value & 0x3F;
             rwMode = value >>> 4 & 3;
             int m = value >>> 1 & 7;
             mode = m > 5 ? m - 4 : m;
@@ -482,7 +482,7 @@ public final class Pit8254 extends ByteWidePortDevice implements TimedDevice {
         void latchStatus(long now) {
             if (!statusLatched) {
                 statusLatched = true;
-                latchedStatus = (out(now) ? 0x80 : 0) | (nullCount ? 0x40 : 0) | controlWord;
+                latchedStatus = (out(now) ? 0x80 : 0) | (nullCount ? 0x40 : 0) | controlBits;
             }
         }
 
