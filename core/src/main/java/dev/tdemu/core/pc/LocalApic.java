@@ -153,7 +153,11 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
 
     // ---- reset ----
 
-    /** RESET: power-up state (SDM "Local APIC State After Power-Up or Reset"), IA32_APIC_BASE included. */
+    /**
+     * RESET: power-up state (SDM "Local APIC State After Power-Up or Reset"), IA32_APIC_BASE
+     * included. The base listener is not told: whoever resets the machine maps the page at
+     * {@link #apicBase()} again and asks {@link #nextDeadline()}.
+     */
     public synchronized void reset() {
         apicBase = ApicBase.atReset(bsp);
         id = initialApicId;
