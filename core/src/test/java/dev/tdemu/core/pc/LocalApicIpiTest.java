@@ -220,6 +220,34 @@ class LocalApicIpiTest {
     }
 
     @Test
+    void twoVcpusSendingEachOtherIpisAtOnceDoNotDeadlock() throws Exception {
+        Machine m = new Machine(2);
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        Thread[] senders = new Thread[2];
+        for (int i = 0; i < 2; i++) {
+            int from = i;
+            senders[i] = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                for (int n = 0; n < 20_000; n++) {
+                    m.send(from, FIXED | ASSERT | (0x40 + from), 1 - from);
+                }
+            });
+            senders[i].setDaemon(true); // a deadlocked pair must not keep the test JVM alive
+            senders[i].start();
+        }
+        for (Thread t : senders) {
+            t.join(60_000); // only a guard: a deadlock would never end
+            assertFalse(t.isAlive(), "IPIs between two APICs deadlocked");
+        }
+        assertEquals(List.of(false, true), m.pending(0x40));
+        assertEquals(List.of(true, false), m.pending(0x41));
+    }
+
+    @Test
     void aReservedDeliveryModeIsReportedAsUndeliverable() {
         Machine m = new Machine(2);
         m.send(0, (7 << 8) | ASSERT | 0x30, 1);
