@@ -7,5 +7,11 @@
  * <p>Plain Java, no engine, no threads, no I/O: every device is tested at register level with a
  * {@link ManualClock}. A device never reaches into a vCPU; it gets only what its constructor
  * hands it (an interrupt line, the clock, an output sink).
+ *
+ * <p>Devices are not thread-safe: the emulator serialises every access to the platform (port and
+ * MMIO accesses, {@link TimedDevice#expire}, host input) under one lock, since a device's
+ * interrupt line calls straight into the interrupt controller. A guest using a feature a device
+ * does not model gets a {@link NotModelledException}, which the emulator turns into a one-line
+ * stop of the VM.
  */
 package dev.tdemu.core.platform;

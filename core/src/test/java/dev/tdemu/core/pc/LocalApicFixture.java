@@ -1,0 +1,72 @@
+package dev.tdemu.core.pc;
+
+import dev.tdemu.core.platform.ManualClock;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** One local APIC on a manual clock, with its IPIs, EOIs and kicks recorded. */
+final class LocalApicFixture {
+    final ManualClock clock = new ManualClock();
+    final List<ApicIcr> sent = new ArrayList<>();
+    final List<Integer> eois = new ArrayList<>();
+    int kicks;
+    final LocalApic apic;
+
+    LocalApicFixture() {
+        this(0, true);
+    }
+
+    LocalApicFixture(int apicId, boolean bsp) {
+        apic = new LocalApic(apicId, bsp, clock, (source, icr) -> sent.add(icr));
+        apic.setEoiListener(eois::add);
+        apic.setKick(() -> kicks++);
+    }
+
+    int read(ApicRegister r) {
+        return (int) apic.read(r.offset(), 4);
+    }
+
+    int read(ApicRegister r, int slot) {
+        return (int) apic.read(r.offset() + 16L * slot, 4);
+    }
+
+    void write(ApicRegister r, int value) {
+        apic.write(r.offset(), 4, Integer.toUnsignedLong(value));
+    }
+
+    /** SVR = 0x1FF: software-enabled, spurious vector 0xFF (what kvm-unit-tests writes). */
+    LocalApicFixture enabled() {
+        write(ApicRegister.SVR, 0x1FF);
+        return this;
+    }
+
+    /** ESR the way software reads it: write, then read. */
+    int esr() {
+        write(ApicRegister.ESR, 0);
+        return read(ApicRegister.ESR);
+    }
+
+    boolean irr(int vector) {
+        return bit(ApicRegister.IRR, vector);
+    }
+
+    boolean isr(int vector) {
+        return bit(ApicRegister.ISR, vector);
+    }
+
+    boolean tmr(int vector) {
+        return bit(ApicRegister.TMR, vector);
+    }
+
+    private boolean bit(ApicRegister r, int vector) {
+        return (read(r, vector >>> 5) & (1 << (vector & 31))) != 0;
+    }
+
+    /** The core takes the interrupt: INTA then the handler's EOI. */
+    int acknowledgeAndEoi() {
+        int v = apic.acknowledge().vector();
+        write(ApicRegister.EOI, 0);
+        return v;
+    }
+}
