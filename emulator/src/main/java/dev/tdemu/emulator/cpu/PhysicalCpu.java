@@ -107,10 +107,7 @@ public final class PhysicalCpu {
 
                 if (e.vector() == X86Exception.PF) {
                     // The engine set CR2 when it raised #PF: delivery must keep that address.
-                    X86Exception pf = X86Exception.pageFault(e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
-                    yield controls.exceptionExits(X86Exception.PF)
-                            ? new GuestExit.ExceptionExit(X86Exception.PF, e.errorCode(), PendingDebug.NONE, e.rip(), 0, false, List.of())
-                            : deliver(g, pf);
+                    yield pageFault(g, controls, e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
                 }
                 yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
             }
@@ -171,7 +168,8 @@ public final class PhysicalCpu {
             case SvmGuestMode.EXIT_HLT -> new GuestExit.Instruction(GuestExit.Kind.HLT, rip, 1);
             case SvmGuestMode.EXIT_MSR -> {
                 byte[] msr = g.readCode(rip, 2); // 0F 32 RDMSR, 0F 30 WRMSR
-                yield new GuestExit.Instruction(msr.length == 2 && msr[1] == 0x30 ? GuestExit.Kind.WRMSR : GuestExit.Kind.RDMSR, rip, 2);
+                yield msr.length < 2 ? fetchFault(g, controls, rip, msr.length)
+                        : new GuestExit.Instruction(msr[1] == 0x30 ? GuestExit.Kind.WRMSR : GuestExit.Kind.RDMSR, rip, 2);
             }
             case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
             case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
@@ -185,9 +183,11 @@ public final class PhysicalCpu {
      * translated again, so a watch follows its linear address to new physical memory.
      */
     private GuestExit invlpg(GuestEngine g, GuestControls controls, long rip) {
-        X86Decoder.Instruction insn = X86Decoder.decode(g.readCode(rip, X86Decoder.MAX_LENGTH), 0);
+        byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
+        X86Decoder.Instruction insn = X86Decoder.decode(code, 0);
         if (insn == null || insn.memory() == null) {
-            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            return code.length < X86Decoder.MAX_LENGTH ? fetchFault(g, controls, rip, code.length)
+                    : exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
         Unicorn uc = g.engine();
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
@@ -198,7 +198,11 @@ public final class PhysicalCpu {
 
     /** MOV DR: a VM exit when the VMM intercepts it, otherwise executed on the hardware registers. */
     private GuestExit movDr(GuestEngine g, GuestControls controls, long rip) {
-        MovDrInstruction insn = MovDrInstruction.decode(g.readCode(rip, 15), 0);
+        byte[] code = g.readCode(rip, 15);
+        MovDrInstruction insn = MovDrInstruction.decode(code, 0);
+        if (insn == null && code.length < 15) {
+            return fetchFault(g, controls, rip, code.length);
+        }
         if (insn == null || insn.lockPrefix() || insn.debugRegister() > 7) {
             return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
@@ -235,6 +239,9 @@ public final class PhysicalCpu {
             rex = (code[i] & 0xF0) == 0x40 ? code[i] : 0;
             i++;
         }
+        if (i + 2 >= code.length && code.length < 15) {
+            return fetchFault(g, controls, rip, code.length);
+        }
         if (i + 2 >= code.length || code[i] != 0x0F || code[i + 1] != 0x22) {
             return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
@@ -248,6 +255,9 @@ public final class PhysicalCpu {
 
     private GuestExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
         byte[] code = g.readCode(rip, 4);
+        if (code.length == 0) {
+            return fetchFault(g, controls, rip, 0);
+        }
         if (starts(code, 0x0F, 0x01, 0xC1)) {
             return new GuestExit.Instruction(GuestExit.Kind.VMCALL, rip, 3);
         }
@@ -325,11 +335,8 @@ public final class PhysicalCpu {
             PageWalker.Translation t = PageWalker.translate(g.memory(), cr3, at + n);
             if (t == null || io.in() && !t.writable() || mode.cpl() == 3 && !t.user()) {
                 long errorCode = (t != null ? 1 : 0) | (io.in() ? 2 : 0) | (mode.cpl() == 3 ? 4 : 0);
-                X86Exception pf = X86Exception.pageFault(errorCode, at + n, rip);
                 uc.writeReg(X86Reg.CR2, at + n);
-                return controls.exceptionExits(X86Exception.PF)
-                        ? new GuestExit.ExceptionExit(X86Exception.PF, errorCode, PendingDebug.NONE, rip, 0, false, List.of())
-                        : deliver(g, pf);
+                return pageFault(g, controls, errorCode, at + n, rip);
             }
             int chunk = (int) Math.min(io.size() - n, t.bytesToPageEnd());
             if (io.in()) {
@@ -506,6 +513,32 @@ public final class PhysicalCpu {
         }
         int op = code[i] & 0xFF;
         return (op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) || (op >= 0x6C && op <= 0x6F);
+    }
+
+    /**
+     * The instruction at {@code rip} is intercepted (or invalid), but its bytes from
+     * {@code rip + readable} on are not mapped by the page tables as they are now: the guest
+     * changed the tables of the page it runs from, and the engine still held the old translation.
+     * The CPU may drop a translation at any time, so the architectural outcome is the fetch's #PF
+     * (CR2 = the first byte it could not fetch), never a #UD for bytes tdemu could not read.
+     */
+    private GuestExit fetchFault(GuestEngine g, GuestControls controls, long rip, int readable) {
+        long address = rip + readable;
+        Unicorn uc = g.engine();
+        CpuMode mode = g.mode();
+        PageWalker.Translation t = PageWalker.translate(g.memory(), uc.readReg(X86Reg.CR3), address);
+        // P: the page is present but the fetch is not allowed (a user fetch from a supervisor page).
+        // I/D stays 0: it is set only with CR4.SMEP or EFER.NXE, which tdemu's guests do not have.
+        long errorCode = (t != null ? 1 : 0) | (mode.cpl() == 3 ? 4 : 0);
+        uc.writeReg(X86Reg.CR2, address);
+        return pageFault(g, controls, errorCode, address, rip);
+    }
+
+    /** #PF (CR2 already holds {@code linear}): to the VMM when intercepted, else delivered through the guest's IDT. */
+    private GuestExit pageFault(GuestEngine g, GuestControls controls, long errorCode, long linear, long rip) {
+        return controls.exceptionExits(X86Exception.PF)
+                ? new GuestExit.ExceptionExit(X86Exception.PF, errorCode, PendingDebug.NONE, rip, 0, false, List.of())
+                : deliver(g, X86Exception.pageFault(errorCode, linear, rip));
     }
 
     /**

@@ -46,6 +46,7 @@ final class Uc {
     static final int UC_HOOK_MEM_FETCH = 1 << 12;
     static final int UC_HOOK_MEM_READ_AFTER = 1 << 13;
     static final int UC_HOOK_INSN_INVALID = 1 << 14;
+    static final int UC_HOOK_EDGE_GENERATED = 1 << 15;
     static final int UC_HOOK_TLB_FILL = 1 << 17;
 
     // uc_x86_insn (only the ones UC_HOOK_INSN accepts and tdemu uses)
@@ -152,6 +153,9 @@ final class Uc {
     /** uc_cb_insn_syscall_t: void (uc, void *user). */
     static final FunctionDescriptor CB_SYSCALL = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
     /** uc_cb_tlbevent_t: bool (uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *result, void *user). */
+    /** uc_hook_edge_gen_t: void (uc, uc_tb *cur, uc_tb *prev, void *user); uc_tb = {u64 pc; u16 icount; u16 size}. */
+    static final FunctionDescriptor CB_EDGE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+    static final long UC_TB_ICOUNT = 8;
     static final FunctionDescriptor CB_TLB_FILL = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
     /** uc_cb_hookinsn_invalid_t: bool (uc, void *user); true continues (at the RIP the hook left). */
     static final FunctionDescriptor CB_INSN_INVALID = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, ADDRESS);

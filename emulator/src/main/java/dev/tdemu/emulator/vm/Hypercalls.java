@@ -10,6 +10,12 @@ public final class Hypercalls {
     public static final long TD_VENDOR_LEAF = 0x7464;
     /** KVM's answer to an unknown hypercall. */
     public static final long ENOSYS = -1000;
+    /** A bad argument (TDEMU_HC_WRITE longer than {@link #WRITE_MAX}). */
+    public static final long EINVAL = -22;
+    /** An address the guest's page tables do not map. */
+    public static final long EFAULT = -14;
+    /** The most bytes one TDEMU_HC_WRITE may print. */
+    public static final long WRITE_MAX = 1 << 20;
 
     public static final int CONSOLE_PORT = 0xE9;
     public static final int EXIT_PORT = 0xF4;

@@ -421,20 +421,28 @@ final class Vcpu implements Runnable {
 
     /** The tdemu hypercalls, shared by VMX (VMCALL) and TD (vendor TDG.VP.VMCALL). */
     long hypercall(long nr, long a0, long a1, long a2) {
+        if (nr != (int) nr) {
+            return Hypercalls.ENOSYS; // only the low 32 bits would match a number below
+        }
         return switch ((int) nr) {
             case Hypercalls.EXIT -> {
                 vm.finish(VmResult.Outcome.EXITED, "exit hypercall", (int) (a0 & 0xFF));
                 yield 0;
             }
             case Hypercalls.WRITE -> {
-                int length = (int) Math.min(a1, 1 << 20);
+                // Every argument is the guest's: a length is unsigned and bounded, an address may
+                // be anything (unmapped: -EFAULT).
+                if (Long.compareUnsigned(a1, Hypercalls.WRITE_MAX) > 0) {
+                    yield Hypercalls.EINVAL;
+                }
+                int length = (int) a1;
                 try {
                     for (byte b : readGuest(a0, length)) {
                         vm.console().write(b);
                     }
                     yield 0;
                 } catch (GuestAccessException e) {
-                    yield -14; // -EFAULT
+                    yield Hypercalls.EFAULT;
                 }
             }
             case Hypercalls.HOST_WORKLOAD -> {
@@ -455,7 +463,7 @@ final class Vcpu implements Runnable {
                     writeGuest(a0, b.array());
                     yield 0;
                 } catch (GuestAccessException e) {
-                    yield -14;
+                    yield Hypercalls.EFAULT;
                 }
             }
             default -> Hypercalls.ENOSYS;

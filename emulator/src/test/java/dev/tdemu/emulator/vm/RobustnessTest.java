@@ -27,6 +27,49 @@ class RobustnessTest {
         assertThat(r.exitStatus()).isZero();
     }
 
+    /**
+     * Every patch makes the engine translate the loop again; 40,000 used to fill its translation
+     * buffer and the engine's own flush inside the run then crashed the JVM (SIGSEGV in
+     * tb_set_jmp_target) or left the guest looping for ever.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void aMillionPatchesOfRunningCodeRunExactlyAndNeverFillTheTranslationBuffer(GuestMode mode) {
+        VmResult r = Guests.run(Guests.config("robust-smc-loop", mode).setTimeoutMs(110_000).build());
+        assertThat(r.console()).contains("1000000 patches of running code, every one seen");
+        assertThat(r.exitStatus()).isZero();
+    }
+
+    @Test
+    void aJitWritingAndCallingAMillionFunctionsRunsEachAsWritten() {
+        VmResult r = Guests.run(Guests.config("robust-jit", GuestMode.GUEST_MODE_VMX).setTimeoutMs(110_000).build());
+        assertThat(r.console()).contains("1000000 freshly written functions ran as written");
+        assertThat(r.exitStatus()).isZero();
+    }
+
+    /** Every hypercall and TDCALL argument is the guest's: random and hostile ones get a status, never a VMM error. */
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void thousandsOfHypercallsAndTdcallsWithRandomRegistersAreAllAnswered(GuestMode mode) {
+        VmResult r = Guests.run("robust-hc-fuzz", mode);
+        assertThat(r.outcome()).as(r.detail()).isEqualTo(VmResult.Outcome.EXITED);
+        assertThat(r.console()).contains("4000 fuzzed calls answered");
+        assertThat(r.exitStatus()).isZero();
+    }
+
+    /**
+     * Code that unmaps its own page and then runs MOV CR3 or INVLPG from it: the engine still held
+     * the old translation, tdemu could not read the intercepted instruction through the new tables
+     * and raised #UD. The architectural outcome is the fetch's #PF, CR2 = RIP.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
+    void fetchingFromAPageTheGuestUnmappedIsAPageFaultNotAnInvalidOpcode(GuestMode mode) {
+        VmResult r = Guests.run("robust-pf-fetch", mode);
+        assertThat(r.console()).contains("#PF at the unmapped fetch, twice (CR3 reload and INVLPG)");
+        assertThat(r.exitStatus()).isZero();
+    }
+
     @ParameterizedTest
     @EnumSource(value = GuestMode.class, names = {"GUEST_MODE_VMX", "GUEST_MODE_TD"})
     void aDebugHandlerThatFaultsEndsInAReportedTripleFault(GuestMode mode) {
