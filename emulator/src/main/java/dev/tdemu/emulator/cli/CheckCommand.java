@@ -179,7 +179,7 @@ final class CheckCommand implements Callable<Integer> {
     private static final class Progress {
         private final PrintWriter err;
         private final int total;
-        private final boolean tty = System.console() != null;
+        private final boolean tty = System.console() != null && System.console().isTerminal();
 
         Progress(PrintWriter err, int total) {
             this.err = err;

@@ -93,7 +93,7 @@ public final class Main implements Runnable {
         return BadInputException.oneLine(switch (e) {
             case java.nio.file.NoSuchFileException n -> n.getFile() + ": no such file";
             case java.nio.file.AccessDeniedException a -> a.getFile() + ": permission denied";
-            case java.nio.file.FileSystemException f -> "cannot read " + f.getFile() + ": " + f.getReason();
+            case java.nio.file.FileSystemException f -> f.getFile() + ": " + f.getReason();
             case java.io.IOException io -> io.getMessage() != null ? io.getMessage() : io.toString();
             default -> e.getMessage() != null ? e.getMessage() : e.toString();
         });

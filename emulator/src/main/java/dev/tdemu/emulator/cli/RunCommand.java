@@ -69,7 +69,9 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (Signals signals = Signals.install(err)) {
             VmSpec vmSpec = VmSpec.from(config);
-            Console.Sink console = new Console.Sink(streams.out(), streams.outIsTerminal());
+            // Line by line on a terminal, and under a debugger (what the guest printed before a stop
+            // belongs on the screen at the stop); elsewhere in full buffers and at the end.
+            Console.Sink console = new Console.Sink(streams.out(), streams.outIsTerminal() || gdbPort != null);
             try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of()))) {
                 List<Path> inputs = guest.startsWith("builtin:") ? List.of() : List.of(Path.of(guest));
                 TraceWriter trace = vmOptions.openTrace(config, inputs, err);

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -99,6 +100,11 @@ public final class TraceWriter implements Vm.ExitObserver, AutoCloseable {
                 if (attempt == 10) {
                     throw e;
                 }
+            } catch (FileSystemException e) {
+                // the temporary file's name means nothing to the user: name the trace and the directory
+                throw new IOException(target + ": cannot write a trace in " + dir + ": "
+                        + (e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                        : e.getReason() != null ? e.getReason() : e.toString()), e);
             }
         }
         if (Files.exists(real)) {
