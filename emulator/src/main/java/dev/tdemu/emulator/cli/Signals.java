@@ -14,7 +14,8 @@ import sun.misc.SignalHandler;
  * SIGINT (Ctrl-C) and SIGTERM while `tdemu run` runs. The JVM's own handling would exit at once,
  * losing the guest's buffered console and the trace; instead the first signal stops the VM, which
  * then returns normally, so the run can flush the console, report where each vCPU was, finish the
- * trace and exit with 128 + the signal's number. A second signal exits at once.
+ * trace and exit with 128 + the signal's number. A second signal, a second or more after the
+ * first, exits at once.
  */
 final class Signals implements AutoCloseable {
     private final PrintWriter err;
@@ -22,6 +23,10 @@ final class Signals implements AutoCloseable {
     /** The first signal's number, 0 while none came. */
     private final AtomicInteger received = new AtomicInteger();
     private volatile Vm vm;
+    /** When the first signal came (System.nanoTime). */
+    private volatile long firstAt;
+    /** A repeat within this is the same signal delivered twice, not the user insisting. */
+    private static final long REPEAT_NANOS = 1_000_000_000L;
 
     private Signals(PrintWriter err) {
         this.err = err;
@@ -42,11 +47,19 @@ final class Signals implements AutoCloseable {
     }
 
     private void handle(Signal signal) {
+        long now = System.nanoTime();
         if (!received.compareAndSet(0, signal.getNumber())) {
+            // One signal often arrives twice at once: sent to the process and to its process group
+            // (timeout(1) does both). Only a second one the user sent later forces the exit.
+            long first = firstAt;
+            if (first == 0 || now - first < REPEAT_NANOS) {
+                return; // 0: the first is being handled this very moment
+            }
             err.println("tdemu: SIG" + signal.getName() + " again: exiting at once (the trace is not finished)");
             err.flush();
             Runtime.getRuntime().halt(128 + signal.getNumber());
         }
+        firstAt = now;
         Vm v = vm;
         if (v != null) {
             stop(v, signal.getName());
