@@ -3,6 +3,7 @@ package dev.tdemu.emulator.check;
 import dev.tdemu.core.invariant.Invariant;
 import dev.tdemu.core.invariant.Violation;
 import dev.tdemu.emulator.elf.ElfImage;
+import dev.tdemu.emulator.io.BadInputException;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import dev.tdemu.emulator.vm.DebugEvent;
 import dev.tdemu.emulator.vm.DebugListener;
@@ -60,7 +61,8 @@ public final class CellRunner {
                 vm = machine.run();
             }
         } catch (Exception | Error e) {
-            return new Outcome(r.setVerdict(Verdict.ERROR).setDetail("cannot run: " + e)
+            String why = e instanceof BadInputException || e instanceof IllegalArgumentException ? e.getMessage() : e.toString();
+            return new Outcome(r.setVerdict(Verdict.ERROR).setDetail("cannot run: " + why)
                     .setDurationMs((System.nanoTime() - start) / 1_000_000).build(), List.of(), null);
         }
         r.setExits(vm.exits()).setDurationMs((System.nanoTime() - start) / 1_000_000);
@@ -91,7 +93,7 @@ public final class CellRunner {
     static VmConfig config(Cell cell) {
         Scenario s = cell.scenario();
         VmConfig.Builder c = VmConfig.newBuilder().setGuestImage(s.getGuestImage()).setMode(cell.mode())
-                .setPolicy(cell.policy()).setVcpus(Math.max(1, s.getVcpus()))
+                .setPolicy(cell.policy()).setVcpus(s.getVcpus() == 0 ? 1 : s.getVcpus())
                 .setTimeoutMs(s.getTimeoutMs() == 0 ? 30_000 : s.getTimeoutMs()).addAllHostBreakpoints(s.getHostBreakpointsList());
         if (cell.mode() == GuestMode.GUEST_MODE_TD) {
             c.setTdxDr(cell.tdxDr()).setDebugTd(s.getDebugTd());
@@ -165,9 +167,13 @@ public final class CellRunner {
         private final List<String> problems = new ArrayList<>();
         private boolean started;
 
-        ScriptedDebugger(Scenario scenario, ElfImage image) {
+        /** Every breakpoint's address, resolved before the VM runs (a missing symbol is refused here, not mid-run). */
+        private final List<Long> addresses;
+
+        ScriptedDebugger(Scenario scenario, ElfImage image) throws ScenarioFormatException {
             this.scenario = scenario;
             this.image = image;
+            this.addresses = Scenarios.debuggerAddresses(scenario, image);
         }
 
         @Override
@@ -197,9 +203,9 @@ public final class CellRunner {
         }
 
         private void insertAll() {
-            for (DebuggerBreakpoint bp : scenario.getDebugger().getBreakpointsList()) {
-                long address = bp.getSymbol().isEmpty() ? bp.getAddress() : image.symbol(bp.getSymbol()).orElseThrow(() ->
-                        new IllegalArgumentException(image.name() + " has no symbol " + bp.getSymbol()));
+            for (int i = 0; i < scenario.getDebugger().getBreakpointsCount(); i++) {
+                DebuggerBreakpoint bp = scenario.getDebugger().getBreakpoints(i);
+                long address = addresses.get(i);
                 DebugEvent.Kind kind = switch (bp.getKind()) {
                     case BREAKPOINT_KIND_EXECUTE -> DebugEvent.Kind.HARDWARE_BREAKPOINT;
                     case BREAKPOINT_KIND_WRITE -> DebugEvent.Kind.WATCH_WRITE;

@@ -7,8 +7,12 @@ import dev.tdemu.emulator.check.CheckRun;
 import dev.tdemu.emulator.check.MatrixPrinter;
 import dev.tdemu.emulator.check.Names;
 import dev.tdemu.emulator.check.Scenarios;
+import dev.tdemu.emulator.elf.ElfImage;
+import dev.tdemu.emulator.io.BadInputException;
+import dev.tdemu.emulator.io.InputFiles;
 import dev.tdemu.emulator.vm.ExitEvent;
 import dev.tdemu.emulator.vm.ExitFormat;
+import dev.tdemu.emulator.vm.VmSpec;
 import dev.tdemu.proto.CellResult;
 import dev.tdemu.proto.CheckReport;
 import dev.tdemu.proto.DrSwitchPolicy;
@@ -39,6 +43,9 @@ import picocli.CommandLine.Spec;
     "With --scenario/--policy/--tdx-dr/--mode narrowed to one cell, show that cell's exits around its first violation.",
     "With --guest and --config, run your own guest and scenario through the same machinery."})
 final class CheckCommand implements Callable<Integer> {
+    /** Each job is a VM with its own engines; beyond this a machine only thrashes. */
+    static final int MAX_JOBS = 256;
+
     @Spec
     CommandSpec spec;
 
@@ -67,7 +74,7 @@ final class CheckCommand implements Callable<Integer> {
     Path report;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, BadInputException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Scenario> scenarios;
@@ -77,6 +84,16 @@ final class CheckCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--guest and --config go together");
             }
             Scenario s = Scenarios.load(config).toBuilder().setGuestImage(guest.toString()).build();
+            // Everything about the pair that can be wrong is said once, here, not once per cell.
+            Scenarios.debuggerAddresses(s, ElfImage.load(guest, VmSpec.DEFAULT_MEMORY));
+            if (report != null) {
+                for (Path input : List.of(guest, config)) {
+                    if (InputFiles.sameFile(report, input) || InputFiles.sameFile(Path.of(report + ".json"), input)) {
+                        throw new BadInputException("--report " + report + " would overwrite " + input
+                                + ", which this check reads; give the report another name");
+                    }
+                }
+            }
             scenarios = List.of(s);
             expected = null;
         } else {
@@ -92,8 +109,8 @@ final class CheckCommand implements Callable<Integer> {
             return single(cells.getFirst(), expected, out);
         }
         int threads = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
-        if (threads < 1) {
-            throw new IllegalArgumentException("--jobs must be at least 1");
+        if (threads < 1 || threads > MAX_JOBS) {
+            throw new IllegalArgumentException("--jobs must be 1.." + MAX_JOBS + ", not " + threads);
         }
         Progress progress = new Progress(err, cells.size());
         CheckReport r = CheckRun.run(cells, threads, FaultInjection.FAULT_INJECTION_NONE, expected, progress::done);
@@ -162,7 +179,7 @@ final class CheckCommand implements Callable<Integer> {
     private static final class Progress {
         private final PrintWriter err;
         private final int total;
-        private final boolean tty = System.console() != null;
+        private final boolean tty = System.console() != null && System.console().isTerminal();
 
         Progress(PrintWriter err, int total) {
             this.err = err;

@@ -12,9 +12,15 @@ import java.util.Set;
 final class Reports {
     private Reports() {}
 
+    /** How the run ended, in a few words ("guest exited with status 0", "guest timeout: ..."). */
+    static String ending(VmResult r) {
+        return r.outcome() == VmResult.Outcome.EXITED ? "guest exited with status " + r.exitStatus()
+                : "guest " + r.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ": " + r.detail();
+    }
+
     static void printRunSummary(PrintWriter err, VmResult r, boolean verbose) {
         if (r.outcome() != VmResult.Outcome.EXITED) {
-            err.println("tdemu: guest " + r.outcome().name().toLowerCase().replace('_', ' ') + ": " + r.detail());
+            err.println("tdemu: " + ending(r));
         } else if (verbose) {
             err.printf("tdemu: guest exited with status %d after %d exit(s)%n", r.exitStatus(), r.exits());
         }

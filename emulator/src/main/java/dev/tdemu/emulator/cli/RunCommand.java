@@ -1,10 +1,16 @@
 package dev.tdemu.emulator.cli;
 
+import dev.tdemu.emulator.elf.ElfImage;
+import dev.tdemu.emulator.vm.Console;
+import dev.tdemu.emulator.vm.TraceWriter;
 import dev.tdemu.emulator.vm.Vm;
 import dev.tdemu.emulator.vm.VmResult;
 import dev.tdemu.emulator.vm.VmSpec;
 import dev.tdemu.proto.VmConfig;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,7 +19,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** Runs one guest in a VM. Exit status: the guest's exit status, or 1 when it did not exit cleanly. */
+/**
+ * Runs one guest in a VM. The guest's console goes to stdout byte for byte as it is written.
+ * Exit status: the guest's exit status, 1 when it did not exit cleanly, 2 for bad input, 128 + N
+ * when signal N (SIGINT, SIGTERM) stopped it.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Run a guest ELF (a path, or builtin:NAME) in a VMX guest or a TD.")
 final class RunCommand implements Callable<Integer> {
     @Spec
@@ -35,6 +45,12 @@ final class RunCommand implements Callable<Integer> {
             + "runs on gdb's CPU at idle priority while gdb waits for it; see docs/gdbstub.md).")
     boolean gdbStayPut;
 
+    private final Main.Streams streams;
+
+    RunCommand(Main.Streams streams) {
+        this.streams = streams;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (waitForGdb && gdbPort == null) {
@@ -44,28 +60,60 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--gdb-stay-put needs --gdb PORT");
         }
         if (gdbPort != null) {
+            if (gdbPort < 0 || gdbPort > 65535) {
+                throw new IllegalArgumentException("--gdb PORT must be 0..65535 (0: any free port), not " + gdbPort);
+            }
             vmOptions.defaultTimeout = "0";
         }
         VmConfig config = vmOptions.toConfig(guest);
-        VmSpec vmSpec = VmSpec.from(config);
-        PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Vm vm = new Vm(vmSpec, new Vm.Options(gdbPort != null ? System.out : null, vmOptions.observers()))) {
-            VmResult r = gdbPort != null ? runWithGdb(vm, err) : vm.run();
-            if (gdbPort == null) {
-                out.print(r.console());
-                out.flush();
+        try (Signals signals = Signals.install(err)) {
+            VmSpec vmSpec = VmSpec.from(config);
+            // Line by line on a terminal, and under a debugger (what the guest printed before a stop
+            // belongs on the screen at the stop); elsewhere in full buffers and at the end.
+            Console.Sink console = new Console.Sink(streams.out(), streams.outIsTerminal() || gdbPort != null);
+            try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of()))) {
+                List<Path> inputs = guest.startsWith("builtin:") ? List.of() : List.of(Path.of(guest));
+                TraceWriter trace = vmOptions.openTrace(config, inputs, err);
+                VmResult r;
+                try {
+                    if (trace != null) {
+                        vm.addObserver(trace);
+                    }
+                    signals.attach(vm);
+                    r = gdbPort != null ? runWithGdb(vm, err) : vm.run();
+                } catch (Exception | Error e) {
+                    if (trace != null) {
+                        trace.abandon(); // the run did not happen: whatever is at the trace's path stays
+                    }
+                    throw e;
+                }
+                vm.console().flush();
+                streams.out().flush();
+                Reports.printRunSummary(err, r, vmOptions.verbose);
+                if (vm.console().bytesNotKept() > 0) {
+                    err.println("tdemu: console output beyond 16 MiB is not kept in the report (all of it went to stdout)");
+                }
+                int status = signals.received() != 0 ? 128 + signals.received() : r.processExitStatus();
+                if (trace != null) {
+                    try {
+                        trace.finish(signals.receivedName() != null ? "stopped by " + signals.receivedName()
+                                : Reports.ending(r));
+                    } catch (IOException e) {
+                        err.println("tdemu: " + Main.describe(e));
+                        return signals.received() != 0 ? status : 2;
+                    }
+                }
+                err.flush();
+                return status;
             }
-            vmOptions.closeObservers();
-            Reports.printRunSummary(err, r, vmOptions.verbose);
-            return r.processExitStatus();
         }
     }
 
-    /** Runs the VM with the GDB stub attached; the guest's console goes straight to stdout. */
+    /** Runs the VM with the GDB stub attached. */
     private VmResult runWithGdb(Vm vm, PrintWriter err) throws Exception {
         var session = vm.attachDebugger(null, waitForGdb);
-        try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, dev.tdemu.emulator.elf.ElfImage.file(guest));
+        try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, ElfImage.file(guest));
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
                      dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(!gdbStayPut))) {
             err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),

@@ -6,7 +6,8 @@ import java.util.Locale;
 final class Sizes {
     private Sizes() {}
 
-    static long parse(String text) {
+    /** A size in bytes, at least 0; {@code option} names it in the message. */
+    static long parse(String text, String option) {
         String t = text.trim().toUpperCase(Locale.ROOT);
         long unit = 1;
         if (t.endsWith("K")) {
@@ -20,18 +21,22 @@ final class Sizes {
             t = t.substring(0, t.length() - 1);
         }
         try {
-            return Math.multiplyExact(Long.parseLong(t), unit);
+            long n = Long.parseLong(t);
+            if (n >= 0) {
+                return Math.multiplyExact(n, unit);
+            }
         } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a size like 64M or 1G");
+            // said below
         }
+        throw new IllegalArgumentException(option + ": '" + text + "' is not a size like 64M or 1G");
     }
 
-    static long parseAddress(String text) {
+    static long parseAddress(String text, String option) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         try {
-            return t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseLong(t);
+            return t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseUnsignedLong(t);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not an address like 0x300100");
+            throw new IllegalArgumentException(option + ": '" + text + "' is not an address like 0x300100");
         }
     }
 }

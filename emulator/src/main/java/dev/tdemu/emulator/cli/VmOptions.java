@@ -1,9 +1,12 @@
 package dev.tdemu.emulator.cli;
 
+import dev.tdemu.emulator.io.BadInputException;
+import dev.tdemu.emulator.io.InputFiles;
+import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.vm.EnumSpelling;
 import dev.tdemu.emulator.vm.TraceWriter;
-import dev.tdemu.emulator.vm.Vm;
+import dev.tdemu.emulator.vm.VmSpec;
 import dev.tdemu.proto.BreakpointKind;
 import dev.tdemu.proto.DrSwitchPolicy;
 import dev.tdemu.proto.GuestMode;
@@ -11,13 +14,15 @@ import dev.tdemu.proto.HostBreakpoint;
 import dev.tdemu.proto.TdxDrBehaviour;
 import dev.tdemu.proto.VmConfig;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** The options that describe a VM, shared by `run` and `check --guest`. */
+/** The options that describe a VM run by `run`, each checked against its limits before anything runs. */
 final class VmOptions {
     @Option(names = "--mode", defaultValue = "vmx", paramLabel = "vmx|td", description = "Guest kind. Default: ${DEFAULT-VALUE}.")
     String mode;
@@ -33,24 +38,32 @@ final class VmOptions {
             description = "TDX module DR behaviour on TD exit: init-on-exit, restore-host-except-dr7, leave-guest-state. Default: ${DEFAULT-VALUE}.")
     String tdxDr;
 
-    @Option(names = "--vcpus", defaultValue = "1", description = "Number of vCPUs (each on its own physical CPU). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--vcpus", defaultValue = "1", paramLabel = "N",
+            description = "Number of vCPUs, 1.." + BootStructures.MAX_VCPUS + " (each on its own physical CPU). Default: ${DEFAULT-VALUE}.")
     int vcpus;
 
-    @Option(names = "--memory", defaultValue = "64M", paramLabel = "SIZE", description = "Guest RAM, e.g. 64M, 1G. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--memory", defaultValue = "64M", paramLabel = "SIZE",
+            description = "Guest RAM: a multiple of 2M from 4M to 4G, e.g. 64M, 1G. Default: ${DEFAULT-VALUE}.")
     String memory;
 
     @Option(names = "--timeout", paramLabel = "DURATION",
-            description = "Stop the guest after this long (e.g. 500ms, 10s, 2m; 0 = no limit). Default: 10s, or no limit with --gdb.")
+            description = "Stop the guest after this long (e.g. 500ms, 10s, 2m; at most 168h; 0 = no limit). Default: 10s, or no limit with --gdb.")
     String timeout;
 
     /** The time limit when --timeout is not given. */
     String defaultTimeout = "10s";
 
-    @Option(names = "--trace", paramLabel = "FILE", description = "Write every exit as a protobuf record (see tdemu trace show).")
+    @Option(names = "--trace", paramLabel = "FILE", description = "Write every exit as a protobuf record (see tdemu trace show). "
+            + "FILE is replaced when the run ends (written beside it until then); it may not be the guest.")
     Path trace;
 
+    @Option(names = "--trace-limit", defaultValue = "1G", paramLabel = "SIZE",
+            description = "The most the trace may take (at least 64K); later exits are counted, not recorded, and the "
+                    + "trace says it was cut. Default: ${DEFAULT-VALUE}.")
+    String traceLimit;
+
     @Option(names = "--host-watch", paramLabel = "ADDR[:LEN[:w|rw]]",
-            description = "A host data breakpoint (default 8 bytes, writes) in host data 0x300000..0x3ff000; repeatable.")
+            description = "A host data breakpoint (LEN 1, 2, 4 or 8, default 8; writes by default) in host data 0x300000..0x3ff000; repeatable.")
     List<String> hostWatches = new ArrayList<>();
 
     @Option(names = "--host-break", paramLabel = "ADDR", description = "A host execute breakpoint in host text 0x200000..0x300000; repeatable.")
@@ -59,10 +72,16 @@ final class VmOptions {
     @Option(names = {"-v", "--verbose"}, description = "Summarise the run on stderr even when nothing went wrong.")
     boolean verbose;
 
-    private final List<AutoCloseable> opened = new ArrayList<>();
-    private final List<Vm.ExitObserver> observers = new ArrayList<>();
-
-    VmConfig toConfig(String guest) throws IOException {
+    VmConfig toConfig(String guest) {
+        if (vcpus < 1 || vcpus > BootStructures.MAX_VCPUS) {
+            throw new IllegalArgumentException("--vcpus must be 1.." + BootStructures.MAX_VCPUS + ", not " + vcpus);
+        }
+        long memoryBytes = Sizes.parse(memory, "--memory");
+        if (!VmSpec.memoryAllowed(memoryBytes)) {
+            throw new IllegalArgumentException("--memory must be a multiple of 2M from 4M to "
+                    + (BootStructures.MAX_RAM >> 30) + "G, not '" + memory + "'");
+        }
+        Duration limit = Durations.parse(timeout != null ? timeout : defaultTimeout, "--timeout", VmSpec.MAX_TIMEOUT);
         VmConfig.Builder c = VmConfig.newBuilder().setGuestImage(guest)
                 .setMode(switch (mode.toLowerCase(Locale.ROOT)) {
                     case "vmx" -> GuestMode.GUEST_MODE_VMX;
@@ -71,30 +90,69 @@ final class VmOptions {
                 })
                 .setPolicy(enumValue(DrSwitchPolicy.class, "DR_SWITCH_POLICY_", policy, "--policy"))
                 .setTdxDr(enumValue(TdxDrBehaviour.class, "TDX_DR_BEHAVIOUR_", tdxDr, "--tdx-dr"))
-                .setVcpus(vcpus).setDebugTd(debugTd).setMemoryBytes(Sizes.parse(memory))
-                .setTimeoutMs(Durations.parse(timeout != null ? timeout : defaultTimeout).toMillis());
+                .setVcpus(vcpus).setDebugTd(debugTd).setMemoryBytes(memoryBytes)
+                .setTimeoutMs(limit.toMillis());
         for (String w : hostWatches) {
             c.addHostBreakpoints(parseWatch(w));
         }
         for (String b : hostBreaks) {
-            c.addHostBreakpoints(HostBreakpoint.newBuilder().setAddress(Sizes.parseAddress(b))
+            c.addHostBreakpoints(HostBreakpoint.newBuilder().setAddress(Sizes.parseAddress(b, "--host-break"))
                     .setKind(BreakpointKind.BREAKPOINT_KIND_EXECUTE).setLength(1));
         }
-        VmConfig config = c.build();
         if (trace != null) {
-            TraceWriter writer = new TraceWriter(trace, config, Unicorn.engineVersion().toString());
-            opened.add(writer);
-            observers.add(writer);
+            traceLimitBytes();
         }
-        return config;
+        return c.build();
+    }
+
+    private long traceLimitBytes() {
+        long bytes = Sizes.parse(traceLimit, "--trace-limit");
+        if (bytes < TraceWriter.MIN_LIMIT) {
+            throw new IllegalArgumentException("--trace-limit must be at least 64K (the header and the end record "
+                    + "need room), not '" + traceLimit + "'");
+        }
+        return bytes;
+    }
+
+    /**
+     * Starts the --trace file, if one was asked for: only once the guest has loaded, so a run that
+     * fails before it ran leaves an existing trace alone, and never over one of the run's inputs.
+     *
+     * @param inputs the files the run reads (the guest image), which the trace must not replace
+     */
+    TraceWriter openTrace(VmConfig config, List<Path> inputs, PrintWriter err) throws IOException, BadInputException {
+        if (trace == null) {
+            return null;
+        }
+        for (Path input : inputs) {
+            if (InputFiles.sameFile(trace, input)) {
+                throw new BadInputException("--trace " + trace + " is the same file as " + input
+                        + ", which this run reads; give the trace another name");
+            }
+        }
+        long limit = traceLimitBytes();
+        return TraceWriter.create(trace, TraceWriter.header(config, Unicorn.engineVersion().toString()), limit, recorded -> {
+            err.printf("tdemu: the trace reached --trace-limit %s after %d exit(s); it keeps those and records that it "
+                    + "was cut (later exits are only counted)%n", traceLimit, recorded);
+            err.flush();
+        });
     }
 
     static HostBreakpoint parseWatch(String text) {
-        String[] parts = text.split(":");
-        if (parts.length > 3) {
-            throw new IllegalArgumentException("--host-watch takes ADDR[:LEN[:w|rw]], not '" + text + "'");
+        String[] parts = text.split(":", -1);
+        if (parts.length > 3 || parts[0].isBlank() || (parts.length > 1 && parts[1].isBlank())) {
+            throw new IllegalArgumentException("--host-watch takes ADDR[:LEN[:w|rw]], e.g. 0x300100:8:w, not '" + text + "'");
         }
-        int length = parts.length > 1 ? Integer.parseInt(parts[1]) : 8;
+        int length = 8;
+        if (parts.length > 1) {
+            length = switch (parts[1].trim()) {
+                case "1" -> 1;
+                case "2" -> 2;
+                case "4" -> 4;
+                case "8" -> 8;
+                default -> throw new IllegalArgumentException("--host-watch length must be 1, 2, 4 or 8, not '" + parts[1] + "'");
+            };
+        }
         BreakpointKind kind = BreakpointKind.BREAKPOINT_KIND_WRITE;
         if (parts.length > 2) {
             kind = switch (parts[2]) {
@@ -103,28 +161,12 @@ final class VmOptions {
                 default -> throw new IllegalArgumentException("--host-watch access must be w or rw, not '" + parts[2] + "'");
             };
         }
-        return HostBreakpoint.newBuilder().setAddress(Sizes.parseAddress(parts[0])).setKind(kind).setLength(length).build();
+        return HostBreakpoint.newBuilder().setAddress(Sizes.parseAddress(parts[0], "--host-watch")).setKind(kind)
+                .setLength(length).build();
     }
 
     static <E extends Enum<E>> E enumValue(Class<E> type, String prefix, String text, String option) {
         return EnumSpelling.parse(type, prefix, text).orElseThrow(() -> new IllegalArgumentException(
                 option + " must be one of " + String.join(", ", EnumSpelling.spellings(type, prefix)) + ", not '" + text + "'"));
-    }
-
-    List<Vm.ExitObserver> observers() {
-        return observers;
-    }
-
-    void closeObservers() throws IOException {
-        for (AutoCloseable c : opened) {
-            try {
-                c.close();
-            } catch (IOException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IOException(e);
-            }
-        }
-        opened.clear();
     }
 }

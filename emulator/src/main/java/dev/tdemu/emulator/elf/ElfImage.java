@@ -1,5 +1,6 @@
 package dev.tdemu.emulator.elf;
 
+import dev.tdemu.emulator.io.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -7,11 +8,15 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * image needs is read; anything that would make loading ambiguous or unsafe is refused with an
  * {@link ElfFormatException} whose message names the problem.
  */
-public record ElfImage(String name, long entry, List<LoadSegment> segments, java.util.Map<String, Long> symbols) {
+public record ElfImage(String name, long entry, List<LoadSegment> segments, Map<String, Long> symbols) {
     private static final int EHDR_SIZE = 64;
     private static final int PHDR_SIZE = 56;
     private static final int EM_X86_64 = 62;
@@ -30,13 +35,21 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
     private static final int ET_DYN = 3;
     private static final int PT_LOAD = 1;
     private static final int PF_X = 1, PF_W = 2, PF_R = 4;
+    private static final int SHDR_SIZE = 64;
+    private static final int SHT_SYMTAB = 2;
+    private static final int SYM_SIZE = 24;
     /** Guest images are small test programs; a bound keeps a hostile header from exhausting memory. */
     public static final long MAX_SEGMENT_BYTES = 1L << 30;
+    /** The largest guest image file there can be: the most guest RAM a VM can have. */
+    public static final long MAX_FILE_BYTES = 4L << 30;
     private static final int MAX_PHDRS = 256;
+    /** Symbol and string tables beyond this are ignored, as are longer names (symbols are a convenience). */
+    private static final long MAX_SYMBOL_TABLE_BYTES = 64L << 20;
+    private static final int MAX_SYMBOL_NAME = 4096;
 
     public ElfImage {
         segments = List.copyOf(segments);
-        symbols = java.util.Map.copyOf(symbols);
+        symbols = Map.copyOf(symbols);
     }
 
     /** The address of a symbol from the image's symbol table. */
@@ -45,8 +58,31 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
         return a == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(a);
     }
 
+    /** Loads a guest image file of at most {@link #MAX_FILE_BYTES} (see {@link #load(Path, long)}). */
     public static ElfImage load(Path file) throws IOException, ElfFormatException {
-        return parse(file.getFileName().toString(), Files.readAllBytes(file));
+        return load(file, MAX_FILE_BYTES);
+    }
+
+    /**
+     * Loads a guest image file for a guest with {@code guestRamBytes} of RAM. Only a regular file
+     * is read (a FIFO would block, a device might never end), and only one that fits in guest
+     * RAM; of it only the headers and the bytes the segments need are read.
+     */
+    public static ElfImage load(Path file, long guestRamBytes) throws IOException, ElfFormatException {
+        Optional<String> kind = InputFiles.irregularKind(file);
+        if (kind.isPresent()) {
+            throw new ElfFormatException(file + ": " + kind.get() + ", not a regular file (a guest image is an ELF file)");
+        }
+        String name = file.getFileName() == null ? file.toString() : file.getFileName().toString();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (Long.compareUnsigned(size, guestRamBytes) > 0) {
+                throw new ElfFormatException(String.format("%s: the file is %s, larger than the guest's %s of RAM "
+                        + "(a guest image must fit in guest RAM)", name, InputFiles.describeSize(size),
+                        InputFiles.describeSize(guestRamBytes)));
+            }
+            return parse(name, new ChannelSource(name, channel, size));
+        }
     }
 
     /** Loads a guest bundled with tdemu (the testguests module), e.g. {@code "hello"}. */
@@ -116,22 +152,86 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
         }
     }
 
+    /** Parses an image held in memory (a built-in guest, a test's bytes). */
     public static ElfImage parse(String name, byte[] bytes) throws ElfFormatException {
-        if (bytes.length < 4 || bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
+        try {
+            return parse(name, new ArraySource(bytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an array cannot fail to read
+        }
+    }
+
+    /**
+     * The image's bytes, read where the headers point: the ELF header first, then the program
+     * headers, then only the bytes the segments (and the symbol table) need, so a file's size
+     * never decides how much is read.
+     */
+    private interface Source {
+        long size();
+
+        /** {@code length} bytes at {@code offset}, little-endian; the caller checked they lie inside the file. */
+        ByteBuffer read(long offset, int length) throws IOException;
+    }
+
+    private record ArraySource(byte[] bytes) implements Source {
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public ByteBuffer read(long offset, int length) {
+            return ByteBuffer.wrap(bytes, (int) offset, length).slice().order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    private record ChannelSource(String name, FileChannel channel, long size) implements Source {
+        @Override
+        public ByteBuffer read(long offset, int length) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+            for (long at = offset; b.hasRemaining(); ) {
+                int n = channel.read(b, at);
+                if (n < 0) {
+                    throw new IOException(name + ": the file got shorter while it was being read");
+                }
+                at += n;
+            }
+            return b.flip();
+        }
+    }
+
+    /**
+     * Whether {@code length} bytes at {@code offset} lie inside a file of {@code size} bytes, all
+     * three unsigned: no sum is formed, so no header value can overflow its way past the check.
+     */
+    static boolean inside(long offset, long length, long size) {
+        return Long.compareUnsigned(offset, size) <= 0 && Long.compareUnsigned(length, size - offset) <= 0;
+    }
+
+    /** A PT_LOAD segment as its program header describes it, checked before any of its bytes are read. */
+    private record Planned(int index, int flags, long offset, long address, long fileSize, long memorySize) {
+        long end() {
+            return address + memorySize;
+        }
+    }
+
+    private static ElfImage parse(String name, Source src) throws IOException, ElfFormatException {
+        long size = src.size();
+        ByteBuffer h = src.read(0, (int) Math.min(size, EHDR_SIZE));
+        if (size < 4 || h.get(0) != 0x7f || h.get(1) != 'E' || h.get(2) != 'L' || h.get(3) != 'F') {
             throw new ElfFormatException(name + ": not an ELF file (bad magic)");
         }
-        if (bytes.length < EHDR_SIZE) {
-            throw new ElfFormatException(name + ": truncated ELF header (" + bytes.length + " of 64 bytes)");
+        if (size < EHDR_SIZE) {
+            throw new ElfFormatException(name + ": truncated ELF header (" + size + " of 64 bytes)");
         }
-        if (bytes[4] != 2) {
-            throw new ElfFormatException(name + ": not ELF64 (EI_CLASS=" + bytes[4] + "); tdemu runs x86-64 guests");
+        if (h.get(4) != 2) {
+            throw new ElfFormatException(name + ": not ELF64 (EI_CLASS=" + h.get(4) + "); tdemu runs x86-64 guests");
         }
-        if (bytes[5] != 1) {
-            throw new ElfFormatException(name + ": not little-endian (EI_DATA=" + bytes[5] + ")");
+        if (h.get(5) != 1) {
+            throw new ElfFormatException(name + ": not little-endian (EI_DATA=" + h.get(5) + ")");
         }
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        int type = Short.toUnsignedInt(b.getShort(16));
-        int machine = Short.toUnsignedInt(b.getShort(18));
+        int type = Short.toUnsignedInt(h.getShort(16));
+        int machine = Short.toUnsignedInt(h.getShort(18));
         if (machine != EM_X86_64) {
             throw new ElfFormatException(name + ": not an x86-64 ELF (e_machine=" + machine + ")");
         }
@@ -141,10 +241,10 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
         if (type != ET_EXEC) {
             throw new ElfFormatException(name + ": not an executable (e_type=" + type + ")");
         }
-        long entry = b.getLong(24);
-        long phoff = b.getLong(32);
-        int phentsize = Short.toUnsignedInt(b.getShort(54));
-        int phnum = Short.toUnsignedInt(b.getShort(56));
+        long entry = h.getLong(24);
+        long phoff = h.getLong(32);
+        int phentsize = Short.toUnsignedInt(h.getShort(54));
+        int phnum = Short.toUnsignedInt(h.getShort(56));
         if (phnum == 0) {
             throw new ElfFormatException(name + ": no program headers");
         }
@@ -154,104 +254,124 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, java
         if (phentsize != PHDR_SIZE) {
             throw new ElfFormatException(name + ": unexpected program header size " + phentsize);
         }
-        if (phoff < 0 || phoff > bytes.length || (long) phnum * PHDR_SIZE > bytes.length - phoff) {
-            throw new ElfFormatException(name + ": truncated program header table (needs bytes up to "
-                    + Long.toUnsignedString(phoff + (long) phnum * PHDR_SIZE) + ", file has " + bytes.length + ")");
+        if (!inside(phoff, (long) phnum * PHDR_SIZE, size)) {
+            throw new ElfFormatException(String.format("%s: truncated program header table: %d entries of %d bytes at "
+                    + "offset 0x%x do not fit in the file (%d bytes)", name, phnum, PHDR_SIZE, phoff, size));
         }
-        List<LoadSegment> segments = new ArrayList<>();
+        ByteBuffer ph = src.read(phoff, phnum * PHDR_SIZE);
+        List<Planned> planned = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
-            int p = (int) (phoff + (long) i * PHDR_SIZE);
-            if (b.getInt(p) != PT_LOAD) {
+            int p = i * PHDR_SIZE;
+            if (ph.getInt(p) != PT_LOAD) {
                 continue;
             }
-            int flags = b.getInt(p + 4);
-            long offset = b.getLong(p + 8);
-            long vaddr = b.getLong(p + 16);
-            long filesz = b.getLong(p + 32);
-            long memsz = b.getLong(p + 40);
-            String seg = name + ": segment " + i;
-            if (memsz == 0) {
+            Planned seg = new Planned(i, ph.getInt(p + 4), ph.getLong(p + 8), ph.getLong(p + 16), ph.getLong(p + 32),
+                    ph.getLong(p + 40));
+            String what = name + ": segment " + i;
+            if (seg.memorySize() == 0) {
                 continue;
             }
-            if (Long.compareUnsigned(filesz, memsz) > 0) {
-                throw new ElfFormatException(seg + " has more file bytes (" + filesz + ") than memory bytes (" + memsz + ")");
+            if (Long.compareUnsigned(seg.fileSize(), seg.memorySize()) > 0) {
+                throw new ElfFormatException(what + " has more file bytes (" + Long.toUnsignedString(seg.fileSize())
+                        + ") than memory bytes (" + Long.toUnsignedString(seg.memorySize()) + ")");
             }
-            if (Long.compareUnsigned(memsz, MAX_SEGMENT_BYTES) > 0) {
-                throw new ElfFormatException(seg + " is too large (" + Long.toUnsignedString(memsz) + " bytes)");
+            if (Long.compareUnsigned(seg.memorySize(), MAX_SEGMENT_BYTES) > 0) {
+                throw new ElfFormatException(what + " is too large (" + Long.toUnsignedString(seg.memorySize()) + " bytes)");
             }
-            if (Long.compareUnsigned(offset, bytes.length) > 0 || Long.compareUnsigned(filesz, bytes.length - offset) > 0) {
-                throw new ElfFormatException(seg + " is truncated: file bytes 0x" + Long.toHexString(offset) + "+0x"
-                        + Long.toHexString(filesz) + " lie beyond the end of the file (" + bytes.length + " bytes)");
+            if (!inside(seg.offset(), seg.fileSize(), size)) {
+                throw new ElfFormatException(what + " is truncated: file bytes 0x" + Long.toHexString(seg.offset()) + "+0x"
+                        + Long.toHexString(seg.fileSize()) + " lie beyond the end of the file (" + size + " bytes)");
             }
-            if (Long.compareUnsigned(vaddr + memsz, vaddr) < 0) {
-                throw new ElfFormatException(seg + " wraps around the address space");
+            // The segment must end at or below 2^64 - 1: an end of exactly 2^64 would read as 0.
+            if (Long.compareUnsigned(seg.address(), -seg.memorySize()) >= 0) {
+                throw new ElfFormatException(what + " wraps around the address space");
             }
-            byte[] data = new byte[(int) filesz];
-            System.arraycopy(bytes, (int) offset, data, 0, (int) filesz);
-            segments.add(new LoadSegment(vaddr, memsz, data, (flags & PF_R) != 0, (flags & PF_W) != 0, (flags & PF_X) != 0));
+            planned.add(seg);
         }
-        if (segments.isEmpty()) {
+        if (planned.isEmpty()) {
             throw new ElfFormatException(name + ": no loadable (PT_LOAD) segments");
         }
-        segments.sort(Comparator.comparing(LoadSegment::address, Long::compareUnsigned));
-        for (int i = 1; i < segments.size(); i++) {
-            LoadSegment prev = segments.get(i - 1), cur = segments.get(i);
+        planned.sort(Comparator.comparing(Planned::address, Long::compareUnsigned));
+        for (int i = 1; i < planned.size(); i++) {
+            Planned prev = planned.get(i - 1), cur = planned.get(i);
             if (Long.compareUnsigned(cur.address(), prev.end()) < 0) {
                 throw new ElfFormatException(String.format("%s: overlapping segments 0x%x..0x%x and 0x%x..0x%x",
                         name, prev.address(), prev.end(), cur.address(), cur.end()));
             }
         }
-        if (segments.stream().noneMatch(s -> s.executable() && s.contains(entry))) {
+        if (planned.stream().noneMatch(s -> (s.flags() & PF_X) != 0 && Long.compareUnsigned(entry, s.address()) >= 0
+                && Long.compareUnsigned(entry, s.end()) < 0)) {
             throw new ElfFormatException(String.format("%s: entry point 0x%x is not inside an executable segment", name, entry));
         }
-        return new ElfImage(name, entry, segments, readSymbols(b, bytes.length));
+        long fileBytes = planned.stream().mapToLong(Planned::fileSize).sum(); // each at most 1 GiB, at most 256
+        long heap = Runtime.getRuntime().maxMemory();
+        if (fileBytes > heap / 2) {
+            throw new ElfFormatException(name + ": its segments hold " + InputFiles.describeSize(fileBytes)
+                    + " of file data, more than this JVM can load (" + InputFiles.describeSize(heap)
+                    + " of heap; raise -Xmx)");
+        }
+        List<LoadSegment> segments = new ArrayList<>();
+        for (Planned s : planned) {
+            byte[] data = new byte[(int) s.fileSize()];
+            if (data.length > 0) {
+                src.read(s.offset(), data.length).get(data);
+            }
+            segments.add(new LoadSegment(s.address(), s.memorySize(), data, (s.flags() & PF_R) != 0,
+                    (s.flags() & PF_W) != 0, (s.flags() & PF_X) != 0));
+        }
+        return new ElfImage(name, entry, segments, readSymbols(src, h));
     }
 
     /**
      * Named symbols of the SHT_SYMTAB section, if the image has one. Symbols are a convenience for
-     * tests and debuggers, so a missing or damaged table yields no symbols rather than an error.
+     * tests and debuggers, so a missing, damaged or oversized table yields no symbols rather than
+     * an error.
      */
-    private static java.util.Map<String, Long> readSymbols(ByteBuffer b, int fileLength) {
-        java.util.Map<String, Long> out = new java.util.HashMap<>();
-        try {
-            long shoff = b.getLong(40);
-            int shentsize = Short.toUnsignedInt(b.getShort(58));
-            int shnum = Short.toUnsignedInt(b.getShort(60));
-            if (shoff <= 0 || shentsize != 64 || shnum == 0 || shoff + (long) shnum * 64 > fileLength) {
+    private static Map<String, Long> readSymbols(Source src, ByteBuffer header) throws IOException {
+        Map<String, Long> out = new HashMap<>();
+        long size = src.size();
+        long shoff = header.getLong(40);
+        int shentsize = Short.toUnsignedInt(header.getShort(58));
+        int shnum = Short.toUnsignedInt(header.getShort(60));
+        if (shoff == 0 || shentsize != SHDR_SIZE || shnum == 0 || !inside(shoff, (long) shnum * SHDR_SIZE, size)) {
+            return out;
+        }
+        ByteBuffer sh = src.read(shoff, shnum * SHDR_SIZE);
+        for (int i = 0; i < shnum; i++) {
+            int at = i * SHDR_SIZE;
+            if (sh.getInt(at + 4) != SHT_SYMTAB) {
+                continue;
+            }
+            long symOff = sh.getLong(at + 24), symSize = sh.getLong(at + 32);
+            long link = Integer.toUnsignedLong(sh.getInt(at + 40));
+            if (link >= shnum || !inside(symOff, symSize, size) || symSize > MAX_SYMBOL_TABLE_BYTES) {
                 return out;
             }
-            for (int i = 0; i < shnum; i++) {
-                int sh = (int) (shoff + 64L * i);
-                if (b.getInt(sh + 4) != 2) { // SHT_SYMTAB
+            int strAt = (int) link * SHDR_SIZE;
+            long strOff = sh.getLong(strAt + 24), strSize = sh.getLong(strAt + 32);
+            if (!inside(strOff, strSize, size) || strSize > MAX_SYMBOL_TABLE_BYTES) {
+                return out;
+            }
+            ByteBuffer syms = src.read(symOff, (int) symSize);
+            ByteBuffer strs = src.read(strOff, (int) strSize);
+            for (int sym = 0; sym + SYM_SIZE <= symSize; sym += SYM_SIZE) {
+                long nameIndex = Integer.toUnsignedLong(syms.getInt(sym));
+                long value = syms.getLong(sym + 8);
+                if (nameIndex == 0 || nameIndex >= strSize) {
                     continue;
                 }
-                long symOff = b.getLong(sh + 24), symSize = b.getLong(sh + 32);
-                int link = b.getInt(sh + 40);
-                if (link < 0 || link >= shnum || symOff < 0 || symSize < 0 || symOff + symSize > fileLength) {
-                    return out;
+                int start = (int) nameIndex, end = start;
+                int limit = (int) Math.min(strSize, start + (long) MAX_SYMBOL_NAME);
+                while (end < limit && strs.get(end) != 0) {
+                    end++;
                 }
-                int strSh = (int) (shoff + 64L * link);
-                long strOff = b.getLong(strSh + 24), strSize = b.getLong(strSh + 32);
-                if (strOff < 0 || strSize < 0 || strOff + strSize > fileLength) {
-                    return out;
+                if (end == limit && (end == strSize || strs.get(end) != 0)) {
+                    continue; // no terminating NUL (damaged) or an absurdly long name
                 }
-                for (long at = symOff; at + 24 <= symOff + symSize; at += 24) {
-                    int nameIndex = b.getInt((int) at);
-                    long value = b.getLong((int) at + 8);
-                    if (nameIndex <= 0 || nameIndex >= strSize) {
-                        continue;
-                    }
-                    int start = (int) (strOff + nameIndex), end = start;
-                    while (end < strOff + strSize && b.get(end) != 0) {
-                        end++;
-                    }
-                    byte[] nameBytes = new byte[end - start];
-                    b.get(start, nameBytes);
-                    out.putIfAbsent(new String(nameBytes, java.nio.charset.StandardCharsets.UTF_8), value);
-                }
+                byte[] nameBytes = new byte[end - start];
+                strs.get(start, nameBytes);
+                out.putIfAbsent(new String(nameBytes, StandardCharsets.UTF_8), value);
             }
-        } catch (IndexOutOfBoundsException e) {
-            out.clear();
         }
         return out;
     }

@@ -45,7 +45,7 @@ import org.apache.logging.log4j.Logger;
  */
 public final class VmDebugTarget implements DebugTarget, DebugListener, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub");
-    private static final int SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGABRT = 6;
+    private static final int SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGABRT = 6, SIGTERM = 15;
 
     /** gdb register numbers and the engine registers behind them. */
     private static final Map<Integer, X86Reg> PLAIN = new HashMap<>();
@@ -183,6 +183,7 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
             case KILLED -> new StopEvent.Terminated(SIGKILL);
             case TRIPLE_FAULT, MEMORY_FAULT -> new StopEvent.Terminated(SIGSEGV);
             case TIMEOUT -> new StopEvent.Terminated(SIGALRM);
+            case INTERRUPTED -> new StopEvent.Terminated(SIGTERM); // tdemu itself was told to stop
             default -> new StopEvent.Terminated(SIGABRT);
         };
         LOG.info("the VM ended ({}: {})", r.outcome(), r.detail());

@@ -97,7 +97,7 @@ public final class HostWorkload implements AutoCloseable {
                 }
             }
             case WRITE, READ_WRITE -> {
-                if (a < DATA_START || a + bp.length().bytes() > DATA_END) {
+                if (a < DATA_START || a > DATA_END - bp.length().bytes()) { // no sum: a may be near 2^64
                     throw new IllegalArgumentException(String.format(
                             "host data breakpoint 0x%x must lie in host data 0x%x..0x%x", a, DATA_START, DATA_END));
                 }

@@ -13,7 +13,6 @@ import dev.tdemu.emulator.cpu.PhysicalCpu;
 import dev.tdemu.emulator.elf.LoadSegment;
 import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.machine.GuestMemory;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,16 +40,17 @@ public final class Vm implements AutoCloseable {
     }
 
     /**
+     * @param console        where the guest's console goes as it is written (null: only kept for the result)
      * @param faultInjection a deliberate fault in the exit path (tests only: proves a check can fail)
      */
-    public record Options(PrintStream consoleEcho, List<ExitObserver> observers,
+    public record Options(Console.Sink console, List<ExitObserver> observers,
                           dev.tdemu.proto.FaultInjection faultInjection) {
         public Options {
             observers = List.copyOf(observers);
         }
 
-        public Options(PrintStream consoleEcho, List<ExitObserver> observers) {
-            this(consoleEcho, observers, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE);
+        public Options(Console.Sink console, List<ExitObserver> observers) {
+            this(console, observers, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE);
         }
 
         public static Options quiet() {
@@ -84,7 +84,7 @@ public final class Vm implements AutoCloseable {
         this.spec = spec;
         this.options = options;
         this.observers = new CopyOnWriteArrayList<>(options.observers());
-        this.console = new Console(options.consoleEcho());
+        this.console = new Console(options.console());
         this.memory = new GuestMemory(spec.memoryBytes());
         this.scheduler = spec.vcpus() > 1 ? new GuestScheduler() : null;
         try {
@@ -202,6 +202,9 @@ public final class Vm implements AutoCloseable {
             if (outcome == null) {
                 outcome = VmResult.Outcome.HALTED;
             }
+            if (outcome == VmResult.Outcome.TIMEOUT || outcome == VmResult.Outcome.INTERRUPTED) {
+                detail = detail + "; " + whereVcpusStopped(threads);
+            }
             long hostHits = vcpus.stream().mapToLong(Vcpu::hostHits).sum();
             result = new VmResult(outcome, detail, exitStatus, console.text(), exitSequence.get(), violations,
                     violatingExits, firstViolation, warnings, hostHits);
@@ -211,6 +214,17 @@ public final class Vm implements AutoCloseable {
             s.ended(result);
         }
         return result;
+    }
+
+    /** "vCPU 0 at RIP 0x100004, vCPU 1 at RIP 0x100010": where a run that was cut short left each vCPU. */
+    private String whereVcpusStopped(List<Thread> threads) {
+        List<String> where = new ArrayList<>();
+        for (int i = 0; i < vcpus.size(); i++) {
+            // A vCPU thread that did not stop still owns its engine; its RIP is not ours to read.
+            where.add(threads.get(i).isAlive() ? "vCPU " + i + " still running"
+                    : String.format("vCPU %d at RIP 0x%x", i, vcpus.get(i).reg(dev.tdemu.emulator.unicorn.X86Reg.RIP)));
+        }
+        return String.join(", ", where);
     }
 
     private boolean awaitForever() throws InterruptedException {

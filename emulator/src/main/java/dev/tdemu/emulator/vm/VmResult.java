@@ -26,6 +26,8 @@ public record VmResult(Outcome outcome, String detail, int exitStatus, String co
         TIMEOUT,
         /** A debugger killed the VM. */
         KILLED,
+        /** The VMM was told to stop (SIGINT, SIGTERM); the detail names the signal. */
+        INTERRUPTED,
         /** A bug in tdemu; the detail says what. */
         INTERNAL_ERROR
     }

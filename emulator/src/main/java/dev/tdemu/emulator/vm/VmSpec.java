@@ -16,15 +16,24 @@ import java.util.List;
 public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBehaviour tdxDr, int vcpus, boolean debugTd,
                      long memoryBytes, List<HostBreakpoint> hostBreakpoints, Duration timeout) {
     public static final long DEFAULT_MEMORY = 64L << 20;
+    public static final long MIN_MEMORY = 4L << 20;
+    /** Guest RAM comes in 2 MiB pages (the boot page tables map it with 2 MiB pages). */
+    public static final long MEMORY_GRANULE = 2L << 20;
+    /** The longest time limit a run can have (a limit beyond it is a typo, and would overflow in nanoseconds). */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(7);
 
     public VmSpec {
         hostBreakpoints = List.copyOf(hostBreakpoints);
         if (vcpus < 1 || vcpus > BootStructures.MAX_VCPUS) {
-            throw new IllegalArgumentException("vCPU count must be 1.." + BootStructures.MAX_VCPUS + ", not " + vcpus);
+            throw new IllegalArgumentException("vCPU count must be 1.." + BootStructures.MAX_VCPUS + ", not "
+                    + Integer.toUnsignedString(vcpus));
         }
-        if (memoryBytes < (4L << 20) || memoryBytes > BootStructures.MAX_RAM || memoryBytes % (2L << 20) != 0) {
-            throw new IllegalArgumentException("guest memory must be a multiple of 2 MiB between 4 MiB and "
-                    + (BootStructures.MAX_RAM >> 30) + " GiB, not " + memoryBytes + " bytes");
+        if (!memoryAllowed(memoryBytes)) {
+            throw new IllegalArgumentException(memoryRule() + ", not " + Long.toUnsignedString(memoryBytes) + " bytes");
+        }
+        if (timeout.isNegative() || timeout.compareTo(MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("the time limit must be at most " + MAX_TIMEOUT.toHours() + " hours, not "
+                    + timeout);
         }
         if (hostBreakpoints.size() > 4) {
             throw new IllegalArgumentException("at most 4 host breakpoints (the CPU has four slots), not " + hostBreakpoints.size());
@@ -34,20 +43,40 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
         }
     }
 
+    /** Whether a VM can have this much RAM (see {@link #memoryRule()}). */
+    public static boolean memoryAllowed(long bytes) {
+        return bytes >= MIN_MEMORY && bytes <= BootStructures.MAX_RAM && bytes % MEMORY_GRANULE == 0;
+    }
+
+    /** What {@link #memoryAllowed} allows, in words. */
+    public static String memoryRule() {
+        return "guest memory must be a multiple of 2 MiB between 4 MiB and " + (BootStructures.MAX_RAM >> 30) + " GiB";
+    }
+
     /** Resolves a configuration; the guest image is a path or builtin:NAME. */
     public static VmSpec from(VmConfig c) throws IOException, ElfFormatException {
         String guest = c.getGuestImage();
         if (guest.isEmpty()) {
             throw new IllegalArgumentException("no guest image given");
         }
-        ElfImage image = guest.startsWith("builtin:") ? ElfImage.builtin(guest.substring(8)) : ElfImage.load(Path.of(guest));
+        long memory = c.getMemoryBytes() == 0 ? DEFAULT_MEMORY : c.getMemoryBytes();
+        if (!memoryAllowed(memory)) {
+            throw new IllegalArgumentException(memoryRule() + ", not " + Long.toUnsignedString(memory) + " bytes");
+        }
+        if (Long.compareUnsigned(c.getTimeoutMs(), MAX_TIMEOUT.toMillis()) > 0) {
+            throw new IllegalArgumentException("the time limit must be at most " + MAX_TIMEOUT.toMillis() + " ms ("
+                    + MAX_TIMEOUT.toHours() + " hours), not " + Long.toUnsignedString(c.getTimeoutMs()) + " ms");
+        }
+        // The RAM is known before the image is read, so a file too large for it is refused unread.
+        ElfImage image = guest.startsWith("builtin:") ? ElfImage.builtin(guest.substring(8))
+                : ElfImage.load(Path.of(guest), memory);
         return new VmSpec(image, Mode.fromProto(c.getMode()),
                 c.getPolicy() == dev.tdemu.proto.DrSwitchPolicy.DR_SWITCH_POLICY_UNSPECIFIED ? DrSwitchPolicy.UPSTREAM
                         : DrSwitchPolicy.fromProto(c.getPolicy()),
                 c.getTdxDr() == dev.tdemu.proto.TdxDrBehaviour.TDX_DR_BEHAVIOUR_UNSPECIFIED ? TdxDrBehaviour.INIT_ON_EXIT
                         : TdxDrBehaviour.fromProto(c.getTdxDr()),
                 c.getVcpus() == 0 ? 1 : c.getVcpus(), c.getDebugTd(),
-                c.getMemoryBytes() == 0 ? DEFAULT_MEMORY : c.getMemoryBytes(),
+                memory,
                 c.getHostBreakpointsList().stream().map(HostBreakpoint::fromProto).toList(),
                 c.getTimeoutMs() == 0 ? Duration.ZERO : Duration.ofMillis(c.getTimeoutMs()));
     }

@@ -2,8 +2,9 @@ package dev.tdemu.emulator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -11,15 +12,21 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class CliTest {
-    record Run(int exit, String out, String err) {}
+    /** A finished in-process run: its exit status, stdout as bytes (the guest's console is raw bytes), stderr. */
+    record Run(int exit, byte[] stdout, String err) {
+        String out() {
+            return new String(stdout, StandardCharsets.UTF_8);
+        }
+    }
 
     static Run tdemu(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        CommandLine cl = Main.commandLine(new Main.Streams(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false));
         int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+        cl.getOut().flush();
+        cl.getErr().flush();
+        return new Run(exit, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
     }
 
     @org.junit.jupiter.params.ParameterizedTest
@@ -94,10 +101,12 @@ class CliTest {
     }
 
     @Test
-    void aGuestThatLoopsForeverIsStoppedByTheTimeout() {
-        Run r = tdemu("run", "builtin:binding-loop", "--timeout", "200ms");
+    void aGuestThatLoopsForeverIsStoppedByTheTimeoutWhichNamesEachVcpusRip() {
+        Run r = tdemu("run", "builtin:binding-loop", "--timeout", "200ms", "--vcpus", "2");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("guest timeout").contains("did not finish within 200 ms");
+        assertThat(r.err()).contains("guest timeout").contains("did not finish within 200 ms")
+                .containsPattern("vCPU 0 at RIP 0x10[0-9a-f]{4}, vCPU 1 at RIP 0x10[0-9a-f]{4}");
+        assertThat(r.err().lines()).hasSize(1);
     }
 
     @Test
@@ -144,8 +153,10 @@ class CliTest {
 
     @Test
     void durationsAcceptTheUsualUnits() {
-        assertThat(Durations.parse("500ms").toMillis()).isEqualTo(500);
-        assertThat(Durations.parse("3").toSeconds()).isEqualTo(3);
-        assertThat(Durations.parse("2m").toSeconds()).isEqualTo(120);
+        java.time.Duration week = java.time.Duration.ofDays(7);
+        assertThat(Durations.parse("500ms", "--timeout", week).toMillis()).isEqualTo(500);
+        assertThat(Durations.parse("3", "--timeout", week).toSeconds()).isEqualTo(3);
+        assertThat(Durations.parse("2m", "--timeout", week).toSeconds()).isEqualTo(120);
+        assertThat(Durations.parse("168h", "--timeout", week)).isEqualTo(week);
     }
 }

@@ -6,27 +6,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Builds small ELF64 files in memory so tests can produce valid and malformed images. */
-final class ElfBuilder {
-    record Seg(int type, int flags, long vaddr, byte[] data, long memsz) {}
+public final class ElfBuilder {
+    public record Seg(int type, int flags, long vaddr, byte[] data, long memsz) {}
 
-    int machine = 62;
-    int elfType = 2;
-    byte elfClass = 2;
-    byte dataEncoding = 1;
-    long entry = 0x100000;
-    final List<Seg> segs = new ArrayList<>();
+    public int machine = 62;
+    public int elfType = 2;
+    public byte elfClass = 2;
+    public byte dataEncoding = 1;
+    public long entry = 0x100000;
+    public final List<Seg> segs = new ArrayList<>();
 
-    ElfBuilder load(int flags, long vaddr, byte[] data, long memsz) {
+    public ElfBuilder load(int flags, long vaddr, byte[] data, long memsz) {
         segs.add(new Seg(1, flags, vaddr, data, memsz));
         return this;
     }
 
-    ElfBuilder note() {
+    public ElfBuilder note() {
         segs.add(new Seg(4, 4, 0, new byte[8], 8));
         return this;
     }
 
-    byte[] build() {
+    public byte[] build() {
         int phoff = 64;
         int dataStart = phoff + 56 * segs.size();
         int total = dataStart + segs.stream().mapToInt(s -> s.data.length).sum();
@@ -48,7 +48,7 @@ final class ElfBuilder {
         return b.array();
     }
 
-    static ElfBuilder valid() {
+    public static ElfBuilder valid() {
         return new ElfBuilder().load(5, 0x100000, new byte[] {(byte) 0xf4}, 0x1000)
                 .load(6, 0x101000, new byte[] {1, 2, 3}, 0x2000);
     }

@@ -153,6 +153,48 @@ class ElfImageTest {
     }
 
     @Test
+    void aProgramHeaderOffsetNear2To64IsReportedAsItIs() {
+        byte[] bytes = ElfBuilder.valid().build();
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(32, -16);
+        assertThat(rejection(bytes)).isEqualTo("t.elf: truncated program header table: 2 entries of 56 bytes at offset "
+                + "0xfffffffffffffff0 do not fit in the file (" + bytes.length + " bytes)");
+    }
+
+    @Test
+    void segmentFileRangesAreCheckedWithoutOverflow() {
+        byte[] bytes = ElfBuilder.valid().build();
+        // segment 1: p_offset near 2^64, p_filesz 0x20: offset + size wraps to a small number
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(64 + 56 + 8, -0x10);
+        assertThat(rejection(bytes)).contains("segment 1 is truncated: file bytes 0xfffffffffffffff0+0x3 lie beyond the end");
+    }
+
+    @Test
+    void aSegmentEndingExactlyAt2To64IsRefused() {
+        ElfBuilder b = new ElfBuilder().load(5, -0x1000, new byte[1], 0x1000);
+        b.entry = -0x1000;
+        assertThat(rejection(b.build())).contains("wraps around the address space");
+    }
+
+    @Test
+    void onlyTheBytesTheSegmentsNeedAreReadFromAFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        byte[] valid = ElfBuilder.valid().build();
+        java.nio.file.Path big = java.nio.file.Files.write(dir.resolve("big.elf"), valid);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(3L << 30); // sparse: 3 GiB that nobody should read
+        }
+        ElfImage img = ElfImage.load(big, 4L << 30);
+        assertEquals(ElfImage.parse("big.elf", valid), img);
+    }
+
+    @Test
+    void specialFilesAreRefusedBeforeTheyAreOpened(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var e = assertThrows(ElfFormatException.class, () -> ElfImage.load(java.nio.file.Path.of("/dev/zero")));
+        assertThat(e.getMessage()).isEqualTo("/dev/zero: a character device, not a regular file (a guest image is an ELF file)");
+        assertThat(assertThrows(ElfFormatException.class, () -> ElfImage.load(dir)).getMessage())
+                .startsWith(dir + ": a directory, not a regular file");
+    }
+
+    @Test
     void randomCorruptionsNeverEscapeAsAnythingButElfFormatException() {
         byte[] good = ElfBuilder.valid().note().build();
         Random r = new Random(42);

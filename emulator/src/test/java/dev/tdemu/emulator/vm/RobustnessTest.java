@@ -106,6 +106,8 @@ class RobustnessTest {
     void aLoopingMultiVcpuTdIsStoppedByTheTimeoutOnEveryVcpu() {
         VmResult r = Guests.run(Guests.config("robust-loop", GuestMode.GUEST_MODE_TD).setVcpus(3).setTimeoutMs(300).build());
         assertThat(r.outcome()).isEqualTo(VmResult.Outcome.TIMEOUT);
+        assertThat(r.detail()).as("where each vCPU was: robust-loop is one jmp at its entry")
+                .endsWith("; vCPU 0 at RIP 0x100000, vCPU 1 at RIP 0x100000, vCPU 2 at RIP 0x100000");
     }
 
     @Test

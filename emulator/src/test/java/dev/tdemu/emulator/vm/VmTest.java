@@ -150,13 +150,19 @@ class VmTest {
         var config = Guests.config("hello", GuestMode.GUEST_MODE_TD).addHostBreakpoints(Guests.HOST_EXEC)
                 .setPolicy(DrSwitchPolicy.DR_SWITCH_POLICY_V1_SKIP_RESTORE).build();
         VmResult r;
-        try (TraceWriter w = new TraceWriter(file, config, "test")) {
-            r = Guests.run(config, w);
+        TraceWriter w = TraceWriter.create(file, TraceWriter.header(config, "test"), TraceWriter.DEFAULT_LIMIT, n -> { });
+        r = Guests.run(config, w);
+        w.finish("guest exited");
+        List<ExitRecord> exits = new ArrayList<>();
+        try (TraceReader t = TraceReader.open(file)) {
+            assertThat(t.header().getConfig()).isEqualTo(config);
+            for (ExitRecord e; (e = t.next()) != null; ) {
+                exits.add(e);
+            }
+            assertThat(t.ending()).isInstanceOf(TraceReader.Ending.Complete.class);
         }
-        TraceWriter.Trace t = TraceWriter.read(file);
-        assertThat(t.header().getConfig()).isEqualTo(config);
-        assertThat(t.exits()).hasSize((int) r.exits());
-        ExitRecord first = t.exits().getFirst();
+        assertThat(exits).hasSize((int) r.exits());
+        ExitRecord first = exits.getFirst();
         assertThat(first.getReasonName()).isEqualTo("TDCALL");
         assertThat(first.getTdcallLeaf()).as("TDG.VP.VMCALL<Instruction.IO>").isEqualTo(30);
         assertThat(first.getHostExpected().getDr0()).isEqualTo(HostWorkload.DEFAULT_FUNCTION);
