@@ -70,11 +70,20 @@ class LocalApicIpiTest {
     }
 
     @Test
-    void aLowestPriorityIpiIsRefusedAsARedirectableIpi() {
+    void aLowestPriorityIpiIsSentForTheBusToArbitrateAndSetsNoRedirectableIpiError() {
         LocalApicFixture f = new LocalApicFixture().enabled();
         sendIpi(f, LOWEST | ASSERT | 0x50, 1);
+        assertEquals(1, f.sent.size());
+        assertEquals(ApicDeliveryMode.LOWEST_PRIORITY, f.sent.get(0).deliveryMode());
+        assertEquals(0, f.esr());
+    }
+
+    @Test
+    void aLowestPriorityIpiWithAnIllegalVectorSetsSendIllegalVector() {
+        LocalApicFixture f = new LocalApicFixture().enabled();
+        sendIpi(f, LOWEST | ASSERT | 0x0E, 1);
         assertTrue(f.sent.isEmpty());
-        assertEquals(LocalApic.ESR_REDIRECTABLE_IPI, f.esr());
+        assertEquals(LocalApic.ESR_SEND_ILLEGAL_VECTOR, f.esr());
     }
 
     @Test
