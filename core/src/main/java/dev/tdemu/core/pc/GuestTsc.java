@@ -11,8 +11,8 @@ import dev.tdemu.core.platform.Clock;
  * <p>The local APIC's TSC-deadline timer compares IA32_TSC_DEADLINE with this counter and asks
  * {@link #nanosWhen} when to fire; {@link MsrFile} reads and writes IA32_TIME_STAMP_COUNTER
  * through it; the emulator answers RDTSC with {@link #read()}. Both conversions are computed
- * here, so a deadline the timer reports is never earlier than the moment the counter reaches it.
- * Thread-safe: the offset is written by its vCPU and read by whoever delivers the timer.
+ * here, so the time the timer reports for a deadline is exactly the first nanosecond at which
+ * the counter reads it. Thread-safe: the offset is written by its vCPU and read by whoever delivers the timer.
  */
 public final class GuestTsc {
 
@@ -83,17 +83,16 @@ public final class GuestTsc {
         if (Long.compareUnsigned(current, tsc) >= 0) {
             return now;
         }
-        long remaining = tsc - current;
-        if (remaining < 0) {
+        long target = ticks(now) + (tsc - current); // the clock's ticks at the deadline
+        if (tsc - current < 0 || target < 0) {
             return Long.MAX_VALUE; // more than 2^63 ticks away
         }
-        long whole = remaining / hz;
-        if (whole > Long.MAX_VALUE / NANOS_PER_SECOND) {
+        // The least n with floor(n × hz / 10^9) >= target is ceil(target × 10^9 / hz), split to stay in 64 bits.
+        long whole = target / hz;
+        if (whole >= Long.MAX_VALUE / NANOS_PER_SECOND) {
             return Long.MAX_VALUE;
         }
-        // Rounded up: at(now + ns) >= at(now) + remaining, because floor(a) + floor(b) <= floor(a + b).
-        long ns = whole * NANOS_PER_SECOND + Math.ceilDiv((remaining % hz) * NANOS_PER_SECOND, hz);
-        return ns > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ns;
+        return whole * NANOS_PER_SECOND + Math.ceilDiv((target % hz) * NANOS_PER_SECOND, hz);
     }
 
     /** floor(nanos × hz / 10^9), wrapping like the counter (a 64-bit counter, never reached in practice). */

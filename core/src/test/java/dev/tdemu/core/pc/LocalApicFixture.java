@@ -91,14 +91,25 @@ final class LocalApicFixture {
         return bit(ApicRegister.TMR, vector);
     }
 
+    /** IRR, ISR and TMR bits through the interface of the APIC's mode: MMIO in xAPIC mode, MSRs in x2APIC mode. */
     private boolean bit(ApicRegister r, int vector) {
-        return (read(r, vector >>> 5) & (1 << (vector & 31))) != 0;
+        long slot = apic.x2apicMode() ? rdmsr(r.msr() + (vector >>> 5)) : read(r, vector >>> 5);
+        return (slot & (1L << (vector & 31))) != 0;
     }
 
-    /** The core takes the interrupt: INTA then the handler's EOI. */
+    /** The core takes the interrupt: INTA then the handler's EOI (by MSR in x2APIC mode). */
     int acknowledgeAndEoi() {
         int v = apic.acknowledge().vector();
-        write(ApicRegister.EOI, 0);
+        eoi();
         return v;
+    }
+
+    /** The handler's EOI through the interface of the APIC's mode. */
+    void eoi() {
+        if (apic.x2apicMode()) {
+            wrmsr(ApicRegister.EOI.msr(), 0);
+        } else {
+            write(ApicRegister.EOI, 0);
+        }
     }
 }
