@@ -28,10 +28,11 @@ import dev.tdemu.core.platform.PortBus;
  * queued and served by the loop already running.
  *
  * <p>As QEMU: IOWIN and EOI need 32-bit accesses (others read 0 and are dropped), the page decodes
- * only address bits 7:0, other registers read 0, the reserved entry bits are kept. Not modelled
- * (nothing in tdemu needs it): interrupt remapping formats, the IRQ pin assertion register. Thread-safe: every
- * access holds the I/O APIC's lock, and messages are delivered under it (the local APICs call back
- * only outside their own locks, so the lock order is always I/O APIC, then local APIC).
+ * only address bits 7:0, other offsets and registers read 0 (QEMU's I/O APIC has no IRQ pin
+ * assertion register either), the reserved entry bits are kept. There is no interrupt remapping,
+ * so entries have the compatibility format only. Thread-safe: every access holds the I/O APIC's
+ * lock, and messages are delivered under it (the local APICs call back only outside their own
+ * locks, so the lock order is always I/O APIC, then local APIC).
  */
 public final class IoApic implements MmioDevice, ApicEoiListener {
 

@@ -58,6 +58,8 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
     private static final int SVR_WRITABLE = 0xFF | SVR_APIC_ENABLED | SVR_FOCUS_DISABLED;
 
     private static final int FIRST_LEGAL_VECTOR = 16;
+    /** The ICR of an x2APIC SELF IPI: fixed, edge, asserted, to self (KVM sends it as APIC_DEST_SELF | vector). */
+    private static final long SELF_IPI_LOW = (1L << 14) | ((long) ApicIcr.Shorthand.SELF.ordinal() << 18);
 
     private final int initialApicId;
     private final boolean bsp;
@@ -500,9 +502,6 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         }
         return MsrWrite.DONE;
     }
-
-    /** A fixed, edge, asserted IPI to self (KVM sends SELF IPI as APIC_DEST_SELF | vector). */
-    private static final long SELF_IPI_LOW = (1L << 14) | ((long) ApicIcr.Shorthand.SELF.ordinal() << 18);
 
     /** The register an x2APIC MSR reaches in x2APIC mode; empty when the access raises #GP whatever its value. */
     private Optional<ApicRegister> x2apicRegister(int index) {
