@@ -38,6 +38,15 @@ public record ApicBase(long value) {
         return (value & X2APIC_ENABLE) != 0;
     }
 
+    /**
+     * Whether the register page answers at {@link #base()}: only in xAPIC mode. Disabled and
+     * x2APIC mode both leave the page undecoded (SDM: x2APIC mode's MMIO behaves as a globally
+     * disabled xAPIC's).
+     */
+    public boolean mmioDecoded() {
+        return mode() == Mode.XAPIC;
+    }
+
     /** The physical address of the APIC page. */
     public long base() {
         return value & ~0xFFFL;

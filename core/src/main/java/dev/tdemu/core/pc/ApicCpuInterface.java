@@ -35,16 +35,16 @@ public interface ApicCpuInterface {
      */
     ApicInterrupt acknowledge();
 
-    /** Whether an NMI request (LINT1 in NMI mode, an NMI IPI) waits for the core. */
+    /** Whether an NMI request (LINT1 in NMI mode, an NMI IPI, an I/O APIC NMI entry) waits; {@link NmiState} takes them. */
     boolean nmiPending();
 
     /** Takes one NMI request; at most two are kept, like KVM's nmi_pending. */
     boolean takeNmi();
 
-    /** Takes an SMI request (the core has no SMM yet; part 2 decides what it does). */
+    /** Takes an SMI request (tdemu has no SMM: the emulator reports an SMI as not modelled). */
     boolean takeSmi();
 
-    /** Takes an INIT request (KVM's KVM_APIC_INIT pending event). */
+    /** Takes an INIT request (KVM's KVM_APIC_INIT pending event); {@link MpInitState} takes them. */
     boolean takeInit();
 
     /** Takes a start-up IPI's vector (KVM's KVM_APIC_SIPI pending event). */

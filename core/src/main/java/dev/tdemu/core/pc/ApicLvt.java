@@ -22,11 +22,19 @@ public enum ApicLvt {
         this.writable = ApicLvtEntry.VECTOR | ApicLvtEntry.MASKED | extraWritable;
     }
 
+    /** The read-only status bits: delivery status everywhere, remote IRR on LINT0/LINT1 (a write may carry them back). */
+    public int readOnlyMask() {
+        return ApicLvtEntry.DELIVERY_STATUS | (this == LINT0 || this == LINT1 ? ApicLvtEntry.REMOTE_IRR : 0);
+    }
+
     public ApicRegister register() {
         return register;
     }
 
-    /** The bits software can set; the rest read 0 (the timer's TSC-deadline bit 18 included, see {@link ApicTimerMode}). */
+    /**
+     * The bits software can set; the rest read 0. The timer's TSC-deadline bit 18 is not included:
+     * the local APIC adds it when CPUID offers the TSC-deadline timer.
+     */
     public int writableMask() {
         return writable;
     }

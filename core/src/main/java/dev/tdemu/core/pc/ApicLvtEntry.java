@@ -15,8 +15,10 @@ public record ApicLvtEntry(int value) {
     /** Bit 15, LINT0/LINT1 only: 1 = level (only meaningful with fixed delivery). */
     public static final int LEVEL_TRIGGERED = 1 << 15;
     public static final int MASKED = 1 << 16;
-    /** Bit 17 of the timer entry; bit 18 (TSC-deadline) is reserved in tdemu. */
+    /** Bit 17 of the timer entry: periodic. */
     public static final int TIMER_MODE_PERIODIC = 1 << 17;
+    /** Bit 18 of the timer entry: TSC-deadline; writable only when CPUID.01H:ECX.TSC_Deadline is set. */
+    public static final int TIMER_MODE_TSC_DEADLINE = 1 << 18;
     static final int LINT_FIELDS = DELIVERY_MODE | POLARITY_LOW | LEVEL_TRIGGERED;
 
     /** Every LVT register after reset: masked, vector 0. */

@@ -4,8 +4,9 @@ package dev.tdemu.core.pc;
 public enum ApicTimerMode {
     ONE_SHOT,
     PERIODIC,
-    /** Reserved unless CPUID.01H:ECX.TSC_Deadline is set, which tdemu does not advertise. */
+    /** IA32_TSC_DEADLINE arms the timer; only writable when CPUID.01H:ECX.TSC_Deadline is set. */
     TSC_DEADLINE,
+    /** 11b: reserved; as in KVM the timer does not run in it. */
     RESERVED;
 
     private static final ApicTimerMode[] BY_FIELD = values();

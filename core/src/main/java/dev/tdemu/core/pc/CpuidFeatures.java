@@ -5,8 +5,11 @@ package dev.tdemu.core.pc;
  * what tdemu's devices back. Bits that describe topology or state (APIC, HTT, HYPERVISOR,
  * OSXSAVE) are filled in by {@link CpuidModel}. Bit names follow Linux's X86_FEATURE_* flags.
  *
- * <p>A profile that claims something tdemu cannot honour (x2APIC, TSC-deadline, XSAVE, AVX,
- * MONITOR, VMX, SVM, PCID, TSC_ADJUST, SPEC_CTRL, ARCH_CAPABILITIES) is refused at construction.
+ * <p>x2APIC and the TSC-deadline timer are device features tdemu's {@link LocalApic} backs, not
+ * instructions, so a profile may offer them or not ({@link #withoutX2apic()},
+ * {@link #withoutTscDeadline()}); the local APIC and {@link MsrFile} follow the profile. A profile
+ * that claims something tdemu cannot honour (XSAVE, AVX, MONITOR, VMX, SVM, PCID, TSC_ADJUST,
+ * SPEC_CTRL, ARCH_CAPABILITIES) is refused at construction.
  */
 public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7Ebx, int leaf7Ecx, int leaf7Edx,
         int ext1Ecx, int ext1Edx, int physicalAddressBits, int linearAddressBits) {
@@ -76,12 +79,13 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
      * its model lacks (SSSE3, SSE4, POPCNT, XSAVE, RDTSCP, ... are #UD), so none is advertised.
      * SEP is left out although the model has it: the engine's CPU is AMD-flavoured and makes
      * SYSENTER #UD in 64-bit mode, where an Intel CPU executes it. ARAT (the APIC timer keeps
-     * running in deep C-states) describes tdemu's timer, which never stops.
+     * running in deep C-states) describes tdemu's timer, which never stops. x2APIC and the
+     * TSC-deadline timer are tdemu's local APIC's, as KVM offers them on every host.
      */
     public static final CpuidFeatures UNICORN_QEMU64 = new CpuidFeatures(
             FPU | DE | PSE | TSC | MSR | PAE | MCE | CX8 | APIC | MTRR | PGE | MCA | CMOV | PAT | PSE36 | CLFLUSH | MMX
                     | FXSR | XMM | XMM2,
-            XMM3 | CX16,
+            XMM3 | CX16 | X2APIC | TSC_DEADLINE_TIMER,
             ARAT,
             0, 0, 0,
             LAHF_LM,
@@ -89,8 +93,6 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
             PHYSICAL_ADDRESS_BITS, 48);
 
     public CpuidFeatures {
-        refuse(leaf1Ecx, X2APIC, "x2APIC: the local APIC model is xAPIC only");
-        refuse(leaf1Ecx, TSC_DEADLINE_TIMER, "TSC-deadline: the APIC timer has no TSC-deadline mode");
         refuse(leaf1Ecx, XSAVE | OSXSAVE | AVX, "XSAVE/AVX: CPUID leaf 0xD and XCR0 are not modelled");
         refuse(leaf1Ecx, MWAIT, "MONITOR/MWAIT: CPUID leaf 5 and MWAIT are not modelled");
         refuse(leaf1Ecx, VMX, "VMX: nested virtualization is not offered");
@@ -142,5 +144,36 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
 
     public boolean apic() {
         return (leaf1Edx & APIC) != 0;
+    }
+
+    /** CPUID.01H:ECX.x2APIC: IA32_APIC_BASE.EXTD may be set and the x2APIC MSRs exist in x2APIC mode. */
+    public boolean x2apic() {
+        return (leaf1Ecx & X2APIC) != 0;
+    }
+
+    /** CPUID.01H:ECX.TSC_Deadline: LVT timer mode 10b and IA32_TSC_DEADLINE exist. */
+    public boolean tscDeadline() {
+        return (leaf1Ecx & TSC_DEADLINE_TIMER) != 0;
+    }
+
+    /** This profile without x2APIC (for a mode or guest that must stay on the xAPIC). */
+    public CpuidFeatures withoutX2apic() {
+        return withLeaf1Ecx(leaf1Ecx & ~X2APIC);
+    }
+
+    /** This profile without the TSC-deadline timer. */
+    public CpuidFeatures withoutTscDeadline() {
+        return withLeaf1Ecx(leaf1Ecx & ~TSC_DEADLINE_TIMER);
+    }
+
+    /** This profile with another MAXPHYADDR (IA32_APIC_BASE, MTRR masks and CPUID.80000008H follow it). */
+    public CpuidFeatures withPhysicalAddressBits(int bits) {
+        return new CpuidFeatures(leaf1Edx, leaf1Ecx, leaf6Eax, leaf7Ebx, leaf7Ecx, leaf7Edx, ext1Ecx, ext1Edx, bits,
+                linearAddressBits);
+    }
+
+    private CpuidFeatures withLeaf1Ecx(int ecx) {
+        return new CpuidFeatures(leaf1Edx, ecx, leaf6Eax, leaf7Ebx, leaf7Ecx, leaf7Edx, ext1Ecx, ext1Edx, physicalAddressBits,
+                linearAddressBits);
     }
 }

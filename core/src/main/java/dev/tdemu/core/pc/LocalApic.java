@@ -10,25 +10,27 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * The local APIC of one vCPU in xAPIC mode (Intel SDM vol. 3A, "Advanced Programmable Interrupt
- * Controller"): the register page at the base in IA32_APIC_BASE, priorities (TPR, PPR, ISR, IRR,
- * TMR, EOI), the error status register, the local vector table with LINT0/LINT1 inputs, the
- * timer, and the ICR for self-IPIs (other IPIs go to an {@link ApicIpiSink}).
+ * The local APIC of one vCPU (Intel SDM vol. 3A, "Advanced Programmable Interrupt Controller"):
+ * in xAPIC mode the register page at the base in IA32_APIC_BASE, in x2APIC mode the MSRs
+ * 0x800-0x8FF; priorities (TPR, PPR, ISR, IRR, TMR, EOI), the error status register, the local
+ * vector table with LINT0/LINT1 inputs, the timer (one-shot, periodic, TSC-deadline), and the ICR
+ * for self-IPIs (other IPIs go to an {@link ApicIpiSink}).
  *
- * <p>Three sides: the guest's MMIO accesses ({@link MmioDevice}); the processor core
- * ({@link ApicCpuInterface}); the emulator's timekeeping ({@link TimedDevice}; the timer is
- * computed from the {@link Clock}, so {@link #expire} is only needed to deliver the interrupt on
- * time). Every method is thread-safe; callbacks to other devices (the IPI sink, the EOI listener,
- * the PIC, the base listener) run outside the APIC's lock, the kick runs inside it and must not
- * block.
+ * <p>Three sides: the guest's MMIO accesses ({@link MmioDevice}) and MSR accesses (through
+ * {@link MsrFile}); the processor core ({@link ApicCpuInterface}); the emulator's timekeeping
+ * ({@link TimedDevice}; the timer is computed from the {@link Clock} and the vCPU's
+ * {@link GuestTsc}, so {@link #expire} is only needed to deliver the interrupt on time). Every
+ * method is thread-safe; callbacks to other devices (the IPI sink, the EOI listener, the PIC, the
+ * base listener) run outside the APIC's lock, the kick runs inside it and must not block.
  *
  * <p>Choices where the SDM leaves room, and where tdemu follows KVM: the timer counts at
  * {@code 1 / busCycleNs} GHz (KVM's apic_bus_cycle_ns, 1 ns by default; QEMU's APIC counts in
- * ns too); TSC-deadline mode and x2APIC are not offered (CPUID does not advertise them); EOI
- * broadcast suppression is not offered (version bit 24 clear); at RESET the BSP's LINT0 is in
- * ExtINT mode, unmasked, as KVM's LINT0_REENABLED quirk and QEMU leave it (what firmware would
- * have programmed); a global disable through IA32_APIC_BASE returns the registers to their
- * power-up state.
+ * ns too); x2APIC and the TSC-deadline timer exist when the {@link CpuidFeatures} offer them; the
+ * x2APIC ID is the initial APIC ID; EOI broadcast suppression is not offered (version bit 24
+ * clear); at RESET the BSP's LINT0 is in ExtINT mode, unmasked, as KVM's LINT0_REENABLED quirk
+ * and QEMU leave it (what firmware would have programmed); a global disable through
+ * IA32_APIC_BASE returns the registers to their power-up state; lowest-priority IPIs are sent
+ * (KVM, QEMU) rather than refused.
  */
 public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterface {
 
@@ -41,6 +43,10 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
     /** The register page. */
     public static final long MMIO_SIZE = 0x1000;
 
+    /**
+     * ESR bit 4: only processors that cannot send lowest-priority IPIs set it (some Core Duo); the
+     * CPU tdemu models sends them, as KVM and QEMU do, so it is never set.
+     */
     public static final int ESR_REDIRECTABLE_IPI = 1 << 4;
     public static final int ESR_SEND_ILLEGAL_VECTOR = 1 << 5;
     public static final int ESR_RECEIVE_ILLEGAL_VECTOR = 1 << 6;
@@ -52,11 +58,15 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
     private static final int SVR_WRITABLE = 0xFF | SVR_APIC_ENABLED | SVR_FOCUS_DISABLED;
 
     private static final int FIRST_LEGAL_VECTOR = 16;
+    /** The ICR of an x2APIC SELF IPI: fixed, edge, asserted, to self (KVM sends it as APIC_DEST_SELF | vector). */
+    private static final long SELF_IPI_LOW = (1L << 14) | ((long) ApicIcr.Shorthand.SELF.ordinal() << 18);
 
     private final int initialApicId;
     private final boolean bsp;
     private final Clock clock;
+    private final CpuidFeatures features;
     private final int physicalAddressBits;
+    private final GuestTsc tsc;
     private final ApicIpiSink ipiSink;
     private final LocalApicTimer timer;
     private final InterruptLine lint0 = new Lint(ApicLvt.LINT0);
@@ -86,38 +96,54 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
     private boolean smiRequest;
     private boolean initRequest;
     private int startupVector = -1;
+    /** An I/O APIC's ExtINT message: the next INTA goes to the 8259 PIC whatever LINT0 says. */
+    private boolean extIntMessage;
 
     /**
-     * @param apicId              the initial APIC ID (CPUID.01H:EBX[31:24]), 0-254
-     * @param bsp                 whether this is the bootstrap processor (IA32_APIC_BASE.BSP)
-     * @param busCycleNs          ns per APIC bus cycle, the timer's input before division
-     * @param physicalAddressBits MAXPHYADDR: IA32_APIC_BASE bits at and above it are reserved
-     * @param ipiSink             where IPIs go that are not for this APIC alone
+     * @param apicId     the initial APIC ID (CPUID.01H:EBX[31:24], CPUID.0BH:EDX, the x2APIC ID), 0-254
+     * @param bsp        whether this is the bootstrap processor (IA32_APIC_BASE.BSP)
+     * @param busCycleNs ns per APIC bus cycle, the timer's input before division
+     * @param features   what CPUID offers: x2APIC, the TSC-deadline timer, MAXPHYADDR (IA32_APIC_BASE bits at
+     *                   and above it are reserved)
+     * @param tsc        this vCPU's time-stamp counter on {@code clock}, for the TSC-deadline timer
+     * @param ipiSink    where IPIs go that are not for this APIC alone
      */
-    public LocalApic(int apicId, boolean bsp, Clock clock, long busCycleNs, int physicalAddressBits, ApicIpiSink ipiSink) {
+    public LocalApic(int apicId, boolean bsp, Clock clock, long busCycleNs, CpuidFeatures features, GuestTsc tsc,
+            ApicIpiSink ipiSink) {
         if (apicId < 0 || apicId >= ApicIcr.BROADCAST) {
             throw new IllegalArgumentException("an xAPIC ID is 0-254 (0xFF is the broadcast address): " + apicId);
         }
-        if (physicalAddressBits < 36 || physicalAddressBits > 52) {
-            throw new IllegalArgumentException("MAXPHYADDR must be 36-52: " + physicalAddressBits);
+        if (tsc.clock() != clock) {
+            throw new IllegalArgumentException("the vCPU's TSC must count on the APIC's clock");
         }
         this.initialApicId = apicId;
         this.bsp = bsp;
         this.clock = clock;
-        this.physicalAddressBits = physicalAddressBits;
+        this.features = features;
+        this.physicalAddressBits = features.physicalAddressBits();
+        this.tsc = tsc;
         this.ipiSink = ipiSink;
-        this.timer = new LocalApicTimer(busCycleNs);
+        this.timer = new LocalApicTimer(busCycleNs, tsc);
         reset();
     }
 
-    /** A 1 GHz APIC bus and 40 physical address bits (QEMU's TCG default, and {@link CpuidModel}'s). */
+    /** The engine's CPUID profile with another MAXPHYADDR and a 1 GHz TSC. */
+    public LocalApic(int apicId, boolean bsp, Clock clock, long busCycleNs, int physicalAddressBits, ApicIpiSink ipiSink) {
+        this(apicId, bsp, clock, busCycleNs, CpuidFeatures.UNICORN_QEMU64.withPhysicalAddressBits(physicalAddressBits),
+                GuestTsc.oneGigahertz(clock), ipiSink);
+    }
+
+    /**
+     * A 1 GHz APIC bus, a 1 GHz TSC and the engine's CPUID profile ({@link CpuidFeatures#UNICORN_QEMU64}: 40
+     * physical address bits, x2APIC, TSC-deadline).
+     */
     public LocalApic(int apicId, boolean bsp, Clock clock, ApicIpiSink ipiSink) {
-        this(apicId, bsp, clock, DEFAULT_BUS_CYCLE_NS, CpuidFeatures.PHYSICAL_ADDRESS_BITS, ipiSink);
+        this(apicId, bsp, clock, DEFAULT_BUS_CYCLE_NS, CpuidFeatures.UNICORN_QEMU64, GuestTsc.oneGigahertz(clock), ipiSink);
     }
 
     // ---- wiring ----
 
-    /** The I/O APIC (part 2) that wants broadcast EOIs for level-triggered vectors. */
+    /** The I/O APIC ({@link IoApic}) that wants broadcast EOIs for level-triggered vectors. */
     public void setEoiListener(ApicEoiListener listener) {
         this.eoiListener = listener;
     }
@@ -165,7 +191,11 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         clearRequests();
     }
 
-    /** INIT: as RESET except that the APIC ID and IA32_APIC_BASE keep their values. */
+    /**
+     * INIT: as RESET except that the APIC ID and IA32_APIC_BASE keep their values, so an APIC in
+     * x2APIC mode stays in it (with its derived LDR) and a disabled one stays disabled (SDM
+     * "x2APIC State Transitions").
+     */
     public synchronized void init() {
         resetRegisters();
         clearRequests();
@@ -173,7 +203,7 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
 
     private void resetRegisters() {
         tpr = 0;
-        ldr = 0;
+        ldr = apicBase.mode() == ApicBase.Mode.X2APIC ? x2apicLdr(id) : 0;
         dfr = 0xFFFF_FFFF;
         svr = 0xFF;
         java.util.Arrays.fill(isr, 0);
@@ -196,6 +226,12 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         smiRequest = false;
         initRequest = false;
         startupVector = -1;
+        extIntMessage = false;
+    }
+
+    /** The x2APIC logical ID: cluster (ID bits 31:4) in bits 31:16, one bit for ID bits 3:0 in 15:0 (SDM). */
+    static int x2apicLdr(int x2apicId) {
+        return ((x2apicId >>> 4) << 16) | (1 << (x2apicId & 0xF));
     }
 
     // ---- state for the emulator and tests ----
@@ -204,9 +240,29 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         return initialApicId;
     }
 
-    /** The current xAPIC ID (software can change it through the ID register). */
+    /** The current APIC ID: in xAPIC mode the 8-bit ID software can change, in x2APIC mode the 32-bit x2APIC ID. */
     public synchronized int apicId() {
         return id;
+    }
+
+    /** IA32_APIC_BASE says x2APIC mode (EN and EXTD). */
+    public synchronized boolean x2apicMode() {
+        return apicBase.mode() == ApicBase.Mode.X2APIC;
+    }
+
+    /** The CPUID profile this APIC follows (x2APIC, TSC-deadline). */
+    public CpuidFeatures features() {
+        return features;
+    }
+
+    /** This vCPU's time-stamp counter: RDTSC, IA32_TIME_STAMP_COUNTER and the TSC-deadline timer use it. */
+    public GuestTsc tsc() {
+        return tsc;
+    }
+
+    /** PPR, what lowest-priority arbitration compares. */
+    public synchronized int processorPriority() {
+        return ppr();
     }
 
     public synchronized ApicBase apicBase() {
@@ -223,9 +279,12 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         return (svr & SVR_APIC_ENABLED) != 0;
     }
 
-    /** Whether a physical address falls in this APIC's register page (false while the APIC is globally disabled). */
+    /**
+     * Whether a physical address falls in this APIC's register page: only in xAPIC mode (a
+     * globally disabled APIC and one in x2APIC mode decode no page).
+     */
     public synchronized boolean covers(long physicalAddress) {
-        return apicBase.enabled() && Long.compareUnsigned(physicalAddress - apicBase.base(), MMIO_SIZE) < 0;
+        return apicBase.mmioDecoded() && Long.compareUnsigned(physicalAddress - apicBase.base(), MMIO_SIZE) < 0;
     }
 
     public synchronized ApicLvtEntry lvt(ApicLvt which) {
@@ -242,11 +301,12 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
     /**
      * Registers are 32 bits at 16-byte aligned offsets; reads of 1, 2, 4 or 8 bytes see each
      * register followed by 12 bytes of zeros. A reserved offset reads 0 and sets ESR "illegal
-     * register address". While the APIC is globally disabled the page reads all-ones.
+     * register address". While the APIC is globally disabled or in x2APIC mode the page reads
+     * all-ones (SDM: x2APIC mode's MMIO behaves as a disabled xAPIC's; KVM's MMIO-hole quirk).
      */
     @Override
     public synchronized long read(long offset, int size) {
-        if (!apicBase.enabled()) {
+        if (!apicBase.mmioDecoded()) {
             return PortBus.mask(size);
         }
         long now = clock.nanos();
@@ -268,13 +328,13 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
      * Only 32-bit writes at 16-byte aligned offsets reach a register (SDM "all 32-bit registers
      * should be accessed using 128-bit aligned 32-bit loads or stores"); other writes are ignored,
      * as KVM does. Writes to read-only registers are ignored; a reserved offset sets ESR "illegal
-     * register address".
+     * register address". Ignored while the APIC is globally disabled or in x2APIC mode.
      */
     @Override
     public void write(long offset, int size, long value) {
         Outbox out = new Outbox();
         synchronized (this) {
-            if (!apicBase.enabled() || size != 4 || (offset & 0xF) != 0) {
+            if (!apicBase.mmioDecoded() || size != 4 || (offset & 0xF) != 0) {
                 return;
             }
             long now = clock.nanos();
@@ -292,7 +352,7 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         }
         ApicRegister r = at.get();
         return switch (r) {
-            case ID -> id << 24;
+            case ID -> x2apicMode() ? id : id << 24;
             case VERSION -> VERSION | (MAX_LVT_ENTRY << 16);
             case TPR -> tpr;
             case APR, EOI, RRD -> 0;
@@ -311,7 +371,7 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
             case TIMER_CURRENT_COUNT -> timer.currentCount(now);
             case TIMER_DIVIDE_CONFIG -> timer.divideConfiguration();
             case LVT_CMCI, SELF_IPI -> {
-                // CMCI needs MCG_CAP.MCG_CMCI_P, SELF IPI needs x2APIC mode: neither is offered.
+                // CMCI needs MCG_CAP.MCG_CMCI_P (not offered); SELF IPI exists in x2APIC mode only, as a write-only MSR.
                 error(ESR_ILLEGAL_REGISTER_ADDRESS);
                 yield 0;
             }
@@ -354,6 +414,114 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         }
     }
 
+    // ---- x2APIC MSRs ----
+
+    /**
+     * RDMSR of an x2APIC register (0x800-0x8FF, SDM "x2APIC Register Address Space"): #GP unless
+     * the APIC is in x2APIC mode, for the reserved indices (APR, RRD, DFR, ICR high, LVT CMCI
+     * without CMCI, the gaps) and for the write-only EOI and SELF IPI. The ID is the 32-bit x2APIC
+     * ID; the ICR (0x830) is one 64-bit register with the destination in bits 63:32.
+     */
+    public synchronized MsrRead readX2apicMsr(int index) {
+        Optional<ApicRegister> at = x2apicRegister(index);
+        if (at.isEmpty()) {
+            return new MsrRead.Gp(x2apicRefusal(index));
+        }
+        ApicRegister r = at.get();
+        long now = clock.nanos();
+        catchUpTimer(now);
+        return switch (r) {
+            case EOI, SELF_IPI -> new MsrRead.Gp(MsrIndex.name(index) + " is write-only");
+            case ICR_LOW -> new MsrRead.Value(icr);
+            default -> new MsrRead.Value(Integer.toUnsignedLong(readRegister(x2apicOffset(index), now)));
+        };
+    }
+
+    /**
+     * WRMSR of an x2APIC register: #GP unless in x2APIC mode, for reserved indices, read-only
+     * registers (ID, version, PPR, LDR, ISR, TMR, IRR, current count), non-zero bits 63:32 (all
+     * registers but the ICR), set reserved bits (SDM "Reserved Bit Checking"; the read-only status
+     * bits of an LVT may be written back), and a non-zero write to EOI or ESR. A write to the ICR
+     * sends the IPI; SELF IPI (0x83F) sends a fixed edge IPI with bits 7:0 as vector to this APIC.
+     */
+    public MsrWrite writeX2apicMsr(int index, long value) {
+        Outbox out = new Outbox();
+        MsrWrite result;
+        synchronized (this) {
+            result = writeX2apicLocked(index, value, out);
+        }
+        dispatch(out);
+        return result;
+    }
+
+    private MsrWrite writeX2apicLocked(int index, long value, Outbox out) {
+        Optional<ApicRegister> at = x2apicRegister(index);
+        if (at.isEmpty()) {
+            return new MsrWrite.Gp(x2apicRefusal(index));
+        }
+        ApicRegister r = at.get();
+        String name = MsrIndex.name(index);
+        long now = clock.nanos();
+        catchUpTimer(now);
+        if (r == ApicRegister.ICR_LOW) {
+            if ((value & ApicIcr.X2APIC_RESERVED) != 0) {
+                return MsrWrite.gp("%s 0x%x: reserved bits 0x%x", name, value, value & ApicIcr.X2APIC_RESERVED);
+            }
+            icr = value & ~(long) ApicLvtEntry.DELIVERY_STATUS; // delivery is instantaneous: never busy
+            sendIpi(new ApicIcr(icr, true), out);
+            return MsrWrite.DONE;
+        }
+        if ((value >>> 32) != 0) {
+            return MsrWrite.gp("%s 0x%x: bits 63:32 are reserved", name, value);
+        }
+        int v = (int) value;
+        int reserved;
+        switch (r) {
+            case ID, VERSION, PPR, LDR, ISR, TMR, IRR, TIMER_CURRENT_COUNT -> {
+                return MsrWrite.gp("%s is read-only in x2APIC mode", name);
+            }
+            case EOI, ESR -> reserved = v; // SDM: a non-zero write raises #GP
+            case TPR, SELF_IPI -> reserved = v & ~0xFF;
+            case SVR -> reserved = v & ~SVR_WRITABLE;
+            case LVT_TIMER, LVT_THERMAL, LVT_PMC, LVT_LINT0, LVT_LINT1, LVT_ERROR -> {
+                ApicLvt which = lvtOf(r);
+                reserved = v & ~(lvtWritableMask(which) | which.readOnlyMask());
+            }
+            case TIMER_DIVIDE_CONFIG -> reserved = v & ~0xB;
+            case TIMER_INITIAL_COUNT -> reserved = 0;
+            case APR, RRD, DFR, ICR_HIGH, ICR_LOW, LVT_CMCI -> throw new IllegalStateException(r + " has no x2APIC MSR");
+            default -> throw new IllegalStateException("unhandled x2APIC register " + r);
+        }
+        if (reserved != 0) {
+            return MsrWrite.gp("%s 0x%x: reserved bits 0x%x", name, value, reserved);
+        }
+        if (r == ApicRegister.SELF_IPI) {
+            sendIpi(new ApicIcr(SELF_IPI_LOW | (v & 0xFF), true), out);
+        } else {
+            writeRegister(x2apicOffset(index), v, now, out);
+        }
+        return MsrWrite.DONE;
+    }
+
+    /** The register an x2APIC MSR reaches in x2APIC mode; empty when the access raises #GP whatever its value. */
+    private Optional<ApicRegister> x2apicRegister(int index) {
+        if (!x2apicMode()) {
+            return Optional.empty();
+        }
+        return ApicRegister.atMsr(index).filter(r -> r != ApicRegister.LVT_CMCI);
+    }
+
+    private String x2apicRefusal(int index) {
+        if (!x2apicMode()) {
+            return MsrIndex.name(index) + ": the local APIC is not in x2APIC mode (" + apicBase.mode() + ")";
+        }
+        return MsrIndex.name(index) + " is a reserved x2APIC register address";
+    }
+
+    private static int x2apicOffset(int index) {
+        return (index - ApicRegister.X2APIC_MSR_BASE) << 4;
+    }
+
     private static ApicLvt lvtOf(ApicRegister r) {
         return ApicLvt.of(r).orElseThrow();
     }
@@ -370,8 +538,17 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         }
     }
 
+    /** The LVT bits software can set: the entry's own, plus the TSC-deadline mode bit when CPUID offers it. */
+    private int lvtWritableMask(ApicLvt which) {
+        int mask = which.writableMask();
+        if (which == ApicLvt.TIMER && features.tscDeadline()) {
+            mask |= ApicLvtEntry.TIMER_MODE_TSC_DEADLINE;
+        }
+        return mask;
+    }
+
     private void writeLvt(ApicLvt which, int value) {
-        int v = value & which.writableMask();
+        int v = value & lvtWritableMask(which);
         if ((svr & SVR_APIC_ENABLED) == 0) {
             v |= ApicLvtEntry.MASKED;
         }
@@ -380,7 +557,7 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         }
         lvt[which.ordinal()] = v;
         switch (which) {
-            case TIMER -> timer.setPeriodic(new ApicLvtEntry(v).timerMode() == ApicTimerMode.PERIODIC);
+            case TIMER -> timer.setMode(new ApicLvtEntry(v).timerMode());
             case LINT0, LINT1 -> evaluateLint(which, false);
             case THERMAL, PERFORMANCE_COUNTER, ERROR -> { } // no source in tdemu raises them
         }
@@ -459,12 +636,7 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
 
     private void sendIpi(ApicIcr message, Outbox out) {
         ApicDeliveryMode mode = message.deliveryMode();
-        if (mode == ApicDeliveryMode.LOWEST_PRIORITY) {
-            // SDM: processors that cannot send lowest-priority IPIs set "redirectable IPI" and drop them.
-            error(ESR_REDIRECTABLE_IPI);
-            return;
-        }
-        if (mode == ApicDeliveryMode.FIXED && message.vector() < FIRST_LEGAL_VECTOR) {
+        if ((mode == ApicDeliveryMode.FIXED || mode == ApicDeliveryMode.LOWEST_PRIORITY) && message.vector() < FIRST_LEGAL_VECTOR) {
             error(ESR_SEND_ILLEGAL_VECTOR);
             return;
         }
@@ -472,38 +644,46 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
             receive(message);
             return;
         }
+        // Lowest-priority IPIs go out too: KVM and QEMU deliver them (the bus arbitrates), and only
+        // processors that cannot send them report ESR "redirectable IPI".
         out.ipi = message;
     }
 
     private boolean destinedOnlyToSelf(ApicIcr message) {
         return switch (message.shorthand()) {
             case SELF -> true;
-            case NONE -> !message.logical() && message.xapicDestination() == id && id != ApicIcr.BROADCAST;
+            case NONE -> !message.logical() && message.destination() == id && message.destination() != message.broadcast();
             case ALL_INCLUDING_SELF, ALL_EXCLUDING_SELF -> false;
         };
     }
 
+    /** Modes a message to this APIC alone can take without the bus (a lowest-priority choice among one is this APIC). */
     private static boolean deliveredLocally(ApicDeliveryMode mode) {
         return switch (mode) {
-            case FIXED, NMI, SMI, INIT, STARTUP -> true;
-            case LOWEST_PRIORITY, REMOTE_READ, EXTINT -> false;
+            case FIXED, LOWEST_PRIORITY, NMI, SMI, INIT, STARTUP -> true;
+            case REMOTE_READ, EXTINT -> false;
         };
     }
 
-    /** The receiving side of an IPI message the {@link ApicBus} routed here. */
-    public synchronized void acceptIpi(ApicIcr message) {
-        receive(message);
+    /**
+     * The receiving side of a message the {@link ApicBus} routed here: an IPI, or an I/O APIC
+     * message (which may be ExtINT: the next INTA then goes to the 8259 PIC).
+     *
+     * @return whether it was accepted (KVM's __apic_accept_irq result): a fixed interrupt is refused
+     *         by a disabled APIC or with an illegal vector; an INIT level de-assert is not an INIT
+     */
+    public synchronized boolean acceptIpi(ApicIcr message) {
+        return receive(message);
     }
 
-    private void receive(ApicIcr message) {
+    private boolean receive(ApicIcr message) {
         if (!apicBase.enabled()) {
-            return;
+            return false;
         }
         switch (message.deliveryMode()) {
             case FIXED, LOWEST_PRIORITY -> {
-                if (message.triggerMode() == ApicTriggerMode.EDGE || message.assertLevel()) {
-                    acceptFixed(message.vector(), message.triggerMode());
-                }
+                return (message.triggerMode() == ApicTriggerMode.EDGE || message.assertLevel())
+                        && acceptFixed(message.vector(), message.triggerMode());
             }
             case NMI -> requestNmi();
             case SMI -> {
@@ -511,39 +691,66 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
                 kick.run();
             }
             case INIT -> {
-                if (!message.initLevelDeassert()) {
-                    initRequest = true;
-                    kick.run();
+                if (message.initLevelDeassert()) {
+                    return false; // only synchronises arbitration IDs on old buses
                 }
+                initRequest = true;
+                startupVector = -1; // an INIT supersedes a start-up not yet taken (KVM sets pending_events to INIT alone)
+                kick.run();
             }
             case STARTUP -> {
                 startupVector = message.vector();
                 kick.run();
             }
-            case REMOTE_READ, EXTINT -> throw new IllegalArgumentException("not a message a local APIC accepts: " + message);
+            case EXTINT -> {
+                extIntMessage = true;
+                kick.run();
+            }
+            case REMOTE_READ -> throw new IllegalArgumentException("not a message a local APIC accepts: " + message);
         }
+        return true;
     }
 
     /**
-     * Whether this APIC is a destination of {@code message} sent by {@code source} (KVM's
-     * kvm_apic_match_dest): shorthands, the physical ID or broadcast 0xFF, or the logical ID in
-     * the flat or cluster model of the DFR.
+     * Whether this APIC is a destination of {@code message} sent by {@code source}, or by an I/O
+     * APIC when {@code source} is null (KVM's kvm_apic_match_dest): shorthands; in physical mode
+     * the APIC ID or the broadcast address of this APIC's mode (0xFF, 0xFFFFFFFF); in logical mode
+     * the LDR against the destination, flat or cluster by the DFR in xAPIC mode, cluster in bits
+     * 31:16 and a member bitmap in 15:0 in x2APIC mode. An I/O APIC's 8-bit broadcast 0xFF reaches
+     * x2APIC-mode APICs as the x2APIC broadcast (KVM's x2APIC broadcast quirk; there is no
+     * interrupt remapping).
      */
     public synchronized boolean isDestination(ApicIcr message, LocalApic source) {
         if (!apicBase.enabled()) {
             return false;
         }
-        int destination = message.xapicDestination();
         return switch (message.shorthand()) {
             case SELF -> source == this;
             case ALL_INCLUDING_SELF -> true;
             case ALL_EXCLUDING_SELF -> source != this;
-            case NONE -> destination == ApicIcr.BROADCAST
-                    || (message.logical() ? matchesLogical(destination) : destination == id);
+            case NONE -> {
+                int mda = messageDestinationAddress(message, source);
+                yield mda == broadcastAddress() || (message.logical() ? matchesLogical(mda) : mda == id);
+            }
         };
     }
 
+    private int messageDestinationAddress(ApicIcr message, LocalApic source) {
+        int destination = message.destination();
+        if (source == null && !message.x2apic() && destination == ApicIcr.BROADCAST && x2apicMode()) {
+            return ApicIcr.X2APIC_BROADCAST;
+        }
+        return destination;
+    }
+
+    private int broadcastAddress() {
+        return x2apicMode() ? ApicIcr.X2APIC_BROADCAST : ApicIcr.BROADCAST;
+    }
+
     private boolean matchesLogical(int destination) {
+        if (x2apicMode()) {
+            return (ldr >>> 16) == (destination >>> 16) && (ldr & destination & 0xFFFF) != 0;
+        }
         int logicalId = ldr >>> 24;
         return switch (dfr >>> 28) {
             case 0xF -> (logicalId & destination) != 0;
@@ -653,7 +860,7 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
     }
 
     private boolean acceptsExtInt() {
-        if (!apicBase.enabled()) {
+        if (!apicBase.enabled() || extIntMessage) {
             return true;
         }
         ApicLvtEntry lint0Entry = new ApicLvtEntry(lvt[ApicLvt.LINT0.ordinal()]);
@@ -696,6 +903,7 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         synchronized (this) {
             catchUpTimer(clock.nanos());
             viaPic = acceptsExtInt();
+            extIntMessage = false; // one INTA per ExtINT message; if the PIC's request went away it is moot
         }
         if (viaPic && extInt.pending()) {
             return new ApicInterrupt.ExtInt(extInt.acknowledge());
@@ -774,10 +982,14 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
 
     // ---- timer ----
 
-    /** The next timer expiry that can raise an interrupt; a masked or stopped timer has none (it is caught up lazily). */
+    /**
+     * The next timer expiry that can raise an interrupt; a masked or stopped timer has none (it is
+     * caught up lazily). In TSC-deadline mode it is when the {@link GuestTsc} reaches
+     * IA32_TSC_DEADLINE, so it may change after a write to IA32_TIME_STAMP_COUNTER too.
+     */
     @Override
     public synchronized long nextDeadline() {
-        return timerCanInterrupt() ? timer.deadline() : Long.MAX_VALUE;
+        return timerCanInterrupt() ? timer.deadline(clock.nanos()) : Long.MAX_VALUE;
     }
 
     @Override
@@ -796,6 +1008,27 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         }
     }
 
+    // ---- IA32_TSC_DEADLINE ----
+
+    /** RDMSR IA32_TSC_DEADLINE: the armed deadline in TSC-deadline mode, 0 once it fired and in other timer modes. */
+    public synchronized long readTscDeadline() {
+        catchUpTimer(clock.nanos());
+        return timer.tscDeadline();
+    }
+
+    /**
+     * WRMSR IA32_TSC_DEADLINE: in TSC-deadline mode arms the timer for when the TSC reaches
+     * {@code value} (a deadline already passed fires now), 0 disarms; ignored in other modes (SDM).
+     * The caller checks CPUID (MsrFile raises #GP without the feature). Ask {@link #nextDeadline()}
+     * afterwards.
+     */
+    public synchronized void writeTscDeadline(long value) {
+        long now = clock.nanos();
+        catchUpTimer(now);
+        timer.setTscDeadline(value);
+        catchUpTimer(now);
+    }
+
     // ---- IA32_APIC_BASE ----
 
     public synchronized long readApicBase() {
@@ -804,8 +1037,12 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
 
     /**
      * WRMSR to IA32_APIC_BASE (KVM's kvm_apic_set_base): reserved bits (7:0, 9, MAXPHYADDR and
-     * up) and the x2APIC enable bit (not offered) raise #GP; the BSP flag is read-only; clearing
-     * EN resets the registers; moving the base or toggling EN tells the {@link ApicBaseListener}.
+     * up, and EXTD when CPUID does not offer x2APIC) raise #GP; so do the SDM's illegal mode
+     * transitions: EXTD without EN (invalid), x2APIC to xAPIC directly (software must disable
+     * first) and disabled to x2APIC. The BSP flag is read-only. Clearing EN resets the registers;
+     * entering x2APIC mode sets the x2APIC ID to the initial APIC ID and derives the LDR from it,
+     * keeping the other registers. Moving the base or changing the mode tells the
+     * {@link ApicBaseListener}.
      */
     public MsrWrite writeApicBase(long value) {
         Outbox out = new Outbox();
@@ -822,12 +1059,24 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         if (reserved != 0) {
             return MsrWrite.gp("IA32_APIC_BASE 0x%x: reserved bits 0x%x", value, reserved);
         }
-        if ((value & ApicBase.X2APIC_ENABLE) != 0) {
+        if ((value & ApicBase.X2APIC_ENABLE) != 0 && !features.x2apic()) {
             return MsrWrite.gp("IA32_APIC_BASE 0x%x: x2APIC mode (bit 10) is not offered (CPUID.01H:ECX.x2APIC = 0)", value);
         }
         ApicBase next = new ApicBase((value & ~ApicBase.BSP) | (apicBase.value() & ApicBase.BSP));
         if (next.equals(apicBase)) {
             return MsrWrite.DONE;
+        }
+        ApicBase.Mode from = apicBase.mode();
+        ApicBase.Mode to = next.mode();
+        if (to == ApicBase.Mode.INVALID) {
+            return MsrWrite.gp("IA32_APIC_BASE 0x%x: EXTD without EN is the invalid state", value);
+        }
+        if (from == ApicBase.Mode.X2APIC && to == ApicBase.Mode.XAPIC) {
+            return MsrWrite.gp("IA32_APIC_BASE 0x%x: x2APIC to xAPIC mode directly is illegal (disable the APIC first)", value);
+        }
+        if (from == ApicBase.Mode.DISABLED && to == ApicBase.Mode.X2APIC) {
+            return MsrWrite.gp("IA32_APIC_BASE 0x%x: disabled to x2APIC mode directly is illegal (enable xAPIC mode first)",
+                    value);
         }
         ApicBase previous = apicBase;
         apicBase = next;
@@ -835,6 +1084,10 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
             // SDM: a global disable may return the APIC to its power-up state; tdemu always does.
             id = initialApicId;
             resetRegisters();
+        } else if (from == ApicBase.Mode.XAPIC && to == ApicBase.Mode.X2APIC) {
+            // The physical x2APIC ID is the hardware's (the initial ID), the logical one is derived from it.
+            id = initialApicId;
+            ldr = x2apicLdr(id);
         }
         out.basePrevious = previous;
         out.baseCurrent = next;

@@ -55,8 +55,10 @@ import java.util.Set;
  * <p>Some MSRs live elsewhere and are reached through {@link MsrVcpuContext}: the engine-owned
  * ones ({@link #engineOwned}) because the engine uses them while it runs guest code (EFER,
  * segment bases, SYSCALL targets); IA32_APIC_BASE in the {@link LocalApic}; IA32_DEBUGCTL in the
- * debug-register model. IA32_TIME_STAMP_COUNTER is an offset over {@link MsrVcpuContext#baseTsc}
- * that the emulator must also add to what RDTSC returns ({@link #tscOffset()}).
+ * debug-register model. IA32_TIME_STAMP_COUNTER is the vCPU's {@link GuestTsc} (the local APIC's,
+ * whose TSC-deadline timer compares with it), which the emulator also answers RDTSC with.
+ * IA32_TSC_DEADLINE and the x2APIC registers (0x800-0x8FF) are the local APIC's, when CPUID
+ * offers them.
  */
 public final class MsrFile {
 
@@ -107,7 +109,6 @@ public final class MsrFile {
     private final LocalApic apic;
     private final MsrVcpuContext vcpu;
 
-    private long tscOffset;
     private long sysenterCs;
     private long sysenterEsp;
     private long sysenterEip;
@@ -122,6 +123,9 @@ public final class MsrFile {
     private long featureControl;
 
     public MsrFile(CpuidFeatures features, LocalApic apic, MsrVcpuContext vcpu) {
+        if (features.x2apic() != apic.features().x2apic() || features.tscDeadline() != apic.features().tscDeadline()) {
+            throw new IllegalArgumentException("the MSRs and the local APIC must follow one CPUID profile (x2APIC, TSC-deadline)");
+        }
         this.features = features;
         this.apic = apic;
         this.vcpu = vcpu;
@@ -130,7 +134,7 @@ public final class MsrFile {
 
     /** The values after RESET (the APIC's and the engine's MSRs reset with them). */
     public void reset() {
-        tscOffset = 0;
+        apic.tsc().reset();
         sysenterCs = 0;
         sysenterEsp = 0;
         sysenterEip = 0;
@@ -157,9 +161,9 @@ public final class MsrFile {
         return ENGINE_OWNED.contains(index);
     }
 
-    /** Added to the base TSC for IA32_TIME_STAMP_COUNTER reads, and by the emulator for RDTSC. */
+    /** What writes to IA32_TIME_STAMP_COUNTER added to the vCPU's {@link GuestTsc} (RDTSC is {@code apic.tsc().read()}). */
     public long tscOffset() {
-        return tscOffset;
+        return apic.tsc().offset();
     }
 
     /**
@@ -177,6 +181,9 @@ public final class MsrFile {
     // ---- RDMSR ----
 
     public MsrRead read(int index) {
+        if (isX2apic(index)) {
+            return features.x2apic() ? apic.readX2apicMsr(index) : notOffered(index);
+        }
         if (isVariableMtrr(index)) {
             return requireMtrr(index).orElse(value(variableMtrrs[index - IA32_MTRR_PHYSBASE0]));
         }
@@ -187,7 +194,8 @@ public final class MsrFile {
             return features.mca() ? value(mceBanks[index - IA32_MC0_CTL]) : gp("%s: no machine-check architecture", index);
         }
         return switch (index) {
-            case IA32_TIME_STAMP_COUNTER -> value(vcpu.baseTsc() + tscOffset);
+            case IA32_TIME_STAMP_COUNTER -> value(apic.tsc().read());
+            case IA32_TSC_DEADLINE -> features.tscDeadline() ? value(apic.readTscDeadline()) : notOffered(index);
             case IA32_PLATFORM_ID -> value(0);
             case IA32_APIC_BASE -> value(apic.readApicBase());
             case IA32_FEATURE_CONTROL -> value(featureControl);
@@ -213,6 +221,9 @@ public final class MsrFile {
     // ---- WRMSR ----
 
     public MsrWrite write(int index, long value) {
+        if (isX2apic(index)) {
+            return features.x2apic() ? apic.writeX2apicMsr(index, value) : MsrWrite.gp("%s", notOffered(index).reason());
+        }
         if (isVariableMtrr(index)) {
             return writeVariableMtrr(index, value);
         }
@@ -224,7 +235,14 @@ public final class MsrFile {
         }
         return switch (index) {
             case IA32_TIME_STAMP_COUNTER -> {
-                tscOffset = value - vcpu.baseTsc();
+                apic.tsc().write(value);
+                yield MsrWrite.DONE;
+            }
+            case IA32_TSC_DEADLINE -> {
+                if (!features.tscDeadline()) {
+                    yield MsrWrite.gp("%s", notOffered(index).reason());
+                }
+                apic.writeTscDeadline(value);
                 yield MsrWrite.DONE;
             }
             case IA32_APIC_BASE -> apic.writeApicBase(value);
@@ -385,6 +403,10 @@ public final class MsrFile {
         return MsrWrite.DONE;
     }
 
+    private static boolean isX2apic(int index) {
+        return index >= IA32_X2APIC_FIRST && index <= IA32_X2APIC_LAST;
+    }
+
     private static boolean isVariableMtrr(int index) {
         return index >= IA32_MTRR_PHYSBASE0 && index < IA32_MTRR_PHYSBASE0 + 2 * VARIABLE_MTRRS;
     }
@@ -467,8 +489,8 @@ public final class MsrFile {
 
     /** Why an MSR this CPU does not have raises #GP (KVM with ignore_msrs=0 answers the same). */
     private static MsrRead.Gp notOffered(int index) {
-        if (index >= IA32_X2APIC_FIRST && index <= IA32_X2APIC_LAST) {
-            return gp("%s: x2APIC MSRs need x2APIC mode, which is not offered", index);
+        if (isX2apic(index)) {
+            return gp("%s: CPUID does not offer x2APIC", index);
         }
         return switch (index) {
             case IA32_TSC_DEADLINE -> gp("%s: the TSC-deadline timer is not offered", index);

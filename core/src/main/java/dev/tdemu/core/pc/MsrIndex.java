@@ -135,6 +135,9 @@ public final class MsrIndex {
         if (index >= IA32_MTRR_FIX64K_00000 && index <= IA32_MTRR_FIX4K_F8000) {
             return String.format("IA32_MTRR_FIX(0x%x)", index);
         }
+        if (index >= IA32_X2APIC_FIRST && index <= IA32_X2APIC_LAST) {
+            return ApicRegister.msrName(index).orElse(String.format("x2APIC MSR 0x%x", index));
+        }
         if (index >= IA32_MC0_CTL && index < IA32_MC0_CTL + 4 * 32) {
             int bank = (index - IA32_MC0_CTL) / 4;
             return "IA32_MC" + bank + "_" + new String[] {"CTL", "STATUS", "ADDR", "MISC"}[(index - IA32_MC0_CTL) % 4];

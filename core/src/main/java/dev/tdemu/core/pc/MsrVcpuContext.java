@@ -2,7 +2,7 @@ package dev.tdemu.core.pc;
 
 /**
  * What a vCPU's {@link MsrFile} reaches outside itself: the MSRs whose home is the CPU engine
- * (it uses them while executing guest code), CR0.PG, the time stamp counter, and IA32_DEBUGCTL,
+ * (it uses them while executing guest code), CR0.PG, and IA32_DEBUGCTL,
  * whose home is the debug-register model. The emulator implements it per vCPU.
  */
 public interface MsrVcpuContext {
@@ -20,8 +20,15 @@ public interface MsrVcpuContext {
     /** CR0.PG: EFER.LME cannot change while paging is on. */
     boolean pagingEnabled();
 
-    /** The guest's time stamp counter before IA32_TIME_STAMP_COUNTER's offset (the clock the guest's TSC runs on). */
-    long baseTsc();
+    /**
+     * No longer read: the TSC is the local APIC's {@link GuestTsc} ({@link LocalApic#tsc()}), which
+     * IA32_TIME_STAMP_COUNTER and the TSC-deadline timer share. Kept so that existing
+     * implementations still compile; remove it with them.
+     */
+    @Deprecated(forRemoval = true)
+    default long baseTsc() {
+        throw new UnsupportedOperationException("the TSC is LocalApic.tsc()");
+    }
 
     /** The guest's IA32_DEBUGCTL where the debug-register model keeps it (the VMCS for a VMX guest). */
     long debugctl();

@@ -47,20 +47,28 @@ class CpuidModelTest {
     }
 
     @Test
-    void leaf1AdvertisesWhatTheEngineExecutesAndTheHypervisorBit() {
+    void leaf1AdvertisesWhatTheEngineExecutesTheApicFeaturesAndTheHypervisorBit() {
         CpuidResult r = cpuid(0, 1, 0);
         int mustHave = FPU | DE | PSE | TSC | MSR | PAE | MCE | CX8 | APIC | MTRR | PGE | MCA | CMOV | PAT | CLFLUSH | MMX
                 | FXSR | XMM | XMM2 | HT;
         assertEquals(mustHave, r.edx() & mustHave);
         assertEquals(0, r.edx() & (SEP | VME), "SYSENTER is #UD in the engine's 64-bit mode; no VME in TCG");
-        assertEquals(XMM3 | CX16 | HYPERVISOR, r.ecx());
+        assertEquals(XMM3 | CX16 | X2APIC | TSC_DEADLINE_TIMER | HYPERVISOR, r.ecx());
     }
 
     @Test
-    void x2apicTscDeadlineAvxXsaveVmxAndPcidAreNotAdvertised() {
+    void x2apicAndTheTscDeadlineTimerCanBeLeftOutOfAProfile() {
+        CpuidFeatures xapicOnly = CpuidFeatures.UNICORN_QEMU64.withoutX2apic().withoutTscDeadline();
+        assertEquals(XMM3 | CX16 | HYPERVISOR, new CpuidModel(1, xapicOnly, CpuidModel.Flavor.PC).cpuid(0, 1, 0, true).ecx());
+        assertTrue(CpuidFeatures.UNICORN_QEMU64.x2apic() && CpuidFeatures.UNICORN_QEMU64.tscDeadline());
+        assertTrue(!xapicOnly.x2apic() && !xapicOnly.tscDeadline());
+        assertTrue(CpuidFeatures.UNICORN_QEMU64.withoutX2apic().tscDeadline(), "each feature goes alone");
+    }
+
+    @Test
+    void avxXsaveVmxPcidAndWhatTheEngineDoesNotExecuteAreNotAdvertised() {
         int ecx = cpuid(0, 1, 0).ecx();
-        for (int bit : new int[] {X2APIC, TSC_DEADLINE_TIMER, AVX, XSAVE, OSXSAVE, VMX, PCID, MWAIT, SSSE3, XMM4_1, XMM4_2,
-            POPCNT}) {
+        for (int bit : new int[] {AVX, XSAVE, OSXSAVE, VMX, PCID, MWAIT, SSSE3, XMM4_1, XMM4_2, POPCNT}) {
             assertEquals(0, ecx & bit, Integer.toHexString(bit));
         }
         assertEquals(CpuidResult.ZERO, cpuid(0, 0xD, 0), "no XSAVE, no leaf 0xD");
@@ -168,9 +176,9 @@ class CpuidModelTest {
     void aProfileClaimingWhatTdemuCannotBackIsRefused() {
         CpuidFeatures q = CpuidFeatures.UNICORN_QEMU64;
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CpuidFeatures(q.leaf1Edx(),
-                q.leaf1Ecx() | X2APIC, q.leaf6Eax(), 0, 0, 0, q.ext1Ecx(), q.ext1Edx(), 40, 48));
-        assertTrue(e.getMessage().contains("x2APIC"));
-        assertThrows(IllegalArgumentException.class, () -> new CpuidFeatures(q.leaf1Edx(), q.leaf1Ecx() | TSC_DEADLINE_TIMER,
+                q.leaf1Ecx() | XSAVE, q.leaf6Eax(), 0, 0, 0, q.ext1Ecx(), q.ext1Edx(), 40, 48));
+        assertTrue(e.getMessage().contains("XSAVE"));
+        assertThrows(IllegalArgumentException.class, () -> new CpuidFeatures(q.leaf1Edx(), q.leaf1Ecx() | VMX,
                 q.leaf6Eax(), 0, 0, 0, q.ext1Ecx(), q.ext1Edx(), 40, 48));
         assertThrows(IllegalArgumentException.class, () -> new CpuidFeatures(q.leaf1Edx(), q.leaf1Ecx(), q.leaf6Eax(), 0, 0,
                 ARCH_CAPABILITIES, q.ext1Ecx(), q.ext1Edx(), 40, 48));

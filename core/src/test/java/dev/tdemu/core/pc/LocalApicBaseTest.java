@@ -70,11 +70,12 @@ class LocalApicBaseTest {
     }
 
     @Test
-    void theX2apicEnableBitRaisesGpBecauseCpuidDoesNotOfferX2apic() {
-        MsrWrite w = f.apic.writeApicBase(f.apic.readApicBase() | ApicBase.X2APIC_ENABLE);
+    void theX2apicEnableBitRaisesGpWhenCpuidDoesNotOfferX2apic() {
+        LocalApicFixture xapicOnly = new LocalApicFixture(0, true, CpuidFeatures.UNICORN_QEMU64.withoutX2apic());
+        MsrWrite w = xapicOnly.apic.writeApicBase(xapicOnly.apic.readApicBase() | ApicBase.X2APIC_ENABLE);
         assertInstanceOf(MsrWrite.Gp.class, w);
         assertTrue(((MsrWrite.Gp) w).reason().contains("x2APIC"));
-        assertEquals(0xFEE0_0900L, f.apic.readApicBase());
+        assertEquals(0xFEE0_0900L, xapicOnly.apic.readApicBase());
     }
 
     @Test

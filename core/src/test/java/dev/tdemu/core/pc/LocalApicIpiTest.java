@@ -70,11 +70,20 @@ class LocalApicIpiTest {
     }
 
     @Test
-    void aLowestPriorityIpiIsRefusedAsARedirectableIpi() {
+    void aLowestPriorityIpiIsSentForTheBusToArbitrateAndSetsNoRedirectableIpiError() {
         LocalApicFixture f = new LocalApicFixture().enabled();
         sendIpi(f, LOWEST | ASSERT | 0x50, 1);
+        assertEquals(1, f.sent.size());
+        assertEquals(ApicDeliveryMode.LOWEST_PRIORITY, f.sent.get(0).deliveryMode());
+        assertEquals(0, f.esr());
+    }
+
+    @Test
+    void aLowestPriorityIpiWithAnIllegalVectorSetsSendIllegalVector() {
+        LocalApicFixture f = new LocalApicFixture().enabled();
+        sendIpi(f, LOWEST | ASSERT | 0x0E, 1);
         assertTrue(f.sent.isEmpty());
-        assertEquals(LocalApic.ESR_REDIRECTABLE_IPI, f.esr());
+        assertEquals(LocalApic.ESR_SEND_ILLEGAL_VECTOR, f.esr());
     }
 
     @Test
@@ -245,6 +254,38 @@ class LocalApicIpiTest {
         }
         assertEquals(List.of(false, true), m.pending(0x40));
         assertEquals(List.of(true, false), m.pending(0x41));
+    }
+
+    @Test
+    void aLowestPriorityIpiGoesToTheOneDestinationWithTheLowestPriorityClass() {
+        Machine m = new Machine(3);
+        m.apics.get(0).setCr8(2);
+        m.apics.get(1).setCr8(5);
+        m.apics.get(2).setCr8(1);
+        m.send(0, LOWEST | ASSERT | 0xA0, 0xFF); // a physical broadcast: one of all is chosen
+        assertEquals(List.of(false, false, true), m.pending(0xA0));
+        m.apics.get(2).setCr8(6);
+        m.send(1, LOGICAL | LOWEST | ASSERT | 0xA1, 0x00); // no logical destination: nobody
+        assertEquals(List.of(false, false, false), m.pending(0xA1));
+        assertTrue(m.undeliverable.isEmpty());
+    }
+
+    @Test
+    void aLowestPriorityIpiCountsTheClassInServiceToo() {
+        Machine m = new Machine(2);
+        m.apics.get(0).acceptInterrupt(0xE0, ApicTriggerMode.EDGE);
+        m.apics.get(0).acknowledge(); // PPR class 0xE on vCPU 0
+        m.apics.get(1).setCr8(3);
+        m.send(0, LOWEST | ASSERT | 0xF0, 0xFF);
+        assertEquals(List.of(false, true), m.pending(0xF0));
+    }
+
+    @Test
+    void aLowestPriorityIpiToTheSendersOwnIdStaysLocal() {
+        LocalApicFixture f = new LocalApicFixture(3, true).enabled();
+        sendIpi(f, LOWEST | ASSERT | 0x52, 3);
+        assertTrue(f.irr(0x52));
+        assertTrue(f.sent.isEmpty());
     }
 
     @Test

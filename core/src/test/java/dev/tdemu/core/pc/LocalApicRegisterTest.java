@@ -65,7 +65,10 @@ class LocalApicRegisterTest {
         f.write(ApicRegister.LVT_THERMAL, 0xFFFF_FFFF);
         assertEquals(0x1_07FF, f.read(ApicRegister.LVT_THERMAL));
         f.write(ApicRegister.LVT_TIMER, 0xFFFF_FFFF);
-        assertEquals(0x3_00FF, f.read(ApicRegister.LVT_TIMER), "TSC-deadline (bit 18) is reserved without CPUID support");
+        assertEquals(0x7_00FF, f.read(ApicRegister.LVT_TIMER), "vector, mask, timer mode 18:17 (CPUID offers TSC-deadline)");
+        LocalApicFixture noTscDeadline = new LocalApicFixture(0, true, CpuidFeatures.UNICORN_QEMU64.withoutTscDeadline()).enabled();
+        noTscDeadline.write(ApicRegister.LVT_TIMER, 0xFFFF_FFFF);
+        assertEquals(0x3_00FF, noTscDeadline.read(ApicRegister.LVT_TIMER), "TSC-deadline (bit 18) is reserved without CPUID support");
     }
 
     @Test

@@ -204,8 +204,11 @@ class LocalApicTimerTest {
     }
 
     @Test
-    void theTscDeadlineModeBitIsReservedSoTheTimerStaysOneShot() {
-        LocalApicFixture f = timer(VECTOR | (2 << 17), DIVIDE_BY_1, 100);
+    void withoutCpuidSupportTheTscDeadlineModeBitIsReservedSoTheTimerStaysOneShot() {
+        LocalApicFixture f = new LocalApicFixture(0, true, CpuidFeatures.UNICORN_QEMU64.withoutTscDeadline()).enabled();
+        f.write(ApicRegister.LVT_TIMER, VECTOR | (2 << 17));
+        f.write(ApicRegister.TIMER_DIVIDE_CONFIG, DIVIDE_BY_1);
+        f.write(ApicRegister.TIMER_INITIAL_COUNT, 100);
         assertEquals(VECTOR, f.read(ApicRegister.LVT_TIMER));
         assertEquals(100, f.apic.nextDeadline());
     }

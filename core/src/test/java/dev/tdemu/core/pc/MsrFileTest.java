@@ -12,6 +12,7 @@ import static dev.tdemu.core.pc.MsrIndex.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MsrFileTest {
@@ -22,7 +23,6 @@ class MsrFileTest {
     private static final class FakeVcpu implements MsrVcpuContext {
         final Map<Integer, Long> engine = new HashMap<>();
         boolean paging;
-        long tsc;
         long debugctl;
 
         @Override
@@ -40,11 +40,6 @@ class MsrFileTest {
         @Override
         public boolean pagingEnabled() {
             return paging;
-        }
-
-        @Override
-        public long baseTsc() {
-            return tsc;
         }
 
         @Override
@@ -157,12 +152,16 @@ class MsrFileTest {
     }
 
     @Test
-    void theTscWriteSetsAnOffsetOverTheBaseTsc() {
-        vcpu.tsc = 1_000;
+    void theTscIsTheLocalApicsGuestTscAndAWriteSetsItsOffset() {
+        apic.clock.set(1_000); // a 1 GHz TSC: 1000 ticks
+        assertEquals(1_000, read(IA32_TIME_STAMP_COUNTER));
         write(IA32_TIME_STAMP_COUNTER, 50_000);
         assertEquals(49_000, msrs.tscOffset());
-        vcpu.tsc = 3_000;
+        apic.clock.set(3_000);
         assertEquals(52_000, read(IA32_TIME_STAMP_COUNTER));
+        assertEquals(52_000, apic.apic.tsc().read(), "what RDTSC answers");
+        msrs.reset();
+        assertEquals(3_000, read(IA32_TIME_STAMP_COUNTER), "RESET drops the offset");
     }
 
     @Test
@@ -279,7 +278,9 @@ class MsrFileTest {
         assertEquals(0xFEE0_0900L, read(IA32_APIC_BASE));
         write(IA32_APIC_BASE, 0xFED0_0900L);
         assertEquals(0xFED0_0000L, apic.apic.apicBase().base());
-        assertWriteGp(IA32_APIC_BASE, 0xFED0_0900L | ApicBase.X2APIC_ENABLE);
+        assertWriteGp(IA32_APIC_BASE, 0xFED0_0100L | ApicBase.X2APIC_ENABLE);
+        write(IA32_APIC_BASE, 0xFED0_0900L | ApicBase.X2APIC_ENABLE);
+        assertTrue(apic.apic.x2apicMode());
     }
 
     @Test
@@ -295,11 +296,48 @@ class MsrFileTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_ARCH_CAPABILITIES, IA32_FLUSH_CMD, IA32_TSC_DEADLINE,
-        IA32_TSC_ADJUST, IA32_TSC_AUX, 0x802, 0x830, 0x12345, 0xC000_0104})
+    @ValueSource(ints = {IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_ARCH_CAPABILITIES, IA32_FLUSH_CMD, IA32_TSC_ADJUST, IA32_TSC_AUX,
+        0x900, 0xBFF, 0x12345, 0xC000_0104})
     void msrsCpuidDoesNotOfferRaiseGp(int index) {
         assertReadGp(index);
         assertWriteGp(index, 0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {IA32_TSC_DEADLINE, 0x802, 0x808, 0x830, 0x83F})
+    void withoutX2apicAndTscDeadlineInTheProfileTheirMsrsRaiseGp(int index) {
+        CpuidFeatures xapicOnly = CpuidFeatures.UNICORN_QEMU64.withoutX2apic().withoutTscDeadline();
+        LocalApicFixture old = new LocalApicFixture(0, true, xapicOnly);
+        MsrFile file = new MsrFile(xapicOnly, old.apic, vcpu);
+        assertInstanceOf(MsrRead.Gp.class, file.read(index));
+        assertInstanceOf(MsrWrite.Gp.class, file.write(index, 0));
+    }
+
+    @Test
+    void theMsrsAndTheLocalApicMustFollowOneProfile() {
+        assertThrows(IllegalArgumentException.class, () -> new MsrFile(CpuidFeatures.UNICORN_QEMU64.withoutX2apic(), apic.apic, vcpu));
+    }
+
+    @Test
+    void x2apicMsrsGoToTheLocalApicAndRaiseGpOutsideX2apicMode() {
+        assertReadGp(0x802);
+        assertWriteGp(0x808, 0x20);
+        write(IA32_APIC_BASE, read(IA32_APIC_BASE) | ApicBase.X2APIC_ENABLE);
+        assertEquals(0, read(0x802), "the x2APIC ID of vCPU 0");
+        write(0x808, 0x20);
+        assertEquals(2, apic.apic.cr8());
+        assertEquals("IA32_X2APIC_TPR", MsrIndex.name(0x808));
+        assertEquals("IA32_X2APIC_ISR3", MsrIndex.name(0x813));
+    }
+
+    @Test
+    void tscDeadlineGoesToTheLocalApic() {
+        assertEquals(0, read(IA32_TSC_DEADLINE), "reads 0 outside TSC-deadline mode");
+        apic.write(ApicRegister.SVR, 0x1FF);
+        apic.write(ApicRegister.LVT_TIMER, (2 << 17) | 0xEF);
+        write(IA32_TSC_DEADLINE, 5_000);
+        assertEquals(5_000, read(IA32_TSC_DEADLINE));
+        assertEquals(5_000, apic.apic.nextDeadline());
     }
 
     @Test

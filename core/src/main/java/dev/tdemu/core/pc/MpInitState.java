@@ -1,0 +1,77 @@
+package dev.tdemu.core.pc;
+
+import java.util.OptionalInt;
+
+/**
+ * One vCPU's multiple-processor initialisation state (SDM vol. 3A "Multiple-Processor (MP)
+ * Initialization"; KVM's mp_state): it runs, or it waits for a start-up IPI. After power-up the
+ * BSP runs and the application processors wait for SIPI (the SDM's; KVM instead wants an INIT
+ * first, which every OS sends anyway). INIT puts any vCPU in its INIT state, an AP in
+ * wait-for-SIPI; a SIPI starts a vCPU that waits for one and is ignored otherwise (so the second
+ * SIPI of the INIT-SIPI-SIPI sequence does nothing). An INIT level de-assert is no INIT (the local
+ * APIC drops it). Thread-safe; the emulator calls {@link #acceptEvents()} on its vCPU's thread
+ * when the APIC kicks it.
+ */
+public final class MpInitState {
+
+    /** KVM's KVM_MP_STATE_RUNNABLE and KVM_MP_STATE_INIT_RECEIVED. */
+    public enum State {
+        RUNNABLE,
+        WAIT_FOR_SIPI
+    }
+
+    private final LocalApic apic;
+    private State state;
+
+    public MpInitState(LocalApic apic) {
+        this.apic = apic;
+        reset();
+    }
+
+    /** RESET: the BSP runs, an AP waits for SIPI. */
+    public synchronized void reset() {
+        state = apic.apicBase().bsp() ? State.RUNNABLE : State.WAIT_FOR_SIPI;
+    }
+
+    public synchronized State state() {
+        return state;
+    }
+
+    /** Whether the vCPU runs guest code (it does nothing, takes no interrupt or NMI, while waiting for SIPI). */
+    public synchronized boolean runnable() {
+        return state == State.RUNNABLE;
+    }
+
+    /**
+     * Takes the local APIC's INIT and start-up requests, INIT first, as KVM's
+     * kvm_apic_accept_events: an INIT INIT-resets the local APIC and gives {@link MpInitAction.Init};
+     * a SIPI then starts the vCPU if it waits for one ({@link MpInitAction.Startup}, which includes
+     * the INIT state), else it is ignored. The emulator applies the result to the vCPU and resets
+     * its {@link NmiState} on Init and Startup.
+     */
+    public synchronized MpInitAction acceptEvents() {
+        boolean init = apic.takeInit();
+        OptionalInt sipi = apic.takeStartup(); // taken before init() clears the APIC's requests
+        MpInitAction result = MpInitAction.NONE;
+        if (init) {
+            apic.init();
+            state = apic.apicBase().bsp() ? State.RUNNABLE : State.WAIT_FOR_SIPI;
+            result = new MpInitAction.Init(state == State.WAIT_FOR_SIPI);
+        }
+        if (sipi.isPresent()) {
+            if (state == State.WAIT_FOR_SIPI) {
+                state = State.RUNNABLE;
+                return new MpInitAction.Startup(sipi.getAsInt());
+            }
+            if (!init) {
+                return new MpInitAction.SipiIgnored(sipi.getAsInt());
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "MpInitState[" + state + "]";
+    }
+}

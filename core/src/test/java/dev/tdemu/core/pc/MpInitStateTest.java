@@ -1,0 +1,120 @@
+package dev.tdemu.core.pc;
+
+import dev.tdemu.core.platform.ManualClock;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** INIT and start-up IPIs between two vCPUs on a bus, as Linux and kvm-unit-tests bring up an AP. */
+class MpInitStateTest {
+    private static final int INIT = 5 << 8, STARTUP = 6 << 8, ASSERT = 1 << 14, LEVEL = 1 << 15;
+
+    private final ManualClock clock = new ManualClock();
+    private final ApicBus bus = new ApicBus((source, icr, why) -> { throw new AssertionError(why); });
+    private final LocalApic bspApic = new LocalApic(0, true, clock, bus);
+    private final LocalApic apApic = new LocalApic(1, false, clock, bus);
+    private final MpInitState bsp = new MpInitState(bspApic);
+    private final MpInitState ap = new MpInitState(apApic);
+
+    MpInitStateTest() {
+        bus.attach(bspApic);
+        bus.attach(apApic);
+        bspApic.write(ApicRegister.SVR.offset(), 4, 0x1FF);
+    }
+
+    /** The BSP writes ICR high then low, destination APIC 1. */
+    private void toAp(int low) {
+        bspApic.write(ApicRegister.ICR_HIGH.offset(), 4, 1L << 24);
+        bspApic.write(ApicRegister.ICR_LOW.offset(), 4, low);
+    }
+
+    @Test
+    void startupIpisAreAcceptedBySoftwareDisabledApics() {
+        assertFalse(apApic.softwareEnabled());
+        toAp(INIT | ASSERT);
+        assertEquals(new MpInitAction.Init(true), ap.acceptEvents());
+    }
+
+    @Test
+    void atPowerUpTheBspRunsAndTheApWaitsForSipi() {
+        assertEquals(MpInitState.State.RUNNABLE, bsp.state());
+        assertEquals(MpInitState.State.WAIT_FOR_SIPI, ap.state());
+        assertFalse(ap.runnable());
+        assertEquals(MpInitAction.NONE, ap.acceptEvents());
+    }
+
+    @Test
+    void initSipiSipiStartsTheApInRealModeAtTheVectorTimes4096AndTheSecondSipiIsIgnored() {
+        toAp(INIT | LEVEL | ASSERT);
+        assertEquals(new MpInitAction.Init(true), ap.acceptEvents());
+        toAp(INIT | LEVEL); // the INIT level de-assert Linux still sends: no INIT
+        assertEquals(MpInitAction.NONE, ap.acceptEvents());
+        toAp(STARTUP | ASSERT | 0x9A);
+        MpInitAction first = ap.acceptEvents();
+        assertEquals(new MpInitAction.Startup(0x9A), first);
+        MpInitAction.Startup start = (MpInitAction.Startup) first;
+        assertEquals(0x9A00, start.csSelector());
+        assertEquals(0x9A000, start.csBase());
+        assertEquals(0x9A000, start.startAddress());
+        assertEquals(0, start.rip());
+        assertTrue(ap.runnable());
+        toAp(STARTUP | ASSERT | 0x9A);
+        assertEquals(new MpInitAction.SipiIgnored(0x9A), ap.acceptEvents(), "a SIPI to a running CPU is ignored");
+        assertTrue(ap.runnable());
+    }
+
+    @Test
+    void aSipiToAFreshlyResetApStartsIt() {
+        toAp(STARTUP | ASSERT | 0x10);
+        assertEquals(new MpInitAction.Startup(0x10), ap.acceptEvents());
+    }
+
+    @Test
+    void initAndSipiTakenTogetherStartTheAp() {
+        toAp(STARTUP | ASSERT | 0x10);
+        ap.acceptEvents(); // running
+        toAp(INIT | ASSERT);
+        toAp(STARTUP | ASSERT | 0x20);
+        assertEquals(new MpInitAction.Startup(0x20), ap.acceptEvents());
+        assertTrue(ap.runnable());
+    }
+
+    @Test
+    void aSipiThatCameBeforeTheInitIsDropped() {
+        toAp(STARTUP | ASSERT | 0x10);
+        ap.acceptEvents(); // running
+        toAp(STARTUP | ASSERT | 0x30); // ignored by a running CPU ...
+        toAp(INIT | ASSERT); // ... and superseded by the INIT before the vCPU looked
+        assertEquals(new MpInitAction.Init(true), ap.acceptEvents());
+        assertEquals(MpInitState.State.WAIT_FOR_SIPI, ap.state());
+    }
+
+    @Test
+    void initOnTheBspRestartsAtTheResetVectorWithoutWaitingForSipi() {
+        bspApic.write(ApicRegister.ICR_LOW.offset(), 4, INIT | ASSERT | (1 << 18)); // INIT to self
+        assertEquals(new MpInitAction.Init(false), bsp.acceptEvents());
+        assertTrue(bsp.runnable());
+    }
+
+    @Test
+    void initResetsTheApsLocalApicButKeepsItsIdAndX2apicMode() {
+        apApic.write(ApicRegister.SVR.offset(), 4, 0x1FF);
+        assertEquals(MsrWrite.DONE, apApic.writeApicBase(apApic.readApicBase() | ApicBase.X2APIC_ENABLE));
+        apApic.writeX2apicMsr(0x808, 0x50);
+        bspApic.write(ApicRegister.ICR_HIGH.offset(), 4, 0xFFL << 24);
+        bspApic.write(ApicRegister.ICR_LOW.offset(), 4, INIT | ASSERT | (3 << 18)); // all excluding self
+        assertEquals(new MpInitAction.Init(true), ap.acceptEvents());
+        assertTrue(apApic.x2apicMode());
+        assertEquals(new MsrRead.Value(1), apApic.readX2apicMsr(0x802));
+        assertEquals(new MsrRead.Value(0), apApic.readX2apicMsr(0x808), "TPR back to 0");
+        assertEquals(new MsrRead.Value(0xFF), apApic.readX2apicMsr(0x80F), "software-disabled again");
+    }
+
+    @Test
+    void aStartupVectorIsOneByte() {
+        assertThrows(IllegalArgumentException.class, () -> new MpInitAction.Startup(0x100));
+    }
+}
