@@ -3,7 +3,8 @@
  * 2^63, 2^63-1, small numbers). Whatever the VMM answers, it must answer: the guest ends with
  * exit status 0 after the last call, never with a VMM internal error. Calls that would end or halt
  * the guest on purpose (EXIT, ReportFatalError, HLT with interrupts blocked, OUT to 0xF4) are
- * turned into harmless ones. */
+ * turned into harmless ones, and the TDCALL leaves tdemu's TDX module does not model (which stop
+ * the TD loudly, by design) are not drawn. */
 #include "tdemu.inc"
 #include "minidt.inc"
     .equ CALLS, 4000
@@ -120,16 +121,18 @@ td_call:
     je      32f
     cmp     $6, %ecx
     je      33f
-    call    random                      /* 7: any leaf */
+    call    random                      /* 7: any leaf above the defined ones */
+    or      $0x40, %eax
+    and     $0xffff, %eax
     jmp     39f
 31: mov     $1, %eax                    /* TDG.VP.INFO */
     jmp     39f
 32: mov     $3, %eax                    /* TDG.VP.VEINFO.GET */
     jmp     39f
-33: call    random                      /* a small leaf */
-    and     $63, %eax
-    cmp     $0, %eax
-    je      30f
+33: call    random                      /* a leaf the module models, or an undefined one */
+    and     $15, %eax
+    lea     leaves(%rip), %rdx
+    mov     (%rdx,%rax,8), %rax
     jmp     39f
 39: mov     %rax, leaf(%rip)
     jmp     50f
@@ -192,6 +195,8 @@ td_call:
 
     .section .rodata
     .balign 8
+leaves:         /* TDCALL leaves the module models, and undefined ones (which it refuses) */
+    .quad 1, 3, 5, 6, 7, 8, 9, 10, 13, 14, 15, 16, 17, 19, 21, 63
 subfunctions:   /* GHCI leaves, tdemu hypercalls, and one "anything" (-1) */
     .quad GHCI_CPUID, GHCI_HLT, GHCI_IO, GHCI_RDMSR, GHCI_WRMSR, 48, 0x10001, 0x10002
     .quad 0x10004, 0x101, 0x102, 0x103, 0x104, 0x1d9, GHCI_IO, -1

@@ -9,7 +9,7 @@ import dev.tdemu.core.vmx.MovDrQualification;
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.emulator.cpu.GuestControls;
 import dev.tdemu.emulator.cpu.GuestEngine;
-import dev.tdemu.emulator.cpu.GuestExit;
+import dev.tdemu.emulator.cpu.VmExit;
 import dev.tdemu.emulator.cpu.PhysicalCpu;
 import dev.tdemu.emulator.elf.ElfImage;
 import dev.tdemu.emulator.elf.LoadSegment;
@@ -51,6 +51,8 @@ public class CpuBenchmark {
         public Optional<MovDrQualification> movDrExit(CpuMode m, int dr, MovDrDirection d, int gpr) { return Optional.empty(); }
         public boolean exceptionExits(int vector) { return false; }
         public boolean ioPassthrough(int port) { return true; }
+        public boolean vmcallExits() { return true; }
+        public boolean tdcallExits() { return false; }
     };
 
     @State(Scope.Thread)
@@ -107,8 +109,8 @@ public class CpuBenchmark {
         Object runOnce() {
             engine.engine().writeReg(X86Reg.RIP, entry);
             engine.engine().writeReg(X86Reg.RDI, ITERATIONS);
-            GuestExit exit = cpu.runGuest(engine, NO_EXITS);
-            if (!(exit instanceof GuestExit.Instruction i) || i.kind() != GuestExit.Kind.HLT) {
+            VmExit exit = cpu.runGuest(engine, NO_EXITS);
+            if (!(exit instanceof VmExit.Hlt)) {
                 throw new IllegalStateException("loop ended with " + exit);
             }
             String watchState = engine.dataBreakpointState();

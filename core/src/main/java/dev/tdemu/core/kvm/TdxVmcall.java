@@ -3,7 +3,7 @@ package dev.tdemu.core.kvm;
 import dev.tdemu.core.pc.CpuidResult;
 import dev.tdemu.core.pc.MsrRead;
 import dev.tdemu.core.pc.MsrWrite;
-import dev.tdemu.core.tdx.Gpr;
+import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.tdx.GprUpdates;
 import dev.tdemu.core.tdx.TdVmcallArgs;
 import dev.tdemu.core.tdx.TdvmcallLeaf;

@@ -1,5 +1,7 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Gpr;
+
 /**
  * What the host receives from a TDG.VP.VMCALL (KVM's {@code vp_enter_args}): the GPR_SELECT and
  * XMM_SELECT masks the TD gave in RCX (the host's RCX), and the TD's GPRs the mask selects; the

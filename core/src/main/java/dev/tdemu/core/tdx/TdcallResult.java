@@ -1,5 +1,7 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Gpr;
+
 /** What a TDCALL does, from {@link TdxModule#tdcall}. Every TDCALL, whatever its registers, ends in one. */
 public sealed interface TdcallResult {
 

@@ -1,6 +1,6 @@
 package dev.tdemu.core.kvm;
 
-import dev.tdemu.core.tdx.Gpr;
+import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.tdx.GprUpdates;
 import dev.tdemu.core.tdx.TdVmcallArgs;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Gpr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -24,7 +24,10 @@ class ExitQualificationTest {
         assertEquals(1, ExitReason.EXTERNAL_INTERRUPT.basic());
         assertEquals(2, ExitReason.TRIPLE_FAULT.basic());
         assertEquals(ExitReason.MOV_DR, ExitReason.fromBasic(29));
-        assertThrows(IllegalArgumentException.class, () -> ExitReason.fromBasic(3)); // INIT: not modelled
+        assertEquals(7, ExitReason.INTERRUPT_WINDOW.basic());
+        assertEquals(28, ExitReason.CR_ACCESS.basic());
+        assertEquals(44, ExitReason.APIC_ACCESS.basic());
+        assertThrows(IllegalArgumentException.class, () -> ExitReason.fromBasic(9)); // task switch: not modelled
     }
 
     @Test
@@ -35,6 +38,34 @@ class ExitQualificationTest {
         assertEquals(0xB, q.gpr());
         assertEquals(0xB16L, q.bits());
         assertEquals(MovDrDirection.TO_DR, MovDrQualification.fromBits(0x7).direction());
+    }
+
+    @Test
+    void ioQualificationHasSizeMinusOneDirectionStringRepEncodingAndPortAtTheirSdmBits() {
+        IoQualification outsb = new IoQualification(1, false, true, true, false, 0x3F8);
+        assertEquals(0x03F8_0030L, outsb.bits());
+        IoQualification inImm = new IoQualification(4, true, false, false, true, 0xE9);
+        assertEquals(0x00E9_004BL, inImm.bits());
+        assertEquals(inImm, IoQualification.fromBits(inImm.bits()));
+        assertThrows(IllegalArgumentException.class, () -> new IoQualification(3, true, false, false, false, 0));
+        assertThrows(IllegalArgumentException.class, () -> new IoQualification(1, true, false, false, false, 0x10000));
+    }
+
+    @Test
+    void eptViolationQualificationHasTheAccessInBits2To0AndThePermissionsInBits5To3() {
+        assertEquals(1, EptViolationQualification.unbacked(EptViolationQualification.Access.READ).bits());
+        assertEquals(2, EptViolationQualification.unbacked(EptViolationQualification.Access.WRITE).bits());
+        assertEquals(4, EptViolationQualification.unbacked(EptViolationQualification.Access.FETCH).bits());
+        assertEquals(2 | 8 | 32, new EptViolationQualification(EptViolationQualification.Access.WRITE, true, false, true).bits());
+    }
+
+    @Test
+    void crAccessQualificationHasCrTypeGprAndLmswDataAtTheirSdmBits() {
+        assertEquals(0x0503L, CrAccessQualification.movToCr(3, 5).bits());
+        assertEquals(0x0014L, CrAccessQualification.movFromCr(4, 0).bits());
+        CrAccessQualification lmsw = new CrAccessQualification(0, CrAccessQualification.AccessType.LMSW, 0, true, 0xFFFF);
+        assertEquals(0xFFFF_0070L, lmsw.bits());
+        assertEquals(lmsw, CrAccessQualification.fromBits(lmsw.bits()));
     }
 
     @Test

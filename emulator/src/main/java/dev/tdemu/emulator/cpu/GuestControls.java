@@ -15,4 +15,10 @@ public interface GuestControls {
 
     /** Whether port I/O to {@code port} runs in the guest without an exit (no device answers it). */
     boolean ioPassthrough(int port);
+
+    /** Whether VMCALL exits (a VMX guest); otherwise it is #UD in the guest (a TD). */
+    boolean vmcallExits();
+
+    /** Whether TDCALL exits to the TDX module (a TD); otherwise it is #UD in the guest. */
+    boolean tdcallExits();
 }

@@ -1,6 +1,8 @@
 package dev.tdemu.emulator.cpu;
 
 import dev.tdemu.core.host.HostCpu;
+import dev.tdemu.core.vmx.EptViolationQualification;
+import dev.tdemu.core.vmx.IoQualification;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
 import dev.tdemu.core.x86.Access;
@@ -30,7 +32,7 @@ import org.apache.logging.log4j.Logger;
  * it: execute, data, I/O and single-step #DBs as {@code core}'s matching logic decides, GD, MOV DR
  * on the hardware registers, ICEBP and INT3, and exceptions delivered through the guest's IDT
  * with #DF and triple-fault escalation. It returns to the VMM only for what the VMM must handle
- * ({@link GuestExit}). Used by one thread at a time.
+ * ({@link VmExit}). Used by one thread at a time.
  */
 public final class PhysicalCpu {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
@@ -69,15 +71,15 @@ public final class PhysicalCpu {
 
     /**
      * Runs the guest on {@code g} until the VMM must act. Time limits are the caller's: a
-     * {@link GuestEngine#stop()} from any thread ends the run with {@link GuestExit.Stopped}.
+     * {@link GuestEngine#stop()} from any thread ends the run with {@link VmExit.ExternalInterrupt}.
      * (The engine's own timeout argument starts and joins a thread on every run, which costs more
      * than a whole VM exit, so tdemu never uses it.)
      */
-    public GuestExit runGuest(GuestEngine g, GuestControls controls) {
+    public VmExit runGuest(GuestEngine g, GuestControls controls) {
         while (true) {
             g.armDebugRegisters(hardware.snapshot());
             EngineEvent event = g.run();
-            GuestExit exit = handle(g, controls, event);
+            VmExit exit = handle(g, controls, event);
             if (exit != null) {
                 return exit;
             }
@@ -85,7 +87,7 @@ public final class PhysicalCpu {
     }
 
     /** Handles one engine event; returns the exit for the VMM, or null to keep running. */
-    private GuestExit handle(GuestEngine g, GuestControls controls, EngineEvent event) {
+    private VmExit handle(GuestEngine g, GuestControls controls, EngineEvent event) {
         Unicorn uc = g.engine();
         return switch (event) {
             case EngineEvent.Intercept i -> intercept(g, controls, i);
@@ -114,7 +116,8 @@ public final class PhysicalCpu {
             case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), afterRepIteration(g, s.rip()));
             case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
             case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
-            case EngineEvent.ImprecisePortIo p -> new GuestExit.ImprecisePortIo(p.in(), p.port(), p.size(), p.value(), p.rip());
+            case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
+                    new IoQualification(p.size(), p.in(), false, false, false, p.port()), p.value(), p.rip());
             case EngineEvent.ExecuteBreakpoint b -> {
                 Optional<DebugException> db = hardware.checkInstructionFetch(b.rip(), false, g.mode());
                 if (db.isEmpty()) {
@@ -125,9 +128,19 @@ public final class PhysicalCpu {
                 yield debugException(g, controls, db.get(), b.rip());
             }
             case EngineEvent.RefusedAccess r -> stepWatched(g, controls, r.rip(), r.fetch());
-            case EngineEvent.MemoryFault f -> new GuestExit.MemoryFault(f.type(), f.physical(), f.size(), f.rip());
-            case EngineEvent.Stopped s -> new GuestExit.Stopped(s.rip());
-            case EngineEvent.Completed c -> new GuestExit.Stopped(c.rip());
+            case EngineEvent.MemoryFault f -> new VmExit.EptViolation(EptViolationQualification.unbacked(eptAccess(f.type())),
+                    f.physical(), f.size(), f.rip());
+            case EngineEvent.Stopped s -> new VmExit.ExternalInterrupt(s.rip());
+            case EngineEvent.Completed c -> new VmExit.ExternalInterrupt(c.rip());
+        };
+    }
+
+    /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */
+    private static EptViolationQualification.Access eptAccess(dev.tdemu.emulator.unicorn.MemType type) {
+        return switch (type) {
+            case WRITE, WRITE_UNMAPPED, WRITE_PROT -> EptViolationQualification.Access.WRITE;
+            case FETCH, FETCH_UNMAPPED, FETCH_PROT -> EptViolationQualification.Access.FETCH;
+            case READ, READ_UNMAPPED, READ_PROT, READ_AFTER -> EptViolationQualification.Access.READ;
         };
     }
 
@@ -157,19 +170,19 @@ public final class PhysicalCpu {
         return code.length == 2 && (code[0] & 0xFF) == 0xCD && code[1] == 0x03 ? 2 : 1;
     }
 
-    private GuestExit intercept(GuestEngine g, GuestControls controls, EngineEvent.Intercept i) {
+    private VmExit intercept(GuestEngine g, GuestControls controls, EngineEvent.Intercept i) {
         int code = i.exitCode();
         long rip = i.rip();
         if (code >= SvmGuestMode.EXIT_READ_DR0 && code < SvmGuestMode.EXIT_WRITE_DR0 + 16) {
             return movDr(g, controls, rip);
         }
         return switch (code) {
-            case SvmGuestMode.EXIT_CPUID -> new GuestExit.Instruction(GuestExit.Kind.CPUID, rip, 2);
-            case SvmGuestMode.EXIT_HLT -> new GuestExit.Instruction(GuestExit.Kind.HLT, rip, 1);
+            case SvmGuestMode.EXIT_CPUID -> new VmExit.Cpuid(rip, 2);
+            case SvmGuestMode.EXIT_HLT -> new VmExit.Hlt(rip, 1);
             case SvmGuestMode.EXIT_MSR -> {
                 byte[] msr = g.readCode(rip, 2); // 0F 32 RDMSR, 0F 30 WRMSR
                 yield msr.length < 2 ? fetchFault(g, controls, rip, msr.length)
-                        : new GuestExit.Instruction(msr[1] == 0x30 ? GuestExit.Kind.WRMSR : GuestExit.Kind.RDMSR, rip, 2);
+                        : msr[1] == 0x30 ? new VmExit.Wrmsr(rip, 2) : new VmExit.Rdmsr(rip, 2);
             }
             case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
             case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
@@ -182,7 +195,7 @@ public final class PhysicalCpu {
      * INVLPG: the engine flushes its TLB and data breakpoints, which name linear addresses, are
      * translated again, so a watch follows its linear address to new physical memory.
      */
-    private GuestExit invlpg(GuestEngine g, GuestControls controls, long rip) {
+    private VmExit invlpg(GuestEngine g, GuestControls controls, long rip) {
         byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
         X86Decoder.Instruction insn = X86Decoder.decode(code, 0);
         if (insn == null || insn.memory() == null) {
@@ -197,7 +210,7 @@ public final class PhysicalCpu {
     }
 
     /** MOV DR: a VM exit when the VMM intercepts it, otherwise executed on the hardware registers. */
-    private GuestExit movDr(GuestEngine g, GuestControls controls, long rip) {
+    private VmExit movDr(GuestEngine g, GuestControls controls, long rip) {
         byte[] code = g.readCode(rip, 15);
         MovDrInstruction insn = MovDrInstruction.decode(code, 0);
         if (insn == null && code.length < 15) {
@@ -211,7 +224,7 @@ public final class PhysicalCpu {
         MovDrDirection direction = insn.toDebugRegister() ? MovDrDirection.TO_DR : MovDrDirection.FROM_DR;
         Optional<MovDrQualification> exit = controls.movDrExit(mode, insn.debugRegister(), direction, insn.gpr());
         if (exit.isPresent()) {
-            return new GuestExit.MovDrExit(exit.get(), insn, rip);
+            return new VmExit.MovDr(exit.get(), rip, insn.length());
         }
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
         MovDrOutcome outcome = insn.toDebugRegister()
@@ -232,7 +245,7 @@ public final class PhysicalCpu {
     }
 
     /** MOV to CR3 is intercepted so data breakpoints follow the new page tables; the CPU part is done here. */
-    private GuestExit movToCr3(GuestEngine g, GuestControls controls, long rip) {
+    private VmExit movToCr3(GuestEngine g, GuestControls controls, long rip) {
         byte[] code = g.readCode(rip, 15);
         int i = 0, rex = 0;
         while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66 || code[i] == 0x67)) {
@@ -253,22 +266,22 @@ public final class PhysicalCpu {
         return tf ? debugTrap(g, controls, List.of(), true, rip + i + 3, false) : null;
     }
 
-    private GuestExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
+    private VmExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
         byte[] code = g.readCode(rip, 4);
         if (code.length == 0) {
             return fetchFault(g, controls, rip, 0);
         }
-        if (starts(code, 0x0F, 0x01, 0xC1)) {
-            return new GuestExit.Instruction(GuestExit.Kind.VMCALL, rip, 3);
+        if (starts(code, 0x0F, 0x01, 0xC1) && controls.vmcallExits()) {
+            return new VmExit.Vmcall(rip, 3);
         }
-        if (starts(code, 0x66, 0x0F, 0x01, 0xCC)) {
-            return new GuestExit.Instruction(GuestExit.Kind.TDCALL, rip, 4);
+        if (starts(code, 0x66, 0x0F, 0x01, 0xCC) && controls.tdcallExits()) {
+            return new VmExit.Tdcall(rip, 4);
         }
         if (starts(code, 0xF1)) {
             // ICEBP (INT1): a trap #DB that sets no DR6 condition bit.
             DebugException icebp = hardware.icebp();
             if (controls.exceptionExits(X86Exception.DB)) {
-                return new GuestExit.ExceptionExit(X86Exception.DB, -1, icebp.pending(), rip, 1, true, List.of());
+                return new VmExit.ExceptionNmi(X86Exception.DB, -1, icebp.pending(), rip, 1, true, 0, List.of());
             }
             hardware.deliver(icebp);
             return deliver(g, X86Exception.trap(X86Exception.DB, rip + 1));
@@ -288,74 +301,29 @@ public final class PhysicalCpu {
         return true;
     }
 
-    private GuestExit portIo(GuestEngine g, GuestControls controls, PortIo io, long rip) {
+    private VmExit portIo(GuestEngine g, GuestControls controls, PortIo io, long rip) {
         Unicorn uc = g.engine();
         int port = io.port() >= 0 ? io.port() : (int) (uc.readReg(X86Reg.RDX) & 0xFFFF);
+        IoQualification q = new IoQualification(io.size(), io.in(), io.string(), io.rep(), io.port() >= 0, port);
         if (!controls.ioPassthrough(port)) {
-            return new GuestExit.PortIoExit(io, port, rip);
+            return new VmExit.Io(q, io.addressSize(), rip, io.length());
         }
-        if (io.string()) {
-            return passThroughStringIteration(g, controls, io, port, rip);
-        }
-        // Passed through to no device: reads float high, writes vanish. The instruction completes.
+        // Passed through to no device: reads float high, writes vanish. INS/OUTS go one iteration
+        // at a time: each is an I/O access and a memory access, both matched against the
+        // breakpoints, and a trap after an iteration with more to go leaves RIP on the instruction
+        // and pushes RF=1 (SDM 17.3.1.1), so the engine comes back here for the next one.
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
-        if (io.in()) {
-            long mask = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
-            long rax = uc.readReg(X86Reg.RAX);
-            long value = io.size() == 4 ? mask : (rax & ~mask) | mask;
-            uc.writeReg(X86Reg.RAX, value);
-        }
-        uc.writeReg(X86Reg.RIP, rip + io.length());
-        return debugTrap(g, controls, List.of(new Access.IoAccess(port, io.size())), tf, rip + io.length(), false);
-    }
-
-    /**
-     * One iteration of INS/OUTS (REP or not) on a passed-through port with no device behind it:
-     * INS stores all-ones, OUTS reads its source and the value vanishes. Each iteration is an I/O
-     * access and a memory access, both matched against the breakpoints; a trap after an iteration
-     * with more to go leaves RIP on the instruction and pushes RF=1 (SDM 17.3.1.1), so the engine
-     * comes back here for the next one.
-     */
-    private GuestExit passThroughStringIteration(GuestEngine g, GuestControls controls, PortIo io, int port, long rip) {
-        Unicorn uc = g.engine();
-        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
-        long next = rip + io.length();
-        long countMask = io.addressSize() == 4 ? 0xFFFF_FFFFL : -1L;
-        long count = io.rep() ? uc.readReg(X86Reg.RCX) & countMask : 1;
-        if (count == 0) {
-            uc.writeReg(X86Reg.RIP, next);
-            return debugTrap(g, controls, List.of(), tf, next, false);
-        }
-        X86Reg index = io.in() ? X86Reg.RDI : X86Reg.RSI;
-        long pointer = uc.readReg(index);
-        long at = pointer & countMask;
-        long cr3 = uc.readReg(X86Reg.CR3);
-        CpuMode mode = g.mode();
-        for (int n = 0; n < io.size(); ) {
-            PageWalker.Translation t = PageWalker.translate(g.memory(), cr3, at + n);
-            if (t == null || io.in() && !t.writable() || mode.cpl() == 3 && !t.user()) {
-                long errorCode = (t != null ? 1 : 0) | (io.in() ? 2 : 0) | (mode.cpl() == 3 ? 4 : 0);
-                uc.writeReg(X86Reg.CR2, at + n);
-                return pageFault(g, controls, errorCode, at + n, rip);
+        return switch (PortIoEmulation.perform(g, q, io.addressSize(), PortIoEmulation.NOTHING, 1)) {
+            case PortIoEmulation.Outcome.PageFault f -> {
+                uc.writeReg(X86Reg.CR2, f.address());
+                yield pageFault(g, controls, f.errorCode(), f.address(), rip);
             }
-            int chunk = (int) Math.min(io.size() - n, t.bytesToPageEnd());
-            if (io.in()) {
-                g.memory().fill(t.physical(), chunk, (byte) 0xFF);
+            case PortIoEmulation.Outcome.Done d -> {
+                long resume = d.more() ? rip : rip + io.length();
+                uc.writeReg(X86Reg.RIP, resume);
+                yield debugTrap(g, controls, d.accesses(), tf, resume, d.more());
             }
-            n += chunk;
-        }
-        long step = (uc.readReg(X86Reg.RFLAGS) & 0x400) != 0 ? -io.size() : io.size();
-        uc.writeReg(index, (pointer & ~countMask) | ((pointer + step) & countMask));
-        boolean more = false;
-        if (io.rep()) {
-            uc.writeReg(X86Reg.RCX, (uc.readReg(X86Reg.RCX) & ~countMask) | ((count - 1) & countMask));
-            more = count > 1;
-        }
-        long resume = more ? rip : next;
-        uc.writeReg(X86Reg.RIP, resume);
-        List<Access> accesses = List.of(new Access.IoAccess(port, io.size()),
-                new Access.DataAccess(at, io.size(), io.in() ? DataAccessKind.WRITE : DataAccessKind.READ));
-        return debugTrap(g, controls, accesses, tf, resume, more);
+        };
     }
 
     /**
@@ -365,7 +333,7 @@ public final class PhysicalCpu {
      * one of them meets a breakpoint (data breakpoints are traps: RIP is the next instruction), or
      * handle whatever else stopped it (a page fault, exact as ever).
      */
-    private GuestExit stepWatched(GuestEngine g, GuestControls controls, long rip, boolean fetch) {
+    private VmExit stepWatched(GuestEngine g, GuestControls controls, long rip, boolean fetch) {
         Unicorn uc = g.engine();
         long rflags = uc.readReg(X86Reg.RFLAGS);
         boolean guestTf = (rflags & RFLAGS_TF) != 0;
@@ -522,7 +490,7 @@ public final class PhysicalCpu {
      * The CPU may drop a translation at any time, so the architectural outcome is the fetch's #PF
      * (CR2 = the first byte it could not fetch), never a #UD for bytes tdemu could not read.
      */
-    private GuestExit fetchFault(GuestEngine g, GuestControls controls, long rip, int readable) {
+    private VmExit fetchFault(GuestEngine g, GuestControls controls, long rip, int readable) {
         long address = rip + readable;
         Unicorn uc = g.engine();
         CpuMode mode = g.mode();
@@ -535,9 +503,9 @@ public final class PhysicalCpu {
     }
 
     /** #PF (CR2 already holds {@code linear}): to the VMM when intercepted, else delivered through the guest's IDT. */
-    private GuestExit pageFault(GuestEngine g, GuestControls controls, long errorCode, long linear, long rip) {
+    private VmExit pageFault(GuestEngine g, GuestControls controls, long errorCode, long linear, long rip) {
         return controls.exceptionExits(X86Exception.PF)
-                ? new GuestExit.ExceptionExit(X86Exception.PF, errorCode, PendingDebug.NONE, rip, 0, false, List.of())
+                ? new VmExit.ExceptionNmi(X86Exception.PF, errorCode, PendingDebug.NONE, rip, 0, false, linear, List.of())
                 : deliver(g, X86Exception.pageFault(errorCode, linear, rip));
     }
 
@@ -545,13 +513,13 @@ public final class PhysicalCpu {
      * After an instruction completed: one trap #DB for its data/I/O breakpoint hits and single step.
      * {@code iterationsLeft}: the instruction was a non-final iteration of a REP string instruction.
      */
-    private GuestExit debugTrap(GuestEngine g, GuestControls controls, List<? extends Access> accesses, boolean singleStep,
+    private VmExit debugTrap(GuestEngine g, GuestControls controls, List<? extends Access> accesses, boolean singleStep,
                                 long nextRip, boolean iterationsLeft) {
         Optional<DebugException> db = hardware.checkAfterInstruction(accesses, singleStep, g.mode());
         return db.map(e -> debugException(g, controls, e, nextRip, iterationsLeft, accesses)).orElse(null);
     }
 
-    private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip) {
+    private VmExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip) {
         return debugException(g, controls, e, rip, false, List.of());
     }
 
@@ -560,7 +528,7 @@ public final class PhysicalCpu {
      * for the guest (the TDX module, for a TD) while RFLAGS.TF was set: delivered now, or the exit
      * when #DB is intercepted; null to keep running.
      */
-    public GuestExit singleStepTrap(GuestEngine g, GuestControls controls, long nextRip) {
+    public VmExit singleStepTrap(GuestEngine g, GuestControls controls, long nextRip) {
         return debugTrap(g, controls, List.of(), true, nextRip, false);
     }
 
@@ -571,7 +539,7 @@ public final class PhysicalCpu {
      * same value in the guest's RFLAGS, and the VMM's re-injection pushes it from there. An exit
      * carries the instruction's accesses (a debugger's read watchpoint needs to know it read).
      */
-    private GuestExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip,
+    private VmExit debugException(GuestEngine g, GuestControls controls, DebugException e, long rip,
                                      boolean iterationsLeft, List<? extends Access> accesses) {
         boolean fault = e.eventClass() == EventClass.FAULT;
         boolean rf = fault ? e.pending().bd() : iterationsLeft;
@@ -580,16 +548,16 @@ public final class PhysicalCpu {
                 Unicorn uc = g.engine();
                 uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
             }
-            return new GuestExit.ExceptionExit(X86Exception.DB, -1, e.pending(), rip, 0, false, List.copyOf(accesses));
+            return new VmExit.ExceptionNmi(X86Exception.DB, -1, e.pending(), rip, 0, false, 0, List.copyOf(accesses));
         }
         hardware.deliver(e);
         return deliver(g, new X86Exception(X86Exception.DB, -1, rf, rip, 0));
     }
 
-    private GuestExit exception(GuestEngine g, GuestControls controls, int vector, long errorCode, PendingDebug pending,
+    private VmExit exception(GuestEngine g, GuestControls controls, int vector, long errorCode, PendingDebug pending,
                                 long frameRip, long exitRip, int instructionLength, boolean fault, boolean icebp) {
         if (controls.exceptionExits(vector)) {
-            return new GuestExit.ExceptionExit(vector, errorCode, pending, exitRip, instructionLength, icebp, List.of());
+            return new VmExit.ExceptionNmi(vector, errorCode, pending, exitRip, instructionLength, icebp, 0, List.of());
         }
         X86Exception ex = fault ? new X86Exception(vector, errorCode, true, frameRip, 0) : X86Exception.trap(vector, frameRip);
         return deliver(g, ex);
@@ -599,14 +567,14 @@ public final class PhysicalCpu {
      * Delivers {@code ex} through the guest's IDT now; null to keep running, or the triple fault.
      * The VMM uses this to inject events at VM entry too.
      */
-    public GuestExit deliver(GuestEngine g, X86Exception ex) {
+    public VmExit deliver(GuestEngine g, X86Exception ex) {
         IdtDelivery.Outcome outcome = IdtDelivery.deliver(new EngineIdtCpu(g.engine(), g.memory()), ex);
         return switch (outcome) {
             case IdtDelivery.Outcome.Delivered d -> {
                 LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
                 yield null;
             }
-            case IdtDelivery.Outcome.TripleFault t -> new GuestExit.TripleFault(t.reason(), ex.returnRip());
+            case IdtDelivery.Outcome.TripleFault t -> new VmExit.TripleFault(t.reason(), ex.returnRip());
         };
     }
 }

@@ -137,11 +137,11 @@ public final class DebugSession {
     }
 
     public boolean isTd() {
-        return vcpus.getFirst().kvm.isTd();
+        return vcpus.getFirst().kvm().isTd();
     }
 
     public boolean isDebugTd() {
-        return isTd() && vcpus.getFirst().kvm.tdVcpu().attributes().debug();
+        return isTd() && vcpus.getFirst().kvm().tdVcpu().attributes().debug();
     }
 
     boolean holdRequested(int i) {
@@ -165,7 +165,7 @@ public final class DebugSession {
 
     /** Whether vCPU {@code i} is still alive (not halted for good). */
     public boolean alive(int i) {
-        return !vcpus.get(i).halted;
+        return !vcpus.get(i).halted();
     }
 
     // ---- vCPU side ----
@@ -176,21 +176,21 @@ public final class DebugSession {
             DebugEvent report = null;
             lock.lock();
             try {
-                if (vm.finished() || retired[v.index]) {
+                if (vm.finished() || retired[v.index()]) {
                     return false;
                 }
-                if (borrowed[v.index]) {
-                    wake[v.index].awaitUninterruptibly();
+                if (borrowed[v.index()]) {
+                    wake[v.index()].awaitUninterruptibly();
                     wakeups++;
                     continue;
                 }
-                if (!hold[v.index]) {
+                if (!hold[v.index()]) {
                     prepareEntry(v);
                     return true;
                 }
                 report = park(v);
                 if (report == null) {
-                    wake[v.index].awaitUninterruptibly();
+                    wake[v.index()].awaitUninterruptibly();
                     wakeups++;
                     continue;
                 }
@@ -212,32 +212,32 @@ public final class DebugSession {
 
     /** Under the lock: the vCPU is about to enter the guest. */
     private void prepareEntry(Vcpu v) {
-        parked[v.index] = false;
-        v.engine.clearKick(); // a kick that wanted this vCPU parked is done with
-        if (stepping[v.index]) {
+        parked[v.index()] = false;
+        v.engine().clearKick(); // a kick that wanted this vCPU parked is done with
+        if (stepping[v.index()]) {
             // KVM's SINGLESTEP: TF set for the guest at every entry, hidden again at the stop. A step
             // can take several entries (an exit handled on the way re-enters with tdemu's TF still
             // set), so the guest's own TF is the one seen at the step's first entry.
             long rflags = v.reg(X86Reg.RFLAGS);
-            if (stepStart[v.index]) {
-                stepStart[v.index] = false;
-                guestTf[v.index] = (rflags & 0x100) != 0;
+            if (stepStart[v.index()]) {
+                stepStart[v.index()] = false;
+                guestTf[v.index()] = (rflags & 0x100) != 0;
             }
             if ((rflags & 0x100) == 0) {
-                v.setReg(X86Reg.RFLAGS, rflags | 0x100);
+                v.reg(X86Reg.RFLAGS, rflags | 0x100);
             }
         }
     }
 
     /** Under the lock: the vCPU is held; when it is the last one to park, the stop to report. */
     private DebugEvent park(Vcpu v) {
-        parked[v.index] = true;
+        parked[v.index()] = true;
         if (!allParked()) {
             return null;
         }
         if (pending == null && interruptRequested) {
-            pending = new DebugEvent(firstAlive(), DebugEvent.Kind.INTERRUPTED, vcpus.get(firstAlive()).engine.rip(),
-                    vcpus.get(firstAlive()).engine.rip(), 0);
+            pending = new DebugEvent(firstAlive(), DebugEvent.Kind.INTERRUPTED, vcpus.get(firstAlive()).engine().rip(),
+                    vcpus.get(firstAlive()).engine().rip(), 0);
         }
         interruptRequested = false;
         DebugEvent report = pending;
@@ -265,8 +265,8 @@ public final class DebugSession {
 
     /** A vCPU hit something the debugger owns: hold everyone and report once all are held. */
     void stop(Vcpu v, DebugEvent event) {
-        if (event.kind() == DebugEvent.Kind.STEP && !guestTf[v.index]) {
-            v.setReg(X86Reg.RFLAGS, v.reg(X86Reg.RFLAGS) & ~0x100L);
+        if (event.kind() == DebugEvent.Kind.STEP && !guestTf[v.index()]) {
+            v.reg(X86Reg.RFLAGS, v.reg(X86Reg.RFLAGS) & ~0x100L);
         }
         lock.lock();
         try {
@@ -277,7 +277,7 @@ public final class DebugSession {
         } finally {
             lock.unlock();
         }
-        kickOthers(v.index);
+        kickOthers(v.index());
     }
 
     /** Whether a #BP at {@code rip} is one of the debugger's INT3s. */
@@ -295,8 +295,8 @@ public final class DebugSession {
      * only watch reads and writes together) is reported only when the access read.
      */
     DebugEvent classify(Vcpu v, long rip, long dr6, List<Access> accesses) {
-        if ((dr6 & 0x4000) != 0 && stepping[v.index]) {
-            return new DebugEvent(v.index, DebugEvent.Kind.STEP, rip, rip, dr6);
+        if ((dr6 & 0x4000) != 0 && stepping[v.index()]) {
+            return new DebugEvent(v.index(), DebugEvent.Kind.STEP, rip, rip, dr6);
         }
         for (int slot = 0; slot < 4; slot++) {
             HwBreakpoint bp = hardware[slot];
@@ -308,7 +308,7 @@ public final class DebugSession {
                     && d.linearAddress() + d.size() > bp.address)) {
                 continue;
             }
-            return new DebugEvent(v.index, bp.kind, rip, bp.kind == DebugEvent.Kind.HARDWARE_BREAKPOINT ? rip : bp.address, dr6);
+            return new DebugEvent(v.index(), bp.kind, rip, bp.kind == DebugEvent.Kind.HARDWARE_BREAKPOINT ? rip : bp.address, dr6);
         }
         return null;
     }
@@ -323,7 +323,7 @@ public final class DebugSession {
 
     private void kickOthers(int except) {
         for (Vcpu other : vcpus) {
-            if (other.index != except) {
+            if (other.index() != except) {
                 other.kick();
             }
         }
@@ -434,8 +434,8 @@ public final class DebugSession {
                 }
             }
             if (stepHere && resumed == 1 && borrow != null) {
-                borrowed[borrow.index] = true;
-                parked[borrow.index] = false;
+                borrowed[borrow.index()] = true;
+                parked[borrow.index()] = false;
             } else {
                 borrow = null;
                 for (int i = 0; i < vcpus.size(); i++) {
@@ -467,13 +467,13 @@ public final class DebugSession {
             while (true) {
                 lock.lock();
                 try {
-                    if (vm.finished() || hold[v.index] || System.nanoTime() - deadline > 0) {
-                        borrowed[v.index] = false;
-                        if (!vm.finished() && hold[v.index]) {
+                    if (vm.finished() || hold[v.index()] || System.nanoTime() - deadline > 0) {
+                        borrowed[v.index()] = false;
+                        if (!vm.finished() && hold[v.index()]) {
                             report = park(v);
                         }
-                        if (vm.finished() || !hold[v.index]) {
-                            wake[v.index].signalAll(); // handed back: the vCPU's thread runs or ends
+                        if (vm.finished() || !hold[v.index()]) {
+                            wake[v.index()].signalAll(); // handed back: the vCPU's thread runs or ends
                         } // else parked here, held: its thread waits on, with nothing to do
                         break;
                     }
@@ -487,8 +487,8 @@ public final class DebugSession {
                 }
             }
         } catch (RuntimeException | Error e) {
-            LOG.error("vcpu{} failed during a single step on the debugger's thread", v.index, e);
-            vm.finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index + ": " + e, -1);
+            LOG.error("vcpu{} failed during a single step on the debugger's thread", v.index(), e);
+            vm.finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index() + ": " + e, -1);
             retire(v);
         }
         if (report != null) {
@@ -500,9 +500,9 @@ public final class DebugSession {
     private void retire(Vcpu v) {
         lock.lock();
         try {
-            borrowed[v.index] = false;
-            retired[v.index] = true;
-            wake[v.index].signalAll();
+            borrowed[v.index()] = false;
+            retired[v.index()] = true;
+            wake[v.index()].signalAll();
         } finally {
             lock.unlock();
         }
@@ -530,7 +530,7 @@ public final class DebugSession {
         GuestDebugRequest request = flags == 0 ? GuestDebugRequest.DISABLE
                 : GuestDebugRequest.of(GuestDebug.of(GuestDebug.ENABLE, flags), db, dr7);
         try {
-            v.kvm.setGuestDebug(request);
+            v.kvm().setGuestDebug(request);
             return Result.OK;
         } catch (TdxDebugRefused e) {
             return Result.refused(nonDebugTd("debugging") + " (" + e.getMessage() + ")");
@@ -715,7 +715,7 @@ public final class DebugSession {
     }
 
     public void writeRegister(int vcpu, X86Reg reg, long value) {
-        accessible(vcpu, "writing registers").setReg(reg, value);
+        accessible(vcpu, "writing registers").reg(reg, value);
     }
 
     public byte[] readRegisterBytes(int vcpu, X86Reg reg) {
@@ -729,14 +729,14 @@ public final class DebugSession {
     /** The guest's own view of its debug registers (KVM's db/dr6/dr7, or a debug TD's saved state). */
     public DebugRegisters guestDebugRegisters(int vcpu) {
         Vcpu v = accessible(vcpu, "reading debug registers");
-        return v.kvm.isTd() ? v.kvm.tdVcpu().savedDebugRegisters() : v.kvm.guestView();
+        return v.kvm().isTd() ? v.kvm().tdVcpu().savedDebugRegisters() : v.kvm().guestView();
     }
 
     /** Reads guest memory at a linear address; the debugger's INT3s read as the bytes they replaced. */
     public byte[] readMemory(int vcpu, long address, int length) {
         Vcpu v = accessible(vcpu, "reading memory");
         boolean phys = physicalMemory;
-        byte[] bytes = phys ? v.engine.memory().readBytes(physicalRange(address, length), length) : v.readGuest(address, length);
+        byte[] bytes = phys ? v.engine().memory().readBytes(physicalRange(address, length), length) : v.readGuest(address, length);
         lock.lock();
         try {
             for (var e : software.entrySet()) {
@@ -755,7 +755,7 @@ public final class DebugSession {
     public void writeMemory(int vcpu, long address, byte[] data) {
         Vcpu v = accessible(vcpu, "writing memory");
         if (physicalMemory) {
-            v.engine.memory().writeBytes(physicalRange(address, data.length), data);
+            v.engine().memory().writeBytes(physicalRange(address, data.length), data);
             // Translated code is found by linear address; which linear addresses map this
             // physical memory is the guest's business: drop every translation.
             for (Vcpu each : vcpus) {
@@ -771,7 +771,7 @@ public final class DebugSession {
 
     /** {@code address} if {@code length} bytes from it are guest RAM, else a refusal naming the RAM's end. */
     private long physicalRange(long address, int length) {
-        GuestMemory memory = vcpus.getFirst().engine.memory();
+        GuestMemory memory = vcpus.getFirst().engine().memory();
         if (!memory.contains(address, Math.max(length, 1))) {
             throw new IllegalArgumentException(String.format(
                     "guest-physical 0x%x..0x%x is beyond the guest's RAM (0..0x%x)", address, address + length - 1, memory.size() - 1));

@@ -1,6 +1,6 @@
 package dev.tdemu.emulator.vm;
 
-import dev.tdemu.emulator.cpu.GuestExit;
+import dev.tdemu.emulator.cpu.VmExit;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -27,7 +27,12 @@ final class GuestScheduler {
     static final long QUANTUM_MICROS = 2_000;
 
     private final ReentrantLock lock = new ReentrantLock(true);
+    private final Vm vm;
     private volatile Vcpu running;
+
+    GuestScheduler(Vm vm) {
+        this.vm = vm;
+    }
 
     /**
      * Runs {@code body} (guest execution for {@code v} until its next exit) holding the engine
@@ -35,19 +40,18 @@ final class GuestScheduler {
      * carries on where it was once it has the lock again, unless the stop was also meant for
      * something else (the VM ended, the debugger holds this vCPU).
      */
-    GuestExit run(Vcpu v, Supplier<GuestExit> body) {
+    VmExit run(Vcpu v, Supplier<VmExit> body) {
         while (true) {
             acquire();
             running = v;
-            GuestExit exit;
+            VmExit exit;
             try {
                 exit = body.get();
             } finally {
                 running = null;
                 lock.unlock();
             }
-            if (exit instanceof GuestExit.Stopped && v.preempted.getAndSet(false) && !v.vm.finished()
-                    && !v.vm.debugHoldRequested(v)) {
+            if (exit instanceof VmExit.ExternalInterrupt && v.takePreempted() && !vm.finished() && !vm.debugHoldRequested(v)) {
                 continue;
             }
             return exit;

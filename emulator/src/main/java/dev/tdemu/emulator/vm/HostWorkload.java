@@ -9,7 +9,7 @@ import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DebugRegisterFile;
 import dev.tdemu.emulator.cpu.GuestControls;
 import dev.tdemu.emulator.cpu.GuestEngine;
-import dev.tdemu.emulator.cpu.GuestExit;
+import dev.tdemu.emulator.cpu.VmExit;
 import dev.tdemu.emulator.cpu.PhysicalCpu;
 import dev.tdemu.emulator.elf.ElfFormatException;
 import dev.tdemu.emulator.elf.ElfImage;
@@ -52,6 +52,16 @@ public final class HostWorkload implements AutoCloseable {
         @Override
         public boolean ioPassthrough(int port) {
             return true;
+        }
+
+        @Override
+        public boolean vmcallExits() {
+            return false; // the host is not a guest: VMCALL outside VMX non-root operation is #UD
+        }
+
+        @Override
+        public boolean tdcallExits() {
+            return false;
         }
     };
 
@@ -140,12 +150,12 @@ public final class HostWorkload implements AutoCloseable {
         int[] hits = new int[4];
         DebugRegisterFile hw = cpu.hardware();
         while (true) {
-            GuestExit exit = cpu.runGuest(engine, HOST_CONTROLS);
+            VmExit exit = cpu.runGuest(engine, HOST_CONTROLS);
             switch (exit) {
-                case GuestExit.Instruction i when i.kind() == GuestExit.Kind.HLT -> {
+                case VmExit.Hlt h -> {
                     return hits;
                 }
-                case GuestExit.ExceptionExit e when e.vector() == X86Exception.DB -> {
+                case VmExit.ExceptionNmi e when e.vector() == X86Exception.DB -> {
                     boolean faultOnInstruction = false;
                     for (int slot = 0; slot < 4; slot++) {
                         if (e.pending().b(slot)) {
@@ -158,8 +168,8 @@ public final class HostWorkload implements AutoCloseable {
                         uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | 0x10000);
                     }
                 }
-                case GuestExit.ImprecisePortIo p -> { }
-                case GuestExit.Stopped s -> {
+                case VmExit.IoPerformed p -> { }
+                case VmExit.ExternalInterrupt s -> {
                     return null; // the VM is ending
                 }
                 default -> throw new IllegalStateException("host workload stopped unexpectedly: " + exit);

@@ -4,27 +4,37 @@ import dev.tdemu.core.host.HostBreakpoint;
 import dev.tdemu.core.invariant.Invariant;
 import dev.tdemu.core.invariant.InvariantChecks;
 import dev.tdemu.core.invariant.Violation;
+import dev.tdemu.core.kvm.DebugExceptionResult;
+import dev.tdemu.core.kvm.DebugStop;
 import dev.tdemu.core.kvm.KvmVcpu;
 import dev.tdemu.core.kvm.KvmWarning;
 import dev.tdemu.core.kvm.VcpuEnterGuest;
-import dev.tdemu.core.vmx.ExitReason;
+import dev.tdemu.core.kvm.Vmm;
+import dev.tdemu.core.vmx.DebugExitQualification;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
+import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.ExceptionVector;
+import dev.tdemu.core.x86.Gpr;
+import dev.tdemu.core.x86.PendingDebug;
 import dev.tdemu.emulator.cpu.GuestControls;
 import dev.tdemu.emulator.cpu.GuestEngine;
-import dev.tdemu.emulator.cpu.GuestExit;
 import dev.tdemu.emulator.cpu.PhysicalCpu;
-import dev.tdemu.emulator.cpu.PortIo;
+import dev.tdemu.emulator.cpu.PortIoEmulation;
+import dev.tdemu.emulator.cpu.VmExit;
 import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.machine.X86Exception;
+import dev.tdemu.emulator.platform.Platform;
+import dev.tdemu.emulator.platform.TdemuAbiDevices;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -32,76 +42,60 @@ import org.apache.logging.log4j.Logger;
  * One vCPU: a thread running KVM's vcpu_enter_guest loop on its own {@link PhysicalCpu}.
  * <pre>
  *   before-entry DR sequence + VM entry / TDH.VP.ENTER   (core: VcpuEnterGuest.enterGuest)
- *   inject a pending event, run the guest                 (PhysicalCpu.runGuest)
+ *   inject a queued event, run the guest                  (PhysicalCpu.runGuest)
  *   VM exit / TD exit + after-exit DR sequence            (core: VcpuEnterGuest.exitGuest)
  *   host workload, invariants, observers
- *   handle the exit                                       (VmxExits / TdExits)
+ *   handle the exit                                       (VmxExitHandlers / TdxExitHandlers)
  * </pre>
- * Events a TD takes without leaving it (#VE, TDX-module TDCALLs) are handled before the exit
- * path, as the TDX module and CPU would.
+ * Events a TD takes without leaving it (#VE, the TDX module's TDCALL leaves) are handled by the
+ * TDX module before the exit path, as the module and the CPU would. The exit handlers see this
+ * vCPU only as an {@link ExitContext}.
  */
-final class Vcpu implements Runnable {
+final class Vcpu implements Runnable, ExitContext {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.vm");
+    private static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP,
+        X86Reg.RSI, X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
+    private static final long RFLAGS_TF = 0x100, RFLAGS_RF = 0x10000;
+    private static final AtomicBoolean WARNED_IMPRECISE = new AtomicBoolean();
 
-    final int index;
-    final Vm vm;
-    final PhysicalCpu cpu;
-    final GuestEngine engine;
-    final KvmVcpu kvm;
-    final HostWorkload workload;
-    private final ExitHandler handler;
-    final GuestControls controls;
+    private final int index;
+    private final Vm vm;
+    private final PhysicalCpu cpu;
+    private final GuestEngine engine;
+    private final KvmVcpu kvm;
+    private final HostWorkload workload;
+    private final GuestControls controls;
+    private final VcpuVmm vmm;
+    /** Null for a VMX guest. */
+    private final TdxExitHandlers td;
     /** An event to deliver into the guest right after the next entry. */
-    X86Exception pendingInjection;
-    /**
-     * A single-step trap owed to the guest right after the next entry, at this RIP (-1: none): the
-     * TDX module completes a TDG.VP.VMCALL with the TD's pending debug exceptions holding BS when
-     * RFLAGS.TF was set, so the #DB arrives inside the TD, with the TD's DR6.
-     */
-    long pendingSingleStepRip = -1;
-    /** An exit produced while the TDX module handled something inside the TD, taken instead of running. */
-    GuestExit inGuestExit;
+    private X86Exception queuedEvent;
+    /** A single-step trap owed to the guest right after the next entry, at this RIP (-1: none). */
+    private long singleStepOwedAt = -1;
     private long exits;
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
-    volatile boolean halted;
-    /** A TD's IA32_DEBUGCTL as its TDG.VP.VMCALL<WRMSR> left it. */
-    long tdDebugctl;
+    private volatile boolean halted;
     /** Set before the first entry (or between runs) when this vCPU must be kickable; see {@link #kick()}. */
-    volatile boolean kicksWanted;
+    private volatile boolean kicksWanted;
     /** The engine runs guest code without the kick hook (the VM started without kicks). */
     private volatile boolean runningWithoutKicks;
     /** Kicks that had to stop the engine from outside (imprecise; see {@link #kick()}). */
-    final java.util.concurrent.atomic.AtomicInteger stopsFromOutside = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger stopsFromOutside = new AtomicInteger();
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
-    final java.util.concurrent.atomic.AtomicBoolean preempted = new java.util.concurrent.atomic.AtomicBoolean();
-    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_IMPRECISE = new java.util.concurrent.atomic.AtomicBoolean();
-    DebugRegisters lastHostView = DebugRegisters.INIT;
+    private final AtomicBoolean preempted = new AtomicBoolean();
+    private DebugRegisters lastHostView = DebugRegisters.INIT;
 
-    /** Exit-handling strategy: VMX (KVM + VMM) or TD (TDX module + KVM's TDX code). */
-    interface ExitHandler {
-        /** Handles what never leaves the guest context; true to keep running without an exit. */
-        boolean handleInGuest(Vcpu v, GuestExit exit);
-
-        ExitReason reason(GuestExit exit);
-
-        long qualification(GuestExit exit);
-
-        /** For TDG.VP.VMCALL exits the subfunction (R11), else 0. */
-        long tdcallLeaf(Vcpu v, GuestExit exit);
-
-        /** Handles the exit after the exit path; false when this vCPU stops. */
-        boolean handleExit(Vcpu v, GuestExit exit);
-    }
-
-    Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload) {
+    Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload, Platform platform,
+         TdxExitHandlers td) {
         this.index = index;
         this.vm = vm;
         this.cpu = cpu;
         this.engine = engine;
         this.kvm = kvm;
         this.workload = workload;
-        this.handler = kvm.isTd() ? new TdExits() : new VmxExits();
+        this.td = td;
+        this.vmm = new VcpuVmm(this, platform, vm.console());
         this.controls = new GuestControls() {
             @Override
             public Optional<MovDrQualification> movDrExit(CpuMode mode, int dr, MovDrDirection direction, int gpr) {
@@ -119,7 +113,17 @@ final class Vcpu implements Runnable {
 
             @Override
             public boolean ioPassthrough(int port) {
-                return !kvm.isTd() && port == Hypercalls.POST_PORT;
+                return !kvm.isTd() && port == TdemuAbiDevices.POST_PORT;
+            }
+
+            @Override
+            public boolean vmcallExits() {
+                return !kvm.isTd();
+            }
+
+            @Override
+            public boolean tdcallExits() {
+                return kvm.isTd();
             }
         };
     }
@@ -163,47 +167,68 @@ final class Vcpu implements Runnable {
         }
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
-        List<Violation> violations = new ArrayList<>(entryInvariants(cpu.hardware().snapshot()));
-        GuestExit exit;
+        List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
+        VmExit exit;
         runningWithoutKicks = !engine.kicksEnabled();
         try {
             exit = runUntilExit();
         } finally {
             runningWithoutKicks = false;
         }
-        return afterExit(entry, violations, exit);
+        if (exit == null) {
+            return false; // the TDX module stopped the VM inside the TD
+        }
+        afterExit(entry, violations, exit);
+        if (exit instanceof VmExit.ExternalInterrupt) {
+            return !vm.finished() && vm.waitWhilePaused(this);
+        }
+        return td != null ? td.handleOnHost(this, exit) : VmxExitHandlers.handle(this, exit);
     }
 
-    /** The engine runs from the entry to the exit (the part a kick has to end). */
-    private GuestExit runUntilExit() {
-        GuestExit exit = null;
-        if (pendingInjection != null) {
-            X86Exception inject = pendingInjection;
-            pendingInjection = null;
-            exit = cpu.deliver(engine, inject);
+    /** The engine runs from the entry to the exit (the part a kick has to end); null when the VM ended inside a TD. */
+    private VmExit runUntilExit() {
+        VmExit exit = null;
+        if (queuedEvent != null) {
+            X86Exception event = queuedEvent;
+            queuedEvent = null;
+            exit = cpu.deliver(engine, event);
         }
-        if (exit == null && pendingSingleStepRip >= 0) {
-            long next = pendingSingleStepRip;
-            pendingSingleStepRip = -1;
+        if (exit == null && singleStepOwedAt >= 0) {
+            long next = singleStepOwedAt;
+            singleStepOwedAt = -1;
             exit = cpu.singleStepTrap(engine, controls, next);
         }
-        if (exit == null) {
-            do {
-                if (inGuestExit != null) {
-                    exit = inGuestExit;
-                    inGuestExit = null;
-                } else {
-                    exit = runGuest();
+        while (exit == null) {
+            exit = runGuest();
+            if (td == null) {
+                break;
+            }
+            switch (td.handleInTd(this, exit)) {
+                case TdxExitHandlers.InTd.ExitToHost x -> {
+                    return x.exit();
                 }
-            } while (handler.handleInGuest(this, exit) && !vm.finished());
+                case TdxExitHandlers.InTd.Stop s -> {
+                    vm.finish(s.outcome(), s.why(), -1);
+                    return null;
+                }
+                case TdxExitHandlers.InTd.Handled h -> {
+                    exit = h.then() == null ? null : switch (h.then()) {
+                        case TdxExitHandlers.InTdEvent.Deliver d -> cpu.deliver(engine, d.exception());
+                        case TdxExitHandlers.InTdEvent.SingleStep s -> cpu.singleStepTrap(engine, controls, s.nextRip());
+                    };
+                    if (vm.finished()) {
+                        return exit != null ? exit : new VmExit.ExternalInterrupt(rip());
+                    }
+                }
+            }
         }
         return exit;
     }
 
-    private boolean afterExit(VcpuEnterGuest.EntryTrace entry, List<Violation> violations, GuestExit exit) {
-        ExitReason reason = handler.reason(exit);
-        long qualification = handler.qualification(exit);
-        VcpuEnterGuest.ExitTrace out = VcpuEnterGuest.exitGuest(kvm, cpu.host(), cpu.hardware(), reason, qualification);
+    /** The exit path: KVM's after-exit DR sequence, the host's work, the invariants, the observers. */
+    private void afterExit(VcpuEnterGuest.EntryTrace entry, List<Violation> violations, VmExit exit) {
+        long qualification = exit.qualification();
+        VcpuEnterGuest.ExitTrace out = VcpuEnterGuest.exitGuest(kvm, cpu.host(), cpu.hardware(), exit.reason(), qualification);
         injectAtExit();
         exits++;
         DebugRegisters afterExit = cpu.hardware().snapshot();
@@ -222,17 +247,13 @@ final class Vcpu implements Runnable {
         List<KvmWarning> all = kvm.warnings();
         List<KvmWarning> newWarnings = all.subList(warningsSeen, all.size());
         warningsSeen = all.size();
-        ExitEvent event = new ExitEvent(index, cpu.id(), vm.nextExitSequence(), reason, qualification, exit.rip(),
-                handler.tdcallLeaf(this, exit), entry, out, kvm.switchDbRegs().bits(), cpu.host().expectedHardware(),
+        ExitEvent event = new ExitEvent(index, cpu.id(), vm.nextExitSequence(), exit.reason(), qualification, exit.rip(),
+                td != null ? td.tdcallLeaf(exit) : 0, entry, out, kvm.switchDbRegs().bits(), cpu.host().expectedHardware(),
                 cpu.host().hwBreakpointActive(), hits, violations, newWarnings);
         vm.observe(event);
-        if (exit instanceof GuestExit.Stopped) {
-            return !vm.finished() && vm.waitWhilePaused(this);
-        }
-        return handler.handleExit(this, exit);
     }
 
-    private GuestExit runGuest() {
+    private VmExit runGuest() {
         GuestScheduler scheduler = vm.scheduler();
         return scheduler == null ? cpu.runGuest(engine, controls) : scheduler.run(this, () -> cpu.runGuest(engine, controls));
     }
@@ -241,6 +262,11 @@ final class Vcpu implements Runnable {
     void preempt() {
         preempted.set(true);
         kick();
+    }
+
+    /** Whether the last stop was a preemption by the scheduler (and forgets it). */
+    boolean takePreempted() {
+        return preempted.getAndSet(false);
     }
 
     /**
@@ -263,6 +289,16 @@ final class Vcpu implements Runnable {
         engine.stop();
     }
 
+    /** Kicks become necessary (several vCPUs, a debugger): enabled before the next entry. */
+    void wantKicks() {
+        kicksWanted = true;
+    }
+
+    /** Kicks that had to stop the engine from outside. */
+    int stopsFromOutside() {
+        return stopsFromOutside.get();
+    }
+
     private List<Violation> entryInvariants(DebugRegisters inGuest) {
         List<Violation> v = new ArrayList<>(InvariantChecks.guestBreakpointsLoaded(kvm, inGuest));
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
@@ -280,7 +316,7 @@ final class Vcpu implements Runnable {
                     cpu.hardware().loadDr7(dev.tdemu.core.x86.Dr7.RESET);
                 }
             }
-            case FAULT_INJECTION_DROP_TRAP_FLAG -> setReg(X86Reg.RFLAGS, reg(X86Reg.RFLAGS) & ~0x100L);
+            case FAULT_INJECTION_DROP_TRAP_FLAG -> reg(X86Reg.RFLAGS, reg(X86Reg.RFLAGS) & ~RFLAGS_TF);
             default -> { }
         }
     }
@@ -313,6 +349,17 @@ final class Vcpu implements Runnable {
         return v;
     }
 
+    /** TDEMU_HC_HOST_WORKLOAD: run the host workload now; the host breakpoint hits so far. */
+    long runHostWorkloadNow() {
+        int[] hits = workload != null ? workload.run(cpu) : null;
+        if (hits != null) {
+            for (int s = 0; s < 4; s++) {
+                hostHitsTotal[s] += hits[s];
+            }
+        }
+        return hostHits();
+    }
+
     int hostHits() {
         int total = 0;
         for (int h : hostHitsTotal) {
@@ -325,8 +372,36 @@ final class Vcpu implements Runnable {
         return exits;
     }
 
-    // ---- helpers shared by the exit handlers ----
+    int index() {
+        return index;
+    }
 
+    int vcpuCount() {
+        return vm.vcpuCount();
+    }
+
+    PhysicalCpu cpu() {
+        return cpu;
+    }
+
+    GuestEngine engine() {
+        return engine;
+    }
+
+    HostWorkload workload() {
+        return workload;
+    }
+
+    boolean halted() {
+        return halted;
+    }
+
+    /** The physical DRs as the host saw them after the last exit's DR sequence. */
+    DebugRegisters lastHostView() {
+        return lastHostView;
+    }
+
+    /** This vCPU's engine (the debugger's register and translation-cache access). */
     Unicorn uc() {
         return engine.engine();
     }
@@ -335,44 +410,147 @@ final class Vcpu implements Runnable {
         return uc().readReg(r);
     }
 
-    void setReg(X86Reg r, long value) {
+    void reg(X86Reg r, long value) {
         uc().writeReg(r, value);
     }
 
-    /**
-     * Completes an emulated instruction: RIP past it and, as kvm_skip_emulated_instruction does,
-     * a single-step #DB when the guest had RFLAGS.TF set.
-     */
-    void skipInstruction(long rip, int length) {
-        boolean tf = (reg(X86Reg.RFLAGS) & 0x100) != 0;
-        setReg(X86Reg.RIP, rip + length);
+    // ---- ExitContext: what the exit handlers may do ----
+
+    @Override
+    public int vcpuIndex() {
+        return index;
+    }
+
+    @Override
+    public KvmVcpu kvm() {
+        return kvm;
+    }
+
+    @Override
+    public long read(Gpr r) {
+        return uc().readReg(GPRS[r.index()]);
+    }
+
+    @Override
+    public void write(Gpr r, long value) {
+        uc().writeReg(GPRS[r.index()], value);
+    }
+
+    @Override
+    public long rip() {
+        return uc().readReg(X86Reg.RIP);
+    }
+
+    @Override
+    public void setRip(long rip) {
+        uc().writeReg(X86Reg.RIP, rip);
+    }
+
+    @Override
+    public long rflags() {
+        return uc().readReg(X86Reg.RFLAGS);
+    }
+
+    @Override
+    public CpuMode mode() {
+        return engine.mode();
+    }
+
+    @Override
+    public void skipInstruction(VmExit.Instruction exit) {
+        boolean tf = (rflags() & RFLAGS_TF) != 0;
+        long next = exit.rip() + exit.length();
+        setRip(next);
         if (tf) {
-            singleStepAfterEmulation(rip + length);
+            singleStepAfterEmulation(next);
         }
     }
 
-    void singleStepAfterEmulation(long nextRip) {
-        var result = kvm.handleDebugException(
-                new dev.tdemu.core.vmx.DebugExitQualification(dev.tdemu.core.x86.PendingDebug.singleStep()), nextRip);
+    /** kvm_skip_emulated_instruction's kvm_vcpu_do_singlestep: the #DB with BS an emulated instruction owes. */
+    private void singleStepAfterEmulation(long nextRip) {
+        var result = kvm.handleDebugException(new DebugExitQualification(PendingDebug.singleStep()), nextRip);
         switch (result) {
-            case dev.tdemu.core.kvm.DebugExceptionResult.Reinject r -> injectDebug(nextRip, false);
-            case dev.tdemu.core.kvm.DebugExceptionResult.ReportToDebugger r -> vm.debugStop(this, r.stop(), List.of());
+            case DebugExceptionResult.Reinject r -> queueDebugException(nextRip, false);
+            case DebugExceptionResult.ReportToDebugger r -> vm.debugStop(this, r.stop(), List.of());
         }
+    }
+
+    @Override
+    public void queueException(X86Exception e) {
+        queuedEvent = e;
     }
 
     /**
-     * Queues #DB for the next entry (KVM has already put the bits in the guest's view of DR6). KVM
-     * sets RF for no #DB it injects, so the frame gets the guest's RFLAGS.RF as it stands: 1 only
-     * where the VM exit saved RF=1 (general detect, a non-final REP iteration).
+     * KVM sets RF for no #DB it injects, so a trap's frame gets the guest's RFLAGS.RF as it stands:
+     * 1 only where the VM exit saved RF=1 (general detect, a non-final REP iteration).
      */
-    void injectDebug(long rip, boolean fault) {
-        boolean rf = (reg(X86Reg.RFLAGS) & 0x10000) != 0;
-        pendingInjection = fault ? X86Exception.debugFault(rip) : new X86Exception(X86Exception.DB, -1, rf, rip, 0);
+    @Override
+    public void queueDebugException(long rip, boolean fault) {
+        boolean rf = (rflags() & RFLAGS_RF) != 0;
+        queuedEvent = fault ? X86Exception.debugFault(rip) : new X86Exception(X86Exception.DB, -1, rf, rip, 0);
     }
 
-    void inject(X86Exception e) {
-        pendingInjection = e;
+    @Override
+    public void queueSingleStepTrap(long nextRip) {
+        singleStepOwedAt = nextRip;
     }
+
+    @Override
+    public void reportDebugStop(DebugStop stop, List<Access> accesses) {
+        vm.debugStop(this, stop, accesses);
+    }
+
+    @Override
+    public boolean debuggerOwnsSoftwareBreakpoint(long rip) {
+        return vm.debuggerOwnsSoftwareBreakpoint(rip);
+    }
+
+    @Override
+    public Vmm vmm() {
+        return vmm;
+    }
+
+    @Override
+    public PortIoEmulation.Outcome emulateIo(VmExit.Io io) {
+        PortIoEmulation.Ports ports = new PortIoEmulation.Ports() {
+            @Override
+            public long in(int port, int size) {
+                return vmm.portIn(port, size);
+            }
+
+            @Override
+            public void out(int port, int size, long value) {
+                vmm.portOut(port, size, value);
+            }
+        };
+        return PortIoEmulation.perform(engine, io.io(), io.addressSize(), ports, Long.MAX_VALUE);
+    }
+
+    @Override
+    public void setCr2(long linear) {
+        uc().writeReg(X86Reg.CR2, linear);
+    }
+
+    @Override
+    public void haltForGood(long rip) {
+        vm.vcpuHalted(this, rip);
+    }
+
+    @Override
+    public void finish(VmResult.Outcome outcome, String detail, int status) {
+        vm.finish(outcome, detail, status);
+    }
+
+    @Override
+    public boolean vmFinished() {
+        return vm.finished();
+    }
+
+    void markHalted() {
+        halted = true;
+    }
+
+    // ---- guest memory through this vCPU's page tables ----
 
     /** Reads guest memory at a linear address (through the guest's page tables). */
     byte[] readGuest(long linear, int length) {
@@ -417,125 +595,5 @@ final class Vcpu implements Runnable {
             super(String.format("guest address 0x%x is not mapped", address), null, false, false);
             this.address = address;
         }
-    }
-
-    /** The tdemu hypercalls, shared by VMX (VMCALL) and TD (vendor TDG.VP.VMCALL). */
-    long hypercall(long nr, long a0, long a1, long a2) {
-        if (nr != (int) nr) {
-            return Hypercalls.ENOSYS; // only the low 32 bits would match a number below
-        }
-        return switch ((int) nr) {
-            case Hypercalls.EXIT -> {
-                vm.finish(VmResult.Outcome.EXITED, "exit hypercall", (int) (a0 & 0xFF));
-                yield 0;
-            }
-            case Hypercalls.WRITE -> {
-                // Every argument is the guest's: a length is unsigned and bounded, an address may
-                // be anything (unmapped: -EFAULT).
-                if (Long.compareUnsigned(a1, Hypercalls.WRITE_MAX) > 0) {
-                    yield Hypercalls.EINVAL;
-                }
-                int length = (int) a1;
-                try {
-                    for (byte b : readGuest(a0, length)) {
-                        vm.console().write(b);
-                    }
-                    yield 0;
-                } catch (GuestAccessException e) {
-                    yield Hypercalls.EFAULT;
-                }
-            }
-            case Hypercalls.HOST_WORKLOAD -> {
-                int[] hits = workload != null ? workload.run(cpu) : null;
-                if (hits != null) {
-                    for (int s = 0; s < 4; s++) {
-                        hostHitsTotal[s] += hits[s];
-                    }
-                }
-                yield hostHits();
-            }
-            case Hypercalls.READ_HOST_DRS -> {
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(48).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                DebugRegisters h = lastHostView;
-                b.putLong(h.dr0()).putLong(h.dr1()).putLong(h.dr2()).putLong(h.dr3()).putLong(h.dr6().value())
-                        .putLong(h.dr7().value());
-                try {
-                    writeGuest(a0, b.array());
-                    yield 0;
-                } catch (GuestAccessException e) {
-                    yield Hypercalls.EFAULT;
-                }
-            }
-            default -> Hypercalls.ENOSYS;
-        };
-    }
-
-    /** Port I/O as the VMM's devices answer it (port 0xE9 console, 0xF4 exit). */
-    long portIn(int port, int size) {
-        return size == 4 ? 0xFFFF_FFFFL : (1L << (8 * size)) - 1;
-    }
-
-    void portOut(int port, int size, long value) {
-        switch (port) {
-            case Hypercalls.CONSOLE_PORT -> vm.console().write((byte) value);
-            case Hypercalls.EXIT_PORT -> vm.finish(VmResult.Outcome.EXITED, "exit port", (int) (value & 0xFF));
-            default -> LOG.debug("vcpu{}: OUT 0x{} to port 0x{} ignored", index, Long.toHexString(value), Integer.toHexString(port));
-        }
-    }
-
-    /** Emulates a port I/O exit in full (including INS/OUTS, with REP) and completes the instruction. */
-    void emulatePortIo(PortIo io, int port, long rip) {
-        if (!io.string()) {
-            long mask = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
-            if (io.in()) {
-                long value = portIn(port, io.size()) & mask;
-                long rax = reg(X86Reg.RAX);
-                setReg(X86Reg.RAX, io.size() == 4 ? value : (rax & ~mask) | value);
-            } else {
-                portOut(port, io.size(), reg(X86Reg.RAX) & mask);
-            }
-            skipInstruction(rip, io.length());
-            return;
-        }
-        long countMask = io.addressSize() == 4 ? 0xFFFF_FFFFL : -1L;
-        long count = io.rep() ? reg(X86Reg.RCX) & countMask : 1;
-        long step = (reg(X86Reg.RFLAGS) & 0x400) != 0 ? -io.size() : io.size();
-        X86Reg index = io.in() ? X86Reg.RDI : X86Reg.RSI;
-        long pointer = reg(index);
-        try {
-            for (; count > 0; count--) {
-                long at = pointer & countMask;
-                if (io.in()) {
-                    long value = portIn(port, io.size());
-                    byte[] bytes = new byte[io.size()];
-                    for (int i = 0; i < bytes.length; i++) {
-                        bytes[i] = (byte) (value >>> (8 * i));
-                    }
-                    writeGuest(at, bytes);
-                } else {
-                    byte[] bytes = readGuest(at, io.size());
-                    long value = 0;
-                    for (int i = bytes.length - 1; i >= 0; i--) {
-                        value = (value << 8) | (bytes[i] & 0xFF);
-                    }
-                    portOut(port, io.size(), value);
-                }
-                pointer += step;
-            }
-        } catch (GuestAccessException e) {
-            // The iteration that touched unmapped memory faults; the completed ones stay done.
-            setReg(index, pointer);
-            if (io.rep()) {
-                setReg(X86Reg.RCX, (reg(X86Reg.RCX) & ~countMask) | (count & countMask));
-            }
-            uc().writeReg(X86Reg.CR2, e.address);
-            inject(X86Exception.pageFault(io.in() ? 2 : 0, e.address, rip));
-            return;
-        }
-        setReg(index, pointer);
-        if (io.rep()) {
-            setReg(X86Reg.RCX, reg(X86Reg.RCX) & ~countMask);
-        }
-        skipInstruction(rip, io.length());
     }
 }

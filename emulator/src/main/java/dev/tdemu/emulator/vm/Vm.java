@@ -5,7 +5,9 @@ import dev.tdemu.core.invariant.Violation;
 import dev.tdemu.core.kvm.DebugStop;
 import dev.tdemu.core.kvm.KvmVcpu;
 import dev.tdemu.core.kvm.KvmWarning;
+import dev.tdemu.core.tdx.Td;
 import dev.tdemu.core.tdx.TdAttributes;
+import dev.tdemu.core.tdx.TdParams;
 import dev.tdemu.core.tdx.TdVcpu;
 import dev.tdemu.core.tdx.TdxModule;
 import dev.tdemu.emulator.cpu.GuestEngine;
@@ -13,6 +15,8 @@ import dev.tdemu.emulator.cpu.PhysicalCpu;
 import dev.tdemu.emulator.elf.LoadSegment;
 import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.machine.GuestMemory;
+import dev.tdemu.emulator.platform.Platform;
+import dev.tdemu.emulator.platform.TdemuAbiDevices;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -67,6 +71,8 @@ public final class Vm implements AutoCloseable {
     private final List<ExitObserver> observers;
     private final AtomicLong exitSequence = new AtomicLong();
     private TdxModule tdxModule;
+    /** The buses and the devices of tdemu's own machine. */
+    private final Platform platform = new Platform();
     /** Serialises guest execution when there is more than one vCPU (see {@link GuestScheduler}). */
     private final GuestScheduler scheduler;
     private volatile boolean finished;
@@ -86,15 +92,24 @@ public final class Vm implements AutoCloseable {
         this.observers = new CopyOnWriteArrayList<>(options.observers());
         this.console = new Console(options.console());
         this.memory = new GuestMemory(spec.memoryBytes());
-        this.scheduler = spec.vcpus() > 1 ? new GuestScheduler() : null;
+        this.scheduler = spec.vcpus() > 1 ? new GuestScheduler(this) : null;
         try {
             BootStructures.build(memory, spec.vcpus());
             loadImage();
+            TdemuAbiDevices.install(platform, console::write, status -> finish(VmResult.Outcome.EXITED, "exit port", status));
             TdxModule module = spec.mode() == Mode.TD ? new TdxModule(spec.tdxDr()) : null;
             tdxModule = module;
+            Td td = null;
+            if (module != null) {
+                boolean debugTd = spec.debugTd()
+                        || options.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_ACCEPT_NON_DEBUG_TD;
+                td = new Td(TdParams.of(debugTd ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG, spec.vcpus(), memory.size()));
+            }
             for (int i = 0; i < spec.vcpus(); i++) {
-                Vcpu v = createVcpu(i, module);
-                v.kicksWanted = scheduler != null; // preemption needs precise kicks
+                Vcpu v = createVcpu(i, module, td);
+                if (scheduler != null) {
+                    v.wantKicks(); // preemption needs precise kicks
+                }
                 vcpus.add(v);
             }
         } catch (RuntimeException e) {
@@ -117,7 +132,7 @@ public final class Vm implements AutoCloseable {
         }
     }
 
-    private Vcpu createVcpu(int index, TdxModule module) {
+    private Vcpu createVcpu(int index, TdxModule module, Td td) {
         PhysicalCpu cpu = new PhysicalCpu(index);
         HostWorkload workload = null;
         for (HostBreakpoint bp : spec.hostBreakpoints()) {
@@ -132,10 +147,9 @@ public final class Vm implements AutoCloseable {
         entry = new BootStructures.EntryState(entry.rip(), memory.size() - 16 - index * 0x10000L, entry.rflags(), entry.rdi(),
                 entry.rsi(), entry.cr0(), entry.cr3(), entry.cr4(), entry.efer(), entry.gdtBase(), entry.gdtLimit(), entry.cs(),
                 entry.ds(), entry.tr(), entry.trBase());
-        Vcpu[] self = new Vcpu[1];
         GuestEngine engine = new GuestEngine(memory, entry, new GuestEngine.FallbackIo() {
-            public long in(int port, int size) { return self[0].portIn(port, size); }
-            public void out(int port, int size, long value) { self[0].portOut(port, size, value); }
+            public long in(int port, int size) { return platform.ports().in(port, size); }
+            public void out(int port, int size, long value) { platform.ports().out(port, size, value); }
         });
         resources.add(engine);
         for (LoadSegment s : spec.image().segments()) {
@@ -143,13 +157,16 @@ public final class Vm implements AutoCloseable {
                 engine.scanCode(s.address(), s.data());
             }
         }
-        boolean debugTd = spec.debugTd()
-                || options.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_ACCEPT_NON_DEBUG_TD;
-        KvmVcpu kvm = module != null
-                ? KvmVcpu.td(spec.policy(), module, new TdVcpu(debugTd ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG))
-                : KvmVcpu.vmx(spec.policy());
-        self[0] = new Vcpu(index, this, cpu, engine, kvm, workload);
-        return self[0];
+        KvmVcpu kvm;
+        TdxExitHandlers tdExits = null;
+        if (module != null) {
+            TdVcpu tdVcpu = td.addVcpu();
+            kvm = KvmVcpu.td(spec.policy(), module, tdVcpu);
+            tdExits = new TdxExitHandlers(module, tdVcpu, td.params().gpaw());
+            return new Vcpu(index, this, cpu, engine, kvm, workload, platform, tdExits);
+        }
+        kvm = KvmVcpu.vmx(spec.policy());
+        return new Vcpu(index, this, cpu, engine, kvm, workload, platform, null);
     }
 
     public VmSpec spec() {
@@ -179,7 +196,7 @@ public final class Vm implements AutoCloseable {
         running = new CountDownLatch(vcpus.size());
         List<Thread> threads = new ArrayList<>();
         for (Vcpu v : vcpus) {
-            threads.add(Thread.ofPlatform().name("vcpu" + v.index).daemon().start(v));
+            threads.add(Thread.ofPlatform().name("vcpu" + v.index()).daemon().start(v));
         }
         try {
             boolean done = timeout > 0 ? running.await(timeout, TimeUnit.NANOSECONDS) : awaitForever();
@@ -249,9 +266,9 @@ public final class Vm implements AutoCloseable {
             s.vmEnded();
         }
         for (Vcpu v : vcpus) {
-            v.engine.stop();
-            if (v.workload != null) {
-                v.workload.stop();
+            v.engine().stop();
+            if (v.workload() != null) {
+                v.workload().stop();
             }
         }
     }
@@ -290,17 +307,11 @@ public final class Vm implements AutoCloseable {
         }
     }
 
-    static String describe(Vcpu v, dev.tdemu.emulator.cpu.GuestExit.MemoryFault f) {
-        String what = f.type().name().toLowerCase().replace('_', ' ');
-        return String.format("%s vCPU %d: %s of %d byte(s) at guest-physical 0x%x, outside %s RAM, at RIP 0x%x",
-                v.kvm.isTd() ? "TD" : "VMX", v.index, what, f.size(), f.physical(), v.kvm.isTd() ? "the TD's" : "guest", f.rip());
-    }
-
     synchronized void vcpuHalted(Vcpu v, long rip) {
-        v.halted = true;
-        if (vcpus.stream().allMatch(x -> x.halted)) {
+        v.markHalted();
+        if (vcpus.stream().allMatch(x -> x.halted())) {
             finish(VmResult.Outcome.HALTED, String.format("every vCPU halted (vCPU %d last, at RIP 0x%x) without an exit status",
-                    v.index, rip), -1);
+                    v.index(), rip), -1);
         }
     }
 
@@ -312,13 +323,13 @@ public final class Vm implements AutoCloseable {
     void debugStop(Vcpu v, DebugStop stop, List<dev.tdemu.core.x86.Access> accesses) {
         DebugSession s = session;
         if (s == null) {
-            finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index + " stopped for a debugger, but none is attached: " + stop, -1);
+            finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index() + " stopped for a debugger, but none is attached: " + stop, -1);
             return;
         }
         DebugEvent event;
         if (stop.exception() == dev.tdemu.core.x86.ExceptionVector.BP) {
-            v.setReg(dev.tdemu.emulator.unicorn.X86Reg.RIP, stop.rip()); // the stop is reported on the INT3 itself
-            event = new DebugEvent(v.index, DebugEvent.Kind.SOFTWARE_BREAKPOINT, stop.rip(), stop.rip(), 0);
+            v.setRip(stop.rip()); // the stop is reported on the INT3 itself
+            event = new DebugEvent(v.index(), DebugEvent.Kind.SOFTWARE_BREAKPOINT, stop.rip(), stop.rip(), 0);
         } else {
             event = s.classify(v, stop.rip(), stop.dr6().value(), accesses);
             if (event == null) {
@@ -328,7 +339,7 @@ public final class Vm implements AutoCloseable {
         s.stop(v, event);
     }
 
-    boolean debuggerOwnsSoftwareBreakpoint(Vcpu v, long rip) {
+    boolean debuggerOwnsSoftwareBreakpoint(long rip) {
         DebugSession s = session;
         return s != null && s.ownsSoftwareBreakpoint(rip);
     }
@@ -346,7 +357,7 @@ public final class Vm implements AutoCloseable {
             throw new IllegalStateException("a debugger is already attached");
         }
         for (Vcpu v : vcpus) {
-            v.kicksWanted = true; // all-stop and Ctrl-C kick vCPUs
+            v.wantKicks(); // all-stop and Ctrl-C kick vCPUs
         }
         session = new DebugSession(this, vcpus, listener, startStopped);
         return session;
@@ -355,7 +366,7 @@ public final class Vm implements AutoCloseable {
     /** Whether an attached debugger wants {@code v} held (so a stop must not be swallowed). */
     boolean debugHoldRequested(Vcpu v) {
         DebugSession s = session;
-        return s != null && s.holdRequested(v.index);
+        return s != null && s.holdRequested(v.index());
     }
 
     public DebugSession debugSession() {
@@ -369,20 +380,20 @@ public final class Vm implements AutoCloseable {
         switch (w[0]) {
             case "dr" -> {
                 for (Vcpu v : vcpus) {
-                    var hw = v.cpu.hardware().snapshot();
-                    b.append(String.format("vCPU %d on cpu %d%s%n", v.index, v.cpu.id(), v.halted ? " (halted)" : ""));
+                    var hw = v.cpu().hardware().snapshot();
+                    b.append(String.format("vCPU %d on cpu %d%s%n", v.index(), v.cpu().id(), v.halted() ? " (halted)" : ""));
                     b.append("  physical     ").append(ExitFormat.regs(hw.toProto())).append('\n');
-                    if (v.kvm.isTd() && !v.kvm.tdVcpu().attributes().debug()) {
+                    if (v.kvm().isTd() && !v.kvm().tdVcpu().attributes().debug()) {
                         b.append("  TD's own     (hidden: not a debug TD)\n");
                     } else {
-                        var guest = v.kvm.isTd() ? v.kvm.tdVcpu().savedDebugRegisters() : v.kvm.guestView();
-                        b.append(v.kvm.isTd() ? "  TD's own     " : "  guest view   ").append(ExitFormat.regs(guest.toProto())).append('\n');
+                        var guest = v.kvm().isTd() ? v.kvm().tdVcpu().savedDebugRegisters() : v.kvm().guestView();
+                        b.append(v.kvm().isTd() ? "  TD's own     " : "  guest view   ").append(ExitFormat.regs(guest.toProto())).append('\n');
                     }
                     b.append(String.format("  KVM          switch_db_regs=%s effective DR7=0x%x guest_debug=0x%x%n",
-                            ExitFormat.flags(v.kvm.switchDbRegs().bits()), v.kvm.effectiveDr7().value(), v.kvm.guestDebug().bits()));
-                    b.append("  host         ").append(ExitFormat.regs(v.cpu.host().expectedHardware().toProto()))
-                            .append(v.cpu.host().hwBreakpointActive() ? " (active)" : " (no breakpoints)").append('\n');
-                    b.append("  engine       ").append(v.engine.dataBreakpointState()).append(" (as of the last entry)\n");
+                            ExitFormat.flags(v.kvm().switchDbRegs().bits()), v.kvm().effectiveDr7().value(), v.kvm().guestDebug().bits()));
+                    b.append("  host         ").append(ExitFormat.regs(v.cpu().host().expectedHardware().toProto()))
+                            .append(v.cpu().host().hwBreakpointActive() ? " (active)" : " (no breakpoints)").append('\n');
+                    b.append("  engine       ").append(v.engine().dataBreakpointState()).append(" (as of the last entry)\n");
                 }
             }
             case "exits" -> {
@@ -403,7 +414,7 @@ public final class Vm implements AutoCloseable {
             case "policy" -> {
                 if (w.length == 3 && w[1].equals("set")) {
                     var p = named(dev.tdemu.core.kvm.DrSwitchPolicy.class, w[2], "KVM DR switch policy");
-                    vcpus.forEach(v -> v.kvm.setPolicy(p));
+                    vcpus.forEach(v -> v.kvm().setPolicy(p));
                 } else if (w.length == 3 && w[1].equals("tdx-dr")) {
                     if (tdxModule == null) {
                         throw new IllegalArgumentException("this VM runs no TD, so there is no TDX module to set");
@@ -412,7 +423,7 @@ public final class Vm implements AutoCloseable {
                 } else if (w.length != 1) {
                     throw new IllegalArgumentException("usage: policy | policy set POLICY | policy tdx-dr BEHAVIOUR");
                 }
-                b.append("policy ").append(vcpus.getFirst().kvm.policy());
+                b.append("policy ").append(vcpus.getFirst().kvm().policy());
                 if (tdxModule != null) {
                     b.append(", TDX module DR behaviour ").append(tdxModule.behaviour());
                 }
@@ -421,12 +432,12 @@ public final class Vm implements AutoCloseable {
             case "check" -> {
                 for (Vcpu v : vcpus) {
                     List<Violation> now = new ArrayList<>(
-                            dev.tdemu.core.invariant.InvariantChecks.hostBreakpointsIntact(v.cpu.host(), v.cpu.hardware().snapshot()));
-                    if (v.kvm.isTd() && !v.kvm.tdVcpu().attributes().debug()) {
-                        now.addAll(dev.tdemu.core.invariant.InvariantChecks.noLeakAfterExit(v.kvm.tdVcpu(), v.cpu.host(),
-                                v.cpu.hardware().snapshot()));
+                            dev.tdemu.core.invariant.InvariantChecks.hostBreakpointsIntact(v.cpu().host(), v.cpu().hardware().snapshot()));
+                    if (v.kvm().isTd() && !v.kvm().tdVcpu().attributes().debug()) {
+                        now.addAll(dev.tdemu.core.invariant.InvariantChecks.noLeakAfterExit(v.kvm().tdVcpu(), v.cpu().host(),
+                                v.cpu().hardware().snapshot()));
                     }
-                    b.append(String.format("vCPU %d: %s%n", v.index, now.isEmpty() ? "every invariant holds now" : now));
+                    b.append(String.format("vCPU %d: %s%n", v.index(), now.isEmpty() ? "every invariant holds now" : now));
                 }
                 synchronized (this) {
                     b.append(String.format("so far: %d exit(s), %d with violations%s%n", exitSequence.get(), violatingExits,

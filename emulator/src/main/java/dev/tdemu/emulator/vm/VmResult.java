@@ -28,6 +28,8 @@ public record VmResult(Outcome outcome, String detail, int exitStatus, String co
         KILLED,
         /** The VMM was told to stop (SIGINT, SIGTERM); the detail names the signal. */
         INTERRUPTED,
+        /** The guest used something tdemu does not model (a TDCALL leaf, a device feature); the detail says what. */
+        NOT_MODELLED,
         /** A bug in tdemu; the detail says what. */
         INTERNAL_ERROR
     }

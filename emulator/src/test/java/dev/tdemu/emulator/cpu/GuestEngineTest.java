@@ -233,10 +233,10 @@ class GuestEngineTest {
         PhysicalCpu cpu = new PhysicalCpu(0);
         cpu.hardware().load(WRITE_WATCH_AT_0x200010.withDr(1, 0x600000)
                 .withDr7(WRITE_WATCH_AT_0x200010.dr7().withSlot(1, BreakpointType.EXECUTE, BreakpointLength.ONE, false, true)));
-        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
-        assertThat(exit).isInstanceOf(GuestExit.ExceptionExit.class);
-        assertThat(((GuestExit.ExceptionExit) exit).vector()).isEqualTo(1);
-        assertThat(((GuestExit.ExceptionExit) exit).rip()).isEqualTo(0x600000);
+        VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        assertThat(((VmExit.ExceptionNmi) exit).vector()).isEqualTo(1);
+        assertThat(((VmExit.ExceptionNmi) exit).rip()).isEqualTo(0x600000);
         assertThat(engine.enforcer().refusals()).as("the fetch was refused first").isEqualTo(1);
     }
 
@@ -257,10 +257,10 @@ class GuestEngineTest {
         u.writeReg(X86Reg.RFLAGS, flags);
         PhysicalCpu cpu = new PhysicalCpu(0);
         cpu.hardware().load(WRITE_WATCH_AT_0x200010);
-        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
-        assertThat(exit).isInstanceOf(GuestExit.ExceptionExit.class);
-        assertThat(((GuestExit.ExceptionExit) exit).vector()).isEqualTo(1);
-        assertThat(((GuestExit.ExceptionExit) exit).rip()).isEqualTo(CODE + 8);
+        VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        assertThat(((VmExit.ExceptionNmi) exit).vector()).isEqualTo(1);
+        assertThat(((VmExit.ExceptionNmi) exit).rip()).isEqualTo(CODE + 8);
     }
 
     /** A run that starts with TF set and is refused: the step that follows records each access once. */
@@ -320,6 +320,14 @@ class GuestEngineTest {
         public boolean ioPassthrough(int port) {
             return true;
         }
+
+        public boolean vmcallExits() {
+            return true;
+        }
+
+        public boolean tdcallExits() {
+            return false;
+        }
     };
 
     /**
@@ -352,9 +360,9 @@ class GuestEngineTest {
         mem.write64(pde, mem.read64(pde) & ~2L);            // read-only, and CR0.WP is set
         PhysicalCpu cpu = new PhysicalCpu(0);
         cpu.hardware().load(WRITE_WATCH_AT_0x200010);
-        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
-        assertThat(exit).isInstanceOf(GuestExit.ExceptionExit.class);
-        GuestExit.ExceptionExit pf = (GuestExit.ExceptionExit) exit;
+        VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        VmExit.ExceptionNmi pf = (VmExit.ExceptionNmi) exit;
         assertThat(pf.vector()).isEqualTo(14);
         assertThat(pf.errorCode()).as("present, write, supervisor").isEqualTo(3);
         assertThat(pf.rip()).isEqualTo(CODE + 5);
@@ -375,8 +383,8 @@ class GuestEngineTest {
         start("bb00002000" + "b9409c0000" + "31d2" + "48890b" + "480313" + "ffc9" + "75f6" + "f4");
         PhysicalCpu cpu = new PhysicalCpu(0);
         cpu.hardware().load(WRITE_WATCH_AT_0x200010);
-        GuestExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
-        assertThat(exit).isEqualTo(new GuestExit.Instruction(GuestExit.Kind.HLT, CODE + 22, 1));
+        VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertThat(exit).isEqualTo(new VmExit.Hlt(CODE + 22, 1));
         assertThat(engine.engine().readReg(X86Reg.RDX)).isEqualTo(40000L * 40001 / 2);
         assertThat(engine.enforcer().refusals()).isEqualTo(40000);
         assertThat(engine.engine().readReg(X86Reg.RFLAGS) & (GuestEngine.RFLAGS_TF | GuestEngine.RFLAGS_RF)).isZero();

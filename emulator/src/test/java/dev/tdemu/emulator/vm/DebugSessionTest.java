@@ -223,14 +223,14 @@ class DebugSessionTest {
         // has to be remembered. Stopping the engine from outside is for runs without the hook.
         start(Guests.config("bench-debug", GuestMode.GUEST_MODE_VMX).build());
         Vcpu v = vm.vcpu(0);
-        assertThat(v.engine.kicksEnabled()).as("parked before its first entry").isFalse();
+        assertThat(v.engine().kicksEnabled()).as("parked before its first entry").isFalse();
         v.kick();
         long benchFunc = ElfImage.builtin("bench-debug").symbol("bench_func").orElseThrow();
         assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, benchFunc, 1).ok()).isTrue();
         continueAll();
         assertThat(next().kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
-        assertThat(v.engine.kicksEnabled()).as("enabled at the first entry").isTrue();
-        assertThat(v.stopsFromOutside.get()).isZero();
+        assertThat(v.engine().kicksEnabled()).as("enabled at the first entry").isTrue();
+        assertThat(v.stopsFromOutside()).isZero();
     }
 
     @Test

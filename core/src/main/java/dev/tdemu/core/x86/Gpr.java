@@ -1,4 +1,4 @@
-package dev.tdemu.core.tdx;
+package dev.tdemu.core.x86;
 
 /**
  * The 16 general-purpose registers in the SDM's encoding order. The order matters to TDX: bit

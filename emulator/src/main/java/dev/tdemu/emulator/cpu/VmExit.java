@@ -1,0 +1,190 @@
+package dev.tdemu.emulator.cpu;
+
+import dev.tdemu.core.vmx.DebugExitQualification;
+import dev.tdemu.core.vmx.EptViolationQualification;
+import dev.tdemu.core.vmx.ExitReason;
+import dev.tdemu.core.vmx.IoQualification;
+import dev.tdemu.core.vmx.MovDrQualification;
+import dev.tdemu.core.x86.Access;
+import dev.tdemu.core.x86.PendingDebug;
+import dev.tdemu.emulator.machine.X86Exception;
+import java.util.List;
+
+/**
+ * One VM exit, classified once where the {@link PhysicalCpu} saw it happen: the basic exit
+ * reason and its exit qualification as the VMCS would hold them, and whatever else the exit
+ * carries (the VM-exit instruction length, the interruption information). Everything the CPU
+ * itself would do (exceptions delivered through the guest's IDT, a MOV DR that does not exit,
+ * debug-register semantics) has already happened. {@link #rip()} is the guest RIP saved by the
+ * exit: on the instruction concerned, which has not run, unless a record says otherwise.
+ * KVM's exit handlers switch on this type once, exhaustively.
+ */
+public sealed interface VmExit {
+    long rip();
+
+    /** The basic exit reason. */
+    ExitReason reason();
+
+    /** The exit qualification (0 for the reasons for which the SDM defines none). */
+    default long qualification() {
+        return 0;
+    }
+
+    /** An instruction that always exits and that the VMM emulates, with its VM-exit instruction length. */
+    sealed interface Instruction extends VmExit {
+        int length();
+    }
+
+    record Cpuid(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.CPUID;
+        }
+    }
+
+    record Hlt(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.HLT;
+        }
+    }
+
+    /** RDMSR; the index is in ECX. */
+    record Rdmsr(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.RDMSR;
+        }
+    }
+
+    /** WRMSR; the index is in ECX, the value in EDX:EAX. */
+    record Wrmsr(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.WRMSR;
+        }
+    }
+
+    record Vmcall(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.VMCALL;
+        }
+    }
+
+    /** TDCALL from a TD (only a TD's controls let it exit; elsewhere it is #UD in the guest). */
+    record Tdcall(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.TDCALL;
+        }
+    }
+
+    /**
+     * IN, OUT, INS or OUTS that is not passed through. {@code addressSize} (2, 4, 8) is the
+     * width of RSI/RDI/RCX for the string forms.
+     */
+    record Io(IoQualification io, int addressSize, long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.IO_INSTRUCTION;
+        }
+
+        @Override
+        public long qualification() {
+            return io.bits();
+        }
+    }
+
+    /**
+     * Port I/O in code the scan for I/O instructions did not cover: the engine already performed
+     * it through the VMM's devices ({@code value}: what an IN read), and RIP is wherever the engine
+     * stopped after it. Reported so that it still counts as the I/O exit it is.
+     */
+    record IoPerformed(IoQualification io, long value, long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.IO_INSTRUCTION;
+        }
+
+        @Override
+        public long qualification() {
+            return io.bits();
+        }
+    }
+
+    /** MOV DR while the VMCS asks for MOV-DR exiting. */
+    record MovDr(MovDrQualification movDr, long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.MOV_DR;
+        }
+
+        @Override
+        public long qualification() {
+            return movDr.bits();
+        }
+    }
+
+    /**
+     * An exception the exception bitmap (or a debug TD's #DB intercept) sends to the host:
+     * {@code pending} are the #DB conditions (DR6 is not updated by the CPU); {@code length} is
+     * non-zero for software exceptions (INT3, ICEBP) whose instruction starts at {@code rip};
+     * {@code accesses} are the data and I/O accesses of the instruction that raised a trap #DB; for
+     * #PF, {@code cr2} is the faulting linear address.
+     */
+    record ExceptionNmi(int vector, long errorCode, PendingDebug pending, long rip, int length, boolean icebp,
+                        long cr2, List<Access> accesses) implements VmExit {
+        public ExceptionNmi {
+            accesses = List.copyOf(accesses);
+        }
+
+        @Override
+        public ExitReason reason() {
+            return ExitReason.EXCEPTION_NMI;
+        }
+
+        /** #DB: the pending debug conditions; #PF: the linear address (SDM, "Exit Qualification for Exceptions"). */
+        @Override
+        public long qualification() {
+            return switch (vector) {
+                case X86Exception.DB -> new DebugExitQualification(pending).bits();
+                case X86Exception.PF -> cr2;
+                default -> 0;
+            };
+        }
+    }
+
+    /** An access to guest-physical memory that is neither RAM nor a device. */
+    record EptViolation(EptViolationQualification ept, long gpa, int size, long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.EPT_VIOLATION;
+        }
+
+        @Override
+        public long qualification() {
+            return ept.bits();
+        }
+    }
+
+    /** Delivering an exception faulted while delivering #DF: the vCPU cannot continue. */
+    record TripleFault(String why, long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.TRIPLE_FAULT;
+        }
+    }
+
+    /**
+     * Guest execution ended from outside: a kick (another vCPU wants the engine, the debugger's
+     * all-stop, an interrupt to deliver), a timeout, the VM ending. On hardware, an external
+     * interrupt or an IPI that kicked the vCPU out.
+     */
+    record ExternalInterrupt(long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.EXTERNAL_INTERRUPT;
+        }
+    }
+}

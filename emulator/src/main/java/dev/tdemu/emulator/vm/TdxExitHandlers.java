@@ -1,0 +1,217 @@
+package dev.tdemu.emulator.vm;
+
+import dev.tdemu.core.kvm.TdVmcallResult;
+import dev.tdemu.core.kvm.TdxVmcall;
+import dev.tdemu.core.tdx.GprUpdates;
+import dev.tdemu.core.tdx.TdEvent;
+import dev.tdemu.core.tdx.TdEventResult;
+import dev.tdemu.core.tdx.TdVcpu;
+import dev.tdemu.core.tdx.TdVmcallArgs;
+import dev.tdemu.core.tdx.TdcallRegs;
+import dev.tdemu.core.tdx.TdcallResult;
+import dev.tdemu.core.tdx.TdxModule;
+import dev.tdemu.core.vmx.IoQualification;
+import dev.tdemu.core.x86.Gpr;
+import dev.tdemu.emulator.cpu.VmExit;
+import dev.tdemu.emulator.machine.X86Exception;
+import java.util.Map;
+
+/**
+ * A trust domain's exits, in the two places the TDX architecture handles them. Inside the TD, the
+ * TDX module ({@code core.tdx.TdxModule}) answers TDCALL leaves and CPUID leaf 0x21 and turns
+ * CPUID, HLT, port I/O, MSR accesses and EPT violations into #VE; only TDG.VP.VMCALL, a debug TD's
+ * intercepted exceptions and what the module cannot handle leave the TD. On the host, KVM's
+ * {@code tdx_handle_exit} handles those: TDG.VP.VMCALL through {@code core.kvm.TdxVmcall}. This
+ * class only adapts the module's and KVM's decisions to the vCPU. One per TD vCPU.
+ */
+final class TdxExitHandlers {
+    private final TdxModule module;
+    private final TdVcpu tdVcpu;
+    private final int gpaw;
+    /** KVM's TDG.VP.VMCALL handling for this vCPU, made with the vCPU's Vmm at its first exit. */
+    private TdxVmcall kvmTdx;
+    /** The registers of the TDG.VP.VMCALL the TD exited with, until KVM answers it. */
+    private TdVmcallArgs vmcall;
+
+    TdxExitHandlers(TdxModule module, TdVcpu tdVcpu, int gpaw) {
+        this.module = module;
+        this.tdVcpu = tdVcpu;
+        this.gpaw = gpaw;
+    }
+
+    /** What the TDX module does with an exit inside the TD. */
+    sealed interface InTd {
+        /** The module handled it: the TD runs on, after {@code then} if it is not null (a #DB or #VE to deliver). */
+        record Handled(InTdEvent then) implements InTd {}
+
+        /** A TD exit to the host. */
+        record ExitToHost(VmExit exit) implements InTd {}
+
+        /** The module cannot go on (a leaf or case tdemu does not model, a private EPT violation). */
+        record Stop(VmResult.Outcome outcome, String why) implements InTd {}
+    }
+
+    /** Something the TD takes right away, inside the TD, before it runs on. */
+    sealed interface InTdEvent {
+        /** Deliver this exception (#VE, #GP, #DF) through the TD's IDT. */
+        record Deliver(X86Exception exception) implements InTdEvent {}
+
+        /** The single-step #DB an instruction the module completed owes (RFLAGS.TF was set). */
+        record SingleStep(long nextRip) implements InTdEvent {}
+    }
+
+    /** The TDX module's side of {@code exit}, in the TD. */
+    InTd handleInTd(ExitContext v, VmExit exit) {
+        return switch (exit) {
+            case VmExit.Cpuid c -> event(v, new TdEvent.Cpuid(c.rip(), c.length(), v.rflags(), v.mode().cpl(), v.read(Gpr.RAX),
+                    v.read(Gpr.RCX)));
+            case VmExit.Hlt h -> event(v, new TdEvent.Hlt(h.rip(), h.length()));
+            case VmExit.Rdmsr r -> event(v, new TdEvent.Rdmsr(r.rip(), r.length()));
+            case VmExit.Wrmsr w -> event(v, new TdEvent.Wrmsr(w.rip(), w.length()));
+            case VmExit.Io io -> {
+                IoQualification q = io.io();
+                yield event(v, new TdEvent.PortIo(io.rip(), io.length(), q.port(), q.size(), q.in(), q.string(), q.rep(),
+                        q.immediate()));
+            }
+            case VmExit.IoPerformed p -> new InTd.Handled(null); // the engine already did it through the VMM's devices
+            case VmExit.Tdcall t -> tdcall(v, t);
+            case VmExit.EptViolation e -> switch (module.handleTdEvent(tdVcpu,
+                    new TdEvent.EptViolation(e.rip(), e.gpa(), -1, e.qualification()))) {
+                case TdEventResult.ExitToHost x -> new InTd.ExitToHost(e);
+                case TdEventResult other -> afterEvent(v, other);
+            };
+            case VmExit.Vmcall c -> throw new IllegalStateException("a TD's VMCALL is #UD in the TD, never an exit");
+            case VmExit.MovDr m -> throw new IllegalStateException("a TD's MOV DR never exits (KVM_DEBUGREG_AUTO_SWITCH)");
+            case VmExit.ExceptionNmi e -> new InTd.ExitToHost(e);
+            case VmExit.TripleFault t -> new InTd.ExitToHost(t);
+            case VmExit.ExternalInterrupt x -> new InTd.ExitToHost(x);
+        };
+    }
+
+    private InTd event(ExitContext v, TdEvent event) {
+        return afterEvent(v, module.handleTdEvent(tdVcpu, event));
+    }
+
+    private InTd afterEvent(ExitContext v, TdEventResult result) {
+        return switch (result) {
+            case TdEventResult.AnsweredByModule a -> {
+                apply(v, a.updates());
+                v.setRip(a.nextRip());
+                yield new InTd.Handled(a.singleStepTrap() ? new InTdEvent.SingleStep(a.nextRip()) : null);
+            }
+            // #VE is a fault: the return RIP is the instruction's, the pushed RFLAGS has RF set.
+            case TdEventResult.InjectVe ve -> new InTd.Handled(new InTdEvent.Deliver(
+                    new X86Exception(X86Exception.VE, -1, true, v.rip(), 0)));
+            case TdEventResult.InjectDf df -> new InTd.Handled(new InTdEvent.Deliver(
+                    X86Exception.fault(X86Exception.DF, 0, v.rip())));
+            case TdEventResult.ExitToHost x -> new InTd.Stop(VmResult.Outcome.MEMORY_FAULT, String.format(
+                    "TD vCPU %d: EPT violation at guest-physical 0x%x that the TDX module sends to the host, at RIP 0x%x",
+                    v.vcpuIndex(), x.gpa(), v.rip()));
+        };
+    }
+
+    private InTd tdcall(ExitContext v, VmExit.Tdcall t) {
+        long[] gprs = new long[16];
+        for (Gpr r : Gpr.values()) {
+            gprs[r.index()] = v.read(r);
+        }
+        TdcallResult r = module.tdcall(tdVcpu, TdcallRegs.of(gprs, t.rip(), v.rflags(), v.mode()));
+        return switch (r) {
+            case TdcallResult.Completed c -> {
+                apply(v, c.updates());
+                v.setRip(c.nextRip());
+                yield new InTd.Handled(c.singleStepTrap() ? new InTdEvent.SingleStep(c.nextRip()) : null);
+            }
+            case TdcallResult.InjectGp gp -> new InTd.Handled(new InTdEvent.Deliver(X86Exception.fault(X86Exception.GP, 0, t.rip())));
+            case TdcallResult.VmcallExit x -> {
+                vmcall = x.args();
+                yield new InTd.ExitToHost(t);
+            }
+            case TdcallResult.EptViolationExit e -> new InTd.Stop(VmResult.Outcome.MEMORY_FAULT, String.format(
+                    "TD vCPU %d: TDG.MEM.PAGE.ACCEPT of guest-physical 0x%x, which no private memory backs, at RIP 0x%x",
+                    v.vcpuIndex(), e.gpa(), t.rip()));
+            case TdcallResult.NotModelled n -> new InTd.Stop(VmResult.Outcome.NOT_MODELLED, String.format(
+                    "TD vCPU %d at RIP 0x%x: %s", v.vcpuIndex(), t.rip(), n.what()));
+        };
+    }
+
+    /** For the exit trace: the TDG.VP.VMCALL subfunction (R11) of a TDCALL exit, else 0. */
+    long tdcallLeaf(VmExit exit) {
+        return exit instanceof VmExit.Tdcall && vmcall != null ? vmcall.r11() : 0;
+    }
+
+    /** KVM's {@code tdx_handle_exit}: what leaves the TD. Returns false when this vCPU stops. */
+    boolean handleOnHost(ExitContext v, VmExit exit) {
+        boolean keepRunning = switch (exit) {
+            case VmExit.Tdcall t -> tdgVpVmcall(v);
+            case VmExit.ExceptionNmi e -> VmxExitHandlers.handleExceptionNmi(v, e);
+            case VmExit.EptViolation e -> VmxExitHandlers.handleEptViolation(v, e);
+            case VmExit.TripleFault t -> VmxExitHandlers.handleTripleFault(v, t);
+            case VmExit.ExternalInterrupt x -> true;
+            case VmExit.Cpuid c -> unreachable(c);
+            case VmExit.Hlt h -> unreachable(h);
+            case VmExit.Rdmsr r -> unreachable(r);
+            case VmExit.Wrmsr w -> unreachable(w);
+            case VmExit.Io io -> unreachable(io);
+            case VmExit.IoPerformed p -> unreachable(p);
+            case VmExit.Vmcall c -> unreachable(c);
+            case VmExit.MovDr m -> unreachable(m);
+        };
+        return keepRunning && !v.vmFinished();
+    }
+
+    private static boolean unreachable(VmExit exit) {
+        throw new IllegalStateException("the TDX module handles " + exit + " inside the TD; it never reaches KVM");
+    }
+
+    /** KVM's {@code handle_tdvmcall}, then the TDX module's return to the TD at the next TDH.VP.ENTER. */
+    private boolean tdgVpVmcall(ExitContext v) {
+        TdVmcallArgs args = vmcall;
+        vmcall = null;
+        if (kvmTdx == null) {
+            kvmTdx = new TdxVmcall(v.vmm(), gpaw);
+        }
+        return switch (kvmTdx.handleTdvmcall(args)) {
+            case TdVmcallResult.Completed c -> {
+                returnToTd(v, c.registers());
+                yield true;
+            }
+            case TdVmcallResult.Halt h -> {
+                long next = returnToTd(v, h.registers());
+                if (h.interruptsBlocked()) {
+                    v.haltForGood(next - TdcallRegs.TDCALL_LENGTH);
+                    yield false;
+                }
+                // tdemu's own guests have one interrupt source: the timer wakes the vCPU at once.
+                v.queueException(X86Exception.trap(Hypercalls.TIMER_VECTOR, next));
+                yield true;
+            }
+            case TdVmcallResult.Ends e -> {
+                VmxExitHandlers.end(v, e.end(), "exit hypercall");
+                yield false;
+            }
+            case TdVmcallResult.NotModelled n -> {
+                v.finish(VmResult.Outcome.NOT_MODELLED, String.format("TD vCPU %d: %s", v.vcpuIndex(), n.what()), -1);
+                yield false;
+            }
+        };
+    }
+
+    /** The module completes the TDCALL with KVM's answer; returns the RIP after it. */
+    private long returnToTd(ExitContext v, GprUpdates hostRegisters) {
+        TdcallResult.Completed c = module.vmcallReturn(tdVcpu, hostRegisters);
+        apply(v, c.updates());
+        v.setRip(c.nextRip());
+        if (c.singleStepTrap()) {
+            // The module completes the TDCALL with BS in the TD's pending debug exceptions.
+            v.queueSingleStepTrap(c.nextRip());
+        }
+        return c.nextRip();
+    }
+
+    private static void apply(ExitContext v, GprUpdates updates) {
+        for (Map.Entry<Gpr, Long> e : updates.asMap().entrySet()) {
+            v.write(e.getKey(), e.getValue());
+        }
+    }
+}

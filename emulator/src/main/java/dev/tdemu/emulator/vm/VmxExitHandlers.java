@@ -1,0 +1,202 @@
+package dev.tdemu.emulator.vm;
+
+import dev.tdemu.core.kvm.DebugExceptionResult;
+import dev.tdemu.core.kvm.DebugStop;
+import dev.tdemu.core.kvm.HandleDrResult;
+import dev.tdemu.core.kvm.HypercallResult;
+import dev.tdemu.core.kvm.KvmHypercall;
+import dev.tdemu.core.kvm.VmEnd;
+import dev.tdemu.core.pc.CpuidResult;
+import dev.tdemu.core.pc.MsrRead;
+import dev.tdemu.core.pc.MsrWrite;
+import dev.tdemu.core.vmx.DebugExitQualification;
+import dev.tdemu.core.x86.ExceptionVector;
+import dev.tdemu.core.x86.Gpr;
+import dev.tdemu.emulator.cpu.PortIoEmulation;
+import dev.tdemu.emulator.cpu.VmExit;
+import dev.tdemu.emulator.machine.X86Exception;
+import java.util.List;
+
+/**
+ * KVM's VMX exit handlers ({@code kvm_vmx_exit_handlers[]} in arch/x86/kvm/vmx/vmx.c and the
+ * common {@code kvm_emulate_*} helpers they call), one per exit reason, reached through one
+ * exhaustive switch. They see the vCPU only through {@link ExitContext}.
+ */
+final class VmxExitHandlers {
+    private VmxExitHandlers() {}
+
+    /** Handles one exit; false when this vCPU stops (it halted for good, or the VM ended). */
+    static boolean handle(ExitContext v, VmExit exit) {
+        boolean keepRunning = switch (exit) {
+            case VmExit.Cpuid c -> kvmEmulateCpuid(v, c);
+            case VmExit.Hlt h -> kvmEmulateHalt(v, h);
+            case VmExit.Rdmsr r -> kvmEmulateRdmsr(v, r);
+            case VmExit.Wrmsr w -> kvmEmulateWrmsr(v, w);
+            case VmExit.Vmcall c -> kvmEmulateHypercall(v, c);
+            case VmExit.Io io -> handleIo(v, io);
+            case VmExit.IoPerformed p -> true; // the engine already performed it through the devices
+            case VmExit.MovDr m -> handleDr(v, m);
+            case VmExit.ExceptionNmi e -> handleExceptionNmi(v, e);
+            case VmExit.EptViolation e -> handleEptViolation(v, e);
+            case VmExit.TripleFault t -> handleTripleFault(v, t);
+            case VmExit.ExternalInterrupt x -> true; // the kick did its work: re-enter
+            case VmExit.Tdcall t -> throw new IllegalStateException("a VMX guest's TDCALL is #UD in the guest, never an exit");
+        };
+        return keepRunning && !v.vmFinished();
+    }
+
+    /** {@code kvm_emulate_cpuid}: EAX (leaf) and ECX (subleaf) in, EAX..EDX out, zero-extended. */
+    static boolean kvmEmulateCpuid(ExitContext v, VmExit.Cpuid c) {
+        CpuidResult r = v.vmm().cpuid((int) v.read(Gpr.RAX), (int) v.read(Gpr.RCX));
+        v.write(Gpr.RAX, Integer.toUnsignedLong(r.eax()));
+        v.write(Gpr.RBX, Integer.toUnsignedLong(r.ebx()));
+        v.write(Gpr.RCX, Integer.toUnsignedLong(r.ecx()));
+        v.write(Gpr.RDX, Integer.toUnsignedLong(r.edx()));
+        v.skipInstruction(c);
+        return true;
+    }
+
+    /**
+     * {@code kvm_emulate_halt}. tdemu's own guests have one interrupt source: with RFLAGS.IF set the
+     * timer wakes the vCPU at once (vector {@link Hypercalls#TIMER_VECTOR}, RIP after the HLT); with
+     * IF clear nothing can wake it, and it stops for good.
+     */
+    static boolean kvmEmulateHalt(ExitContext v, VmExit.Hlt h) {
+        long next = h.rip() + h.length();
+        v.setRip(next);
+        if ((v.rflags() & 0x200) != 0) {
+            v.queueException(X86Exception.trap(Hypercalls.TIMER_VECTOR, next));
+            return true;
+        }
+        v.haltForGood(h.rip());
+        return false;
+    }
+
+    /** {@code kvm_emulate_rdmsr}: ECX in, EDX:EAX out, or #GP(0). */
+    static boolean kvmEmulateRdmsr(ExitContext v, VmExit.Rdmsr r) {
+        switch (v.vmm().readMsr((int) v.read(Gpr.RCX))) {
+            case MsrRead.Value value -> {
+                v.write(Gpr.RAX, value.value() & 0xFFFF_FFFFL);
+                v.write(Gpr.RDX, value.value() >>> 32);
+                v.skipInstruction(r);
+            }
+            case MsrRead.Gp gp -> v.queueException(X86Exception.fault(X86Exception.GP, 0, r.rip()));
+        }
+        return true;
+    }
+
+    /** {@code kvm_emulate_wrmsr}: ECX and EDX:EAX in, or #GP(0). */
+    static boolean kvmEmulateWrmsr(ExitContext v, VmExit.Wrmsr w) {
+        long value = (v.read(Gpr.RDX) << 32) | (v.read(Gpr.RAX) & 0xFFFF_FFFFL);
+        switch (v.vmm().writeMsr((int) v.read(Gpr.RCX), value)) {
+            case MsrWrite.Done done -> v.skipInstruction(w);
+            case MsrWrite.Gp gp -> v.queueException(X86Exception.fault(X86Exception.GP, 0, w.rip()));
+        }
+        return true;
+    }
+
+    /** {@code kvm_emulate_hypercall}: tdemu's hypercalls, number in RAX, arguments in RDI, RSI, RDX. */
+    static boolean kvmEmulateHypercall(ExitContext v, VmExit.Vmcall c) {
+        HypercallResult r = KvmHypercall.handleVmcall(v.read(Gpr.RAX), v.read(Gpr.RDI), v.read(Gpr.RSI), v.read(Gpr.RDX), v.vmm());
+        switch (r) {
+            case HypercallResult.Returned ret -> {
+                v.write(Gpr.RAX, ret.value());
+                v.skipInstruction(c);
+            }
+            case HypercallResult.Ends e -> end(v, e.end(), "exit hypercall");
+        }
+        return true;
+    }
+
+    /** The VM ends because the guest asked (an exit hypercall, a TD's fatal error report). */
+    static void end(ExitContext v, VmEnd end, String how) {
+        switch (end) {
+            case VmEnd.Exited x -> v.finish(VmResult.Outcome.EXITED, how, x.status());
+            case VmEnd.TdFatalError f -> v.finish(VmResult.Outcome.FATAL_ERROR,
+                    String.format("TD vCPU %d reported a fatal error, code 0x%x", v.vcpuIndex(), f.errorCode()), -1);
+        }
+    }
+
+    /** {@code handle_io}: IN, OUT, INS and OUTS on the devices, completed or faulting as the CPU would. */
+    static boolean handleIo(ExitContext v, VmExit.Io io) {
+        switch (v.emulateIo(io)) {
+            case PortIoEmulation.Outcome.Done d -> v.skipInstruction(io);
+            case PortIoEmulation.Outcome.PageFault f -> {
+                // The iteration that touched unmapped memory faults; the completed ones stay done.
+                v.setCr2(f.address());
+                v.queueException(X86Exception.pageFault(f.errorCode(), f.address(), io.rip()));
+            }
+        }
+        return true;
+    }
+
+    /** {@code handle_dr}: the MOV-DR exit, decided by KVM's model. */
+    static boolean handleDr(ExitContext v, VmExit.MovDr m) {
+        Gpr gpr = Gpr.fromIndex(m.movDr().gpr());
+        HandleDrResult r = v.kvm().handleDr(m.movDr(), v.mode(), v.read(gpr), m.rip());
+        switch (r) {
+            case HandleDrResult.ReExecute re -> { } // lazy switch: MOV-DR exiting is off, the guest re-runs it
+            case HandleDrResult.Emulated e -> {
+                if (e.gprValue().isPresent()) {
+                    v.write(Gpr.fromIndex(e.gpr()), e.gprValue().getAsLong());
+                }
+                v.skipInstruction(m);
+            }
+            case HandleDrResult.InjectDb db -> v.queueDebugException(m.rip(), true);
+            case HandleDrResult.InjectGp gp -> v.queueException(X86Exception.fault(X86Exception.GP, 0, m.rip()));
+            case HandleDrResult.InjectUd ud -> v.queueException(X86Exception.fault(X86Exception.UD, m.rip()));
+            case HandleDrResult.ReportToDebugger d -> v.reportDebugStop(d.stop(), List.of());
+        }
+        return true;
+    }
+
+    /**
+     * {@code handle_exception_nmi}: #DB through KVM's handler (the debugger's, or re-injected);
+     * #BP to the debugger when it is one of its INT3s, else back to the guest; anything else the
+     * exception bitmap sent here goes back to the guest unchanged. A TD's intercepted exceptions
+     * take the same path.
+     */
+    static boolean handleExceptionNmi(ExitContext v, VmExit.ExceptionNmi e) {
+        if (e.vector() == X86Exception.DB) {
+            DebugExceptionResult r = v.kvm().handleDebugException(new DebugExitQualification(e.pending()), e.rip());
+            switch (r) {
+                case DebugExceptionResult.ReportToDebugger d -> v.reportDebugStop(d.stop(), e.accesses());
+                // The CPU layer chose the frame's RIP (instruction for faults, next one for traps);
+                // an instruction-breakpoint fault pushes RF clear like a trap does.
+                case DebugExceptionResult.Reinject re -> v.queueDebugException(e.icebp() ? e.rip() + e.length() : e.rip(), false);
+            }
+        } else if (e.vector() == X86Exception.BP && v.debuggerOwnsSoftwareBreakpoint(e.rip())) {
+            v.reportDebugStop(new DebugStop(ExceptionVector.BP, e.rip(), v.kvm().guestView().dr6(), v.kvm().effectiveDr7()),
+                    List.of());
+        } else if (e.length() > 0) {
+            v.queueException(X86Exception.trap(e.vector(), e.rip() + e.length()));
+        } else {
+            v.queueException(new X86Exception(e.vector(), e.errorCode(), true, e.rip(), e.cr2()));
+        }
+        return true;
+    }
+
+    /** {@code handle_ept_violation}: nothing backs that guest-physical address; tdemu's VMM has no memory to map there. */
+    static boolean handleEptViolation(ExitContext v, VmExit.EptViolation e) {
+        v.finish(VmResult.Outcome.MEMORY_FAULT, describe(v, e), -1);
+        return false;
+    }
+
+    static String describe(ExitContext v, VmExit.EptViolation e) {
+        boolean td = v.kvm().isTd();
+        String what = switch (e.ept().access()) {
+            case READ -> "read";
+            case WRITE -> "write";
+            case FETCH -> "fetch";
+        };
+        return String.format("%s vCPU %d: %s of %d byte(s) at guest-physical 0x%x, outside %s RAM, at RIP 0x%x",
+                td ? "TD" : "VMX", v.vcpuIndex(), what, e.size(), e.gpa(), td ? "the TD's" : "guest", e.rip());
+    }
+
+    /** {@code handle_triple_fault}: KVM_EXIT_SHUTDOWN. */
+    static boolean handleTripleFault(ExitContext v, VmExit.TripleFault t) {
+        v.finish(VmResult.Outcome.TRIPLE_FAULT, String.format("%svCPU %d triple fault at RIP 0x%x: %s",
+                v.kvm().isTd() ? "TD " : "", v.vcpuIndex(), t.rip(), t.why()), -1);
+        return false;
+    }
+}
