@@ -30,6 +30,7 @@ public final class X86Decoder {
     public static final int SEG_NONE = -1, SEG_FS = 4, SEG_GS = 5;
 
     /** What the emulator needs of a register file to compute addresses. */
+    // superseded by X86Instruction.Registers; callers migrate in the structure change
     public interface Registers {
         long gpr(int index);
 
@@ -44,6 +45,7 @@ public final class X86Decoder {
      * @param index    register number or -1
      * @param scaledDisp8 true when an EVEX disp8 is scaled by an operand size this decoder does not know
      */
+    // superseded by X86Instruction.Memory; callers migrate in the structure change
     public record MemoryOperand(int base, int index, int scale, long displacement, boolean scaledDisp8) {}
 
     /**
@@ -60,6 +62,7 @@ public final class X86Decoder {
      * @param lock         an F0 prefix
      * @param memory       the ModRM memory operand, or null
      */
+    // superseded by X86Instruction; callers migrate in the structure change
     public record Instruction(int length, int map, int opcode, boolean vex, int modrm, int rex, int operandSize,
                               int addressSize, int segment, boolean rep, boolean lock, MemoryOperand memory) {
         public int reg() {
@@ -95,6 +98,7 @@ public final class X86Decoder {
          * ModRM or moffs operand, the string source (RSI) and destination (RDI), the stack around
          * RSP. Only pages matter to the caller, who maps physical accesses back to linear ones.
          */
+        // superseded by X86Instruction.candidates; callers migrate in the structure change
         public java.util.List<Candidate> candidates(Registers regs, long rip) {
             java.util.List<Candidate> out = new java.util.ArrayList<>();
             long mask = addressSize == 4 ? 0xFFFF_FFFFL : -1L;
@@ -299,6 +303,24 @@ public final class X86Decoder {
             c.i++;
         }
         return new X86Instruction.Prefixes(c.i - c.start, lock, repeat, opSize, addrSize, segment, rex);
+    }
+
+    /**
+     * Where an instruction whose opcode starts at {@code code[opcodeOffset]} may begin: there, and
+     * at each byte of the run of prefixes (in {@code mode}) right before it, within the 15-byte
+     * limit. Scanning code for an instruction (port I/O, MOV DR) must consider every such start.
+     */
+    public static java.util.SortedSet<Integer> prefixRunStarts(byte[] code, int opcodeOffset, ExecutionMode mode) {
+        java.util.TreeSet<Integer> starts = new java.util.TreeSet<>();
+        starts.add(opcodeOffset);
+        for (int p = opcodeOffset - 1; p >= 0 && opcodeOffset - p < MAX_LENGTH; p--) {
+            int b = Byte.toUnsignedInt(code[p]);
+            if (!isLegacyPrefix(b) && !(mode.is64Bit() && (b & 0xF0) == 0x40)) {
+                break;
+            }
+            starts.add(p);
+        }
+        return starts;
     }
 
     private static boolean isLegacyPrefix(int b) {

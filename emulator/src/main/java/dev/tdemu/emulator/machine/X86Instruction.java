@@ -138,6 +138,42 @@ public record X86Instruction(ExecutionMode mode, int length, Prefixes prefixes, 
         return modrm < 0 ? -1 : (modrm >>> 3) & 7;
     }
 
+    /**
+     * Linear addresses this instruction may access, each with the role that names it: the ModRM or
+     * moffs operand (and 63 bytes on, an operand may cross a page), the string source (DS or the
+     * override : rSI) and destination (ES : rDI, no override), XLAT's [rBX + AL], and the stack
+     * around SS : rSP. Only pages matter to the caller, who maps physical accesses back to linear ones.
+     */
+    public java.util.List<X86Decoder.Candidate> candidates(Registers regs, long rip) {
+        java.util.List<X86Decoder.Candidate> out = new java.util.ArrayList<>();
+        long mask = addressSize == 8 ? -1L : (1L << (8 * addressSize)) - 1;
+        if (memory != null && !memory.scaledDisp8()) {
+            long linear = memory.linear(regs, nextRip(rip));
+            out.add(new X86Decoder.Candidate(linear, X86Decoder.Role.OPERAND));
+            out.add(new X86Decoder.Candidate(linear + 63, X86Decoder.Role.OPERAND));
+        }
+        Sreg override = prefixes.effectiveSegmentOverride(mode);
+        long dataBase = regs.segmentBase(override != null ? override : Sreg.DS);
+        boolean string = operation instanceof Operation.StringOp || operation instanceof Operation.PortIo io && io.string();
+        if (string) {
+            long rsi = dataBase + (regs.gpr(6) & mask);
+            long rdi = regs.segmentBase(Sreg.ES) + (regs.gpr(7) & mask);
+            for (long d : new long[] {0, 7, -8}) {
+                out.add(new X86Decoder.Candidate(rsi + d, X86Decoder.Role.SOURCE));
+                out.add(new X86Decoder.Candidate(rdi + d, X86Decoder.Role.DESTINATION));
+            }
+        }
+        if (map == 0 && encoding == Encoding.LEGACY && opcode == 0xD7) { // XLAT
+            out.add(new X86Decoder.Candidate(dataBase + ((regs.gpr(3) + (regs.gpr(0) & 0xFF)) & mask),
+                    X86Decoder.Role.OPERAND));
+        }
+        long rsp = regs.segmentBase(Sreg.SS) + regs.gpr(4);
+        out.add(new X86Decoder.Candidate(rsp, X86Decoder.Role.STACK));
+        out.add(new X86Decoder.Candidate(rsp - 64, X86Decoder.Role.STACK));
+        out.add(new X86Decoder.Candidate(rsp + 63, X86Decoder.Role.STACK));
+        return out;
+    }
+
     /** The RIP after this instruction. */
     public long nextRip(long rip) {
         return rip + length;
