@@ -170,7 +170,7 @@ public final class IdtDelivery {
                 return new Result.Delivered(current, handler);
             } catch (DeliveryFault nested) {
                 chain.append(chain.isEmpty() ? "" : "; ").append("delivering ").append(current.event().describe())
-                        .append(": ").append(nested.why);
+                        .append(": ").append(nested.fault.event().describe()).append(", ").append(nested.why);
                 ExceptionVector second = ((Event.HardwareException) nested.fault.event()).exception();
                 switch (ExceptionVector.escalation(current.event().doubleFaultClass(), second.doubleFaultClass())) {
                     case TRIPLE_FAULT -> {
