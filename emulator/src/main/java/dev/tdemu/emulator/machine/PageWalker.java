@@ -18,6 +18,7 @@ public final class PageWalker {
     private static final long P = 1, RW = 2, US = 4, ACCESSED = 0x20, DIRTY = 0x40, PS = 0x80, XD = 1L << 63;
 
     /** A present mapping: the physical address and the page that holds it. */
+    // superseded by Mapped; callers migrate in the structure change
     public record Translation(long physical, long pageBase, long pageSize, boolean writable, boolean user) {
         /** Bytes from {@code physical} to the end of its page. */
         public long bytesToPageEnd() {
@@ -36,12 +37,14 @@ public final class PageWalker {
      * access to a user page is left to the caller's fallback). EFER.NXE is clear in every tdemu
      * guest (the boot EFER, which WRMSR cannot change), so XD is a reserved bit.
      */
+    // superseded by PagingState and LinearAccess; callers migrate in the structure change
     public record AccessContext(int cpl, boolean writeProtect, boolean userPageGuards) {}
 
     /**
      * The physical 4 KiB page of an allowed access, and whether the TLB entry may allow writes
      * (reads and fetches always: without NXE nothing present is non-executable).
      */
+    // superseded by Mapped (writable() and dirty()); callers migrate in the structure change
     public record Grant(long physicalPage, boolean writable) {}
 
     /**

@@ -27,6 +27,7 @@ public final class X86Decoder {
     /** {@link MemoryOperand#base()} for RIP-relative addressing. */
     public static final int RIP = 16;
     /** Segment overrides that matter in 64-bit mode (the others have base 0). */
+    // superseded by core.x86.Sreg (X86Instruction.Memory.segment); callers migrate in the structure change
     public static final int SEG_NONE = -1, SEG_FS = 4, SEG_GS = 5;
 
     /** What the emulator needs of a register file to compute addresses. */
