@@ -120,5 +120,103 @@
     xbegin .
     xabort $1
     movbe (%rax), %ecx
+    mov (%r13), %eax
+    mov (%r12), %eax
+    mov 0x10(%rsp,%r9,8), %rax
+    mov sym(%eip), %eax
+    mov %es:(%rax), %eax
+    mov %ss:8(%rbp), %eax
+    mov %cs:(%rbx), %ecx
+    mov %ds:(%rcx), %edx
+    mov %fs:(%r8,%rcx,2), %r9
+    movabs %fs:0x1122334455667788, %eax
+    addr32 movabs 0x11223344, %eax
+    mov %ax, %bx
+    push %ax
+    pushw $0x1234
+    push $0x12345678
+    mov %eax, %ss
+    mov (%rax), %ss
+    mov %eax, %ds
+    mov %rax, %cr0
+    mov %cr2, %rax
+    mov %rax, %cr4
+    mov %r9, %cr8
+    mov %cr8, %rax
+    mov %rax, %db0
+    mov %r10, %db7
+    mov %db6, %r11
+    clts
+    lmsw %ax
+    lmsw (%rax)
+    smsw %eax
+    smsw %rax
+    smsw (%rbx)
+    in $0x80, %ax
+    in $0x80, %eax
+    out %al, $0x80
+    out %eax, $0x71
+    in (%dx), %al
+    in (%dx), %ax
+    in (%dx), %eax
+    out %ax, (%dx)
+    out %eax, (%dx)
+    insb
+    insw
+    outsw
+    outsl
+    rep insw
+    rep outsb
+    addr32 rep insb
+    outsb %fs:(%rsi), (%dx)
+    movsq
+    cmpsb
+    stosw
+    lodsq
+    scasl
+    repne scasb
+    repe cmpsq
+    rep movsl
+    movsb %gs:(%rsi), %es:(%rdi)
+    iret
+    iretw
+    pushfw
+    popfw
+    .byte 0xcd, 0x03
+    int1
+    cli
+    rdtscp
+    vmmcall
+    tdcall
+    lidt (%rax)
+    lgdt 6(%rbp)
+    lldt %ax
+    lldt (%rax)
+    ltr %ax
+    ltr (%rbx)
+    ljmp *(%rax)
+    ljmpw *(%rax)
+    rex.W ljmp *(%rax)
+    lcall *8(%rsi)
+    lret
+    sysret
+    sysretq
+    sysenter
+    sysexit
+    swapgs
+    xsetbv
+    monitor
+    mwait
+    wbinvd
+    invd
+    vzeroupper
+    .byte 0x66, 0x48, 0x8b, 0x03
+    .byte 0x67, 0x66, 0x8b, 0x03
+    .byte 0xf2, 0xf3, 0xa4
+    .byte 0x26, 0x64, 0x8b, 0x03
+    .byte 0x66, 0xe8, 0x00, 0x00, 0x00, 0x00
+    .byte 0x66, 0x0f, 0x85, 0x00, 0x00, 0x00, 0x00
+    .byte 0x06
+    .byte 0xce
 sym:
     .byte 0

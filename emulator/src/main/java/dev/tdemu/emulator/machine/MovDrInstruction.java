@@ -13,6 +13,7 @@ import java.util.TreeSet;
  * @param length          instruction length in bytes, prefixes included
  * @param lockPrefix      a LOCK prefix makes the instruction #UD
  */
+// superseded by X86Decoder.decode(bytes, offset, mode) giving Operation.MovDr; callers migrate in the structure change
 public record MovDrInstruction(boolean toDebugRegister, int debugRegister, int gpr, int length, boolean lockPrefix) {
     private static final int MAX_INSTRUCTION_LENGTH = 15;
 
@@ -64,6 +65,7 @@ public record MovDrInstruction(boolean toDebugRegister, int debugRegister, int g
      * Every offset in {@code code} where a MOV DR could start: each 0F 21 / 0F 23 pair and each
      * run of prefix bytes right before it (an instruction may begin at any of them).
      */
+    // superseded by X86Decoder.prefixRunStarts(code, opcodeOffset, mode); callers migrate in the structure change
     public static TreeSet<Integer> candidateStarts(byte[] code) {
         TreeSet<Integer> starts = new TreeSet<>();
         for (int i = 0; i + 1 < code.length; i++) {

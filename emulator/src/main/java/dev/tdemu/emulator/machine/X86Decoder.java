@@ -1,13 +1,23 @@
 package dev.tdemu.emulator.machine;
 
+import dev.tdemu.core.x86.Event;
+import dev.tdemu.core.x86.ExecutionMode;
+import dev.tdemu.core.x86.Sreg;
+
 /**
- * Just enough of an x86-64 instruction decoder for the emulator's own needs: the length of any
- * 64-bit-mode instruction (legacy, REX, VEX and EVEX encodings, every opcode map), its ModRM
- * memory operand, and which implicit memory it may touch (stack, string registers, an absolute
- * moffs address). It does not name instructions or check their validity.
+ * The x86 instruction decoder, once, for every mode ({@link ExecutionMode}: real, virtual-8086,
+ * 16- and 32-bit protected, 64-bit): the length of any instruction (legacy, REX, VEX and EVEX
+ * encodings, every opcode map), its prefixes, operand and address sizes, ModRM/SIB memory operand
+ * with its segment (16-bit forms included), immediate, and a named {@link Operation} for the
+ * instructions the emulator must recognise. {@link #skipPrefixes} is the one place that decides
+ * what is a prefix, and {@link X86Instruction#register} the one place that says which register
+ * an operand field names. It does not give mnemonics for the rest, nor check validity beyond what
+ * changes decoding.
  *
  * <p>Written by hand because no maintained x86 decoder for Java is available from the package
- * registry these builds use (see docs/decisions.md).
+ * registry these builds use (see docs/decisions.md). The nested {@link Instruction} API decodes
+ * 64-bit mode only and is kept for its callers until they move to {@link #decode(byte[], int,
+ * ExecutionMode)}.
  */
 public final class X86Decoder {
     public static final int MAX_LENGTH = 15;
@@ -17,9 +27,11 @@ public final class X86Decoder {
     /** {@link MemoryOperand#base()} for RIP-relative addressing. */
     public static final int RIP = 16;
     /** Segment overrides that matter in 64-bit mode (the others have base 0). */
+    // superseded by core.x86.Sreg (X86Instruction.Memory.segment); callers migrate in the structure change
     public static final int SEG_NONE = -1, SEG_FS = 4, SEG_GS = 5;
 
     /** What the emulator needs of a register file to compute addresses. */
+    // superseded by X86Instruction.Registers; callers migrate in the structure change
     public interface Registers {
         long gpr(int index);
 
@@ -34,6 +46,7 @@ public final class X86Decoder {
      * @param index    register number or -1
      * @param scaledDisp8 true when an EVEX disp8 is scaled by an operand size this decoder does not know
      */
+    // superseded by X86Instruction.Memory; callers migrate in the structure change
     public record MemoryOperand(int base, int index, int scale, long displacement, boolean scaledDisp8) {}
 
     /**
@@ -50,6 +63,7 @@ public final class X86Decoder {
      * @param lock         an F0 prefix
      * @param memory       the ModRM memory operand, or null
      */
+    // superseded by X86Instruction; callers migrate in the structure change
     public record Instruction(int length, int map, int opcode, boolean vex, int modrm, int rex, int operandSize,
                               int addressSize, int segment, boolean rep, boolean lock, MemoryOperand memory) {
         public int reg() {
@@ -85,6 +99,7 @@ public final class X86Decoder {
          * ModRM or moffs operand, the string source (RSI) and destination (RDI), the stack around
          * RSP. Only pages matter to the caller, who maps physical accesses back to linear ones.
          */
+        // superseded by X86Instruction.candidates; callers migrate in the structure change
         public java.util.List<Candidate> candidates(Registers regs, long rip) {
             java.util.List<Candidate> out = new java.util.ArrayList<>();
             long mask = addressSize == 4 ? 0xFFFF_FFFFL : -1L;
@@ -136,6 +151,18 @@ public final class X86Decoder {
     // 0F map: 1 = one immediate byte.
     private static final long[] IMM8_0F = bits(new int[][] {
         {0x0F, 0x0F}, {0x70, 0x73}, {0xA4, 0xA4}, {0xAC, 0xAC}, {0xBA, 0xBA}, {0xC2, 0xC2}, {0xC4, 0xC6}});
+    // One-byte opcodes that are #UD in 64-bit mode (PUSH/POP ES/CS/SS/DS, DAA.., PUSHA/POPA, BOUND, the
+    // 82 alias, far CALL/JMP ptr, LES/LDS, INTO, AAM/AAD, SALC): VEX/EVEX take C4, C5 and 62.
+    private static final long[] INVALID_64 = bits(new int[][] {
+        {0x06, 0x07}, {0x0E, 0x0E}, {0x16, 0x17}, {0x1E, 0x1F}, {0x27, 0x27}, {0x2F, 0x2F}, {0x37, 0x37}, {0x3F, 0x3F},
+        {0x60, 0x61}, {0x82, 0x82}, {0x9A, 0x9A}, {0xCE, 0xCE}, {0xD4, 0xD6}, {0xEA, 0xEA}});
+    // One-byte opcodes whose operand size is 64 bits by default in 64-bit mode (0x66 makes it 16):
+    // PUSH/POP r, PUSH imm, POP r/m, PUSHF/POPF, ENTER, LEAVE.
+    private static final long[] DEFAULT_64 = bits(new int[][] {
+        {0x50, 0x5F}, {0x68, 0x68}, {0x6A, 0x6A}, {0x8F, 0x8F}, {0x9C, 0x9D}, {0xC8, 0xC9}});
+    // The near branches: 64 bits in 64-bit mode whatever 0x66 says (Intel ignores it there).
+    private static final long[] FORCE_64 = bits(new int[][] {
+        {0x70, 0x7F}, {0xC2, 0xC3}, {0xE0, 0xE3}, {0xE8, 0xE9}, {0xEB, 0xEB}});
 
     private static long[] bits(int[][] ranges) {
         long[] b = new long[4];
@@ -151,23 +178,33 @@ public final class X86Decoder {
         return (b[i >>> 6] & (1L << (i & 63))) != 0;
     }
 
+    /** The bytes of one instruction, never more than 15 of them. */
     private static final class Cursor {
         final byte[] code;
         final int start, end;
+        final boolean limitBinds; // the 15-byte limit, not the end of the bytes, ends the window
         int i;
 
         Cursor(byte[] code, int start) {
             this.code = code;
             this.start = start;
             this.i = start;
-            this.end = Math.min(code.length, start + MAX_LENGTH);
+            this.end = (int) Math.min(code.length, (long) start + MAX_LENGTH);
+            this.limitBinds = code.length - (long) start > MAX_LENGTH;
         }
 
         int next() {
             if (i >= end) {
-                throw new Truncated();
+                throw new OutOfBytes(limitBinds);
             }
             return Byte.toUnsignedInt(code[i++]);
+        }
+
+        int peek() {
+            if (i >= end) {
+                throw new OutOfBytes(limitBinds);
+            }
+            return Byte.toUnsignedInt(code[i]);
         }
 
         long signed(int bytes) {
@@ -178,62 +215,113 @@ public final class X86Decoder {
             int shift = 64 - 8 * bytes;
             return v << shift >> shift;
         }
+    }
 
-        void skip(int bytes) {
-            for (int k = 0; k < bytes; k++) {
-                next();
-            }
+    private static final class OutOfBytes extends RuntimeException {
+        final boolean tooLong;
+
+        OutOfBytes(boolean tooLong) {
+            super(null, null, false, false);
+            this.tooLong = tooLong;
         }
     }
 
-    private static final class Truncated extends RuntimeException {
-        Truncated() {
-            super(null, null, false, false);
+    /** What decoding the bytes at an offset gave. */
+    public sealed interface DecodeResult {
+        /** The instruction, or null when there is none. */
+        default X86Instruction instructionOrNull() {
+            return this instanceof Decoded d ? d.instruction() : null;
+        }
+
+        record Decoded(X86Instruction instruction) implements DecodeResult {}
+
+        /** The bytes ended before the instruction did (fetch more, e.g. from the next page). */
+        record Truncated(int available) implements DecodeResult {}
+
+        /** The instruction would be longer than 15 bytes: the CPU raises #GP(0). */
+        record TooLong() implements DecodeResult {}
+    }
+
+    /**
+     * Decodes the instruction at {@code code[offset]} as the CPU does in {@code mode}: every
+     * legacy prefix (the last segment override and the last of F2/F3 win; 64-bit mode ignores
+     * CS/SS/DS/ES overrides), 0x66/0x67 relative to the mode's defaults, REX only in 64-bit mode
+     * and only directly before the opcode (40-4F are INC/DEC elsewhere), VEX and EVEX (in 16- and
+     * 32-bit protected mode only when the next byte has mod=11, else C4/C5/62 are LES/LDS/BOUND;
+     * never in real or virtual-8086 mode), all four legacy opcode maps, 16-bit ModRM forms and
+     * 32/64-bit ModRM with SIB, RIP-relative addressing in 64-bit mode, and the immediates. It
+     * names the instructions {@link Operation} lists. It does not check that an instruction is
+     * valid beyond what changes its decoding ({@link Operation.Undefined} marks the one-byte
+     * opcodes 64-bit mode dropped), nor scale EVEX disp8 (flagged in {@link X86Instruction.Memory}).
+     */
+    public static DecodeResult decode(byte[] code, int offset, ExecutionMode mode) {
+        if (offset < 0 || offset > code.length) {
+            throw new IllegalArgumentException("offset " + offset + " outside " + code.length + " bytes of code");
+        }
+        Cursor c = new Cursor(code, offset);
+        try {
+            return new DecodeResult.Decoded(decode(c, mode));
+        } catch (OutOfBytes e) {
+            return e.tooLong ? new DecodeResult.TooLong() : new DecodeResult.Truncated(code.length - offset);
         }
     }
 
     /**
-     * Decodes the instruction at {@code code[offset]} in 64-bit mode; null when the bytes end
-     * before the instruction does or it would exceed 15 bytes.
+     * The prefixes at {@code code[offset]} in {@code mode}, ending at the opcode (or where the bytes
+     * or the 15-byte window end): the one place that decides what is a prefix.
      */
-    public static Instruction decode(byte[] code, int offset) {
-        try {
-            return decode(new Cursor(code, offset));
-        } catch (Truncated e) {
-            return null;
-        }
+    public static X86Instruction.Prefixes skipPrefixes(byte[] code, int offset, ExecutionMode mode) {
+        return prefixes(new Cursor(code, offset), mode);
     }
 
-    private static Instruction decode(Cursor c) {
-        boolean opSize16 = false, addr32 = false, rep = false, lock = false;
-        int segment = SEG_NONE;
+    private static X86Instruction.Prefixes prefixes(Cursor c, ExecutionMode mode) {
+        boolean lock = false, opSize = false, addrSize = false;
+        Operation.Repeat repeat = Operation.Repeat.NONE;
+        Sreg segment = null;
         int rex = 0;
-        int b;
-        while (true) {
-            b = c.next();
+        while (c.i < c.end) {
+            int b = Byte.toUnsignedInt(c.code[c.i]);
             switch (b) {
-                case 0x66 -> opSize16 = true;
-                case 0x67 -> addr32 = true;
                 case 0xF0 -> lock = true;
-                case 0xF2, 0xF3 -> rep = true;
-                case 0x2E, 0x36, 0x3E, 0x26 -> { }
-                case 0x64 -> segment = SEG_FS;
-                case 0x65 -> segment = SEG_GS;
+                case 0xF2 -> repeat = Operation.Repeat.REPNE;
+                case 0xF3 -> repeat = Operation.Repeat.REP;
+                case 0x66 -> opSize = true;
+                case 0x67 -> addrSize = true;
+                case 0x26 -> segment = Sreg.ES;
+                case 0x2E -> segment = Sreg.CS;
+                case 0x36 -> segment = Sreg.SS;
+                case 0x3E -> segment = Sreg.DS;
+                case 0x64 -> segment = Sreg.FS;
+                case 0x65 -> segment = Sreg.GS;
                 default -> {
-                    if ((b & 0xF0) == 0x40) {
-                        rex = b & 0xF;
-                        b = c.next();
-                        if ((b & 0xF0) == 0x40 || isLegacyPrefix(b)) {
-                            // A REX not directly before the opcode is ignored; keep scanning prefixes.
-                            c.i--;
-                            rex = 0;
-                            continue;
-                        }
+                    if (!mode.is64Bit() || (b & 0xF0) != 0x40) {
+                        return new X86Instruction.Prefixes(c.i - c.start, lock, repeat, opSize, addrSize, segment, rex);
                     }
-                    return afterPrefixes(c, b, rex, opSize16, addr32, rep, lock, segment);
                 }
             }
+            // A REX counts only directly before the opcode: any prefix after it replaces it.
+            rex = (b & 0xF0) == 0x40 && mode.is64Bit() ? b : 0;
+            c.i++;
         }
+        return new X86Instruction.Prefixes(c.i - c.start, lock, repeat, opSize, addrSize, segment, rex);
+    }
+
+    /**
+     * Where an instruction whose opcode starts at {@code code[opcodeOffset]} may begin: there, and
+     * at each byte of the run of prefixes (in {@code mode}) right before it, within the 15-byte
+     * limit. Scanning code for an instruction (port I/O, MOV DR) must consider every such start.
+     */
+    public static java.util.SortedSet<Integer> prefixRunStarts(byte[] code, int opcodeOffset, ExecutionMode mode) {
+        java.util.TreeSet<Integer> starts = new java.util.TreeSet<>();
+        starts.add(opcodeOffset);
+        for (int p = opcodeOffset - 1; p >= 0 && opcodeOffset - p < MAX_LENGTH; p--) {
+            int b = Byte.toUnsignedInt(code[p]);
+            if (!isLegacyPrefix(b) && !(mode.is64Bit() && (b & 0xF0) == 0x40)) {
+                break;
+            }
+            starts.add(p);
+        }
+        return starts;
     }
 
     private static boolean isLegacyPrefix(int b) {
@@ -243,11 +331,17 @@ public final class X86Decoder {
         };
     }
 
-    private static Instruction afterPrefixes(Cursor c, int b, int rex, boolean opSize16, boolean addr32, boolean rep,
-                                             boolean lock, int segment) {
-        int addressSize = addr32 ? 4 : 8;
-        if (b == 0xC4 || b == 0xC5 || b == 0x62) {
-            return vex(c, b, opSize16, addressSize, segment, rep, lock);
+    private static X86Instruction decode(Cursor c, ExecutionMode mode) {
+        X86Instruction.Prefixes p = prefixes(c, mode);
+        int addressSize = switch (mode.defaultAddressSize()) {
+            case 2 -> p.addressSize() ? 4 : 2;
+            case 4 -> p.addressSize() ? 2 : 4;
+            default -> p.addressSize() ? 4 : 8;
+        };
+        int b = c.next();
+        if ((b == 0xC4 || b == 0xC5 || b == 0x62)
+                && (mode.is64Bit() || !mode.isReal8086() && (c.peek() & 0xC0) == 0xC0)) {
+            return vex(c, mode, p, b, addressSize);
         }
         int map = 0;
         int opcode = b;
@@ -259,38 +353,89 @@ public final class X86Decoder {
                 opcode = c.next();
             }
         }
+        int rex = p.rex() & 0xF;
         boolean w = (rex & 8) != 0;
-        int operandSize = w ? 8 : opSize16 ? 2 : 4;
+        int operandSize = operandSize(mode, p, map, opcode, -1);
         boolean hasModrm = switch (map) {
             case 0 -> has(MODRM_1, opcode);
             case 1 -> !has(NO_MODRM_0F, opcode);
             default -> true;
         };
         int modrm = -1;
-        MemoryOperand memory = null;
+        X86Instruction.Memory memory = null;
         if (hasModrm) {
             modrm = c.next();
-            memory = modrmMemory(c, modrm, rex, false);
+            // MOV CR/DR (0F 20-23) ignore mod: the operands are registers whatever it says.
+            boolean registersOnly = map == 1 && opcode >= 0x20 && opcode <= 0x23;
+            if (!registersOnly) {
+                memory = memory(c, mode, p, modrm, rex, addressSize, false);
+            }
         }
+        if (map == 0 && opcode == 0xFF) {
+            operandSize = operandSize(mode, p, map, opcode, (modrm >>> 3) & 7);
+        }
+        long immediate = 0;
+        int immSize;
         if (map == 0 && opcode >= 0xA0 && opcode <= 0xA3) {
-            // MOV to or from an absolute address: the moffs operand is the whole address.
-            long address = c.signed(addressSize);
-            return new Instruction(c.i - c.start, map, opcode, false, -1, rex, operandSize, addressSize, segment, rep, lock,
-                    new MemoryOperand(-1, -1, 1, address, false));
+            // MOV to or from an absolute address: the moffs operand is the whole offset.
+            long moffs = c.signed(addressSize);
+            Sreg seg = p.effectiveSegmentOverride(mode);
+            memory = new X86Instruction.Memory(seg != null ? seg : Sreg.DS, X86Instruction.NONE, X86Instruction.NONE, 1,
+                    addressSize == 8 ? moffs : moffs & ((1L << (8 * addressSize)) - 1), addressSize, false);
+            immSize = 0;
+        } else {
+            immSize = switch (map) {
+                case 0 -> immediate1(opcode, modrm, operandSize, w, mode);
+                case 1 -> opcode >= 0x80 && opcode <= 0x8F ? (mode.is64Bit() || operandSize != 2 ? 4 : 2)
+                        : has(IMM8_0F, opcode) ? 1 : 0;
+                case 3 -> 1;
+                default -> 0;
+            };
         }
-        int imm = switch (map) {
-            case 0 -> immediate1(opcode, modrm, operandSize, w, addressSize);
-            case 1 -> opcode >= 0x80 && opcode <= 0x8F ? 4 : has(IMM8_0F, opcode) ? 1 : 0;
-            case 3 -> 1;
-            default -> 0;
-        };
-        c.skip(imm);
-        return new Instruction(c.i - c.start, map, opcode, false, modrm, rex, operandSize, addressSize, segment, rep, lock,
-                memory);
+        int selector = -1;
+        if (map == 0 && (opcode == 0xEA || opcode == 0x9A) && !mode.is64Bit()) {
+            immediate = c.signed(operandSize) & (operandSize == 2 ? 0xFFFF : 0xFFFF_FFFFL);
+            selector = (int) c.signed(2) & 0xFFFF;
+            immSize = operandSize;
+        } else if (map == 0 && opcode == 0xC8) {
+            immediate = c.signed(2) & 0xFFFF;
+            c.signed(1);
+            immSize = 2;
+        } else if (immSize > 0) {
+            immediate = c.signed(immSize);
+        }
+        Operation op = classify(mode, p, map, opcode, modrm, rex, operandSize, addressSize, memory, immediate, selector);
+        return new X86Instruction(mode, c.i - c.start, p, X86Instruction.Encoding.LEGACY, map, opcode, modrm, rex,
+                operandSize, addressSize, memory, immediate, immSize, op);
     }
 
-    /** Immediate bytes of a one-byte-map opcode. */
-    private static int immediate1(int op, int modrm, int operandSize, boolean w, int addressSize) {
+    /**
+     * The operand size: REX.W makes 8; in 64-bit mode the near branches are 8 whatever 0x66 says
+     * (Intel) and PUSH/POP/PUSHF/POPF/LEAVE/ENTER default to 8 (0x66 makes 2); else the mode's
+     * default, toggled by 0x66. {@code digit} is ModRM.reg for FF, else -1.
+     */
+    private static int operandSize(ExecutionMode mode, X86Instruction.Prefixes p, int map, int opcode, int digit) {
+        boolean w = (p.rex() & 8) != 0;
+        if (w) {
+            return 8;
+        }
+        if (mode.is64Bit()) {
+            boolean forced = map == 0 && (has(FORCE_64, opcode) || opcode == 0xFF && (digit == 2 || digit == 4))
+                    || map == 1 && opcode >= 0x80 && opcode <= 0x8F;
+            boolean byDefault = map == 0 && (has(DEFAULT_64, opcode) || opcode == 0xFF && digit == 6)
+                    || map == 1 && (opcode == 0xA0 || opcode == 0xA1 || opcode == 0xA8 || opcode == 0xA9);
+            if (forced) {
+                return 8;
+            }
+            if (byDefault) {
+                return p.operandSize() ? 2 : 8;
+            }
+        }
+        return (mode.defaultOperandSize() == 2) != p.operandSize() ? 2 : 4;
+    }
+
+    /** Immediate bytes of a one-byte-map opcode (far pointers and ENTER are read by the caller). */
+    private static int immediate1(int op, int modrm, int operandSize, boolean w, ExecutionMode mode) {
         int z = operandSize == 2 ? 2 : 4; // imm16/imm32 (64-bit operands take a sign-extended imm32)
         if (op < 0x40 && (op & 7) == 4) {
             return 1;
@@ -299,29 +444,29 @@ public final class X86Decoder {
             return z;
         }
         return switch (op) {
-            case 0x68, 0x69, 0x81, 0xA9, 0xC7, 0xE8, 0xE9 -> z == 2 && (op == 0xE8 || op == 0xE9) ? 4 : z;
+            case 0x68, 0x69, 0x81, 0xA9, 0xC7 -> z;
+            // Near CALL/JMP rel: rel32 whatever 0x66 says in 64-bit mode (Intel), else by operand size.
+            case 0xE8, 0xE9 -> mode.is64Bit() ? 4 : z;
             case 0x6A, 0x6B, 0x80, 0x82, 0x83, 0xA8, 0xC0, 0xC1, 0xC6, 0xCD, 0xD4, 0xD5, 0xE4, 0xE5, 0xE6, 0xE7, 0xEB -> 1;
             case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F,
                  0xE0, 0xE1, 0xE2, 0xE3 -> 1;
-            case 0xA0, 0xA1, 0xA2, 0xA3 -> addressSize;
             case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> 1;
             case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> w ? 8 : z;
             case 0xC2, 0xCA -> 2;
-            case 0xC8 -> 3;
             case 0xF6 -> ((modrm >>> 3) & 7) < 2 ? 1 : 0;
             case 0xF7 -> ((modrm >>> 3) & 7) < 2 ? z : 0;
             default -> 0;
         };
     }
 
-    private static Instruction vex(Cursor c, int escape, boolean opSize16, int addressSize, int segment, boolean rep,
-                                   boolean lock) {
+    private static X86Instruction vex(Cursor c, ExecutionMode mode, X86Instruction.Prefixes p, int escape,
+                                      int addressSize) {
         int rex;
         int map;
         boolean evex = escape == 0x62;
         if (escape == 0xC5) {
-            int p = c.next();
-            rex = (p & 0x80) == 0 ? 4 : 0;
+            int p0 = c.next();
+            rex = (p0 & 0x80) == 0 ? 4 : 0;
             map = 1;
         } else if (escape == 0xC4) {
             int p0 = c.next();
@@ -335,49 +480,212 @@ public final class X86Decoder {
             rex = ((~p0 >>> 5) & 7) | ((p1 & 0x80) != 0 ? 8 : 0);
             map = p0 & 0x7;
         }
+        if (!mode.is64Bit()) {
+            rex &= 8; // R, X and B only reach registers 8-15, which exist in 64-bit mode only
+        }
         int opcode = c.next();
-        int modrm = c.next();
-        MemoryOperand memory = modrmMemory(c, modrm, rex, evex);
+        int modrm = -1;
+        X86Instruction.Memory memory = null;
+        // VZEROUPPER/VZEROALL (VEX.0F 77) are the one VEX instruction without ModRM.
+        if (!(map == 1 && opcode == 0x77 && !evex)) {
+            modrm = c.next();
+            memory = memory(c, mode, p, modrm, rex, addressSize, evex);
+        }
         int imm = map == 3 || map == 1 && has(IMM8_0F, opcode) && opcode != 0x0F ? 1 : 0;
-        c.skip(imm);
-        int operandSize = (rex & 8) != 0 ? 8 : opSize16 ? 2 : 4;
-        return new Instruction(c.i - c.start, map, opcode, true, modrm, rex, operandSize, addressSize, segment, rep, lock,
-                memory);
+        long immediate = imm > 0 ? c.signed(1) : 0;
+        int operandSize = (rex & 8) != 0 && mode.is64Bit() ? 8 : p.operandSize() ? 2 : 4;
+        return new X86Instruction(mode, c.i - c.start, p, evex ? X86Instruction.Encoding.EVEX : X86Instruction.Encoding.VEX,
+                map, opcode, modrm, rex, operandSize, addressSize, memory, immediate, imm, new Operation.Other());
     }
 
-    private static MemoryOperand modrmMemory(Cursor c, int modrm, int rex, boolean evex) {
+    private static final int BX = 3, BP = 5, SI = 6, DI = 7;
+    // 16-bit ModRM.rm forms: [BX+SI] [BX+DI] [BP+SI] [BP+DI] [SI] [DI] [BP] [BX].
+    private static final int[] BASE16 = {BX, BX, BP, BP, SI, DI, BP, BX};
+    private static final int[] INDEX16 = {SI, DI, SI, DI, -1, -1, -1, -1};
+
+    private static X86Instruction.Memory memory(Cursor c, ExecutionMode mode, X86Instruction.Prefixes p, int modrm,
+                                                int rex, int addressSize, boolean evex) {
         int mod = modrm >>> 6;
         if (mod == 3) {
             return null;
         }
         int rm = modrm & 7;
         int base;
-        int index = -1;
+        int index = X86Instruction.NONE;
         int scale = 1;
         long disp = 0;
-        if (rm == 4) {
-            int sib = c.next();
-            scale = 1 << (sib >>> 6);
-            int idx = ((sib >>> 3) & 7) | ((rex & 2) << 2);
-            index = idx == 4 ? -1 : idx;
-            int b = sib & 7;
-            if (b == 5 && mod == 0) {
-                base = -1;
+        if (addressSize == 2) {
+            if (mod == 0 && rm == 6) {
+                base = X86Instruction.NONE;
+                disp = c.signed(2);
+            } else {
+                base = BASE16[rm];
+                index = INDEX16[rm];
+            }
+            if (mod == 1) {
+                disp = c.signed(1);
+            } else if (mod == 2) {
+                disp = c.signed(2);
+            }
+        } else {
+            if (rm == 4) {
+                int sib = c.next();
+                scale = 1 << (sib >>> 6);
+                int idx = ((sib >>> 3) & 7) | ((rex & 2) << 2);
+                index = idx == 4 ? X86Instruction.NONE : idx;
+                int b = sib & 7;
+                if (b == 5 && mod == 0) {
+                    base = X86Instruction.NONE;
+                    disp = c.signed(4);
+                } else {
+                    base = b | ((rex & 1) << 3);
+                }
+            } else if (rm == 5 && mod == 0) {
+                base = mode.is64Bit() ? X86Instruction.RIP : X86Instruction.NONE;
                 disp = c.signed(4);
             } else {
-                base = b | ((rex & 1) << 3);
+                base = rm | ((rex & 1) << 3);
             }
-        } else if (rm == 5 && mod == 0) {
-            base = RIP;
-            disp = c.signed(4);
-        } else {
-            base = rm | ((rex & 1) << 3);
+            if (mod == 1) {
+                disp = c.signed(1);
+            } else if (mod == 2) {
+                disp = c.signed(4);
+            }
         }
-        if (mod == 1) {
-            disp = c.signed(1);
-        } else if (mod == 2) {
-            disp = c.signed(4);
+        Sreg segment = p.effectiveSegmentOverride(mode);
+        if (segment == null) {
+            segment = base == BP || base == 4 && addressSize != 2 ? Sreg.SS : Sreg.DS; // rBP and rSP bases go through SS
         }
-        return new MemoryOperand(base, index, scale, disp, evex && mod == 1);
+        return new X86Instruction.Memory(segment, base, index, scale, disp, addressSize, evex && mod == 1);
+    }
+
+    /** Names the instructions the emulator must recognise. */
+    private static Operation classify(ExecutionMode mode, X86Instruction.Prefixes p, int map, int op, int modrm, int rex,
+                                      int operandSize, int addressSize, X86Instruction.Memory memory, long imm,
+                                      int selector) {
+        if (map == 0 && mode.is64Bit() && has(INVALID_64, op)) {
+            return new Operation.Undefined(String.format("opcode 0x%02x does not exist in 64-bit mode", op));
+        }
+        int reg = modrm < 0 ? -1 : ((modrm >>> 3) & 7);
+        int regX = reg | ((rex & 4) << 1);
+        int rmX = modrm < 0 ? -1 : (modrm & 7) | ((rex & 1) << 3);
+        boolean rmIsRegister = modrm >= 0 && modrm >>> 6 == 3;
+        int wide = operandSize; // the "v" size of the opcode tables
+        if (map == 0) {
+            return switch (op) {
+                case 0xE4, 0xE5, 0xE6, 0xE7 -> new Operation.PortIo(op <= 0xE5, (op & 1) == 0 ? 1 : Math.min(wide, 4),
+                        (int) (imm & 0xFF), false, false);
+                case 0xEC, 0xED, 0xEE, 0xEF -> new Operation.PortIo(op <= 0xED, (op & 1) == 0 ? 1 : Math.min(wide, 4), -1,
+                        false, false);
+                case 0x6C, 0x6D, 0x6E, 0x6F -> new Operation.PortIo(op <= 0x6D, (op & 1) == 0 ? 1 : Math.min(wide, 4), -1,
+                        true, p.rep());
+                case 0xA4, 0xA5 -> string(Operation.StringKind.MOVS, op, wide, p);
+                case 0xA6, 0xA7 -> string(Operation.StringKind.CMPS, op, wide, p);
+                case 0xAA, 0xAB -> string(Operation.StringKind.STOS, op, wide, p);
+                case 0xAC, 0xAD -> string(Operation.StringKind.LODS, op, wide, p);
+                case 0xAE, 0xAF -> string(Operation.StringKind.SCAS, op, wide, p);
+                case 0xCF -> new Operation.Iret(wide);
+                case 0x9C -> new Operation.Flags(false, wide);
+                case 0x9D -> new Operation.Flags(true, wide);
+                case 0xCD -> new Operation.SoftwareInterrupt(Event.Instruction.INT_N, (int) (imm & 0xFF));
+                case 0xCC -> new Operation.SoftwareInterrupt(Event.Instruction.INT3, 3);
+                case 0xCE -> new Operation.SoftwareInterrupt(Event.Instruction.INTO, 4);
+                case 0xF1 -> new Operation.SoftwareInterrupt(Event.Instruction.INT1, 1);
+                case 0x8E -> reg == Sreg.SS.ordinal() ? new Operation.LoadSs(false) : new Operation.Other();
+                case 0x17 -> new Operation.LoadSs(true);
+                case 0xFB -> new Operation.Named(Operation.Name.STI);
+                case 0xFA -> new Operation.Named(Operation.Name.CLI);
+                case 0xF4 -> new Operation.Named(Operation.Name.HLT);
+                case 0x90 -> p.repeat() == Operation.Repeat.REP && (rex & 1) == 0 ? new Operation.Named(Operation.Name.PAUSE)
+                        : new Operation.Other();
+                case 0xEA -> new Operation.FarTransfer(false, false, selector, imm);
+                case 0x9A -> new Operation.FarTransfer(true, false, selector, imm);
+                case 0xFF -> (reg == 3 || reg == 5) && memory != null ? new Operation.FarTransfer(reg == 3, true, -1, -1)
+                        : new Operation.Other();
+                default -> new Operation.Other();
+            };
+        }
+        if (map != 1) {
+            return new Operation.Other();
+        }
+        return switch (op) {
+            case 0x20, 0x22 -> new Operation.MovCr(op == 0x22, regX, rmX);
+            case 0x21, 0x23 -> new Operation.MovDr(op == 0x23, regX, rmX);
+            case 0x06 -> new Operation.Named(Operation.Name.CLTS);
+            case 0x08 -> new Operation.Named(Operation.Name.INVD);
+            case 0x09 -> new Operation.Named(Operation.Name.WBINVD);
+            case 0x0B -> new Operation.Named(Operation.Name.UD2);
+            case 0x05 -> new Operation.Named(Operation.Name.SYSCALL);
+            case 0x07 -> new Operation.Named(Operation.Name.SYSRET);
+            case 0x34 -> new Operation.Named(Operation.Name.SYSENTER);
+            case 0x35 -> new Operation.Named(Operation.Name.SYSEXIT);
+            case 0x30 -> new Operation.Named(Operation.Name.WRMSR);
+            case 0x31 -> new Operation.Named(Operation.Name.RDTSC);
+            case 0x32 -> new Operation.Named(Operation.Name.RDMSR);
+            case 0xA2 -> new Operation.Named(Operation.Name.CPUID);
+            case 0xA1, 0xA9 -> new Operation.Other(); // POP FS/GS
+            case 0x00 -> switch (reg) {
+                case 2 -> new Operation.LoadSystemTable(Operation.SystemTable.LDTR, rmIsRegister ? rmX : -1);
+                case 3 -> new Operation.LoadSystemTable(Operation.SystemTable.TR, rmIsRegister ? rmX : -1);
+                default -> new Operation.Other();
+            };
+            case 0x01 -> group7(p, modrm, reg, rmX, rmIsRegister);
+            default -> new Operation.Other();
+        };
+    }
+
+    /** 0F 01: the system instructions encoded in ModRM (SDM Vol. 2 Table A-6, group 7). */
+    private static Operation group7(X86Instruction.Prefixes p, int modrm, int reg, int rmX, boolean rmIsRegister) {
+        if (!rmIsRegister) {
+            return switch (reg) {
+                case 2 -> new Operation.LoadSystemTable(Operation.SystemTable.GDTR, -1);
+                case 3 -> new Operation.LoadSystemTable(Operation.SystemTable.IDTR, -1);
+                case 4 -> new Operation.MachineStatusWord(false, -1);
+                case 6 -> new Operation.MachineStatusWord(true, -1);
+                case 7 -> new Operation.Invlpg();
+                default -> new Operation.Other();
+            };
+        }
+        return switch (modrm) {
+            case 0xC1 -> new Operation.Named(Operation.Name.VMCALL);
+            case 0xC8 -> new Operation.Named(Operation.Name.MONITOR);
+            case 0xC9 -> new Operation.Named(Operation.Name.MWAIT);
+            case 0xCC -> p.operandSize() ? new Operation.Named(Operation.Name.TDCALL) : new Operation.Other();
+            case 0xD1 -> new Operation.Named(Operation.Name.XSETBV);
+            case 0xD9 -> new Operation.Named(Operation.Name.VMMCALL);
+            case 0xF8 -> new Operation.Named(Operation.Name.SWAPGS);
+            case 0xF9 -> new Operation.Named(Operation.Name.RDTSCP);
+            default -> switch (reg) {
+                case 4 -> new Operation.MachineStatusWord(false, rmX);
+                case 6 -> new Operation.MachineStatusWord(true, rmX);
+                default -> new Operation.Other();
+            };
+        };
+    }
+
+    private static Operation string(Operation.StringKind kind, int op, int wide, X86Instruction.Prefixes p) {
+        return new Operation.StringOp(kind, (op & 1) == 0 ? 1 : wide, p.repeat());
+    }
+
+    /**
+     * Decodes the instruction at {@code code[offset]} in 64-bit mode; null when the bytes end
+     * before the instruction does or it would exceed 15 bytes.
+     */
+    // superseded by decode(byte[], int, ExecutionMode); callers migrate in the structure change
+    public static Instruction decode(byte[] code, int offset) {
+        X86Instruction insn = decode(code, offset, ExecutionMode.LONG_64).instructionOrNull();
+        if (insn == null) {
+            return null;
+        }
+        MemoryOperand memory = null;
+        X86Instruction.Memory m = insn.memory();
+        if (m != null) {
+            memory = new MemoryOperand(m.base(), m.index(), m.scale(), m.displacement(), m.scaledDisp8());
+        }
+        Sreg seg = insn.prefixes().effectiveSegmentOverride(ExecutionMode.LONG_64);
+        int segment = seg == Sreg.FS ? SEG_FS : seg == Sreg.GS ? SEG_GS : SEG_NONE;
+        return new Instruction(insn.length(), insn.map(), insn.opcode(), insn.encoding() != X86Instruction.Encoding.LEGACY,
+                insn.modrm(), insn.rex(), (insn.rex() & 8) != 0 ? 8 : insn.prefixes().operandSize() ? 2 : 4,
+                insn.addressSize(), segment, insn.prefixes().rep(), insn.prefixes().lock(), memory);
     }
 }

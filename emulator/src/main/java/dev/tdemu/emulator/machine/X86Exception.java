@@ -1,5 +1,11 @@
 package dev.tdemu.emulator.machine;
 
+import dev.tdemu.core.x86.Event;
+import dev.tdemu.core.x86.EventDelivery;
+import dev.tdemu.core.x86.ExceptionVector;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
 /**
  * An exception or interrupt to deliver through the guest's IDT.
  *
@@ -11,6 +17,7 @@ package dev.tdemu.emulator.machine;
  * @param returnRip  the RIP pushed (the faulting instruction for faults, the next one for traps)
  * @param cr2        for #PF: the faulting linear address (CR2 is written before delivery)
  */
+// superseded by core.x86.EventDelivery (built with Event.fault(GP).errorCode(0).at(rip) ...); callers migrate in the structure change
 public record X86Exception(int vector, long errorCode, boolean faultRf, long returnRip, long cr2) {
     public static final int DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8,
             TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, XM = 19, VE = 20, CP = 21;
@@ -20,11 +27,9 @@ public record X86Exception(int vector, long errorCode, boolean faultRf, long ret
     }
 
     /** Whether the architecture pushes an error code for this vector (exceptions only). */
+    // superseded by ExceptionVector.pushesErrorCode(); callers migrate in the structure change
     public static boolean pushesErrorCode(int vector) {
-        return switch (vector) {
-            case DF, TS, NP, SS, GP, PF, AC, CP -> true;
-            default -> false;
-        };
+        return ExceptionVector.isDefined(vector) && ExceptionVector.fromVector(vector).pushesErrorCode();
     }
 
     public static X86Exception fault(int vector, long rip) {
@@ -51,30 +56,49 @@ public record X86Exception(int vector, long errorCode, boolean faultRf, long ret
         return new X86Exception(DB, -1, false, rip, 0);
     }
 
-    /** SDM "conditions for generating a double fault": contributory exceptions. */
-    static boolean isContributory(int vector) {
-        return vector == DE || vector == TS || vector == NP || vector == SS || vector == GP;
-    }
-
     /** Whether {@code second}, raised while delivering {@code first}, becomes a #DF. */
+    // superseded by ExceptionVector.escalation(first, second); callers migrate in the structure change
     public static boolean makesDoubleFault(int first, int second) {
-        if (isContributory(first)) {
-            return isContributory(second);
+        if (!ExceptionVector.isDefined(first) || !ExceptionVector.isDefined(second)) {
+            return false; // interrupts are benign
         }
-        if (first == PF) {
-            return isContributory(second) || second == PF;
-        }
-        return false;
+        return ExceptionVector.escalation(ExceptionVector.fromVector(first), ExceptionVector.fromVector(second))
+                == ExceptionVector.Escalation.DOUBLE_FAULT;
     }
 
+    // superseded by ExceptionVector.mnemonic(); callers migrate in the structure change
     public static String name(int vector) {
-        return switch (vector) {
-            case DE -> "#DE"; case DB -> "#DB"; case NMI -> "NMI"; case BP -> "#BP"; case OF -> "#OF";
-            case BR -> "#BR"; case UD -> "#UD"; case NM -> "#NM"; case DF -> "#DF"; case TS -> "#TS";
-            case NP -> "#NP"; case SS -> "#SS"; case GP -> "#GP"; case PF -> "#PF"; case MF -> "#MF";
-            case AC -> "#AC"; case MC -> "#MC"; case XM -> "#XM"; case VE -> "#VE"; case CP -> "#CP";
-            default -> "vector " + vector;
-        };
+        return ExceptionVector.isDefined(vector) ? ExceptionVector.fromVector(vector).mnemonic() : "vector " + vector;
+    }
+
+    /**
+     * This exception as an {@link EventDelivery}. Vectors 0-31 that name an exception become
+     * hardware exceptions (NMI the NMI); every other vector becomes an external interrupt, since
+     * this type cannot tell an INT n from an interrupt (the old delivery set EXT for both and left
+     * the gate DPL check to its caller).
+     */
+    public EventDelivery toEventDelivery() {
+        Event event;
+        if (vector == NMI) {
+            event = Event.nmi();
+        } else if (ExceptionVector.isDefined(vector)) {
+            ExceptionVector v = ExceptionVector.fromVector(vector);
+            OptionalInt code = v.pushesErrorCode() ? OptionalInt.of(errorCode >= 0 ? (int) errorCode : 0) : OptionalInt.empty();
+            event = new Event.HardwareException(v, code, v == ExceptionVector.PF ? OptionalLong.of(cr2) : OptionalLong.empty());
+        } else {
+            event = Event.externalInterrupt(vector);
+        }
+        return new EventDelivery(event, returnRip, faultRf);
+    }
+
+    /** The old form of {@code d}, for {@link IdtDelivery.Outcome}. */
+    public static X86Exception of(EventDelivery d) {
+        long code = -1, cr2 = 0;
+        if (d.event() instanceof Event.HardwareException e) {
+            code = e.errorCode().isPresent() ? e.errorCode().getAsInt() & 0xFFFF_FFFFL : -1;
+            cr2 = e.cr2().orElse(0);
+        }
+        return new X86Exception(d.vector(), code, d.resumeFlag(), d.returnRip(), cr2);
     }
 
     @Override
