@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
- * Two vCPU threads in x2APIC mode play IPI ping-pong through the {@link ApicBus} while a device
+ * Two vCPU threads in x2APIC mode play IPI ping-pong with two tokens through the {@link ApicBus} while a device
  * thread raises a level-triggered, lowest-priority I/O APIC line that whichever vCPU takes it
  * lowers before its EOI. Every lock path runs at once: ICR writes into the other APIC, EOIs into
  * the I/O APIC, I/O APIC deliveries into both APICs, arbitration reading both PPRs. Nothing waits
@@ -38,13 +38,18 @@ class SmpInterruptStormTest {
     private final AtomicInteger failures = new AtomicInteger();
     private volatile Throwable failure;
 
-    /** Each vCPU uses two vectors in turn, so that its (at most two) IPIs in flight never fold into one IRR bit. */
-    private static int ipiVector(int from, int sequence) {
-        return 0x40 + 0x10 * from + (sequence & 1);
+    /**
+     * Two tokens bounce between the vCPUs at once, token {@code t} started by vCPU {@code t}; each
+     * direction of each token has its own vector, so exactly one IPI of a vector is ever in flight
+     * and none can fold into an IRR bit already set. (Two IPIs of one vector in flight would fold
+     * into one IRR bit, as on hardware: the APIC services by priority, not in arrival order.)
+     */
+    private static int ipiVector(int from, int token) {
+        return 0x40 + 0x10 * from + token;
     }
 
-    private void send(int from, int sequence) {
-        long icr = (Integer.toUnsignedLong(1 - from) << 32) | (1 << 14) | ipiVector(from, sequence);
+    private void send(int from, int token) {
+        long icr = (Integer.toUnsignedLong(1 - from) << 32) | (1 << 14) | ipiVector(from, token);
         if (apics.get(from).writeX2apicMsr(ICR, icr) != MsrWrite.DONE) {
             throw new AssertionError("ICR write refused");
         }
@@ -53,10 +58,11 @@ class SmpInterruptStormTest {
     private void vcpu(int n, CyclicBarrier start) {
         try {
             LocalApic apic = apics.get(n);
+            int[] forwarded = new int[2];
             start.await();
-            int sent = 0;
-            send(n, sent++);
-            while (ipisReceived[n] < PING_PONGS || !deviceDone || apic.hasInterrupt()) {
+            send(n, n); // this vCPU starts token n
+            forwarded[n]++;
+            while (ipisReceived[n] < 2 * PING_PONGS || !deviceDone || apic.hasInterrupt()) {
                 if (!apic.hasInterrupt()) {
                     Thread.yield(); // three threads share two cores here
                     continue;
@@ -69,12 +75,14 @@ class SmpInterruptStormTest {
                     deviceHandled.incrementAndGet();
                 } else {
                     apic.writeX2apicMsr(EOI, 0);
-                    if (vector != ipiVector(1 - n, 0) && vector != ipiVector(1 - n, 1)) {
+                    int token = vector - ipiVector(1 - n, 0);
+                    if (token != 0 && token != 1) {
                         throw new AssertionError(String.format("vCPU %d took vector 0x%x", n, vector));
                     }
                     ipisReceived[n]++;
-                    if (sent < PING_PONGS) {
-                        send(n, sent++);
+                    if (forwarded[token] < PING_PONGS) {
+                        send(n, token);
+                        forwarded[token]++;
                     }
                 }
             }
@@ -127,8 +135,8 @@ class SmpInterruptStormTest {
             assertFalse(t.isAlive(), t.getName() + " did not finish: deadlock or lost interrupt");
         }
         assertNull(failure);
-        assertEquals(PING_PONGS, ipisReceived[0]);
-        assertEquals(PING_PONGS, ipisReceived[1]);
+        assertEquals(2 * PING_PONGS, ipisReceived[0], "each token bounced PING_PONGS times each way");
+        assertEquals(2 * PING_PONGS, ipisReceived[1]);
         assertEquals(DEVICE_INTERRUPTS, deviceInterruptsTaken[0] + deviceInterruptsTaken[1], "each raise taken exactly once");
         assertFalse(ioapic.entry(DEVICE_PIN).remoteIrr());
         assertEquals(List.of(), undeliverable);
