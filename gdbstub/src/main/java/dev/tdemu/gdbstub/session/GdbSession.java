@@ -290,9 +290,10 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                 send(errorReply(command, e.errno(), e.getMessage()));
                 done = DONE;
             } catch (RuntimeException e) {
+                // A bug in the stub: gdb gets a plain error, the log gets the details.
                 LOG.warn("failed to execute {}: {}", command, e.toString());
                 LOG.debug("execution failure", e);
-                send(errorReply(command, EINVAL, errorMessages ? e.toString() : null));
+                send(errorReply(command, EINVAL, "internal error in the stub (see its log)"));
                 done = DONE;
             }
             CompletableFuture<Void> f = done.toCompletableFuture();
@@ -928,7 +929,13 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             }
         }
         int max = Math.min(x.length(), options.packetSize() - 8);
-        if (x.offset() >= document.length) {
+        // The offset is a 64-bit unsigned number: compare it as one (ffffffffffffffff is no -1).
+        int past = Long.compareUnsigned(x.offset(), document.length);
+        if (past > 0) {
+            return sendNow(errorReply(x, EINVAL, "offset 0x" + Long.toHexString(x.offset()) + " is past the end of "
+                    + x.object() + " " + x.annex() + " (" + document.length + " bytes)"));
+        }
+        if (past == 0) {
             send(new byte[] {'l'});
             return DONE;
         }

@@ -521,8 +521,25 @@ class GdbSessionTest {
             } while (reply.charAt(0) == 'm');
             assertEquals('l', reply.charAt(0));
             assertEquals(RegisterLayout.x86_64().targetXml(), xml.toString());
-            assertEquals("l", c.request("qXfer:features:read:target.xml:100000,200"));
+            assertEquals("l", c.request("qXfer:features:read:target.xml:" + Integer.toHexString(xml.length()) + ",200"),
+                    "at the end: nothing more");
             assertEquals("E16", c.request("qXfer:features:read:other.xml:0,200"));
+        }
+    }
+
+    /** An offset past the document's end, 64-bit ones included, is an error reply, never a Java exception's text. */
+    @Test
+    void anXferOffsetPastTheEndIsAnError() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("E16", c.request("qXfer:features:read:target.xml:ffffffffffffffff,10"));
+            assertEquals("E16", c.request("qXfer:features:read:target.xml:100000,200"));
+            assertEquals("E16", c.request("qXfer:threads:read::8000000000000000,10"));
+            assertTrue(c.request("qXfer:features:read:target.xml:0,10").startsWith("m<?xml"), "the session goes on");
+        }
+        try (RspClient c = attach("qSupported:error-message+")) {
+            int length = RegisterLayout.x86_64().targetXml().length();
+            assertEquals("E.offset 0xffffffffffffffff is past the end of features target.xml (" + length + " bytes)",
+                    c.request("qXfer:features:read:target.xml:ffffffffffffffff,10"));
         }
     }
 
