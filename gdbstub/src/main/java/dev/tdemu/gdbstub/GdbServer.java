@@ -8,8 +8,10 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -72,6 +74,8 @@ public final class GdbServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
+                            options.outputHighWaterMark() / 4, options.outputHighWaterMark()))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -141,6 +145,26 @@ public final class GdbServer implements AutoCloseable {
     /** The event-loop thread's CPU affinity mask as the kernel has it (null where it cannot be read). */
     long[] eventLoopAffinity() throws Exception {
         return group.submit(LinuxScheduling::threadMask).get(5, TimeUnit.SECONDS);
+    }
+
+    /** What waits to be sent to the current client, and whether the stub reads from it. */
+    record ClientOutput(long pendingBytes, boolean writable, boolean reading) {
+    }
+
+    /** The current client's output state (read on the event loop), or null without a client. */
+    ClientOutput clientOutput() throws Exception {
+        Channel ch;
+        synchronized (lock) {
+            ch = activeClient;
+        }
+        if (ch == null) {
+            return null;
+        }
+        return ch.eventLoop().submit(() -> {
+            ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+            return new ClientOutput(out == null ? 0 : out.totalPendingWriteBytes(), ch.isWritable(),
+                    ch.config().isAutoRead());
+        }).get(5, TimeUnit.SECONDS);
     }
 
     /** Completes when the most recent session has ended and released the target. */

@@ -29,6 +29,16 @@ public record GdbServerOptions(int packetSize, boolean runLengthEncoding, Durati
         Objects.requireNonNull(cleanupTimeout, "cleanupTimeout");
     }
 
+    /**
+     * How many bytes of replies may wait for a client before the stub stops serving it (and
+     * reading from it) until it has read them down to a quarter of that: twice the packet size,
+     * at least 64 KiB. gdb reads every reply before it sends the next request, so it never gets
+     * near this; a client that sends requests and never reads is held to it.
+     */
+    public int outputHighWaterMark() {
+        return Math.max(0x10000, 2 * packetSize);
+    }
+
     public static GdbServerOptions defaults() {
         return new GdbServerOptions(DEFAULT_PACKET_SIZE, true, Duration.ofSeconds(30), Duration.ofSeconds(5), true);
     }

@@ -82,7 +82,12 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private boolean guestRunsElsewhere;
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private final CommandParser parser = new CommandParser();
-    private final ArrayDeque<Command> queue = new ArrayDeque<>();
+    /**
+     * Frames read but not yet handled: they wait while a command is outstanding, or while the
+     * client's output is over its limit (see {@link #drain()}); at most one read's worth, since
+     * reading stops meanwhile.
+     */
+    private final ArrayDeque<RspFrame> inbound = new ArrayDeque<>();
     private final Set<InsertedBreakpoint> inserted = new LinkedHashSet<>();
 
     private ChannelHandlerContext ctx;
@@ -171,8 +176,13 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (msg instanceof RspFrame frame) {
-                onFrame(frame);
+            if (msg instanceof RspFrame.Interrupt) {
+                onInterrupt(); // at once: gdb's Ctrl-C must not wait behind anything
+            } else if (msg instanceof RspFrame frame) {
+                if (!closed) {
+                    inbound.add(frame);
+                    drain();
+                }
             } else {
                 LOG.debug("ignoring unexpected inbound message {}", msg);
             }
@@ -185,9 +195,18 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // Below the low-water mark again: the client reads its replies; serve what waits.
+        if (ctx.channel().isWritable()) {
+            drain();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
-        queue.clear();
+        inbound.clear();
         if (this.ctx == null) {
             // Closed before the session started: it never touched the target.
             finished.complete(null);
@@ -214,7 +233,8 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
 
     // ------------------------------------------------------------------ framing level
 
-    private void onFrame(RspFrame frame) {
+    /** Handles one frame; a packet becomes a command, executed at once. */
+    private CompletionStage<Void> onFrame(RspFrame frame) {
         switch (frame) {
             case RspFrame.Ack a -> {
             }
@@ -226,26 +246,26 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             case RspFrame.Interrupt i -> onInterrupt();
             case RspFrame.Packet p -> {
                 acknowledge(true);
-                enqueue(parser.parse(p.payload()));
+                return run(parser.parse(p.payload()));
             }
             case RspFrame.BadChecksum b -> {
                 if (noAck) {
                     LOG.warn("bad checksum in no-ack mode; processing the packet anyway");
-                    enqueue(parser.parse(b.payload()));
-                } else {
-                    acknowledge(false);
+                    return run(parser.parse(b.payload()));
                 }
+                acknowledge(false);
             }
             case RspFrame.Oversized o -> {
                 acknowledge(true);
-                enqueue(new Command.Malformed("packet", "packet of " + o.length()
+                return run(new Command.Malformed("packet", "packet of " + o.length()
                         + " bytes exceeds the PacketSize of " + o.limit()));
             }
             case RspFrame.Malformed m -> {
                 acknowledge(true);
-                enqueue(new Command.Malformed("packet", m.reason()));
+                return run(new Command.Malformed("packet", m.reason()));
             }
         }
+        return DONE;
     }
 
     private void acknowledge(boolean positive) {
@@ -270,43 +290,44 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         }
     }
 
-    private void enqueue(Command command) {
-        if (closed) {
-            return;
-        }
-        queue.add(command);
-        drain();
-    }
-
+    /**
+     * Handles the waiting frames one at a time: none while a command is outstanding, and none
+     * while the client's output is above its high-water mark (a client that sends requests but
+     * does not read the replies). In both cases the channel also stops reading, so what the client
+     * sends meanwhile waits in TCP, not in memory: per client the stub holds at most the output
+     * limit plus one command's replies, and one read's worth of frames.
+     */
     private void drain() {
-        while (!busy && !closed && !queue.isEmpty()) {
-            Command command = queue.poll();
-            CompletionStage<Void> done;
-            try {
-                done = execute(command);
-            } catch (TargetException e) {
-                // A request that cannot be honoured, detected before reaching the target.
-                LOG.debug("rejected {}: {}", command, e.getMessage());
-                send(errorReply(command, e.errno(), e.getMessage()));
-                done = DONE;
-            } catch (RuntimeException e) {
-                // A bug in the stub: gdb gets a plain error, the log gets the details.
-                LOG.warn("failed to execute {}: {}", command, e.toString());
-                LOG.debug("execution failure", e);
-                send(errorReply(command, EINVAL, "internal error in the stub (see its log)"));
-                done = DONE;
-            }
-            CompletableFuture<Void> f = done.toCompletableFuture();
-            if (!f.isDone()) {
+        while (!busy && !closed && !inbound.isEmpty() && ctx.channel().isWritable()) {
+            CompletableFuture<Void> done = onFrame(inbound.poll()).toCompletableFuture();
+            if (!done.isDone()) {
                 busy = true;
-                ctx.channel().config().setAutoRead(false);
-                f.whenComplete((v, e) -> runOnLoop(() -> {
+                done.whenComplete((v, e) -> runOnLoop(() -> {
                     busy = false;
-                    ctx.channel().config().setAutoRead(true);
                     drain();
                 }));
             }
         }
+        if (!closed) {
+            ctx.channel().config().setAutoRead(!busy && ctx.channel().isWritable());
+        }
+    }
+
+    /** Executes one command; its reply is sent when the returned stage completes. */
+    private CompletionStage<Void> run(Command command) {
+        try {
+            return execute(command);
+        } catch (TargetException e) {
+            // A request that cannot be honoured, detected before reaching the target.
+            LOG.debug("rejected {}: {}", command, e.getMessage());
+            send(errorReply(command, e.errno(), e.getMessage()));
+        } catch (RuntimeException e) {
+            // A bug in the stub: gdb gets a plain error, the log gets the details.
+            LOG.warn("failed to execute {}: {}", command, e.toString());
+            LOG.debug("execution failure", e);
+            send(errorReply(command, EINVAL, "internal error in the stub (see its log)"));
+        }
+        return DONE;
     }
 
     // ------------------------------------------------------------------ commands
