@@ -60,14 +60,16 @@ public final class GdbServer implements AutoCloseable {
     private Channel activeClient;
     private CompletableFuture<Void> lastSessionFinished = CompletableFuture.completedFuture(null);
     /** How the event loop is scheduled beside a local client ({@link ClientCpuFollower}). */
-    private final BesideClient beside = new BesideClient();
+    private final BesideClient beside;
 
-    private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port) throws IOException {
+    private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port, BesideClient beside)
+            throws IOException {
         this.target = Objects.requireNonNull(target, "target");
         this.options = Objects.requireNonNull(options, "options");
+        this.beside = beside;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gdbstub", true),
                 NioIoHandler.newFactory(java.nio.channels.spi.SelectorProvider.provider(),
-                        () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS, beside)));
+                        () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS, beside::mayPoll)));
         try {
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
@@ -98,7 +100,13 @@ public final class GdbServer implements AutoCloseable {
      */
     public static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options)
             throws IOException {
-        return new GdbServer(target, options, host, port);
+        return new GdbServer(target, options, host, port, new BesideClient());
+    }
+
+    /** With the scheduling beside a local client given (tests: other back-off times). */
+    static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options, BesideClient beside)
+            throws IOException {
+        return new GdbServer(target, options, host, port, beside);
     }
 
     public static GdbServer start(DebugTarget target, String host, int port) throws IOException {
@@ -136,6 +144,16 @@ public final class GdbServer implements AutoCloseable {
         return beside.starvations();
     }
 
+
+    /** How many replies were written at idle priority beside a local client. */
+    long idleWrites() {
+        return beside.idleWrites();
+    }
+
+    /** How long following stays off after the last back-off. */
+    Duration lastFollowBackOff() {
+        return beside.lastBackOff();
+    }
 
     /** The event-loop thread's scheduling policy ({@link LinuxScheduling#SCHED_IDLE} or {@code SCHED_OTHER}), or -1. */
     int eventLoopPolicy() throws Exception {
@@ -221,7 +239,7 @@ public final class GdbServer implements AutoCloseable {
     /** Makes {@code ch} the debugging client: its session attaches once the previous one released the target. */
     private void admit(Channel ch) {
         // Called with the lock held.
-        GdbSession session = new GdbSession(target, options, lastSessionFinished, beside::guestRuns, beside::guestStopped);
+        GdbSession session = new GdbSession(target, options, lastSessionFinished);
         activeClient = ch;
         lastSessionFinished = session.finished();
         if (options.followClientCpu()) {

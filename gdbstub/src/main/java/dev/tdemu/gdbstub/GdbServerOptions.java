@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param cleanupTimeout    how long each step of the disconnect cleanup (stop, remove breakpoints,
  *                          detach) may take before the stub gives up on it
  * @param followClientCpu   whether the stub's thread runs on the CPU of a debugger on this machine
- *                          (see {@link ClientCpuFollower}); off, it polls after each packet instead
+ *                          (see {@link ClientCpuFollower}); off (the default), it is scheduled like
+ *                          any thread and polls for a moment after each packet
  */
 public record GdbServerOptions(int packetSize, boolean runLengthEncoding, Duration requestTimeout,
                                Duration cleanupTimeout, boolean followClientCpu) {
@@ -40,7 +41,7 @@ public record GdbServerOptions(int packetSize, boolean runLengthEncoding, Durati
     }
 
     public static GdbServerOptions defaults() {
-        return new GdbServerOptions(DEFAULT_PACKET_SIZE, true, Duration.ofSeconds(30), Duration.ofSeconds(5), true);
+        return new GdbServerOptions(DEFAULT_PACKET_SIZE, true, Duration.ofSeconds(30), Duration.ofSeconds(5), false);
     }
 
     public GdbServerOptions withPacketSize(int size) {

@@ -74,12 +74,6 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private final RegisterLayout layout;
     private final GdbServerOptions options;
     private final CompletionStage<Void> startGate;
-    private final Runnable beforeGuestRuns, afterGuestStopped;
-    /**
-     * The resume in flight lets the guest run on the target's threads, or for an unknown time (a
-     * range step): {@code beforeGuestRuns} was called.
-     */
-    private boolean guestRunsElsewhere;
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private final CommandParser parser = new CommandParser();
     /**
@@ -118,23 +112,10 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
      *                  attaches to the target only after that
      */
     public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate) {
-        this(target, options, startGate, () -> {}, () -> {});
-    }
-
-    /**
-     * @param beforeGuestRuns   called on the event loop before a resume that lets the guest run on
-     *                          the target's own threads (anything but a lone single step, which the
-     *                          target may run on the calling thread)
-     * @param afterGuestStopped called on the event loop when that resume has ended
-     */
-    public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate,
-                      Runnable beforeGuestRuns, Runnable afterGuestStopped) {
         this.target = target;
         this.layout = target.registerLayout();
         this.options = options;
         this.startGate = startGate;
-        this.beforeGuestRuns = beforeGuestRuns;
-        this.afterGuestStopped = afterGuestStopped;
     }
 
     /** Completes once the session is over and the target has been released (detached or killed). */
@@ -677,19 +658,11 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         }
         CompletionStage<StopEvent> stage;
         try {
-            // A range step runs lone steps on this thread, but for as long as the guest stays in
-            // the range: like a continue, it must not run at the idle priority of a thread that
-            // only waits for gdb's next packet.
-            if ((!loneStep(request) || rangeStep != null) && !guestRunsElsewhere) {
-                guestRunsElsewhere = true;
-                beforeGuestRuns.run();
-            }
             stage = target.resume(request);
             if (stage == null) {
                 throw new IllegalStateException("target.resume returned null");
             }
         } catch (RuntimeException e) {
-            guestStoppedElsewhere();
             return sendNow(errorFor(command, e));
         }
         running = true;
@@ -713,28 +686,6 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
 
     /** How long the event loop waits for a single step to end before it lets the target call back. */
     static final long STEP_SPIN_NANOS = 150_000;
-
-    /** The resume that let the guest run on the target's threads is over (or never started). */
-    private void guestStoppedElsewhere() {
-        if (guestRunsElsewhere) {
-            guestRunsElsewhere = false;
-            afterGuestStopped.run();
-        }
-    }
-
-    /** One thread steps, every other one stays stopped. */
-    private static boolean loneStep(ResumeRequest request) {
-        int steps = 0;
-        for (ResumeRequest.ThreadResume t : request.threads()) {
-            if (t.action() == ResumeAction.CONTINUE) {
-                return false;
-            }
-            if (t.action() == ResumeAction.STEP) {
-                steps++;
-            }
-        }
-        return steps == 1;
-    }
 
     private static boolean stepping(ResumeRequest request) {
         for (ResumeRequest.ThreadResume t : request.threads()) {
@@ -764,7 +715,6 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         rangeStep = null;
         running = false;
         pendingResume = null;
-        guestStoppedElsewhere();
         if (error != null) {
             LOG.warn("the target failed while running: {}", describe(error));
             if (!closed) {
