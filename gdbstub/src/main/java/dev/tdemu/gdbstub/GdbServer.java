@@ -16,6 +16,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -62,11 +63,15 @@ public final class GdbServer implements AutoCloseable {
     /** How the event loop is scheduled beside a local client ({@link ClientCpuFollower}). */
     private final BesideClient beside;
 
-    private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port, BesideClient beside)
-            throws IOException {
+    /** INFO for a stub someone debugs with; DEBUG for the warm-up's throwaway one. */
+    private final Level lifecycle;
+
+    private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port, BesideClient beside,
+                      Level lifecycle) throws IOException {
         this.target = Objects.requireNonNull(target, "target");
         this.options = Objects.requireNonNull(options, "options");
         this.beside = beside;
+        this.lifecycle = lifecycle;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gdbstub", true),
                 NioIoHandler.newFactory(java.nio.channels.spi.SelectorProvider.provider(),
                         () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS, beside::mayPoll)));
@@ -89,7 +94,7 @@ public final class GdbServer implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        LOG.info("gdb stub listening on {}", serverChannel.localAddress());
+        LOG.log(lifecycle, "gdb stub listening on {}", serverChannel.localAddress());
     }
 
     /**
@@ -100,13 +105,20 @@ public final class GdbServer implements AutoCloseable {
      */
     public static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options)
             throws IOException {
-        return new GdbServer(target, options, host, port, new BesideClient());
+        return start(target, host, port, options, new BesideClient());
     }
 
     /** With the scheduling beside a local client given (tests: other back-off times). */
     static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options, BesideClient beside)
             throws IOException {
-        return new GdbServer(target, options, host, port, beside);
+        // Before listening: the first gdb to connect finds the connection path loaded and compiled.
+        WarmUp.once(options);
+        return new GdbServer(target, options, host, port, beside, Level.INFO);
+    }
+
+    /** A stub on a free loopback port that logs its lifecycle at DEBUG and does not warm up ({@link WarmUp}'s own). */
+    static GdbServer startQuiet(DebugTarget target, GdbServerOptions options) throws IOException {
+        return new GdbServer(target, options, "127.0.0.1", 0, new BesideClient(), Level.DEBUG);
     }
 
     public static GdbServer start(DebugTarget target, String host, int port) throws IOException {
@@ -239,7 +251,7 @@ public final class GdbServer implements AutoCloseable {
     /** Makes {@code ch} the debugging client: its session attaches once the previous one released the target. */
     private void admit(Channel ch) {
         // Called with the lock held.
-        GdbSession session = new GdbSession(target, options, lastSessionFinished);
+        GdbSession session = new GdbSession(target, options, lastSessionFinished, lifecycle);
         activeClient = ch;
         lastSessionFinished = session.finished();
         if (options.followClientCpu()) {
@@ -262,7 +274,7 @@ public final class GdbServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        LOG.info("gdb stub on {} shutting down", serverChannel.localAddress());
+        LOG.log(lifecycle, "gdb stub on {} shutting down", serverChannel.localAddress());
         serverChannel.close().syncUninterruptibly();
         Channel client;
         synchronized (lock) {

@@ -24,6 +24,7 @@ import dev.tdemu.gdbstub.rsp.RspOutbound;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -74,6 +75,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private final RegisterLayout layout;
     private final GdbServerOptions options;
     private final CompletionStage<Void> startGate;
+    private final Level lifecycle;
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private final CommandParser parser = new CommandParser();
     /**
@@ -112,10 +114,19 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
      *                  attaches to the target only after that
      */
     public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate) {
+        this(target, options, startGate, Level.INFO);
+    }
+
+    /**
+     * @param lifecycle the level of the connect, detach and disconnect lines ({@code DEBUG} for a
+     *                  session nobody needs to hear about, such as the stub's own warm-up)
+     */
+    public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate, Level lifecycle) {
         this.target = target;
         this.layout = target.registerLayout();
         this.options = options;
         this.startGate = startGate;
+        this.lifecycle = lifecycle;
     }
 
     /** Completes once the session is over and the target has been released (detached or killed). */
@@ -129,7 +140,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     protected void activated(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.peer = String.valueOf(ctx.channel().remoteAddress());
-        LOG.info("gdb connected from {}", peer);
+        LOG.log(lifecycle, "gdb connected from {}", peer);
         CompletableFuture<StopEvent> attach = new CompletableFuture<>();
         startGate.whenComplete((v, e) -> {
             CompletionStage<StopEvent> st = call("attach", target::attach);
@@ -194,7 +205,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             ctx.fireChannelInactive();
             return;
         }
-        LOG.info("gdb at {} disconnected", peer);
+        LOG.log(lifecycle, "gdb at {} disconnected", peer);
         if (!ended) {
             releaseAfterDisconnect();
         }
@@ -948,7 +959,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             return sendNow(errorReply(d, ESRCH, "no process " + d.pid().getAsInt()));
         }
         ended = true;
-        LOG.info("gdb detaches");
+        LOG.log(lifecycle, "gdb detaches");
         return releaseTarget().handle((v, e) -> {
             String reply = e == null ? "OK" : errorFor(d, e);
             ctx.writeAndFlush(RspOutbound.Packet.of(reply)).addListener(ChannelFutureListener.CLOSE);
@@ -959,7 +970,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
 
     private CompletionStage<Void> kill(Command command, boolean reply) {
         ended = true;
-        LOG.info("gdb kills the target");
+        LOG.log(lifecycle, "gdb kills the target");
         inserted.clear();
         return call("kill", target::kill).handle((v, e) -> {
             if (e != null) {
@@ -979,7 +990,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private void releaseAfterDisconnect() {
         CompletableFuture<?> stopped;
         if (running && pendingResume != null) {
-            LOG.info("gdb left while the target was running: stopping it to remove breakpoints");
+            LOG.log(lifecycle, "gdb left while the target was running: stopping it to remove breakpoints");
             try {
                 target.interrupt();
             } catch (RuntimeException e) {
@@ -1019,7 +1030,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                     }));
         }
         if (!toRemove.isEmpty()) {
-            LOG.info("removing {} breakpoint(s) left by gdb", toRemove.size());
+            LOG.log(lifecycle, "removing {} breakpoint(s) left by gdb", toRemove.size());
         }
         return chain.thenCompose(v -> withTimeout(call("detach", target::detach), options.cleanupTimeout()))
                 .thenApply(v -> (Void) null);
