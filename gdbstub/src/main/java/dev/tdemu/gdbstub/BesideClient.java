@@ -74,18 +74,25 @@ final class BesideClient implements AutoCloseable {
         OptionalInt find(InetSocketAddress local, InetSocketAddress remote);
     }
 
-    private final SocketLookup socketLookup;
-
-    BesideClient() {
-        this(BACK_OFF, MAX_BACK_OFF, LinuxScheduling::socketFd);
+    /** Sets the calling thread's scheduling policy; false when the kernel refused. */
+    interface PolicySetter {
+        boolean set(int policy);
     }
 
-    /** With other back-off times and socket lookup (tests). */
-    BesideClient(Duration firstBackOff, Duration maxBackOff, SocketLookup socketLookup) {
+    private final SocketLookup socketLookup;
+    private final PolicySetter policy;
+
+    BesideClient() {
+        this(BACK_OFF, MAX_BACK_OFF, LinuxScheduling::socketFd, LinuxScheduling::setPolicy);
+    }
+
+    /** With other back-off times, socket lookup and policy calls (tests). */
+    BesideClient(Duration firstBackOff, Duration maxBackOff, SocketLookup socketLookup, PolicySetter policy) {
         this.firstBackOff = firstBackOff.toNanos();
         this.maxBackOff = maxBackOff.toNanos();
         this.backOffNanos = this.firstBackOff;
         this.socketLookup = socketLookup;
+        this.policy = policy;
     }
 
     /** The client's socket (in {@code /proc}: milliseconds; call it off the event loop). */
@@ -114,6 +121,11 @@ final class BesideClient implements AutoCloseable {
     /** How long the last back-off was (or will be). */
     Duration lastBackOff() {
         return Duration.ofNanos(backOffNanos);
+    }
+
+    /** Whether the watchdog would count the thread as inside a write at idle priority now. */
+    boolean idleForWatchdog() {
+        return idle;
     }
 
     /** How many replies were written at idle priority. */
@@ -157,19 +169,24 @@ final class BesideClient implements AutoCloseable {
 
     /** A reply is about to be written: at idle priority, if beside the client. */
     void beforeWrite() {
-        if (cpu >= 0 && !backingOff() && LinuxScheduling.setPolicy(LinuxScheduling.SCHED_IDLE)) {
+        if (cpu >= 0 && !backingOff()) {
+            // The watchdog must see the thread as idle before it is: the thread may lose its CPU
+            // on the way back from the very call that lowers its priority.
             idle = true;
             idleWrites++;
+            if (!policy.set(LinuxScheduling.SCHED_IDLE)) {
+                idle = false;
+            }
         }
     }
 
-    /** The write is over: ordinary priority again. */
+    /** The write is over: ordinary priority again (and only then not idle for the watchdog). */
     void afterWrite() {
         if (idle) {
-            idle = false;
-            if (!LinuxScheduling.setPolicy(LinuxScheduling.SCHED_OTHER)) {
+            if (!policy.set(LinuxScheduling.SCHED_OTHER)) {
                 LOG.warn("could not return the stub's thread to SCHED_OTHER");
             }
+            idle = false;
         }
     }
 
