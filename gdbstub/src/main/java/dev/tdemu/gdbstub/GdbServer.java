@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <ul>
  *   <li>One debugger at a time. A second client connecting while one is attached waits
- *       {@link #SECOND_CLIENT_GRACE} for the first to go away (gdb reconnecting); if it does not,
+ *       {@link GdbServerOptions#secondClientGrace()} for the first to go away (gdb reconnecting); if it does not,
  *       the newcomer gets an {@code E.} reply to its first packet explaining why and is
  *       disconnected, while the first keeps working.</li>
  *   <li>When a client goes away without detaching (closes gdb, network drop), the stub stops the
@@ -47,9 +47,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class GdbServer implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.server");
 
-    /** How long a second client waits for the current one to disconnect before it is refused. */
-    public static final Duration SECOND_CLIENT_GRACE = Duration.ofSeconds(1);
-
     /** How long the event loop polls before it blocks again after a packet (see {@link SpinThenSelectStrategy}). */
     static final long POLL_AFTER_ACTIVITY_NANOS = 300_000;
 
@@ -59,6 +56,8 @@ public final class GdbServer implements AutoCloseable {
     private final Channel serverChannel;
     private final Object lock = new Object();
     private Channel activeClient;
+    /** Clients connected but neither admitted nor refused yet. */
+    private final java.util.concurrent.atomic.AtomicInteger waitingClients = new java.util.concurrent.atomic.AtomicInteger();
     private CompletableFuture<Void> lastSessionFinished = CompletableFuture.completedFuture(null);
     /** How the event loop is scheduled beside a local client ({@link ClientCpuFollower}). */
     private final BesideClient beside;
@@ -157,6 +156,11 @@ public final class GdbServer implements AutoCloseable {
     }
 
 
+    /** How many clients wait for the current one to go (see {@link GdbServerOptions#secondClientGrace()}). */
+    int waitingClients() {
+        return waitingClients.get();
+    }
+
     /** How many replies were written at idle priority beside a local client. */
     long idleWrites() {
         return beside.idleWrites();
@@ -211,7 +215,8 @@ public final class GdbServer implements AutoCloseable {
         // "target remote" reconnects before the stub has seen the old socket's EOF), so wait a
         // moment for it to go before refusing. Reads stay off until the decision.
         ch.config().setAutoRead(false);
-        waitForTarget(ch, System.nanoTime() + SECOND_CLIENT_GRACE.toNanos(), new AtomicBoolean());
+        waitingClients.incrementAndGet();
+        waitForTarget(ch, System.nanoTime() + options.secondClientGrace().toNanos(), new AtomicBoolean());
     }
 
     /**
@@ -221,13 +226,19 @@ public final class GdbServer implements AutoCloseable {
     private void waitForTarget(SocketChannel ch, long deadline, AtomicBoolean decided) {
         Channel holder;
         synchronized (lock) {
-            if (decided.get() || !ch.isActive()) {
+            if (decided.get()) {
+                return;
+            }
+            if (!ch.isActive()) {
+                decided.set(true);
+                waitingClients.decrementAndGet();
                 return;
             }
             holder = activeClient;
             boolean free = holder == null || !holder.isActive();
             if (free || System.nanoTime() - deadline >= 0) {
                 decided.set(true);
+                waitingClients.decrementAndGet();
                 if (free) {
                     admit(ch);
                 } else {

@@ -41,7 +41,7 @@ public final class RspClient implements AutoCloseable {
     }
 
     public static RspClient connect(int port) throws IOException {
-        return connect("127.0.0.1", port, Duration.ofSeconds(10));
+        return connect("127.0.0.1", port, Duration.ofSeconds(30));
     }
 
     public static RspClient connect(String host, int port, Duration readTimeout) throws IOException {
