@@ -5,16 +5,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Configuration;
-import org.apache.logging.log4j.core.config.LoggerConfig;
-import org.apache.logging.log4j.core.config.Property;
 
 /**
  * Netty's buffer leak detector at {@code PARANOID} (every buffer tracked) while open, with its
@@ -23,32 +15,13 @@ import org.apache.logging.log4j.core.config.Property;
  * is reported; a buffer the test leaked earlier is unreachable by then too, and reported with it.
  */
 public final class NettyLeaks implements AutoCloseable {
-    private static final String LOGGER = ResourceLeakDetector.class.getName();
     private static final AtomicInteger CANARIES = new AtomicInteger();
 
     private final ResourceLeakDetector.Level previous = ResourceLeakDetector.getLevel();
-    private final List<String> reports = new CopyOnWriteArrayList<>();
-    private final AbstractAppender appender;
-    private final LoggerConfig loggerConfig;
+    private final LogCapture reports = new LogCapture(ResourceLeakDetector.class.getName(), Level.ERROR);
 
     public NettyLeaks() {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-        appender = new AbstractAppender("netty-leaks", null, null, true, Property.EMPTY_ARRAY) {
-            @Override
-            public void append(LogEvent event) {
-                String text = event.getMessage().getFormattedMessage();
-                if (text.contains("LEAK")) {
-                    reports.add(text);
-                }
-            }
-        };
-        appender.start();
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        Configuration config = context.getConfiguration();
-        loggerConfig = new LoggerConfig(LOGGER, Level.ERROR, false);
-        loggerConfig.addAppender(appender, Level.ERROR, null);
-        config.addLogger(LOGGER, loggerConfig);
-        context.updateLoggers();
     }
 
     /** The leak reports for buffers that became unreachable before this call (the canary's excluded). */
@@ -57,26 +30,23 @@ public final class NettyLeaks implements AutoCloseable {
         ByteBuf leaked = ByteBufAllocator.DEFAULT.directBuffer(8);
         leaked.touch(canary);
         leaked = null; // never released: the detector must report it
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (reports.stream().noneMatch(r -> r.contains(canary))) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (reports.lines().stream().noneMatch(r -> r.contains(canary))) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("Netty's leak detector did not report a deliberately leaked buffer: "
-                        + "leaks cannot be checked here (reports so far: " + reports + ")");
+                        + "leaks cannot be checked here (reports so far: " + reports.lines() + ")");
             }
             System.gc();
             // The detector looks for collected buffers whenever it tracks a new one.
             ByteBufAllocator.DEFAULT.directBuffer(1).release();
             Thread.sleep(10);
         }
-        return reports.stream().filter(r -> !r.contains("tdemu-leak-canary-")).toList();
+        return reports.lines().stream().filter(r -> r.contains("LEAK") && !r.contains("tdemu-leak-canary-")).toList();
     }
 
     @Override
     public void close() {
         ResourceLeakDetector.setLevel(previous);
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        context.getConfiguration().removeLogger(LOGGER);
-        context.updateLoggers();
-        appender.stop();
+        reports.close();
     }
 }
