@@ -41,7 +41,15 @@ public final class BenchMain {
             new Ratio("RSP stepi round trips / RSP qC round trips (no VM work)", "GdbBenchmark.stepi",
                     "GdbBenchmark.rspPing", "report"),
             new Ratio("16 MiB read over RSP / the same read from the debug target directly", "GdbBenchmark.readMemory16MiB",
-                    "GdbBenchmark.readMemory16MiBDirect", "report"));
+                    "GdbBenchmark.readMemory16MiBDirect", "report"),
+            new Ratio("RSP qC round trips beside one busy process per CPU / idle", "GdbBenchmark.rspPingBusy",
+                    "GdbBenchmark.rspPing", "report"),
+            new Ratio("RSP stepi round trips beside one busy process per CPU / idle", "GdbBenchmark.stepiBusy",
+                    "GdbBenchmark.stepi", "report"),
+            new Ratio("RSP stepi round trips, stub following the client's CPU / staying put", "GdbBenchmark.stepiFollowing",
+                    "GdbBenchmark.stepi", "report"),
+            new Ratio("the same beside one busy process per CPU (following must not be worse)", "GdbBenchmark.stepiFollowingBusy",
+                    "GdbBenchmark.stepiBusy", ">= 0.9"));
 
     private BenchMain() {}
 
@@ -118,6 +126,28 @@ public final class BenchMain {
                             "  the same with the guest's symbols loaded (qXfer:exec-file)", 4000 / seconds);
                 }
             }
+        }
+        RunResult follow1 = byName.get("GdbBenchmark.gdbStepiFollowing[1,false]");
+        RunResult followMany = byName.get("GdbBenchmark.gdbStepiFollowing[4001,false]");
+        if (follow1 != null && followMany != null) {
+            double seconds = 1 / throughput(followMany) - 1 / throughput(follow1);
+            System.out.printf(Locale.ROOT, "  %-70s %8.0f /s   report (run --gdb-follow-cpu)%n",
+                    "  the same, the stub's thread following gdb's CPU", 4000 / seconds);
+        }
+        for (String which : List.of("firstReply", "firstReplyBusy")) {
+            RunResult first = byName.get("GdbBenchmark." + which);
+            if (first != null) {
+                System.out.printf(Locale.ROOT, "  %-70s %8.2f ms   goal <= 10 ms under any load (worst %.2f ms)%n",
+                        which.equals("firstReply") ? "first reply to a new connection (qSupported), fresh JVMs"
+                                : "  the same beside one busy process per CPU",
+                        1e3 / throughput(first), first.getPrimaryResult().getStatistics().getMax());
+            }
+        }
+        RunResult flood = byName.get("GdbBenchmark.floodWithoutReading");
+        if (flood != null && flood.getSecondaryResults().get("rssGrowthMiB") != null) {
+            System.out.printf(Locale.ROOT, "  %-70s %8.1f MiB  goal < 64 MiB%n",
+                    "resident memory growth, 30 s of a client that never reads",
+                    flood.getSecondaryResults().get("rssGrowthMiB").getScore());
         }
         RunResult hit = byName.get("GdbBenchmark.breakpointHit");
         if (hit != null) {

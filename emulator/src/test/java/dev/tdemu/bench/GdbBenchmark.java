@@ -2,6 +2,7 @@ package dev.tdemu.bench;
 
 import dev.tdemu.emulator.elf.ElfImage;
 import dev.tdemu.emulator.gdb.StubbedVm;
+import dev.tdemu.gdbstub.GdbServerOptions;
 import dev.tdemu.gdbstub.RspClient;
 import dev.tdemu.proto.GuestMode;
 import dev.tdemu.proto.VmConfig;
@@ -55,11 +56,14 @@ public class GdbBenchmark {
         RspClient client;
         /** Whether the stub offers gdb the guest's ELF (gdb then looks symbols up at every stop). */
         boolean offerExecutable;
+        /** Whether the stub's thread follows the client's CPU (off by default). */
+        boolean follow;
 
         @Setup(Level.Trial)
         public void start() throws Exception {
             vm = StubbedVm.start(VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
-                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build(), offerExecutable);
+                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build(), offerExecutable,
+                    GdbServerOptions.defaults().withFollowClientCpu(follow));
             client = RspClient.connect(vm.port());
             client.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
             client.startNoAckMode();
@@ -74,6 +78,37 @@ public class GdbBenchmark {
         public void stop() throws Exception {
             client.close();
             vm.close();
+        }
+    }
+
+    /** The same with the stub's thread following the client's CPU ({@code run --gdb-follow-cpu}). */
+    @State(Scope.Benchmark)
+    public static class FollowingStub extends Stub {
+        public FollowingStub() {
+            follow = true;
+        }
+    }
+
+    /**
+     * One busy process per CPU ({@code sh -c 'while :; do :; done'}), at ordinary priority, for
+     * the length of a trial: a machine that also compiles, or runs other guests.
+     */
+    @State(Scope.Benchmark)
+    public static class BusyMachine {
+        final List<Process> loops = new java.util.ArrayList<>();
+
+        @Setup(Level.Trial)
+        public void start() throws IOException {
+            for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
+                loops.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws InterruptedException {
+            for (Process p : loops) {
+                p.destroyForcibly().waitFor();
+            }
         }
     }
 
@@ -104,12 +139,192 @@ public class GdbBenchmark {
         return s.client.request("qC");
     }
 
+    /** The same beside one busy process per CPU. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public String rspPingBusy(Stub s, BusyMachine busy) throws IOException {
+        return s.client.request("qC");
+    }
+
     /** One stepi as gdb sends it: resume one vCPU for one instruction, wait for its stop reply. */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public String stepi(Stub s) throws IOException {
         return expectStop(s.client.request("vCont;s:1"));
+    }
+
+    /** The same, the stub's thread following the client's CPU. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public String stepiFollowing(FollowingStub s) throws IOException {
+        return expectStop(s.client.request("vCont;s:1"));
+    }
+
+    /** Stepi beside one busy process per CPU. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public String stepiBusy(Stub s, BusyMachine busy) throws IOException {
+        return expectStop(s.client.request("vCont;s:1"));
+    }
+
+    /** Stepi beside one busy process per CPU, the stub's thread following the client's CPU (it backs off there). */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public String stepiFollowingBusy(FollowingStub s, BusyMachine busy) throws IOException {
+        return expectStop(s.client.request("vCont;s:1"));
+    }
+
+    /**
+     * A fresh connection's first reply ({@code qSupported}), from the moment the client connects;
+     * each fork is a new JVM, so the first measurement of each is the first gdb after start-up
+     * (the stub warms its connection path before it listens). Goal: 10 ms.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 0)
+    @Measurement(iterations = 5)
+    public String firstReply(FreshStub s) throws IOException {
+        return firstReply(s.vm.port());
+    }
+
+    /** The same beside one busy process per CPU. */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 0)
+    @Measurement(iterations = 5)
+    public String firstReplyBusy(FreshStub s, BusyMachine busy) throws IOException {
+        return firstReply(s.vm.port());
+    }
+
+    private static String firstReply(int port) throws IOException {
+        try (RspClient c = RspClient.connect(port)) {
+            String reply = c.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
+            if (!reply.startsWith("PacketSize=")) {
+                throw new IllegalStateException("unexpected reply to qSupported: " + reply);
+            }
+            return reply;
+        }
+    }
+
+    /** A VM behind a stub and nothing else: each iteration connects anew (and the stub releases the VM when it leaves). */
+    @State(Scope.Benchmark)
+    public static class FreshStub {
+        StubbedVm vm;
+
+        @Setup(Level.Trial)
+        public void start() throws Exception {
+            vm = StubbedVm.start(VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
+                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build(), false);
+        }
+
+        @Setup(Level.Iteration)
+        public void previousClientGone() throws Exception {
+            vm.server.lastSessionFinished().get(30, TimeUnit.SECONDS);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws Exception {
+            vm.close();
+        }
+    }
+
+    /**
+     * A client that sends 64 KiB memory reads and never reads a reply, for 30 s: how much the
+     * process's resident memory grows (rssGrowthMiB, after a normal session warmed everything
+     * up; the Java heap is fixed and touched up front, as its growth would say nothing about the
+     * stub). Goal: under 64 MiB. The stub stops serving (and reading from) such a client once its
+     * unsent replies reach the output limit, so the requests wait in TCP. The primary score
+     * (calls per second) means nothing.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xms512m", "-Xmx512m",
+            "-XX:+AlwaysPreTouch"})
+    @Warmup(iterations = 0)
+    @Measurement(iterations = 1, time = 30)
+    public int floodWithoutReading(Flood f, Rss rss) throws IOException, InterruptedException {
+        f.requests.rewind();
+        int written = f.channel.write(f.requests);
+        long now = System.nanoTime();
+        if (now - f.lastLook > 100_000_000L) { // ten looks a second: reading /proc allocates
+            f.lastLook = now;
+            rss.rssGrowthMiB = Math.max(rss.rssGrowthMiB, (Flood.rssKiB() - f.baselineKiB) / 1024.0);
+        }
+        if (written == 0) {
+            Thread.sleep(1); // the stub stopped reading: nothing to do but watch
+        }
+        return written;
+    }
+
+    /** The flooding client: a non-blocking socket, so that the benchmark thread never blocks on it. */
+    @State(Scope.Benchmark)
+    public static class Flood {
+        StubbedVm vm;
+        java.nio.channels.SocketChannel channel;
+        java.nio.ByteBuffer requests;
+        long baselineKiB;
+        long lastLook;
+
+        @Setup(Level.Trial)
+        public void start() throws Exception {
+            vm = StubbedVm.start(VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
+                    .setMemoryBytes(64L << 20).setTimeoutMs(0).build(), false);
+            // A normal session first: what the first connection loads and allocates is not growth.
+            try (RspClient c = RspClient.connect(vm.port())) {
+                c.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
+                c.startNoAckMode();
+                expectStop(c.request("?"));
+                c.readMemory(MEMORY, 1 << 20, READ_CHUNK);
+            }
+            vm.server.lastSessionFinished().get(30, TimeUnit.SECONDS);
+            System.gc();
+            baselineKiB = rssKiB();
+            channel = java.nio.channels.SocketChannel.open(new java.net.InetSocketAddress("127.0.0.1", vm.port()));
+            channel.configureBlocking(false);
+            StringBuilder many = new StringBuilder();
+            for (int i = 0; i < 64; i++) {
+                String m = "m" + Long.toHexString(MEMORY) + ",10000";
+                many.append('$').append(m).append('#').append(String.format("%02x", dev.tdemu.gdbstub.rsp.Rsp.checksum(
+                        m.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))));
+            }
+            requests = java.nio.ByteBuffer.wrap(many.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws Exception {
+            channel.close();
+            vm.close();
+        }
+
+        static long rssKiB() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (line.startsWith("VmRSS:")) {
+                        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            throw new IllegalStateException("no VmRSS in /proc/self/status");
+        }
+    }
+
+    /** The secondary figure of {@link #floodWithoutReading}. */
+    @State(Scope.Thread)
+    @org.openjdk.jmh.annotations.AuxCounters(org.openjdk.jmh.annotations.AuxCounters.Type.EVENTS)
+    public static class Rss {
+        public double rssGrowthMiB;
     }
 
     /** Continue until the breakpoint on bench_func stops the guest again: resume, run, hit, report. */
@@ -157,6 +372,7 @@ public class GdbBenchmark {
         @Param({"false", "true"})
         public boolean symbols;
         Stub stub;
+        boolean follow;
 
         @Setup(Level.Invocation)
         public void start() throws Exception {
@@ -165,6 +381,7 @@ public class GdbBenchmark {
             }
             stub = new Stub();
             stub.offerExecutable = symbols;
+            stub.follow = follow;
             stub.start();
             stub.client.close(); // gdb connects instead
         }
@@ -181,6 +398,27 @@ public class GdbBenchmark {
     @Warmup(iterations = 6)
     @Measurement(iterations = 8)
     public int gdbStepi(GdbRun g) throws Exception {
+        return runGdb(g);
+    }
+
+    /** The same without symbols, the stub's thread following gdb's CPU ({@code run --gdb-follow-cpu}). */
+    @State(Scope.Benchmark)
+    public static class GdbRunFollowing extends GdbRun {
+        public GdbRunFollowing() {
+            follow = true;
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Warmup(iterations = 6)
+    @Measurement(iterations = 8)
+    public int gdbStepiFollowing(GdbRunFollowing g) throws Exception {
+        return runGdb(g);
+    }
+
+    private static int runGdb(GdbRun g) throws Exception {
         Process p = new ProcessBuilder(List.of("/usr/bin/gdb", "-nx", "-batch", "-ex", "set pagination off",
                 "-ex", "set confirm off", "-ex", "target remote 127.0.0.1:" + g.stub.vm.port(),
                 "-ex", "stepi " + g.steps, "-ex", "detach")).redirectErrorStream(true).start();

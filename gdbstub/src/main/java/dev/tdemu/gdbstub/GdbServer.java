@@ -8,12 +8,15 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -30,7 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <ul>
  *   <li>One debugger at a time. A second client connecting while one is attached waits
- *       {@link #SECOND_CLIENT_GRACE} for the first to go away (gdb reconnecting); if it does not,
+ *       {@link GdbServerOptions#secondClientGrace()} for the first to go away (gdb reconnecting); if it does not,
  *       the newcomer gets an {@code E.} reply to its first packet explaining why and is
  *       disconnected, while the first keeps working.</li>
  *   <li>When a client goes away without detaching (closes gdb, network drop), the stub stops the
@@ -44,9 +47,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class GdbServer implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.server");
 
-    /** How long a second client waits for the current one to disconnect before it is refused. */
-    public static final Duration SECOND_CLIENT_GRACE = Duration.ofSeconds(1);
-
     /** How long the event loop polls before it blocks again after a packet (see {@link SpinThenSelectStrategy}). */
     static final long POLL_AFTER_ACTIVITY_NANOS = 300_000;
 
@@ -56,22 +56,32 @@ public final class GdbServer implements AutoCloseable {
     private final Channel serverChannel;
     private final Object lock = new Object();
     private Channel activeClient;
+    /** Clients connected but neither admitted nor refused yet. */
+    private final java.util.concurrent.atomic.AtomicInteger waitingClients = new java.util.concurrent.atomic.AtomicInteger();
     private CompletableFuture<Void> lastSessionFinished = CompletableFuture.completedFuture(null);
     /** How the event loop is scheduled beside a local client ({@link ClientCpuFollower}). */
-    private final BesideClient beside = new BesideClient();
+    private final BesideClient beside;
 
-    private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port) throws IOException {
+    /** INFO for a stub someone debugs with; DEBUG for the warm-up's throwaway one. */
+    private final Level lifecycle;
+
+    private GdbServer(DebugTarget target, GdbServerOptions options, String host, int port, BesideClient beside,
+                      Level lifecycle) throws IOException {
         this.target = Objects.requireNonNull(target, "target");
         this.options = Objects.requireNonNull(options, "options");
+        this.beside = beside;
+        this.lifecycle = lifecycle;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gdbstub", true),
                 NioIoHandler.newFactory(java.nio.channels.spi.SelectorProvider.provider(),
-                        () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS, beside)));
+                        () -> new SpinThenSelectStrategy(POLL_AFTER_ACTIVITY_NANOS, beside::mayPoll)));
         try {
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
+                            options.outputHighWaterMark() / 4, options.outputHighWaterMark()))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -83,7 +93,7 @@ public final class GdbServer implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        LOG.info("gdb stub listening on {}", serverChannel.localAddress());
+        LOG.log(lifecycle, "gdb stub listening on {}", serverChannel.localAddress());
     }
 
     /**
@@ -94,7 +104,20 @@ public final class GdbServer implements AutoCloseable {
      */
     public static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options)
             throws IOException {
-        return new GdbServer(target, options, host, port);
+        return start(target, host, port, options, new BesideClient());
+    }
+
+    /** With the scheduling beside a local client given (tests: other back-off times). */
+    static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options, BesideClient beside)
+            throws IOException {
+        // Before listening: the first gdb to connect finds the connection path loaded and compiled.
+        WarmUp.once(options);
+        return new GdbServer(target, options, host, port, beside, Level.INFO);
+    }
+
+    /** A stub on a free loopback port that logs its lifecycle at DEBUG and does not warm up ({@link WarmUp}'s own). */
+    static GdbServer startQuiet(DebugTarget target, GdbServerOptions options) throws IOException {
+        return new GdbServer(target, options, "127.0.0.1", 0, new BesideClient(), Level.DEBUG);
     }
 
     public static GdbServer start(DebugTarget target, String host, int port) throws IOException {
@@ -133,6 +156,21 @@ public final class GdbServer implements AutoCloseable {
     }
 
 
+    /** How many clients wait for the current one to go (see {@link GdbServerOptions#secondClientGrace()}). */
+    int waitingClients() {
+        return waitingClients.get();
+    }
+
+    /** How many replies were written at idle priority beside a local client. */
+    long idleWrites() {
+        return beside.idleWrites();
+    }
+
+    /** How long following stays off after the last back-off. */
+    Duration lastFollowBackOff() {
+        return beside.lastBackOff();
+    }
+
     /** The event-loop thread's scheduling policy ({@link LinuxScheduling#SCHED_IDLE} or {@code SCHED_OTHER}), or -1. */
     int eventLoopPolicy() throws Exception {
         return group.submit(LinuxScheduling::policy).get(5, TimeUnit.SECONDS);
@@ -141,6 +179,26 @@ public final class GdbServer implements AutoCloseable {
     /** The event-loop thread's CPU affinity mask as the kernel has it (null where it cannot be read). */
     long[] eventLoopAffinity() throws Exception {
         return group.submit(LinuxScheduling::threadMask).get(5, TimeUnit.SECONDS);
+    }
+
+    /** What waits to be sent to the current client, and whether the stub reads from it. */
+    record ClientOutput(long pendingBytes, boolean writable, boolean reading) {
+    }
+
+    /** The current client's output state (read on the event loop), or null without a client. */
+    ClientOutput clientOutput() throws Exception {
+        Channel ch;
+        synchronized (lock) {
+            ch = activeClient;
+        }
+        if (ch == null) {
+            return null;
+        }
+        return ch.eventLoop().submit(() -> {
+            ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+            return new ClientOutput(out == null ? 0 : out.totalPendingWriteBytes(), ch.isWritable(),
+                    ch.config().isAutoRead());
+        }).get(5, TimeUnit.SECONDS);
     }
 
     /** Completes when the most recent session has ended and released the target. */
@@ -157,7 +215,8 @@ public final class GdbServer implements AutoCloseable {
         // "target remote" reconnects before the stub has seen the old socket's EOF), so wait a
         // moment for it to go before refusing. Reads stay off until the decision.
         ch.config().setAutoRead(false);
-        waitForTarget(ch, System.nanoTime() + SECOND_CLIENT_GRACE.toNanos(), new AtomicBoolean());
+        waitingClients.incrementAndGet();
+        waitForTarget(ch, System.nanoTime() + options.secondClientGrace().toNanos(), new AtomicBoolean());
     }
 
     /**
@@ -167,13 +226,19 @@ public final class GdbServer implements AutoCloseable {
     private void waitForTarget(SocketChannel ch, long deadline, AtomicBoolean decided) {
         Channel holder;
         synchronized (lock) {
-            if (decided.get() || !ch.isActive()) {
+            if (decided.get()) {
+                return;
+            }
+            if (!ch.isActive()) {
+                decided.set(true);
+                waitingClients.decrementAndGet();
                 return;
             }
             holder = activeClient;
             boolean free = holder == null || !holder.isActive();
             if (free || System.nanoTime() - deadline >= 0) {
                 decided.set(true);
+                waitingClients.decrementAndGet();
                 if (free) {
                     admit(ch);
                 } else {
@@ -197,7 +262,7 @@ public final class GdbServer implements AutoCloseable {
     /** Makes {@code ch} the debugging client: its session attaches once the previous one released the target. */
     private void admit(Channel ch) {
         // Called with the lock held.
-        GdbSession session = new GdbSession(target, options, lastSessionFinished, beside::guestRuns, beside::guestStopped);
+        GdbSession session = new GdbSession(target, options, lastSessionFinished, lifecycle);
         activeClient = ch;
         lastSessionFinished = session.finished();
         if (options.followClientCpu()) {
@@ -220,7 +285,7 @@ public final class GdbServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        LOG.info("gdb stub on {} shutting down", serverChannel.localAddress());
+        LOG.log(lifecycle, "gdb stub on {} shutting down", serverChannel.localAddress());
         serverChannel.close().syncUninterruptibly();
         Channel client;
         synchronized (lock) {

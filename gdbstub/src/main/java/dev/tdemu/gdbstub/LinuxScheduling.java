@@ -31,13 +31,15 @@ final class LinuxScheduling {
     /** glibc's {@code cpu_set_t}: 1024 CPUs. */
     static final int MASK_LONGS = 16;
 
-    private static final MethodHandle GETSOCKOPT, SET_AFFINITY, GET_AFFINITY, SET_SCHEDULER, GET_SCHEDULER, GETTID, RECV;
+    private static final MethodHandle GETSOCKOPT, SET_AFFINITY, GET_AFFINITY, SET_SCHEDULER, GET_SCHEDULER, GETTID;
+    /** {@code struct sched_param} with priority 0, the only one these policies take; never written. */
+    private static final MemorySegment PRIORITY_0 = Arena.global().allocate(ValueLayout.JAVA_INT);
     static final boolean AVAILABLE;
     /** Why {@link #AVAILABLE} is false (for the log), or empty. */
     static final String UNAVAILABLE_BECAUSE;
 
     static {
-        MethodHandle gso = null, set = null, get = null, setSched = null, getSched = null, tid = null, recv = null;
+        MethodHandle gso = null, set = null, get = null, setSched = null, getSched = null, tid = null;
         String why = "";
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             why = "not Linux";
@@ -58,11 +60,9 @@ final class LinuxScheduling {
                 getSched = linker.downcallHandle(libc.find("sched_getscheduler").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
                 tid = linker.downcallHandle(libc.find("gettid").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
-                recv = linker.downcallHandle(libc.find("recv").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
             } catch (RuntimeException | LinkageError e) {
                 why = "C library calls unavailable: " + e;
-                gso = set = get = setSched = getSched = tid = recv = null;
+                gso = set = get = setSched = getSched = tid = null;
             }
         }
         GETSOCKOPT = gso;
@@ -71,7 +71,6 @@ final class LinuxScheduling {
         SET_SCHEDULER = setSched;
         GET_SCHEDULER = getSched;
         GETTID = tid;
-        RECV = recv;
         AVAILABLE = gso != null;
         UNAVAILABLE_BECAUSE = why;
     }
@@ -117,9 +116,8 @@ final class LinuxScheduling {
 
     /** Sets thread {@code tid}'s scheduling policy (0: the calling thread); false when the kernel refused. */
     static boolean setPolicy(int tid, int policy) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment param = arena.allocate(ValueLayout.JAVA_INT); // struct sched_param, priority 0
-            return (int) SET_SCHEDULER.invokeExact(tid, policy, param) == 0;
+        try {
+            return (int) SET_SCHEDULER.invokeExact(tid, policy, PRIORITY_0) == 0;
         } catch (Throwable t) {
             return false;
         }
@@ -171,27 +169,6 @@ final class LinuxScheduling {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocateFrom(ValueLayout.JAVA_LONG, bits);
             return (int) SET_AFFINITY.invokeExact(tid, mask.byteSize(), mask) == 0;
-        } catch (Throwable t) {
-            return false;
-        }
-    }
-
-    /**
-     * Whether the socket holds an unread packet start ({@code $}) or interrupt (0x03) among its
-     * first 64 unread bytes ({@code recv} with MSG_PEEK | MSG_DONTWAIT): a request waiting to be
-     * served. Acknowledgements ({@code +}) alone do not count.
-     */
-    static boolean hasUnreadRequest(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(64);
-            long n = (long) RECV.invokeExact(fd, buf, 64L, 0x2 | 0x40);
-            for (long i = 0; i < n; i++) {
-                byte b = buf.get(ValueLayout.JAVA_BYTE, i);
-                if (b == '$' || b == 0x03) {
-                    return true;
-                }
-            }
-            return false;
         } catch (Throwable t) {
             return false;
         }

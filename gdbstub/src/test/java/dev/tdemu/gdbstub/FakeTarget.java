@@ -80,6 +80,7 @@ public final class FakeTarget implements DebugTarget {
 
     public final List<ResumeRequest> resumes = new CopyOnWriteArrayList<>();
     public final List<String> calls = new CopyOnWriteArrayList<>();
+    public final AtomicInteger memoryReads = new AtomicInteger();
     public final AtomicInteger attaches = new AtomicInteger();
     public final AtomicInteger detaches = new AtomicInteger();
     public final AtomicInteger interrupts = new AtomicInteger();
@@ -235,6 +236,7 @@ public final class FakeTarget implements DebugTarget {
     @Override
     public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
         calls.add("m " + Long.toHexString(address) + "," + length);
+        memoryReads.incrementAndGet();
         Runnable hook = onMemoryRead;
         if (hook != null) {
             hook.run(); // on the calling (stub's) thread

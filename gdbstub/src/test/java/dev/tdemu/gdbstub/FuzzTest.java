@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,7 +31,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Seeded fuzzing of the decoder, the parser and a live session: random bytes and mutations of
- * valid packets must never raise an exception or close the connection.
+ * valid packets must never raise an exception or close the connection, packets over the size
+ * limit are dropped with one clear line and never buffered, and the session goes on answering
+ * well-formed packets. Every test is a fixed number of inputs from a seed
+ * ({@code -Dtdemu.fuzz.seed=}), under a JUnit time limit.
  */
 @Timeout(120)
 class FuzzTest {
@@ -47,7 +51,8 @@ class FuzzTest {
             "qAttached:1", "qOffsets", "qRcmd,6472", "qXfer:features:read:target.xml:0,ffb",
             "qXfer:threads:read::0,1000", "qThreadExtraInfo,p1.1", "qSymbol::", "qTStatus", "vMustReplyEmpty",
             "QThreadEvents:1", "vCont?", "vCont;s:p1.1;c:p1.-1", "vCont;c", "c", "s", "C05;401000", "S02",
-            "vCtrlC", "QStartNoAckMode");
+            "vCtrlC", "QStartNoAckMode", "qXfer:features:read:target.xml:ffffffffffffffff,10",
+            "qXfer:threads:read::8000000000000000,ffffffff", "m8000000000000000,ffffffff", "vCont;rffffffffffffffff,0:1");
 
     /** Packets that end or alter the session; excluded from the live session fuzz. */
     private static boolean ends(String payload) {
@@ -160,6 +165,67 @@ class FuzzTest {
         }
     }
 
+    /** A packet of {@code length} random letters and digits (nothing that needs escaping), framed. */
+    private static byte[] bigPacket(Random random, int length) {
+        byte[] payload = new byte[length];
+        for (int i = 0; i < length; i++) {
+            payload[i] = (byte) "abcdefghijklmnopqrstuvwxyz0123456789,:;".charAt(random.nextInt(39));
+        }
+        return Rsp.frame(payload);
+    }
+
+    /**
+     * Packets of one to ten times the limit, fed in random pieces: each is dropped with one WARN
+     * line naming its size and the limit, the decoder never holds more than the limit at any
+     * moment, and the packet after it decodes. Likewise a packet that never ends before the next
+     * {@code $}.
+     */
+    @Test
+    void packetsOverTheLimitAreDroppedWithAClearLineAndNeverBuffered() {
+        Random random = new Random(SEED + 3);
+        int limit = 4096;
+        int rounds = 300;
+        try (LogCapture log = new LogCapture("dev.tdemu.gdbstub.rsp", Level.WARN)) {
+            RspFrameDecoder decoder = new RspFrameDecoder(RspFrameDecoder.Role.STUB, limit);
+            EmbeddedChannel ch = new EmbeddedChannel(decoder);
+            List<Integer> lengths = new java.util.ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                int length = limit + 1 + random.nextInt(9 * limit);
+                lengths.add(length);
+                byte[] input = bigPacket(random, length);
+                if (random.nextBoolean()) { // cut off before its end: the next '$' starts over
+                    input = java.util.Arrays.copyOf(input, input.length - 3 - random.nextInt(100));
+                }
+                for (int off = 0; off < input.length; ) {
+                    int n = Math.min(input.length - off, 1 + random.nextInt(3 * limit));
+                    ch.writeInbound(Unpooled.wrappedBuffer(input, off, n));
+                    off += n;
+                    assertTrue(decoder.bufferedBytes() <= limit + 512, decoder.bufferedBytes() + " bytes held, input #" + i);
+                }
+                ch.writeInbound(Unpooled.wrappedBuffer(ascii("$g#67")));
+                ch.checkException();
+                List<RspFrame> frames = new java.util.ArrayList<>();
+                for (Object f; (f = ch.readInbound()) != null; ) {
+                    frames.add((RspFrame) f);
+                }
+                RspFrame.Packet next = assertInstanceOf(RspFrame.Packet.class, frames.getLast(), "input #" + i);
+                assertEquals("g", new String(next.payload(), StandardCharsets.ISO_8859_1));
+                if (frames.size() == 2) { // a whole one: reported with its size
+                    assertEquals(new RspFrame.Oversized(length, limit), frames.getFirst(), "input #" + i);
+                } else {
+                    assertEquals(1, frames.size(), "a cut-off packet yields nothing: " + frames);
+                }
+            }
+            ch.finishAndReleaseAll();
+            List<String> lines = log.lines();
+            assertEquals(rounds, lines.size(), "one line per dropped packet: " + lines.subList(0, Math.min(5, lines.size())));
+            for (String line : lines) {
+                assertTrue(line.matches("WARN dropped a \\d+-byte packet: larger than the packet size limit of 4096 bytes"
+                        + "|WARN '\\$' inside a packet after \\d+ bytes: dropping the partial packet"), line);
+            }
+        }
+    }
+
     @Test
     void parserNeverThrowsOnTwentyThousandPayloads() {
         Random random = new Random(SEED + 1);
@@ -184,12 +250,15 @@ class FuzzTest {
     void liveSessionSurvivesMutatedTrafficAndKeepsAnswering() throws Exception {
         Random random = new Random(SEED + 2);
         String probeReply = Hex.encodeText("vcpu0");
-        try (StubFixture stub = new StubFixture(); RspClient c = stub.connect()) {
-            c.readTimeout(Duration.ofSeconds(10));
-            c.request(StubFixture.GDB_FEATURES);
+        GdbServerOptions options = GdbServerOptions.defaults().withPacketSize(0x1000);
+        try (StubFixture stub = new StubFixture(new FakeTarget(), options); RspClient c = stub.connect()) {
+            c.readTimeout(Duration.ofSeconds(30));
+            // With error-message+ the stub explains its errors in text: none may be a Java exception's.
+            c.request(StubFixture.GDB_FEATURES + ";error-message+");
             int sent = 0;
             while (sent < 1500) {
-                byte[] input = randomInput(random);
+                // One in twenty: a packet over the 4 KiB limit.
+                byte[] input = random.nextInt(20) == 0 ? bigPacket(random, 0x1001 + random.nextInt(0x8000)) : randomInput(random);
                 String text = new String(input, StandardCharsets.ISO_8859_1);
                 int dollar = text.indexOf('$');
                 if (ends(text) || (dollar >= 0 && ends(text.substring(dollar + 1)))) {
@@ -221,6 +290,7 @@ class FuzzTest {
                 try {
                     while (true) {
                         String reply = c.receive();
+                        assertFalse(reply.contains("Exception") || reply.contains("java."), "a Java exception's text: " + reply);
                         if (seen.size() < 50) {
                             seen.add(reply.length() > 60 ? reply.substring(0, 60) : reply);
                         }
@@ -233,7 +303,7 @@ class FuzzTest {
                 }
             }
         } finally {
-            c.readTimeout(Duration.ofSeconds(10));
+            c.readTimeout(Duration.ofSeconds(30));
         }
         fail("the session stopped answering after " + sent + " fuzz inputs; replies: " + seen
                 + " target running=" + target.isRunning() + " interrupts=" + target.interrupts

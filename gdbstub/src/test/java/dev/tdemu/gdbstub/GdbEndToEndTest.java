@@ -162,7 +162,7 @@ class GdbEndToEndTest {
     void detachLeavesTheTargetWithoutBreakpoints() throws Exception {
         String out = gdb("hbreak *0x401234", "watch *(long*)0x408010", "continue", "detach");
         assertContains(out, "[Inferior 1 (process 1) detached]");
-        StubFixture.await("the target is released", Duration.ofSeconds(10), () -> stub.target().detaches.get() == 1);
+        StubFixture.await("the target is released", Duration.ofSeconds(30), () -> stub.target().detaches.get() == 1);
         assertTrue(stub.target().breakpoints().isEmpty());
     }
 

@@ -41,11 +41,22 @@ public final class RspClient implements AutoCloseable {
     }
 
     public static RspClient connect(int port) throws IOException {
-        return connect("127.0.0.1", port, Duration.ofSeconds(10));
+        return connect("127.0.0.1", port, Duration.ofSeconds(30));
     }
 
     public static RspClient connect(String host, int port, Duration readTimeout) throws IOException {
+        return connect(host, port, readTimeout, 0);
+    }
+
+    /**
+     * @param receiveBuffer the socket's receive buffer in bytes (fixed, so the kernel does not
+     *                      grow it), or 0 for the system's default
+     */
+    public static RspClient connect(String host, int port, Duration readTimeout, int receiveBuffer) throws IOException {
         Socket s = new Socket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer);
+        }
         s.setTcpNoDelay(true);
         s.connect(new InetSocketAddress(host, port), 5000);
         s.setSoTimeout((int) readTimeout.toMillis());

@@ -25,6 +25,12 @@ public final class StubFixture implements AutoCloseable {
         this.server = GdbServer.start(target, "127.0.0.1", 0, options);
     }
 
+    /** With the scheduling beside a local client given ({@link ClientCpuFollowerTest}). */
+    StubFixture(FakeTarget target, GdbServerOptions options, BesideClient beside) throws IOException {
+        this.target = target;
+        this.server = GdbServer.start(target, "127.0.0.1", 0, options, beside);
+    }
+
     public FakeTarget target() {
         return target;
     }

@@ -41,8 +41,13 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--wait", description = "With --gdb: hold the guest at its first instruction until gdb continues it.")
     boolean waitForGdb;
 
-    @Option(names = "--gdb-stay-put", description = "With --gdb: keep the stub's thread off gdb's CPU (by default it "
-            + "runs on gdb's CPU at idle priority while gdb waits for it; see docs/gdbstub.md).")
+    @Option(names = "--gdb-follow-cpu", description = "With --gdb: run the stub's thread on gdb's CPU and write its "
+            + "replies at idle priority: faster stepping on an otherwise idle machine, none on a busy one, where it "
+            + "backs off by itself (see docs/gdbstub.md).")
+    boolean gdbFollowCpu;
+
+    /** What --gdb-follow-cpu's absence now means; still accepted from older scripts. */
+    @Option(names = "--gdb-stay-put", hidden = true)
     boolean gdbStayPut;
 
     private final Main.Streams streams;
@@ -58,6 +63,12 @@ final class RunCommand implements Callable<Integer> {
         }
         if (gdbStayPut && gdbPort == null) {
             throw new IllegalArgumentException("--gdb-stay-put needs --gdb PORT");
+        }
+        if (gdbFollowCpu && gdbPort == null) {
+            throw new IllegalArgumentException("--gdb-follow-cpu needs --gdb PORT");
+        }
+        if (gdbFollowCpu && gdbStayPut) {
+            throw new IllegalArgumentException("--gdb-follow-cpu and --gdb-stay-put contradict each other");
         }
         if (gdbPort != null) {
             if (gdbPort < 0 || gdbPort > 65535) {
@@ -115,7 +126,7 @@ final class RunCommand implements Callable<Integer> {
         var session = vm.attachDebugger(null, waitForGdb);
         try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, ElfImage.file(guest));
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
-                     dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(!gdbStayPut))) {
+                     dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(gdbFollowCpu))) {
             err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
                     waitForGdb ? "; the guest waits for gdb to continue it" : "");
             err.flush();

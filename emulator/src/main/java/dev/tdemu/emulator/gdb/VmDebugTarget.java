@@ -487,6 +487,12 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     public CompletionStage<Void> detach() {
         return onWorker(() -> {
             session.detach();
+            // The guest runs on: that stop is over. Until the vCPU threads have woken, the session
+            // still counts them as parked, and a debugger attaching at once (the stub lets it only
+            // after this stage) must interrupt the guest, not be told the old stop.
+            synchronized (this) {
+                lastStop = null;
+            }
             return null;
         });
     }

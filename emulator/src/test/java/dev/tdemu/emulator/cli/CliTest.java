@@ -93,11 +93,18 @@ class CliTest {
 
     @Test
     void gdbOnlyOptionsWithoutGdbAreRefused() {
-        for (String option : new String[] {"--wait", "--gdb-stay-put"}) {
+        for (String option : new String[] {"--wait", "--gdb-follow-cpu", "--gdb-stay-put"}) {
             Run r = tdemu("run", "builtin:hello", option);
             assertThat(r.exit()).as(option).isEqualTo(2);
             assertThat(r.err()).contains(option + " needs --gdb PORT");
         }
+    }
+
+    @Test
+    void followingGdbsCpuAndStayingPutTogetherAreRefused() {
+        Run r = tdemu("run", "builtin:hello", "--gdb", "0", "--gdb-follow-cpu", "--gdb-stay-put");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--gdb-follow-cpu and --gdb-stay-put contradict each other");
     }
 
     @Test

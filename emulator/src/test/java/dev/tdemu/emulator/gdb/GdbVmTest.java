@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -71,23 +72,34 @@ class GdbVmTest {
         return "Breakpoint 1, (0x" + String.format("%016x", address) + " in )?" + function + " \\(\\)";
     }
 
-    /** Runs gdb against the stub with {@code commands}; {@code interruptAfterMs} sends it SIGINT (Ctrl-C) once. */
-    Gdb gdb(long interruptAfterMs, String... commands) throws IOException, InterruptedException {
+    /**
+     * Runs gdb against the stub with {@code commands}; once {@code interruptWhen} holds (null:
+     * never) gdb gets SIGINT, as from Ctrl-C.
+     */
+    Gdb gdb(BooleanSupplier interruptWhen, String... commands) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of(gdb().toString(), "-batch", "-nx", "-ex", "set architecture i386:x86-64",
                 "-ex", "set pagination off", "-ex", "target remote 127.0.0.1:" + stub.port()));
         for (String c : commands) {
             argv.add("-ex");
             argv.add(c);
         }
-        return debugger(argv, interruptAfterMs);
+        return debugger(argv, interruptWhen);
     }
 
     /** Runs a debugger to its end (at most 60 s) and returns what it printed. */
-    static Gdb debugger(List<String> argv, long interruptAfterMs) throws IOException, InterruptedException {
+    static Gdb debugger(List<String> argv, BooleanSupplier interruptWhen) throws IOException, InterruptedException {
         Path out = Files.createTempFile("debugger", ".txt");
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (interruptAfterMs > 0) {
-            Thread.sleep(interruptAfterMs);
+        if (interruptWhen != null) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!interruptWhen.getAsBoolean()) {
+                if (System.nanoTime() > deadline || !p.isAlive()) {
+                    p.destroyForcibly();
+                    throw new AssertionError("the moment to interrupt " + argv.getFirst() + " never came; output:\n"
+                            + Files.readString(out));
+                }
+                Thread.sleep(5);
+            }
             new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
         }
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -102,7 +114,7 @@ class GdbVmTest {
     @Test
     void hardwareBreakpointInAVmxGuestIsReportedAtItsAddressAndDr7ShowsTheGuestsOwnValue() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(0, "hbreak *0x" + Long.toHexString(FUNC), "continue", "info registers rip", "info registers dr7");
+        Gdb g = gdb(null, "hbreak *0x" + Long.toHexString(FUNC), "continue", "info registers rip", "info registers dr7");
         assertThat(g.output()).contains("Hardware assisted breakpoint 1 at 0x" + Long.toHexString(FUNC))
                 .containsPattern(stoppedAt("dbg_func", FUNC))
                 .containsPattern("rip\\s+0x" + Long.toHexString(FUNC))
@@ -113,7 +125,7 @@ class GdbVmTest {
     @Test
     void gdbFindsTheGuestsSymbolsOnItsOwn() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(0, "hbreak dbg_func", "continue", "bt 2", "p/x (long) dbg_var");
+        Gdb g = gdb(null, "hbreak dbg_func", "continue", "bt 2", "p/x (long) dbg_var");
         assertThat(g.output()).as("gdb's output").contains("Reading symbols from ")
                 .contains("Hardware assisted breakpoint 1 at 0x" + Long.toHexString(FUNC))
                 .containsPattern(stoppedAt("dbg_func", FUNC)).contains("dbg_func () at ").contains("debuggee.S:")
@@ -130,7 +142,7 @@ class GdbVmTest {
         List<String> source = Files.readAllLines(Path.of("../testguests/src/main/asm/debuggee.S"));
         int line = 1 + source.indexOf(source.stream().filter(l -> l.contains("console_write ok, ok_len")).findFirst().orElseThrow());
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(0, "tbreak debuggee.S:" + line, "continue", "set debug remote 1", "next", "set debug remote 0",
+        Gdb g = gdb(null, "tbreak debuggee.S:" + line, "continue", "set debug remote 1", "next", "set debug remote 0",
                 "info line *$pc");
         assertThat(g.output()).as("gdb's output")
                 .contains("Temporary breakpoint 1, dbg_loop () at ").contains("debuggee.S:" + line)
@@ -141,7 +153,7 @@ class GdbVmTest {
     @Test
     void watchRwatchAndAwatchReportTheRightValues() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(0, "watch *(long *)0x" + Long.toHexString(VAR), "continue", "monitor dr", "continue", "delete",
+        Gdb g = gdb(null, "watch *(long *)0x" + Long.toHexString(VAR), "continue", "monitor dr", "continue", "delete",
                 "rwatch *(long *)0x" + Long.toHexString(RVAR), "continue", "delete",
                 "awatch *(long *)0x" + Long.toHexString(VAR), "continue");
         assertThat(g.output()).contains("Old value = 0\nNew value = 5").contains("Old value = 5\nNew value = 4")
@@ -156,7 +168,7 @@ class GdbVmTest {
     void longAndUnalignedWatchpointsWork() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
         String v = "0x" + Long.toHexString(VAR);
-        Gdb g = gdb(0, "watch *(char(*)[16])" + v, "continue", "monitor dr", "delete",
+        Gdb g = gdb(null, "watch *(char(*)[16])" + v, "continue", "monitor dr", "delete",
                 "awatch *(int*)(" + v + "+2)", "continue", "delete", "watch *(char(*)[33])" + v, "continue");
         assertThat(g.output()).as("gdb's output")
                 // dbg_var (written 5) and dbg_rvar (0x1234) in one watchpoint
@@ -171,7 +183,7 @@ class GdbVmTest {
     void stepiAdvancesOneInstructionAndContinueRunsToTheEnd() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
         long init = DEBUGGEE.symbol("tdemu_init").orElseThrow();
-        Gdb g = gdb(0, "stepi", "info registers rip", "stepi", "info registers rip", "continue");
+        Gdb g = gdb(null, "stepi", "info registers rip", "stepi", "info registers rip", "continue");
         assertThat(g.output()).as("the first instruction calls tdemu_init; the next is its first")
                 .containsPattern("rip\\s+0x" + Long.toHexString(init) + "\\s")
                 .containsPattern("rip\\s+0x" + Long.toHexString(init + 1) + "\\s")
@@ -186,7 +198,7 @@ class GdbVmTest {
     @Test
     void x87AndSseRegistersShowWhatRealCodeLeftAndXmmAndMxcsrCanBeChanged() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(0, "info registers fctrl ftag mxcsr",
+        Gdb g = gdb(null, "info registers fctrl ftag mxcsr",
                 "set {unsigned char[6]} $pc = {0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xeb}", "stepi 3",
                 "p $st0", "p $st1", "info registers fstat ftag fioff fop",
                 "set $xmm1.v4_int32[2] = 77", "p $xmm1.v4_int32", "set $mxcsr = 0x9f80", "p/x $mxcsr",
@@ -206,21 +218,22 @@ class GdbVmTest {
     @Test
     void ctrlCStopsARunningGuestWithSigint() throws Exception {
         start(config("robust-loop", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(2500, "continue", "info registers rip");
+        // Ctrl-C once gdb has let the guest run (the VM was held for it until then).
+        Gdb g = gdb(() -> stub.server.hasClient() && !stub.vm.debugSession().stopped(), "continue", "info registers rip");
         assertThat(g.output()).contains("Program received signal SIGINT").containsPattern("rip\\s+0x10000");
     }
 
     @Test
     void infoThreadsListsEveryVcpu() throws Exception {
         start(config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
-        Gdb g = gdb(0, "info threads");
+        Gdb g = gdb(null, "info threads");
         assertThat(g.output()).contains("Thread 1.1 \"vCPU 0\"").contains("Thread 1.2 \"vCPU 1\"");
     }
 
     @Test
     void aNonDebugTdRefusesTheDebuggerAndGdbShowsWhy() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_TD).build());
-        Gdb g = gdb(0, "info registers rip", "hbreak *0x" + Long.toHexString(FUNC));
+        Gdb g = gdb(null, "info registers rip", "hbreak *0x" + Long.toHexString(FUNC));
         assertThat(g.output()).contains("Could not read registers").contains("not a debug TD").contains("--debug-td");
     }
 
@@ -228,7 +241,7 @@ class GdbVmTest {
     void aDebugTdTakesHardwareBreakpoints() throws Exception {
         long hypercall = builtin("host-bp-survives").symbol("tdemu_hypercall").orElseThrow();
         start(config("host-bp-survives", GuestMode.GUEST_MODE_TD).setDebugTd(true).build());
-        Gdb g = gdb(0, "hbreak *0x" + Long.toHexString(hypercall), "continue", "info registers rip");
+        Gdb g = gdb(null, "hbreak *0x" + Long.toHexString(hypercall), "continue", "info registers rip");
         assertThat(g.output()).containsPattern(stoppedAt("tdemu_hypercall", hypercall))
                 .containsPattern("rip\\s+0x" + Long.toHexString(hypercall) + "\\s");
     }
@@ -238,7 +251,7 @@ class GdbVmTest {
     void qemusPhysicalMemoryModeWorksFromGdb() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
         long pd = dev.tdemu.emulator.machine.BootStructures.PML4_BASE + 0x2000;
-        Gdb g = gdb(0, "maint packet qqemu.PhyMemMode", "maint packet Qqemu.PhyMemMode:1", "monitor phys",
+        Gdb g = gdb(null, "maint packet qqemu.PhyMemMode", "maint packet Qqemu.PhyMemMode:1", "monitor phys",
                 "x/gx 0x" + Long.toHexString(pd), "x/gx 0x10000000", "monitor phys off", "maint packet qqemu.PhyMemMode");
         assertThat(g.output()).as("gdb's output")
                 .contains("received: \"0\"").contains("received: \"OK\"")
@@ -252,7 +265,7 @@ class GdbVmTest {
     @Test
     void monitorCommandsReachTheVm() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
-        Gdb g = gdb(0, "monitor dr", "monitor policy");
+        Gdb g = gdb(null, "monitor dr", "monitor policy");
         assertThat(g.output()).contains("vCPU 0 on cpu 0").contains("policy UPSTREAM");
     }
 
@@ -275,7 +288,7 @@ class GdbVmTest {
                 "-o", "thread step-inst", "-o", "register read rip",
                 "-o", "breakpoint delete 1",
                 "-o", "watchpoint set expression -w write -s 8 -- 0x" + Long.toHexString(VAR), "-o", "continue",
-                "-o", "watchpoint delete 1", "-o", "continue"), 0);
+                "-o", "watchpoint delete 1", "-o", "continue"), null);
         assertThat(g.output()).as("lldb's output")
                 .contains("stop reason = signal SIGTRAP").doesNotContain("SIGINT")
                 .contains("stop reason = breakpoint 1.1")

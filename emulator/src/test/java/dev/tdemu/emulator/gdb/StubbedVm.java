@@ -33,10 +33,16 @@ public final class StubbedVm implements AutoCloseable {
 
     /** With {@code offerExecutable} false the stub does not name the guest's ELF to gdb (no symbols). */
     public static StubbedVm start(VmConfig config, boolean offerExecutable) throws Exception {
+        return start(config, offerExecutable, dev.tdemu.gdbstub.GdbServerOptions.defaults());
+    }
+
+    /** With the stub's options given (following gdb's CPU, say). */
+    public static StubbedVm start(VmConfig config, boolean offerExecutable, dev.tdemu.gdbstub.GdbServerOptions options)
+            throws Exception {
         Vm vm = new Vm(VmSpec.from(config), Vm.Options.quiet());
         VmDebugTarget target = new VmDebugTarget(vm.attachDebugger(null, true),
                 offerExecutable ? dev.tdemu.emulator.elf.ElfImage.file(config.getGuestImage()) : java.util.Optional.empty());
-        GdbServer server = GdbServer.start(target, "127.0.0.1", 0);
+        GdbServer server = GdbServer.start(target, "127.0.0.1", 0, options);
         return new StubbedVm(vm, target, server, CompletableFuture.supplyAsync(vm::run));
     }
 

@@ -1,17 +1,24 @@
 package dev.tdemu.gdbstub.rsp;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.MessageToByteEncoder;
+import io.netty.handler.codec.MessageToMessageEncoder;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+
+import java.util.List;
 
 /**
  * Writes {@link RspOutbound} messages: packets escaped, run-length encoded where allowed and
  * framed with their checksum; ack bytes; and retransmissions of the last packet after a {@code -}.
+ * Each packet goes out in a buffer of exactly its wire size; ack bytes take no buffer of their
+ * own (they share one that is never released).
  */
-public final class RspEncoder extends MessageToByteEncoder<RspOutbound> {
+public final class RspEncoder extends MessageToMessageEncoder<RspOutbound> {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.rsp");
+    private static final ByteBuf PLUS = Unpooled.unreleasableBuffer(Unpooled.directBuffer(1).writeByte('+'));
+    private static final ByteBuf MINUS = Unpooled.unreleasableBuffer(Unpooled.directBuffer(1).writeByte('-'));
 
     private final boolean runLengthEncoding;
     private byte[] lastPacket;
@@ -28,36 +35,31 @@ public final class RspEncoder extends MessageToByteEncoder<RspOutbound> {
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, RspOutbound msg, ByteBuf out) {
+    protected void encode(ChannelHandlerContext ctx, RspOutbound msg, List<Object> out) {
         switch (msg) {
-            case RspOutbound.Packet p -> {
-                byte[] wire = wireForm(p.payload(), runLengthEncoding && p.runLengthAllowed());
-                if (LOG.isTraceEnabled()) {
-                    LOG.trace("send {}", Rsp.printable(wire, 400));
-                }
-                lastPacket = wire;
-                out.writeBytes(wire);
-            }
-            case RspOutbound.HexPacket h -> {
-                byte[] wire = Rsp.frameHex(h.data(), 0, h.data().length, runLengthEncoding);
-                if (LOG.isTraceEnabled()) {
-                    LOG.trace("send {}", Rsp.printable(wire, 400));
-                }
-                lastPacket = wire;
-                out.writeBytes(wire);
-            }
+            case RspOutbound.Packet p -> out.add(packet(ctx, wireForm(p.payload(), runLengthEncoding && p.runLengthAllowed())));
+            case RspOutbound.HexPacket h -> out.add(packet(ctx, Rsp.frameHex(h.data(), 0, h.data().length, runLengthEncoding)));
             case RspOutbound.AckByte a -> {
                 LOG.trace("send {}", a.positive() ? "+" : "-");
-                out.writeByte(a.positive() ? '+' : '-');
+                out.add((a.positive() ? PLUS : MINUS).duplicate());
             }
             case RspOutbound.Retransmit r -> {
                 if (lastPacket == null) {
                     LOG.debug("peer asked for a retransmission before any packet was sent");
+                    out.add(Unpooled.EMPTY_BUFFER); // the encoder must produce something
                 } else {
                     LOG.debug("retransmitting the last packet ({} bytes) after a '-'", lastPacket.length);
-                    out.writeBytes(lastPacket);
+                    out.add(ctx.alloc().ioBuffer(lastPacket.length).writeBytes(lastPacket));
                 }
             }
         }
+    }
+
+    private ByteBuf packet(ChannelHandlerContext ctx, byte[] wire) {
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("send {}", Rsp.printable(wire, 400));
+        }
+        lastPacket = wire;
+        return ctx.alloc().ioBuffer(wire.length).writeBytes(wire);
     }
 }

@@ -69,6 +69,15 @@ public final class RspFrameDecoder extends ByteToMessageDecoder {
         return maxPayload;
     }
 
+    /**
+     * The memory this decoder holds for the connection: its packet buffer and any bytes not yet
+     * decoded. Never more than the packet size limit plus {@value #INITIAL_BUFFER} bytes: longer
+     * packets are counted, not kept.
+     */
+    public int bufferedBytes() {
+        return buf.length + (internalBuffer().isReadable() ? internalBuffer().readableBytes() : 0);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         try {

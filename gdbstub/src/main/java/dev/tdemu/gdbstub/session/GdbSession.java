@@ -24,6 +24,7 @@ import dev.tdemu.gdbstub.rsp.RspOutbound;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ReferenceCountUtil;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -74,15 +75,15 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private final RegisterLayout layout;
     private final GdbServerOptions options;
     private final CompletionStage<Void> startGate;
-    private final Runnable beforeGuestRuns, afterGuestStopped;
-    /**
-     * The resume in flight lets the guest run on the target's threads, or for an unknown time (a
-     * range step): {@code beforeGuestRuns} was called.
-     */
-    private boolean guestRunsElsewhere;
+    private final Level lifecycle;
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
     private final CommandParser parser = new CommandParser();
-    private final ArrayDeque<Command> queue = new ArrayDeque<>();
+    /**
+     * Frames read but not yet handled: they wait while a command is outstanding, or while the
+     * client's output is over its limit (see {@link #drain()}); at most one read's worth, since
+     * reading stops meanwhile.
+     */
+    private final ArrayDeque<RspFrame> inbound = new ArrayDeque<>();
     private final Set<InsertedBreakpoint> inserted = new LinkedHashSet<>();
 
     private ChannelHandlerContext ctx;
@@ -113,23 +114,19 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
      *                  attaches to the target only after that
      */
     public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate) {
-        this(target, options, startGate, () -> {}, () -> {});
+        this(target, options, startGate, Level.INFO);
     }
 
     /**
-     * @param beforeGuestRuns   called on the event loop before a resume that lets the guest run on
-     *                          the target's own threads (anything but a lone single step, which the
-     *                          target may run on the calling thread)
-     * @param afterGuestStopped called on the event loop when that resume has ended
+     * @param lifecycle the level of the connect, detach and disconnect lines ({@code DEBUG} for a
+     *                  session nobody needs to hear about, such as the stub's own warm-up)
      */
-    public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate,
-                      Runnable beforeGuestRuns, Runnable afterGuestStopped) {
+    public GdbSession(DebugTarget target, GdbServerOptions options, CompletionStage<Void> startGate, Level lifecycle) {
         this.target = target;
         this.layout = target.registerLayout();
         this.options = options;
         this.startGate = startGate;
-        this.beforeGuestRuns = beforeGuestRuns;
-        this.afterGuestStopped = afterGuestStopped;
+        this.lifecycle = lifecycle;
     }
 
     /** Completes once the session is over and the target has been released (detached or killed). */
@@ -143,7 +140,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     protected void activated(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.peer = String.valueOf(ctx.channel().remoteAddress());
-        LOG.info("gdb connected from {}", peer);
+        LOG.log(lifecycle, "gdb connected from {}", peer);
         CompletableFuture<StopEvent> attach = new CompletableFuture<>();
         startGate.whenComplete((v, e) -> {
             CompletionStage<StopEvent> st = call("attach", target::attach);
@@ -171,8 +168,13 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (msg instanceof RspFrame frame) {
-                onFrame(frame);
+            if (msg instanceof RspFrame.Interrupt) {
+                onInterrupt(); // at once: gdb's Ctrl-C must not wait behind anything
+            } else if (msg instanceof RspFrame frame) {
+                if (!closed) {
+                    inbound.add(frame);
+                    drain();
+                }
             } else {
                 LOG.debug("ignoring unexpected inbound message {}", msg);
             }
@@ -185,16 +187,25 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // Below the low-water mark again: the client reads its replies; serve what waits.
+        if (ctx.channel().isWritable()) {
+            drain();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
-        queue.clear();
+        inbound.clear();
         if (this.ctx == null) {
             // Closed before the session started: it never touched the target.
             finished.complete(null);
             ctx.fireChannelInactive();
             return;
         }
-        LOG.info("gdb at {} disconnected", peer);
+        LOG.log(lifecycle, "gdb at {} disconnected", peer);
         if (!ended) {
             releaseAfterDisconnect();
         }
@@ -214,7 +225,8 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
 
     // ------------------------------------------------------------------ framing level
 
-    private void onFrame(RspFrame frame) {
+    /** Handles one frame; a packet becomes a command, executed at once. */
+    private CompletionStage<Void> onFrame(RspFrame frame) {
         switch (frame) {
             case RspFrame.Ack a -> {
             }
@@ -226,26 +238,26 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             case RspFrame.Interrupt i -> onInterrupt();
             case RspFrame.Packet p -> {
                 acknowledge(true);
-                enqueue(parser.parse(p.payload()));
+                return run(parser.parse(p.payload()));
             }
             case RspFrame.BadChecksum b -> {
                 if (noAck) {
                     LOG.warn("bad checksum in no-ack mode; processing the packet anyway");
-                    enqueue(parser.parse(b.payload()));
-                } else {
-                    acknowledge(false);
+                    return run(parser.parse(b.payload()));
                 }
+                acknowledge(false);
             }
             case RspFrame.Oversized o -> {
                 acknowledge(true);
-                enqueue(new Command.Malformed("packet", "packet of " + o.length()
+                return run(new Command.Malformed("packet", "packet of " + o.length()
                         + " bytes exceeds the PacketSize of " + o.limit()));
             }
             case RspFrame.Malformed m -> {
                 acknowledge(true);
-                enqueue(new Command.Malformed("packet", m.reason()));
+                return run(new Command.Malformed("packet", m.reason()));
             }
         }
+        return DONE;
     }
 
     private void acknowledge(boolean positive) {
@@ -270,42 +282,44 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         }
     }
 
-    private void enqueue(Command command) {
-        if (closed) {
-            return;
-        }
-        queue.add(command);
-        drain();
-    }
-
+    /**
+     * Handles the waiting frames one at a time: none while a command is outstanding, and none
+     * while the client's output is above its high-water mark (a client that sends requests but
+     * does not read the replies). In both cases the channel also stops reading, so what the client
+     * sends meanwhile waits in TCP, not in memory: per client the stub holds at most the output
+     * limit plus one command's replies, and one read's worth of frames.
+     */
     private void drain() {
-        while (!busy && !closed && !queue.isEmpty()) {
-            Command command = queue.poll();
-            CompletionStage<Void> done;
-            try {
-                done = execute(command);
-            } catch (TargetException e) {
-                // A request that cannot be honoured, detected before reaching the target.
-                LOG.debug("rejected {}: {}", command, e.getMessage());
-                send(errorReply(command, e.errno(), e.getMessage()));
-                done = DONE;
-            } catch (RuntimeException e) {
-                LOG.warn("failed to execute {}: {}", command, e.toString());
-                LOG.debug("execution failure", e);
-                send(errorReply(command, EINVAL, errorMessages ? e.toString() : null));
-                done = DONE;
-            }
-            CompletableFuture<Void> f = done.toCompletableFuture();
-            if (!f.isDone()) {
+        while (!busy && !closed && !inbound.isEmpty() && ctx.channel().isWritable()) {
+            CompletableFuture<Void> done = onFrame(inbound.poll()).toCompletableFuture();
+            if (!done.isDone()) {
                 busy = true;
-                ctx.channel().config().setAutoRead(false);
-                f.whenComplete((v, e) -> runOnLoop(() -> {
+                done.whenComplete((v, e) -> runOnLoop(() -> {
                     busy = false;
-                    ctx.channel().config().setAutoRead(true);
                     drain();
                 }));
             }
         }
+        if (!closed) {
+            ctx.channel().config().setAutoRead(!busy && ctx.channel().isWritable());
+        }
+    }
+
+    /** Executes one command; its reply is sent when the returned stage completes. */
+    private CompletionStage<Void> run(Command command) {
+        try {
+            return execute(command);
+        } catch (TargetException e) {
+            // A request that cannot be honoured, detected before reaching the target.
+            LOG.debug("rejected {}: {}", command, e.getMessage());
+            send(errorReply(command, e.errno(), e.getMessage()));
+        } catch (RuntimeException e) {
+            // A bug in the stub: gdb gets a plain error, the log gets the details.
+            LOG.warn("failed to execute {}: {}", command, e.toString());
+            LOG.debug("execution failure", e);
+            send(errorReply(command, EINVAL, "internal error in the stub (see its log)"));
+        }
+        return DONE;
     }
 
     // ------------------------------------------------------------------ commands
@@ -655,19 +669,11 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         }
         CompletionStage<StopEvent> stage;
         try {
-            // A range step runs lone steps on this thread, but for as long as the guest stays in
-            // the range: like a continue, it must not run at the idle priority of a thread that
-            // only waits for gdb's next packet.
-            if ((!loneStep(request) || rangeStep != null) && !guestRunsElsewhere) {
-                guestRunsElsewhere = true;
-                beforeGuestRuns.run();
-            }
             stage = target.resume(request);
             if (stage == null) {
                 throw new IllegalStateException("target.resume returned null");
             }
         } catch (RuntimeException e) {
-            guestStoppedElsewhere();
             return sendNow(errorFor(command, e));
         }
         running = true;
@@ -691,28 +697,6 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
 
     /** How long the event loop waits for a single step to end before it lets the target call back. */
     static final long STEP_SPIN_NANOS = 150_000;
-
-    /** The resume that let the guest run on the target's threads is over (or never started). */
-    private void guestStoppedElsewhere() {
-        if (guestRunsElsewhere) {
-            guestRunsElsewhere = false;
-            afterGuestStopped.run();
-        }
-    }
-
-    /** One thread steps, every other one stays stopped. */
-    private static boolean loneStep(ResumeRequest request) {
-        int steps = 0;
-        for (ResumeRequest.ThreadResume t : request.threads()) {
-            if (t.action() == ResumeAction.CONTINUE) {
-                return false;
-            }
-            if (t.action() == ResumeAction.STEP) {
-                steps++;
-            }
-        }
-        return steps == 1;
-    }
 
     private static boolean stepping(ResumeRequest request) {
         for (ResumeRequest.ThreadResume t : request.threads()) {
@@ -742,7 +726,6 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
         rangeStep = null;
         running = false;
         pendingResume = null;
-        guestStoppedElsewhere();
         if (error != null) {
             LOG.warn("the target failed while running: {}", describe(error));
             if (!closed) {
@@ -928,7 +911,13 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             }
         }
         int max = Math.min(x.length(), options.packetSize() - 8);
-        if (x.offset() >= document.length) {
+        // The offset is a 64-bit unsigned number: compare it as one (ffffffffffffffff is no -1).
+        int past = Long.compareUnsigned(x.offset(), document.length);
+        if (past > 0) {
+            return sendNow(errorReply(x, EINVAL, "offset 0x" + Long.toHexString(x.offset()) + " is past the end of "
+                    + x.object() + " " + x.annex() + " (" + document.length + " bytes)"));
+        }
+        if (past == 0) {
             send(new byte[] {'l'});
             return DONE;
         }
@@ -970,7 +959,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
             return sendNow(errorReply(d, ESRCH, "no process " + d.pid().getAsInt()));
         }
         ended = true;
-        LOG.info("gdb detaches");
+        LOG.log(lifecycle, "gdb detaches");
         return releaseTarget().handle((v, e) -> {
             String reply = e == null ? "OK" : errorFor(d, e);
             ctx.writeAndFlush(RspOutbound.Packet.of(reply)).addListener(ChannelFutureListener.CLOSE);
@@ -981,7 +970,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
 
     private CompletionStage<Void> kill(Command command, boolean reply) {
         ended = true;
-        LOG.info("gdb kills the target");
+        LOG.log(lifecycle, "gdb kills the target");
         inserted.clear();
         return call("kill", target::kill).handle((v, e) -> {
             if (e != null) {
@@ -1001,7 +990,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
     private void releaseAfterDisconnect() {
         CompletableFuture<?> stopped;
         if (running && pendingResume != null) {
-            LOG.info("gdb left while the target was running: stopping it to remove breakpoints");
+            LOG.log(lifecycle, "gdb left while the target was running: stopping it to remove breakpoints");
             try {
                 target.interrupt();
             } catch (RuntimeException e) {
@@ -1041,7 +1030,7 @@ public final class GdbSession extends dev.tdemu.gdbstub.OnceActiveHandler {
                     }));
         }
         if (!toRemove.isEmpty()) {
-            LOG.info("removing {} breakpoint(s) left by gdb", toRemove.size());
+            LOG.log(lifecycle, "removing {} breakpoint(s) left by gdb", toRemove.size());
         }
         return chain.thenCompose(v -> withTimeout(call("detach", target::detach), options.cleanupTimeout()))
                 .thenApply(v -> (Void) null);

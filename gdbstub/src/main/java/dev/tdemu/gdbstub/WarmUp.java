@@ -1,0 +1,245 @@
+package dev.tdemu.gdbstub;
+
+import dev.tdemu.gdbstub.registers.RegisterFile;
+import dev.tdemu.gdbstub.registers.RegisterLayout;
+import dev.tdemu.gdbstub.rsp.Rsp;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Runs gdb's attach conversation and a few steps against a throwaway stub with an in-memory
+ * target, once per JVM, before the first real stub listens. A fresh JVM would otherwise load and
+ * interpret the whole connection path (Netty's channel set-up, the codec, the session, the parser)
+ * while gdb waits for its first reply: half a second here, more on a busy machine, and gdb gives
+ * up after two. The real target is never touched.
+ */
+final class WarmUp {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.server");
+    /** Connections made; each is a whole gdb attach plus some steps. */
+    static final int ROUNDS = 40;
+    /** Stops early after this long (a busy machine): the connection path has been through once by then. */
+    static final Duration AT_MOST = Duration.ofMillis(1000);
+
+    private static final CompletableFuture<Void> DONE = new CompletableFuture<>();
+    private static boolean started;
+
+    private WarmUp() {
+    }
+
+    /** Warms up on the calling thread the first time (later calls wait for that one); never throws. */
+    static void once(GdbServerOptions options) {
+        synchronized (WarmUp.class) {
+            if (!started) {
+                started = true;
+                try {
+                    run(options);
+                    DONE.complete(null);
+                } catch (Exception | AssertionError e) {
+                    LOG.debug("warming up the stub failed: {}", e.toString());
+                    DONE.completeExceptionally(e);
+                }
+            }
+        }
+    }
+
+    /** Completes when this JVM's warm-up is over; exceptionally if its conversation went wrong. */
+    static CompletableFuture<Void> done() {
+        return DONE;
+    }
+
+    private static void run(GdbServerOptions options) throws Exception {
+        long deadline = System.nanoTime() + AT_MOST.toNanos();
+        long start = System.nanoTime();
+        int rounds = 0;
+        try (GdbServer server = GdbServer.startQuiet(new Target(), options.withFollowClientCpu(false))) {
+            while (rounds < ROUNDS && (rounds == 0 || System.nanoTime() < deadline)) {
+                conversation(server.port());
+                rounds++;
+            }
+        }
+        LOG.debug("warmed up the connection path: {} gdb sessions in {} ms", rounds, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** What gdb 13 sends on target remote, then steps and reads as stepi does, then detaches. */
+    private static void conversation(int port) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout(10_000);
+            Client c = new Client(socket);
+            c.expect("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;exec-events+;"
+                    + "vContSupported+;QThreadEvents+;no-resumed+;memory-tagging+;xmlRegisters=i386", "PacketSize=");
+            c.expect("vMustReplyEmpty", "");
+            c.expect("QStartNoAckMode", "OK");
+            c.noAck = true;
+            c.expect("Hgp0.0", "OK");
+            c.expect("qXfer:features:read:target.xml:0,ffb", "m");
+            c.expect("qTStatus", "");
+            c.expect("?", "T05");
+            c.expect("qfThreadInfo", "m");
+            c.expect("qsThreadInfo", "l");
+            c.expect("qAttached:1", "1");
+            c.expect("Hc-1", "OK");
+            c.expect("qC", "QC");
+            c.expect("qOffsets", "Text=");
+            c.expect("g", "0");
+            c.expect("qSymbol::", "OK");
+            c.expect("vCont?", "vCont");
+            c.expect("Z1,1000,1", "OK");
+            for (int i = 0; i < 4; i++) {
+                c.expect("vCont;s:p1.1", "T05");
+                c.expect("m1000,1", "90");
+                c.expect("m1000,1", "90");
+                c.expect("m1f00,40", "0");
+                c.expect("p10", "0");
+            }
+            c.expect("z1,1000,1", "OK");
+            c.expect("D;1", "OK");
+        }
+    }
+
+    /** Just enough of a blocking RSP client for {@link #conversation}. */
+    private static final class Client {
+        private final InputStream in;
+        private final OutputStream out;
+        private final byte[] buf = new byte[1 << 16];
+        private int pos, lim;
+        boolean noAck;
+
+        Client(Socket socket) throws IOException {
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+        }
+
+        void expect(String request, String replyStart) throws IOException {
+            out.write(Rsp.frame(Rsp.escape(request.getBytes(StandardCharsets.ISO_8859_1))));
+            out.flush();
+            String reply = receive();
+            if (!reply.startsWith(replyStart)) {
+                throw new IOException("warm-up: " + request + " answered " + reply);
+            }
+        }
+
+        private String receive() throws IOException {
+            int b;
+            while ((b = read()) != '$') {
+                // acks
+            }
+            StringBuilder sb = new StringBuilder();
+            while ((b = read()) != '#') {
+                sb.append((char) b);
+            }
+            read();
+            read();
+            if (!noAck) {
+                out.write('+');
+            }
+            return sb.toString();
+        }
+
+        private int read() throws IOException {
+            if (pos == lim) {
+                lim = in.read(buf, 0, buf.length);
+                pos = 0;
+                if (lim <= 0) {
+                    throw new EOFException("warm-up: the stub closed the connection");
+                }
+            }
+            return buf[pos++] & 0xff;
+        }
+    }
+
+    /** One stopped vCPU with zeroed registers and 8 KiB of memory at 0x1000 (NOPs, then zeros); steps advance RIP. */
+    private static final class Target implements DebugTarget {
+        private final RegisterLayout layout = RegisterLayout.x86_64();
+        private final byte[] memory = new byte[0x2000];
+        private volatile long rip = 0x1000;
+
+        Target() {
+            java.util.Arrays.fill(memory, 0, 0x800, (byte) 0x90);
+        }
+
+        @Override
+        public List<ThreadInfo> threads() {
+            return List.of(new ThreadInfo(1, "warm-up"));
+        }
+
+        @Override
+        public CompletionStage<StopEvent> attach() {
+            return CompletableFuture.completedFuture(StopEvent.signalled(1, GdbSignal.TRAP));
+        }
+
+        @Override
+        public CompletionStage<RegisterFile> readRegisters(int threadId) {
+            RegisterFile f = RegisterFile.zeroed(layout);
+            f.setLong(layout.pcRegnum(), rip);
+            return CompletableFuture.completedFuture(f);
+        }
+
+        @Override
+        public CompletionStage<Optional<byte[]>> readRegister(int threadId, int regnum) {
+            byte[] value = new byte[layout.register(regnum).byteSize()];
+            return CompletableFuture.completedFuture(Optional.of(value));
+        }
+
+        @Override
+        public CompletionStage<Void> writeRegisters(int threadId, RegisterFile values) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
+            if (address < 0x1000 || address >= 0x1000 + memory.length) {
+                return CompletableFuture.failedFuture(new TargetException(0x0e, "no memory there"));
+            }
+            int off = (int) (address - 0x1000);
+            return CompletableFuture.completedFuture(java.util.Arrays.copyOfRange(memory, off, Math.min(memory.length, off + length)));
+        }
+
+        @Override
+        public CompletionStage<Void> writeMemory(int threadId, long address, byte[] data) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind) {
+            return CompletableFuture.completedFuture(BreakpointResult.OK);
+        }
+
+        @Override
+        public CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind) {
+            return CompletableFuture.completedFuture(BreakpointResult.OK);
+        }
+
+        @Override
+        public CompletionStage<StopEvent> resume(ResumeRequest request) {
+            return CompletableFuture.completedFuture(StopEvent.stepDone(1));
+        }
+
+        @Override
+        public void interrupt() {
+        }
+
+        @Override
+        public CompletionStage<Void> kill() {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<Void> detach() {
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+}
