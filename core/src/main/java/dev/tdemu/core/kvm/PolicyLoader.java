@@ -196,7 +196,7 @@ public final class PolicyLoader {
             int last = 1;
             for (FieldDescriptor f : dev.tdemu.proto.KvmPolicy.getDescriptor().getFields()) {
                 for (TextFormatParseLocation l : tree.getLocations(f)) {
-                    last = Math.max(last, l.getLine());
+                    last = Math.max(last, l.getLine() + 1);
                 }
             }
             return last;
