@@ -23,6 +23,8 @@ public final class HostCpu {
     private Dr7 cpuDr7 = Dr7.RESET;
     private final long[] cpuDebugreg = new long[4];
     private final HostBreakpoint[] slots = new HostBreakpoint[4];
+    private long debugctl;
+    private final long[] drAddrMask = new long[4];
 
     public HostCpu(int id) {
         this.id = id;
@@ -60,6 +62,81 @@ public final class HostCpu {
 
     public void hwBreakpointRestore(DebugRegisterFile cpu) {
         hwBreakpointRestore((DrAccess) cpu);
+    }
+
+    // ---- IA32_DEBUGCTL: what perf/LBR/BTF/FREEZE_IN_SMM users of this CPU have set ----
+
+    /** The DEBUGCTL value the host's own code (perf, ptrace BTF, freeze_on_smi) has set on this CPU. */
+    public long debugctl() {
+        return debugctl;
+    }
+
+    /**
+     * The host changes DEBUGCTL on this CPU (update_debugctlmsr), e.g. from an IPI callback of perf:
+     * the MSR is written and the value becomes what the host expects whenever it runs.
+     */
+    public void updateDebugctlmsr(long value, DrAccess cpu) {
+        debugctl = value;
+        cpu.updateDebugctlmsr(value);
+    }
+
+    // ---- AMD breakpoint address masks (arch/x86/kernel/cpu/amd.c, per-CPU dr_addr_mask) ----
+
+    /** amd_get_dr_addr_mask(n): the mask the host has set for slot n (0 = exact address). */
+    public long amdGetDrAddrMask(int slot) {
+        return drAddrMask[checkSlot(slot)];
+    }
+
+    /** amd_set_dr_addr_mask(mask, n): remembers the mask and writes the MSR. */
+    public void amdSetDrAddrMask(int slot, long mask, DebugRegisterFile cpu) {
+        drAddrMask[checkSlot(slot)] = mask;
+        cpu.setDrAddrMask(slot, mask);
+    }
+
+    // ---- boot and the #DB handler (arch/x86/kernel/cpu/common.c, traps.c) ----
+
+    /**
+     * initialize_debug_regs() (since 5f465c148c61 and fa7d0f83c5c4): DR0–3 ← 0, DR6 ← DR6_RESERVED
+     * (0xFFFF0FF0), DR7 ← DR7_FIXED_1 (0x400), the architectural reset values.
+     */
+    public void initializeDebugRegs(DrAccess cpu) {
+        for (int n = 0; n < 4; n++) {
+            cpu.setDebugreg(n, 0);
+        }
+        cpu.setDebugreg(6, Dr6.RESET.value());
+        cpu.setDebugreg(7, Dr7.RESET.value());
+    }
+
+    /**
+     * clear_all_debug_regs(), before 5f465c148c61: every debug register ← 0. On a CPU with bus-lock
+     * detection that clears DR6.BLD (active low), so the first #DB looks like a bus lock.
+     */
+    public void clearAllDebugRegs(DrAccess cpu) {
+        for (int reg : new int[] {0, 1, 2, 3, 6, 7}) {
+            cpu.setDebugreg(reg, 0);
+        }
+    }
+
+    /**
+     * The host's #DB handler reading DR6 (debug_read_reset_dr6): read DR6, write DR6_RESERVED back,
+     * and flip the active-low bits to positive polarity, so that BLD read as 0 becomes DR_BUS_LOCK
+     * set, which exc_debug reports as a bus lock ("took a bus_lock trap").
+     */
+    public HostDebugRead debugReadResetDr6(DrAccess cpu) {
+        long raw = cpu.getDebugreg(6);
+        cpu.setDebugreg(6, Dr6.RESET.value());
+        long positive = raw ^ Dr6.FIXED_ONES;
+        return new HostDebugRead(raw, positive, (positive & Dr6.BLD) != 0);
+    }
+
+    /**
+     * What the host's #DB handler read.
+     *
+     * @param raw      DR6 as read
+     * @param positive DR6 with the active-low bits flipped (dr6 ^= DR6_RESERVED)
+     * @param busLock  whether exc_debug reports a bus lock (DR_BUS_LOCK in the positive value)
+     */
+    public record HostDebugRead(long raw, long positive, boolean busLock) {
     }
 
     /** The physical DRs the host expects while it runs: cpu_debugreg, DR6 reset value, cpu_dr7. */

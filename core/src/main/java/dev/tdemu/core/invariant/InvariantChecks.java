@@ -8,6 +8,8 @@ import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.BreakpointMatcher;
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DebugException;
+import dev.tdemu.core.x86.DebugRegisterFile;
+import dev.tdemu.core.x86.Debugctl;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.Dr6;
 import dev.tdemu.core.x86.Dr7;
@@ -171,6 +173,82 @@ public final class InvariantChecks {
                     "DR7: expected 0x%x (the debugger's), actual 0x%x", debugger.dr7().value(), stop.dr7().value())));
         }
         return v;
+    }
+
+    /**
+     * HOST_BREAKPOINTS_INTACT for AMD's breakpoint address masks, at each return to the host: for
+     * every slot enabled in cpu_dr7, DRn_ADDR_MASK is the host's (amd_get_dr_addr_mask), since a
+     * mask of 0 turns a range breakpoint into an exact one (what SEV-ES DebugSwap does when #VMEXIT
+     * loads masks KVM never saved).
+     */
+    public static List<Violation> hostDrAddrMasksIntact(HostCpu host, DebugRegisterFile cpu) {
+        List<Violation> v = new ArrayList<>();
+        if (!host.hwBreakpointActive()) {
+            return v;
+        }
+        for (int n = 0; n < 4; n++) {
+            if (host.cpuDr7().enabled(n) && cpu.drAddrMask(n) != host.amdGetDrAddrMask(n)) {
+                v.add(new Violation(Invariant.HOST_BREAKPOINTS_INTACT, String.format(
+                        "DR%d_ADDR_MASK: expected 0x%x (amd_get_dr_addr_mask(%d)), actual 0x%x", n,
+                        host.amdGetDrAddrMask(n), n, cpu.drAddrMask(n))));
+            }
+        }
+        return v;
+    }
+
+    /**
+     * HOST_DEBUGCTL_INTACT at each return to the host: IA32_DEBUGCTL is the host's own value (LBR,
+     * BTF, FREEZE_IN_SMM ...), whatever the VM exit or the TDX module left.
+     */
+    public static List<Violation> hostDebugctlIntact(HostCpu host, long physicalDebugctl) {
+        if (physicalDebugctl == host.debugctl()) {
+            return List.of();
+        }
+        return List.of(new Violation(Invariant.HOST_DEBUGCTL_INTACT, String.format(
+                "IA32_DEBUGCTL after the exit: expected 0x%x (%s, the host's), actual 0x%x (%s)", host.debugctl(),
+                Debugctl.describe(host.debugctl()), physicalDebugctl, Debugctl.describe(physicalDebugctl))));
+    }
+
+    /**
+     * HOST_DEBUGCTL_INTACT while the guest runs ({@code debugctlInGuest} after the hardware entry):
+     * FREEZE_IN_SMM is the host's, because an SMI during the guest runs SMM with whatever DEBUGCTL
+     * is loaded and the host's counters must stay frozen there.
+     */
+    public static List<Violation> hostDebugctlKeptInGuest(HostCpu host, long debugctlInGuest) {
+        long want = host.debugctl() & Debugctl.FREEZE_IN_SMM;
+        if ((debugctlInGuest & Debugctl.FREEZE_IN_SMM) == want) {
+            return List.of();
+        }
+        return List.of(new Violation(Invariant.HOST_DEBUGCTL_INTACT, String.format(
+                "IA32_DEBUGCTL in the guest: FREEZE_IN_SMM is %d, the host's is %d (an SMI now counts SMM in the host's PMU)",
+                (debugctlInGuest & Debugctl.FREEZE_IN_SMM) != 0 ? 1 : 0, want != 0 ? 1 : 0)));
+    }
+
+    /**
+     * DR6_RESET_VALUE at each return to the host: physical DR6 is 0xFFFF0FF0. A stale status bit
+     * would be reported by the host's next #DB; BLD (bit 11) read as 0 is reported as a bus lock.
+     */
+    public static List<Violation> dr6ResetValue(DebugRegisters physical) {
+        Dr6 dr6 = physical.dr6();
+        if (dr6.isResetValue()) {
+            return List.of();
+        }
+        return List.of(new Violation(Invariant.DR6_RESET_VALUE, String.format(
+                "DR6: expected 0x%x (DR6_RESERVED), actual 0x%x%s", Dr6.FIXED_ONES, dr6.value(),
+                dr6.busLockDetected() ? " (BLD clear: the host's next #DB reports a bus lock)" : "")));
+    }
+
+    /**
+     * HOST_BREAKPOINTS_DISABLED_AT_ENTRY after KVM's entry sequence and before the hardware entry
+     * ({@code afterSequence}): while the host has breakpoints, DR7 enables none.
+     */
+    public static List<Violation> hostBreakpointsDisabledAtEntry(HostCpu host, DebugRegisters afterSequence) {
+        if (!host.hwBreakpointActive() || !afterSequence.dr7().anyEnabled()) {
+            return List.of();
+        }
+        return List.of(new Violation(Invariant.HOST_BREAKPOINTS_DISABLED_AT_ENTRY, String.format(
+                "DR7 before the hardware entry: 0x%x still arms breakpoints (cpu_dr7 0x%x); expected 0x400",
+                afterSequence.dr7().value(), host.cpuDr7().value())));
     }
 
     /** One trace verdict for {@code invariant}: holds when {@code violations} is empty. */

@@ -1,10 +1,21 @@
 package dev.tdemu.core.kvm;
 
+import dev.tdemu.core.host.HostBreakpoint;
+import dev.tdemu.core.host.HostCpu;
+import dev.tdemu.core.x86.BreakpointLength;
+import dev.tdemu.core.x86.BreakpointType;
+import dev.tdemu.core.x86.DebugRegisterFile;
+import dev.tdemu.core.x86.DrOperation;
+
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
 /**
- * The variants of vcpu_enter_guest's DR handling proposed upstream, as data: when the guest's
- * debug registers are loaded before entry ({@link LoadCondition}) and how the host's are put back
- * after exit ({@link ExitRestore}). This table is DESIGN.md section 5; {@link VcpuEnterGuest}
- * executes it.
+ * The five variants of vcpu_enter_guest's DR handling of the seed review. Each is a policy file
+ * under core/src/main/resources/policies ({@link #program()}), which {@link VcpuEnterGuest} runs;
+ * the table below is what those files do, and {@link #loadsGuestDebugRegisters} /
+ * {@link #hostRestoreAfterExit} read it back from the files.
  *
  * <table>
  *   <caption>policy table</caption>
@@ -16,42 +27,19 @@ package dev.tdemu.core.kvm;
  *   <tr><td>UPSTREAM</td><td>switchDbRegs ≠ 0 and AUTO_SWITCH clear</td><td>full</td></tr>
  * </table>
  * When the load condition is false and host breakpoints are active, every policy writes DR7 ← 0x400.
+ * Further policies (DEBUGCTL, DR6, SEV-ES) are in {@link BuiltinPolicies} by name.
  */
 public enum DrSwitchPolicy {
     /** Before AUTO_SWITCH existed: a TD vCPU has no such flag (switchDbRegs starts at 0). */
-    PRE_TDX(LoadCondition.ANY_FLAG, ExitRestore.FULL, false),
+    PRE_TDX,
     /** 2020 RFC: skip the host restore entirely when AUTO_SWITCH. */
-    V1_SKIP_RESTORE(LoadCondition.ANY_FLAG_EXCEPT_AUTO_SWITCH, ExitRestore.NONE_WITH_AUTO_SWITCH, true),
+    V1_SKIP_RESTORE,
     /** The seed patch: the entry side ignores AUTO_SWITCH, the exit path is unchanged from PRE_TDX. */
-    V5_AS_POSTED(LoadCondition.ANY_FLAG_EXCEPT_AUTO_SWITCH, ExitRestore.FULL, true),
+    V5_AS_POSTED,
     /** The review's proposal: with AUTO_SWITCH restore only DR7 ← cpu_dr7. */
-    DR7_ONLY(LoadCondition.ANY_FLAG_EXCEPT_AUTO_SWITCH, ExitRestore.DR7_ONLY_WITH_AUTO_SWITCH, true),
+    DR7_ONLY,
     /** Merged: never load guest DRs with AUTO_SWITCH, always fully restore active host breakpoints. */
-    UPSTREAM(LoadCondition.ANY_FLAG_UNLESS_AUTO_SWITCH, ExitRestore.FULL, true);
-
-    /** Whether KVM loads the guest's effective DRs (instead of only clearing DR7) before entry. */
-    public enum LoadCondition {
-        ANY_FLAG {
-            @Override
-            public boolean loads(SwitchDbRegs s) {
-                return !s.isEmpty();
-            }
-        },
-        ANY_FLAG_EXCEPT_AUTO_SWITCH {
-            @Override
-            public boolean loads(SwitchDbRegs s) {
-                return !s.without(SwitchDbRegs.AUTO_SWITCH).isEmpty();
-            }
-        },
-        ANY_FLAG_UNLESS_AUTO_SWITCH {
-            @Override
-            public boolean loads(SwitchDbRegs s) {
-                return !s.isEmpty() && !s.autoSwitch();
-            }
-        };
-
-        public abstract boolean loads(SwitchDbRegs s);
-    }
+    UPSTREAM;
 
     /** What KVM writes back to the physical DRs after the exit when host breakpoints are active. */
     public enum HostRestore {
@@ -63,64 +51,49 @@ public enum DrSwitchPolicy {
         FULL
     }
 
-    /** The exit path's restore rule. */
-    public enum ExitRestore {
-        FULL {
-            @Override
-            public HostRestore restore(SwitchDbRegs s, boolean hostActive) {
-                return hostActive ? HostRestore.FULL : HostRestore.NONE;
-            }
-        },
-        NONE_WITH_AUTO_SWITCH {
-            @Override
-            public HostRestore restore(SwitchDbRegs s, boolean hostActive) {
-                return hostActive && !s.autoSwitch() ? HostRestore.FULL : HostRestore.NONE;
-            }
-        },
-        DR7_ONLY_WITH_AUTO_SWITCH {
-            @Override
-            public HostRestore restore(SwitchDbRegs s, boolean hostActive) {
-                if (!hostActive) {
-                    return HostRestore.NONE;
-                }
-                return s.autoSwitch() ? HostRestore.DR7 : HostRestore.FULL;
-            }
-        };
-
-        public abstract HostRestore restore(SwitchDbRegs s, boolean hostActive);
-    }
-
-    private final LoadCondition loadCondition;
-    private final ExitRestore exitRestore;
-    private final boolean hasAutoSwitchFlag;
-
-    DrSwitchPolicy(LoadCondition loadCondition, ExitRestore exitRestore, boolean hasAutoSwitchFlag) {
-        this.loadCondition = loadCondition;
-        this.exitRestore = exitRestore;
-        this.hasAutoSwitchFlag = hasAutoSwitchFlag;
-    }
-
-    public LoadCondition loadCondition() {
-        return loadCondition;
-    }
-
-    public ExitRestore exitRestore() {
-        return exitRestore;
+    /** The policy file this value stands for (builtin:NAME.textproto). */
+    public PolicyProgram program() {
+        return BuiltinPolicies.require(name());
     }
 
     /** Whether this kernel has KVM_DEBUGREG_AUTO_SWITCH at all (so TD vCPUs start with it). */
     public boolean hasAutoSwitchFlag() {
-        return hasAutoSwitchFlag;
+        return program().hasAutoSwitchFlag();
     }
 
-    /** Before entry: load the guest's DRs? */
+    private static final long MARK = 0x7E57_0000L;
+    private static final long HOST_ADDRESS = 0xFFFF_FFFF_8100_0000L;
+
+    /** Before entry: does the program load the guest's DRs (effDb) for this switch_db_regs? */
     public boolean loadsGuestDebugRegisters(SwitchDbRegs s) {
-        return loadCondition.loads(s);
+        KvmVcpu v = KvmVcpu.vmx(program());
+        v.kvmSetDr(0, MARK);
+        v.forceSwitchDbRegs(s);
+        DrSequence seq = VcpuEnterGuest.beforeEntry(v, new HostCpu(0), new DebugRegisterFile());
+        return seq.writes().contains(DrOperation.set(0, MARK));
     }
 
-    /** After exit (and after the WONT_EXIT sync): what to restore for the host. */
+    /** After exit (and after the WONT_EXIT sync): what the program restores for the host. */
     public HostRestore hostRestoreAfterExit(SwitchDbRegs s, boolean hwBreakpointActive) {
-        return exitRestore.restore(s, hwBreakpointActive);
+        DebugRegisterFile cpu = new DebugRegisterFile();
+        HostCpu host = new HostCpu(0);
+        if (hwBreakpointActive) {
+            host.installBreakpoint(new HostBreakpoint(HOST_ADDRESS, BreakpointType.EXECUTE, BreakpointLength.ONE), cpu);
+        }
+        KvmVcpu v = KvmVcpu.vmx(program());
+        v.forceSwitchDbRegs(s.without(SwitchDbRegs.WONT_EXIT));
+        List<DrOperation> writes = VcpuEnterGuest.afterExit(v, host, cpu).writes();
+        Set<Integer> regs = writes.stream().map(DrOperation::reg).collect(Collectors.toSet());
+        if (writes.isEmpty()) {
+            return HostRestore.NONE;
+        }
+        if (writes.equals(List.of(DrOperation.set(7, host.cpuDr7().value())))) {
+            return HostRestore.DR7;
+        }
+        if (regs.equals(Set.of(0, 1, 2, 3, 6, 7))) {
+            return HostRestore.FULL;
+        }
+        throw new IllegalStateException("policy " + this + " restores " + writes + ", which is none of " + List.of(HostRestore.values()));
     }
 
     public static DrSwitchPolicy fromProto(dev.tdemu.proto.DrSwitchPolicy p) {

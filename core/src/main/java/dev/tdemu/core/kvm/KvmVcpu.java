@@ -40,7 +40,8 @@ public final class KvmVcpu {
     /** Exceptions KVM's VMX code intercepts for its own reasons; the kernel always intercepts #DB on VMX. */
     public static final ExceptionBitmap VMX_DEFAULT_INTERCEPTS = ExceptionBitmap.of(ExceptionVector.DB);
 
-    private DrSwitchPolicy policy;
+    private PolicyProgram program;
+    private DrSwitchPolicy builtin;
     private final VcpuBacking backing;
     private final ExceptionBitmap ownIntercepts;
 
@@ -54,8 +55,25 @@ public final class KvmVcpu {
     private SwitchDbRegs switchDbRegs;
     private final List<KvmWarning> warnings = new ArrayList<>();
 
-    private KvmVcpu(DrSwitchPolicy policy, VcpuBacking backing, ExceptionBitmap ownIntercepts, SwitchDbRegs initial) {
-        this.policy = policy;
+    // ---- state of the policy's steps (see PolicyExecutor) ----
+    /** vcpu->arch.host_debugctl. */
+    long hostDebugctl;
+    /** TDX's own vt->host_debugctlmsr of 8af099037527 (until 7d390a9da823). */
+    long vtHostDebugctlmsr;
+    /** The run_flags of the entry being prepared (KVM_RUN_LOAD_GUEST_DR6, KVM_RUN_LOAD_DEBUGCTL). */
+    int runFlags;
+    /** Whether the VCPU_LOAD phase has run since the last {@link VcpuEnterGuest#vcpuPut}. */
+    boolean loaded;
+
+    private KvmVcpu(PolicyProgram program, DrSwitchPolicy builtin, VcpuBacking backing, ExceptionBitmap ownIntercepts,
+                    SwitchDbRegs initial) {
+        program.requireWorld(switch (backing) {
+            case VcpuBacking.Vmx v -> GuestWorld.VMX;
+            case VcpuBacking.Td t -> GuestWorld.TDX;
+            case VcpuBacking.SevEs e -> GuestWorld.SEV_ES;
+        });
+        this.program = program;
+        this.builtin = builtin;
         this.backing = backing;
         this.ownIntercepts = ownIntercepts;
         this.switchDbRegs = initial;
@@ -74,18 +92,41 @@ public final class KvmVcpu {
         return vmx(policy, VMX_DEFAULT_INTERCEPTS);
     }
 
+    /** A VMX vCPU running any policy program (a built-in one or one read with {@link PolicyLoader}). */
+    public static KvmVcpu vmx(PolicyProgram program) {
+        return new KvmVcpu(program, null, new VcpuBacking.Vmx(new Vmcs()), VMX_DEFAULT_INTERCEPTS, SwitchDbRegs.NONE);
+    }
+
     /**
      * A VMX vCPU whose own exception intercepts (those it needs regardless of a debugger) are
      * {@code ownIntercepts}; a fresh VMCS is created and set up as KVM does.
      */
     public static KvmVcpu vmx(DrSwitchPolicy policy, ExceptionBitmap ownIntercepts) {
-        return new KvmVcpu(policy, new VcpuBacking.Vmx(new Vmcs()), ownIntercepts, SwitchDbRegs.NONE);
+        return new KvmVcpu(policy.program(), policy, new VcpuBacking.Vmx(new Vmcs()), ownIntercepts, SwitchDbRegs.NONE);
     }
 
     /** A TD vCPU: switchDbRegs starts as AUTO_SWITCH when the policy's kernel has that flag. */
     public static KvmVcpu td(DrSwitchPolicy policy, TdxModule module, TdVcpu tdVcpu) {
-        SwitchDbRegs initial = policy.hasAutoSwitchFlag() ? SwitchDbRegs.of(SwitchDbRegs.AUTO_SWITCH) : SwitchDbRegs.NONE;
-        return new KvmVcpu(policy, new VcpuBacking.Td(module, tdVcpu), ExceptionBitmap.NONE, initial);
+        return td(policy.program(), policy, module, tdVcpu);
+    }
+
+    /** A TD vCPU running any policy program that describes TDX. */
+    public static KvmVcpu td(PolicyProgram program, TdxModule module, TdVcpu tdVcpu) {
+        return td(program, null, module, tdVcpu);
+    }
+
+    private static KvmVcpu td(PolicyProgram program, DrSwitchPolicy builtin, TdxModule module, TdVcpu tdVcpu) {
+        SwitchDbRegs initial = program.hasAutoSwitchFlag() ? SwitchDbRegs.of(SwitchDbRegs.AUTO_SWITCH) : SwitchDbRegs.NONE;
+        return new KvmVcpu(program, builtin, new VcpuBacking.Td(module, tdVcpu), ExceptionBitmap.NONE, initial);
+    }
+
+    /**
+     * An SEV-ES/SEV-SNP vCPU: KVM cannot see or change its registers (the VMSA is encrypted), and
+     * {@code guest} is KVM's view of the VM (the SEV_FEATURES it set, SNP or not, the CPU's DebugSwap).
+     */
+    public static KvmVcpu sevEs(PolicyProgram program, dev.tdemu.core.svm.Vmsa vmsa, dev.tdemu.core.svm.SevGuest guest) {
+        return new KvmVcpu(program, null, new VcpuBacking.SevEs(vmsa, new dev.tdemu.core.svm.HostSaveArea(), guest),
+                ExceptionBitmap.NONE, SwitchDbRegs.NONE);
     }
 
     /**
@@ -94,6 +135,17 @@ public final class KvmVcpu {
      * since PRE_TDX kernels have no such flag.
      */
     public void setPolicy(DrSwitchPolicy next) {
+        setPolicy(next.program());
+        builtin = next;
+    }
+
+    /** As {@link #setPolicy(DrSwitchPolicy)} for any policy program; the vCPU is loaded again at the next entry. */
+    public void setPolicy(PolicyProgram next) {
+        next.requireWorld(switch (backing) {
+            case VcpuBacking.Vmx v -> GuestWorld.VMX;
+            case VcpuBacking.Td t -> GuestWorld.TDX;
+            case VcpuBacking.SevEs e -> GuestWorld.SEV_ES;
+        });
         if (backing instanceof VcpuBacking.Td) {
             int bits = switchDbRegs.bits() & ~SwitchDbRegs.AUTO_SWITCH;
             if (next.hasAutoSwitchFlag()) {
@@ -101,13 +153,49 @@ public final class KvmVcpu {
             }
             switchDbRegs = new SwitchDbRegs(bits);
         }
-        policy = next;
+        program = next;
+        builtin = null;
+        loaded = false;
     }
 
     // ---- accessors ----
 
+    /**
+     * The seed policy this vCPU runs.
+     *
+     * @throws IllegalStateException when it runs a policy program that is not one of the seed's five
+     *                               (use {@link #program()})
+     */
     public DrSwitchPolicy policy() {
-        return policy;
+        if (builtin == null) {
+            throw new IllegalStateException("vCPU runs policy " + program.name() + " (" + program.source()
+                    + "), not one of DrSwitchPolicy; use program()");
+        }
+        return builtin;
+    }
+
+    /** The policy program this vCPU runs. */
+    public PolicyProgram program() {
+        return program;
+    }
+
+    /** vcpu->arch.host_debugctl: KVM's snapshot of the host's IA32_DEBUGCTL. */
+    public long hostDebugctl() {
+        return hostDebugctl;
+    }
+
+    /**
+     * vmx_guest_debugctl_write(): the guest's WRMSR of IA32_DEBUGCTL as KVM stores it in the VMCS,
+     * with the host's HOST_OWNED_DEBUGCTL bits (FREEZE_IN_SMM since 6b1dd26544d0) added.
+     */
+    public void setGuestDebugctl(long value) {
+        long owned = program.hostOwnedDebugctl();
+        vmcs().setGuestDebugctl((value & ~owned) | (hostDebugctl & owned));
+    }
+
+    /** vmx_guest_debugctl_read(): what the guest reads back, without the host-owned bits. */
+    public long guestDebugctl() {
+        return vmcs().guestDebugctl() & ~program.hostOwnedDebugctl();
     }
 
     public VcpuBacking backing() {
@@ -116,6 +204,11 @@ public final class KvmVcpu {
 
     public boolean isTd() {
         return backing instanceof VcpuBacking.Td;
+    }
+
+    /** Whether KVM cannot access the guest's registers (a TD or an SEV-ES guest). */
+    public boolean guestStateProtected() {
+        return !(backing instanceof VcpuBacking.Vmx);
     }
 
     /** The VMCS of a VMX vCPU. */
@@ -227,6 +320,10 @@ public final class KvmVcpu {
      *                         DRs; nothing is changed then
      */
     public void setGuestDebug(GuestDebugRequest request) {
+        if (backing instanceof VcpuBacking.SevEs) {
+            throw new UnsupportedOperationException(
+                    "KVM_SET_GUEST_DEBUG fails with -EINVAL for an SEV-ES vCPU: its state is protected");
+        }
         GuestDebug control = request.control().enable() ? request.control() : GuestDebug.NONE;
         boolean wasHwBp = guestDebug.useHwBp();
         if (backing instanceof VcpuBacking.Td td && control.bits() != GuestDebug.NONE.bits()
@@ -268,6 +365,7 @@ public final class KvmVcpu {
                     td.module().debugWriteExceptionBitmap(td.tdVcpu(), wantedIntercepts());
                 }
             }
+            case VcpuBacking.SevEs e -> throw new IllegalStateException("KVM does not debug SEV-ES guests");
         }
     }
 
@@ -428,6 +526,8 @@ public final class KvmVcpu {
                 td.module().debugWriteDebugRegisters(td.tdVcpu(), next);
                 return next.dr6();
             }
+            case VcpuBacking.SevEs e -> throw new UnsupportedOperationException(
+                    "re-injecting a #DB into an SEV-ES guest is not modelled (with DebugSwap KVM does not intercept #DB)");
         }
     }
 

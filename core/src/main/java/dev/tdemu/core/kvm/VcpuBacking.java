@@ -13,7 +13,7 @@ import dev.tdemu.core.x86.ExceptionVector;
 
 import java.util.Optional;
 
-/** What runs a KVM vCPU: a VMCS KVM controls, or a TD vCPU behind the TDX module. */
+/** What runs a KVM vCPU: a VMCS KVM controls, a TD vCPU behind the TDX module, or an SEV-ES VMSA. */
 public sealed interface VcpuBacking {
 
     /** The hardware step that starts the guest: VM entry, or TDH.VP.ENTER. */
@@ -72,6 +72,38 @@ public sealed interface VcpuBacking {
         @Override
         public void exitHardware(DebugRegisterFile cpu, ExitReason reason, long qualification) {
             module.tdExit(tdVcpu, cpu);
+        }
+    }
+
+    /**
+     * An SEV-ES/SEV-SNP vCPU: its encrypted VMSA, the host save area KVM fills for #VMEXIT, and
+     * KVM's view of the VM. KVM intercepts no DR access (DR7 only without DebugSwap, which raises
+     * #VC in the guest and is not modelled) and intercepts #DB only without DebugSwap.
+     */
+    record SevEs(dev.tdemu.core.svm.Vmsa vmsa, dev.tdemu.core.svm.HostSaveArea hostsa,
+                 dev.tdemu.core.svm.SevGuest guest) implements VcpuBacking {
+        @Override
+        public boolean exceptionExits(ExceptionVector vector) {
+            return vector == ExceptionVector.DB && !guest.kvmSeesDebugSwap();
+        }
+
+        @Override
+        public Optional<MovDrQualification> movDrExit(CpuMode guestMode, int dr, MovDrDirection direction, int gpr) {
+            if ((dr == 7 || dr == 5) && !guest.kvmSeesDebugSwap()) {
+                throw new UnsupportedOperationException(
+                        "an SEV-ES guest's DR7 access without DebugSwap raises #VC, which tdemu does not model");
+            }
+            return Optional.empty();
+        }
+
+        @Override
+        public void enterHardware(DebugRegisterFile cpu) {
+            dev.tdemu.core.svm.SevEsHardware.vmrun(vmsa, cpu);
+        }
+
+        @Override
+        public void exitHardware(DebugRegisterFile cpu, ExitReason reason, long qualification) {
+            dev.tdemu.core.svm.SevEsHardware.vmexit(vmsa, hostsa, cpu);
         }
     }
 }

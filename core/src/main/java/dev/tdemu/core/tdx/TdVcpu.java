@@ -21,6 +21,8 @@ public final class TdVcpu {
     private DebugRegisters savedDebugRegisters = DebugRegisters.INIT;
     private ExceptionBitmap exceptionBitmap = ExceptionBitmap.NONE;
     private DebugRegisters hostAtEnter;
+    private long hostDebugctlAtEnter;
+    private long debugctl;
     private boolean running;
     private VeInfo veInfo;
     private boolean cpuidSupervisorVe;
@@ -72,6 +74,16 @@ public final class TdVcpu {
         return hostAtEnter;
     }
 
+    /** The host's IA32_DEBUGCTL the module found at the last TDH.VP.ENTER. */
+    public long hostDebugctlAtEnter() {
+        return hostDebugctlAtEnter;
+    }
+
+    /** The TD's own IA32_DEBUGCTL as the last TD exit saved it. */
+    public long debugctl() {
+        return debugctl;
+    }
+
     /** Whether the vCPU is between TDH.VP.ENTER and its TD exit. */
     public boolean running() {
         return running;
@@ -104,9 +116,14 @@ public final class TdVcpu {
         exceptionBitmap = value;
     }
 
-    void enter(DebugRegisters host) {
+    void enter(DebugRegisters host, long hostDebugctl) {
         hostAtEnter = host;
+        hostDebugctlAtEnter = hostDebugctl;
         running = true;
+    }
+
+    void setDebugctl(long value) {
+        debugctl = value;
     }
 
     void exit() {

@@ -4,6 +4,7 @@ import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.vmx.ExceptionBitmap;
 import dev.tdemu.core.vmx.ExitReason;
 import dev.tdemu.core.x86.DebugRegisterFile;
+import dev.tdemu.core.x86.Debugctl;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.Dr6;
 import dev.tdemu.core.x86.Dr7;
@@ -20,9 +21,11 @@ import dev.tdemu.core.x86.Dr7;
  * {@link #handleTdEvent} does the same for CPUID, HLT, port I/O, RDMSR/WRMSR and EPT violations.
  *
  * <p>Host side. TDH.VP.ENTER saves the host DRs it finds and loads the TD's; a TD exit saves the
- * TD's DRs and leaves the physical DRs as {@link TdxDrBehaviour} says. Modelling decisions: the
- * host state is kept per TD vCPU (a vCPU runs on one CPU at a time); IA32_DEBUGCTL is not switched
- * by this model; the debug interface is whole-register reads and writes of DR0–3/DR6/DR7 and of
+ * TD's DRs and leaves the physical DRs as {@link TdxDrBehaviour} says, and IA32_DEBUGCTL masked
+ * down to the host bits it preserves (TDX_DEBUGCTL_PRESERVED); KVM restores the others. Modelling
+ * decisions: the host state is kept per TD vCPU (a vCPU runs on one CPU at a time); while the TD
+ * runs, DEBUGCTL is the TD's own with the host's FREEZE_IN_SMM (the module owns the TD's
+ * DEBUGCTL, which is why KVM leaves TDs out of KVM_RUN_LOAD_DEBUGCTL); the debug interface is whole-register reads and writes of DR0–3/DR6/DR7 and of
  * the TD's exception bitmap, refused with {@link TdxStatus#TDX_OPERAND_INVALID} for a non-debug TD.
  */
 public final class TdxModule {
@@ -42,13 +45,17 @@ public final class TdxModule {
         return behaviour;
     }
 
-    /** TDH.VP.ENTER: save the host's physical DRs, load the TD's DR0–3, DR6, DR7. */
+    /**
+     * TDH.VP.ENTER: save the host's physical DRs and DEBUGCTL, load the TD's DR0–3, DR6, DR7 and
+     * DEBUGCTL (with the host's FREEZE_IN_SMM kept).
+     */
     public void tdhVpEnter(TdVcpu vcpu, DebugRegisterFile cpu) {
         if (vcpu.running()) {
             throw new IllegalStateException("TDH.VP.ENTER on a TD vCPU that is already running");
         }
-        vcpu.enter(cpu.snapshot());
+        vcpu.enter(cpu.snapshot(), cpu.debugctl());
         cpu.load(vcpu.savedDebugRegisters());
+        cpu.setDebugctl((vcpu.debugctl() & ~Debugctl.FREEZE_IN_SMM) | (vcpu.hostDebugctlAtEnter() & Debugctl.FREEZE_IN_SMM));
     }
 
     /**
@@ -61,7 +68,9 @@ public final class TdxModule {
         }
         DebugRegisters td = cpu.snapshot();
         vcpu.setSavedDebugRegisters(td);
+        vcpu.setDebugctl(cpu.debugctl() & ~Debugctl.FREEZE_IN_SMM);
         vcpu.exit();
+        cpu.setDebugctl(vcpu.hostDebugctlAtEnter() & Debugctl.TDX_DEBUGCTL_PRESERVED);
         cpu.load(switch (behaviour) {
             case INIT_ON_EXIT -> DebugRegisters.INIT;
             case RESTORE_HOST_EXCEPT_DR7 -> vcpu.hostAtEnter();

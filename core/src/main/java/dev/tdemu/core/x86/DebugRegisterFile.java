@@ -4,8 +4,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The debug state of one physical CPU: DR0–DR3, DR6, DR7, and the IA32_DEBUGCTL MSR (kept here
- * because VM entry and exit load and clear it together with DR7).
+ * The debug state of one physical CPU: DR0–DR3, DR6, DR7, the IA32_DEBUGCTL MSR (kept here
+ * because VM entry and exit load and clear it together with DR7) and, for AMD CPUs, the four
+ * breakpoint address-mask MSRs (DR0_ADDR_MASK ..., which SEV-ES DebugSwap loads on #VMEXIT).
+ *
+ * <p>A CPU with bus-lock detection ({@link #withBusLockDetect()}) lets software write DR6 bit 11
+ * (BLD, active low); on one without it that bit always reads 1.
  *
  * <p>Three kinds of writer use it: code running on the CPU through {@link #movToDr}/{@link #movFromDr}
  * (all architectural checks), the host kernel through {@link DrAccess} (ring 0, 64-bit, CR4.DE=1;
@@ -18,9 +22,25 @@ public final class DebugRegisterFile implements DrAccess {
     private Dr6 dr6 = Dr6.RESET;
     private Dr7 dr7 = Dr7.RESET;
     private long debugctl;
+    private final long[] drAddrMask = new long[4];
+    private final boolean busLockDetect;
 
-    /** A CPU in reset state (DR0–3 = 0, DR6 = 0xFFFF0FF0, DR7 = 0x400, DEBUGCTL = 0). */
+    /** A CPU in reset state (DR0–3 = 0, DR6 = 0xFFFF0FF0, DR7 = 0x400, DEBUGCTL = 0), without bus-lock detection. */
     public DebugRegisterFile() {
+        this(false);
+    }
+
+    private DebugRegisterFile(boolean busLockDetect) {
+        this.busLockDetect = busLockDetect;
+    }
+
+    /** A CPU in reset state that implements bus-lock detection (DR6.BLD writable). */
+    public static DebugRegisterFile withBusLockDetect() {
+        return new DebugRegisterFile(true);
+    }
+
+    public boolean busLockDetect() {
+        return busLockDetect;
     }
 
     public DebugRegisters snapshot() {
@@ -32,7 +52,7 @@ public final class DebugRegisterFile implements DrAccess {
         for (int n = 0; n < 4; n++) {
             db[n] = regs.dr(n);
         }
-        dr6 = regs.dr6();
+        dr6 = busLockDetect ? regs.dr6() : new Dr6(regs.dr6().value());
         dr7 = regs.dr7();
     }
 
@@ -57,8 +77,36 @@ public final class DebugRegisterFile implements DrAccess {
         return debugctl;
     }
 
+    /** Sets IA32_DEBUGCTL directly, as VM entry/exit, TDX module and WRMSR do. */
     public void setDebugctl(long value) {
         debugctl = value;
+    }
+
+    @Override
+    public long getDebugctlmsr() {
+        return debugctl;
+    }
+
+    @Override
+    public void updateDebugctlmsr(long value) {
+        debugctl = value;
+    }
+
+    /** The AMD breakpoint address mask of slot n (MSR DRn_ADDR_MASK); 0 = exact match. */
+    public long drAddrMask(int n) {
+        return drAddrMask[Dr7.checkSlot(n)];
+    }
+
+    /** Writes DRn_ADDR_MASK, as the host's amd_set_dr_addr_mask() and SEV-ES #VMEXIT do. */
+    public void setDrAddrMask(int n, long mask) {
+        drAddrMask[Dr7.checkSlot(n)] = mask;
+    }
+
+    /** A bus-lock #DB trap on this CPU: DR6.BLD is cleared (nothing happens without bus-lock detection). */
+    public void busLockTrap() {
+        if (busLockDetect) {
+            dr6 = dr6.busLockTrap();
+        }
     }
 
     // ---- host kernel access (get_debugreg / set_debugreg) ----
@@ -142,7 +190,7 @@ public final class DebugRegisterFile implements DrAccess {
     private void store(int reg, long value) {
         switch (reg) {
             case 0, 1, 2, 3 -> db[reg] = value;
-            case 6 -> dr6 = new Dr6(value);
+            case 6 -> dr6 = busLockDetect ? Dr6.withBusLockDetect(value) : new Dr6(value);
             case 7 -> dr7 = new Dr7(value);
             default -> throw new IllegalArgumentException("no DR" + reg);
         }

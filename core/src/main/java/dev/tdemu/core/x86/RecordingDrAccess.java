@@ -8,6 +8,7 @@ public final class RecordingDrAccess implements DrAccess {
 
     private final DrAccess target;
     private final List<DrOperation> operations = new ArrayList<>();
+    private final List<MsrOperation> msrOperations = new ArrayList<>();
 
     public RecordingDrAccess(DrAccess target) {
         this.target = target;
@@ -26,8 +27,26 @@ public final class RecordingDrAccess implements DrAccess {
         operations.add(DrOperation.set(reg, value));
     }
 
-    /** The accesses so far, in order. */
+    @Override
+    public long getDebugctlmsr() {
+        long value = target.getDebugctlmsr();
+        msrOperations.add(new MsrOperation.Rdmsr(Debugctl.MSR_IA32_DEBUGCTLMSR, value));
+        return value;
+    }
+
+    @Override
+    public void updateDebugctlmsr(long value) {
+        target.updateDebugctlmsr(value);
+        msrOperations.add(new MsrOperation.Wrmsr(Debugctl.MSR_IA32_DEBUGCTLMSR, value));
+    }
+
+    /** The DR accesses so far, in order. */
     public List<DrOperation> operations() {
         return List.copyOf(operations);
+    }
+
+    /** The MSR accesses so far, in order. */
+    public List<MsrOperation> msrOperations() {
+        return List.copyOf(msrOperations);
     }
 }

@@ -1,0 +1,216 @@
+package dev.tdemu.core.kvm;
+
+import dev.tdemu.core.host.HostCpu;
+import dev.tdemu.core.svm.HostSaveArea;
+import dev.tdemu.core.vmx.Vmcs;
+import dev.tdemu.core.x86.Debugctl;
+import dev.tdemu.core.x86.Dr6;
+import dev.tdemu.core.x86.Dr7;
+import dev.tdemu.core.x86.DrAccess;
+
+import java.util.List;
+
+/**
+ * Runs the steps of a {@link PolicyProgram}: the one place that says what each {@link PolicyOp}
+ * does and what each {@link PolicyCondition.Atom} means. {@link VcpuEnterGuest} calls it for the
+ * phases around each guest run.
+ */
+final class PolicyExecutor {
+
+    static final int KVM_RUN_LOAD_GUEST_DR6 = 1 << 1;
+    static final int KVM_RUN_LOAD_DEBUGCTL = 1 << 2;
+
+    private final KvmVcpu vcpu;
+    private final HostCpu host;
+    private final DrAccess dr;
+    private final PolicyPhase phase;
+    /** vcpu_enter_guest's local debug_ctl; null until read in this phase. */
+    private Long debugCtl;
+
+    private PolicyExecutor(KvmVcpu vcpu, HostCpu host, DrAccess dr, PolicyPhase phase) {
+        this.vcpu = vcpu;
+        this.host = host;
+        this.dr = dr;
+        this.phase = phase;
+    }
+
+    /** Runs {@code phase} of the vCPU's program, with every register access going through {@code dr}. */
+    static void run(PolicyPhase phase, KvmVcpu vcpu, HostCpu host, DrAccess dr) {
+        new PolicyExecutor(vcpu, host, dr, phase).steps(vcpu.program().steps(phase));
+    }
+
+    private void steps(List<PolicyStep> steps) {
+        for (PolicyStep s : steps) {
+            switch (s) {
+                case PolicyStep.Action a -> {
+                    if (holds(a.when(), a)) {
+                        perform(a);
+                    }
+                }
+                case PolicyStep.Conditional c -> steps(holds(c.when(), c) ? c.then() : c.otherwise());
+            }
+        }
+    }
+
+    private boolean holds(PolicyCondition c, PolicyStep at) {
+        return switch (c) {
+            case PolicyCondition.Always x -> true;
+            case PolicyCondition.Test t -> test(t.atom(), at);
+            case PolicyCondition.Not n -> !holds(n.operand(), at);
+            case PolicyCondition.And a -> a.operands().stream().allMatch(o -> holds(o, at));
+            case PolicyCondition.Or o -> o.operands().stream().anyMatch(x -> holds(x, at));
+        };
+    }
+
+    private boolean test(PolicyCondition.Atom atom, PolicyStep at) {
+        SwitchDbRegs s = vcpu.switchDbRegs();
+        return switch (atom) {
+            case SWITCH_DB_REGS -> !s.isEmpty();
+            case SWITCH_DB_REGS_EXCEPT_AUTO_SWITCH -> !s.without(SwitchDbRegs.AUTO_SWITCH).isEmpty();
+            case BP_ENABLED -> s.bpEnabled();
+            case WONT_EXIT -> s.wontExit();
+            case RELOAD -> s.reload();
+            case AUTO_SWITCH -> s.autoSwitch();
+            case HW_BREAKPOINT_ACTIVE -> host.hwBreakpointActive();
+            case USE_HW_BP -> vcpu.guestDebug().useHwBp();
+            case IS_TD_VCPU -> vcpu.isTd();
+            case SEV_ES_GUEST -> vcpu.backing() instanceof VcpuBacking.SevEs;
+            case GUEST_STATE_PROTECTED -> vcpu.guestStateProtected();
+            case RUN_FLAGS -> vcpu.runFlags != 0;
+            case RUN_LOAD_GUEST_DR6 -> (vcpu.runFlags & KVM_RUN_LOAD_GUEST_DR6) != 0;
+            case RUN_LOAD_DEBUGCTL -> (vcpu.runFlags & KVM_RUN_LOAD_DEBUGCTL) != 0;
+            case HOST_DEBUGCTL -> vcpu.hostDebugctl != 0;
+            case HOST_DEBUGCTL_NOT_PRESERVED -> (vcpu.hostDebugctl & ~Debugctl.TDX_DEBUGCTL_PRESERVED) != 0;
+            case VT_HOST_DEBUGCTLMSR_NOT_PRESERVED -> (vcpu.vtHostDebugctlmsr & ~Debugctl.TDX_DEBUGCTL_PRESERVED) != 0;
+            case HOST_OWNED_DEBUGCTL_CHANGED -> ((debugCtl(at) ^ vcpu.hostDebugctl) & vcpu.program().hostOwnedDebugctl()) != 0;
+            case SEV_VCPU_HAS_DEBUG_SWAP -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().kvmSeesDebugSwap();
+            case SEV_SNP_GUEST -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().snp();
+            case CPU_HAS_DEBUG_SWAP -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().cpuHasDebugSwap();
+        };
+    }
+
+    private void perform(PolicyStep.Action a) {
+        switch (a.op()) {
+            case SET_DR7_FIXED_1 -> dr.setDebugreg(7, Dr7.RESET.value());
+            case SET_DR7_ZERO -> dr.setDebugreg(7, 0);
+            case LOAD_EFF_DB -> {
+                for (int n = 0; n < 4; n++) {
+                    dr.setDebugreg(n, vcpu.effDb(n));
+                }
+            }
+            case LOAD_GUEST_DR6 -> dr.setDebugreg(6, vcpu.dr6().value());
+            case KVM_X86_SET_DR6 -> {
+                // vt_set_dr6() returns for a TD; an SEV-ES guest's DR6 is in its encrypted VMSA.
+                if (vcpu.backing() instanceof VcpuBacking.Vmx) {
+                    dr.setDebugreg(6, vcpu.dr6().value());
+                }
+            }
+            case RUN_FLAG_LOAD_GUEST_DR6 -> vcpu.runFlags |= KVM_RUN_LOAD_GUEST_DR6;
+            case RUN_FLAG_LOAD_DEBUGCTL -> vcpu.runFlags |= KVM_RUN_LOAD_DEBUGCTL;
+            case CLEAR_RELOAD -> vcpu.clearSwitchFlag(SwitchDbRegs.RELOAD);
+            case SNAPSHOT_HOST_DEBUGCTL -> vcpu.hostDebugctl = dr.getDebugctlmsr();
+            case READ_DEBUG_CTL -> debugCtl = dr.getDebugctlmsr();
+            case STORE_HOST_DEBUGCTL -> vcpu.hostDebugctl = debugCtl(a);
+            case SNAPSHOT_VT_HOST_DEBUGCTLMSR -> {
+                requireTd(a);
+                vcpu.vtHostDebugctlmsr = dr.getDebugctlmsr();
+            }
+            case VMX_RELOAD_GUEST_DEBUGCTL -> {
+                Vmcs vmcs = requireVmx(a);
+                long owned = vcpu.program().hostOwnedDebugctl();
+                long val = vmcs.guestDebugctl();
+                if (((val ^ vcpu.hostDebugctl) & owned) != 0) {
+                    vmcs.setGuestDebugctl((val & ~owned) | (vcpu.hostDebugctl & owned));
+                }
+            }
+            case RESTORE_HOST_DEBUGCTL -> dr.updateDebugctlmsr(vcpu.hostDebugctl);
+            case RESTORE_VT_HOST_DEBUGCTLMSR -> {
+                requireTd(a);
+                dr.updateDebugctlmsr(vcpu.vtHostDebugctlmsr);
+            }
+            case WARN_ON_USE_HW_BP -> {
+                if (vcpu.guestDebug().useHwBp()) {
+                    vcpu.warn(phase.function(), "vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP");
+                }
+            }
+            case WARN_ON_AUTO_SWITCH -> {
+                if (vcpu.switchDbRegs().autoSwitch()) {
+                    vcpu.warn(phase.function(), "vcpu->arch.switch_db_regs & KVM_DEBUGREG_AUTO_SWITCH");
+                }
+            }
+            case WARN_ON_ONCE_RUN_FLAGS -> {
+                KvmWarning w = new KvmWarning("tdx_vcpu_run", "run_flags");
+                if (vcpu.runFlags != 0 && !vcpu.warnings().contains(w)) {
+                    vcpu.warn(w.function(), w.condition());
+                }
+            }
+            case SYNC_DIRTY_DEBUG_REGS -> syncDirtyDebugRegs();
+            case KVM_UPDATE_DR0123 -> vcpu.kvmUpdateDr0123();
+            case KVM_UPDATE_DR7 -> vcpu.kvmUpdateDr7();
+            case RESET_DR6 -> dr.setDebugreg(6, Dr6.RESET.value());
+            case HW_BREAKPOINT_RESTORE -> host.hwBreakpointRestore(dr);
+            case RESTORE_CPU_DR7 -> dr.setDebugreg(7, host.cpuDr7().value());
+            case SAVE_HOST_DRS_TO_HOSTSA -> {
+                HostSaveArea hostsa = requireSevEs(a);
+                for (int n = 0; n < 4; n++) {
+                    hostsa.setDr(n, dr.getDebugreg(n));
+                }
+            }
+            case SAVE_HOST_DR_ADDR_MASKS_TO_HOSTSA -> {
+                HostSaveArea hostsa = requireSevEs(a);
+                for (int n = 0; n < 4; n++) {
+                    hostsa.setDrAddrMask(n, host.amdGetDrAddrMask(n));
+                }
+            }
+        }
+    }
+
+    /**
+     * sync_dirty_debug_regs: the guest ran with direct DR access, so its DR0–3 and DR6 are in
+     * hardware and its DR7 in the VMCS (saved by VM exit); copy them into db/dr6/dr7, clear
+     * WONT_EXIT and intercept MOV DR again.
+     */
+    private void syncDirtyDebugRegs() {
+        long[] hw = new long[4];
+        for (int n = 0; n < 4; n++) {
+            hw[n] = dr.getDebugreg(n);
+        }
+        Dr6 hwDr6 = new Dr6(dr.getDebugreg(6));
+        vcpu.syncGuestView(hw, hwDr6, vcpu.guestDr7Field());
+        vcpu.clearSwitchFlag(SwitchDbRegs.WONT_EXIT);
+        vcpu.setMovDrExiting(true);
+    }
+
+    private long debugCtl(PolicyStep at) {
+        if (debugCtl == null) {
+            throw misuse(at, "uses debug_ctl before 'debug_ctl = get_debugctlmsr()' in the same phase");
+        }
+        return debugCtl;
+    }
+
+    private void requireTd(PolicyStep.Action a) {
+        if (!vcpu.isTd()) {
+            throw misuse(a, "'" + a.op().spelling() + "' is TDX code; guard it with is_td_vcpu(vcpu)");
+        }
+    }
+
+    private Vmcs requireVmx(PolicyStep.Action a) {
+        if (vcpu.backing() instanceof VcpuBacking.Vmx(Vmcs vmcs)) {
+            return vmcs;
+        }
+        throw misuse(a, "'" + a.op().spelling() + "' is VMX code; guard it with !guest_state_protected");
+    }
+
+    private HostSaveArea requireSevEs(PolicyStep.Action a) {
+        if (vcpu.backing() instanceof VcpuBacking.SevEs e) {
+            return e.hostsa();
+        }
+        throw misuse(a, "'" + a.op().spelling() + "' is SEV-ES code; guard it with sev_es_guest(kvm)");
+    }
+
+    private IllegalStateException misuse(PolicyStep at, String what) {
+        PolicyProgram p = vcpu.program();
+        return new IllegalStateException(p.source() + ":" + at.line() + ": policy " + p.name() + ", phase " + phase
+                + ": the step " + what);
+    }
+}
