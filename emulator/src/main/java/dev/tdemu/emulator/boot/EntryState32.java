@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.boot;
 
+import dev.tdemu.core.x86.Segment;
+
 import java.util.List;
 
 /**
@@ -20,9 +22,9 @@ import java.util.List;
  * </ul>
  */
 public record EntryState32(long eax, long ebx, long eip, long esp, long eflags, long cr0, long cr4, long efer,
-                           long gdtBase, int gdtLimit, long idtBase, int idtLimit, SegmentRegister cs,
-                           SegmentRegister ds, SegmentRegister es, SegmentRegister fs, SegmentRegister gs,
-                           SegmentRegister ss) {
+                           long gdtBase, int gdtLimit, long idtBase, int idtLimit, Segment cs,
+                           Segment ds, Segment es, Segment fs, Segment gs,
+                           Segment ss) {
     /** Selector of the flat 32-bit code segment in the loader's GDT. */
     public static final int CODE_SELECTOR = 0x08;
     /** Selector of the flat 32-bit data segment in the loader's GDT. */
@@ -39,8 +41,8 @@ public record EntryState32(long eax, long ebx, long eip, long esp, long eflags, 
 
     /** The state for a kernel entered at {@code entry} with its information structure at {@code info}. */
     static EntryState32 multiboot(long entry, long info, long gdtBase) {
-        SegmentRegister code = SegmentRegister.load(CODE_SELECTOR, FLAT_CODE32_DESCRIPTOR);
-        SegmentRegister data = SegmentRegister.load(DATA_SELECTOR, FLAT_DATA32_DESCRIPTOR);
+        Segment code = Segment.fromDescriptor(CODE_SELECTOR, FLAT_CODE32_DESCRIPTOR);
+        Segment data = Segment.fromDescriptor(DATA_SELECTOR, FLAT_DATA32_DESCRIPTOR);
         return new EntryState32(Integer.toUnsignedLong(MultibootHeader.BOOTLOADER_MAGIC), info, entry, 0,
                 EFLAGS_FIXED, CR0_PE | CR0_ET, 0, 0, gdtBase, GDT.size() * 8 - 1, 0, 0, code, data, data, data,
                 data, data);

@@ -29,7 +29,8 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "GUEST", description = "ELF64 x86-64 guest image, or builtin:NAME (see tdemu guests)")
+    @Parameters(paramLabel = "GUEST", description = "A Multiboot kernel (a PC: kvm-unit-tests' .flat files), an ELF64 guest of "
+            + "tdemu's own ABI, or builtin:NAME (see tdemu guests)")
     String guest;
 
     @Mixin
@@ -84,7 +85,8 @@ final class RunCommand implements Callable<Integer> {
             // belongs on the screen at the stop); elsewhere in full buffers and at the end.
             Console.Sink console = new Console.Sink(streams.out(), streams.outIsTerminal() || gdbPort != null);
             try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of()))) {
-                List<Path> inputs = guest.startsWith("builtin:") ? List.of() : List.of(Path.of(guest));
+                List<Path> inputs = new java.util.ArrayList<>(guest.startsWith("builtin:") ? List.of() : List.of(Path.of(guest)));
+                inputs.addAll(vmOptions.initrds);
                 TraceWriter trace = vmOptions.openTrace(config, inputs, err);
                 VmResult r;
                 try {

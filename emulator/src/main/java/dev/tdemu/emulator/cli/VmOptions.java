@@ -10,6 +10,7 @@ import dev.tdemu.emulator.vm.VmSpec;
 import dev.tdemu.proto.BreakpointKind;
 import dev.tdemu.proto.DrSwitchPolicy;
 import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.Machine;
 import dev.tdemu.proto.HostBreakpoint;
 import dev.tdemu.proto.TdxDrBehaviour;
 import dev.tdemu.proto.VmConfig;
@@ -42,9 +43,24 @@ final class VmOptions {
             description = "Number of vCPUs, 1.." + BootStructures.MAX_VCPUS + " (each on its own physical CPU). Default: ${DEFAULT-VALUE}.")
     int vcpus;
 
-    @Option(names = "--memory", defaultValue = "64M", paramLabel = "SIZE",
-            description = "Guest RAM: a multiple of 2M from 4M to 4G, e.g. 64M, 1G. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--memory", paramLabel = "SIZE",
+            description = "Guest RAM: a multiple of 2M from 4M to 4G, e.g. 64M, 1G. Default: 64M, or 128M for a PC kernel.")
     String memory;
+
+    @Option(names = "--machine", defaultValue = "auto", paramLabel = "auto|pc|tdemu",
+            description = "The machine: pc (a Multiboot kernel on a PC: serial, APIC, fw_cfg, ...) or tdemu (tdemu's own "
+                    + "guest ABI). Default: ${DEFAULT-VALUE}: pc for a file with a Multiboot header.")
+    String machine;
+
+    @Option(names = "--append", paramLabel = "ARGS", description = "A PC kernel's command line (Multiboot cmdline).")
+    String append;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "A PC kernel's boot module; repeatable (Multiboot modules).")
+    List<Path> initrds = new ArrayList<>();
+
+    @Option(names = "--serial", defaultValue = "out", paramLabel = "out|stdio",
+            description = "COM1 of a PC: out (what the kernel writes goes to stdout) or stdio (it also reads stdin). Default: ${DEFAULT-VALUE}.")
+    String serial;
 
     @Option(names = "--timeout", paramLabel = "DURATION",
             description = "Stop the guest after this long (e.g. 500ms, 10s, 2m; at most 168h; 0 = no limit). Default: 10s, or no limit with --gdb.")
@@ -76,8 +92,8 @@ final class VmOptions {
         if (vcpus < 1 || vcpus > BootStructures.MAX_VCPUS) {
             throw new IllegalArgumentException("--vcpus must be 1.." + BootStructures.MAX_VCPUS + ", not " + vcpus);
         }
-        long memoryBytes = Sizes.parse(memory, "--memory");
-        if (!VmSpec.memoryAllowed(memoryBytes)) {
+        long memoryBytes = memory == null ? 0 : Sizes.parse(memory, "--memory");
+        if (memory != null && !VmSpec.memoryAllowed(memoryBytes)) {
             throw new IllegalArgumentException("--memory must be a multiple of 2M from 4M to "
                     + (BootStructures.MAX_RAM >> 30) + "G, not '" + memory + "'");
         }
@@ -91,7 +107,24 @@ final class VmOptions {
                 .setPolicy(enumValue(DrSwitchPolicy.class, "DR_SWITCH_POLICY_", policy, "--policy"))
                 .setTdxDr(enumValue(TdxDrBehaviour.class, "TDX_DR_BEHAVIOUR_", tdxDr, "--tdx-dr"))
                 .setVcpus(vcpus).setDebugTd(debugTd).setMemoryBytes(memoryBytes)
-                .setTimeoutMs(limit.toMillis());
+                .setTimeoutMs(limit.toMillis())
+                .setMachine(switch (machine.toLowerCase(Locale.ROOT)) {
+                    case "auto" -> Machine.MACHINE_UNSPECIFIED;
+                    case "pc" -> Machine.MACHINE_PC;
+                    case "tdemu" -> Machine.MACHINE_TDEMU;
+                    default -> throw new IllegalArgumentException("--machine must be auto, pc or tdemu, not '" + machine + "'");
+                })
+                .setSerialStdin(switch (serial.toLowerCase(Locale.ROOT)) {
+                    case "out" -> false;
+                    case "stdio" -> true;
+                    default -> throw new IllegalArgumentException("--serial must be out or stdio, not '" + serial + "'");
+                });
+        if (append != null) {
+            c.setKernelCommandLine(append);
+        }
+        for (Path initrd : initrds) {
+            c.addInitrd(initrd.toString());
+        }
         for (String w : hostWatches) {
             c.addHostBreakpoints(parseWatch(w));
         }

@@ -13,6 +13,12 @@ public sealed interface EngineEvent {
     /** The single-step trap after one instruction ran with RFLAGS.TF set; RIP is the next one. */
     record SingleStep(long rip) implements EngineEvent {}
 
+    /**
+     * INT 1 (CD 01), which the engine reports like a single-step trap; told apart by the CPU
+     * ({@code PhysicalCpu}), never recorded by the engine hooks. RIP is past the instruction.
+     */
+    record Int1(long rip) implements EngineEvent {}
+
     /** An instruction the engine does not implement (VMCALL, TDCALL, ICEBP, UD2, …), RIP on it. */
     record InvalidInstruction(long rip) implements EngineEvent {}
 
@@ -41,6 +47,9 @@ public sealed interface EngineEvent {
 
     /** An access to guest-physical memory that is not guest RAM. */
     record MemoryFault(MemType type, long physical, int size, long rip) implements EngineEvent {}
+
+    /** The guest can take an interrupt now (RFLAGS.IF set, no STI/MOV SS shadow), at a block boundary; RIP where it is. */
+    record InterruptWindow(long rip) implements EngineEvent {}
 
     /** A stop requested from outside (timeout, debugger pause), RIP where the guest was. */
     record Stopped(long rip) implements EngineEvent {}

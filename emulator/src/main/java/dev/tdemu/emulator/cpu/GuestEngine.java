@@ -31,7 +31,7 @@ import org.apache.logging.log4j.Logger;
  */
 public final class GuestEngine implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
-    static final long RFLAGS_TF = 0x100, RFLAGS_RF = 0x10000;
+    static final long RFLAGS_TF = 0x100, RFLAGS_IF = 0x200, RFLAGS_RF = 0x10000;
 
     /** Port I/O the code scan did not cover must still be answered while the engine runs. */
     public interface FallbackIo {
@@ -44,29 +44,57 @@ public final class GuestEngine implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final GuestMemory memory;
     private final DrEnforcer enforcer;
+    private final SvmGuestMode svm;
+    private final CpuState state;
+    private static final int EFER = 0xC0000080;
     private final List<Hook> ioHooks = new ArrayList<>();
     private final FallbackIo fallbackIo;
     private EngineEvent event;
     private volatile boolean kick;
+    private volatile boolean interruptWindowWanted;
     /** Set (on the engine's thread) while one instruction runs that must not be cut short by a kick. */
     private boolean kicksDeferred;
     private Hook kickHook;
     /** The block a kick stopped this run at, or -1. */
     private long kickedAt = -1;
 
+    /** An engine for one of tdemu's own guests: 64-bit long mode, the tdemu machine's intercepts. */
     public GuestEngine(GuestMemory memory, BootStructures.EntryState entry, FallbackIo fallbackIo) {
+        this(memory, VcpuEntry.longMode(entry), SvmGuestMode.Intercepts.TDEMU, fallbackIo);
+    }
+
+    public GuestEngine(GuestMemory memory, VcpuEntry entry, SvmGuestMode.Intercepts intercepts, FallbackIo fallbackIo) {
         this.memory = memory;
         this.fallbackIo = fallbackIo;
         this.uc = Unicorn.open();
         try {
             uc.mapPtr(0, memory.segment(), Protection.RWX);
-            SvmGuestMode.enter(uc, arena, entry);
+            svm = SvmGuestMode.enter(uc, arena, entry, intercepts);
+            state = new CpuState(uc, memory, entry.efer());
             enforcer = new DrEnforcer(uc, memory, (u, rip) -> onExecuteBreakpoint(rip));
             installPermanentHooks();
         } catch (RuntimeException e) {
             uc.close();
             arena.close();
             throw e;
+        }
+    }
+
+    /** The vCPU's processor state: mode, paging, segments. */
+    public CpuState state() {
+        return state;
+    }
+
+    /** Reads an MSR the engine keeps (EFER, STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, ...); between runs. */
+    public long readEngineMsr(int msr) {
+        return svm.readEngineMsr(msr);
+    }
+
+    /** Loads an MSR the engine acts on (EFER, the SYSCALL MSRs, KERNEL_GS_BASE, ...); between runs. */
+    public void writeEngineMsr(int msr, long value) {
+        svm.writeEngineMsr(msr, value);
+        if (msr == EFER) {
+            state.eferWritten(value);
         }
     }
 
@@ -144,7 +172,9 @@ public final class GuestEngine implements AutoCloseable {
 
     private void onIoCandidate(long rip) {
         byte[] bytes = readCode(rip, 15);
-        PortIo io = PortIo.decode(bytes, 0);
+        // The candidate may be an instruction of another mode (40-4F are REX prefixes only in
+        // 64-bit mode; 0x66 flips between 16 and 32 bits): decode it as the CPU runs it now.
+        PortIo io = PortIo.decode(bytes, 0, state.executionMode());
         if (io != null) {
             record(new EngineEvent.PortIoInstruction(io, rip));
             uc.emuStop();
@@ -162,30 +192,17 @@ public final class GuestEngine implements AutoCloseable {
         uc.emuStop();
     }
 
-    /** Reads up to {@code max} instruction bytes at linear {@code rip} (fewer at the end of mapped memory). */
+    /**
+     * Reads up to {@code max} instruction bytes at instruction pointer {@code rip} (CS's base added
+     * outside 64-bit mode; fewer bytes where the translation or RAM ends).
+     */
     public byte[] readCode(long rip, int max) {
-        long cr3 = uc.readReg(X86Reg.CR3);
-        byte[] out = new byte[max];
-        int n = 0;
-        while (n < max) {
-            PageWalker.Translation t = PageWalker.translate(memory, cr3, rip + n);
-            if (t == null) {
-                break;
-            }
-            int chunk = (int) Math.min(max - n, t.bytesToPageEnd());
-            if (!memory.contains(t.physical(), chunk)) {
-                break;
-            }
-            System.arraycopy(memory.readBytes(t.physical(), chunk), 0, out, n, chunk);
-            n += chunk;
-        }
-        return n == max ? out : java.util.Arrays.copyOf(out, n);
+        return state.readLinear(state.codeLinear(rip), max);
     }
 
     /** Linear to guest-physical through the guest's current page tables; -1 when unmapped. */
     public long toPhysical(long linear) {
-        PageWalker.Translation t = PageWalker.translate(memory, uc.readReg(X86Reg.CR3), linear);
-        return t == null ? -1 : t.physical();
+        return state.toPhysical(linear);
     }
 
     /** Makes the engine honour {@code regs} (re-arms only when they or CR3 changed). */
@@ -213,7 +230,7 @@ public final class GuestEngine implements AutoCloseable {
 
     /** CPL, CR4.DE and long mode as the breakpoint rules need them. */
     public CpuMode mode() {
-        return new CpuMode((int) (uc.readReg(X86Reg.CS) & 3), (uc.readReg(X86Reg.CR4) & 8) != 0, true);
+        return state.cpuMode();
     }
 
     public long rip() {
@@ -285,10 +302,20 @@ public final class GuestEngine implements AutoCloseable {
             return;
         }
         kickHook = uc.addBlockHook((u, address, size) -> {
-            if (kick && !kicksDeferred) {
+            if (kicksDeferred) {
+                return;
+            }
+            if (kick) {
                 kick = false;
                 if (event == null) {
                     event = new EngineEvent.Stopped(address);
+                    kickedAt = address;
+                }
+                u.emuStop();
+            } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & RFLAGS_IF) != 0 && !state.interruptShadow()) {
+                interruptWindowWanted = false;
+                if (event == null) {
+                    event = new EngineEvent.InterruptWindow(address);
                     kickedAt = address;
                 }
                 u.emuStop();
@@ -318,6 +345,15 @@ public final class GuestEngine implements AutoCloseable {
         } finally {
             kicksDeferred = false;
         }
+    }
+
+    /**
+     * KVM's interrupt-window exiting: while wanted, the run ends at the first block boundary where
+     * the guest can take an interrupt (RFLAGS.IF set, no STI or MOV SS shadow). Needs
+     * {@link #enableKicks()}.
+     */
+    public void requestInterruptWindow(boolean wanted) {
+        interruptWindowWanted = wanted;
     }
 
     /** Drops a pending kick (the vCPU reached the point the kick wanted it at some other way). */

@@ -5,6 +5,7 @@ import dev.tdemu.core.vmx.EptViolationQualification;
 import dev.tdemu.core.vmx.IoQualification;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
+import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DataAccessKind;
@@ -13,8 +14,10 @@ import dev.tdemu.core.x86.DebugRegisterFile;
 import dev.tdemu.core.x86.EventClass;
 import dev.tdemu.core.x86.MovDrOutcome;
 import dev.tdemu.core.x86.PendingDebug;
+import dev.tdemu.core.x86.Sreg;
 import dev.tdemu.emulator.machine.IdtDelivery;
-import dev.tdemu.emulator.machine.MovDrInstruction;
+import dev.tdemu.emulator.machine.Operation;
+import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.machine.X86Decoder;
 import dev.tdemu.emulator.machine.X86Exception;
@@ -89,22 +92,14 @@ public final class PhysicalCpu {
     /** Handles one engine event; returns the exit for the VMM, or null to keep running. */
     private VmExit handle(GuestEngine g, GuestControls controls, EngineEvent event) {
         Unicorn uc = g.engine();
-        return switch (event) {
+        return switch (int1(g, event)) {
             case EngineEvent.Intercept i -> intercept(g, controls, i);
             case EngineEvent.Exception e -> {
                 // The engine never forgets an exception (a later one would become #DF) nor that it
                 // was an INT n (later intercepts would get its return RIP): reset both now.
                 uc.clearExceptionInFlight();
                 if (e.vector() == X86Exception.BP || e.vector() == X86Exception.OF || e.vector() >= 32) {
-                    // Software interrupts are traps whose RIP is already past the instruction.
-                    int length = softwareInterruptLength(g, e.vector(), e.rip());
-                    long start = e.rip() - length;
-                    if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(uc, g.memory()), e.vector())) {
-                        // The gate's DPL is below the CPL: the instruction faults with #GP instead.
-                        yield exception(g, controls, X86Exception.GP, e.vector() * 8L + 2, PendingDebug.NONE, start, start, 0,
-                                true, false);
-                    }
-                    yield exception(g, controls, e.vector(), -1, PendingDebug.NONE, e.rip(), start, length, false, false);
+                    yield softwareInterrupt(g, controls, e.vector(), e.rip());
                 }
 
                 if (e.vector() == X86Exception.PF) {
@@ -114,6 +109,7 @@ public final class PhysicalCpu {
                 yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
             }
             case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), afterRepIteration(g, s.rip()));
+            case EngineEvent.Int1 i -> softwareInterrupt(g, controls, X86Exception.DB, i.rip());
             case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
             case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
             case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
@@ -130,6 +126,7 @@ public final class PhysicalCpu {
             case EngineEvent.RefusedAccess r -> stepWatched(g, controls, r.rip(), r.fetch());
             case EngineEvent.MemoryFault f -> new VmExit.EptViolation(EptViolationQualification.unbacked(eptAccess(f.type())),
                     f.physical(), f.size(), f.rip());
+            case EngineEvent.InterruptWindow w -> new VmExit.InterruptWindow(w.rip());
             case EngineEvent.Stopped s -> new VmExit.ExternalInterrupt(s.rip());
             case EngineEvent.Completed c -> new VmExit.ExternalInterrupt(c.rip());
         };
@@ -158,13 +155,44 @@ public final class PhysicalCpu {
         boolean startedThere = lastStepTrapRip == rip && lastStepTrapRcx != rcx;
         lastStepTrapRip = rip;
         lastStepTrapRcx = rcx;
-        return startedThere && isRepString(g.readCode(rip, 15));
+        return startedThere && isRepString(decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH)));
+    }
+
+    /** INT n, INT3 and INTO: traps whose RIP is already past the instruction, or #GP when the gate's DPL is below the CPL. */
+    private VmExit softwareInterrupt(GuestEngine g, GuestControls controls, int vector, long next) {
+        int length = softwareInterruptLength(g, vector, next);
+        long start = next - length;
+        if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(g.engine(), g.memory()), vector)) {
+            return exception(g, controls, X86Exception.GP, vector * 8L + 2, PendingDebug.NONE, start, start, 0, true, false);
+        }
+        if (vector == X86Exception.DB) {
+            // INT 1 is a software interrupt, not an exception: the exception bitmap does not see it.
+            return deliver(g, X86Exception.trap(vector, next));
+        }
+        return exception(g, controls, vector, -1, PendingDebug.NONE, next, start, length, false, false);
+    }
+
+    /**
+     * Whether the engine's vector 1 at {@code next} was INT 1 (CD 01), which it reports like a
+     * single-step trap: the bytes before say so, and the engine's own flag that an INT n raised
+     * the exception (cleared here, as for every software interrupt) confirms it.
+     */
+    private static EngineEvent int1(GuestEngine g, EngineEvent event) {
+        if (!(event instanceof EngineEvent.SingleStep s)) {
+            return event;
+        }
+        byte[] code = g.readCode(s.rip() - 2, 2);
+        if (code.length < 2 || (code[0] & 0xFF) != 0xCD || code[1] != 0x01 || !g.engine().exceptionIsInt()) {
+            return event;
+        }
+        g.engine().clearExceptionInFlight();
+        return new EngineEvent.Int1(s.rip());
     }
 
     /** Length of the INT3 (CC), INT 3 (CD 03), INTO (CE) or INT n (CD nn) instruction that ends at {@code next}. */
     private static int softwareInterruptLength(GuestEngine g, int vector, long next) {
         if (vector != X86Exception.BP) {
-            return vector == X86Exception.OF ? 1 : 2;
+            return vector == X86Exception.OF ? 1 : 2; // INTO, or INT n (INT 1 too: ICEBP never comes here)
         }
         byte[] code = g.readCode(next - 2, 2);
         return code.length == 2 && (code[0] & 0xFF) == 0xCD && code[1] == 0x03 ? 2 : 1;
@@ -178,6 +206,8 @@ public final class PhysicalCpu {
         }
         return switch (code) {
             case SvmGuestMode.EXIT_CPUID -> new VmExit.Cpuid(rip, 2);
+            case SvmGuestMode.EXIT_RDTSC -> new VmExit.Rdtsc(rip, 2);
+            case SvmGuestMode.EXIT_RDTSCP -> new VmExit.Rdtscp(rip, 3);
             case SvmGuestMode.EXIT_HLT -> new VmExit.Hlt(rip, 1);
             case SvmGuestMode.EXIT_MSR -> {
                 byte[] msr = g.readCode(rip, 2); // 0F 32 RDMSR, 0F 30 WRMSR
@@ -186,6 +216,7 @@ public final class PhysicalCpu {
             }
             case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
             case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
+            case SvmGuestMode.EXIT_IRET -> iret(g, controls, rip);
             // VMRUN and VMMCALL are AMD instructions: #UD on the Intel CPU tdemu models.
             default -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         };
@@ -197,10 +228,12 @@ public final class PhysicalCpu {
      */
     private VmExit invlpg(GuestEngine g, GuestControls controls, long rip) {
         byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
-        X86Decoder.Instruction insn = X86Decoder.decode(code, 0);
-        if (insn == null || insn.memory() == null) {
-            return code.length < X86Decoder.MAX_LENGTH ? fetchFault(g, controls, rip, code.length)
-                    : exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        X86Instruction insn = decode(g, code);
+        if (insn == null) {
+            return undecodable(g, controls, rip, code);
+        }
+        if (!(insn.operation() instanceof Operation.Invlpg)) {
+            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
         Unicorn uc = g.engine();
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
@@ -209,31 +242,71 @@ public final class PhysicalCpu {
         return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
     }
 
+    /** IRET, performed here rather than by the engine (see {@link IretEmulation}). */
+    private VmExit iret(GuestEngine g, GuestControls controls, long rip) {
+        byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
+        X86Instruction insn = decode(g, code);
+        if (insn == null) {
+            return undecodable(g, controls, rip, code);
+        }
+        if (!(insn.operation() instanceof Operation.Iret iret)) {
+            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        }
+        return switch (IretEmulation.perform(g, rip, iret.operandSize())) {
+            case IretEmulation.Outcome.Done d -> {
+                yield d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
+            }
+            case IretEmulation.Outcome.Fault f -> exception(g, controls, f.exception().vector(), f.exception().errorCode(),
+                    PendingDebug.NONE, rip, rip, 0, true, false);
+            case IretEmulation.Outcome.StackFault sf -> {
+                int cpl = g.mode().cpl();
+                long rflags = g.engine().readReg(X86Reg.RFLAGS);
+                PageWalker.Result walk = PageWalker.walk(g.memory(), g.state().paging(), sf.linear(),
+                        PageWalker.LinearAccess.explicit(PageWalker.AccessType.READ, cpl, (rflags & (1L << 18)) != 0, 0));
+                long errorCode = walk instanceof PageWalker.PageFault pf ? pf.errorCode() : (cpl == 3 ? PageWalker.PF_USER : 0);
+                g.engine().writeReg(X86Reg.CR2, sf.linear());
+                yield pageFault(g, controls, errorCode, sf.linear(), rip);
+            }
+        };
+    }
+
+    /** The instruction at RIP as the CPU decodes it in its current mode, or null when its bytes do not make one. */
+    private static X86Instruction decode(GuestEngine g, byte[] code) {
+        return X86Decoder.decode(code, 0, g.state().executionMode()) instanceof X86Decoder.DecodeResult.Decoded d
+                ? d.instruction() : null;
+    }
+
+    /** Bytes that do not decode: the fetch faulted where they end, or they are #UD (more than 15 bytes). */
+    private VmExit undecodable(GuestEngine g, GuestControls controls, long rip, byte[] code) {
+        return code.length < X86Decoder.MAX_LENGTH ? fetchFault(g, controls, rip, code.length)
+                : exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+    }
+
     /** MOV DR: a VM exit when the VMM intercepts it, otherwise executed on the hardware registers. */
     private VmExit movDr(GuestEngine g, GuestControls controls, long rip) {
-        byte[] code = g.readCode(rip, 15);
-        MovDrInstruction insn = MovDrInstruction.decode(code, 0);
-        if (insn == null && code.length < 15) {
-            return fetchFault(g, controls, rip, code.length);
+        byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
+        X86Instruction insn = decode(g, code);
+        if (insn == null) {
+            return undecodable(g, controls, rip, code);
         }
-        if (insn == null || insn.lockPrefix() || insn.debugRegister() > 7) {
+        if (!(insn.operation() instanceof Operation.MovDr mov) || insn.prefixes().lock() || mov.debugRegister() > 7) {
             return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
         Unicorn uc = g.engine();
         CpuMode mode = g.mode();
-        MovDrDirection direction = insn.toDebugRegister() ? MovDrDirection.TO_DR : MovDrDirection.FROM_DR;
-        Optional<MovDrQualification> exit = controls.movDrExit(mode, insn.debugRegister(), direction, insn.gpr());
+        MovDrDirection direction = mov.toDebugRegister() ? MovDrDirection.TO_DR : MovDrDirection.FROM_DR;
+        Optional<MovDrQualification> exit = controls.movDrExit(mode, mov.debugRegister(), direction, mov.gpr());
         if (exit.isPresent()) {
             return new VmExit.MovDr(exit.get(), rip, insn.length());
         }
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
-        MovDrOutcome outcome = insn.toDebugRegister()
-                ? hardware.movToDr(mode, insn.debugRegister(), uc.readReg(GPRS[insn.gpr()]))
-                : hardware.movFromDr(mode, insn.debugRegister());
+        MovDrOutcome outcome = mov.toDebugRegister()
+                ? hardware.movToDr(mode, mov.debugRegister(), uc.readReg(GPRS[mov.gpr()]))
+                : hardware.movFromDr(mode, mov.debugRegister());
         return switch (outcome) {
             case MovDrOutcome.Completed c -> {
-                if (!insn.toDebugRegister()) {
-                    uc.writeReg(GPRS[insn.gpr()], c.value());
+                if (!mov.toDebugRegister()) {
+                    uc.writeReg(GPRS[mov.gpr()], c.value());
                 }
                 uc.writeReg(X86Reg.RIP, rip + insn.length());
                 yield tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
@@ -246,24 +319,20 @@ public final class PhysicalCpu {
 
     /** MOV to CR3 is intercepted so data breakpoints follow the new page tables; the CPU part is done here. */
     private VmExit movToCr3(GuestEngine g, GuestControls controls, long rip) {
-        byte[] code = g.readCode(rip, 15);
-        int i = 0, rex = 0;
-        while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66 || code[i] == 0x67)) {
-            rex = (code[i] & 0xF0) == 0x40 ? code[i] : 0;
-            i++;
+        byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
+        X86Instruction insn = decode(g, code);
+        if (insn == null) {
+            return undecodable(g, controls, rip, code);
         }
-        if (i + 2 >= code.length && code.length < 15) {
-            return fetchFault(g, controls, rip, code.length);
-        }
-        if (i + 2 >= code.length || code[i] != 0x0F || code[i + 1] != 0x22) {
+        if (!(insn.operation() instanceof Operation.MovCr mov) || !mov.toControlRegister() || mov.controlRegister() != 3) {
             return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
         Unicorn uc = g.engine();
-        int gpr = (code[i + 2] & 7) | ((rex & 1) << 3);
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
-        uc.writeReg(X86Reg.CR3, uc.readReg(GPRS[gpr]));
-        uc.writeReg(X86Reg.RIP, rip + i + 3);
-        return tf ? debugTrap(g, controls, List.of(), true, rip + i + 3, false) : null;
+        long value = uc.readReg(GPRS[mov.gpr()]);
+        uc.writeReg(X86Reg.CR3, g.state().executionMode().is64Bit() ? value : value & 0xFFFF_FFFFL);
+        uc.writeReg(X86Reg.RIP, rip + insn.length());
+        return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
     }
 
     private VmExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
@@ -277,14 +346,16 @@ public final class PhysicalCpu {
         if (starts(code, 0x66, 0x0F, 0x01, 0xCC) && controls.tdcallExits()) {
             return new VmExit.Tdcall(rip, 4);
         }
-        if (starts(code, 0xF1)) {
-            // ICEBP (INT1): a trap #DB that sets no DR6 condition bit.
+        // The engine raises #UD for ICEBP (INT1), prefixed or not: a trap #DB that sets no DR6 condition bit.
+        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        if (insn != null && insn.operation() instanceof Operation.SoftwareInterrupt si
+                && si.instruction() == Event.Instruction.INT1) {
             DebugException icebp = hardware.icebp();
             if (controls.exceptionExits(X86Exception.DB)) {
-                return new VmExit.ExceptionNmi(X86Exception.DB, -1, icebp.pending(), rip, 1, true, 0, List.of());
+                return new VmExit.ExceptionNmi(X86Exception.DB, -1, icebp.pending(), rip, insn.length(), true, 0, List.of());
             }
             hardware.deliver(icebp);
-            return deliver(g, X86Exception.trap(X86Exception.DB, rip + 1));
+            return deliver(g, X86Exception.trap(X86Exception.DB, rip + insn.length()));
         }
         return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
     }
@@ -337,7 +408,7 @@ public final class PhysicalCpu {
         Unicorn uc = g.engine();
         long rflags = uc.readReg(X86Reg.RFLAGS);
         boolean guestTf = (rflags & RFLAGS_TF) != 0;
-        byte[] code = g.readCode(rip, 15);
+        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
         DrEnforcer enforcer = g.enforcer();
         if (fetch && (rflags & GuestEngine.RFLAGS_RF) == 0) {
             // A refused fetch comes before the instruction's execute-breakpoint check, which the
@@ -347,7 +418,7 @@ public final class PhysicalCpu {
                 return debugException(g, controls, db.get(), rip);
             }
         }
-        List<X86Decoder.Candidate> candidates = candidatePages(g, code, rip);
+        List<X86Decoder.Candidate> candidates = candidatePages(g, insn, rip);
         enforcer.openForStep();
         // RF: the instruction already passed its instruction-breakpoint check (when it started and
         // stopped at its memory access, or just above), so an execute breakpoint on it must not
@@ -356,22 +427,58 @@ public final class PhysicalCpu {
         EngineEvent stepped;
         List<DrEnforcer.PhysicalAccess> physical;
         try {
-            stepped = g.runDeferringKicks();
+            stepped = int1(g, g.runDeferringKicks());
         } finally {
             physical = enforcer.closeAfterStep();
         }
         List<Access.DataAccess> accesses = toLinear(g, physical, candidates);
-        clearResumeFlag(uc, code);
-        restoreTrapFlag(uc, code, guestTf);
+        clearResumeFlag(uc, insn);
+        restoreTrapFlag(uc, insn, guestTf);
         if (stepped instanceof EngineEvent.SingleStep s) {
             // A REP string instruction that stopped on its own address has iterations left: the
             // trap after a non-final iteration pushes RF=1 (SDM "Instruction-Breakpoint Exception
             // Condition", rules for the RF value pushed), so that resuming it skips its instruction
             // breakpoint.
-            return debugTrap(g, controls, accesses, guestTf, s.rip(), s.rip() == rip && isRepString(code));
+            return debugTrap(g, controls, accesses, guestTf, s.rip(), s.rip() == rip && isRepString(insn));
+        }
+        if (insn != null && insn.operation() instanceof Operation.LoadSs && !accesses.isEmpty()) {
+            Optional<DebugException> data = hardware.checkAfterInstruction(accesses, false, g.mode());
+            if (data.isPresent()) {
+                return afterMovSsShadow(g, controls, stepped, data.get());
+            }
         }
         // The instruction did not complete (an exception, an intercept, I/O): handle that instead.
         return handle(g, controls, stepped);
+    }
+
+    /**
+     * MOV SS and POP SS hold the #DB their own data breakpoint raises until the instruction after
+     * them completes (SDM 6.8.3, "Masking Exceptions and Interrupts When Switching Stacks"), and
+     * the engine, which suppresses the single step after them, ran that instruction in the same
+     * step; here it ended in an event instead of completing quietly. ICEBP reports the held
+     * conditions in its own #DB (one delivery); any other event (INT n, INT3, an exception) is
+     * delivered first and the held #DB follows before the handler's first instruction.
+     */
+    private VmExit afterMovSsShadow(GuestEngine g, GuestControls controls, EngineEvent stepped, DebugException held) {
+        if (stepped instanceof EngineEvent.InvalidInstruction ii) {
+            X86Instruction next = decode(g, g.readCode(ii.rip(), X86Decoder.MAX_LENGTH));
+            if (next != null && next.operation() instanceof Operation.SoftwareInterrupt si
+                    && si.instruction() == Event.Instruction.INT1) {
+                PendingDebug merged = hardware.icebp().pending().or(held.pending());
+                if (controls.exceptionExits(X86Exception.DB)) {
+                    return new VmExit.ExceptionNmi(X86Exception.DB, -1, merged, ii.rip(), next.length(), true, 0, List.of());
+                }
+                hardware.deliver(new DebugException(held.vector(), EventClass.TRAP, merged, hardware.dr6().deliver(merged)));
+                return deliver(g, X86Exception.trap(X86Exception.DB, ii.rip() + next.length()));
+            }
+        }
+        VmExit exit = handle(g, controls, stepped);
+        if (exit != null) {
+            LOG.debug("cpu{}: the #DB held by MOV SS ({}) is dropped: the next instruction ended in a VM exit", id,
+                    held.pending());
+            return exit;
+        }
+        return debugException(g, controls, held, g.engine().readReg(X86Reg.RIP));
     }
 
     /**
@@ -380,21 +487,21 @@ public final class PhysicalCpu {
      * Data breakpoints match linear addresses while the engine reports physical ones; this is how
      * an access through another mapping of a watched page is told apart from the watched address.
      */
-    private static List<X86Decoder.Candidate> candidatePages(GuestEngine g, byte[] code, long rip) {
-        X86Decoder.Instruction insn = X86Decoder.decode(code, 0);
+    private static List<X86Decoder.Candidate> candidatePages(GuestEngine g, X86Instruction insn, long rip) {
         if (insn == null) {
             return List.of();
         }
         Unicorn uc = g.engine();
-        X86Decoder.Registers regs = new X86Decoder.Registers() {
+        CpuState state = g.state();
+        X86Instruction.Registers regs = new X86Instruction.Registers() {
             @Override
             public long gpr(int index) {
                 return uc.readReg(GPRS[index]);
             }
 
             @Override
-            public long segmentBase(int segment) {
-                return uc.readReg(segment == X86Decoder.SEG_FS ? X86Reg.FS_BASE : X86Reg.GS_BASE);
+            public long segmentBase(Sreg segment) {
+                return state.segment(segment).base();
             }
         };
         return insn.candidates(regs, rip);
@@ -432,28 +539,20 @@ public final class PhysicalCpu {
     }
 
     /** Clears the RF set for a one-instruction step (as completing an instruction does), unless it was an IRET that loaded RF. */
-    private static void clearResumeFlag(Unicorn uc, byte[] code) {
-        int i = 0;
-        while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66)) {
-            i++;
-        }
-        if (i < code.length && (code[i] & 0xFF) == 0xCF) {
+    private static void clearResumeFlag(Unicorn uc, X86Instruction insn) {
+        if (insn != null && insn.operation() instanceof Operation.Iret) {
             return;
         }
         uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_RF);
     }
 
     /** Undoes the TF tdemu forced for a one-instruction step, unless the instruction itself set RFLAGS. */
-    private static void restoreTrapFlag(Unicorn uc, byte[] code, boolean guestTf) {
-        int i = 0;
-        while (i < code.length && ((code[i] & 0xF0) == 0x40 || code[i] == 0x66)) {
-            i++;
-        }
-        int op = i < code.length ? code[i] & 0xFF : 0;
-        if (op == 0x9D || op == 0xCF) {
+    private static void restoreTrapFlag(Unicorn uc, X86Instruction insn, boolean guestTf) {
+        Operation op = insn == null ? null : insn.operation();
+        if (op instanceof Operation.Iret || op instanceof Operation.Flags f && f.pop()) {
             return; // POPF / IRET loaded RFLAGS from memory: TF is what the guest stored.
         }
-        if (op == 0x9C && !guestTf) {
+        if (op instanceof Operation.Flags && !guestTf) {
             long rsp = uc.readReg(X86Reg.RSP);
             byte[] pushed = uc.read(rsp, 2);
             pushed[1] &= (byte) ~0x01; // PUSHF saw tdemu's TF: the guest's copy must not
@@ -463,24 +562,13 @@ public final class PhysicalCpu {
         uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
     }
 
-    /** Whether {@code code} starts with a REP/REPNE-prefixed string instruction (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS). */
-    static boolean isRepString(byte[] code) {
-        boolean rep = false;
-        int i = 0;
-        for (; i < code.length; i++) {
-            int b = code[i] & 0xFF;
-            if (b == 0xF2 || b == 0xF3) {
-                rep = true;
-            } else if (!(b == 0x66 || b == 0x67 || b == 0x2E || b == 0x3E || b == 0x26 || b == 0x36 || b == 0x64 || b == 0x65
-                    || (b & 0xF0) == 0x40)) {
-                break;
-            }
-        }
-        if (!rep || i >= code.length) {
-            return false;
-        }
-        int op = code[i] & 0xFF;
-        return (op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) || (op >= 0x6C && op <= 0x6F);
+    /** Whether {@code insn} is a REP/REPNE-prefixed string instruction (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS). */
+    static boolean isRepString(X86Instruction insn) {
+        return insn != null && switch (insn.operation()) {
+            case Operation.StringOp op -> op.repeat() != Operation.Repeat.NONE;
+            case Operation.PortIo io -> io.string() && io.rep();
+            default -> false;
+        };
     }
 
     /**
@@ -488,18 +576,20 @@ public final class PhysicalCpu {
      * {@code rip + readable} on are not mapped by the page tables as they are now: the guest
      * changed the tables of the page it runs from, and the engine still held the old translation.
      * The CPU may drop a translation at any time, so the architectural outcome is the fetch's #PF
-     * (CR2 = the first byte it could not fetch), never a #UD for bytes tdemu could not read.
+     * (CR2 = the first byte it could not fetch, the error code of that fetch), never a #UD for
+     * bytes tdemu could not read.
      */
     private VmExit fetchFault(GuestEngine g, GuestControls controls, long rip, int readable) {
-        long address = rip + readable;
-        Unicorn uc = g.engine();
-        CpuMode mode = g.mode();
-        PageWalker.Translation t = PageWalker.translate(g.memory(), uc.readReg(X86Reg.CR3), address);
-        // P: the page is present but the fetch is not allowed (a user fetch from a supervisor page).
-        // I/D stays 0: it is set only with CR4.SMEP or EFER.NXE, which tdemu's guests do not have.
-        long errorCode = (t != null ? 1 : 0) | (mode.cpl() == 3 ? 4 : 0);
-        uc.writeReg(X86Reg.CR2, address);
-        return pageFault(g, controls, errorCode, address, rip);
+        CpuState state = g.state();
+        long linear = state.codeLinear(rip) + readable;
+        int cpl = g.mode().cpl();
+        long rflags = g.engine().readReg(X86Reg.RFLAGS);
+        PageWalker.Result walk = PageWalker.walk(g.memory(), state.paging(), linear,
+                PageWalker.LinearAccess.explicit(PageWalker.AccessType.FETCH, cpl, (rflags & (1L << 18)) != 0, 0));
+        // A walk that succeeds means the bytes lie outside guest RAM: report a not-present fetch there.
+        long errorCode = walk instanceof PageWalker.PageFault pf ? pf.errorCode() : (cpl == 3 ? PageWalker.PF_USER : 0);
+        g.engine().writeReg(X86Reg.CR2, linear);
+        return pageFault(g, controls, errorCode, linear, rip);
     }
 
     /** #PF (CR2 already holds {@code linear}): to the VMM when intercepted, else delivered through the guest's IDT. */

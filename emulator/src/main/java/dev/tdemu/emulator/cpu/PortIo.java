@@ -1,5 +1,8 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.x86.ExecutionMode;
+import dev.tdemu.emulator.machine.Operation;
+import dev.tdemu.emulator.machine.X86Decoder;
 import java.util.TreeSet;
 
 /**
@@ -17,64 +20,38 @@ import java.util.TreeSet;
  * @param length      instruction length in bytes
  */
 public record PortIo(boolean in, int size, int port, boolean string, boolean rep, int addressSize, int length) {
-    private static final int MAX_LENGTH = 15;
-
     static boolean isIoOpcode(int b) {
         return (b >= 0xE4 && b <= 0xE7) || (b >= 0xEC && b <= 0xEF) || (b >= 0x6C && b <= 0x6F);
     }
 
-    private static boolean isPrefix(int b) {
-        return switch (b) {
-            case 0x66, 0x67, 0xF0, 0xF2, 0xF3, 0x2E, 0x36, 0x3E, 0x26, 0x64, 0x65 -> true;
-            default -> (b & 0xF0) == 0x40; // REX
-        };
+    /**
+     * Decodes the instruction at {@code code[offset]} as the CPU runs it in {@code mode}, or null
+     * when it is not port I/O.
+     */
+    public static PortIo decode(byte[] code, int offset, ExecutionMode mode) {
+        if (!(X86Decoder.decode(code, offset, mode) instanceof X86Decoder.DecodeResult.Decoded d)
+                || !(d.instruction().operation() instanceof Operation.PortIo io)) {
+            return null;
+        }
+        return new PortIo(io.in(), io.size(), io.port(), io.string(), io.rep(), d.instruction().addressSize(),
+                d.instruction().length());
     }
 
-    /** Decodes the instruction at {@code code[offset]}, or null when it is not port I/O. */
+    /** {@link #decode(byte[], int, ExecutionMode)} in 64-bit mode (tdemu's own guests). */
     public static PortIo decode(byte[] code, int offset) {
-        boolean opSize16 = false, addr32 = false, rep = false;
-        int i = offset, end = Math.min(code.length, offset + MAX_LENGTH);
-        while (i < end && isPrefix(Byte.toUnsignedInt(code[i]))) {
-            int b = Byte.toUnsignedInt(code[i]);
-            opSize16 |= b == 0x66;
-            addr32 |= b == 0x67;
-            rep |= b == 0xF3 || b == 0xF2;
-            i++;
-        }
-        if (i >= end) {
-            return null;
-        }
-        int op = Byte.toUnsignedInt(code[i]);
-        if (!isIoOpcode(op)) {
-            return null;
-        }
-        int wide = opSize16 ? 2 : 4;
-        int addressSize = addr32 ? 4 : 8;
-        return switch (op) {
-            case 0xE4, 0xE5, 0xE6, 0xE7 -> {
-                if (i + 1 >= end) {
-                    yield null;
-                }
-                int size = (op & 1) == 0 ? 1 : wide;
-                yield new PortIo(op <= 0xE5, size, Byte.toUnsignedInt(code[i + 1]), false, false, addressSize, i + 2 - offset);
-            }
-            case 0xEC, 0xED, 0xEE, 0xEF ->
-                new PortIo(op <= 0xED, (op & 1) == 0 ? 1 : wide, -1, false, false, addressSize, i + 1 - offset);
-            default -> // 6C INSB, 6D INSW/D, 6E OUTSB, 6F OUTSW/D
-                new PortIo(op <= 0x6D, (op & 1) == 0 ? 1 : wide, -1, true, rep, addressSize, i + 1 - offset);
-        };
+        return decode(code, offset, ExecutionMode.LONG_64);
     }
 
-    /** Offsets in {@code code} where a port I/O instruction could start (opcode and prefix runs). */
+    /**
+     * Offsets in {@code code} where a port I/O instruction could start: each I/O opcode and the run
+     * of prefixes before it, counting 40-4F as REX prefixes (a superset for code of every mode: the
+     * hook at a candidate decodes it in the mode the CPU is in when it gets there).
+     */
     public static TreeSet<Integer> candidateStarts(byte[] code) {
         TreeSet<Integer> starts = new TreeSet<>();
         for (int i = 0; i < code.length; i++) {
-            if (!isIoOpcode(Byte.toUnsignedInt(code[i]))) {
-                continue;
-            }
-            starts.add(i);
-            for (int p = i - 1; p >= 0 && i - p < MAX_LENGTH - 1 && isPrefix(Byte.toUnsignedInt(code[p])); p--) {
-                starts.add(p);
+            if (isIoOpcode(Byte.toUnsignedInt(code[i]))) {
+                starts.addAll(X86Decoder.prefixRunStarts(code, i, ExecutionMode.LONG_64));
             }
         }
         return starts;

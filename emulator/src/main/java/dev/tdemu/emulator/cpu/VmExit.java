@@ -65,6 +65,22 @@ public sealed interface VmExit {
         }
     }
 
+    /** RDTSC, intercepted on a PC so that the TSC follows the machine's virtual clock. */
+    record Rdtsc(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.RDTSC;
+        }
+    }
+
+    /** RDTSCP: RDTSC plus IA32_TSC_AUX in ECX. */
+    record Rdtscp(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.RDTSCP;
+        }
+    }
+
     record Vmcall(long rip, int length) implements Instruction {
         @Override
         public ExitReason reason() {
@@ -173,6 +189,14 @@ public sealed interface VmExit {
         @Override
         public ExitReason reason() {
             return ExitReason.TRIPLE_FAULT;
+        }
+    }
+
+    /** RFLAGS.IF became 1 outside any interrupt shadow while "interrupt-window exiting" was requested. */
+    record InterruptWindow(long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.INTERRUPT_WINDOW;
         }
     }
 

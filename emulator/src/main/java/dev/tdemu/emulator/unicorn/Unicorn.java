@@ -297,6 +297,62 @@ public final class Unicorn implements AutoCloseable {
         hostMemory.put(address, host);
     }
 
+    /**
+     * Maps {@code [address, address + size)} (page aligned) as device memory: every guest access there
+     * calls {@code handler} on the engine's thread, inside the instruction. The handler lives as long as
+     * the engine.
+     */
+    public void mapMmio(long address, long size, MmioHandler handler) {
+        checkOpen();
+        java.util.Objects.requireNonNull(handler, "handler");
+        try {
+            var lookup = java.lang.invoke.MethodHandles.lookup();
+            MethodHandle read = lookup.findVirtual(Unicorn.class, "mmioRead", java.lang.invoke.MethodType.methodType(long.class,
+                    MmioHandler.class, MemorySegment.class, long.class, int.class, MemorySegment.class)).bindTo(this).bindTo(handler);
+            MethodHandle write = lookup.findVirtual(Unicorn.class, "mmioWrite", java.lang.invoke.MethodType.methodType(void.class,
+                    MmioHandler.class, MemorySegment.class, long.class, int.class, long.class, MemorySegment.class))
+                    .bindTo(this).bindTo(handler);
+            MemorySegment readStub = Uc.LINKER.upcallStub(read, Uc.CB_MMIO_READ, arena);
+            MemorySegment writeStub = Uc.LINKER.upcallStub(write, Uc.CB_MMIO_WRITE, arena);
+            check(op("uc_mmio_map", address, size, null), (int) Uc.MMIO_MAP.invokeExact(uc, address, size, readStub,
+                    MemorySegment.NULL, writeStub, MemorySegment.NULL));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** The MMIO read upcall: nothing may escape into the engine; a failure stops the run (all-ones meanwhile). */
+    private long mmioRead(MmioHandler handler, MemorySegment engine, long offset, int size, MemorySegment user) {
+        try {
+            if (hookFailure == null) {
+                return handler.read(this, offset, size);
+            }
+        } catch (Throwable t) {
+            try {
+                hookFailed(t);
+            } catch (Throwable ignored) {
+                // nothing may escape
+            }
+        }
+        return -1L;
+    }
+
+    private void mmioWrite(MmioHandler handler, MemorySegment engine, long offset, int size, long value, MemorySegment user) {
+        try {
+            if (hookFailure == null) {
+                handler.write(this, offset, size, value);
+            }
+        } catch (Throwable t) {
+            try {
+                hookFailed(t);
+            } catch (Throwable ignored) {
+                // nothing may escape
+            }
+        }
+    }
+
     public void unmap(long address, long size) {
         checkOpen();
         try {
@@ -1276,6 +1332,17 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
+     * The engine's {@code hflags}: the CPU mode as its translated code sees it (QEMU's HF_* bits:
+     * CPL in bits 1:0, the STI/MOV SS interrupt shadow in bit 3, CS32 bit 4, SS32 bit 5, PE bit 7,
+     * LMA bit 14, CS64 bit 15, VM bit 17). Between runs, or in a hook.
+     */
+    public int hflags() {
+        CpuContext c = exceptionContext();
+        c.save();
+        return c.context.get(JAVA_INT, layout.hflagsOffset());
+    }
+
+    /**
      * Sets the privilege level the engine assumes (its CPL, which it otherwise only changes when
      * SS is loaded) without loading any segment. The engine checks segment-register writes against
      * the CPL, so delivering an exception from CPL3 to a CPL0 handler by hand needs this before
@@ -1310,6 +1377,13 @@ public final class Unicorn implements AutoCloseable {
         c.restore();
     }
 
+
+    /** Whether the engine's last exception was raised by INT n, INT3 or INTO (its exception_is_int). */
+    public boolean exceptionIsInt() {
+        CpuContext c = exceptionContext();
+        c.save();
+        return c.context.get(JAVA_INT, layout.exceptionIsIntOffset()) != 0;
+    }
 
     private CpuContext exceptionContext() {
         checkOpen();

@@ -77,6 +77,12 @@ interface ExitContext {
     /** Writes CR2 (before a #PF is queued). */
     void setCr2(long linear);
 
+    /** Whether the machine has an interrupt controller whose interrupts wake HLT (a PC). */
+    boolean hasInterruptController();
+
+    /** HLT: the vCPU is halted until an interrupt it can take is pending (KVM_MP_STATE_HALTED). */
+    void halt();
+
     /** HLT with nothing that can ever wake the vCPU: it stops for good. */
     void haltForGood(long rip);
 

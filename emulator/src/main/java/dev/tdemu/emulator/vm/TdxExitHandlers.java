@@ -74,6 +74,15 @@ final class TdxExitHandlers {
                         q.immediate()));
             }
             case VmExit.IoPerformed p -> new InTd.Handled(null); // the engine already did it through the VMM's devices
+            // The TSC is virtualized by the CPU for a TD; tdemu's module answers from the machine's clock.
+            case VmExit.Rdtsc r -> {
+                VmxExitHandlers.kvmEmulateRdtsc(v, r, false);
+                yield new InTd.Handled(null);
+            }
+            case VmExit.Rdtscp r -> {
+                VmxExitHandlers.kvmEmulateRdtsc(v, r, true);
+                yield new InTd.Handled(null);
+            }
             case VmExit.Tdcall t -> tdcall(v, t);
             case VmExit.EptViolation e -> switch (module.handleTdEvent(tdVcpu,
                     new TdEvent.EptViolation(e.rip(), e.gpa(), -1, e.qualification()))) {
@@ -85,6 +94,7 @@ final class TdxExitHandlers {
             case VmExit.ExceptionNmi e -> new InTd.ExitToHost(e);
             case VmExit.TripleFault t -> new InTd.ExitToHost(t);
             case VmExit.ExternalInterrupt x -> new InTd.ExitToHost(x);
+            case VmExit.InterruptWindow w -> new InTd.ExitToHost(w);
         };
     }
 
@@ -148,10 +158,13 @@ final class TdxExitHandlers {
             case VmExit.EptViolation e -> VmxExitHandlers.handleEptViolation(v, e);
             case VmExit.TripleFault t -> VmxExitHandlers.handleTripleFault(v, t);
             case VmExit.ExternalInterrupt x -> true;
+            case VmExit.InterruptWindow w -> true;
             case VmExit.Cpuid c -> unreachable(c);
             case VmExit.Hlt h -> unreachable(h);
             case VmExit.Rdmsr r -> unreachable(r);
             case VmExit.Wrmsr w -> unreachable(w);
+            case VmExit.Rdtsc r -> unreachable(r);
+            case VmExit.Rdtscp r -> unreachable(r);
             case VmExit.Io io -> unreachable(io);
             case VmExit.IoPerformed p -> unreachable(p);
             case VmExit.Vmcall c -> unreachable(c);

@@ -26,7 +26,6 @@ import dev.tdemu.emulator.cpu.PortIoEmulation;
 import dev.tdemu.emulator.cpu.VmExit;
 import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.machine.X86Exception;
-import dev.tdemu.emulator.platform.Platform;
 import dev.tdemu.emulator.platform.TdemuAbiDevices;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
@@ -55,7 +54,7 @@ final class Vcpu implements Runnable, ExitContext {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.vm");
     private static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP,
         X86Reg.RSI, X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
-    private static final long RFLAGS_TF = 0x100, RFLAGS_RF = 0x10000;
+    private static final long RFLAGS_TF = 0x100, RFLAGS_IF = 0x200, RFLAGS_RF = 0x10000;
     private static final AtomicBoolean WARNED_IMPRECISE = new AtomicBoolean();
 
     private final int index;
@@ -66,6 +65,12 @@ final class Vcpu implements Runnable, ExitContext {
     private final HostWorkload workload;
     private final GuestControls controls;
     private final VcpuVmm vmm;
+    private final VcpuMachine machine;
+    /** The thread waiting in {@link #waitForInterrupt} (HLT), for {@link #kick} to wake. */
+    private volatile Thread halter;
+    private volatile boolean wakeRequested;
+    /** HLT on a machine with an interrupt controller left this vCPU halted (KVM_MP_STATE_HALTED). */
+    private boolean mpHalted;
     /** Null for a VMX guest. */
     private final TdxExitHandlers td;
     /** An event to deliver into the guest right after the next entry. */
@@ -86,8 +91,8 @@ final class Vcpu implements Runnable, ExitContext {
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
 
-    Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload, Platform platform,
-         TdxExitHandlers td) {
+    Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload,
+         java.util.function.Function<Vcpu, VcpuMachine> machine, TdxExitHandlers td) {
         this.index = index;
         this.vm = vm;
         this.cpu = cpu;
@@ -95,7 +100,8 @@ final class Vcpu implements Runnable, ExitContext {
         this.kvm = kvm;
         this.workload = workload;
         this.td = td;
-        this.vmm = new VcpuVmm(this, platform, vm.console());
+        this.machine = machine.apply(this);
+        this.vmm = new VcpuVmm(this, this.machine, vm.console());
         this.controls = new GuestControls() {
             @Override
             public Optional<MovDrQualification> movDrExit(CpuMode mode, int dr, MovDrDirection direction, int gpr) {
@@ -162,9 +168,16 @@ final class Vcpu implements Runnable, ExitContext {
      * this vCPU stops for good.
      */
     boolean enterAndHandleExit() {
+        if (mpHalted) {
+            if (!waitForInterrupt()) {
+                return !vm.finished(); // a kick for the debugger: round again, still halted
+            }
+            mpHalted = false;
+        }
         if (kicksWanted && !engine.kicksEnabled()) {
             engine.enableKicks();
         }
+        injectPendingInterrupt();
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
         List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
@@ -225,6 +238,67 @@ final class Vcpu implements Runnable, ExitContext {
         return exit;
     }
 
+    /**
+     * KVM's kvm_check_and_inject_events for interrupts: a pending external interrupt is taken from
+     * the interrupt controller and injected when the guest can take it (RFLAGS.IF set, no STI or
+     * MOV SS shadow, no exception already queued); otherwise the engine is asked to stop once the
+     * guest can (the interrupt window), and the interrupt goes in at that exit's entry.
+     */
+    private void injectPendingInterrupt() {
+        if (!machine.hasInterruptController() || queuedEvent != null || singleStepOwedAt >= 0 || !machine.interruptPending()) {
+            engine.requestInterruptWindow(false);
+            return;
+        }
+        if ((rflags() & RFLAGS_IF) != 0 && !engine.state().interruptShadow()) {
+            engine.requestInterruptWindow(false);
+            int vector = machine.acknowledgeInterrupt();
+            if (vector >= 0) {
+                queuedEvent = X86Exception.trap(vector, rip());
+            }
+        } else {
+            engine.requestInterruptWindow(true);
+        }
+    }
+
+    /**
+     * HLT on a machine with an interrupt controller: the vCPU is halted (KVM's mp_state HALTED)
+     * until an interrupt it can take is pending; it stays halted across debugger stops.
+     */
+    @Override
+    public void halt() {
+        // kvm_vcpu_has_events: a pending exception (the #DB a single-stepped HLT owes) keeps the vCPU runnable.
+        mpHalted = queuedEvent == null && singleStepOwedAt < 0;
+    }
+
+    /**
+     * KVM's kvm_vcpu_halt: waits until an interrupt is pending, a kick asks the vCPU to come out
+     * (the debugger, the VM ending) or the VM ends. True when an interrupt woke it.
+     */
+    private boolean waitForInterrupt() {
+        halter = Thread.currentThread();
+        wakeRequested = false;
+        try {
+            while (!vm.finished() && !vm.debugHoldRequested(this)) {
+                if (machine.interruptPending()) {
+                    return true;
+                }
+                if (wakeRequested) {
+                    wakeRequested = false;
+                    continue; // look again: the kick may have come with the interrupt
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(this, 50_000_000L);
+            }
+            return false;
+        } finally {
+            halter = null;
+        }
+    }
+
+    @Override
+    public boolean hasInterruptController() {
+        return machine.hasInterruptController();
+    }
+
     /** The exit path: KVM's after-exit DR sequence, the host's work, the invariants, the observers. */
     private void afterExit(VcpuEnterGuest.EntryTrace entry, List<Violation> violations, VmExit exit) {
         long qualification = exit.qualification();
@@ -274,9 +348,11 @@ final class Vcpu implements Runnable, ExitContext {
      * handles it as an external-interrupt exit, like a real vCPU kicked by an IPI.
      */
     void kick() {
-        // Honoured by the engine's block hook, in the run going on or from the next one. A vCPU
-        // that wants kicks but has not entered since enables the hook before it runs, so only a
-        // run that really goes on without the hook needs stopping from outside.
+        // A halted vCPU is woken; a running one is stopped by the engine's block hook, in the run
+        // going on or from the next one. A vCPU that wants kicks but has not entered since enables
+        // the hook before it runs, so only a run that really goes on without the hook needs
+        // stopping from outside.
+        wakeFromHalt();
         engine.kick();
         if (!runningWithoutKicks) {
             return;
@@ -287,6 +363,15 @@ final class Vcpu implements Runnable, ExitContext {
                     + "outside, which can repeat part of a translated block; attach debuggers before the VM runs", index);
         }
         engine.stop();
+    }
+
+    /** Wakes this vCPU if it waits in HLT (it looks again at what it waits for). From any thread. */
+    void wakeFromHalt() {
+        wakeRequested = true;
+        Thread h = halter;
+        if (h != null) {
+            java.util.concurrent.locks.LockSupport.unpark(h);
+        }
     }
 
     /** Kicks become necessary (several vCPUs, a debugger): enabled before the next entry. */
@@ -386,6 +471,10 @@ final class Vcpu implements Runnable, ExitContext {
 
     GuestEngine engine() {
         return engine;
+    }
+
+    VcpuMachine machine() {
+        return machine;
     }
 
     HostWorkload workload() {

@@ -5,91 +5,58 @@ import dev.tdemu.core.pc.CpuidResult;
 import dev.tdemu.core.pc.MsrRead;
 import dev.tdemu.core.pc.MsrWrite;
 import dev.tdemu.core.x86.DebugRegisters;
-import dev.tdemu.emulator.machine.BootStructures;
-import dev.tdemu.emulator.platform.Platform;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * What sits behind one vCPU's exits in tdemu's own machine (docs/guest-abi.md): the VM's buses,
- * the MSRs a tdemu guest may use, CPUID as {@link CpuidTable} presents it, and tdemu's
- * hypercalls. KVM's exit handlers in {@code core} ({@code TdxVmcall}, {@code KvmHypercall}) and in
- * {@link VmxExitHandlers} reach the machine only through this.
+ * What sits behind one vCPU's exits: the machine's devices, MSRs and CPUID ({@link VcpuMachine})
+ * and tdemu's hypercalls. KVM's exit handlers in {@code core} ({@code TdxVmcall},
+ * {@code KvmHypercall}) and in {@link VmxExitHandlers} reach the machine only through this.
  */
 final class VcpuVmm implements Vmm {
-    static final int MSR_TSC = 0x10, MSR_APIC_BASE = 0x1B, MSR_DEBUGCTL = 0x1D9, MSR_EFER = 0xC0000080;
-
     private final Vcpu vcpu;
-    private final Platform platform;
+    private final VcpuMachine machine;
     private final Console console;
-    /** A TD's IA32_DEBUGCTL as its TDG.VP.VMCALL&lt;WRMSR&gt; left it (a VMX guest's lives in the VMCS). */
-    private long tdDebugctl;
 
-    VcpuVmm(Vcpu vcpu, Platform platform, Console console) {
+    VcpuVmm(Vcpu vcpu, VcpuMachine machine, Console console) {
         this.vcpu = vcpu;
-        this.platform = platform;
+        this.machine = machine;
         this.console = console;
     }
 
     @Override
     public long portIn(int port, int size) {
-        return platform.ports().in(port, size);
+        return machine.portIn(port, size);
     }
 
     @Override
     public void portOut(int port, int size, long value) {
-        platform.ports().out(port, size, value);
+        machine.portOut(port, size, value);
     }
 
     @Override
     public long mmioRead(long gpa, int size) {
-        return platform.mmio().read(gpa, size);
+        return machine.mmioRead(gpa, size);
     }
 
     @Override
     public void mmioWrite(long gpa, int size, long value) {
-        platform.mmio().write(gpa, size, value);
+        machine.mmioWrite(gpa, size, value);
     }
 
-    /**
-     * The MSRs of tdemu's machine: EFER (the boot value; guests stay in long mode), DEBUGCTL (after
-     * the exit the CPU's is the host's, since VM exit cleared it; the guest's is in the VMCS, as KVM
-     * reads it with vmcs_read64(GUEST_IA32_DEBUGCTL), and a TD's is kept per vCPU), TSC and
-     * APIC_BASE. Anything else is #GP, as KVM with ignore_msrs=0.
-     */
     @Override
     public MsrRead readMsr(int index) {
-        return switch (index) {
-            case MSR_EFER -> new MsrRead.Value(BootStructures.EFER);
-            case MSR_DEBUGCTL -> new MsrRead.Value(vcpu.kvm().isTd() ? tdDebugctl : vcpu.kvm().vmcs().guestDebugctl());
-            case MSR_TSC -> new MsrRead.Value(System.nanoTime());
-            case MSR_APIC_BASE -> new MsrRead.Value(0xFEE00900L);
-            default -> new MsrRead.Gp(String.format("MSR 0x%x is not modelled", index));
-        };
+        return machine.readMsr(index);
     }
 
     @Override
     public MsrWrite writeMsr(int index, long value) {
-        return switch (index) {
-            case MSR_DEBUGCTL -> {
-                if (vcpu.kvm().isTd()) {
-                    tdDebugctl = value;
-                } else {
-                    vcpu.kvm().vmcs().setGuestDebugctl(value);
-                }
-                yield MsrWrite.DONE;
-            }
-            case MSR_EFER -> value == BootStructures.EFER ? MsrWrite.DONE
-                    : MsrWrite.gp("EFER 0x%x: tdemu's guests stay in long mode with the boot EFER 0x%x", value, BootStructures.EFER);
-            default -> MsrWrite.gp("MSR 0x%x is not modelled", index);
-        };
+        return machine.writeMsr(index, value);
     }
 
     @Override
     public CpuidResult cpuid(int leaf, int subleaf) {
-        long[] r = CpuidTable.lookup(Integer.toUnsignedLong(leaf), Integer.toUnsignedLong(subleaf),
-                vcpu.kvm().isTd() ? Mode.TD : Mode.VMX, vcpu.index(), vcpu.vcpuCount());
-        return new CpuidResult((int) r[0], (int) r[1], (int) r[2], (int) r[3]);
+        return machine.cpuid(leaf, subleaf);
     }
 
     @Override

@@ -16,6 +16,16 @@ import dev.tdemu.emulator.elf.LoadSegment;
 import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.machine.GuestMemory;
 import dev.tdemu.emulator.platform.Platform;
+import dev.tdemu.emulator.platform.PcMachine;
+import dev.tdemu.emulator.platform.VirtualClock;
+import dev.tdemu.emulator.platform.DeviceTimer;
+import dev.tdemu.emulator.boot.KernelSegment;
+import dev.tdemu.emulator.boot.MultibootBoot;
+import dev.tdemu.emulator.boot.MultibootException;
+import dev.tdemu.emulator.boot.MultibootLoader;
+import dev.tdemu.emulator.boot.MultibootRequest;
+import dev.tdemu.emulator.cpu.SvmGuestMode;
+import dev.tdemu.emulator.cpu.VcpuEntry;
 import dev.tdemu.emulator.platform.TdemuAbiDevices;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,8 +81,12 @@ public final class Vm implements AutoCloseable {
     private final List<ExitObserver> observers;
     private final AtomicLong exitSequence = new AtomicLong();
     private TdxModule tdxModule;
-    /** The buses and the devices of tdemu's own machine. */
+    /** The buses and the devices of the machine. */
     private final Platform platform = new Platform();
+    /** The PC machine, or null for tdemu's own. */
+    private PcMachine pc;
+    private VirtualClock clock;
+    private DeviceTimer deviceTimer;
     /** Serialises guest execution when there is more than one vCPU (see {@link GuestScheduler}). */
     private final GuestScheduler scheduler;
     private volatile boolean finished;
@@ -94,9 +108,24 @@ public final class Vm implements AutoCloseable {
         this.memory = new GuestMemory(spec.memoryBytes());
         this.scheduler = spec.vcpus() > 1 ? new GuestScheduler(this) : null;
         try {
-            BootStructures.build(memory, spec.vcpus());
-            loadImage();
-            TdemuAbiDevices.install(platform, console::write, status -> finish(VmResult.Outcome.EXITED, "exit port", status));
+            MultibootBoot boot = null;
+            if (spec.isPc()) {
+                if (spec.vcpus() > 1) {
+                    throw new IllegalArgumentException("a PC kernel runs on one vCPU so far: starting application processors "
+                            + "(INIT/SIPI) is not implemented yet; run it with --vcpus 1");
+                }
+                boot = loadKernel();
+                clock = new VirtualClock();
+                pc = new PcMachine(platform, clock, memory, spec.vcpus(), new PcMachine.Wiring(console::write,
+                        status -> finish(VmResult.Outcome.EXITED, "isa-debug-exit", (int) status),
+                        () -> finish(VmResult.Outcome.EXITED, "ACPI power-off", 0)));
+                deviceTimer = new DeviceTimer(pc, clock, e -> finish(VmResult.Outcome.NOT_MODELLED, e.getMessage(), -1));
+                resources.add(deviceTimer);
+            } else {
+                BootStructures.build(memory, spec.vcpus());
+                loadImage();
+                TdemuAbiDevices.install(platform, console::write, status -> finish(VmResult.Outcome.EXITED, "exit port", status));
+            }
             TdxModule module = spec.mode() == Mode.TD ? new TdxModule(spec.tdxDr()) : null;
             tdxModule = module;
             Td td = null;
@@ -106,15 +135,27 @@ public final class Vm implements AutoCloseable {
                 td = new Td(TdParams.of(debugTd ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG, spec.vcpus(), memory.size()));
             }
             for (int i = 0; i < spec.vcpus(); i++) {
-                Vcpu v = createVcpu(i, module, td);
-                if (scheduler != null) {
-                    v.wantKicks(); // preemption needs precise kicks
+                Vcpu v = createVcpu(i, module, td, boot);
+                if (scheduler != null || pc != null) {
+                    v.wantKicks(); // preemption needs precise kicks, and so do a PC's interrupts
                 }
                 vcpus.add(v);
             }
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** The PC machine's Multiboot kernel, its modules and information structure, loaded into guest RAM. */
+    private MultibootBoot loadKernel() {
+        VmSpec.PcBoot b = spec.pc();
+        try {
+            MultibootBoot boot = MultibootLoader.load(memory, MultibootRequest.likeQemu(b.kernel(), b.commandLine(), b.initrds()));
+            boot.describe().forEach(line -> LOG.debug("{}", line));
+            return boot;
+        } catch (MultibootException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 
@@ -132,7 +173,7 @@ public final class Vm implements AutoCloseable {
         }
     }
 
-    private Vcpu createVcpu(int index, TdxModule module, Td td) {
+    private Vcpu createVcpu(int index, TdxModule module, Td td, MultibootBoot boot) {
         PhysicalCpu cpu = new PhysicalCpu(index);
         HostWorkload workload = null;
         for (HostBreakpoint bp : spec.hostBreakpoints()) {
@@ -143,18 +184,31 @@ public final class Vm implements AutoCloseable {
             workload = new HostWorkload();
             resources.add(workload);
         }
-        BootStructures.EntryState entry = BootStructures.entryState(memory, index, spec.vcpus(), spec.image().entry());
-        entry = new BootStructures.EntryState(entry.rip(), memory.size() - 16 - index * 0x10000L, entry.rflags(), entry.rdi(),
-                entry.rsi(), entry.cr0(), entry.cr3(), entry.cr4(), entry.efer(), entry.gdtBase(), entry.gdtLimit(), entry.cs(),
-                entry.ds(), entry.tr(), entry.trBase());
-        GuestEngine engine = new GuestEngine(memory, entry, new GuestEngine.FallbackIo() {
-            public long in(int port, int size) { return platform.ports().in(port, size); }
-            public void out(int port, int size, long value) { platform.ports().out(port, size, value); }
-        });
-        resources.add(engine);
-        for (LoadSegment s : spec.image().segments()) {
-            if (s.executable()) {
-                engine.scanCode(s.address(), s.data());
+        GuestEngine engine;
+        if (pc != null) {
+            engine = new GuestEngine(memory, VcpuEntry.multiboot(boot.entryState()), SvmGuestMode.Intercepts.PC,
+                    new GuestEngine.FallbackIo() {
+                        public long in(int port, int size) { return pc.portIn(port, size); }
+                        public void out(int port, int size, long value) { pc.portOut(port, size, value); }
+                    });
+            resources.add(engine);
+            for (KernelSegment s : boot.segments()) {
+                engine.scanCode(s.address(), memory.readBytes(s.address(), (int) s.memorySize()));
+            }
+        } else {
+            BootStructures.EntryState entry = BootStructures.entryState(memory, index, spec.vcpus(), spec.image().entry());
+            entry = new BootStructures.EntryState(entry.rip(), memory.size() - 16 - index * 0x10000L, entry.rflags(), entry.rdi(),
+                    entry.rsi(), entry.cr0(), entry.cr3(), entry.cr4(), entry.efer(), entry.gdtBase(), entry.gdtLimit(), entry.cs(),
+                    entry.ds(), entry.tr(), entry.trBase());
+            engine = new GuestEngine(memory, entry, new GuestEngine.FallbackIo() {
+                public long in(int port, int size) { return platform.ports().in(port, size); }
+                public void out(int port, int size, long value) { platform.ports().out(port, size, value); }
+            });
+            resources.add(engine);
+            for (LoadSegment s : spec.image().segments()) {
+                if (s.executable()) {
+                    engine.scanCode(s.address(), s.data());
+                }
             }
         }
         KvmVcpu kvm;
@@ -163,10 +217,66 @@ public final class Vm implements AutoCloseable {
             TdVcpu tdVcpu = td.addVcpu();
             kvm = KvmVcpu.td(spec.policy(), module, tdVcpu);
             tdExits = new TdxExitHandlers(module, tdVcpu, td.params().gpaw());
-            return new Vcpu(index, this, cpu, engine, kvm, workload, platform, tdExits);
+        } else {
+            kvm = KvmVcpu.vmx(spec.policy());
         }
-        kvm = KvmVcpu.vmx(spec.policy());
-        return new Vcpu(index, this, cpu, engine, kvm, workload, platform, null);
+        KvmVcpu k = kvm;
+        GuestEngine e = engine;
+        Vcpu v = new Vcpu(index, this, cpu, engine, kvm, workload, self -> pc != null
+                ? new PcVcpuMachine(pc, deviceTimer, index, e, k)
+                : new TdemuVcpuMachine(platform, k, index, spec.vcpus()), tdExits);
+        if (pc != null) {
+            mapPcMemory(v);
+            pc.cpu(index).apic().setKick(v::kick);
+        }
+        return v;
+    }
+
+    /**
+     * What a PC vCPU's engine sees outside RAM up to 4 GiB: the devices (through the machine's MMIO
+     * bus: the I/O APIC, and all-ones where nothing answers) and, at its APIC base, its own local
+     * APIC page.
+     */
+    private void mapPcMemory(Vcpu v) {
+        PcVcpuMachine m = (PcVcpuMachine) v.machine();
+        var uc = v.engine().engine();
+        dev.tdemu.emulator.unicorn.MmioHandler bus = new dev.tdemu.emulator.unicorn.MmioHandler() {
+            @Override
+            public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
+                return m.mmioRead(offsetBase + offset, size);
+            }
+
+            @Override
+            public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
+                m.mmioWrite(offsetBase + offset, size, value);
+            }
+
+            private final long offsetBase = memory.size();
+        };
+        long apicBase = dev.tdemu.core.pc.ApicBase.DEFAULT_BASE;
+        uc.mapMmio(memory.size(), apicBase - memory.size(), bus);
+        uc.mapMmio(apicBase, 0x1000, new dev.tdemu.emulator.unicorn.MmioHandler() {
+            @Override
+            public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
+                return m.mmioRead(apicBase + offset, size);
+            }
+
+            @Override
+            public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
+                m.mmioWrite(apicBase + offset, size, value);
+            }
+        });
+        uc.mapMmio(apicBase + 0x1000, (1L << 32) - apicBase - 0x1000, new dev.tdemu.emulator.unicorn.MmioHandler() {
+            @Override
+            public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
+                return m.mmioRead(apicBase + 0x1000 + offset, size);
+            }
+
+            @Override
+            public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
+                m.mmioWrite(apicBase + 0x1000 + offset, size, value);
+            }
+        });
     }
 
     public VmSpec spec() {
@@ -194,6 +304,9 @@ public final class Vm implements AutoCloseable {
         long timeout = spec.timeout().toNanos();
         deadlineNanos = timeout > 0 ? System.nanoTime() + timeout : 0;
         running = new CountDownLatch(vcpus.size());
+        if (deviceTimer != null) {
+            deviceTimer.start();
+        }
         List<Thread> threads = new ArrayList<>();
         for (Vcpu v : vcpus) {
             threads.add(Thread.ofPlatform().name("vcpu" + v.index()).daemon().start(v));
@@ -266,6 +379,7 @@ public final class Vm implements AutoCloseable {
             s.vmEnded();
         }
         for (Vcpu v : vcpus) {
+            v.wakeFromHalt(); // a halted vCPU wakes up to see the VM end
             v.engine().stop();
             if (v.workload() != null) {
                 v.workload().stop();

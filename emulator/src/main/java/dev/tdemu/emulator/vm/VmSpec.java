@@ -11,10 +11,38 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import dev.tdemu.emulator.boot.MultibootProbe;
+import dev.tdemu.emulator.platform.PcMachine;
 
 /** A VM to build: the guest image and every knob of {@link VmConfig}, resolved and checked. */
 public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBehaviour tdxDr, int vcpus, boolean debugTd,
-                     long memoryBytes, List<HostBreakpoint> hostBreakpoints, Duration timeout) {
+                     long memoryBytes, List<HostBreakpoint> hostBreakpoints, Duration timeout, PcBoot pc) {
+    /**
+     * A Multiboot kernel on the PC machine: the kernel file, its command line and boot modules,
+     * and whether COM1 reads standard input.
+     */
+    public record PcBoot(Path kernel, String commandLine, List<Path> initrds, boolean serialStdin) {
+        public PcBoot {
+            initrds = List.copyOf(initrds);
+        }
+    }
+
+    /** tdemu's own machine (an ELF64 guest of tdemu's ABI): {@link #image()} is set, {@link #pc()} is null. */
+    public VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBehaviour tdxDr, int vcpus, boolean debugTd,
+                  long memoryBytes, List<HostBreakpoint> hostBreakpoints, Duration timeout) {
+        this(image, mode, policy, tdxDr, vcpus, debugTd, memoryBytes, hostBreakpoints, timeout, null);
+    }
+
+    /** Whether the guest is a Multiboot kernel on the PC machine (else one of tdemu's own guests). */
+    public boolean isPc() {
+        return pc != null;
+    }
+
+    /** The guest's name, for messages: the image's, or the kernel file's. */
+    public String guestName() {
+        return pc != null ? pc.kernel().getFileName().toString() : image.name();
+    }
+
     public static final long DEFAULT_MEMORY = 64L << 20;
     public static final long MIN_MEMORY = 4L << 20;
     /** Guest RAM comes in 2 MiB pages (the boot page tables map it with 2 MiB pages). */
@@ -38,6 +66,9 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
         if (hostBreakpoints.size() > 4) {
             throw new IllegalArgumentException("at most 4 host breakpoints (the CPU has four slots), not " + hostBreakpoints.size());
         }
+        if ((image == null) == (pc == null)) {
+            throw new IllegalArgumentException("a VM runs either one of tdemu's own guests or a PC kernel");
+        }
         if (debugTd && mode != Mode.TD) {
             throw new IllegalArgumentException("--debug-td applies to TD guests only (use --mode td)");
         }
@@ -59,7 +90,16 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
         if (guest.isEmpty()) {
             throw new IllegalArgumentException("no guest image given");
         }
-        long memory = c.getMemoryBytes() == 0 ? DEFAULT_MEMORY : c.getMemoryBytes();
+        boolean pc = switch (c.getMachine()) {
+            case MACHINE_PC -> true;
+            case MACHINE_TDEMU -> false;
+            case MACHINE_UNSPECIFIED, UNRECOGNIZED -> !guest.startsWith("builtin:") && MultibootProbe.isMultiboot(Path.of(guest));
+        };
+        if (!pc && (!c.getKernelCommandLine().isEmpty() || c.getInitrdCount() > 0 || c.getSerialStdin())) {
+            throw new IllegalArgumentException("--append, --initrd and --serial are for PC kernels (Multiboot); "
+                    + guest + " is one of tdemu's own guests (--machine pc runs it as a PC kernel)");
+        }
+        long memory = c.getMemoryBytes() == 0 ? (pc ? PcMachine.DEFAULT_MEMORY : DEFAULT_MEMORY) : c.getMemoryBytes();
         if (!memoryAllowed(memory)) {
             throw new IllegalArgumentException(memoryRule() + ", not " + Long.toUnsignedString(memory) + " bytes");
         }
@@ -68,8 +108,10 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
                     + MAX_TIMEOUT.toHours() + " hours), not " + Long.toUnsignedString(c.getTimeoutMs()) + " ms");
         }
         // The RAM is known before the image is read, so a file too large for it is refused unread.
-        ElfImage image = guest.startsWith("builtin:") ? ElfImage.builtin(guest.substring(8))
+        ElfImage image = pc ? null : guest.startsWith("builtin:") ? ElfImage.builtin(guest.substring(8))
                 : ElfImage.load(Path.of(guest), memory);
+        PcBoot boot = pc ? new PcBoot(Path.of(guest), c.getKernelCommandLine(), c.getInitrdList().stream().map(Path::of).toList(),
+                c.getSerialStdin()) : null;
         return new VmSpec(image, Mode.fromProto(c.getMode()),
                 c.getPolicy() == dev.tdemu.proto.DrSwitchPolicy.DR_SWITCH_POLICY_UNSPECIFIED ? DrSwitchPolicy.UPSTREAM
                         : DrSwitchPolicy.fromProto(c.getPolicy()),
@@ -78,6 +120,6 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
                 c.getVcpus() == 0 ? 1 : c.getVcpus(), c.getDebugTd(),
                 memory,
                 c.getHostBreakpointsList().stream().map(HostBreakpoint::fromProto).toList(),
-                c.getTimeoutMs() == 0 ? Duration.ZERO : Duration.ofMillis(c.getTimeoutMs()));
+                c.getTimeoutMs() == 0 ? Duration.ZERO : Duration.ofMillis(c.getTimeoutMs()), boot);
     }
 }

@@ -23,6 +23,8 @@ import java.util.List;
  * exhaustive switch. They see the vCPU only through {@link ExitContext}.
  */
 final class VmxExitHandlers {
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger("dev.tdemu.emulator.vm");
+
     private VmxExitHandlers() {}
 
     /** Handles one exit; false when this vCPU stops (it halted for good, or the VM ended). */
@@ -32,6 +34,8 @@ final class VmxExitHandlers {
             case VmExit.Hlt h -> kvmEmulateHalt(v, h);
             case VmExit.Rdmsr r -> kvmEmulateRdmsr(v, r);
             case VmExit.Wrmsr w -> kvmEmulateWrmsr(v, w);
+            case VmExit.Rdtsc r -> kvmEmulateRdtsc(v, r, false);
+            case VmExit.Rdtscp r -> kvmEmulateRdtsc(v, r, true);
             case VmExit.Vmcall c -> kvmEmulateHypercall(v, c);
             case VmExit.Io io -> handleIo(v, io);
             case VmExit.IoPerformed p -> true; // the engine already performed it through the devices
@@ -40,6 +44,7 @@ final class VmxExitHandlers {
             case VmExit.EptViolation e -> handleEptViolation(v, e);
             case VmExit.TripleFault t -> handleTripleFault(v, t);
             case VmExit.ExternalInterrupt x -> true; // the kick did its work: re-enter
+            case VmExit.InterruptWindow w -> true; // handle_interrupt_window: the interrupt goes in at the next entry
             case VmExit.Tdcall t -> throw new IllegalStateException("a VMX guest's TDCALL is #UD in the guest, never an exit");
         };
         return keepRunning && !v.vmFinished();
@@ -57,12 +62,18 @@ final class VmxExitHandlers {
     }
 
     /**
-     * {@code kvm_emulate_halt}. tdemu's own guests have one interrupt source: with RFLAGS.IF set the
-     * timer wakes the vCPU at once (vector {@link Hypercalls#TIMER_VECTOR}, RIP after the HLT); with
-     * IF clear nothing can wake it, and it stops for good.
+     * {@code kvm_emulate_halt}. On a machine with an interrupt controller (a PC) the vCPU halts
+     * until an interrupt it can take arrives. tdemu's own guests have one interrupt source: with
+     * RFLAGS.IF set the timer wakes the vCPU at once (vector {@link Hypercalls#TIMER_VECTOR}, RIP
+     * after the HLT). With IF clear nothing can wake either, and the vCPU stops for good.
      */
     static boolean kvmEmulateHalt(ExitContext v, VmExit.Hlt h) {
         long next = h.rip() + h.length();
+        if (v.hasInterruptController() && (v.rflags() & 0x200) != 0) {
+            v.skipInstruction(h); // kvm_skip_emulated_instruction: with TF set, the single-step #DB is owed
+            v.halt(); // until the interrupt controller has an interrupt for it, or at once for an owed #DB
+            return true;
+        }
         v.setRip(next);
         if ((v.rflags() & 0x200) != 0) {
             v.queueException(X86Exception.trap(Hypercalls.TIMER_VECTOR, next));
@@ -80,7 +91,10 @@ final class VmxExitHandlers {
                 v.write(Gpr.RDX, value.value() >>> 32);
                 v.skipInstruction(r);
             }
-            case MsrRead.Gp gp -> v.queueException(X86Exception.fault(X86Exception.GP, 0, r.rip()));
+            case MsrRead.Gp gp -> {
+                LOG.debug("vCPU {}: RDMSR #GP: {}", v.vcpuIndex(), gp.reason());
+                v.queueException(X86Exception.fault(X86Exception.GP, 0, r.rip()));
+            }
         }
         return true;
     }
@@ -88,12 +102,39 @@ final class VmxExitHandlers {
     /** {@code kvm_emulate_wrmsr}: ECX and EDX:EAX in, or #GP(0). */
     static boolean kvmEmulateWrmsr(ExitContext v, VmExit.Wrmsr w) {
         long value = (v.read(Gpr.RDX) << 32) | (v.read(Gpr.RAX) & 0xFFFF_FFFFL);
+        LOG.trace("vCPU {}: WRMSR 0x{} = 0x{} at RIP 0x{}", v.vcpuIndex(), Long.toHexString(v.read(Gpr.RCX) & 0xFFFF_FFFFL),
+                Long.toHexString(value), Long.toHexString(w.rip()));
         switch (v.vmm().writeMsr((int) v.read(Gpr.RCX), value)) {
             case MsrWrite.Done done -> v.skipInstruction(w);
-            case MsrWrite.Gp gp -> v.queueException(X86Exception.fault(X86Exception.GP, 0, w.rip()));
+            case MsrWrite.Gp gp -> {
+                LOG.debug("vCPU {}: WRMSR #GP: {}", v.vcpuIndex(), gp.reason());
+                v.queueException(X86Exception.fault(X86Exception.GP, 0, w.rip()));
+            }
         }
         return true;
     }
+
+    /**
+     * RDTSC / RDTSCP: the guest's TSC (IA32_TIME_STAMP_COUNTER as the machine models it) in
+     * EDX:EAX, and for RDTSCP IA32_TSC_AUX in ECX. Exits only on a PC, whose TSC follows the
+     * machine's virtual clock.
+     */
+    static boolean kvmEmulateRdtsc(ExitContext v, VmExit.Instruction exit, boolean withAux) {
+        long tsc = v.vmm().readMsr(MSR_IA32_TSC) instanceof MsrRead.Value t ? t.value() : 0;
+        if (withAux) {
+            if (!(v.vmm().readMsr(MSR_TSC_AUX) instanceof MsrRead.Value aux)) {
+                v.queueException(X86Exception.fault(X86Exception.UD, exit.rip())); // RDTSCP without the feature
+                return true;
+            }
+            v.write(Gpr.RCX, aux.value() & 0xFFFF_FFFFL);
+        }
+        v.write(Gpr.RAX, tsc & 0xFFFF_FFFFL);
+        v.write(Gpr.RDX, tsc >>> 32);
+        v.skipInstruction(exit);
+        return true;
+    }
+
+    static final int MSR_IA32_TSC = 0x10, MSR_TSC_AUX = 0xC0000103;
 
     /** {@code kvm_emulate_hypercall}: tdemu's hypercalls, number in RAX, arguments in RDI, RSI, RDX. */
     static boolean kvmEmulateHypercall(ExitContext v, VmExit.Vmcall c) {

@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.boot;
 
+import dev.tdemu.core.x86.Segment;
+
 import static dev.tdemu.emulator.boot.MultibootImages.Seg;
 import static dev.tdemu.emulator.boot.MultibootImages.aout;
 import static dev.tdemu.emulator.boot.MultibootImages.bytes;
@@ -256,7 +258,7 @@ class MultibootLoaderTest {
         assertThat(s.efer()).as("no long mode").isZero();
         assertThat(s.cs().code()).isTrue();
         assertThat(s.cs().defaultBig()).as("32-bit code").isTrue();
-        for (SegmentRegister r : List.of(s.cs(), s.ds(), s.es(), s.fs(), s.gs(), s.ss())) {
+        for (Segment r : List.of(s.cs(), s.ds(), s.es(), s.fs(), s.gs(), s.ss())) {
             assertThat(r.base()).isZero();
             assertThat(r.limit()).isEqualTo(0xFFFF_FFFFL);
             assertThat(r.present()).isTrue();
@@ -264,7 +266,7 @@ class MultibootLoaderTest {
             assertThat(mem.read64(s.gdtBase() + (r.selector() & ~7))).as("GDT entry of selector 0x%x", r.selector())
                     .isEqualTo(r.code() ? EntryState32.FLAT_CODE32_DESCRIPTOR : EntryState32.FLAT_DATA32_DESCRIPTOR);
         }
-        for (SegmentRegister r : List.of(s.ds(), s.es(), s.fs(), s.gs(), s.ss())) {
+        for (Segment r : List.of(s.ds(), s.es(), s.fs(), s.gs(), s.ss())) {
             assertThat(r.code()).isFalse();
             assertThat(r.accessRights() & 2).as("writable").isEqualTo(2);
         }

@@ -1,0 +1,280 @@
+package dev.tdemu.emulator.platform;
+
+import dev.tdemu.core.pc.AcpiPm;
+import dev.tdemu.core.pc.AcpiTables;
+import dev.tdemu.core.pc.ApicBus;
+import dev.tdemu.core.pc.ApicExtIntSource;
+import dev.tdemu.core.pc.CpuidFeatures;
+import dev.tdemu.core.pc.CpuidModel;
+import dev.tdemu.core.pc.FwCfg;
+import dev.tdemu.core.pc.GuestTsc;
+import dev.tdemu.core.pc.I440fxHostBridge;
+import dev.tdemu.core.pc.IoApic;
+import dev.tdemu.core.pc.IsaDebugExit;
+import dev.tdemu.core.pc.LocalApic;
+import dev.tdemu.core.pc.Mc146818Rtc;
+import dev.tdemu.core.pc.MsrFile;
+import dev.tdemu.core.pc.MsrVcpuContext;
+import dev.tdemu.core.pc.NmiStatusControl;
+import dev.tdemu.core.pc.PciConfigMechanism1;
+import dev.tdemu.core.pc.Pic8259Pair;
+import dev.tdemu.core.pc.Pit8254;
+import dev.tdemu.core.pc.PostCodePort;
+import dev.tdemu.core.pc.Uart16550;
+import dev.tdemu.core.platform.Clock;
+import dev.tdemu.core.platform.InterruptLine;
+import dev.tdemu.core.platform.MmioDevice;
+import dev.tdemu.core.platform.PortDevice;
+import dev.tdemu.core.platform.TimedDevice;
+import dev.tdemu.emulator.machine.GuestMemory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongConsumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The PC a Multiboot kernel built for QEMU's {@code pc} machine expects (kvm-unit-tests): COM1
+ * (16550A), isa-debug-exit at 0xF4, fw_cfg, the POST port, the 8259 pair, the 8254 PIT with port
+ * 0x61, the MC146818 RTC and CMOS, PCI configuration mechanism 1 with an i440FX host bridge, ACPI
+ * tables in the BIOS area with the PIIX4 PM block, one local APIC per vCPU and the I/O APIC, all on
+ * one {@link Platform}. ISA IRQ n goes to the PIC's IRQ n and to I/O APIC pin n, except the PIT's
+ * IRQ 0, which reaches pin 2 (the MADT says so). Devices are not thread-safe: every access goes
+ * through {@link #lock()}; the APICs are, and take only their own locks.
+ */
+public final class PcMachine {
+    private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.platform");
+    /** QEMU's default guest RAM, what kvm-unit-tests' runner gives a test when it says nothing. */
+    public static final long DEFAULT_MEMORY = 128L << 20;
+    public static final int COM1 = 0x3F8, COM1_IRQ = 4;
+    public static final int DEBUG_EXIT_BASE = 0xF4, DEBUG_EXIT_SIZE = 4;
+
+    /** What the machine hands to the world around it. */
+    public record Wiring(Uart16550.Output serial, LongConsumer debugExit, Runnable powerOff) {}
+
+    /** One vCPU's part of the machine: its local APIC (with its TSC) and its MSRs. */
+    public record Cpu(int index, LocalApic apic, GuestTsc tsc) {}
+
+    private final Object lock = new Object();
+    private final Platform platform;
+    private final Clock clock;
+    private final ApicBus apicBus;
+    private final IoApic ioapic;
+    private final Pic8259Pair pic;
+    private final Pit8254 pit;
+    private final Uart16550 com1;
+    private final Mc146818Rtc rtc;
+    private final AcpiPm pm;
+    private final CpuidModel cpuid;
+    private final List<Cpu> cpus = new ArrayList<>();
+    private final List<TimedDevice> timed = new ArrayList<>();
+
+    public PcMachine(Platform platform, Clock clock, GuestMemory memory, int vcpus, Wiring wiring) {
+        this.platform = platform;
+        this.clock = clock;
+        this.cpuid = CpuidModel.pc(vcpus);
+        CpuidFeatures features = cpuid.features();
+        this.apicBus = new ApicBus((source, icr, why) -> LOG.error("an interrupt message reached no CPU: {} ({})", icr, why));
+        this.ioapic = new IoApic(apicBus);
+        InterruptLine[] isa = new InterruptLine[16];
+        // The PIC's INTR reaches the boot CPU's LINT0 (ExtINT: the BSP takes the vector from the PIC).
+        InterruptLine[] lint0 = new InterruptLine[1];
+        this.pic = new Pic8259Pair(new InterruptLine() {
+            @Override
+            public void raise() {
+                if (lint0[0] != null) {
+                    lint0[0].raise();
+                }
+            }
+
+            @Override
+            public void lower() {
+                if (lint0[0] != null) {
+                    lint0[0].lower();
+                }
+            }
+        });
+        for (int irq = 0; irq < 16; irq++) {
+            // IRQ 2 is the PICs' cascade: no ISA device drives it (its pin is IRQ 9 on a PC).
+            isa[irq] = irq == 2 ? InterruptLine.NONE : fanOut(pic.irq(irq), ioapic.pin(irq == 0 ? 2 : irq));
+        }
+        this.pit = new Pit8254(isa[0], clock);
+        this.com1 = new Uart16550(COM1, isa[COM1_IRQ], clock, wiring.serial());
+        this.rtc = new Mc146818Rtc(isa[8], clock, System.currentTimeMillis() / 1000);
+        rtc.setPcConfiguration(memory.size(), 0, vcpus);
+        this.pm = new AcpiPm(AcpiTables.PIIX4_PM_BASE, clock, isa[AcpiTables.SCI_IRQ], wiring.powerOff()::run);
+        ApicExtIntSource extInt = new ApicExtIntSource() {
+            @Override
+            public boolean pending() {
+                synchronized (lock) {
+                    return pic.intr();
+                }
+            }
+
+            @Override
+            public int acknowledge() {
+                synchronized (lock) {
+                    return pic.interruptAcknowledge();
+                }
+            }
+        };
+        for (int i = 0; i < vcpus; i++) {
+            GuestTsc tsc = GuestTsc.oneGigahertz(clock);
+            LocalApic apic = new LocalApic(i, i == 0, clock, LocalApic.DEFAULT_BUS_CYCLE_NS, features, tsc, apicBus);
+            apic.setEoiListener(ioapic);
+            apic.setExtIntSource(extInt);
+            apicBus.attach(apic);
+            cpus.add(new Cpu(i, apic, tsc));
+            timed.add(apic);
+        }
+        lint0[0] = cpus.getFirst().apic().lint0();
+        timed.add(pit);
+        timed.add(rtc);
+        timed.add(pm);
+        timed.add(com1);
+
+        // The ports, as QEMU's pc machine has them for kvm-unit-tests.
+        com1.attachTo(platform.ports(), "COM1");
+        new IsaDebugExit(DEBUG_EXIT_BASE, DEBUG_EXIT_SIZE, wiring.debugExit()::accept).attachTo(platform.ports());
+        FwCfg.builder().ramSize(memory.size()).cpus(vcpus, vcpus).noGraphic(true).build().attachTo(platform.ports());
+        new PostCodePort().attachTo(platform.ports());
+        pic.attachTo(platform.ports());
+        pit.attachTo(platform.ports());
+        new NmiStatusControl(pit).attachTo(platform.ports());
+        rtc.attachTo(platform.ports());
+        PciConfigMechanism1 pci = new PciConfigMechanism1();
+        pci.attach(0, 0, new I440fxHostBridge());
+        pci.attachTo(platform.ports());
+        pm.attachTo(platform.ports());
+        platform.mmio().register("I/O APIC", AcpiTables.IO_APIC_ADDRESS, 0x1000, ioapic);
+        // The BIOS would have programmed the PICs (vector bases 0x08 and 0x70, slave on IRQ 2):
+        // a Multiboot kernel finds them that way.
+        programPicsAsTheBiosDoes();
+        // The ACPI tables in the BIOS area, where an OS looks for the RSDP.
+        AcpiTables.Image acpi = AcpiTables.builder().cpus(vcpus).build();
+        memory.writeBytes(acpi.address(), acpi.bytes());
+    }
+
+    private void programPicsAsTheBiosDoes() {
+        int[][] init = {{0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0xA0, 0x11}, {0xA1, 0x70}, {0xA1, 0x02},
+            {0xA1, 0x01}, {0x21, 0xFB}, {0xA1, 0xFF}};
+        for (int[] w : init) {
+            platform.ports().out(w[0], 1, w[1]);
+        }
+    }
+
+    private static InterruptLine fanOut(InterruptLine a, InterruptLine b) {
+        return new InterruptLine() {
+            @Override
+            public void raise() {
+                a.raise();
+                b.raise();
+            }
+
+            @Override
+            public void lower() {
+                a.lower();
+                b.lower();
+            }
+        };
+    }
+
+    /** The platform lock every device access holds (devices are not thread-safe). */
+    public Object lock() {
+        return lock;
+    }
+
+    public Platform platform() {
+        return platform;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public CpuidModel cpuid() {
+        return cpuid;
+    }
+
+    public Cpu cpu(int index) {
+        return cpus.get(index);
+    }
+
+    public Uart16550 com1() {
+        return com1;
+    }
+
+    /** The per-vCPU MSRs, tied to that vCPU's APIC and its engine (through {@code context}). */
+    public MsrFile msrFile(int index, MsrVcpuContext context) {
+        return new MsrFile(cpuid.features(), cpus.get(index).apic(), context);
+    }
+
+    /** Port I/O through the bus, under the platform lock. */
+    public long portIn(int port, int size) {
+        synchronized (lock) {
+            return platform.ports().in(port, size);
+        }
+    }
+
+    public void portOut(int port, int size, long value) {
+        synchronized (lock) {
+            platform.ports().out(port, size, value);
+        }
+    }
+
+    /** MMIO through the bus, under the platform lock (a vCPU's own APIC page is not on the bus: see {@link #apicPage}). */
+    public long mmioRead(long gpa, int size) {
+        synchronized (lock) {
+            return platform.mmio().read(gpa, size);
+        }
+    }
+
+    public void mmioWrite(long gpa, int size, long value) {
+        synchronized (lock) {
+            platform.mmio().write(gpa, size, value);
+        }
+    }
+
+    /** vCPU {@code index}'s xAPIC page, as its engine maps it at the APIC base. */
+    public MmioDevice apicPage(int index) {
+        return cpus.get(index).apic();
+    }
+
+    /** The earliest virtual time any device wants to act at ({@link Long#MAX_VALUE}: none). */
+    public long nextDeadline() {
+        long next = Long.MAX_VALUE;
+        synchronized (lock) {
+            for (TimedDevice d : timed) {
+                next = Math.min(next, d.nextDeadline());
+            }
+        }
+        return next;
+    }
+
+    /** Lets every device whose time has come act (raise its line, count a period). */
+    public void expire(long now) {
+        synchronized (lock) {
+            for (TimedDevice d : timed) {
+                if (d.nextDeadline() <= now) {
+                    d.expire(now);
+                }
+            }
+        }
+    }
+
+    /** Bytes from the host for COM1's receiver (what of them fits; the rest waits for {@link Uart16550#receiveRoom}). */
+    public int serialInput(byte[] bytes, int offset, int length) {
+        synchronized (lock) {
+            int n = Math.min(length, com1.receiveRoom());
+            if (n > 0) {
+                com1.receive(java.util.Arrays.copyOfRange(bytes, offset, offset + n));
+            }
+            return n;
+        }
+    }
+
+    /** A device a vCPU reached through a port (for the unclaimed-port log only). */
+    static String describe(PortDevice d) {
+        return d.getClass().getSimpleName();
+    }
+}

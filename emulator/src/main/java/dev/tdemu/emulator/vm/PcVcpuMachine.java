@@ -1,0 +1,134 @@
+package dev.tdemu.emulator.vm;
+
+import dev.tdemu.core.kvm.KvmVcpu;
+import dev.tdemu.core.pc.ApicInterrupt;
+import dev.tdemu.core.pc.CpuidResult;
+import dev.tdemu.core.pc.LocalApic;
+import dev.tdemu.core.pc.MsrFile;
+import dev.tdemu.core.pc.MsrRead;
+import dev.tdemu.core.pc.MsrVcpuContext;
+import dev.tdemu.core.pc.MsrWrite;
+import dev.tdemu.emulator.cpu.GuestEngine;
+import dev.tdemu.emulator.platform.DeviceTimer;
+import dev.tdemu.emulator.platform.PcMachine;
+import dev.tdemu.emulator.unicorn.X86Reg;
+
+/**
+ * A PC as one vCPU sees it: the devices of {@link PcMachine} (under its lock), this vCPU's local
+ * APIC, its MSRs ({@code core.pc.MsrFile}, with the ones the engine acts on loaded into the
+ * engine) and the machine's CPUID. Every access that may move a device's deadline pokes the
+ * machine's {@link DeviceTimer}.
+ */
+final class PcVcpuMachine implements VcpuMachine {
+    private static final long CR0_PG = 1L << 31;
+
+    private final PcMachine machine;
+    private final DeviceTimer timer;
+    private final int index;
+    private final LocalApic apic;
+    private final MsrFile msrs;
+
+    PcVcpuMachine(PcMachine machine, DeviceTimer timer, int index, GuestEngine engine, KvmVcpu kvm) {
+        this.machine = machine;
+        this.timer = timer;
+        this.index = index;
+        this.apic = machine.cpu(index).apic();
+        this.msrs = machine.msrFile(index, new MsrVcpuContext() {
+            @Override
+            public long readEngineMsr(int msr) {
+                return engine.readEngineMsr(msr);
+            }
+
+            @Override
+            public void writeEngineMsr(int msr, long value) {
+                engine.writeEngineMsr(msr, value);
+            }
+
+            @Override
+            public boolean pagingEnabled() {
+                return (engine.engine().readReg(X86Reg.CR0) & CR0_PG) != 0;
+            }
+
+            @Override
+            public long debugctl() {
+                return kvm.vmcs().guestDebugctl();
+            }
+
+            @Override
+            public void setDebugctl(long value) {
+                kvm.vmcs().setGuestDebugctl(value);
+            }
+        });
+    }
+
+    LocalApic apic() {
+        return apic;
+    }
+
+    @Override
+    public long portIn(int port, int size) {
+        long v = machine.portIn(port, size);
+        timer.poke();
+        return v;
+    }
+
+    @Override
+    public void portOut(int port, int size, long value) {
+        machine.portOut(port, size, value);
+        timer.poke();
+    }
+
+    @Override
+    public long mmioRead(long gpa, int size) {
+        if (apic.covers(gpa)) {
+            return apic.read(gpa & 0xFFF, size);
+        }
+        return machine.mmioRead(gpa, size);
+    }
+
+    @Override
+    public void mmioWrite(long gpa, int size, long value) {
+        if (apic.covers(gpa)) {
+            apic.write(gpa & 0xFFF, size, value);
+        } else {
+            machine.mmioWrite(gpa, size, value);
+        }
+        timer.poke();
+    }
+
+    @Override
+    public MsrRead readMsr(int index) {
+        return msrs.read(index);
+    }
+
+    @Override
+    public MsrWrite writeMsr(int index, long value) {
+        MsrWrite r = msrs.write(index, value);
+        timer.poke();
+        return r;
+    }
+
+    @Override
+    public CpuidResult cpuid(int leaf, int subleaf) {
+        return machine.cpuid().cpuid(index, leaf, subleaf, apic.hardwareEnabled());
+    }
+
+    @Override
+    public boolean hasInterruptController() {
+        return true;
+    }
+
+    @Override
+    public boolean interruptPending() {
+        return apic.hasInterrupt();
+    }
+
+    @Override
+    public int acknowledgeInterrupt() {
+        return switch (apic.acknowledge()) {
+            case ApicInterrupt.Fixed f -> f.vector();
+            case ApicInterrupt.ExtInt e -> e.vector();
+            case ApicInterrupt.Spurious s -> s.vector();
+        };
+    }
+}
