@@ -42,10 +42,12 @@ public sealed interface TdEvent {
         }
     }
 
-    record Rdmsr(long rip, int length) implements TdEvent {
+    /** RDMSR of MSR {@code ecx} (ECX zero-extended); {@code rflags} for the single step a module-answered read owes. */
+    record Rdmsr(long rip, int length, long ecx, long rflags) implements TdEvent {
     }
 
-    record Wrmsr(long rip, int length) implements TdEvent {
+    /** WRMSR of MSR {@code ecx} (ECX zero-extended). */
+    record Wrmsr(long rip, int length, long ecx) implements TdEvent {
     }
 
     /**

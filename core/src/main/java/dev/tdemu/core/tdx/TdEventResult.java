@@ -27,6 +27,17 @@ public sealed interface TdEventResult {
     record InjectDf(VeInfo lost) implements TdEventResult {
     }
 
+    /**
+     * The TD's MSR bitmap does not intercept this RDMSR or WRMSR: the CPU performs it on the
+     * vCPU's own MSR (and a #GP for a bad value comes from there, as on bare metal).
+     */
+    record NativeMsrAccess(long msr, boolean write) implements TdEventResult {
+    }
+
+    /** Deliver #GP(0): an MSR the TD may not access at all. */
+    record InjectGp() implements TdEventResult {
+    }
+
     /** A TD exit to the host with this exit reason, qualification and GPA (a private-memory EPT violation). */
     record ExitToHost(ExitReason reason, long exitQualification, long gpa) implements TdEventResult {
     }

@@ -439,7 +439,8 @@ public final class TdxModule {
      * An instruction or EPT violation of {@code vcpu} that the module intercepts: CPUID leaf 0x21
      * (subleaf 0) is answered inside the TD unless TDG.VP.CPUIDVE.SET asked for #VE on every CPUID;
      * every other CPUID, HLT, port I/O, RDMSR, WRMSR and EPT violations on shared GPAs become #VE
-     * (or #DF while the previous #VE's information is unread). An EPT violation on a pending private
+     * (or #DF while the previous #VE's information is unread), except the RDMSR and WRMSR the TD's
+     * MSR bitmap passes through, forbids (#GP) or the module answers ({@link TdMsrVirtualization}). An EPT violation on a pending private
      * page is #VE too unless ATTRIBUTES.SEPT_VE_DISABLE; other private EPT violations exit to the host.
      */
     public TdEventResult handleTdEvent(TdVcpu vcpu, TdEvent event) {
@@ -448,8 +449,22 @@ public final class TdxModule {
             case TdEvent.Hlt h -> virtualizationException(vcpu, VeInfo.instruction(ExitReason.HLT.basic(), 0, h.length()));
             case TdEvent.PortIo p -> virtualizationException(vcpu,
                     VeInfo.instruction(ExitReason.IO_INSTRUCTION.basic(), p.exitQualification(), p.length()));
-            case TdEvent.Rdmsr r -> virtualizationException(vcpu, VeInfo.instruction(ExitReason.RDMSR.basic(), 0, r.length()));
-            case TdEvent.Wrmsr w -> virtualizationException(vcpu, VeInfo.instruction(ExitReason.WRMSR.basic(), 0, w.length()));
+            case TdEvent.Rdmsr r -> switch (TdMsrVirtualization.treatment(r.ecx(), false)) {
+                case NATIVE -> new TdEventResult.NativeMsrAccess(r.ecx(), false);
+                case GP -> new TdEventResult.InjectGp();
+                case VE -> virtualizationException(vcpu, VeInfo.instruction(ExitReason.RDMSR.basic(), 0, r.length()));
+                case MODULE -> {
+                    long value = TdMsrVirtualization.moduleValue(r.ecx());
+                    yield new TdEventResult.AnsweredByModule(GprUpdates.builder().set(Gpr.RAX, value & 0xFFFF_FFFFL)
+                            .set(Gpr.RDX, value >>> 32).build(), r.rip() + r.length(), (r.rflags() & TdcallRegs.RFLAGS_TF) != 0);
+                }
+            };
+            case TdEvent.Wrmsr w -> switch (TdMsrVirtualization.treatment(w.ecx(), true)) {
+                case NATIVE -> new TdEventResult.NativeMsrAccess(w.ecx(), true);
+                case GP -> new TdEventResult.InjectGp();
+                case VE -> virtualizationException(vcpu, VeInfo.instruction(ExitReason.WRMSR.basic(), 0, w.length()));
+                case MODULE -> throw new IllegalStateException("the module answers no MSR write itself");
+            };
             case TdEvent.EptViolation e -> eptViolation(vcpu, e);
         };
     }

@@ -221,8 +221,8 @@ class TdxFuzzTest {
                 case 1 -> new TdEvent.Hlt(rip, 1);
                 case 2 -> new TdEvent.PortIo(rip, 1 + random.nextInt(3), random.nextInt(0x10000), 1 << random.nextInt(3),
                         random.nextBoolean(), random.nextBoolean(), random.nextBoolean(), random.nextBoolean());
-                case 3 -> new TdEvent.Rdmsr(rip, 2);
-                case 4 -> new TdEvent.Wrmsr(rip, 2);
+                case 3 -> new TdEvent.Rdmsr(rip, 2, random.nextLong() & 0xFFFF_FFFFL, random.nextLong());
+                case 4 -> new TdEvent.Wrmsr(rip, 2, random.nextLong() & 0xFFFF_FFFFL);
                 default -> new TdEvent.EptViolation(rip, interesting(), random.nextLong(), random.nextLong());
             };
             TdEventResult r;

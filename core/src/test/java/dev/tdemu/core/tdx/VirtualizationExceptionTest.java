@@ -16,6 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The events the module turns into #VE, and the #VE information's life until TDG.VP.VEINFO.GET. */
 class VirtualizationExceptionTest {
+    /** IA32_APIC_BASE: not in the TDX module's MSR table, so intercepted as #VE. */
+    private static final long MSR_APIC_BASE = 0x1B;
 
     private final TdFixture f = TdFixture.standard();
     private final TdVcpu v = f.td.addVcpu();
@@ -73,9 +75,9 @@ class VirtualizationExceptionTest {
     void hltRdmsrAndWrmsrBecomeVirtualizationExceptionsWithTheirExitReasonsAndLengths() {
         assertEquals(VeInfo.instruction(12, 0, 1), ve(new TdEvent.Hlt(RIP, 1)));
         veinfoGet();
-        assertEquals(VeInfo.instruction(31, 0, 2), ve(new TdEvent.Rdmsr(RIP, 2)));
+        assertEquals(VeInfo.instruction(31, 0, 2), ve(new TdEvent.Rdmsr(RIP, 2, MSR_APIC_BASE, 0)));
         veinfoGet();
-        assertEquals(VeInfo.instruction(32, 0, 2), ve(new TdEvent.Wrmsr(RIP, 2)));
+        assertEquals(VeInfo.instruction(32, 0, 2), ve(new TdEvent.Wrmsr(RIP, 2, MSR_APIC_BASE)));
     }
 
     @Test
@@ -113,11 +115,11 @@ class VirtualizationExceptionTest {
     @Test
     void aSecondVirtualizationExceptionBeforeTheFirstIsReadBecomesADoubleFault() {
         VeInfo first = ve(new TdEvent.Hlt(RIP, 1));
-        TdEventResult second = event(new TdEvent.Rdmsr(RIP + 1, 2));
+        TdEventResult second = event(new TdEvent.Rdmsr(RIP + 1, 2, MSR_APIC_BASE, 0));
         assertEquals(31, assertInstanceOf(TdEventResult.InjectDf.class, second).lost().exitReason());
         assertEquals(Optional.of(first), v.veInfo(), "the unread information is kept, not overwritten");
         veinfoGet();
-        assertInstanceOf(TdEventResult.InjectVe.class, event(new TdEvent.Rdmsr(RIP + 1, 2)), "read: #VE works again");
+        assertInstanceOf(TdEventResult.InjectVe.class, event(new TdEvent.Rdmsr(RIP + 1, 2, MSR_APIC_BASE, 0)), "read: #VE works again");
     }
 
     @Test

@@ -30,6 +30,7 @@ final class TdxExitHandlers {
     private final int gpaw;
     /** KVM's TDG.VP.VMCALL handling for this vCPU, made with the vCPU's Vmm at its first exit. */
     private TdxVmcall kvmTdx;
+    private String lastVirtualizationException;
     /** The registers of the TDG.VP.VMCALL the TD exited with, until KVM answers it. */
     private TdVmcallArgs vmcall;
 
@@ -66,8 +67,8 @@ final class TdxExitHandlers {
             case VmExit.Cpuid c -> event(v, new TdEvent.Cpuid(c.rip(), c.length(), v.rflags(), v.mode().cpl(), v.read(Gpr.RAX),
                     v.read(Gpr.RCX)));
             case VmExit.Hlt h -> event(v, new TdEvent.Hlt(h.rip(), h.length()));
-            case VmExit.Rdmsr r -> event(v, new TdEvent.Rdmsr(r.rip(), r.length()));
-            case VmExit.Wrmsr w -> event(v, new TdEvent.Wrmsr(w.rip(), w.length()));
+            case VmExit.Rdmsr r -> event(v, new TdEvent.Rdmsr(r.rip(), r.length(), v.read(Gpr.RCX) & 0xFFFF_FFFFL, v.rflags()), r);
+            case VmExit.Wrmsr w -> event(v, new TdEvent.Wrmsr(w.rip(), w.length(), v.read(Gpr.RCX) & 0xFFFF_FFFFL), w);
             case VmExit.Io io -> {
                 IoQualification q = io.io();
                 yield event(v, new TdEvent.PortIo(io.rip(), io.length(), q.port(), q.size(), q.in(), q.string(), q.rep(),
@@ -99,7 +100,42 @@ final class TdxExitHandlers {
     }
 
     private InTd event(ExitContext v, TdEvent event) {
-        return afterEvent(v, module.handleTdEvent(tdVcpu, event));
+        TdEventResult result = module.handleTdEvent(tdVcpu, event);
+        if (result instanceof TdEventResult.InjectVe || result instanceof TdEventResult.InjectDf) {
+            lastVirtualizationException = String.format("%s at RIP 0x%x", describe(event), v.rip());
+        }
+        return afterEvent(v, result);
+    }
+
+    /** What the last #VE (or the #DF that replaced one) was for, for the report of a TD that dies of it; null before any. */
+    String lastVirtualizationException() {
+        return lastVirtualizationException;
+    }
+
+    private static String describe(TdEvent event) {
+        return switch (event) {
+            case TdEvent.Cpuid c -> String.format("CPUID leaf 0x%x", c.rax() & 0xFFFF_FFFFL);
+            case TdEvent.Hlt h -> "HLT";
+            case TdEvent.PortIo p -> String.format("%s port 0x%x", p.in() ? "IN from" : "OUT to", p.port());
+            case TdEvent.Rdmsr r -> String.format("RDMSR 0x%x", r.ecx());
+            case TdEvent.Wrmsr w -> String.format("WRMSR 0x%x", w.ecx());
+            case TdEvent.EptViolation e -> String.format("an EPT violation at guest-physical 0x%x", e.gpa());
+        };
+    }
+
+    /** RDMSR or WRMSR: performed on the vCPU's own MSRs when the TD's MSR bitmap passes it through, else as the module says. */
+    private InTd event(ExitContext v, TdEvent event, VmExit.Instruction msrExit) {
+        TdEventResult result = module.handleTdEvent(tdVcpu, event);
+        if (!(result instanceof TdEventResult.NativeMsrAccess access)) {
+            return afterEvent(v, result);
+        }
+        boolean ok = access.write() ? VmxExitHandlers.performWrmsr(v) : VmxExitHandlers.performRdmsr(v);
+        if (!ok) {
+            return new InTd.Handled(new InTdEvent.Deliver(X86Exception.fault(X86Exception.GP, 0, msrExit.rip())));
+        }
+        long next = msrExit.rip() + msrExit.length();
+        v.setRip(next);
+        return new InTd.Handled((v.rflags() & 0x100) != 0 ? new InTdEvent.SingleStep(next) : null);
     }
 
     private InTd afterEvent(ExitContext v, TdEventResult result) {
@@ -114,6 +150,8 @@ final class TdxExitHandlers {
                     new X86Exception(X86Exception.VE, -1, true, v.rip(), 0)));
             case TdEventResult.InjectDf df -> new InTd.Handled(new InTdEvent.Deliver(
                     X86Exception.fault(X86Exception.DF, 0, v.rip())));
+            case TdEventResult.InjectGp gp -> new InTd.Handled(new InTdEvent.Deliver(X86Exception.fault(X86Exception.GP, 0, v.rip())));
+            case TdEventResult.NativeMsrAccess n -> throw new IllegalStateException("only RDMSR and WRMSR are native: " + n);
             case TdEventResult.ExitToHost x -> new InTd.Stop(VmResult.Outcome.MEMORY_FAULT, String.format(
                     "TD vCPU %d: EPT violation at guest-physical 0x%x that the TDX module sends to the host, at RIP 0x%x",
                     v.vcpuIndex(), x.gpa(), v.rip()));
@@ -156,7 +194,17 @@ final class TdxExitHandlers {
             case VmExit.Tdcall t -> tdgVpVmcall(v);
             case VmExit.ExceptionNmi e -> VmxExitHandlers.handleExceptionNmi(v, e);
             case VmExit.EptViolation e -> VmxExitHandlers.handleEptViolation(v, e);
-            case VmExit.TripleFault t -> VmxExitHandlers.handleTripleFault(v, t);
+            case VmExit.TripleFault t -> {
+                if (lastVirtualizationException == null) {
+                    yield VmxExitHandlers.handleTripleFault(v, t);
+                }
+                // The usual way a kernel that does not know it runs in a TD dies: its first #VE.
+                v.finish(VmResult.Outcome.TRIPLE_FAULT, String.format("TD vCPU %d triple fault at RIP 0x%x: %s; the TD's last "
+                        + "#VE was for %s (a TD reaches devices, MSRs and CPUID leaves the TDX module does not answer through "
+                        + "TDG.VP.VMCALL, GHCI; a kernel that is not TD-aware cannot run here)", v.vcpuIndex(), t.rip(), t.why(),
+                        lastVirtualizationException), -1);
+                yield false;
+            }
             case VmExit.ExternalInterrupt x -> true;
             case VmExit.InterruptWindow w -> true;
             case VmExit.Cpuid c -> unreachable(c);
@@ -191,6 +239,10 @@ final class TdxExitHandlers {
             }
             case TdVmcallResult.Halt h -> {
                 long next = returnToTd(v, h.registers());
+                if (v.hasInterruptController() && !h.interruptsBlocked()) {
+                    v.halt(); // a PC: until the interrupt controller has an interrupt for the TD
+                    yield true;
+                }
                 if (h.interruptsBlocked()) {
                     v.haltForGood(next - TdcallRegs.TDCALL_LENGTH);
                     yield false;

@@ -299,6 +299,21 @@ public final class Vm implements AutoCloseable {
         observers.add(observer);
     }
 
+    /**
+     * For a TD that ends badly: what each vCPU's last #VE was for ("" when none took one). A kernel
+     * that is not TD-aware usually hangs or dies there.
+     */
+    private String lastVirtualizationExceptions() {
+        StringBuilder b = new StringBuilder();
+        for (Vcpu v : vcpus) {
+            String ve = v.lastVirtualizationException();
+            if (ve != null) {
+                b.append(b.isEmpty() ? "; the TD's last #VE: " : ", ").append("vCPU ").append(v.index()).append(' ').append(ve);
+            }
+        }
+        return b.toString();
+    }
+
     /** Runs the VM to its end (see the class comment). */
     public VmResult run() {
         long timeout = spec.timeout().toNanos();
@@ -314,7 +329,8 @@ public final class Vm implements AutoCloseable {
         try {
             boolean done = timeout > 0 ? running.await(timeout, TimeUnit.NANOSECONDS) : awaitForever();
             if (!done) {
-                finish(VmResult.Outcome.TIMEOUT, "the guest did not finish within " + spec.timeout().toMillis() + " ms", -1);
+                finish(VmResult.Outcome.TIMEOUT, "the guest did not finish within " + spec.timeout().toMillis() + " ms"
+                        + lastVirtualizationExceptions(), -1);
             }
             for (Thread t : threads) {
                 t.join(10_000);

@@ -85,31 +85,49 @@ final class VmxExitHandlers {
 
     /** {@code kvm_emulate_rdmsr}: ECX in, EDX:EAX out, or #GP(0). */
     static boolean kvmEmulateRdmsr(ExitContext v, VmExit.Rdmsr r) {
-        switch (v.vmm().readMsr((int) v.read(Gpr.RCX))) {
-            case MsrRead.Value value -> {
-                v.write(Gpr.RAX, value.value() & 0xFFFF_FFFFL);
-                v.write(Gpr.RDX, value.value() >>> 32);
-                v.skipInstruction(r);
-            }
-            case MsrRead.Gp gp -> {
-                LOG.debug("vCPU {}: RDMSR #GP: {}", v.vcpuIndex(), gp.reason());
-                v.queueException(X86Exception.fault(X86Exception.GP, 0, r.rip()));
-            }
+        if (performRdmsr(v)) {
+            v.skipInstruction(r);
+        } else {
+            v.queueException(X86Exception.fault(X86Exception.GP, 0, r.rip()));
         }
         return true;
     }
 
-    /** {@code kvm_emulate_wrmsr}: ECX and EDX:EAX in, or #GP(0). */
-    static boolean kvmEmulateWrmsr(ExitContext v, VmExit.Wrmsr w) {
+    /** RDMSR of ECX into EDX:EAX on the vCPU's MSRs, RIP untouched; false for #GP. */
+    static boolean performRdmsr(ExitContext v) {
+        return switch (v.vmm().readMsr((int) v.read(Gpr.RCX))) {
+            case MsrRead.Value value -> {
+                v.write(Gpr.RAX, value.value() & 0xFFFF_FFFFL);
+                v.write(Gpr.RDX, value.value() >>> 32);
+                yield true;
+            }
+            case MsrRead.Gp gp -> {
+                LOG.debug("vCPU {}: RDMSR #GP: {}", v.vcpuIndex(), gp.reason());
+                yield false;
+            }
+        };
+    }
+
+    /** WRMSR of EDX:EAX to ECX on the vCPU's MSRs, RIP untouched; false for #GP. */
+    static boolean performWrmsr(ExitContext v) {
         long value = (v.read(Gpr.RDX) << 32) | (v.read(Gpr.RAX) & 0xFFFF_FFFFL);
-        LOG.trace("vCPU {}: WRMSR 0x{} = 0x{} at RIP 0x{}", v.vcpuIndex(), Long.toHexString(v.read(Gpr.RCX) & 0xFFFF_FFFFL),
-                Long.toHexString(value), Long.toHexString(w.rip()));
-        switch (v.vmm().writeMsr((int) v.read(Gpr.RCX), value)) {
-            case MsrWrite.Done done -> v.skipInstruction(w);
+        return switch (v.vmm().writeMsr((int) v.read(Gpr.RCX), value)) {
+            case MsrWrite.Done done -> true;
             case MsrWrite.Gp gp -> {
                 LOG.debug("vCPU {}: WRMSR #GP: {}", v.vcpuIndex(), gp.reason());
-                v.queueException(X86Exception.fault(X86Exception.GP, 0, w.rip()));
+                yield false;
             }
+        };
+    }
+
+    /** {@code kvm_emulate_wrmsr}: ECX and EDX:EAX in, or #GP(0). */
+    static boolean kvmEmulateWrmsr(ExitContext v, VmExit.Wrmsr w) {
+        LOG.trace("vCPU {}: WRMSR 0x{} = 0x{} at RIP 0x{}", v.vcpuIndex(), Long.toHexString(v.read(Gpr.RCX) & 0xFFFF_FFFFL),
+                Long.toHexString((v.read(Gpr.RDX) << 32) | (v.read(Gpr.RAX) & 0xFFFF_FFFFL)), Long.toHexString(w.rip()));
+        if (performWrmsr(v)) {
+            v.skipInstruction(w);
+        } else {
+            v.queueException(X86Exception.fault(X86Exception.GP, 0, w.rip()));
         }
         return true;
     }

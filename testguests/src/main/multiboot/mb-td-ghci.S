@@ -1,0 +1,174 @@
+/* A TD-aware Multiboot kernel (run with --mode td): it switches to long mode itself (CR4.PAE,
+   EFER.LME by WRMSR, which a TD's MSR bitmap passes through, CR0.PG, a far jump), then reaches
+   every device through TDG.VP.VMCALL as the GHCI specifies, never by IN/OUT, RDMSR of an
+   intercepted MSR or MMIO:
+     Instruction.IO      (R11 30) writes the report to COM1 and finally ends the VM through
+                         isa-debug-exit (port 0xF4, value 0x10: exit status 33);
+     Instruction.RDMSR   (R11 31) reads IA32_APIC_BASE (enabled, BSP, base 0xFEE00000);
+     #VE.RequestMMIO     (R11 48) reads the local APIC's version register through the shared
+                         alias of its page (GPAW 48: shared bit 47);
+   and checks that WRMSR/RDMSR of IA32_GS_BASE run natively (no #VE: there is no IDT at all, so
+   a #VE would triple-fault). Each check prints a line; a failed one prints FAIL and exits 3. */
+#include "multiboot.inc"
+#define FLAGS MB_MEMORY_INFO
+#define TDG_VP_VMCALL 0
+#define EXPOSE_R10_R15 0xFC00
+#define COM1 0x3F8
+#define SHARED (1 << 47)
+
+    .section .multiboot, "a"
+    .align 4
+    .long MB_MAGIC, FLAGS, -(MB_MAGIC + FLAGS)
+
+    .text
+    .code32
+    .globl _start
+_start:
+    cli
+    mov $stack_top, %esp
+    /* Identity-map the first 1 GiB with 2 MiB pages. */
+    mov $pd, %edi
+    xor %eax, %eax
+    mov $0x83, %ebx                     /* present, writable, 2 MiB */
+1:  mov %ebx, (%edi,%eax,8)
+    movl $0, 4(%edi,%eax,8)
+    add $0x200000, %ebx
+    inc %eax
+    cmp $512, %eax
+    jne 1b
+    mov $pd + 3, %eax
+    mov %eax, pdpt
+    mov $pdpt + 3, %eax
+    mov %eax, pml4
+    mov $pml4, %eax
+    mov %eax, %cr3
+    mov %cr4, %eax
+    or $0x20, %eax                      /* PAE */
+    mov %eax, %cr4
+    mov $0xC0000080, %ecx               /* IA32_EFER: native in a TD */
+    rdmsr
+    or $0x100, %eax                     /* LME */
+    wrmsr
+    mov %cr0, %eax
+    or $0x80000001, %eax                /* PG, PE */
+    mov %eax, %cr0
+    lgdt gdt_descriptor
+    ljmp $0x08, $long_mode
+
+    .code64
+long_mode:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov $stack_top, %rsp
+
+    lea banner(%rip), %rsi
+    call print
+
+    /* IA32_APIC_BASE through Instruction.RDMSR: enabled (bit 11), BSP (bit 8), base 0xFEE00000. */
+    mov $31, %r11
+    mov $0x1B, %r12
+    call vmcall
+    mov %r11, %rax
+    and $0xFFFFF900, %eax
+    cmp $0xFEE00900, %eax
+    jne fail
+    lea msr_ok(%rip), %rsi
+    call print
+
+    /* The local APIC version register through #VE.RequestMMIO on the shared alias. */
+    mov $48, %r11
+    mov $4, %r12
+    xor %r13, %r13
+    mov $SHARED + 0xFEE00030, %r14
+    call vmcall
+    mov %r11, %rax
+    test $0xF0, %al                     /* an integrated APIC: version 0x1X */
+    jz fail
+    lea mmio_ok(%rip), %rsi
+    call print
+
+    /* IA32_GS_BASE natively: a #VE here would find no IDT and triple-fault. */
+    mov $0xC0000101, %ecx
+    mov $0x89ABCDEF, %eax
+    mov $0x00001234, %edx
+    wrmsr
+    xor %eax, %eax
+    xor %edx, %edx
+    rdmsr
+    cmp $0x89ABCDEF, %eax
+    jne fail
+    cmp $0x00001234, %edx
+    jne fail
+    lea native_ok(%rip), %rsi
+    call print
+
+    mov $0x10, %r15                     /* isa-debug-exit: status (0x10 << 1) | 1 = 33 */
+    jmp exit
+
+fail:
+    lea failed(%rip), %rsi
+    call print
+    mov $1, %r15                        /* status 3 */
+exit:
+    mov $30, %r11
+    mov $4, %r12
+    mov $1, %r13
+    mov $0xF4, %r14
+    call vmcall
+    ud2                                 /* not reached: the VM has ended */
+
+/* TDG.VP.VMCALL with R11..R15 as set by the caller; a failed status (R10 != 0) is a failure. */
+vmcall:
+    xor %r10, %r10
+    mov $TDG_VP_VMCALL, %eax
+    mov $EXPOSE_R10_R15, %ecx
+    .byte 0x66, 0x0F, 0x01, 0xCC        /* TDCALL */
+    test %rax, %rax
+    jnz fail
+    test %r10, %r10
+    jnz fail
+    ret
+
+/* Writes the NUL-terminated string at RSI to COM1 through Instruction.IO. */
+print:
+    push %r15
+1:  movzbq (%rsi), %r15
+    test %r15, %r15
+    jz 2f
+    mov $30, %r11
+    mov $1, %r12
+    mov $1, %r13
+    mov $COM1, %r14
+    push %rsi
+    call vmcall
+    pop %rsi
+    inc %rsi
+    jmp 1b
+2:  pop %r15
+    ret
+
+    .data
+banner:    .asciz "td-ghci: long mode\n"
+msr_ok:    .asciz "td-ghci: Instruction.RDMSR IA32_APIC_BASE ok\n"
+mmio_ok:   .asciz "td-ghci: #VE.RequestMMIO APIC version ok\n"
+native_ok: .asciz "td-ghci: native IA32_GS_BASE ok\n"
+failed:    .asciz "td-ghci: FAIL\n"
+    .balign 8
+gdt:
+    .quad 0
+    .quad 0x00AF9A000000FFFF            /* 0x08: 64-bit code */
+    .quad 0x00CF92000000FFFF            /* 0x10: data */
+gdt_end:
+gdt_descriptor:
+    .word gdt_end - gdt - 1
+    .long gdt
+
+    .bss
+    .balign 4096
+pml4: .space 4096
+pdpt: .space 4096
+pd:   .space 4096
+    .space 0x4000
+stack_top:
