@@ -294,7 +294,8 @@ public final class GuestEngine implements AutoCloseable {
     /**
      * Makes {@link #kick()} available: a block hook that ends the run at the start of the next
      * translated block when a kick is pending. Costs one upcall per block executed, so only VMs
-     * that need kicks (several vCPUs, an attached debugger) enable it. Call on the engine's
+     * that need kicks (several vCPUs, an attached debugger, a PC whose devices may interrupt the
+     * running guest) enable it. Call on the engine's
      * thread, between runs.
      */
     public void enableKicks() {
@@ -324,8 +325,27 @@ public final class GuestEngine implements AutoCloseable {
         uc.flushTranslations();
     }
 
+    /**
+     * Removes the kick hook again (a PC vCPU whose devices have nothing armed): blocks run without
+     * the per-block upcall. Call on the engine's thread, between runs; a kick after this stops
+     * nothing until {@link #enableKicks()}.
+     */
+    public void disableKicks() {
+        if (kickHook == null) {
+            return;
+        }
+        kickHook.close();
+        kickHook = null;
+        uc.flushTranslations();
+    }
+
     public boolean kicksEnabled() {
         return kickHook != null;
+    }
+
+    /** Whether interrupt-window exiting is wanted ({@link #requestInterruptWindow}); it needs the kick hook. */
+    public boolean interruptWindowRequested() {
+        return interruptWindowWanted;
     }
 
     /**

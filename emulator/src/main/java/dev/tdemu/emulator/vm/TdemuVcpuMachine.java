@@ -104,4 +104,9 @@ final class TdemuVcpuMachine implements VcpuMachine {
     public int acknowledgeInterrupt() {
         return -1;
     }
+
+    @Override
+    public boolean interruptsMayArriveWhileRunning() {
+        return false; // tdemu's timer answers HLT at once; nothing else interrupts
+    }
 }

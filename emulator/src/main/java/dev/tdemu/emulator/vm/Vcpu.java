@@ -83,6 +83,9 @@ final class Vcpu implements Runnable, ExitContext {
     private volatile boolean halted;
     /** Set before the first entry (or between runs) when this vCPU must be kickable; see {@link #kick()}. */
     private volatile boolean kicksWanted;
+    /** How long the kick hook stays on after the last entry that needed it. */
+    private static final long KICK_HOOK_LINGER_NANOS = 50_000_000L;
+    private long lastKickNeed;
     /** The engine runs guest code without the kick hook (the VM started without kicks). */
     private volatile boolean runningWithoutKicks;
     /** Kicks that had to stop the engine from outside (imprecise; see {@link #kick()}). */
@@ -174,10 +177,8 @@ final class Vcpu implements Runnable, ExitContext {
             }
             mpHalted = false;
         }
-        if (kicksWanted && !engine.kicksEnabled()) {
-            engine.enableKicks();
-        }
         injectPendingInterrupt();
+        updateKickHook();
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
         List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
@@ -376,6 +377,29 @@ final class Vcpu implements Runnable, ExitContext {
         Thread h = halter;
         if (h != null) {
             java.util.concurrent.locks.LockSupport.unpark(h);
+        }
+    }
+
+    /**
+     * The kick hook costs an upcall per translated block, so it is on only while something may need
+     * to stop the running guest at an instruction boundary: kicks wanted for good (several vCPUs, a
+     * debugger), interrupt-window exiting, or a machine whose devices may raise an interrupt while
+     * the guest runs (an armed timer, host input). It goes off again once nothing has needed it for
+     * {@link #KICK_HOOK_LINGER_NANOS}, so a guest that re-arms a timer now and then does not pay a
+     * translation flush each time.
+     */
+    private void updateKickHook() {
+        boolean needed = kicksWanted || engine.interruptWindowRequested() || machine.interruptsMayArriveWhileRunning();
+        long now = System.nanoTime();
+        if (needed) {
+            lastKickNeed = now;
+            if (!engine.kicksEnabled()) {
+                LOG.debug("vCPU {}: kick hook on", index);
+                engine.enableKicks();
+            }
+        } else if (engine.kicksEnabled() && now - lastKickNeed > KICK_HOOK_LINGER_NANOS) {
+            LOG.debug("vCPU {}: kick hook off (nothing can interrupt the running guest)", index);
+            engine.disableKicks();
         }
     }
 

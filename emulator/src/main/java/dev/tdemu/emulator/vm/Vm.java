@@ -136,8 +136,8 @@ public final class Vm implements AutoCloseable {
             }
             for (int i = 0; i < spec.vcpus(); i++) {
                 Vcpu v = createVcpu(i, module, td, boot);
-                if (scheduler != null || pc != null) {
-                    v.wantKicks(); // preemption needs precise kicks, and so do a PC's interrupts
+                if (scheduler != null) {
+                    v.wantKicks(); // preemption needs precise kicks; a PC's interrupts turn them on when armed
                 }
                 vcpus.add(v);
             }
@@ -193,7 +193,8 @@ public final class Vm implements AutoCloseable {
                     });
             resources.add(engine);
             for (KernelSegment s : boot.segments()) {
-                engine.scanCode(s.address(), memory.readBytes(s.address(), (int) s.memorySize()));
+                // Only the bytes the file loaded can hold code at entry; code a kernel writes later is found when it runs.
+                engine.scanCode(s.address(), memory.readBytes(s.address(), (int) s.fileSize()));
             }
         } else {
             BootStructures.EntryState entry = BootStructures.entryState(memory, index, spec.vcpus(), spec.image().entry());
