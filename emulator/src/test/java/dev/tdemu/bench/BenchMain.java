@@ -176,7 +176,7 @@ public final class BenchMain {
 
     /**
      * The soak's figures: its exit rate, and whether the child's resident memory stayed flat from
-     * the middle of the run to its end (as many exits again). Aux counters are summed over
+     * the middle of the run (50 % of its wall time) to its end (90 %). Aux counters are summed over
      * iterations in their score, so each figure is the mean of its iterations, the ratio's worst.
      */
     private static void printSoak(RunResult soak, boolean traced) {
@@ -187,7 +187,7 @@ public final class BenchMain {
                 mean(aux, "traceBytesPerExit")) : "child process, the launcher's JVM flags");
         if (aux.get("rssEndOverMiddle") != null) {
             System.out.printf(Locale.ROOT, "  %-70s %8.3f      goal <= 1.05, flat (RSS %.0f -> %.0f -> %.0f MiB, peak %.0f)%n",
-                    "  RSS growth middle -> end (end / middle: 5 M more exits)",
+                    "  RSS growth middle -> end (at 90 % / 50 % of the run: 4 M exits)",
                     aux.get("rssEndOverMiddle").getStatistics().getMax(), mean(aux, "rssStartMiB"),
                     mean(aux, "rssMiddleMiB"), mean(aux, "rssEndMiB"), mean(aux, "rssPeakMiB"));
         }
