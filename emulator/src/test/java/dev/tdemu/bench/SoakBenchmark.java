@@ -41,8 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * exits, and 40 % of them (4 M) run between middle and end, so a flat RSS is end/middle near 1.
  * BenchMain reports that ratio for both runs and the traced exit rate against the untraced one.
  *
- * <p>One run of each, no warm-up (each child is a fresh JVM anyway): about 1 and 2 minutes on
- * this 2-core machine. The traced run writes about 2.6 GB into java.io.tmpdir and deletes it.
+ * <p>One run of each, no warm-up (each child is a fresh JVM anyway): 0.5-1 and 1.5-3 minutes on
+ * this shared 2-core machine. The traced run writes about 2.6 GB into java.io.tmpdir and deletes it.
  */
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @BenchmarkMode(Mode.AverageTime)
