@@ -49,7 +49,9 @@ public final class BenchMain {
             new Ratio("RSP stepi round trips, stub following the client's CPU / staying put", "GdbBenchmark.stepiFollowing",
                     "GdbBenchmark.stepi", "report"),
             new Ratio("the same beside one busy process per CPU (following must not be worse)", "GdbBenchmark.stepiFollowingBusy",
-                    "GdbBenchmark.stepiBusy", ">= 0.9"));
+                    "GdbBenchmark.stepiBusy", ">= 0.9"),
+            new Ratio("exits/s, tdemu run with --trace / without (soak: 10 M CPUID exits)", "SoakBenchmark.cpuidExitsTraced",
+                    "SoakBenchmark.cpuidExits", "report"));
 
     private BenchMain() {}
 
@@ -159,11 +161,41 @@ public final class BenchMain {
             System.out.printf(Locale.ROOT, "  %-70s %8.1f MB/s goal >= 90 MB/s (QEMU: 18 MB/s)%n",
                     "16 MiB memory read over RSP (m packets)", throughput(read) * (1 << 20) / 1e6);
         }
+        for (String which : List.of("cpuidExits", "cpuidExitsTraced")) {
+            RunResult soak = byName.get("SoakBenchmark." + which);
+            if (soak != null) {
+                printSoak(soak, which.equals("cpuidExitsTraced"));
+            }
+        }
         RunResult exit = byName.get("ExitBenchmark.cpuidExitRoundTrip[GUEST_MODE_VMX]");
         if (exit != null) {
             System.out.printf(Locale.ROOT, "  %-70s %8.0f ns   goal <= 1000 ns%n", "VM exit round trip through the full KVM model (CPUID, UPSTREAM)",
                     1e9 / throughput(exit));
         }
+    }
+
+    /**
+     * The soak's figures: its exit rate, and whether the child's resident memory stayed flat from
+     * the middle of the run (50 % of its wall time) to its end (90 %). Aux counters are summed over
+     * iterations in their score, so each figure is the mean of its iterations, the ratio's worst.
+     */
+    private static void printSoak(RunResult soak, boolean traced) {
+        Map<String, org.openjdk.jmh.results.Result> aux = soak.getSecondaryResults();
+        String run = traced ? "tdemu run --trace" : "tdemu run";
+        System.out.printf(Locale.ROOT, "  %-70s %8.0f /s   report (%s)%n", "soak, " + run + ": CPUID exits per second, "
+                + "start-up included", throughput(soak), traced ? String.format(Locale.ROOT, "%.0f trace bytes per exit",
+                mean(aux, "traceBytesPerExit")) : "child process, the launcher's JVM flags");
+        if (aux.get("rssEndOverMiddle") != null) {
+            System.out.printf(Locale.ROOT, "  %-70s %8.3f      goal <= 1.05, flat (RSS %.0f -> %.0f -> %.0f MiB, peak %.0f)%n",
+                    "  RSS growth middle -> end (at 90 % / 50 % of the run: 4 M exits)",
+                    aux.get("rssEndOverMiddle").getStatistics().getMax(), mean(aux, "rssStartMiB"),
+                    mean(aux, "rssMiddleMiB"), mean(aux, "rssEndMiB"), mean(aux, "rssPeakMiB"));
+        }
+    }
+
+    private static double mean(Map<String, org.openjdk.jmh.results.Result> aux, String name) {
+        org.openjdk.jmh.results.Result r = aux.get(name);
+        return r == null ? Double.NaN : r.getStatistics().getMean();
     }
 
     /** Operations per second whatever mode the benchmark ran in ("ops/ms" or "ns/op" style units). */
