@@ -26,4 +26,5 @@ build mb-elf32 -m32 elf_i386
 build mb-elf64 -m64 elf_x86_64
 build mb-aout -m32 elf_i386
 build mb-td-ghci -m64 elf_x86_64
+build mb-apic-spin -m32 elf_i386
 objcopy -O binary "$out/mb-aout.elf" "$out/mb-aout.bin"

@@ -1,20 +1,28 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.x86.Segment;
+import dev.tdemu.core.x86.Sreg;
 import dev.tdemu.emulator.machine.GuestMemory;
 import dev.tdemu.emulator.machine.IdtDelivery;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Mmr;
 import dev.tdemu.emulator.unicorn.X86Reg;
 
-/** {@link IdtDelivery}'s view of a guest engine: reads the live state and commits the new context. */
+/**
+ * {@link IdtDelivery}'s view of a guest engine: reads the live state in whatever mode the guest is
+ * in (real, protected, IA-32e: CR0, CR4, EFER and the CS, SS and TR descriptors as the engine has
+ * them) and commits the new context.
+ */
 final class EngineIdtCpu implements IdtDelivery.Cpu {
     private final Unicorn uc;
     private final GuestMemory memory;
+    private final CpuState state;
     private final X86Mmr idtr, gdtr, tr;
 
-    EngineIdtCpu(Unicorn uc, GuestMemory memory) {
-        this.uc = uc;
-        this.memory = memory;
+    EngineIdtCpu(GuestEngine g) {
+        this.uc = g.engine();
+        this.memory = g.memory();
+        this.state = g.state();
         this.idtr = uc.readMmr(X86Reg.IDTR);
         this.gdtr = uc.readMmr(X86Reg.GDTR);
         this.tr = uc.readMmr(X86Reg.TR);
@@ -34,6 +42,42 @@ final class EngineIdtCpu implements IdtDelivery.Cpu {
     public int trLimit() { return tr.limit(); }
     public long cr3() { return uc.readReg(X86Reg.CR3); }
     public GuestMemory memory() { return memory; }
+
+    @Override
+    public long cr0() {
+        return uc.readReg(X86Reg.CR0);
+    }
+
+    @Override
+    public long cr4() {
+        return uc.readReg(X86Reg.CR4);
+    }
+
+    @Override
+    public long efer() {
+        return state.efer();
+    }
+
+    @Override
+    public int maxPhysAddr() {
+        return CpuState.PHYSICAL_ADDRESS_BITS;
+    }
+
+    @Override
+    public Segment csSegment() {
+        return state.segment(Sreg.CS);
+    }
+
+    @Override
+    public Segment ssSegment() {
+        return state.segment(Sreg.SS);
+    }
+
+    @Override
+    public int trType() {
+        Segment t = state.descriptor(tr.selector());
+        return t == null ? 0xB : t.type();
+    }
 
     @Override
     public void commit(long cr2, long rip, int cs, int newCpl, long rsp, int ss, long rflags) {

@@ -55,6 +55,11 @@ public final class GuestEngine implements AutoCloseable {
     /** Set (on the engine's thread) while one instruction runs that must not be cut short by a kick. */
     private boolean kicksDeferred;
     private Hook kickHook;
+    /** {@code kickHook != null}, for other threads. */
+    private volatile boolean kicksOn;
+    /** Device memory this engine maps: {address, size} pairs, guarded while {@link #kickHook} is null. */
+    private final List<long[]> mmioRegions = new ArrayList<>();
+    private boolean mmioTouched;
     /** The block a kick stopped this run at, or -1. */
     private long kickedAt = -1;
 
@@ -322,7 +327,60 @@ public final class GuestEngine implements AutoCloseable {
                 u.emuStop();
             }
         });
+        guardMmio(false);
         uc.flushTranslations();
+        kicksOn = true;
+    }
+
+    /**
+     * Maps device memory for this vCPU (see {@link Unicorn#mapMmio}). While the kick hook is off,
+     * device memory is guarded: a guest access faults before it happens, precisely, so that the
+     * CPU can turn the hook on ({@link #mmioGuardTripped}) before the access reaches a device that
+     * may answer with an interrupt (a timer armed, an IPI, an unmasked line) — an interrupt that,
+     * without the hook, could only be delivered by stopping the engine from outside, imprecisely.
+     */
+    public void mapMmio(long address, long size, dev.tdemu.emulator.unicorn.MmioHandler handler) {
+        uc.mapMmio(address, size, handler);
+        mmioRegions.add(new long[] {address, size});
+        if (kickHook == null) {
+            uc.protect(address, size, Protection.NONE);
+        }
+    }
+
+    /** Whether guest-physical {@code address} lies in device memory guarded while the kick hook is off. */
+    public boolean isGuardedMmio(long address) {
+        if (kickHook != null) {
+            return false;
+        }
+        for (long[] r : mmioRegions) {
+            if (Long.compareUnsigned(address - r[0], r[1]) < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The guest touched guarded device memory: the kick hook goes on (which lifts the guard) and
+     * the instruction runs again from its start, this time reaching the device. Between runs only.
+     */
+    public void mmioGuardTripped() {
+        LOG.debug("device memory touched with the kick hook off: hook on");
+        mmioTouched = true;
+        enableKicks();
+    }
+
+    /** Whether the guest tripped the device-memory guard since the last call (and forgets it). */
+    public boolean takeMmioTouched() {
+        boolean t = mmioTouched;
+        mmioTouched = false;
+        return t;
+    }
+
+    private void guardMmio(boolean guarded) {
+        for (long[] r : mmioRegions) {
+            uc.protect(r[0], r[1], guarded ? Protection.NONE : Protection.RW);
+        }
     }
 
     /**
@@ -334,13 +392,16 @@ public final class GuestEngine implements AutoCloseable {
         if (kickHook == null) {
             return;
         }
+        kicksOn = false;
         kickHook.close();
         kickHook = null;
+        guardMmio(true);
         uc.flushTranslations();
     }
 
+    /** Whether the kick hook is on; callable from any thread (a kicker deciding how to stop this engine). */
     public boolean kicksEnabled() {
-        return kickHook != null;
+        return kicksOn;
     }
 
     /** Whether interrupt-window exiting is wanted ({@link #requestInterruptWindow}); it needs the kick hook. */

@@ -124,6 +124,10 @@ public final class PhysicalCpu {
                 yield debugException(g, controls, db.get(), b.rip());
             }
             case EngineEvent.RefusedAccess r -> stepWatched(g, controls, r.rip(), r.fetch());
+            case EngineEvent.MemoryFault f when isProtectionFault(f.type()) && g.isGuardedMmio(f.physical()) -> {
+                g.mmioGuardTripped(); // the access runs again, with interrupts from devices deliverable
+                yield null;
+            }
             case EngineEvent.MemoryFault f -> new VmExit.EptViolation(EptViolationQualification.unbacked(eptAccess(f.type())),
                     f.physical(), f.size(), f.rip());
             case EngineEvent.InterruptWindow w -> new VmExit.InterruptWindow(w.rip());
@@ -133,6 +137,13 @@ public final class PhysicalCpu {
     }
 
     /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */
+    private static boolean isProtectionFault(dev.tdemu.emulator.unicorn.MemType type) {
+        return switch (type) {
+            case READ_PROT, WRITE_PROT, FETCH_PROT -> true;
+            default -> false;
+        };
+    }
+
     private static EptViolationQualification.Access eptAccess(dev.tdemu.emulator.unicorn.MemType type) {
         return switch (type) {
             case WRITE, WRITE_UNMAPPED, WRITE_PROT -> EptViolationQualification.Access.WRITE;
@@ -162,7 +173,7 @@ public final class PhysicalCpu {
     private VmExit softwareInterrupt(GuestEngine g, GuestControls controls, int vector, long next) {
         int length = softwareInterruptLength(g, vector, next);
         long start = next - length;
-        if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(g.engine(), g.memory()), vector)) {
+        if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(g), vector)) {
             return exception(g, controls, X86Exception.GP, vector * 8L + 2, PendingDebug.NONE, start, start, 0, true, false);
         }
         if (vector == X86Exception.DB) {
@@ -658,7 +669,7 @@ public final class PhysicalCpu {
      * The VMM uses this to inject events at VM entry too.
      */
     public VmExit deliver(GuestEngine g, X86Exception ex) {
-        IdtDelivery.Outcome outcome = IdtDelivery.deliver(new EngineIdtCpu(g.engine(), g.memory()), ex);
+        IdtDelivery.Outcome outcome = IdtDelivery.deliver(new EngineIdtCpu(g), ex);
         return switch (outcome) {
             case IdtDelivery.Outcome.Delivered d -> {
                 LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));

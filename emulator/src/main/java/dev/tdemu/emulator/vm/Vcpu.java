@@ -360,13 +360,14 @@ final class Vcpu implements Runnable, ExitContext {
         // stopping from outside.
         wakeFromHalt();
         engine.kick();
-        if (!runningWithoutKicks) {
-            return;
+        if (!runningWithoutKicks || engine.kicksEnabled()) {
+            return; // the hook is on, or went on during this run (device memory touched)
         }
         stopsFromOutside.incrementAndGet();
         if (WARNED_IMPRECISE.compareAndSet(false, true)) {
-            LOG.warn("vCPU {} was started without kicks (a debugger attached while it ran): stopping its engine from "
-                    + "outside, which can repeat part of a translated block; attach debuggers before the VM runs", index);
+            LOG.warn("vCPU {} runs without its kick hook (a debugger attached while it ran, or an interrupt came that "
+                    + "nothing announced): stopping its engine from outside, which can repeat part of a translated block",
+                    index);
         }
         engine.stop();
     }
@@ -383,13 +384,15 @@ final class Vcpu implements Runnable, ExitContext {
     /**
      * The kick hook costs an upcall per translated block, so it is on only while something may need
      * to stop the running guest at an instruction boundary: kicks wanted for good (several vCPUs, a
-     * debugger), interrupt-window exiting, or a machine whose devices may raise an interrupt while
-     * the guest runs (an armed timer, host input). It goes off again once nothing has needed it for
+     * debugger), interrupt-window exiting, a machine whose devices may raise an interrupt while
+     * the guest runs (an armed timer, host input), or a guest that just touched device memory
+     * (which is guarded while the hook is off: {@link GuestEngine#mapMmio}). It goes off again once nothing has needed it for
      * {@link #KICK_HOOK_LINGER_NANOS}, so a guest that re-arms a timer now and then does not pay a
      * translation flush each time.
      */
     private void updateKickHook() {
-        boolean needed = kicksWanted || engine.interruptWindowRequested() || machine.interruptsMayArriveWhileRunning();
+        boolean needed = engine.takeMmioTouched() | kicksWanted || engine.interruptWindowRequested()
+                || machine.interruptsMayArriveWhileRunning();
         long now = System.nanoTime();
         if (needed) {
             lastKickNeed = now;

@@ -240,7 +240,7 @@ public final class Vm implements AutoCloseable {
      */
     private void mapPcMemory(Vcpu v) {
         PcVcpuMachine m = (PcVcpuMachine) v.machine();
-        var uc = v.engine().engine();
+        var uc = v.engine();
         dev.tdemu.emulator.unicorn.MmioHandler bus = new dev.tdemu.emulator.unicorn.MmioHandler() {
             @Override
             public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
