@@ -59,6 +59,14 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return execute(VmResult::processExitStatus);
+    }
+
+    /**
+     * Runs the guest as the options say and returns the process's exit status: 128 + N when
+     * signal N stopped it, 2 when the trace could not be finished, else {@code status} of the result.
+     */
+    int execute(java.util.function.ToIntFunction<VmResult> status) throws Exception {
         if (waitForGdb && gdbPort == null) {
             throw new IllegalArgumentException("--wait needs --gdb PORT");
         }
@@ -84,7 +92,9 @@ final class RunCommand implements Callable<Integer> {
             // Line by line on a terminal, and under a debugger (what the guest printed before a stop
             // belongs on the screen at the stop); elsewhere in full buffers and at the end.
             Console.Sink console = new Console.Sink(streams.out(), streams.outIsTerminal() || gdbPort != null);
-            try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of()))) {
+            // COM1 reads stdin only when asked to (--serial stdio); otherwise stdin is left alone.
+            java.io.InputStream serialIn = config.getSerialStdin() ? streams.in() : null;
+            try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of(), serialIn))) {
                 List<Path> inputs = new java.util.ArrayList<>(guest.startsWith("builtin:") ? List.of() : List.of(Path.of(guest)));
                 inputs.addAll(vmOptions.initrds);
                 TraceWriter trace = vmOptions.openTrace(config, inputs, err);
@@ -107,18 +117,18 @@ final class RunCommand implements Callable<Integer> {
                 if (vm.console().bytesNotKept() > 0) {
                     err.println("tdemu: console output beyond 16 MiB is not kept in the report (all of it went to stdout)");
                 }
-                int status = signals.received() != 0 ? 128 + signals.received() : r.processExitStatus();
+                int exit = signals.received() != 0 ? 128 + signals.received() : status.applyAsInt(r);
                 if (trace != null) {
                     try {
                         trace.finish(signals.receivedName() != null ? "stopped by " + signals.receivedName()
                                 : Reports.ending(r));
                     } catch (IOException e) {
                         err.println("tdemu: " + Main.describe(e));
-                        return signals.received() != 0 ? status : 2;
+                        return signals.received() != 0 ? exit : 2;
                     }
                 }
                 err.flush();
-                return status;
+                return exit;
             }
         }
     }
