@@ -145,7 +145,9 @@ public final class QemuCpu {
                 default -> { }
             }
             if (on == null) {
-                throw new QemuOptionException(what + ": '" + value + "' is not on or off");
+                throw new QemuOptionException(FLAGS.containsKey(name) || NO_EFFECT_SWITCHES.contains(name)
+                        ? what + ": '" + value + "' is not on or off"
+                        : what + ": CPU property '" + name + "' is not supported (tdemu's CPU model is fixed; see tdemu qemu -cpu help)");
             }
             if (NO_EFFECT_SWITCHES.contains(name)) {
                 continue;
