@@ -95,6 +95,9 @@ final class QemuCommand implements Callable<Integer> {
         vm.defaultTimeout = "0"; // QEMU runs until the guest ends; kvm-unit-tests' runner brings its own timeout
         run.gdbPort = boot.gdbPort();
         run.waitForGdb = boot.startStopped();
+        // QEMU says nothing about -s or -gdb tcp::PORT, and the runner reads stderr as failure; only
+        // a port the system chose (tcp::0) must be told.
+        run.announceGdb = boot.gdbPort() != null && boot.gdbPort() == 0;
         return run.execute(QemuCommand::exitStatus);
     }
 

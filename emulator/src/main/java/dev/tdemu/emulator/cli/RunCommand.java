@@ -51,6 +51,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--gdb-stay-put", hidden = true)
     boolean gdbStayPut;
 
+    /** Say on stderr where the GDB stub listens (tdemu qemu keeps quiet about a port the user chose, as QEMU does). */
+    boolean announceGdb = true;
+
     private final Main.Streams streams;
 
     RunCommand(Main.Streams streams) {
@@ -139,9 +142,11 @@ final class RunCommand implements Callable<Integer> {
         try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, ElfImage.file(guest));
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
                      dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(gdbFollowCpu))) {
-            err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
-                    waitForGdb ? "; the guest waits for gdb to continue it" : "");
-            err.flush();
+            if (announceGdb) {
+                err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
+                        waitForGdb ? "; the guest waits for gdb to continue it" : "");
+                err.flush();
+            }
             VmResult r = vm.run();
             if (server.hasClient()) {
                 try {

@@ -88,6 +88,21 @@ class QemuCommandTest {
     }
 
     @Test
+    void aGdbPortTheUserChoseIsServedQuietlyAsQemuDoesAndOneTheSystemChoseIsTold(@TempDir Path dir) throws Exception {
+        int port;
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Path kernel = kernel(dir, "mb-exit-pass.elf");
+        Run chosen = qemu(runner(kernel, "-gdb", "tcp::" + port));
+        assertThat(chosen.exit()).isEqualTo(1);
+        assertThat(chosen.err()).as("nothing for the runner to mistake for a failure").isEmpty();
+        Run any = qemu(runner(kernel, "-gdb", "tcp::0"));
+        assertThat(any.exit()).isEqualTo(1);
+        assertThat(any.err()).matches("tdemu: GDB stub on 127\\.0\\.0\\.1:[0-9]+ \\(gdb: target remote :[0-9]+\\)\n");
+    }
+
+    @Test
     void theRunnersProbesAreAnswered() {
         Run help = qemu("qemu", "--help");
         assertThat(help.exit()).isZero();
