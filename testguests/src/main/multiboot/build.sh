@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Multiboot test kernels of this directory into OUT: mb-elf32.elf (ELF32),
 # mb-elf64.elf (ELF64, higher-half virtual over low physical addresses), mb-aout.elf and
-# mb-aout.bin (header address fields; ELF32 and flat binary). Fails loudly without the GNU
-# toolchain.
+# mb-aout.bin (header address fields; ELF32 and flat binary), mb-serial-echo.elf (echoes COM1
+# until a NUL byte), mb-exit-pass.elf (reports a pass like a kvm-unit-tests test). Fails loudly without the GNU toolchain.
 set -euo pipefail
 src=$1 out=$2
 for tool in gcc ld objcopy; do
@@ -27,4 +27,6 @@ build mb-elf64 -m64 elf_x86_64
 build mb-aout -m32 elf_i386
 build mb-td-ghci -m64 elf_x86_64
 build mb-apic-spin -m32 elf_i386
+build mb-serial-echo -m32 elf_i386
+build mb-exit-pass -m32 elf_i386
 objcopy -O binary "$out/mb-aout.elf" "$out/mb-aout.bin"

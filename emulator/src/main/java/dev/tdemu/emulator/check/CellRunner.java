@@ -50,9 +50,11 @@ public final class CellRunner {
         CellResult.Builder r = CellResult.newBuilder().setKey(cell.key());
         VmResult vm;
         ScriptedDebugger debugger = null;
+        boolean pcKernel;
         try {
             VmConfig config = config(cell);
             VmSpec spec = VmSpec.from(config);
+            pcKernel = spec.isPc();
             try (Vm machine = new Vm(spec, new Vm.Options(null, List.of(judge), fault))) {
                 if (s.hasDebugger() && s.getDebugger().getBreakpointsCount() > 0) {
                     debugger = new ScriptedDebugger(s, spec.image());
@@ -76,7 +78,7 @@ public final class CellRunner {
                     .setDetail(String.join("; ", debuggerProblems));
         } else if (vm.outcome() != VmResult.Outcome.EXITED) {
             r.setVerdict(Verdict.ERROR).setDetail("guest " + vm.outcome().name().toLowerCase() + ": " + vm.detail());
-        } else if (vm.exitStatus() != s.getExpectedExitStatus()) {
+        } else if (vm.exitStatus() != Scenarios.expectedExitStatus(s, pcKernel)) {
             String tail = lastLines(vm.console(), 2);
             if (s.getGuestFailure().isEmpty()) {
                 r.setVerdict(Verdict.ERROR).setDetail("guest exited with status " + vm.exitStatus() + ": " + tail);

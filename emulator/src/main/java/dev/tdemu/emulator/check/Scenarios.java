@@ -175,13 +175,17 @@ public final class Scenarios {
 
     /**
      * The address of each debugger breakpoint in {@code image}: its address, or its symbol looked
-     * up in the image's symbol table; a symbol the image lacks is refused, naming both.
+     * up in the image's symbol table; a symbol the image lacks is refused, naming both. A PC
+     * kernel ({@code image} null) takes addresses only.
      */
     public static List<Long> debuggerAddresses(Scenario s, ElfImage image) throws ScenarioFormatException {
         List<Long> out = new ArrayList<>();
         for (DebuggerBreakpoint bp : s.getDebugger().getBreakpointsList()) {
             if (bp.getSymbol().isEmpty()) {
                 out.add(bp.getAddress());
+            } else if (image == null) {
+                throw new ScenarioFormatException("scenario " + s.getName() + ": the debugger breakpoint on symbol '"
+                        + bp.getSymbol() + "' cannot be set: a Multiboot kernel's symbols are not read; give its address");
             } else {
                 OptionalLong a = image.symbol(bp.getSymbol());
                 if (a.isEmpty()) {
@@ -192,6 +196,15 @@ public final class Scenarios {
             }
         }
         return out;
+    }
+
+    /**
+     * The exit status a scenario's guest must end with: the scenario's, or when it gives none 0
+     * for tdemu's own guests and 1 for a PC kernel (isa-debug-exit's (0 << 1) | 1, which
+     * kvm-unit-tests' tests give when every check passed).
+     */
+    public static int expectedExitStatus(Scenario s, boolean pcKernel) {
+        return s.hasExpectedExitStatus() ? s.getExpectedExitStatus() : pcKernel ? 1 : 0;
     }
 
     private static void invariant(String where, String name) throws ScenarioFormatException {

@@ -10,10 +10,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Entry point of the {@code tdemu} command line. */
-@Command(name = "tdemu", mixinStandardHelpOptions = true, version = "tdemu 0.1.0",
+@Command(name = "tdemu", mixinStandardHelpOptions = true, version = "tdemu " + Main.VERSION,
         description = "Intel TDX/VMX guest emulator with KVM debug-register switching and a GDB stub.",
-        subcommands = {CheckCommand.class, RunCommand.class, TraceCommand.class, GuestsCommand.class})
+        subcommands = {CheckCommand.class, RunCommand.class, QemuCommand.class, TraceCommand.class, GuestsCommand.class})
 public final class Main implements Runnable {
+    static final String VERSION = "0.1.0";
+
     @Option(names = "--log", paramLabel = "SUBSYSTEM=LEVEL",
             description = "Log level per subsystem (repeatable), e.g. --log gdbstub=debug --log cpu=trace. "
                     + "Subsystems: tdemu, core, unicorn, cpu, vm, check, gdbstub, rsp. Also read from TDEMU_LOG.")
@@ -24,11 +26,23 @@ public final class Main implements Runnable {
      * guest's console as raw bytes on {@code out} (a byte stream, never re-encoded).
      *
      * @param outIsTerminal stdout is a terminal: the console is flushed at every newline
+     * @param in            stdin, read only for a guest's serial input (--serial stdio)
+     * @param environment   the environment variables the commands read (tdemu qemu: TDEMU_QEMU_OPTIONS)
      */
-    record Streams(PrintStream out, PrintStream err, boolean outIsTerminal) {
+    record Streams(PrintStream out, PrintStream err, boolean outIsTerminal, java.io.InputStream in,
+                   java.util.Map<String, String> environment) {
+        Streams {
+            environment = java.util.Map.copyOf(environment);
+        }
+
+        /** No stdin and an empty environment (tests). */
+        Streams(PrintStream out, PrintStream err, boolean outIsTerminal) {
+            this(out, err, outIsTerminal, java.io.InputStream.nullInputStream(), java.util.Map.of());
+        }
+
         static Streams system() {
             java.io.Console c = System.console();
-            return new Streams(System.out, System.err, c != null && c.isTerminal());
+            return new Streams(System.out, System.err, c != null && c.isTerminal(), System.in, System.getenv());
         }
     }
 
@@ -78,6 +92,9 @@ public final class Main implements Runnable {
         public <K> K create(Class<K> type) throws Exception {
             if (type == RunCommand.class) {
                 return type.cast(new RunCommand(streams));
+            }
+            if (type == QemuCommand.class) {
+                return type.cast(new QemuCommand(streams));
             }
             return CommandLine.defaultFactory().create(type);
         }

@@ -51,6 +51,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--gdb-stay-put", hidden = true)
     boolean gdbStayPut;
 
+    /** Say on stderr where the GDB stub listens (tdemu qemu keeps quiet about a port the user chose, as QEMU does). */
+    boolean announceGdb = true;
+
     private final Main.Streams streams;
 
     RunCommand(Main.Streams streams) {
@@ -59,6 +62,14 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return execute(VmResult::processExitStatus);
+    }
+
+    /**
+     * Runs the guest as the options say and returns the process's exit status: 128 + N when
+     * signal N stopped it, 2 when the trace could not be finished, else {@code status} of the result.
+     */
+    int execute(java.util.function.ToIntFunction<VmResult> status) throws Exception {
         if (waitForGdb && gdbPort == null) {
             throw new IllegalArgumentException("--wait needs --gdb PORT");
         }
@@ -84,7 +95,9 @@ final class RunCommand implements Callable<Integer> {
             // Line by line on a terminal, and under a debugger (what the guest printed before a stop
             // belongs on the screen at the stop); elsewhere in full buffers and at the end.
             Console.Sink console = new Console.Sink(streams.out(), streams.outIsTerminal() || gdbPort != null);
-            try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of()))) {
+            // COM1 reads stdin only when asked to (--serial stdio); otherwise stdin is left alone.
+            java.io.InputStream serialIn = config.getSerialStdin() ? streams.in() : null;
+            try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of(), serialIn))) {
                 List<Path> inputs = new java.util.ArrayList<>(guest.startsWith("builtin:") ? List.of() : List.of(Path.of(guest)));
                 inputs.addAll(vmOptions.initrds);
                 TraceWriter trace = vmOptions.openTrace(config, inputs, err);
@@ -107,18 +120,18 @@ final class RunCommand implements Callable<Integer> {
                 if (vm.console().bytesNotKept() > 0) {
                     err.println("tdemu: console output beyond 16 MiB is not kept in the report (all of it went to stdout)");
                 }
-                int status = signals.received() != 0 ? 128 + signals.received() : r.processExitStatus();
+                int exit = signals.received() != 0 ? 128 + signals.received() : status.applyAsInt(r);
                 if (trace != null) {
                     try {
                         trace.finish(signals.receivedName() != null ? "stopped by " + signals.receivedName()
                                 : Reports.ending(r));
                     } catch (IOException e) {
                         err.println("tdemu: " + Main.describe(e));
-                        return signals.received() != 0 ? status : 2;
+                        return signals.received() != 0 ? exit : 2;
                     }
                 }
                 err.flush();
-                return status;
+                return exit;
             }
         }
     }
@@ -129,9 +142,11 @@ final class RunCommand implements Callable<Integer> {
         try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, ElfImage.file(guest));
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
                      dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(gdbFollowCpu))) {
-            err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
-                    waitForGdb ? "; the guest waits for gdb to continue it" : "");
-            err.flush();
+            if (announceGdb) {
+                err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
+                        waitForGdb ? "; the guest waits for gdb to continue it" : "");
+                err.flush();
+            }
             VmResult r = vm.run();
             if (server.hasClient()) {
                 try {

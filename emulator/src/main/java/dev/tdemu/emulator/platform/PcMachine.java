@@ -17,6 +17,7 @@ import dev.tdemu.core.pc.Mc146818Rtc;
 import dev.tdemu.core.pc.MsrFile;
 import dev.tdemu.core.pc.MsrVcpuContext;
 import dev.tdemu.core.pc.NmiStatusControl;
+import dev.tdemu.core.pc.PcTestdev;
 import dev.tdemu.core.pc.PciConfigMechanism1;
 import dev.tdemu.core.pc.Pic8259Pair;
 import dev.tdemu.core.pc.Pit8254;
@@ -36,7 +37,7 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * The PC a Multiboot kernel built for QEMU's {@code pc} machine expects (kvm-unit-tests): COM1
- * (16550A), isa-debug-exit at 0xF4, fw_cfg, the POST port, the 8259 pair, the 8254 PIT with port
+ * (16550A), isa-debug-exit at 0xF4, pc-testdev, fw_cfg, the POST port, the 8259 pair, the 8254 PIT with port
  * 0x61, the MC146818 RTC and CMOS, PCI configuration mechanism 1 with an i440FX host bridge, ACPI
  * tables in the BIOS area with the PIIX4 PM block, one local APIC per vCPU and the I/O APIC, all on
  * one {@link Platform}. ISA IRQ n goes to the PIC's IRQ n and to I/O APIC pin n, except the PIT's
@@ -148,6 +149,9 @@ public final class PcMachine {
         pci.attachTo(platform.ports());
         pm.attachTo(platform.ports());
         platform.mmio().register("I/O APIC", AcpiTables.IO_APIC_ADDRESS, 0x1000, ioapic);
+        // kvm-unit-tests' runner adds pc-testdev to every test; its lines are GSIs: the ISA IRQs
+        // below 16 (IRQ 0 reaches pin 2), the I/O APIC's own pins above; GSI 2 is pin 2 alone.
+        new PcTestdev(gsi -> gsi == 2 || gsi >= 16 ? ioapic.pin(gsi) : isa[gsi]).attachTo(platform.ports(), platform.mmio());
         // The BIOS would have programmed the PICs (vector bases 0x08 and 0x70, slave on IRQ 2):
         // a Multiboot kernel finds them that way.
         programPicsAsTheBiosDoes();

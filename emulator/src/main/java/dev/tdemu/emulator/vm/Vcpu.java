@@ -673,14 +673,12 @@ final class Vcpu implements Runnable, ExitContext {
 
     // ---- guest memory through this vCPU's page tables ----
 
-    /** Reads guest memory at a linear address (through the guest's page tables). */
+    /** Reads guest memory at a linear address (through the guest's page tables, as its paging mode walks them). */
     byte[] readGuest(long linear, int length) {
+        dev.tdemu.emulator.machine.PagingState paging = engine.state().paging();
         byte[] out = new byte[length];
         for (int n = 0; n < length; ) {
-            PageWalker.Translation t = PageWalker.translate(engine.memory(), reg(X86Reg.CR3), linear + n);
-            if (t == null) {
-                throw new GuestAccessException(linear + n);
-            }
+            PageWalker.Mapped t = mapped(paging, linear + n);
             int chunk = (int) Math.min(length - n, t.bytesToPageEnd());
             System.arraycopy(engine.memory().readBytes(t.physical(), chunk), 0, out, n, chunk);
             n += chunk;
@@ -690,14 +688,15 @@ final class Vcpu implements Runnable, ExitContext {
 
     /** The guest-physical address of a linear one through the guest's page tables, or -1 when unmapped. */
     long physicalOf(long linear) {
-        PageWalker.Translation t = PageWalker.translate(engine.memory(), reg(X86Reg.CR3), linear);
-        return t == null ? -1 : t.physical();
+        PageWalker.Result r = PageWalker.lookup(engine.memory(), engine.state().paging(), linear);
+        return r instanceof PageWalker.Mapped m ? m.physical() : -1;
     }
 
     void writeGuest(long linear, byte[] data) {
+        dev.tdemu.emulator.machine.PagingState paging = engine.state().paging();
         for (int n = 0; n < data.length; ) {
-            PageWalker.Translation t = PageWalker.translate(engine.memory(), reg(X86Reg.CR3), linear + n);
-            if (t == null || !t.writable()) {
+            PageWalker.Mapped t = mapped(paging, linear + n);
+            if (!t.writable()) {
                 throw new GuestAccessException(linear + n);
             }
             int chunk = (int) Math.min(data.length - n, t.bytesToPageEnd());
@@ -706,6 +705,14 @@ final class Vcpu implements Runnable, ExitContext {
             engine.memory().writeBytes(t.physical(), part);
             n += chunk;
         }
+    }
+
+    /** The translation of {@code linear} in the guest's paging mode (paging off: linear is physical), or a refusal. */
+    private PageWalker.Mapped mapped(dev.tdemu.emulator.machine.PagingState paging, long linear) {
+        if (PageWalker.lookup(engine.memory(), paging, linear) instanceof PageWalker.Mapped m) {
+            return m;
+        }
+        throw new GuestAccessException(linear);
     }
 
     /** A VMM access to guest memory that the guest's page tables do not map (becomes #PF or an error). */

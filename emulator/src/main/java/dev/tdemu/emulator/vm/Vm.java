@@ -56,15 +56,25 @@ public final class Vm implements AutoCloseable {
     /**
      * @param console        where the guest's console goes as it is written (null: only kept for the result)
      * @param faultInjection a deliberate fault in the exit path (tests only: proves a check can fail)
+     * @param serialInput    what a PC's COM1 receives (stdin for --serial stdio), read to its end;
+     *                       null: nothing. Only a PC kernel with serial input asked for reads it.
      */
     public record Options(Console.Sink console, List<ExitObserver> observers,
-                          dev.tdemu.proto.FaultInjection faultInjection) {
+                          dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput) {
         public Options {
             observers = List.copyOf(observers);
         }
 
+        public Options(Console.Sink console, List<ExitObserver> observers, dev.tdemu.proto.FaultInjection faultInjection) {
+            this(console, observers, faultInjection, null);
+        }
+
         public Options(Console.Sink console, List<ExitObserver> observers) {
-            this(console, observers, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE);
+            this(console, observers, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE, null);
+        }
+
+        public Options(Console.Sink console, List<ExitObserver> observers, java.io.InputStream serialInput) {
+            this(console, observers, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE, serialInput);
         }
 
         public static Options quiet() {
@@ -87,6 +97,8 @@ public final class Vm implements AutoCloseable {
     private PcMachine pc;
     private VirtualClock clock;
     private DeviceTimer deviceTimer;
+    /** Feeds COM1 from {@link Options#serialInput()} for a PC kernel with --serial stdio, else null. */
+    private dev.tdemu.emulator.platform.SerialInputPump serialInput;
     /** Serialises guest execution when there is more than one vCPU (see {@link GuestScheduler}). */
     private final GuestScheduler scheduler;
     private volatile boolean finished;
@@ -110,7 +122,7 @@ public final class Vm implements AutoCloseable {
         try {
             MultibootBoot boot = null;
             if (spec.isPc()) {
-                if (spec.vcpus() > 1) {
+                if (spec.vcpus() > VmSpec.PC_MAX_VCPUS) {
                     throw new IllegalArgumentException("a PC kernel runs on one vCPU so far: starting application processors "
                             + "(INIT/SIPI) is not implemented yet; run it with --vcpus 1");
                 }
@@ -121,6 +133,11 @@ public final class Vm implements AutoCloseable {
                         () -> finish(VmResult.Outcome.EXITED, "ACPI power-off", 0)));
                 deviceTimer = new DeviceTimer(pc, clock, e -> finish(VmResult.Outcome.NOT_MODELLED, e.getMessage(), -1));
                 resources.add(deviceTimer);
+                if (spec.pc().serialStdin() && options.serialInput() != null) {
+                    serialInput = new dev.tdemu.emulator.platform.SerialInputPump(options.serialInput(),
+                            dev.tdemu.emulator.platform.SerialInputPump.com1(pc));
+                    resources.add(serialInput);
+                }
             } else {
                 BootStructures.build(memory, spec.vcpus());
                 loadImage();
@@ -322,6 +339,9 @@ public final class Vm implements AutoCloseable {
         running = new CountDownLatch(vcpus.size());
         if (deviceTimer != null) {
             deviceTimer.start();
+        }
+        if (serialInput != null) {
+            serialInput.start();
         }
         List<Thread> threads = new ArrayList<>();
         for (Vcpu v : vcpus) {
@@ -609,6 +629,11 @@ public final class Vm implements AutoCloseable {
     private static <E extends Enum<E>> E named(Class<E> type, String word, String what) {
         return EnumSpelling.parse(type, "", word).orElseThrow(() -> new IllegalArgumentException(
                 "no " + what + " named '" + word + "'; one of: " + String.join(" ", EnumSpelling.spellings(type, ""))));
+    }
+
+    /** What feeds COM1, if anything does (tests). */
+    java.util.Optional<dev.tdemu.emulator.platform.SerialInputPump> serialInputPump() {
+        return java.util.Optional.ofNullable(serialInput);
     }
 
     /** vCPU {@code i} (tests). */

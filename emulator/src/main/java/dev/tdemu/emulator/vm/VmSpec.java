@@ -49,6 +49,13 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
     public static final long MEMORY_GRANULE = 2L << 20;
     /** The longest time limit a run can have (a limit beyond it is a typo, and would overflow in nanoseconds). */
     public static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+    /**
+     * A PC's RAM ends below 3.5 GiB: the rest of the 4 GiB below the devices (I/O APIC, local
+     * APIC, pc-testdev's memory) is their hole, and tdemu puts no RAM above 4 GiB as QEMU would.
+     */
+    public static final long PC_MAX_MEMORY = 0xE000_0000L;
+    /** vCPUs a PC kernel may have: starting application processors (INIT/SIPI) is not implemented yet. */
+    public static final int PC_MAX_VCPUS = 1;
 
     public VmSpec {
         hostBreakpoints = List.copyOf(hostBreakpoints);
@@ -84,6 +91,12 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
         return "guest memory must be a multiple of 2 MiB between 4 MiB and " + (BootStructures.MAX_RAM >> 30) + " GiB";
     }
 
+    /** What {@link #PC_MAX_MEMORY} means, in words. */
+    public static String pcMemoryRule() {
+        return "a PC kernel's RAM is at most " + (PC_MAX_MEMORY >> 20) + " MiB (3.5 GiB: the rest below 4 GiB is the "
+                + "devices' hole, and tdemu puts no RAM above 4 GiB)";
+    }
+
     /** Resolves a configuration; the guest image is a path or builtin:NAME. */
     public static VmSpec from(VmConfig c) throws IOException, ElfFormatException {
         String guest = c.getGuestImage();
@@ -102,6 +115,9 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
         long memory = c.getMemoryBytes() == 0 ? (pc ? PcMachine.DEFAULT_MEMORY : DEFAULT_MEMORY) : c.getMemoryBytes();
         if (!memoryAllowed(memory)) {
             throw new IllegalArgumentException(memoryRule() + ", not " + Long.toUnsignedString(memory) + " bytes");
+        }
+        if (pc && memory > PC_MAX_MEMORY) {
+            throw new IllegalArgumentException(pcMemoryRule() + ", not " + (memory >> 20) + " MiB");
         }
         if (Long.compareUnsigned(c.getTimeoutMs(), MAX_TIMEOUT.toMillis()) > 0) {
             throw new IllegalArgumentException("the time limit must be at most " + MAX_TIMEOUT.toMillis() + " ms ("
