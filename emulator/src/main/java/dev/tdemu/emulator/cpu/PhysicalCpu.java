@@ -162,7 +162,7 @@ public final class PhysicalCpu {
     private VmExit softwareInterrupt(GuestEngine g, GuestControls controls, int vector, long next) {
         int length = softwareInterruptLength(g, vector, next);
         long start = next - length;
-        if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(g.engine(), g.memory()), vector)) {
+        if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(g), vector)) {
             return exception(g, controls, X86Exception.GP, vector * 8L + 2, PendingDebug.NONE, start, start, 0, true, false);
         }
         if (vector == X86Exception.DB) {
@@ -658,7 +658,7 @@ public final class PhysicalCpu {
      * The VMM uses this to inject events at VM entry too.
      */
     public VmExit deliver(GuestEngine g, X86Exception ex) {
-        IdtDelivery.Outcome outcome = IdtDelivery.deliver(new EngineIdtCpu(g.engine(), g.memory()), ex);
+        IdtDelivery.Outcome outcome = IdtDelivery.deliver(new EngineIdtCpu(g), ex);
         return switch (outcome) {
             case IdtDelivery.Outcome.Delivered d -> {
                 LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
