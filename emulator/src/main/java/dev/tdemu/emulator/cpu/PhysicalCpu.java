@@ -115,7 +115,7 @@ public final class PhysicalCpu {
             case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
                     new IoQualification(p.size(), p.in(), false, false, false, p.port()), p.value(), p.rip());
             case EngineEvent.ExecuteBreakpoint b -> {
-                Optional<DebugException> db = hardware.checkInstructionFetch(b.rip(), false, g.mode());
+                Optional<DebugException> db = hardware.checkInstructionFetch(b.linear(), false, g.mode());
                 if (db.isEmpty()) {
                     // The hook's slot does not raise #DB (LEN/type combination): run it once without the hook.
                     uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
