@@ -433,7 +433,7 @@ public final class PhysicalCpu {
         }
         List<Access.DataAccess> accesses = toLinear(g, physical, candidates);
         clearResumeFlag(uc, insn);
-        restoreTrapFlag(uc, insn, guestTf);
+        restoreTrapFlag(g, insn, guestTf, stepped instanceof EngineEvent.SingleStep);
         if (stepped instanceof EngineEvent.SingleStep s) {
             // A REP string instruction that stopped on its own address has iterations left: the
             // trap after a non-final iteration pushes RF=1 (SDM "Instruction-Breakpoint Exception
@@ -546,20 +546,40 @@ public final class PhysicalCpu {
         uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_RF);
     }
 
-    /** Undoes the TF tdemu forced for a one-instruction step, unless the instruction itself set RFLAGS. */
-    private static void restoreTrapFlag(Unicorn uc, X86Instruction insn, boolean guestTf) {
+    /**
+     * Undoes the TF tdemu forced for a one-instruction step, unless the instruction completed and
+     * itself set RFLAGS. An instruction that did not complete in the step (an intercepted IRET, a
+     * fault) loaded nothing: the guest's own TF goes back, or the VMM's IRET would see tdemu's TF
+     * as the guest's and owe it a single-step trap.
+     */
+    private static void restoreTrapFlag(GuestEngine g, X86Instruction insn, boolean guestTf, boolean completed) {
+        Unicorn uc = g.engine();
         Operation op = insn == null ? null : insn.operation();
-        if (op instanceof Operation.Iret || op instanceof Operation.Flags f && f.pop()) {
+        if (completed && (op instanceof Operation.Iret || op instanceof Operation.Flags f && f.pop())) {
             return; // POPF / IRET loaded RFLAGS from memory: TF is what the guest stored.
         }
-        if (op instanceof Operation.Flags && !guestTf) {
-            long rsp = uc.readReg(X86Reg.RSP);
-            byte[] pushed = uc.read(rsp, 2);
-            pushed[1] &= (byte) ~0x01; // PUSHF saw tdemu's TF: the guest's copy must not
-            uc.write(rsp, pushed);
+        if (completed && op instanceof Operation.Flags && !guestTf) {
+            clearPushedTrapFlag(g); // PUSHF saw tdemu's TF: the guest's copy must not
         }
         long rflags = uc.readReg(X86Reg.RFLAGS);
         uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
+    }
+
+    /** Clears TF (bit 0 of the second byte) in the flags image PUSHF just left at SS:RSP. */
+    private static void clearPushedTrapFlag(GuestEngine g) {
+        CpuState state = g.state();
+        long sp = g.engine().readReg(X86Reg.RSP);
+        long linear;
+        if (state.executionMode() == dev.tdemu.core.x86.ExecutionMode.LONG_64) {
+            linear = sp;
+        } else {
+            dev.tdemu.core.x86.Segment ss = state.segment(dev.tdemu.core.x86.Sreg.SS);
+            linear = (ss.base() + (sp & (ss.defaultBig() ? 0xFFFF_FFFFL : 0xFFFFL))) & 0xFFFF_FFFFL;
+        }
+        long physical = g.toPhysical(linear + 1);
+        if (physical >= 0 && g.memory().contains(physical, 1)) {
+            g.memory().write8(physical, g.memory().read8(physical) & ~0x01);
+        }
     }
 
     /** Whether {@code insn} is a REP/REPNE-prefixed string instruction (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS). */
