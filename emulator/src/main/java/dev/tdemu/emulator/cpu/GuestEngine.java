@@ -129,6 +129,11 @@ public final class GuestEngine implements AutoCloseable {
             }
             u.emuStop();
         });
+        // The engine's SYSCALL only calls this hook and moves RIP past it (RIP here is on it).
+        uc.addSyscallHook(u -> {
+            record(new EngineEvent.Syscall(u.readReg(X86Reg.RIP)));
+            u.emuStop();
+        });
         uc.addInvalidInstructionHook(u -> {
             record(new EngineEvent.InvalidInstruction(u.readReg(X86Reg.RIP)));
             u.emuStop();

@@ -94,6 +94,7 @@ public final class PhysicalCpu {
         Unicorn uc = g.engine();
         return switch (int1(g, event)) {
             case EngineEvent.Intercept i -> intercept(g, controls, i);
+            case EngineEvent.Syscall sc -> syscall(g, controls, sc.rip());
             case EngineEvent.Exception e -> {
                 // The engine never forgets an exception (a later one would become #DF) nor that it
                 // was an INT n (later intercepts would get its return RIP): reset both now.
@@ -240,6 +241,15 @@ public final class PhysicalCpu {
         g.pageTablesChanged();
         uc.writeReg(X86Reg.RIP, rip + insn.length());
         return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
+    }
+
+    /** SYSCALL, performed here because the engine does not (see {@link SyscallEmulation}). */
+    private VmExit syscall(GuestEngine g, GuestControls controls, long rip) {
+        return switch (SyscallEmulation.perform(g, rip)) {
+            case SyscallEmulation.Outcome.Done d -> d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
+            case SyscallEmulation.Outcome.Undefined u -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0,
+                    true, false);
+        };
     }
 
     /** IRET, performed here rather than by the engine (see {@link IretEmulation}). */
