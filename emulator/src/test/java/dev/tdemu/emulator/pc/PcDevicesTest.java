@@ -82,4 +82,11 @@ class PcDevicesTest {
                 .isEqualTo(Math.min((ram - MiB) / 1024, 65535));
         assertThat(r.hex("cmos.above_16m_64k")).as("CMOS 0x34/0x35: 64 KiB units above 16 MiB").isEqualTo((ram - 16 * MiB) / 65536);
     }
+
+    /** A PC never stops a kernel for writing to ROM or to nothing, nor for ports nobody claims (pc64-rude). */
+    @Test
+    void aKernelWritingToRomAndAboveRamAndPokingUnclaimedPortsKeepsRunning() {
+        PcKernels.Run r = PcKernels.run(dir, "pc64-rude.elf").assertExited(PcKernels.ALL_PASSED);
+        assertThat(r.text()).isEqualTo("still running\n");
+    }
 }
