@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the Multiboot test kernels of this directory into OUT: mb-elf32.elf (ELF32),
 # mb-elf64.elf (ELF64, higher-half virtual over low physical addresses), mb-aout.elf and
-# mb-aout.bin (header address fields; ELF32 and flat binary), mb-serial-echo.elf (echoes COM1
-# until a NUL byte), mb-exit-pass.elf (reports a pass like a kvm-unit-tests test). Fails loudly without the GNU toolchain.
+# mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci,
+# mb-apic-spin, mb-serial-echo (echoes COM1 until a NUL byte), mb-exit-pass (reports a pass like a
+# kvm-unit-tests test), and the kernels the PC tests run (pc32-*, pc64-*, and pc32-bootinfo's
+# ELF64 and a.out variants). Fails loudly without the GNU toolchain.
 set -euo pipefail
 src=$1 out=$2
+shopt -s nullglob
 for tool in gcc ld objcopy; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "tdemu testguests: '$tool' not found. The guests are built with the GNU toolchain:" >&2
@@ -15,12 +18,12 @@ done
 mkdir -p "$out"
 obj=$(mktemp -d)
 trap 'rm -rf "$obj"' EXIT
-# name, gcc bitness flag, ld emulation
+# name, gcc bitness flag, ld emulation[, linker script name (default: the kernel's own)]
 build() {
     local name=$1 m=$2 emul=$3
-    gcc "$m" -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -o "$obj/$name.o" "$src/$name.S"
+    gcc "$m" -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -I "$src/../asm/include" -o "$obj/$name.o" "$src/$name.S"
     ld -m "$emul" -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
-       -T "$src/$name.ld" -o "$out/$name.elf" "$obj/$name.o"
+       -T "$src/${4:-$name}.ld" -o "$out/$name.elf" "$obj/$name.o"
 }
 build mb-elf32 -m32 elf_i386
 build mb-elf64 -m64 elf_x86_64
@@ -30,3 +33,19 @@ build mb-apic-spin -m32 elf_i386
 build mb-serial-echo -m32 elf_i386
 build mb-exit-pass -m32 elf_i386
 objcopy -O binary "$out/mb-aout.elf" "$out/mb-aout.bin"
+# The kernels the emulator's PC tests run: pc32-* stay in 32-bit protected mode (or leave it
+# themselves), pc64-* switch to long mode with pc64.inc.
+for s in "$src"/pc32-*.S; do
+    build "$(basename "$s" .S)" -m32 elf_i386 pc32
+done
+for s in "$src"/pc64-*.S; do
+    build "$(basename "$s" .S)" -m64 elf_x86_64 pc64
+done
+# pc32-bootinfo again as an ELF64 file and as a flat binary with the a.out-kludge fields.
+gcc -m64 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -o "$obj/bootinfo64.o" "$src/pc32-bootinfo.S"
+ld -m elf_x86_64 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
+   -T "$src/pc32.ld" -o "$out/pc-bootinfo-elf64.elf" "$obj/bootinfo64.o"
+gcc -m32 -DMB_AOUT -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -o "$obj/bootinfo-aout.o" "$src/pc32-bootinfo.S"
+ld -m elf_i386 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
+   -T "$src/pc32.ld" -o "$obj/bootinfo-aout.elf" "$obj/bootinfo-aout.o"
+objcopy -O binary "$obj/bootinfo-aout.elf" "$out/pc-bootinfo-aout.bin"

@@ -597,13 +597,18 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
             error(ESR_RECEIVE_ILLEGAL_VECTOR);
             return false;
         }
+        boolean alreadyRequested = testBit(irr, vector);
         setBit(irr, vector);
         if (trigger == ApicTriggerMode.LEVEL) {
             setBit(tmr, vector);
         } else {
             clearBit(tmr, vector);
         }
-        kickIfDeliverable();
+        if (!alreadyRequested) {
+            // A vector already in IRR coalesces: the core was told when it arrived, and kicking it
+            // again for every expiry of a timer faster than it takes interrupts stops it for nothing.
+            kickIfDeliverable();
+        }
         return true;
     }
 

@@ -120,6 +120,29 @@ class LocalApicTimerTest {
         assertEquals(java.util.OptionalInt.empty(), f.apic.pendingVector(), "one pending interrupt, however many periods passed");
     }
 
+    /**
+     * A guest that programs a storm with interrupts disabled must still run: every expiry used to
+     * kick the core again although the vector already waited in IRR, and each kick stopped the
+     * guest before it got an instruction in.
+     */
+    @Test
+    void anExpiryWhileItsVectorWaitsInIrrCoalescesWithoutKickingTheCoreAgain() {
+        LocalApicFixture f = timer(VECTOR | PERIODIC, DIVIDE_BY_1, 1000);
+        f.clock.set(1000);
+        runExpiredTimers(f);
+        int afterFirst = f.kicks;
+        assertTrue(afterFirst > 0, "the first expiry tells the core");
+        for (int period = 2; period <= 5; period++) {
+            f.clock.set(period * 1000L);
+            runExpiredTimers(f);
+        }
+        assertEquals(afterFirst, f.kicks, "expiries that only coalesce into the pending vector");
+        assertEquals(VECTOR, f.acknowledgeAndEoi());
+        f.clock.set(6000);
+        runExpiredTimers(f);
+        assertTrue(f.kicks > afterFirst, "once taken, the next expiry is news again");
+    }
+
     @Test
     void expireOnAStormTimerLongAfterItsDeadlineReturnsAtOnce() {
         LocalApicFixture f = timer(VECTOR | PERIODIC, DIVIDE_BY_1, 1);

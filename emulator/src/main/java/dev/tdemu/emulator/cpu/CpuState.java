@@ -170,4 +170,16 @@ public final class CpuState {
         long base = segment(Sreg.CS).base();
         return (base + rip) & 0xFFFF_FFFFL;
     }
+
+    /**
+     * The instruction pointer of the instruction at linear address {@code linear}: the engine's
+     * code hooks report linear addresses (CS's base plus EIP), which differ from RIP wherever CS's
+     * base is not 0 (real mode, a based segment).
+     */
+    public long ripOfLinear(long linear) {
+        if (executionMode() == ExecutionMode.LONG_64) {
+            return linear;
+        }
+        return (linear - segment(Sreg.CS).base()) & 0xFFFF_FFFFL;
+    }
 }

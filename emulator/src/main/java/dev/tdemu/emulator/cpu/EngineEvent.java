@@ -32,8 +32,14 @@ public sealed interface EngineEvent {
      */
     record ImprecisePortIo(boolean in, int port, int size, long value, long rip) implements EngineEvent {}
 
-    /** An enabled execute breakpoint's instruction is about to run (RF was clear). */
-    record ExecuteBreakpoint(long rip) implements EngineEvent {}
+    /**
+     * SYSCALL at {@code rip}, which the engine does not perform (it only moves RIP past it): the
+     * CPU layer does ({@code SyscallEmulation}).
+     */
+    record Syscall(long rip) implements EngineEvent {}
+
+    /** An enabled execute breakpoint's instruction, at {@code linear} ({@code rip} with CS's base), is about to run (RF was clear). */
+    record ExecuteBreakpoint(long rip, long linear) implements EngineEvent {}
 
     /**
      * The TLB fill for an access was refused (a page holding an enabled data breakpoint, or an

@@ -9,9 +9,9 @@ import dev.tdemu.emulator.unicorn.X86Mmr;
 import dev.tdemu.emulator.unicorn.X86Reg;
 
 /**
- * {@link IdtDelivery}'s view of a guest engine: reads the live state in whatever mode the guest is
- * in (real, protected, IA-32e: CR0, CR4, EFER and the CS, SS and TR descriptors as the engine has
- * them) and commits the new context.
+ * {@link IdtDelivery}'s view of a guest engine: reads the live state and commits the new context.
+ * The mode comes from the engine (CR0, CR4, EFER, CPL from its hflags, the CS and SS descriptors),
+ * so delivery follows a PC kernel into real mode, 16- and 32-bit protected mode and long mode.
  */
 final class EngineIdtCpu implements IdtDelivery.Cpu {
     private final Unicorn uc;
@@ -32,7 +32,8 @@ final class EngineIdtCpu implements IdtDelivery.Cpu {
     public long rflags() { return uc.readReg(X86Reg.RFLAGS); }
     public int cs() { return (int) uc.readReg(X86Reg.CS); }
     public int ss() { return (int) uc.readReg(X86Reg.SS); }
-    public int cpl() { return cs() & 3; }
+    /** The engine's CPL (in real mode 0, whatever CS's low bits). */
+    public int cpl() { return state.hflags() & CpuState.HF_CPL_MASK; }
     public long idtBase() { return idtr.base(); }
     public int idtLimit() { return idtr.limit(); }
     public long gdtBase() { return gdtr.base(); }
@@ -44,40 +45,26 @@ final class EngineIdtCpu implements IdtDelivery.Cpu {
     public GuestMemory memory() { return memory; }
 
     @Override
-    public long cr0() {
-        return uc.readReg(X86Reg.CR0);
-    }
+    public long cr0() { return uc.readReg(X86Reg.CR0); }
 
     @Override
-    public long cr4() {
-        return uc.readReg(X86Reg.CR4);
-    }
+    public long cr4() { return uc.readReg(X86Reg.CR4); }
 
     @Override
-    public long efer() {
-        return state.efer();
-    }
+    public long efer() { return state.efer(); }
 
     @Override
-    public int maxPhysAddr() {
-        return CpuState.PHYSICAL_ADDRESS_BITS;
-    }
+    public int maxPhysAddr() { return CpuState.PHYSICAL_ADDRESS_BITS; }
 
     @Override
-    public Segment csSegment() {
-        return state.segment(Sreg.CS);
-    }
+    public Segment csSegment() { return state.segment(Sreg.CS); }
 
     @Override
-    public Segment ssSegment() {
-        return state.segment(Sreg.SS);
-    }
+    public Segment ssSegment() { return state.segment(Sreg.SS); }
 
+    /** The TSS type from TR's cached attributes (QEMU keeps the descriptor's type in bits 11:8). */
     @Override
-    public int trType() {
-        Segment t = state.descriptor(tr.selector());
-        return t == null ? 0xB : t.type();
-    }
+    public int trType() { return (tr.flags() >>> 8) & 0xF; }
 
     @Override
     public void commit(long cr2, long rip, int cs, int newCpl, long rsp, int ss, long rflags) {

@@ -76,7 +76,7 @@ public final class GuestEngine implements AutoCloseable {
             uc.mapPtr(0, memory.segment(), Protection.RWX);
             svm = SvmGuestMode.enter(uc, arena, entry, intercepts);
             state = new CpuState(uc, memory, entry.efer());
-            enforcer = new DrEnforcer(uc, memory, (u, rip) -> onExecuteBreakpoint(rip));
+            enforcer = new DrEnforcer(uc, memory, (u, linear) -> onExecuteBreakpoint(linear));
             installPermanentHooks();
         } catch (RuntimeException e) {
             uc.close();
@@ -134,6 +134,11 @@ public final class GuestEngine implements AutoCloseable {
             }
             u.emuStop();
         });
+        // The engine's SYSCALL only calls this hook and moves RIP past it (RIP here is on it).
+        uc.addSyscallHook(u -> {
+            record(new EngineEvent.Syscall(u.readReg(X86Reg.RIP)));
+            u.emuStop();
+        });
         uc.addInvalidInstructionHook(u -> {
             record(new EngineEvent.InvalidInstruction(u.readReg(X86Reg.RIP)));
             u.emuStop();
@@ -175,7 +180,8 @@ public final class GuestEngine implements AutoCloseable {
         LOG.debug("code at 0x{}: {} port I/O candidate(s) hooked", Long.toHexString(start), ioHooks.size());
     }
 
-    private void onIoCandidate(long rip) {
+    private void onIoCandidate(long linear) {
+        long rip = state.ripOfLinear(linear); // hooks see linear addresses
         byte[] bytes = readCode(rip, 15);
         // The candidate may be an instruction of another mode (40-4F are REX prefixes only in
         // 64-bit mode; 0x66 flips between 16 and 32 bits): decode it as the CPU runs it now.
@@ -186,14 +192,15 @@ public final class GuestEngine implements AutoCloseable {
         }
     }
 
-    private void onExecuteBreakpoint(long rip) {
+    private void onExecuteBreakpoint(long linear) {
         long rflags = uc.readReg(X86Reg.RFLAGS);
         if ((rflags & RFLAGS_RF) != 0) {
             // RF suppresses instruction breakpoints for one instruction, then the CPU clears it.
             uc.writeReg(X86Reg.RFLAGS, rflags & ~RFLAGS_RF);
             return;
         }
-        record(new EngineEvent.ExecuteBreakpoint(rip));
+        // The hook (like DR0-DR3) names a linear address; the #DB's frame holds the instruction pointer.
+        record(new EngineEvent.ExecuteBreakpoint(state.ripOfLinear(linear), linear));
         uc.emuStop();
     }
 

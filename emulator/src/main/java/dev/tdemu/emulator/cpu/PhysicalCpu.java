@@ -94,6 +94,7 @@ public final class PhysicalCpu {
         Unicorn uc = g.engine();
         return switch (int1(g, event)) {
             case EngineEvent.Intercept i -> intercept(g, controls, i);
+            case EngineEvent.Syscall sc -> syscall(g, controls, sc.rip());
             case EngineEvent.Exception e -> {
                 // The engine never forgets an exception (a later one would become #DF) nor that it
                 // was an INT n (later intercepts would get its return RIP): reset both now.
@@ -115,7 +116,7 @@ public final class PhysicalCpu {
             case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
                     new IoQualification(p.size(), p.in(), false, false, false, p.port()), p.value(), p.rip());
             case EngineEvent.ExecuteBreakpoint b -> {
-                Optional<DebugException> db = hardware.checkInstructionFetch(b.rip(), false, g.mode());
+                Optional<DebugException> db = hardware.checkInstructionFetch(b.linear(), false, g.mode());
                 if (db.isEmpty()) {
                     // The hook's slot does not raise #DB (LEN/type combination): run it once without the hook.
                     uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
@@ -251,6 +252,15 @@ public final class PhysicalCpu {
         g.pageTablesChanged();
         uc.writeReg(X86Reg.RIP, rip + insn.length());
         return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
+    }
+
+    /** SYSCALL, performed here because the engine does not (see {@link SyscallEmulation}). */
+    private VmExit syscall(GuestEngine g, GuestControls controls, long rip) {
+        return switch (SyscallEmulation.perform(g, rip)) {
+            case SyscallEmulation.Outcome.Done d -> d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
+            case SyscallEmulation.Outcome.Undefined u -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0,
+                    true, false);
+        };
     }
 
     /** IRET, performed here rather than by the engine (see {@link IretEmulation}). */
@@ -444,7 +454,7 @@ public final class PhysicalCpu {
         }
         List<Access.DataAccess> accesses = toLinear(g, physical, candidates);
         clearResumeFlag(uc, insn);
-        restoreTrapFlag(uc, insn, guestTf);
+        restoreTrapFlag(g, insn, guestTf, stepped instanceof EngineEvent.SingleStep);
         if (stepped instanceof EngineEvent.SingleStep s) {
             // A REP string instruction that stopped on its own address has iterations left: the
             // trap after a non-final iteration pushes RF=1 (SDM "Instruction-Breakpoint Exception
@@ -557,20 +567,40 @@ public final class PhysicalCpu {
         uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_RF);
     }
 
-    /** Undoes the TF tdemu forced for a one-instruction step, unless the instruction itself set RFLAGS. */
-    private static void restoreTrapFlag(Unicorn uc, X86Instruction insn, boolean guestTf) {
+    /**
+     * Undoes the TF tdemu forced for a one-instruction step, unless the instruction completed and
+     * itself set RFLAGS. An instruction that did not complete in the step (an intercepted IRET, a
+     * fault) loaded nothing: the guest's own TF goes back, or the VMM's IRET would see tdemu's TF
+     * as the guest's and owe it a single-step trap.
+     */
+    private static void restoreTrapFlag(GuestEngine g, X86Instruction insn, boolean guestTf, boolean completed) {
+        Unicorn uc = g.engine();
         Operation op = insn == null ? null : insn.operation();
-        if (op instanceof Operation.Iret || op instanceof Operation.Flags f && f.pop()) {
+        if (completed && (op instanceof Operation.Iret || op instanceof Operation.Flags f && f.pop())) {
             return; // POPF / IRET loaded RFLAGS from memory: TF is what the guest stored.
         }
-        if (op instanceof Operation.Flags && !guestTf) {
-            long rsp = uc.readReg(X86Reg.RSP);
-            byte[] pushed = uc.read(rsp, 2);
-            pushed[1] &= (byte) ~0x01; // PUSHF saw tdemu's TF: the guest's copy must not
-            uc.write(rsp, pushed);
+        if (completed && op instanceof Operation.Flags && !guestTf) {
+            clearPushedTrapFlag(g); // PUSHF saw tdemu's TF: the guest's copy must not
         }
         long rflags = uc.readReg(X86Reg.RFLAGS);
         uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
+    }
+
+    /** Clears TF (bit 0 of the second byte) in the flags image PUSHF just left at SS:RSP. */
+    private static void clearPushedTrapFlag(GuestEngine g) {
+        CpuState state = g.state();
+        long sp = g.engine().readReg(X86Reg.RSP);
+        long linear;
+        if (state.executionMode() == dev.tdemu.core.x86.ExecutionMode.LONG_64) {
+            linear = sp;
+        } else {
+            dev.tdemu.core.x86.Segment ss = state.segment(dev.tdemu.core.x86.Sreg.SS);
+            linear = (ss.base() + (sp & (ss.defaultBig() ? 0xFFFF_FFFFL : 0xFFFFL))) & 0xFFFF_FFFFL;
+        }
+        long physical = g.toPhysical(linear + 1);
+        if (physical >= 0 && g.memory().contains(physical, 1)) {
+            g.memory().write8(physical, g.memory().read8(physical) & ~0x01);
+        }
     }
 
     /** Whether {@code insn} is a REP/REPNE-prefixed string instruction (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS). */

@@ -193,15 +193,15 @@ public final class IdtDelivery {
     // superseded by deliver(Cpu, EventDelivery), which checks the gate DPL of an Event.SoftwareInterrupt; callers migrate in the structure change
     public static boolean gateAllowsSoftwareInterrupt(Cpu cpu, int vector) {
         if ((cpu.cr0() & PagingState.CR0_PE) == 0) {
-            return true; // real mode: the IVT has no DPL
+            return true; // the real-mode IVT has no DPL
         }
-        int gateSize = (cpu.efer() & PagingState.EFER_LMA) != 0 ? 16 : 8;
-        if (vector * (long) gateSize + gateSize - 1 > cpu.idtLimit()) {
+        long gateSize = (cpu.efer() & PagingState.EFER_LMA) != 0 ? 16 : 8;
+        if (vector * gateSize + gateSize - 1 > cpu.idtLimit()) {
             return true;
         }
         try {
             Frame f = new Frame(cpu, Event.externalInterrupt(vector).at(0));
-            long gateLo = f.readSystem(cpu.idtBase() + vector * (long) gateSize, 8);
+            long gateLo = f.readSystem(cpu.idtBase() + vector * gateSize, 8);
             return ((gateLo >>> 45) & 3) >= cpu.cpl();
         } catch (DeliveryFault unreadable) {
             return true;

@@ -1336,10 +1336,28 @@ public final class Unicorn implements AutoCloseable {
      * CPL in bits 1:0, the STI/MOV SS interrupt shadow in bit 3, CS32 bit 4, SS32 bit 5, PE bit 7,
      * LMA bit 14, CS64 bit 15, VM bit 17). Between runs, or in a hook.
      */
+    /** QEMU's HF_INHIBIT_IRQ_MASK: the instruction just executed was STI or MOV SS / POP SS. */
+    private static final int HF_INHIBIT_IRQ = 1 << 3;
+
     public int hflags() {
         CpuContext c = exceptionContext();
         c.save();
         return c.context.get(JAVA_INT, layout.hflagsOffset());
+    }
+
+    /**
+     * Ends the STI / MOV SS interrupt shadow the engine holds for the next instruction (its
+     * HF_INHIBIT_IRQ), for a VMM that completed that instruction itself: the CPU's next boundary
+     * is after it, where interrupts are open again. Between runs.
+     */
+    public void clearInterruptShadow() {
+        CpuContext c = exceptionContext();
+        c.save();
+        int hflags = c.context.get(JAVA_INT, layout.hflagsOffset());
+        if ((hflags & HF_INHIBIT_IRQ) != 0) {
+            c.context.set(JAVA_INT, layout.hflagsOffset(), hflags & ~HF_INHIBIT_IRQ);
+            c.restore();
+        }
     }
 
     /**

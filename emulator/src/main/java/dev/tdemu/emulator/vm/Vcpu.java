@@ -582,6 +582,10 @@ final class Vcpu implements Runnable, ExitContext {
         boolean tf = (rflags() & RFLAGS_TF) != 0;
         long next = exit.rip() + exit.length();
         setRip(next);
+        // The emulated instruction was the one an STI or MOV SS shadow covered: the shadow ends
+        // with it (vmx_skip_emulated_instruction clears the interruptibility state), or an
+        // interrupt that wakes STI;HLT would wait for the next instruction.
+        engine.engine().clearInterruptShadow();
         if (tf) {
             singleStepAfterEmulation(next);
         }

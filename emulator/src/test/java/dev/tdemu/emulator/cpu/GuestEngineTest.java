@@ -189,7 +189,7 @@ class GuestEngineTest {
         DebugRegisters regs = DebugRegisters.INIT.withDr(1, CODE + 1)
                 .withDr7(Dr7.RESET.withSlot(1, BreakpointType.EXECUTE, BreakpointLength.ONE, true, false));
         engine.armDebugRegisters(regs);
-        assertThat(engine.run()).isEqualTo(new EngineEvent.ExecuteBreakpoint(CODE + 1));
+        assertThat(engine.run()).isEqualTo(new EngineEvent.ExecuteBreakpoint(CODE + 1, CODE + 1));
         var u = engine.engine();
         u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
         assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 2));

@@ -1,0 +1,41 @@
+package dev.tdemu.emulator.pc;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The local APIC of one CPU from inside a long-mode kernel: its registers (pc64-apic), its timer
+ * against the TSC on the machine's virtual clock (pc64-apic-timer), and interrupt delivery:
+ * self-IPIs, priorities and EOI order, the interrupt shadows (pc64-apic-irq). The kernels check
+ * counts and order and compare the timer with the TSC; none measures wall time.
+ */
+@Timeout(60)
+class PcLocalApicTest {
+    static final int APIC_CHECKS = 58, TIMER_CHECKS = 18, IRQ_CHECKS = 34;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyRegisterHasItsArchitecturalResetValueAndSemantics() {
+        PcKernels.run(dir, "pc64-apic.elf").assertAllPassed(APIC_CHECKS);
+    }
+
+    @Test
+    void theTimerFiresOneShotPeriodicAndAtATscDeadlineNeverBeforeItsTimeOnTheVirtualClock() {
+        PcKernels.run(dir, "pc64-apic-timer.elf").assertAllPassed(TIMER_CHECKS);
+    }
+
+    /**
+     * Self-IPIs, priority classes, TPR, nesting and EOI order, STI's shadow, STI;HLT woken by the
+     * timer (the VMM's HLT ended the shadow, or the wake-up waited for the next instruction) and,
+     * sampled under a periodic timer, no interrupt inside a MOV SS or STI shadow.
+     */
+    @Test
+    void interruptsAreDeliveredByPriorityAfterTheirShadowsAndWakeHlt() {
+        PcKernels.Run r = PcKernels.run(dir, "pc64-apic-irq.elf").assertAllPassed(IRQ_CHECKS);
+        org.assertj.core.api.Assertions.assertThat(r.hex("shadow.interrupts")).as("the sample").isGreaterThanOrEqualTo(200);
+    }
+}
