@@ -7,20 +7,24 @@ import dev.tdemu.emulator.vm.DebugEvent;
 import dev.tdemu.emulator.vm.DebugListener;
 import dev.tdemu.emulator.vm.DebugSession;
 import dev.tdemu.emulator.vm.VmResult;
-import dev.tdemu.gdbstub.BreakpointResult;
-import dev.tdemu.gdbstub.BreakpointType;
-import dev.tdemu.gdbstub.DebugTarget;
-import dev.tdemu.gdbstub.GdbSignal;
-import dev.tdemu.gdbstub.MonitorReply;
-import dev.tdemu.gdbstub.ResumeRequest;
-import dev.tdemu.gdbstub.StopEvent;
-import dev.tdemu.gdbstub.StopReason;
-import dev.tdemu.gdbstub.TargetException;
-import dev.tdemu.gdbstub.ThreadInfo;
-import dev.tdemu.gdbstub.WatchKind;
 import dev.tdemu.gdbstub.registers.RegisterFile;
 import dev.tdemu.gdbstub.registers.RegisterLayout;
 import dev.tdemu.gdbstub.registers.X86_64Registers;
+import dev.tdemu.gdbstub.target.Breakpoint;
+import dev.tdemu.gdbstub.target.BreakpointResult;
+import dev.tdemu.gdbstub.target.BreakpointSupport;
+import dev.tdemu.gdbstub.target.Breakpoints;
+import dev.tdemu.gdbstub.target.DebugTarget;
+import dev.tdemu.gdbstub.target.GdbSignal;
+import dev.tdemu.gdbstub.target.MonitorCommands;
+import dev.tdemu.gdbstub.target.MonitorReply;
+import dev.tdemu.gdbstub.target.PhysicalMemory;
+import dev.tdemu.gdbstub.target.ResumeRequest;
+import dev.tdemu.gdbstub.target.StopEvent;
+import dev.tdemu.gdbstub.target.StopReason;
+import dev.tdemu.gdbstub.target.TargetException;
+import dev.tdemu.gdbstub.target.ThreadInfo;
+import dev.tdemu.gdbstub.target.WatchKind;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,7 +47,8 @@ import org.apache.logging.log4j.Logger;
  * microseconds, less than a hand-off to another thread and back. Breakpoint changes, monitor
  * commands, kill and detach run on a worker thread.
  */
-public final class VmDebugTarget implements DebugTarget, DebugListener, AutoCloseable {
+public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCommands, PhysicalMemory, DebugListener,
+        AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub");
     private static final int SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGABRT = 6, SIGTERM = 15;
 
@@ -128,14 +133,18 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     }
 
     @Override
-    public Optional<Boolean> physicalMemoryMode() {
-        return Optional.of(session.physicalMemory());
+    public Optional<PhysicalMemory> physicalMemory() {
+        return Optional.of(this);
     }
 
     @Override
-    public boolean setPhysicalMemoryMode(boolean on) {
+    public boolean enabled() {
+        return session.physicalMemory();
+    }
+
+    @Override
+    public void enable(boolean on) {
         session.setPhysicalMemory(on);
-        return true;
     }
 
     /**
@@ -436,36 +445,60 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     // ---- breakpoints ----
 
     @Override
-    public CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind) {
-        return onWorker(() -> toResult(switch (type) {
-            case SOFTWARE -> session.insertSoftware(address);
-            case HARDWARE -> session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, address, 1);
-            case WRITE_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_WRITE, address, kind);
-            case READ_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_READ, address, kind);
-            case ACCESS_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_ACCESS, address, kind);
+    public Optional<Breakpoints> breakpoints() {
+        return Optional.of(this);
+    }
+
+    /** INT3s, and the four debug registers for execute breakpoints and watchpoints of every kind. */
+    @Override
+    public BreakpointSupport support() {
+        return BreakpointSupport.x86();
+    }
+
+    @Override
+    public CompletionStage<BreakpointResult> insert(Breakpoint bp) {
+        return onWorker(() -> toResult(switch (bp) {
+            case Breakpoint.Software s -> session.insertSoftware(s.address());
+            case Breakpoint.Hardware h -> session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
+            case Breakpoint.Watchpoint w -> session.insertHardware(watchKind(w.kind()), w.address(), w.length());
         }));
     }
 
     @Override
-    public CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind) {
-        return onWorker(() -> toResult(switch (type) {
-            case SOFTWARE -> session.removeSoftware(address);
-            case HARDWARE -> session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, address, 1);
-            case WRITE_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_WRITE, address, kind);
-            case READ_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_READ, address, kind);
-            case ACCESS_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_ACCESS, address, kind);
+    public CompletionStage<BreakpointResult> remove(Breakpoint bp) {
+        return onWorker(() -> toResult(switch (bp) {
+            case Breakpoint.Software s -> session.removeSoftware(s.address());
+            case Breakpoint.Hardware h -> session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
+            case Breakpoint.Watchpoint w -> session.removeHardware(watchKind(w.kind()), w.address(), w.length());
         }));
+    }
+
+    /** The debug session's name for a watchpoint kind (the vm package keeps its own vocabulary). */
+    private static DebugEvent.Kind watchKind(WatchKind kind) {
+        return switch (kind) {
+            case WRITE -> DebugEvent.Kind.WATCH_WRITE;
+            case READ -> DebugEvent.Kind.WATCH_READ;
+            case ACCESS -> DebugEvent.Kind.WATCH_ACCESS;
+        };
     }
 
     private static BreakpointResult toResult(DebugSession.Result r) {
         if (r.ok()) {
             return BreakpointResult.OK;
         }
-        return r.unsupported() ? BreakpointResult.UNSUPPORTED : BreakpointResult.refused(r.message());
+        if (r.unsupported()) { // declared up front instead (support()): reaching here is a bug
+            throw new IllegalStateException("the debug session does not take this breakpoint kind");
+        }
+        return BreakpointResult.refused(r.message());
     }
 
     @Override
-    public CompletionStage<MonitorReply> monitor(String command) {
+    public Optional<MonitorCommands> monitorCommands() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public CompletionStage<MonitorReply> run(String command) {
         return onWorker(() -> {
             try {
                 return MonitorReply.ok(session.monitor(command));

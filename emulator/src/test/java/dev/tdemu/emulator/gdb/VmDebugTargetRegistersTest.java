@@ -3,7 +3,7 @@ package dev.tdemu.emulator.gdb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tdemu.gdbstub.TargetException;
+import dev.tdemu.gdbstub.target.TargetException;
 import dev.tdemu.gdbstub.registers.RegisterFile;
 import dev.tdemu.gdbstub.registers.X86_64Registers;
 import dev.tdemu.proto.GuestMode;

@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.target;
 
 /**
  * A request the target cannot honour (unreadable memory, a refused register write, a non-debug

@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.scheduling;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -37,7 +37,7 @@ import org.apache.logging.log4j.Logger;
  *       a few replies of following again: on a busy machine following soon stays off.</li>
  * </ul>
  */
-final class BesideClient implements AutoCloseable {
+public final class BesideClient implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
     static final Duration WATCH_PERIOD = Duration.ofMillis(2);
     static final Duration BACK_OFF = Duration.ofMillis(100);
@@ -70,24 +70,24 @@ final class BesideClient implements AutoCloseable {
     private volatile Thread watchdog;
 
     /** Finds the descriptor of this process's socket from a local to a remote address. */
-    interface SocketLookup {
+    public interface SocketLookup {
         OptionalInt find(InetSocketAddress local, InetSocketAddress remote);
     }
 
     /** Sets the calling thread's scheduling policy; false when the kernel refused. */
-    interface PolicySetter {
+    public interface PolicySetter {
         boolean set(int policy);
     }
 
     private final SocketLookup socketLookup;
     private final PolicySetter policy;
 
-    BesideClient() {
+    public BesideClient() {
         this(BACK_OFF, MAX_BACK_OFF, LinuxScheduling::socketFd, LinuxScheduling::setPolicy);
     }
 
     /** With other back-off times, socket lookup and policy calls (tests). */
-    BesideClient(Duration firstBackOff, Duration maxBackOff, SocketLookup socketLookup, PolicySetter policy) {
+    public BesideClient(Duration firstBackOff, Duration maxBackOff, SocketLookup socketLookup, PolicySetter policy) {
         this.firstBackOff = firstBackOff.toNanos();
         this.maxBackOff = maxBackOff.toNanos();
         this.backOffNanos = this.firstBackOff;
@@ -109,27 +109,27 @@ final class BesideClient implements AutoCloseable {
     }
 
     /** The CPU the thread follows its client to, or -1. */
-    int cpu() {
+    public int cpu() {
         return cpu;
     }
 
     /** How often the watchdog found the thread starved at idle priority. */
-    long starvations() {
+    public long starvations() {
         return starvations.get();
     }
 
     /** How long the last back-off was (or will be). */
-    Duration lastBackOff() {
+    public Duration lastBackOff() {
         return Duration.ofNanos(backOffNanos);
     }
 
     /** Whether the watchdog would count the thread as inside a write at idle priority now. */
-    boolean idleForWatchdog() {
+    public boolean idleForWatchdog() {
         return idle;
     }
 
     /** How many replies were written at idle priority. */
-    long idleWrites() {
+    public long idleWrites() {
         return idleWrites;
     }
 
@@ -205,7 +205,7 @@ final class BesideClient implements AutoCloseable {
      * not beside the client, where polling at ordinary priority would take the CPU from gdb while
      * it computes; there the next packet wakes the thread on the same CPU.
      */
-    boolean mayPoll() {
+    public boolean mayPoll() {
         return cpu < 0;
     }
 

@@ -1,23 +1,23 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.target;
 
 import java.util.Objects;
 
 /** Why a thread stopped; the stub turns it into the reason field of a {@code T} stop reply. */
 public sealed interface StopReason {
 
-    /** An execute breakpoint set with Z1 (a debug register) fired; the PC is at the breakpoint address. */
+    /** An execute breakpoint ({@link Breakpoint.Hardware}, a debug register) fired; the PC is at the breakpoint address. */
     record HardwareBreakpoint() implements StopReason {
     }
 
     /**
-     * A software breakpoint set with Z0 fired. The target reports the PC <em>at</em> the breakpoint
+     * A software breakpoint ({@link Breakpoint.Software}) fired. The target reports the PC <em>at</em> the breakpoint
      * address (already adjusted back over INT3), because the stub advertises {@code swbreak+}.
      */
     record SoftwareBreakpoint() implements StopReason {
     }
 
     /**
-     * A data watchpoint (Z2/Z3/Z4) fired after the accessing instruction completed.
+     * A data watchpoint ({@link Breakpoint.Watchpoint}) fired after the accessing instruction completed.
      *
      * @param kind        which access kind the watchpoint was set for
      * @param dataAddress the watched address that was hit (what DR0-3 held), reported to gdb

@@ -1,11 +1,10 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.target;
 
 import dev.tdemu.gdbstub.registers.RegisterFile;
 import dev.tdemu.gdbstub.registers.RegisterLayout;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -24,6 +23,9 @@ import java.util.concurrent.CompletionStage;
  *       {@code attach} or a resume's stop event). The one exception is the cleanup after a client
  *       vanished while the target ran: the stub interrupts, waits up to the cleanup timeout for the
  *       stop, and then removes its breakpoints even if the stop never came.</li>
+ *   <li>Optional capabilities ({@link #breakpoints()}, {@link #executable()},
+ *       {@link #physicalMemory()}, {@link #monitorCommands()}) are declared by the target, not
+ *       discovered by trying: the stub's {@code qSupported} reply and its handlers consult them.</li>
  *   <li>Failures: complete exceptionally with {@link TargetException} for expected refusals
  *       (unreadable memory, a non-debug TD); the stub answers gdb with an {@code E} reply. Any other
  *       exception is treated the same way but logged as a target bug.</li>
@@ -44,29 +46,6 @@ public interface DebugTarget {
      */
     default RegisterLayout registerLayout() {
         return RegisterLayout.x86_64();
-    }
-
-    /**
-     * The target's program as a file on the debugger's machine, if there is one: served as
-     * {@code qXfer:exec-file:read}, so that gdb loads its symbols on {@code target remote} without
-     * a {@code file} command. The default has none (the stub then does not offer the object).
-     */
-    default Optional<String> executable() {
-        return Optional.empty();
-    }
-
-    /**
-     * Whether memory reads and writes address guest-physical memory instead of linear addresses
-     * (QEMU's {@code Qqemu.PhyMemMode}); empty when the target has no physical mode (the default).
-     * Called on the stub's event loop: must not block.
-     */
-    default Optional<Boolean> physicalMemoryMode() {
-        return Optional.empty();
-    }
-
-    /** Switches physical memory mode; false when the target has none (the default). Must not block. */
-    default boolean setPhysicalMemoryMode(boolean on) {
-        return false;
     }
 
     /**
@@ -111,16 +90,6 @@ public interface DebugTarget {
     CompletionStage<Void> writeMemory(int threadId, long address, byte[] data);
 
     /**
-     * Inserts a breakpoint or watchpoint for all threads.
-     *
-     * @param kind for Z0/Z1 the breakpoint kind (1 on x86); for watchpoints the length in bytes
-     */
-    CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind);
-
-    /** Removes a breakpoint or watchpoint inserted before with the same arguments. */
-    CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind);
-
-    /**
      * Resumes the threads as requested and completes when the target stops again (all-stop). The
      * request covers every thread. The stage must complete exactly once.
      */
@@ -141,11 +110,32 @@ public interface DebugTarget {
      */
     CompletionStage<Void> detach();
 
+    // ---- optional capabilities: declared up front, each empty when the target lacks it ----
+
     /**
-     * Executes a {@code monitor} command. The default answers that there are none.
+     * Breakpoints and watchpoints ({@code Z}/{@code z}) and which kinds of them; without it every
+     * {@code Z} packet gets the empty reply. Must return the same for the life of the target.
      */
-    default CompletionStage<MonitorReply> monitor(String command) {
-        return CompletableFuture.completedFuture(
-                MonitorReply.failed("This target has no monitor commands (got \"" + command + "\").\n"));
+    default Optional<Breakpoints> breakpoints() {
+        return Optional.empty();
+    }
+
+    /**
+     * The target's program as a file on the debugger's machine, if there is one: served as
+     * {@code qXfer:exec-file:read} (and offered in {@code qSupported} only then), so that gdb loads
+     * its symbols on {@code target remote} without a {@code file} command.
+     */
+    default Optional<String> executable() {
+        return Optional.empty();
+    }
+
+    /** QEMU's physical memory mode ({@code Qqemu.PhyMemMode}); without it those packets get the empty reply. */
+    default Optional<PhysicalMemory> physicalMemory() {
+        return Optional.empty();
+    }
+
+    /** gdb's {@code monitor} commands; without it each one is answered with one line saying there are none. */
+    default Optional<MonitorCommands> monitorCommands() {
+        return Optional.empty();
     }
 }

@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.scheduling;
 
 import io.netty.channel.SelectStrategy;
 import io.netty.util.IntSupplier;
@@ -17,14 +17,14 @@ import java.util.function.LongSupplier;
  * client's CPU, where polling would only take the CPU from the client it waits for, and where
  * the client's next packet wakes it without crossing CPUs.
  */
-final class SpinThenSelectStrategy implements SelectStrategy {
+public final class SpinThenSelectStrategy implements SelectStrategy {
     private final long spinNanos;
     /** Whether polling is allowed now. */
     private final BooleanSupplier mayPoll;
     private final LongSupplier clock;
     private long lastActivity;
 
-    SpinThenSelectStrategy(long spinNanos, BooleanSupplier mayPoll) {
+    public SpinThenSelectStrategy(long spinNanos, BooleanSupplier mayPoll) {
         this(spinNanos, mayPoll, System::nanoTime);
     }
 

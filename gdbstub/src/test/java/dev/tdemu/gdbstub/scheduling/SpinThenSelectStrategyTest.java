@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.scheduling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.scheduling;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -24,19 +24,19 @@ import java.util.stream.Stream;
  * a C library without the symbols) {@link #AVAILABLE} is false and no call is made.
  */
 @SuppressWarnings("restricted") // downcalls into the C library, on purpose
-final class LinuxScheduling {
-    static final int SCHED_OTHER = 0, SCHED_IDLE = 5;
+public final class LinuxScheduling {
+    public static final int SCHED_OTHER = 0, SCHED_IDLE = 5;
     private static final int SOL_SOCKET = 1;
     private static final int SO_INCOMING_CPU = 49;
     /** glibc's {@code cpu_set_t}: 1024 CPUs. */
-    static final int MASK_LONGS = 16;
+    public static final int MASK_LONGS = 16;
 
     private static final MethodHandle GETSOCKOPT, SET_AFFINITY, GET_AFFINITY, SET_SCHEDULER, GET_SCHEDULER, GETTID;
     /** {@code struct sched_param} with priority 0, the only one these policies take; never written. */
     private static final MemorySegment PRIORITY_0 = Arena.global().allocate(ValueLayout.JAVA_INT);
-    static final boolean AVAILABLE;
+    public static final boolean AVAILABLE;
     /** Why {@link #AVAILABLE} is false (for the log), or empty. */
-    static final String UNAVAILABLE_BECAUSE;
+    public static final String UNAVAILABLE_BECAUSE;
 
     static {
         MethodHandle gso = null, set = null, get = null, setSched = null, getSched = null, tid = null;
@@ -83,7 +83,7 @@ final class LinuxScheduling {
      * without either a thread would stay at idle priority for good. Tried once, on a throwaway
      * thread.
      */
-    static synchronized boolean canLeaveIdlePolicy() {
+    public static synchronized boolean canLeaveIdlePolicy() {
         if (canLeaveIdle == null) {
             canLeaveIdle = probeIdlePolicy();
         }
@@ -110,7 +110,7 @@ final class LinuxScheduling {
     }
 
     /** Sets the calling thread's scheduling policy (priority 0); false when the kernel refused. */
-    static boolean setPolicy(int policy) {
+    public static boolean setPolicy(int policy) {
         return setPolicy(0, policy);
     }
 
@@ -124,7 +124,7 @@ final class LinuxScheduling {
     }
 
     /** The calling thread's scheduling policy, or -1. */
-    static int policy() {
+    public static int policy() {
         try {
             return (int) GET_SCHEDULER.invokeExact(0);
         } catch (Throwable t) {
@@ -137,7 +137,7 @@ final class LinuxScheduling {
      * failed). {@code scratch} (8 bytes) holds the value and its length, so that the call, made at
      * every read, allocates nothing.
      */
-    static int incomingCpu(int fd, MemorySegment scratch) {
+    public static int incomingCpu(int fd, MemorySegment scratch) {
         scratch.set(ValueLayout.JAVA_INT, 0, -1);
         scratch.set(ValueLayout.JAVA_INT, 4, 4);
         try {
@@ -149,7 +149,7 @@ final class LinuxScheduling {
     }
 
     /** The calling thread's affinity mask, or null when it cannot be read. */
-    static long[] threadMask() {
+    public static long[] threadMask() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(ValueLayout.JAVA_LONG, MASK_LONGS);
             int rc = (int) GET_AFFINITY.invokeExact(0, mask.byteSize(), mask);
@@ -160,7 +160,7 @@ final class LinuxScheduling {
     }
 
     /** Sets the calling thread's affinity mask; false when the kernel refused it. */
-    static boolean setThreadMask(long[] bits) {
+    public static boolean setThreadMask(long[] bits) {
         return setThreadMask(0, bits);
     }
 
@@ -184,7 +184,7 @@ final class LinuxScheduling {
     }
 
     /** A mask holding only {@code cpu}, or null when {@code cpu} is outside {@code allowed}. */
-    static long[] only(int cpu, long[] allowed) {
+    public static long[] only(int cpu, long[] allowed) {
         if (cpu < 0 || cpu >= MASK_LONGS * 64 || (allowed[cpu >>> 6] & (1L << (cpu & 63))) == 0) {
             return null;
         }
@@ -198,7 +198,7 @@ final class LinuxScheduling {
      * inode from {@code /proc/net/tcp} (or {@code tcp6}), then the descriptor in
      * {@code /proc/self/fd} that links to it. Empty when not found.
      */
-    static OptionalInt socketFd(InetSocketAddress local, InetSocketAddress remote) {
+    public static OptionalInt socketFd(InetSocketAddress local, InetSocketAddress remote) {
         long inode = -1;
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
             inode = findInode(Path.of(table), local, remote);

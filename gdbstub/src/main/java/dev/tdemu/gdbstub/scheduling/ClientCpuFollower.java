@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.scheduling;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,7 +15,7 @@ import java.util.OptionalInt;
 
 /**
  * Runs the stub's event-loop thread on the CPU of a debugger on the same machine, while that
- * debugger is connected (only when asked for: {@link GdbServerOptions#followClientCpu()}).
+ * debugger is connected (only when asked for: {@code GdbServerOptions.followClientCpu()}).
  *
  * <p>gdb and the stub take turns: gdb sends a packet and blocks, the stub answers and waits, and so
  * on, a few times per {@code stepi}. On a virtual machine a CPU with nothing to run halts, and
@@ -34,7 +34,7 @@ import java.util.OptionalInt;
  * debug log. The socket's descriptor is looked up in {@code /proc} (milliseconds) on another
  * thread, so the client's first packets do not wait for it; following starts once it is known.
  */
-final class ClientCpuFollower extends ChannelDuplexHandler {
+public final class ClientCpuFollower extends ChannelDuplexHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
 
     private final BesideClient beside;
@@ -44,7 +44,7 @@ final class ClientCpuFollower extends ChannelDuplexHandler {
     /** getsockopt's value and length, reused at every read. */
     private final MemorySegment scratch = Arena.ofAuto().allocate(8);
 
-    ClientCpuFollower(BesideClient beside) {
+    public ClientCpuFollower(BesideClient beside) {
         this.beside = beside;
     }
 

@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.target;
 
 /**
  * The gdb signal numbers the stub uses in stop replies and resume actions. These are gdb's

@@ -1,40 +1,34 @@
 package dev.tdemu.gdbstub;
 
+import static dev.tdemu.gdbstub.scheduling.SchedulingTests.allowedCpus;
+import static dev.tdemu.gdbstub.scheduling.SchedulingTests.assumeFollowingPossible;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.tdemu.gdbstub.scheduling.BesideClient;
+import dev.tdemu.gdbstub.scheduling.LinuxScheduling;
+import dev.tdemu.gdbstub.scheduling.SchedulingTests;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * With following on, the stub's thread follows a local gdb to its CPU and writes its replies at
- * idle priority ({@link ClientCpuFollower}, {@link BesideClient}, {@link LinuxScheduling}). The
+ * idle priority (the {@code scheduling} package, through {@link GdbServer}). The
  * tests pin their own thread, which is the client's sending thread, to chosen CPUs. They assert
  * what the stub decides (affinity, policy, back-offs), never how fast it is: that is
  * GdbBenchmark's, and the tests pass on a busy machine.
  */
 @Timeout(120)
-class ClientCpuFollowerTest {
+class FollowingTheClientsCpuTest {
     private long[] testThreadMask;
 
     @BeforeEach
@@ -47,65 +41,6 @@ class ClientCpuFollowerTest {
         if (testThreadMask != null) {
             LinuxScheduling.setThreadMask(testThreadMask);
         }
-    }
-
-    static InetSocketAddress at(String host, int port) throws Exception {
-        return new InetSocketAddress(InetAddress.getByName(host), port);
-    }
-
-    @Test
-    void tableEntriesAreReadAsTheKernelPrintsThem() throws Exception {
-        // Each 32-bit word of the address in little-endian order, the port in plain hex.
-        assertTrue(LinuxScheduling.endpoint("0100007F:3039", at("127.0.0.1", 12345)));
-        assertFalse(LinuxScheduling.endpoint("0100007F:3039", at("127.0.0.1", 12346)));
-        assertFalse(LinuxScheduling.endpoint("0100007F:3039", at("127.0.0.2", 12345)));
-        assertTrue(LinuxScheduling.endpoint("00000000000000000000000001000000:0016", at("::1", 22)));
-        assertTrue(LinuxScheduling.endpoint("0000000000000000FFFF00000100007F:3039", at("127.0.0.1", 12345)), "IPv4-mapped in the IPv6 table");
-        assertFalse(LinuxScheduling.endpoint("0000000000000000FFFF00000100007F:3039", at("127.0.0.2", 12345)));
-        for (String bad : List.of("", "0100007F", "0100007F:", "0100007F:zz", "GG00007F:3039", "01007F:3039")) {
-            assertFalse(LinuxScheduling.endpoint(bad, at("127.0.0.1", 12345)), bad);
-        }
-    }
-
-    @Test
-    void theSocketsInodeIsFoundInATable(@TempDir Path dir) throws Exception {
-        Path table = dir.resolve("tcp");
-        Files.writeString(table, """
-                  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-                   0: 0100007F:3039 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0000000000000000 100 0 0 10 0
-                   1: 0100007F:D3C2 0100007F:3039 01 00000000:00000000 00:00000000 00000000     0        0 2222 1 0000000000000000 20 4 30 10 -1
-                   2: 0100007F:3039 0100007F:D3C2 01 00000000:00000000 00:00000000 00000000     0        0 3333 1 0000000000000000 20 4 30 10 -1
-                garbage line
-                """);
-        assertEquals(3333, LinuxScheduling.findInode(table, at("127.0.0.1", 12345), at("127.0.0.1", 0xD3C2)));
-        assertEquals(2222, LinuxScheduling.findInode(table, at("127.0.0.1", 0xD3C2), at("127.0.0.1", 12345)));
-        assertEquals(-1, LinuxScheduling.findInode(table, at("127.0.0.1", 12345), at("127.0.0.1", 1)));
-        assertEquals(-1, LinuxScheduling.findInode(dir.resolve("missing"), at("127.0.0.1", 1), at("127.0.0.1", 2)));
-    }
-
-    @Test
-    void onlyClientsOnThisMachineAreFollowed() throws Exception {
-        assertTrue(ClientCpuFollower.onThisMachine(at("127.0.0.1", 1)));
-        assertTrue(ClientCpuFollower.onThisMachine(at("::1", 1)));
-        assertFalse(ClientCpuFollower.onThisMachine(at("192.0.2.1", 1)), "TEST-NET-1, never local");
-    }
-
-    /** The CPUs this test may run on, lowest first. */
-    static List<Integer> allowedCpus(long[] mask) {
-        List<Integer> cpus = new ArrayList<>();
-        for (int cpu = 0; cpu < LinuxScheduling.MASK_LONGS * 64; cpu++) {
-            if ((mask[cpu >>> 6] & (1L << (cpu & 63))) != 0) {
-                cpus.add(cpu);
-            }
-        }
-        return cpus;
-    }
-
-    /** Skips (with the reason) where the stub cannot follow clients at all. */
-    static void assumeFollowingPossible() {
-        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
-        assumeTrue(LinuxScheduling.canLeaveIdlePolicy(),
-                "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20), so the stub does not follow clients");
     }
 
     /** Following on, with back-offs short enough that a busy machine only delays it (and a socket lookup of its own). */
@@ -153,45 +88,7 @@ class ClientCpuFollowerTest {
     }
 
     void runOn(int cpu) {
-        assertTrue(LinuxScheduling.setThreadMask(LinuxScheduling.only(cpu, testThreadMask)), "pin to CPU " + cpu);
-    }
-
-    @Test
-    void aLoopbackSocketIsFoundInProcAndReportsTheSendersCpu() throws Exception {
-        assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
-        List<Integer> cpus = allowedCpus(testThreadMask);
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-             Socket client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-             Socket accepted = server.accept()) {
-            OptionalInt fd = LinuxScheduling.socketFd((InetSocketAddress) accepted.getLocalSocketAddress(),
-                    (InetSocketAddress) accepted.getRemoteSocketAddress());
-            assertTrue(fd.isPresent(), "the accepted socket in /proc/self/fd");
-            java.lang.foreign.MemorySegment scratch = java.lang.foreign.Arena.ofAuto().allocate(8);
-            OutputStream out = client.getOutputStream();
-            InputStream in = accepted.getInputStream();
-            for (int cpu : List.of(cpus.getFirst(), cpus.getLast(), cpus.getFirst())) {
-                runOn(cpu);
-                out.write('x');
-                out.flush();
-                assertEquals('x', in.read());
-                assertEquals(cpu, LinuxScheduling.incomingCpu(fd.getAsInt(), scratch), "sent from CPU " + cpu);
-            }
-        }
-    }
-
-    @Test
-    void thePolicyProbeLeavesIdlePriorityAgain() throws Exception {
-        assumeFollowingPossible();
-        int[] seen = new int[3];
-        Thread t = Thread.ofPlatform().start(() -> {
-            seen[0] = LinuxScheduling.policy();
-            LinuxScheduling.setPolicy(LinuxScheduling.SCHED_IDLE);
-            seen[1] = LinuxScheduling.policy();
-            LinuxScheduling.setPolicy(LinuxScheduling.SCHED_OTHER);
-            seen[2] = LinuxScheduling.policy();
-        });
-        t.join();
-        assertArrayEquals(new int[] {LinuxScheduling.SCHED_OTHER, LinuxScheduling.SCHED_IDLE, LinuxScheduling.SCHED_OTHER}, seen);
+        SchedulingTests.runOn(cpu, testThreadMask);
     }
 
     @Test
@@ -256,42 +153,6 @@ class ClientCpuFollowerTest {
             c.close();
         } finally {
             lookupMayEnd.countDown();
-        }
-    }
-
-    /**
-     * The thread may lose its CPU on the way back from the very call that gives it idle priority,
-     * and on a busy machine not get it back for seconds: the watchdog must count it as inside a
-     * write at idle priority from before its priority drops until after it is ordinary again.
-     * (Set after the call, the flag left such a thread starved and the watchdog asleep: stepi
-     * stalls of 5 s beside four busy loops, and gdb's "Ignoring packet error".)
-     */
-    @Test
-    void theWatchdogSeesAWriteFromBeforeThePriorityDropsUntilAfterItRisesAgain() throws Exception {
-        assumeFollowingPossible();
-        int cpu = allowedCpus(testThreadMask).getFirst();
-        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        BesideClient[] beside = new BesideClient[1];
-        beside[0] = new BesideClient(Duration.ofMillis(100), Duration.ofSeconds(1), LinuxScheduling::socketFd, policy -> {
-            seen.add((policy == LinuxScheduling.SCHED_IDLE ? "to idle" : "to ordinary") + ", watchdog sees a write: "
-                    + beside[0].idleForWatchdog());
-            return true;
-        });
-        try {
-            Thread loop = Thread.ofPlatform().start(() -> { // stands in for the event loop (it gets pinned)
-                beside[0].attach(LinuxScheduling.threadMask());
-                seen.add("followed: " + beside[0].follow(cpu));
-                beside[0].beforeWrite();
-                beside[0].afterWrite();
-                beside[0].release();
-            });
-            loop.join();
-            assertEquals(List.of("followed: true", "to idle, watchdog sees a write: true",
-                    "to ordinary, watchdog sees a write: true"), seen);
-            assertFalse(beside[0].idleForWatchdog(), "after the write");
-            assertEquals(1, beside[0].idleWrites());
-        } finally {
-            beside[0].close();
         }
     }
 

@@ -1,21 +1,20 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.target;
 
 import java.util.Objects;
 
-/** The target's answer to a breakpoint insertion or removal. */
+/**
+ * The target's answer to a breakpoint insertion or removal. (Whether a kind is supported at all
+ * is not an answer: it is declared up front in {@link BreakpointSupport}.)
+ */
 public sealed interface BreakpointResult {
 
     /** Done; the stub replies {@code OK}. */
     record Ok() implements BreakpointResult {
     }
 
-    /** This breakpoint type is not supported at all; the stub replies with the empty packet. */
-    record Unsupported() implements BreakpointResult {
-    }
-
     /**
      * Refused, with a reason a person can act on ("hardware breakpoints need a debug TD"). The stub
-     * replies with an {@code E} packet carrying the message; gdb 13 prints it for Z1.
+     * replies {@code E.Zn.message}; gdb 13 prints the message for {@code Z1}.
      */
     record Refused(String message) implements BreakpointResult {
         public Refused {
@@ -24,7 +23,6 @@ public sealed interface BreakpointResult {
     }
 
     BreakpointResult OK = new Ok();
-    BreakpointResult UNSUPPORTED = new Unsupported();
 
     static BreakpointResult refused(String message) {
         return new Refused(message);

@@ -1,4 +1,4 @@
-package dev.tdemu.gdbstub;
+package dev.tdemu.gdbstub.target;
 
 /** What one thread does on a resume in all-stop mode. */
 public enum ResumeAction {
