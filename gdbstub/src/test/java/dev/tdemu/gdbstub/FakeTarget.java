@@ -88,6 +88,8 @@ public final class FakeTarget implements DebugTarget, Breakpoints, MonitorComman
     public volatile BreakpointSupport support = BreakpointSupport.x86();
     /** What {@link #executable()} answers. */
     public volatile Optional<String> executable = Optional.empty();
+    /** Refusal injection: register writes fail with this reason (null: they succeed). */
+    public volatile String refuseRegisterWrites;
     /** Failure injection: register reads throw synchronously (a target bug). */
     public volatile boolean throwOnRegisterReads;
     /** Failure injection: register reads return null instead of a stage (a target bug). */
@@ -244,6 +246,9 @@ public final class FakeTarget implements DebugTarget, Breakpoints, MonitorComman
     public CompletionStage<Void> writeRegisters(int threadId, RegisterFile values) {
         calls.add("G " + threadId);
         return later(() -> {
+            if (refuseRegisterWrites != null) {
+                throw new TargetException(refuseRegisterWrites);
+            }
             registers.get(threadId).merge(values);
             return null;
         });

@@ -214,7 +214,7 @@ class RobustnessTest {
             s.target().nullRegisterReads = true;
             assertEquals("E01", c.request("g"));
             s.target().nullRegisterReads = false;
-            assertEquals(2 * 648, c.request("g").length());
+            assertEquals(2 * 720, c.request("g").length());
         }
     }
 

@@ -43,8 +43,16 @@ public sealed interface Command {
     sealed interface QueryCommand extends Command {
     }
 
-    /** {@code g}, {@code G}, {@code p}, {@code P}. */
+    /**
+     * {@code g}, {@code G}, {@code p}, {@code P}. Their errors are always {@code E.text}: gdb 13
+     * prints a failed register access's raw reply ("Could not write register "cs"; remote failure
+     * reply 'E.text'"), without negotiating error messages.
+     */
     sealed interface RegisterCommand extends Command {
+        @Override
+        default ErrorForm errorForm() {
+            return ErrorForm.TEXT_ALWAYS;
+        }
     }
 
     /** {@code m}, {@code M}, {@code X} and QEMU's physical memory mode. */
@@ -92,10 +100,6 @@ public sealed interface Command {
 
     /** {@code g}. */
     record ReadRegisters() implements RegisterCommand {
-        @Override
-        public ErrorForm errorForm() {
-            return ErrorForm.TEXT_ALWAYS;
-        }
     }
 
     /** {@code G XX...}: register bytes in {@code g} order, possibly fewer than the whole layout. */
@@ -118,10 +122,6 @@ public sealed interface Command {
 
     /** {@code p n}. */
     record ReadRegister(int regnum) implements RegisterCommand {
-        @Override
-        public ErrorForm errorForm() {
-            return ErrorForm.TEXT_ALWAYS;
-        }
     }
 
     /** {@code P n=r}. */
@@ -249,6 +249,10 @@ public sealed interface Command {
 
     /** {@code qAttached[:pid]}. */
     record Attached(OptionalInt pid) implements QueryCommand {
+    }
+
+    /** lldb's {@code qWatchpointSupportInfo[:]}: how many hardware watchpoints there are. */
+    record WatchpointSupportInfo() implements QueryCommand {
     }
 
     /** {@code qOffsets}. */

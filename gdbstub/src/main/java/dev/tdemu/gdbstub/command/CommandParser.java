@@ -263,6 +263,9 @@ public final class CommandParser {
             case "qqemu.PhyMemMode" -> {
                 return new Command.PhysicalMemoryModeQuery();
             }
+            case "qWatchpointSupportInfo", "qWatchpointSupportInfo:" -> {
+                return new Command.WatchpointSupportInfo();
+            }
             default -> {
             }
         }

@@ -187,7 +187,11 @@ final class Link {
         return textual ? "E." + sanitize(message) : "E" + Hex.byte2(code);
     }
 
-    /** Printable ASCII without the framing characters, at most 200 characters. */
+    /**
+     * Printable ASCII without the framing characters, at most 200 characters. An exception's {@code #}
+     * ("#GP(0)") cannot be sent in a reply gdb prints (it ends a packet, and only binary replies are
+     * unescaped): it is left out ("GP(0)").
+     */
     static String sanitize(String message) {
         if (message == null) {
             return "error";
@@ -195,6 +199,9 @@ final class Link {
         StringBuilder sb = new StringBuilder(Math.min(message.length(), 200));
         for (int i = 0; i < message.length() && sb.length() < 200; i++) {
             char c = message.charAt(i);
+            if (c == '#' && i + 1 < message.length() && Character.isUpperCase(message.charAt(i + 1))) {
+                continue;
+            }
             if (c < 0x20 || c > 0x7e || Rsp.needsEscape(c)) {
                 sb.append(c == '\n' || c == '\t' ? ' ' : '?');
             } else {

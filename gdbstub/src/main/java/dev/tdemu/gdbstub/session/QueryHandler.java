@@ -18,8 +18,8 @@ import java.util.function.Supplier;
  * The connection's queries and settings: {@code qSupported} (what gdb offers is taken up, what the
  * stub offers follows the target's declared capabilities), {@code QStartNoAckMode}, the
  * {@code qXfer} objects (the target description, the thread list, the program's file name) served
- * in pieces, and the queries with fixed answers ({@code qAttached}, {@code qOffsets},
- * {@code qSymbol}, {@code QThreadEvents}).
+ * in pieces, lldb's {@code qWatchpointSupportInfo} (the target's debug registers), and the queries
+ * with fixed answers ({@code qAttached}, {@code qOffsets}, {@code qSymbol}, {@code QThreadEvents}).
  */
 final class QueryHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
@@ -56,6 +56,9 @@ final class QueryHandler {
             case Command.Attached a -> link.sendNow(a.pid().isEmpty() || a.pid().getAsInt() == ThreadId.PROCESS_ID
                     ? "1" : link.errorReply(a, Link.ESRCH, "no process " + a.pid().getAsInt()));
             case Command.Offsets o -> link.sendNow("Text=0;Data=0;Bss=0");
+            // lldb asks before its first watchpoint and refuses more than this itself (gdb has no such query).
+            case Command.WatchpointSupportInfo w -> link.sendNow(breakpoints.debugRegisters() > 0
+                    ? "num:" + breakpoints.debugRegisters() + ";" : "");
             case Command.SymbolLookup s -> link.sendNow("OK");
             case Command.ThreadEvents t -> link.sendNow("OK");
         };

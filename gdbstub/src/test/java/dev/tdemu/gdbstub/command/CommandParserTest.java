@@ -45,6 +45,8 @@ class CommandParserTest {
         assertEquals(new Command.ThreadListNext(), parse("qsThreadInfo"));
         assertEquals(new Command.CurrentThread(), parse("qC"));
         assertEquals(new Command.Offsets(), parse("qOffsets"));
+        assertEquals(new Command.WatchpointSupportInfo(), parse("qWatchpointSupportInfo:"));
+        assertEquals(new Command.WatchpointSupportInfo(), parse("qWatchpointSupportInfo"));
         assertEquals(new Command.SymbolLookup(), parse("qSymbol::"));
         assertEquals(new Command.StartNoAckMode(), parse("QStartNoAckMode"));
         assertEquals(new Command.ThreadEvents(true), parse("QThreadEvents:1"));

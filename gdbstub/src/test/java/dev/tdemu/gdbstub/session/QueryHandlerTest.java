@@ -130,4 +130,17 @@ class QueryHandlerTest extends SessionTestBase {
             assertFalse(features.contains("swbreak+"), features.toString());
         }
     }
+
+    /** lldb asks how many hardware watchpoints there are before its first one, and keeps within them. */
+    @Test
+    void lldbIsToldTheNumberOfDebugRegisters() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("num:4;", c.request("qWatchpointSupportInfo:"));
+            assertEquals("num:4;", c.request("qWatchpointSupportInfo"));
+        }
+        target.support = new BreakpointSupport(true, false, Set.of(), 0);
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("", c.request("qWatchpointSupportInfo:"), "no fixed number: not answered");
+        }
+    }
 }

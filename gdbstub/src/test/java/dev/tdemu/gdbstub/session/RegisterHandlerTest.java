@@ -46,8 +46,8 @@ class RegisterHandlerTest extends SessionTestBase {
             assertEquals(le64(0x80050033L), c.request("p3b"));
             assertEquals("OK", c.request("P46=" + le64(0x401)));
             assertEquals(0x401, target.register(1, X86_64Registers.DR7));
-            assertEquals("E.no register number 71", c.request("p47"), "register reads explain themselves even to gdb 13");
-            assertEquals("E16", c.request("P10=1234"), "wrong size");
+            assertEquals("E.no register number 82", c.request("p52"), "register reads explain themselves even to gdb 13");
+            assertEquals("E.rip is 8 bytes, got 2", c.request("P10=1234"), "wrong size: register writes explain themselves too");
         }
     }
 
@@ -61,6 +61,17 @@ class RegisterHandlerTest extends SessionTestBase {
             assertEquals(0x401500, target.register(1, X86_64Registers.RIP));
             assertEquals(0x400, target.register(1, X86_64Registers.DR7));
             assertTrue(c.request("G" + prefix + "00").startsWith("E"), "G ending inside a register");
+        }
+    }
+
+    /** gdb 13 prints a failed register write's raw reply, so the reason goes in it without error-message+. */
+    @Test
+    void aRefusedRegisterWriteCarriesTheReasonWithoutErrorMessages() throws Exception {
+        target.refuseRegisterWrites = "#GP(0x1230): cs 0x1230 is beyond the GDT's limit";
+        try (RspClient c = attach(PLAIN)) {
+            // '#' would end the packet: an exception's mnemonic goes without it
+            assertEquals("E.GP(0x1230): cs 0x1230 is beyond the GDT's limit", c.request("P12=30120000"));
+            assertEquals("E.GP(0x1230): cs 0x1230 is beyond the GDT's limit", c.request("G" + "00".repeat(8)));
         }
     }
 }
