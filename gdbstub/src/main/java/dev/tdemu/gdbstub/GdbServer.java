@@ -2,8 +2,14 @@ package dev.tdemu.gdbstub;
 
 import dev.tdemu.gdbstub.rsp.RspEncoder;
 import dev.tdemu.gdbstub.rsp.RspFrameDecoder;
+import dev.tdemu.gdbstub.scheduling.BesideClient;
+import dev.tdemu.gdbstub.scheduling.ClientCpuFollower;
+import dev.tdemu.gdbstub.scheduling.LinuxScheduling;
+import dev.tdemu.gdbstub.scheduling.SpinThenSelectStrategy;
 import dev.tdemu.gdbstub.session.GdbSession;
 import dev.tdemu.gdbstub.session.RefusingHandler;
+import dev.tdemu.gdbstub.session.SessionOptions;
+import dev.tdemu.gdbstub.target.DebugTarget;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -262,7 +268,9 @@ public final class GdbServer implements AutoCloseable {
     /** Makes {@code ch} the debugging client: its session attaches once the previous one released the target. */
     private void admit(Channel ch) {
         // Called with the lock held.
-        GdbSession session = new GdbSession(target, options, lastSessionFinished, lifecycle);
+        GdbSession session = new GdbSession(target,
+                new SessionOptions(options.packetSize(), options.requestTimeout(), options.cleanupTimeout()),
+                lastSessionFinished, lifecycle);
         activeClient = ch;
         lastSessionFinished = session.finished();
         if (options.followClientCpu()) {

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param cleanupTimeout    how long each step of the disconnect cleanup (stop, remove breakpoints,
  *                          detach) may take before the stub gives up on it
  * @param followClientCpu   whether the stub's thread runs on the CPU of a debugger on this machine
- *                          (see {@link ClientCpuFollower}); off (the default), it is scheduled like
+ *                          (see {@link dev.tdemu.gdbstub.scheduling.ClientCpuFollower}); off (the default), it is scheduled like
  *                          any thread and polls for a moment after each packet
  * @param secondClientGrace how long a client that connects while another is attached waits for
  *                          that one to go (gdb's {@code disconnect} then {@code target remote}

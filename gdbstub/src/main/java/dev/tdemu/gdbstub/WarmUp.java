@@ -3,6 +3,16 @@ package dev.tdemu.gdbstub;
 import dev.tdemu.gdbstub.registers.RegisterFile;
 import dev.tdemu.gdbstub.registers.RegisterLayout;
 import dev.tdemu.gdbstub.rsp.Rsp;
+import dev.tdemu.gdbstub.target.Breakpoint;
+import dev.tdemu.gdbstub.target.BreakpointResult;
+import dev.tdemu.gdbstub.target.BreakpointSupport;
+import dev.tdemu.gdbstub.target.Breakpoints;
+import dev.tdemu.gdbstub.target.DebugTarget;
+import dev.tdemu.gdbstub.target.GdbSignal;
+import dev.tdemu.gdbstub.target.ResumeRequest;
+import dev.tdemu.gdbstub.target.StopEvent;
+import dev.tdemu.gdbstub.target.TargetException;
+import dev.tdemu.gdbstub.target.ThreadInfo;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -162,7 +172,7 @@ final class WarmUp {
     }
 
     /** One stopped vCPU with zeroed registers and 8 KiB of memory at 0x1000 (NOPs, then zeros); steps advance RIP. */
-    private static final class Target implements DebugTarget {
+    private static final class Target implements DebugTarget, Breakpoints {
         private final RegisterLayout layout = RegisterLayout.x86_64();
         private final byte[] memory = new byte[0x2000];
         private volatile long rip = 0x1000;
@@ -214,12 +224,22 @@ final class WarmUp {
         }
 
         @Override
-        public CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind) {
+        public Optional<Breakpoints> breakpoints() {
+            return Optional.of(this);
+        }
+
+        @Override
+        public BreakpointSupport support() {
+            return BreakpointSupport.x86();
+        }
+
+        @Override
+        public CompletionStage<BreakpointResult> insert(Breakpoint bp) {
             return CompletableFuture.completedFuture(BreakpointResult.OK);
         }
 
         @Override
-        public CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind) {
+        public CompletionStage<BreakpointResult> remove(Breakpoint bp) {
             return CompletableFuture.completedFuture(BreakpointResult.OK);
         }
 

@@ -3,6 +3,21 @@ package dev.tdemu.gdbstub;
 import dev.tdemu.gdbstub.registers.RegisterFile;
 import dev.tdemu.gdbstub.registers.RegisterLayout;
 import dev.tdemu.gdbstub.registers.X86_64Registers;
+import dev.tdemu.gdbstub.target.Breakpoint;
+import dev.tdemu.gdbstub.target.BreakpointResult;
+import dev.tdemu.gdbstub.target.BreakpointSupport;
+import dev.tdemu.gdbstub.target.Breakpoints;
+import dev.tdemu.gdbstub.target.DebugTarget;
+import dev.tdemu.gdbstub.target.GdbSignal;
+import dev.tdemu.gdbstub.target.MonitorCommands;
+import dev.tdemu.gdbstub.target.MonitorReply;
+import dev.tdemu.gdbstub.target.PhysicalMemory;
+import dev.tdemu.gdbstub.target.ResumeAction;
+import dev.tdemu.gdbstub.target.ResumeRequest;
+import dev.tdemu.gdbstub.target.StopEvent;
+import dev.tdemu.gdbstub.target.TargetException;
+import dev.tdemu.gdbstub.target.ThreadInfo;
+import dev.tdemu.gdbstub.target.WatchKind;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,15 +48,11 @@ import java.util.function.Function;
  * </ul>
  * Every answer is completed on the target's own thread, as the emulator will.
  */
-public final class FakeTarget implements DebugTarget {
+public final class FakeTarget implements DebugTarget, Breakpoints, MonitorCommands {
     public static final long MEMORY_BASE = 0x400000L;
     public static final int MEMORY_SIZE = 0x10000;
     public static final long CODE = 0x401000L;
     public static final long DATA = 0x408000L;
-
-    /** A breakpoint as inserted by the stub. */
-    public record Breakpoint(BreakpointType type, long address, int kind) {
-    }
 
     private final RegisterLayout layout = RegisterLayout.x86_64();
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -69,10 +80,16 @@ public final class FakeTarget implements DebugTarget {
      * caller's thread (as the emulator does while the guest is stopped).
      */
     public volatile boolean stepsAtOnce;
-    /** Physical memory mode: null when the fake has none. */
+    /** Physical memory mode: null when the fake has none (read when a session starts). */
     public volatile Boolean physicalMemory;
+    /** Whether the fake has monitor commands (read when a session starts). */
+    public volatile boolean hasMonitorCommands = true;
+    /** The breakpoints the fake declares it takes (read when a session starts). */
+    public volatile BreakpointSupport support = BreakpointSupport.x86();
     /** What {@link #executable()} answers. */
     public volatile Optional<String> executable = Optional.empty();
+    /** Refusal injection: register writes fail with this reason (null: they succeed). */
+    public volatile String refuseRegisterWrites;
     /** Failure injection: register reads throw synchronously (a target bug). */
     public volatile boolean throwOnRegisterReads;
     /** Failure injection: register reads return null instead of a stage (a target bug). */
@@ -133,7 +150,8 @@ public final class FakeTarget implements DebugTarget {
         script.add(answer);
     }
 
-    public synchronized List<Breakpoint> breakpoints() {
+    /** The breakpoints inserted now, in order. */
+    public synchronized List<Breakpoint> inserted() {
         return List.copyOf(breakpoints);
     }
 
@@ -228,6 +246,9 @@ public final class FakeTarget implements DebugTarget {
     public CompletionStage<Void> writeRegisters(int threadId, RegisterFile values) {
         calls.add("G " + threadId);
         return later(() -> {
+            if (refuseRegisterWrites != null) {
+                throw new TargetException(refuseRegisterWrites);
+            }
             registers.get(threadId).merge(values);
             return null;
         });
@@ -266,16 +287,25 @@ public final class FakeTarget implements DebugTarget {
     }
 
     @Override
-    public CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind) {
-        calls.add("Z" + type.zType() + " " + Long.toHexString(address));
-        Breakpoint bp = new Breakpoint(type, address, kind);
+    public Optional<Breakpoints> breakpoints() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public BreakpointSupport support() {
+        return support;
+    }
+
+    @Override
+    public CompletionStage<BreakpointResult> insert(Breakpoint bp) {
+        calls.add("Z" + bp.zType() + " " + Long.toHexString(bp.address()));
         return later(() -> {
             BreakpointResult decided = breakpointPolicy.apply(bp);
             if (decided != null) {
                 return decided;
             }
-            if (type != BreakpointType.SOFTWARE) {
-                long slots = breakpoints.stream().filter(b -> b.type() != BreakpointType.SOFTWARE).count();
+            if (!(bp instanceof Breakpoint.Software)) {
+                long slots = breakpoints.stream().filter(b -> !(b instanceof Breakpoint.Software)).count();
                 if (slots >= 4) {
                     return BreakpointResult.refused("all four debug registers are in use");
                 }
@@ -287,9 +317,8 @@ public final class FakeTarget implements DebugTarget {
     }
 
     @Override
-    public CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind) {
-        calls.add("z" + type.zType() + " " + Long.toHexString(address));
-        Breakpoint bp = new Breakpoint(type, address, kind);
+    public CompletionStage<BreakpointResult> remove(Breakpoint bp) {
+        calls.add("z" + bp.zType() + " " + Long.toHexString(bp.address()));
         return later(() -> {
             BreakpointResult decided = breakpointPolicy.apply(bp);
             if (decided != null) {
@@ -307,16 +336,16 @@ public final class FakeTarget implements DebugTarget {
         long[] dr = new long[4];
         int slot = 0;
         for (Breakpoint b : breakpoints) {
-            if (b.type() == BreakpointType.SOFTWARE || slot >= 4) {
+            if (b instanceof Breakpoint.Software || slot >= 4) {
                 continue;
             }
             dr[slot] = b.address();
-            long rw = switch (b.type()) {
-                case HARDWARE -> 0;
-                case WRITE_WATCHPOINT -> 1;
+            long rw = switch (b) {
+                case Breakpoint.Hardware h -> 0;
+                case Breakpoint.Watchpoint w when w.kind() == WatchKind.WRITE -> 1;
                 default -> 3;
             };
-            long len = switch (b.type() == BreakpointType.HARDWARE ? 1 : b.kind()) {
+            long len = switch (b instanceof Breakpoint.Watchpoint w ? w.length() : 1) {
                 case 2 -> 1;
                 case 8 -> 2;
                 case 4 -> 3;
@@ -377,24 +406,23 @@ public final class FakeTarget implements DebugTarget {
                 .orElse(request.threads().getFirst().threadId());
         RegisterFile f = registers.get(t);
         long rip = f.getLong(X86_64Registers.RIP);
-        for (BreakpointType type : List.of(BreakpointType.HARDWARE, BreakpointType.SOFTWARE)) {
+        for (Class<? extends Breakpoint> type : List.of(Breakpoint.Hardware.class, Breakpoint.Software.class)) {
             Optional<Breakpoint> hit = breakpoints.stream()
-                    .filter(b -> b.type() == type && b.address() != rip).findFirst();
+                    .filter(b -> type.isInstance(b) && b.address() != rip).findFirst();
             if (hit.isPresent()) {
+                boolean hardware = type == Breakpoint.Hardware.class;
                 f.setLong(X86_64Registers.RIP, hit.get().address());
-                f.setLong(X86_64Registers.DR6, 0xffff0ff0L | (type == BreakpointType.HARDWARE ? 1 : 0));
-                return type == BreakpointType.HARDWARE ? StopEvent.hardwareBreakpoint(t) : StopEvent.softwareBreakpoint(t);
+                f.setLong(X86_64Registers.DR6, 0xffff0ff0L | (hardware ? 1 : 0));
+                return hardware ? StopEvent.hardwareBreakpoint(t) : StopEvent.softwareBreakpoint(t);
             }
         }
-        Optional<Breakpoint> watch = breakpoints.stream().filter(b -> b.type().isWatchpoint()).findFirst();
+        Optional<Breakpoint.Watchpoint> watch = breakpoints.stream()
+                .flatMap(b -> b instanceof Breakpoint.Watchpoint w ? java.util.stream.Stream.of(w) : java.util.stream.Stream.empty())
+                .findFirst();
         if (watch.isPresent()) {
-            Breakpoint w = watch.get();
+            Breakpoint.Watchpoint w = watch.get();
             f.setLong(X86_64Registers.RIP, rip + 4);
-            WatchKind kind = switch (w.type()) {
-                case WRITE_WATCHPOINT -> WatchKind.WRITE;
-                case READ_WATCHPOINT -> WatchKind.READ;
-                default -> WatchKind.ACCESS;
-            };
+            WatchKind kind = w.kind();
             if (kind != WatchKind.READ) {
                 putLong(w.address(), getLong(w.address()) + 1);
             }
@@ -435,7 +463,12 @@ public final class FakeTarget implements DebugTarget {
     }
 
     @Override
-    public CompletionStage<MonitorReply> monitor(String command) {
+    public Optional<MonitorCommands> monitorCommands() {
+        return hasMonitorCommands ? Optional.of(this) : Optional.empty();
+    }
+
+    @Override
+    public CompletionStage<MonitorReply> run(String command) {
         calls.add("monitor " + command);
         return later(() -> switch (command) {
             case "dr" -> MonitorReply.ok("dr7=0x" + Long.toHexString(registers.get(1).getLong(X86_64Registers.DR7)) + "\n");
@@ -451,16 +484,20 @@ public final class FakeTarget implements DebugTarget {
     }
 
     @Override
-    public Optional<Boolean> physicalMemoryMode() {
-        return Optional.ofNullable(physicalMemory);
-    }
-
-    @Override
-    public boolean setPhysicalMemoryMode(boolean on) {
+    public Optional<PhysicalMemory> physicalMemory() {
         if (physicalMemory == null) {
-            return false;
+            return Optional.empty();
         }
-        physicalMemory = on;
-        return true;
+        return Optional.of(new PhysicalMemory() {
+            @Override
+            public boolean enabled() {
+                return physicalMemory;
+            }
+
+            @Override
+            public void enable(boolean on) {
+                physicalMemory = on;
+            }
+        });
     }
 }

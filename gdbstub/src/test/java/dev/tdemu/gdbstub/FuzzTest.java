@@ -45,7 +45,7 @@ class FuzzTest {
 
     /** Packets gdb really sends (payloads). */
     private static final List<String> CORPUS = List.of(
-            StubFixture.GDB_FEATURES, "?", "g", "G" + "00".repeat(648), "p10", "P10=0010400000000000", "p46",
+            StubFixture.GDB_FEATURES, "?", "g", "G" + "00".repeat(720), "p10", "P10=0010400000000000", "p46",
             "m408000,40", "M408000,4:01020304", "X408000,4:ab}]cd", "Z0,401000,1", "Z1,401004,1", "Z2,408000,8",
             "z3,408008,4", "z4,408010,2", "Hgp1.1", "Hc-1", "Tp1.2", "qfThreadInfo", "qsThreadInfo", "qC",
             "qAttached:1", "qOffsets", "qRcmd,6472", "qXfer:features:read:target.xml:0,ffb",

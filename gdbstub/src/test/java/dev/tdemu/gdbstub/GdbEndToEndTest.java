@@ -1,6 +1,8 @@
 package dev.tdemu.gdbstub;
 
 import dev.tdemu.gdbstub.registers.X86_64Registers;
+import dev.tdemu.gdbstub.target.Breakpoint;
+import dev.tdemu.gdbstub.target.BreakpointResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,7 +132,7 @@ class GdbEndToEndTest {
 
     @Test
     void refusedHardwareBreakpointShowsTheTargetsMessage() throws Exception {
-        stub.target().breakpointPolicy(bp -> bp.type() == BreakpointType.HARDWARE
+        stub.target().breakpointPolicy(bp -> bp instanceof Breakpoint.Hardware
                 ? BreakpointResult.refused("hardware breakpoints need a debug TD (ATTRIBUTES.DEBUG)") : null);
         String out = gdb("hbreak *0x401234", "continue", "p/x $pc");
         assertContains(out, "Cannot insert hardware breakpoint 1:Remote failure reply: "
@@ -155,7 +157,7 @@ class GdbEndToEndTest {
         assertContains(out, "$1 = 0x401234");
         assertFalse(out.contains("another debugger"), out);
         assertEquals(3, stub.target().attaches.get());
-        assertTrue(stub.target().breakpoints().isEmpty());
+        assertTrue(stub.target().inserted().isEmpty());
     }
 
     @Test
@@ -163,7 +165,7 @@ class GdbEndToEndTest {
         String out = gdb("hbreak *0x401234", "watch *(long*)0x408010", "continue", "detach");
         assertContains(out, "[Inferior 1 (process 1) detached]");
         StubFixture.await("the target is released", Duration.ofSeconds(30), () -> stub.target().detaches.get() == 1);
-        assertTrue(stub.target().breakpoints().isEmpty());
+        assertTrue(stub.target().inserted().isEmpty());
     }
 
     @Test

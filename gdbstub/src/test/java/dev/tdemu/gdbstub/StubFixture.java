@@ -1,5 +1,6 @@
 package dev.tdemu.gdbstub;
 
+import dev.tdemu.gdbstub.scheduling.BesideClient;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

@@ -39,7 +39,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--gdb", paramLabel = "PORT", description = "Serve the GDB remote protocol on localhost:PORT (target remote :PORT).")
     Integer gdbPort;
 
-    @Option(names = "--wait", description = "With --gdb: hold the guest at its first instruction until gdb continues it.")
+    @Option(names = "--wait", description = "With --gdb: hold the guest at its first instruction until gdb continues it "
+            + "(or detaches or quits: then it runs on without a debugger).")
     boolean waitForGdb;
 
     @Option(names = "--gdb-follow-cpu", description = "With --gdb: run the stub's thread on gdb's CPU and write its "
@@ -143,8 +144,12 @@ final class RunCommand implements Callable<Integer> {
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
                      dev.tdemu.gdbstub.GdbServerOptions.defaults().withFollowClientCpu(gdbFollowCpu))) {
             if (announceGdb) {
-                err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%n", server.port(), server.port(),
-                        waitForGdb ? "; the guest waits for gdb to continue it" : "");
+                err.printf("tdemu: GDB stub on 127.0.0.1:%d (gdb: target remote :%d)%s%s%n", server.port(), server.port(),
+                        waitForGdb ? "; the guest waits at its first instruction until gdb continues it, or detaches or quits "
+                                + "(then it runs on without a debugger)" : "",
+                        session.isTd() && !session.isDebugTd() ? "; this TD is not a debug TD: gdb can attach and use the host-side "
+                                + "monitor commands (dr, exits, policy, check), but sees no registers or memory (run it with --debug-td)"
+                                : "");
                 err.flush();
             }
             VmResult r = vm.run();

@@ -1,26 +1,27 @@
 package dev.tdemu.emulator.gdb;
 
-import dev.tdemu.core.x86.DebugRegisters;
-import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import dev.tdemu.emulator.vm.DebugEvent;
 import dev.tdemu.emulator.vm.DebugListener;
 import dev.tdemu.emulator.vm.DebugSession;
 import dev.tdemu.emulator.vm.VmResult;
-import dev.tdemu.gdbstub.BreakpointResult;
-import dev.tdemu.gdbstub.BreakpointType;
-import dev.tdemu.gdbstub.DebugTarget;
-import dev.tdemu.gdbstub.GdbSignal;
-import dev.tdemu.gdbstub.MonitorReply;
-import dev.tdemu.gdbstub.ResumeRequest;
-import dev.tdemu.gdbstub.StopEvent;
-import dev.tdemu.gdbstub.StopReason;
-import dev.tdemu.gdbstub.TargetException;
-import dev.tdemu.gdbstub.ThreadInfo;
-import dev.tdemu.gdbstub.WatchKind;
 import dev.tdemu.gdbstub.registers.RegisterFile;
 import dev.tdemu.gdbstub.registers.RegisterLayout;
-import dev.tdemu.gdbstub.registers.X86_64Registers;
+import dev.tdemu.gdbstub.target.Breakpoint;
+import dev.tdemu.gdbstub.target.BreakpointResult;
+import dev.tdemu.gdbstub.target.BreakpointSupport;
+import dev.tdemu.gdbstub.target.Breakpoints;
+import dev.tdemu.gdbstub.target.DebugTarget;
+import dev.tdemu.gdbstub.target.GdbSignal;
+import dev.tdemu.gdbstub.target.MonitorCommands;
+import dev.tdemu.gdbstub.target.MonitorReply;
+import dev.tdemu.gdbstub.target.PhysicalMemory;
+import dev.tdemu.gdbstub.target.ResumeRequest;
+import dev.tdemu.gdbstub.target.StopEvent;
+import dev.tdemu.gdbstub.target.StopReason;
+import dev.tdemu.gdbstub.target.TargetException;
+import dev.tdemu.gdbstub.target.ThreadInfo;
+import dev.tdemu.gdbstub.target.WatchKind;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,65 +44,17 @@ import org.apache.logging.log4j.Logger;
  * microseconds, less than a hand-off to another thread and back. Breakpoint changes, monitor
  * commands, kill and detach run on a worker thread.
  */
-public final class VmDebugTarget implements DebugTarget, DebugListener, AutoCloseable {
+public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCommands, PhysicalMemory, DebugListener,
+        AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub");
     private static final int SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGABRT = 6, SIGTERM = 15;
-
-    /** gdb register numbers and the engine registers behind them. */
-    private static final Map<Integer, X86Reg> PLAIN = new HashMap<>();
-
-    static {
-        X86Reg[] gprs = {X86Reg.RAX, X86Reg.RBX, X86Reg.RCX, X86Reg.RDX, X86Reg.RSI, X86Reg.RDI, X86Reg.RBP, X86Reg.RSP,
-            X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
-        for (int i = 0; i < 16; i++) {
-            PLAIN.put(i, gprs[i]);
-        }
-        PLAIN.put(X86_64Registers.RIP, X86Reg.RIP);
-        PLAIN.put(X86_64Registers.EFLAGS, X86Reg.RFLAGS);
-        X86Reg[] segs = {X86Reg.CS, X86Reg.SS, X86Reg.DS, X86Reg.ES, X86Reg.FS, X86Reg.GS};
-        for (int i = 0; i < 6; i++) {
-            PLAIN.put(X86_64Registers.CS + i, segs[i]);
-        }
-        PLAIN.put(X86_64Registers.FS_BASE, X86Reg.FS_BASE);
-        PLAIN.put(X86_64Registers.GS_BASE, X86Reg.GS_BASE);
-        PLAIN.put(X86_64Registers.CR0, X86Reg.CR0);
-        PLAIN.put(X86_64Registers.CR2, X86Reg.CR2);
-        PLAIN.put(X86_64Registers.CR3, X86Reg.CR3);
-        PLAIN.put(X86_64Registers.CR4, X86Reg.CR4);
-        PLAIN.put(X86_64Registers.MXCSR, X86Reg.MXCSR);
-        // x87: fioff/fooff are the offsets of the last x87 instruction and operand, fiseg/foseg
-        // their segments (0 here, as on CPUs that deprecate them). The engine does not track the
-        // last opcode: fop stays unavailable.
-        PLAIN.put(X86_64Registers.FCTRL, X86Reg.FPCW);
-        PLAIN.put(X86_64Registers.FSTAT, X86Reg.FPSW);
-        PLAIN.put(X86_64Registers.FTAG, X86Reg.FPTAG);
-        PLAIN.put(X86_64Registers.FISEG, X86Reg.FCS);
-        PLAIN.put(X86_64Registers.FIOFF, X86Reg.FIP);
-        PLAIN.put(X86_64Registers.FOSEG, X86Reg.FDS);
-        PLAIN.put(X86_64Registers.FOOFF, X86Reg.FDP);
-    }
-
-    /** Registers gdb may change; the others are refused with a reason. */
-    private static final java.util.Set<Integer> WRITABLE = new java.util.TreeSet<>();
-    private static final X86Reg[] XMM = new X86Reg[16], ST = new X86Reg[8];
-    /** MXCSR bits software may set (LDMXCSR raises #GP for the others; MXCSR_MASK 0xffff). */
-    private static final long MXCSR_WRITABLE = 0xffff;
-
-    static {
-        for (int i = 0; i <= 15; i++) {
-            WRITABLE.add(i);
-            WRITABLE.add(X86_64Registers.XMM0 + i);
-            XMM[i] = X86Reg.valueOf("XMM" + i);
-        }
-        WRITABLE.addAll(java.util.List.of(X86_64Registers.RIP, X86_64Registers.EFLAGS, X86_64Registers.MXCSR));
-        for (int i = 0; i < 8; i++) {
-            ST[i] = X86Reg.valueOf("ST" + i);
-        }
-    }
 
     private final DebugSession session;
     private final Optional<String> executable;
     private final RegisterLayout layout = RegisterLayout.x86_64();
+    private final VcpuRegisters registers;
+    private final VmMonitor monitor;
+    private final ThreadInfo[] threads;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "gdb-target");
         t.setDaemon(true);
@@ -119,6 +72,9 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     public VmDebugTarget(DebugSession session, Optional<java.nio.file.Path> executable) {
         this.session = session;
         this.executable = executable.map(p -> p.toAbsolutePath().toString());
+        this.registers = new VcpuRegisters(session, layout);
+        this.monitor = new VmMonitor(session, registers);
+        this.threads = threadInfos(session);
         session.setListener(this);
     }
 
@@ -128,14 +84,18 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     }
 
     @Override
-    public Optional<Boolean> physicalMemoryMode() {
-        return Optional.of(session.physicalMemory());
+    public Optional<PhysicalMemory> physicalMemory() {
+        return Optional.of(this);
     }
 
     @Override
-    public boolean setPhysicalMemoryMode(boolean on) {
+    public boolean enabled() {
+        return session.physicalMemory();
+    }
+
+    @Override
+    public void enable(boolean on) {
         session.setPhysicalMemory(on);
-        return true;
     }
 
     /**
@@ -210,16 +170,29 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
 
     @Override
     public List<ThreadInfo> threads() {
-        List<ThreadInfo> out = new ArrayList<>();
-        for (int i = 0; i < session.vcpuCount(); i++) {
+        List<ThreadInfo> out = new ArrayList<>(threads.length);
+        for (int i = 0; i < threads.length; i++) {
             if (session.alive(i)) {
-                out.add(new ThreadInfo(i + 1, (session.isTd() ? "TD vCPU " : "vCPU ") + i));
+                out.add(threads[i]);
             }
         }
         if (out.isEmpty()) {
-            out.add(new ThreadInfo(1, "vCPU 0 (halted)"));
+            out.add(HALTED);
         }
         return out;
+    }
+
+    private static final ThreadInfo HALTED = new ThreadInfo(1, "vCPU 0 (halted)");
+
+    /** Every vCPU as gdb names it (the stub asks for the list at most packets: built once). */
+    private static ThreadInfo[] threadInfos(DebugSession session) {
+        ThreadInfo[] all = new ThreadInfo[session.vcpuCount()];
+        boolean hidden = session.isTd() && !session.isDebugTd();
+        for (int i = 0; i < all.length; i++) {
+            all[i] = new ThreadInfo(i + 1, (session.isTd() ? "TD vCPU " : "vCPU ") + i
+                    + (hidden ? " (not a debug TD: registers and memory hidden, rip 0 stands for unknown)" : ""));
+        }
+        return all;
     }
 
     @Override
@@ -292,15 +265,30 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
         return layout;
     }
 
+    /**
+     * Whether the TDX module hides this TD's state from the host (not a debug TD): gdb still
+     * connects, sees every register as unavailable, is refused memory, breakpoints and steps with
+     * the reason, and keeps the host-side monitor commands.
+     */
+    private boolean hidden() {
+        return session.isTd() && !session.isDebugTd();
+    }
+
+    static final String HIDDEN = "this TD is not a debug TD (ATTRIBUTES.DEBUG is clear): the TDX module does not let the host "
+            + "see or change its registers or memory; run it with --debug-td";
+
     /** One general register (a stop reply's expedited ones) without reading the whole file. */
     @Override
     public CompletionStage<Optional<byte[]>> readRegister(int threadId, int regnum) {
-        X86Reg reg = PLAIN.get(regnum);
-        if (reg == null) {
+        if (hidden()) {
+            return CompletableFuture.completedFuture(hiddenRegisters().bytes(regnum));
+        }
+        Optional<X86Reg> reg = VcpuRegisters.plain(regnum);
+        if (reg.isEmpty()) {
             return DebugTarget.super.readRegister(threadId, regnum);
         }
         return inline(() -> {
-            long v = session.readRegister(threadId - 1, reg);
+            long v = session.readRegister(threadId - 1, reg.get());
             byte[] bytes = new byte[layout.register(regnum).byteSize()];
             for (int i = 0; i < bytes.length; i++) {
                 bytes[i] = (byte) (v >>> (8 * i));
@@ -311,36 +299,18 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
 
     @Override
     public CompletionStage<RegisterFile> readRegisters(int threadId) {
-        return inline(() -> readAll(threadId - 1));
+        if (hidden()) {
+            return CompletableFuture.completedFuture(hiddenRegisters());
+        }
+        return inline(() -> registers.read(threadId - 1));
     }
 
-    private RegisterFile readAll(int vcpu) {
-        RegisterFile f = RegisterFile.empty(layout);
-        for (var e : PLAIN.entrySet()) {
-            f.setLong(e.getKey(), session.readRegister(vcpu, e.getValue()));
-        }
-        f.setLong(X86_64Registers.EFER, BootStructures.EFER); // never read from the engine (see SvmGuestMode)
-        for (int i = 0; i < 16; i++) {
-            f.setBytes(X86_64Registers.XMM0 + i, session.readRegisterBytes(vcpu, XMM[i]));
-        }
-        for (int i = 0; i < 8; i++) { // gdb's st0-st7 are ST(i), relative to TOP
-            f.setBytes(X86_64Registers.ST0 + i, session.readRegisterBytes(vcpu, ST[i]));
-        }
-        DebugRegisters dr = session.guestDebugRegisters(vcpu);
-        f.setLong(X86_64Registers.DR0, dr.dr0());
-        f.setLong(X86_64Registers.DR1, dr.dr1());
-        f.setLong(X86_64Registers.DR2, dr.dr2());
-        f.setLong(X86_64Registers.DR3, dr.dr3());
-        f.setLong(X86_64Registers.DR6, dr.dr6().value());
-        f.setLong(X86_64Registers.DR7, dr.dr7().value());
-        return f;
-    }
-
-    /** gdb's {@code G}: the whole file comes back; registers it may not change must be unchanged. */
+    /** gdb's {@code G}: the whole file comes back; registers that do not change are left alone. */
     @Override
     public CompletionStage<Void> writeRegisters(int threadId, RegisterFile values) {
         return inline(() -> {
-            write(threadId - 1, values, true);
+            refuseIfHidden("writing registers");
+            registers.write(threadId - 1, values, true);
             return null;
         });
     }
@@ -349,59 +319,33 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     @Override
     public CompletionStage<Void> writeRegister(int threadId, int regnum, byte[] value) {
         return inline(() -> {
-            write(threadId - 1, RegisterFile.empty(layout).setBytes(regnum, value), false);
+            refuseIfHidden("writing registers");
+            registers.write(threadId - 1, RegisterFile.empty(layout).setBytes(regnum, value), false);
             return null;
         });
     }
 
     /**
-     * Writes what may be written, all or nothing: general registers, RIP, RFLAGS, XMM and MXCSR.
-     * Any other register that would change is refused with the reason, before anything is
-     * written; an unchanged one is fine (gdb writes back the whole file to change one register),
-     * and so is, in a whole file, one this target cannot read (gdb sends back what it holds).
+     * What gdb sees of a hidden TD's vCPU: every register unavailable but RIP, which reads 0. gdb
+     * 13 cannot attach to a thread without a PC ("PC register is not available" ends its {@code
+     * target remote}); 0 stands for "not known" and is never the TD's RIP, which the TDX module hides.
      */
-    private void write(int vcpu, RegisterFile values, boolean wholeFile) {
-        RegisterFile current = readAll(vcpu);
-        for (int reg = 0; reg < layout.registerCount(); reg++) {
-            Optional<byte[]> v = values.bytes(reg);
-            if (v.isEmpty()) {
-                continue;
-            }
-            if (reg == X86_64Registers.MXCSR && (values.getLong(reg) & ~MXCSR_WRITABLE) != 0) {
-                throw new TargetException(String.format("mxcsr 0x%x sets reserved bits (the writable ones are 0x%x)",
-                        values.getLong(reg), MXCSR_WRITABLE));
-            }
-            if (WRITABLE.contains(reg)) {
-                continue;
-            }
-            Optional<byte[]> now = current.bytes(reg);
-            if (now.isEmpty() ? wholeFile : java.util.Arrays.equals(now.get(), v.get())) {
-                continue;
-            }
-            String name = layout.register(reg).name();
-            if (reg >= X86_64Registers.DR0 && reg <= X86_64Registers.DR7) {
-                throw new TargetException("the debugger does not write the guest's " + name
-                        + "; set hardware breakpoints and watchpoints with hbreak, watch, rwatch and awatch");
-            }
-            throw new TargetException(now.isEmpty() ? name + " is not available in this emulator"
-                    : "tdemu lets the debugger change general registers, RIP, RFLAGS, XMM and MXCSR only, not " + name);
-        }
-        for (int reg : WRITABLE) {
-            Optional<byte[]> v = values.bytes(reg);
-            if (v.isEmpty() || java.util.Arrays.equals(v.get(), current.bytes(reg).orElse(null))) {
-                continue;
-            }
-            if (reg >= X86_64Registers.XMM0 && reg <= X86_64Registers.XMM15) {
-                session.writeRegisterBytes(vcpu, XMM[reg - X86_64Registers.XMM0], v.get());
-            } else {
-                session.writeRegister(vcpu, PLAIN.get(reg), values.getLong(reg));
-            }
+    private RegisterFile hiddenRegisters() {
+        return RegisterFile.empty(layout).setLong(layout.pcRegnum(), 0);
+    }
+
+    private void refuseIfHidden(String what) {
+        if (hidden()) {
+            throw new TargetException(what + " is refused: " + HIDDEN);
         }
     }
 
     @Override
     public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
         return inline(() -> {
+            if (hidden()) {
+                throw new TargetException(14, "reading memory is refused: " + HIDDEN);
+            }
             // Partial reads are fine for gdb: stop at the first unmapped page.
             ByteArrayOutputStream out = new ByteArrayOutputStream(length);
             long at = address;
@@ -436,43 +380,61 @@ public final class VmDebugTarget implements DebugTarget, DebugListener, AutoClos
     // ---- breakpoints ----
 
     @Override
-    public CompletionStage<BreakpointResult> insertBreakpoint(BreakpointType type, long address, int kind) {
-        return onWorker(() -> toResult(switch (type) {
-            case SOFTWARE -> session.insertSoftware(address);
-            case HARDWARE -> session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, address, 1);
-            case WRITE_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_WRITE, address, kind);
-            case READ_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_READ, address, kind);
-            case ACCESS_WATCHPOINT -> session.insertHardware(DebugEvent.Kind.WATCH_ACCESS, address, kind);
+    public Optional<Breakpoints> breakpoints() {
+        return Optional.of(this);
+    }
+
+    /** INT3s, and the four debug registers for execute breakpoints and watchpoints of every kind. */
+    @Override
+    public BreakpointSupport support() {
+        return BreakpointSupport.x86();
+    }
+
+    @Override
+    public CompletionStage<BreakpointResult> insert(Breakpoint bp) {
+        return onWorker(() -> toResult(switch (bp) {
+            case Breakpoint.Software s -> session.insertSoftware(s.address());
+            case Breakpoint.Hardware h -> session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
+            case Breakpoint.Watchpoint w -> session.insertHardware(watchKind(w.kind()), w.address(), w.length());
         }));
     }
 
     @Override
-    public CompletionStage<BreakpointResult> removeBreakpoint(BreakpointType type, long address, int kind) {
-        return onWorker(() -> toResult(switch (type) {
-            case SOFTWARE -> session.removeSoftware(address);
-            case HARDWARE -> session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, address, 1);
-            case WRITE_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_WRITE, address, kind);
-            case READ_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_READ, address, kind);
-            case ACCESS_WATCHPOINT -> session.removeHardware(DebugEvent.Kind.WATCH_ACCESS, address, kind);
+    public CompletionStage<BreakpointResult> remove(Breakpoint bp) {
+        return onWorker(() -> toResult(switch (bp) {
+            case Breakpoint.Software s -> session.removeSoftware(s.address());
+            case Breakpoint.Hardware h -> session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
+            case Breakpoint.Watchpoint w -> session.removeHardware(watchKind(w.kind()), w.address(), w.length());
         }));
+    }
+
+    /** The debug session's name for a watchpoint kind (the vm package keeps its own vocabulary). */
+    private static DebugEvent.Kind watchKind(WatchKind kind) {
+        return switch (kind) {
+            case WRITE -> DebugEvent.Kind.WATCH_WRITE;
+            case READ -> DebugEvent.Kind.WATCH_READ;
+            case ACCESS -> DebugEvent.Kind.WATCH_ACCESS;
+        };
     }
 
     private static BreakpointResult toResult(DebugSession.Result r) {
         if (r.ok()) {
             return BreakpointResult.OK;
         }
-        return r.unsupported() ? BreakpointResult.UNSUPPORTED : BreakpointResult.refused(r.message());
+        if (r.unsupported()) { // declared up front (support()): reaching here is a bug
+            throw new IllegalStateException("the debug session does not take this breakpoint kind");
+        }
+        return BreakpointResult.refused(r.message());
     }
 
     @Override
-    public CompletionStage<MonitorReply> monitor(String command) {
-        return onWorker(() -> {
-            try {
-                return MonitorReply.ok(session.monitor(command));
-            } catch (RuntimeException e) {
-                return MonitorReply.failed("monitor " + command + ": " + e.getMessage() + "\n");
-            }
-        });
+    public Optional<MonitorCommands> monitorCommands() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public CompletionStage<MonitorReply> run(String command) {
+        return onWorker(() -> monitor.run(command));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.tdemu.emulator.vm;
 
 import dev.tdemu.core.kvm.GuestDebug;
 import dev.tdemu.core.kvm.GuestDebugRequest;
+import dev.tdemu.core.pc.MsrRead;
 import dev.tdemu.core.tdx.TdxDebugRefused;
 import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.BreakpointLength;
@@ -10,11 +11,15 @@ import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.Dr7;
 import dev.tdemu.emulator.machine.GuestMemory;
+import dev.tdemu.emulator.machine.PageWalker;
+import dev.tdemu.emulator.machine.PagingState;
+import dev.tdemu.emulator.unicorn.X86Mmr;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.logging.log4j.LogManager;
@@ -777,6 +782,69 @@ public final class DebugSession {
                     "guest-physical 0x%x..0x%x is beyond the guest's RAM (0..0x%x)", address, address + length - 1, memory.size() - 1));
         }
         return address;
+    }
+
+    // ---- read-only views for the debugger's system registers and monitor commands ----
+
+    /** A debug-register slot the debugger holds: what it watches and which breakpoint it belongs to. */
+    public record DebuggerSlot(int slot, DebugEvent.Kind kind, long address, int length, long requested, int requestedLength) {}
+
+    /** The debug-register slots the debugger's hardware breakpoints and watchpoints hold now, lowest first. */
+    public List<DebuggerSlot> debuggerSlots() {
+        lock.lock();
+        try {
+            List<DebuggerSlot> out = new ArrayList<>();
+            for (int i = 0; i < hardware.length; i++) {
+                HwBreakpoint bp = hardware[i];
+                if (bp != null) {
+                    out.add(new DebuggerSlot(i, bp.kind, bp.address, bp.length, bp.requested, bp.requestedLength));
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** GDTR, IDTR, LDTR or TR as the engine holds it. */
+    public X86Mmr readTableRegister(int vcpu, X86Reg reg) {
+        if (reg != X86Reg.GDTR && reg != X86Reg.IDTR && reg != X86Reg.LDTR && reg != X86Reg.TR) {
+            throw new IllegalArgumentException(reg + " is not a descriptor-table register");
+        }
+        return accessible(vcpu, "reading registers").uc().readMmr(reg);
+    }
+
+    /** What the guest's RDMSR of {@code index} reads now (tdemu's MSR model), or empty where it is #GP. */
+    public OptionalLong readMsr(int vcpu, int index) {
+        return switch (accessible(vcpu, "reading MSRs").vmm().readMsr(index)) {
+            case MsrRead.Value v -> OptionalLong.of(v.value());
+            case MsrRead.Gp gp -> OptionalLong.empty();
+        };
+    }
+
+    /** Guest memory at a linear address through the vCPU's page tables, whatever the physical memory mode. */
+    public byte[] readLinear(int vcpu, long address, int length) {
+        return accessible(vcpu, "reading memory").readGuest(address, length);
+    }
+
+    /** Guest-physical memory (RAM only), whatever the physical memory mode. */
+    public byte[] readPhysical(long address, int length) {
+        Vcpu v = accessible(0, "reading memory");
+        return v.engine().memory().readBytes(physicalRange(address, length), length);
+    }
+
+    /** The vCPU's paging as {@link PageWalker} takes it: CR0, CR3, CR4, EFER and the CPUID's MAXPHYADDR. */
+    public PagingState pagingState(int vcpu) {
+        Vcpu v = accessible(vcpu, "reading registers");
+        long efer = v.vmm().readMsr(TdemuVcpuMachine.MSR_EFER) instanceof MsrRead.Value e ? e.value() : 0;
+        int maxPhysAddr = (int) (CpuidTable.lookup(0x80000008L, 0, Mode.VMX, vcpu, vcpus.size())[0] & 0xFF);
+        return new PagingState(v.reg(X86Reg.CR0), v.reg(X86Reg.CR3), v.reg(X86Reg.CR4), efer, maxPhysAddr);
+    }
+
+    /** Where {@code linear} leads through the vCPU's page tables, without access rights and without setting A/D bits. */
+    public PageWalker.Result translate(int vcpu, long linear) {
+        PagingState state = pagingState(vcpu);
+        return PageWalker.lookup(vcpus.get(vcpu).engine().memory(), state, linear);
     }
 
     /** Whether the debugger's memory accesses address guest-physical memory (QEMU's Qqemu.PhyMemMode). */

@@ -192,8 +192,8 @@ class GdbVmTest {
 
     /**
      * x87 and SSE registers in gdb: the state KVM's vCPU reset gives, then what real x87 code
-     * (fninit, fld1, fldpi, written at the guest's entry by gdb) leaves; XMM and MXCSR can be
-     * changed, other registers are refused, and a refused write changes nothing.
+     * (fninit, fld1, fldpi, written at the guest's entry by gdb) leaves; x87, XMM and MXCSR can be
+     * changed, a refused write changes nothing and gdb 13 shows why.
      */
     @Test
     void x87AndSseRegistersShowWhatRealCodeLeftAndXmmAndMxcsrCanBeChanged() throws Exception {
@@ -202,7 +202,7 @@ class GdbVmTest {
                 "set {unsigned char[6]} $pc = {0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xeb}", "stepi 3",
                 "p $st0", "p $st1", "info registers fstat ftag fioff fop",
                 "set $xmm1.v4_int32[2] = 77", "p $xmm1.v4_int32", "set $mxcsr = 0x9f80", "p/x $mxcsr",
-                "set $mxcsr = 0x10000", "p/x $mxcsr", "set $st0 = 2", "p $st0", "kill");
+                "set $mxcsr = 0x10000", "p/x $mxcsr", "set $st0 = 2", "p $st0", "set $fop = 1", "kill");
         assertThat(g.output()).as("gdb's output")
                 .containsPattern("fctrl\\s+0x37f\\s").containsPattern("ftag\\s+0xffff\\s").containsPattern("mxcsr\\s+0x1f80\\s")
                 .contains("$1 = 3.14159265358979323851").contains("$2 = 1\n")
@@ -211,8 +211,10 @@ class GdbVmTest {
                 .containsPattern("fioff\\s+0x" + Long.toHexString(DEBUGGEE.entry() + 4) + "\\s") // fldpi
                 .containsPattern("fop\\s+<unavailable>")
                 .contains("$3 = {0, 0, 77, 0}").contains("$4 = 0x9f80")
-                .contains("Could not write register \"mxcsr\"").contains("$5 = 0x9f80")
-                .contains("Could not write register \"st0\"").contains("$6 = 3.14159265358979323851");
+                .contains("Could not write register \"mxcsr\"; remote failure reply 'E.GP(0): mxcsr 0x10000 sets reserved bits")
+                .contains("$5 = 0x9f80")
+                .contains("$6 = 2\n") // x87 registers are written as a debugger on a real CPU writes them
+                .contains("Could not write register \"fop\"; remote failure reply 'E.fop is not available");
     }
 
     @Test
@@ -230,20 +232,43 @@ class GdbVmTest {
         assertThat(g.output()).contains("Thread 1.1 \"vCPU 0\"").contains("Thread 1.2 \"vCPU 1\"");
     }
 
+    /**
+     * A non-debug TD: gdb attaches (rip reads 0, standing for unknown; every other register is
+     * unavailable), each request for the TD's state is refused with the reason, memory is never
+     * read from the local ELF instead, the host-side monitor commands work, and the TD runs on.
+     */
     @Test
-    void aNonDebugTdRefusesTheDebuggerAndGdbShowsWhy() throws Exception {
+    void aNonDebugTdLetsGdbAttachRefusesItsStateWithTheReasonAndKeepsTheHostSideMonitor() throws Exception {
         start(config("debuggee", GuestMode.GUEST_MODE_TD).build());
-        Gdb g = gdb(null, "info registers rip", "hbreak *0x" + Long.toHexString(FUNC));
-        assertThat(g.output()).contains("Could not read registers").contains("not a debug TD").contains("--debug-td");
+        Gdb g = gdb(null, "info registers rip rax", "x/2xg 0x" + Long.toHexString(FUNC), "info threads", "monitor dr",
+                "monitor info registers", "set var $rax = 1", "hbreak *0x" + Long.toHexString(FUNC), "continue");
+        assertThat(g.output()).as("gdb's output")
+                .doesNotContain("Remote connection closed").doesNotContain("The program has no registers now")
+                .containsPattern("rip\\s+0x0\\s").containsPattern("rax\\s+<unavailable>")
+                .contains("Cannot access memory at address 0x" + Long.toHexString(FUNC))
+                .contains("not a debug TD: registers and memory hidden")
+                .contains("TD's own     (hidden: not a debug TD)").contains("debugger's slots (global, of 4): none")
+                .contains("monitor info registers: reading registers is refused").contains("--debug-td")
+                .contains("Could not write register \"rax\"; remote failure reply 'E.writing registers is refused: this TD is not a debug TD")
+                .contains("Cannot insert hardware breakpoint 1:Remote failure reply: debugging is refused")
+                .doesNotContain("Protocol error");
+        // gdb's continue was aborted by the refused hbreak; once gdb left, the TD ran on to its end.
+        assertThat(stub.run.get(60, TimeUnit.SECONDS).outcome()).isEqualTo(VmResult.Outcome.EXITED);
     }
 
     @Test
     void aDebugTdTakesHardwareBreakpoints() throws Exception {
         long hypercall = builtin("host-bp-survives").symbol("tdemu_hypercall").orElseThrow();
         start(config("host-bp-survives", GuestMode.GUEST_MODE_TD).setDebugTd(true).build());
-        Gdb g = gdb(null, "hbreak *0x" + Long.toHexString(hypercall), "continue", "info registers rip");
+        Gdb g = gdb(null, "hbreak *0x" + Long.toHexString(hypercall), "continue", "info registers rip", "monitor dr");
         assertThat(g.output()).containsPattern(stoppedAt("tdemu_hypercall", hypercall))
-                .containsPattern("rip\\s+0x" + Long.toHexString(hypercall) + "\\s");
+                .containsPattern("rip\\s+0x" + Long.toHexString(hypercall) + "\\s")
+                // The TDX module holds the debugger's breakpoint in the TD's debug registers (as of the last entry, before
+                // gdb removed it at the stop): monitor dr does not call them the TD's own.
+                .contains("  TD's DRs     DR0=0x" + Long.toHexString(hypercall) + " ")
+                .contains("with USE_HW_BP in guest_debug they hold the debugger's breakpoints, as of the last entry")
+                .contains("debugger's slots (global, of 4): none")
+                .doesNotContain("TD's own");
     }
 
     /** QEMU's physical memory mode, as kernel developers use it with gdb, and the monitor command for it. */
@@ -270,6 +295,97 @@ class GdbVmTest {
     }
 
     /**
+     * What a real CPU's debugger may change is accepted (a segment selector loads its descriptor
+     * through the guest's GDT, control registers within the architectural checks), the rest is
+     * refused, and gdb 13 shows the reason in its "remote failure reply".
+     */
+    @Test
+    void registerWritesAreCheckedAsTheCpuChecksThemAndGdbShowsWhyARefusalHappened() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "set var $cs = 0x1230", "set var $ds = 0x18", "p/x $ds", "set var $fs_base = 0x123000",
+                "p/x $fs_base", "set var $cr3 = 0x10000000000", "set var $cr0 = $cr0 | 8", "p $cr0", "set var $efer = $efer | 0x800",
+                "set var $dr0 = 4", "set var $gdtr_base = 0", "p/x $ds");
+        assertThat(g.output()).as("gdb's output")
+                .contains("Could not write register \"cs\"; remote failure reply "
+                        + "'E.GP(0x1230): selector 0x1230 is beyond the GDT's limit 0x37'")
+                .contains("$1 = 0x18").contains("$2 = 0x123000")
+                .contains("Could not write register \"cr3\"; remote failure reply 'E.GP(0): cr3 0x10000000000 sets bits "
+                        + "above MAXPHYADDR (40 bits)")
+                .containsPattern("\\$3 = \\[ PE MP TS ET NE WP PG \\]")
+                .contains("Could not write register \"efer\"; remote failure reply 'E.efer is 0x500")
+                .contains("Could not write register \"dr0\"").contains("hbreak, watch, rwatch and awatch")
+                .contains("Could not write register \"gdtr_base\"").contains("LGDT")
+                .contains("$4 = 0x18").doesNotContain("E01");
+    }
+
+    /** The descriptor tables and the MSRs a kernel developer reads are gdb registers of their own feature. */
+    @Test
+    void systemRegistersAndMsrsAreGdbRegisters() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "info registers gdtr_base gdtr_limit idtr_base idtr_limit ldtr tr star lstar apic_base debugctl cr8 efer");
+        assertThat(g.output()).as("gdb's output")
+                .containsPattern("gdtr_base\\s+0x1000\\s").containsPattern("gdtr_limit\\s+0x37\\s")
+                .containsPattern("idtr_limit\\s+0x0\\s").containsPattern("ldtr\\s+0x0\\s").containsPattern("tr\\s+0x28\\s")
+                .containsPattern("star\\s+0x0\\s").containsPattern("lstar\\s+0x0\\s")
+                .containsPattern("apic_base\\s+0xfee00900\\s+\\[ BSP EN \\]").containsPattern("debugctl\\s+0x0\\s")
+                .containsPattern("cr8\\s+0x0\\s").containsPattern("efer\\s+0x500\\s+\\[ LME LMA \\]")
+                .doesNotContain("<unavailable>");
+    }
+
+    /** QEMU's monitor commands for the guest's page tables, physical memory and registers; an unknown command is one line. */
+    @Test
+    void monitorHasQemusInspectionCommands() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "monitor info registers", "monitor info tlb", "monitor info mem", "monitor xp /2xg 0x1000",
+                "monitor gva2gpa 0x" + Long.toHexString(FUNC), "monitor gva2gpa 0x7fff00000000", "monitor frobnicate",
+                "p 1 + 1");
+        assertThat(g.output()).as("gdb's output")
+                .contains("RIP=0000000000100000 RFL=00000002").contains("CS =0008 0000000000000000 ffffffff 0000a09a DPL=0 CS64")
+                .contains("TR =0028 0000000000002000 00000067").contains("GDT=     0000000000001000 00000037")
+                .contains("CR0=80010033").contains("EFER=0000000000000500")
+                .contains("0000000000000000: 0000000000000000   2M wux-a") // the boot page tables: identity, 2 MiB pages
+                .contains("0000000003e00000: 0000000003e00000   2M wux")
+                .contains("0000000000000000-0000000004000000 0000000004000000 urwx")
+                .contains("0000000000001000: 0x0000000000000000 0x00af9a000000ffff") // the GDT's null and 64-bit code descriptors
+                .contains("gpa: 0x" + Long.toHexString(FUNC) + " (in a 2M page, writable, user)")
+                .contains("0x7fff00000000 is not mapped")
+                .contains("unknown monitor command 'frobnicate' ('monitor help' lists them)\n$1 = 2")
+                .doesNotContain("Protocol error").doesNotContain("tdemu monitor commands:");
+    }
+
+    /**
+     * The debug registers' limit: the stub refuses a fifth hardware breakpoint when gdb inserts it
+     * (gdb shows why), and with gdb told the limit (set remote hardware-breakpoint-limit 4, as the
+     * docs say) gdb refuses it at the hbreak command, before anything runs; likewise a fifth
+     * watchpoint becomes gdb's software watchpoint.
+     */
+    @Test
+    void aFifthHardwareBreakpointIsRefusedWithTheReasonAndWithTheLimitSetBeforeAnythingRuns() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        String[] five = {"hbreak dbg_func", "hbreak dbg_loop", "hbreak *0x100005", "hbreak bad", "hbreak never_called"};
+        List<String> commands = new ArrayList<>(List.of(five));
+        commands.addAll(List.of("continue", "info registers rip", "monitor dr"));
+        Gdb g = gdb(null, commands.toArray(String[]::new));
+        assertThat(g.output()).as("without the limit")
+                .contains("Cannot insert hardware breakpoint 5:Remote failure reply: all four x86 debug-register slots are in use")
+                .containsPattern("rip\\s+0x100000\\s") // nothing ran
+                .contains("debugger's slots (global, of 4): DR0 hbreak");
+        List<String> limited = new ArrayList<>(List.of("set remote hardware-breakpoint-limit 4", "set remote hardware-watchpoint-limit 4"));
+        limited.addAll(List.of(five));
+        limited.addAll(List.of("delete", "watch *(long *)0x" + Long.toHexString(VAR), "watch *(long *)0x" + Long.toHexString(VAR + 8),
+                "watch *(long *)0x" + Long.toHexString(VAR + 16), "watch *(long *)0x" + Long.toHexString(VAR + 24),
+                "watch *(long *)0x" + Long.toHexString(VAR + 32), "info registers rip"));
+        stub.close();
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        Gdb l = gdb(null, limited.toArray(String[]::new));
+        assertThat(l.output()).as("with gdb told the limit")
+                .contains("Hardware assisted breakpoint 4 at").contains("Hardware breakpoints used exceeds limit.")
+                .doesNotContain("Hardware assisted breakpoint 5 at")
+                .contains("Hardware watchpoint 8: ").containsPattern("\\nWatchpoint 9: ") // the fifth: gdb's own, in software
+                .containsPattern("rip\\s+0x100000\\s");
+    }
+
+    /**
      * lldb, where installed (./tdemu setup installs it), through the same core flow: it finds the
      * guest halted for it (a SIGTRAP, not a Ctrl-C), stops at a hardware breakpoint, reads RIP and
      * the guest's own DR7, steps one instruction, catches a write with the old and new values,
@@ -288,7 +404,9 @@ class GdbVmTest {
                 "-o", "thread step-inst", "-o", "register read rip",
                 "-o", "breakpoint delete 1",
                 "-o", "watchpoint set expression -w write -s 8 -- 0x" + Long.toHexString(VAR), "-o", "continue",
-                "-o", "watchpoint delete 1", "-o", "continue"), null);
+                "-o", "watchpoint delete 1",
+                "-o", "register read gdtr_base gdtr_limit idtr_base ldtr tr star lstar apic_base debugctl cr8 efer",
+                "-o", "continue"), null);
         assertThat(g.output()).as("lldb's output")
                 .contains("stop reason = signal SIGTRAP").doesNotContain("SIGINT")
                 .contains("stop reason = breakpoint 1.1")
@@ -297,6 +415,9 @@ class GdbVmTest {
                 .contains("stop reason = instruction step into")
                 .containsPattern("rip = " + String.format("0x%016x", FUNC + 1) + "\\s")
                 .contains("stop reason = watchpoint 1").contains("old value: 0").contains("new value: 5")
+                .containsPattern("gdtr_base = 0x0*1000\\s").containsPattern("tr = 0x0*28\\s")
+                .containsPattern("apic_base = 0x0*fee00900\\s").containsPattern("efer = 0x0*500\\s")
+                .containsPattern("cr8 = 0x0+\\s").doesNotContain("0xcccc")
                 .contains("exited with status = 0");
     }
 }

@@ -1,8 +1,8 @@
 package dev.tdemu.gdbstub.command;
 
-import dev.tdemu.gdbstub.BreakpointType;
-import dev.tdemu.gdbstub.GdbSignal;
 import dev.tdemu.gdbstub.rsp.Hex;
+import dev.tdemu.gdbstub.target.Breakpoint;
+import dev.tdemu.gdbstub.target.GdbSignal;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -217,13 +217,13 @@ public final class CommandParser {
             throw new IllegalArgumentException("expected " + s.charAt(0) + "type,addr,kind");
         }
         int zType = Hex.parseInt(parts[0], 0xff);
-        BreakpointType type = BreakpointType.fromZType(zType);
-        if (type == null) {
+        if (zType > 4) { // gdb defines Z0-Z4 (checked before the address, as an unknown packet)
             return new Command.Unsupported(s.charAt(0) + parts[0]);
         }
         long address = Hex.parseUnsigned(parts[1]);
         int kind = Hex.parseInt(parts[2], Integer.MAX_VALUE);
-        return new Command.Breakpoint(s.charAt(0) == 'Z', type, address, kind);
+        Breakpoint bp = Breakpoint.fromPacket(zType, address, kind).orElseThrow();
+        return s.charAt(0) == 'Z' ? new Command.InsertBreakpoint(bp) : new Command.RemoveBreakpoint(bp);
     }
 
     private static Command setThread(String s) {
@@ -262,6 +262,9 @@ public final class CommandParser {
             }
             case "qqemu.PhyMemMode" -> {
                 return new Command.PhysicalMemoryModeQuery();
+            }
+            case "qWatchpointSupportInfo", "qWatchpointSupportInfo:" -> {
+                return new Command.WatchpointSupportInfo();
             }
             default -> {
             }

@@ -20,9 +20,12 @@ package dev.tdemu.gdbstub.registers;
  *  57 58  fs_base gs_base                            64 bit   org.gnu.gdb.i386.segments
  *  59..64 cr0 cr2 cr3 cr4 cr8 efer                   64 bit   dev.tdemu.cr        (group system)
  *  65..70 dr0 dr1 dr2 dr3 dr6 dr7                    64 bit   dev.tdemu.debugregs (group system)
+ *  71..74 gdtr_base gdtr_limit idtr_base idtr_limit  64/32    dev.tdemu.sys       (group system)
+ *  75 76  ldtr tr (selectors)                        32 bit
+ *  77..81 k_gs_base star lstar apic_base debugctl    64 bit   (the MSRs)
  * </pre>
  *
- * The {@code g} packet is 648 bytes. gdb 13's x86 port ignores the {@code group} attribute, so
+ * The {@code g} packet is 720 bytes. gdb 13's x86 port ignores the {@code group} attribute, so
  * the control and debug registers also appear in a plain {@code info registers}.
  */
 public final class X86_64Registers {
@@ -70,14 +73,34 @@ public final class X86_64Registers {
     public static final int DR3 = 68;
     public static final int DR6 = 69;
     public static final int DR7 = 70;
+    public static final int GDTR_BASE = 71;
+    public static final int GDTR_LIMIT = 72;
+    public static final int IDTR_BASE = 73;
+    public static final int IDTR_LIMIT = 74;
+    /** LDTR's selector. */
+    public static final int LDTR = 75;
+    /** TR's selector. */
+    public static final int TR = 76;
+    /** IA32_KERNEL_GS_BASE (0xC0000102): what SWAPGS exchanges with GS's base. */
+    public static final int K_GS_BASE = 77;
+    /** IA32_STAR (0xC0000081): SYSCALL's and SYSRET's segment selectors. */
+    public static final int STAR = 78;
+    /** IA32_LSTAR (0xC0000082): SYSCALL's 64-bit entry point. */
+    public static final int LSTAR = 79;
+    /** IA32_APIC_BASE (0x1B). */
+    public static final int APIC_BASE = 80;
+    /** IA32_DEBUGCTL (0x1D9). */
+    public static final int DEBUGCTL = 81;
 
     /** Number of registers in the layout. */
-    public static final int COUNT = 71;
+    public static final int COUNT = 82;
 
     /** Feature name of the control registers, our own. */
     public static final String CONTROL_FEATURE = "dev.tdemu.cr";
     /** Feature name of the debug registers, our own. */
     public static final String DEBUG_FEATURE = "dev.tdemu.debugregs";
+    /** Feature name of the descriptor-table registers and the MSRs a kernel developer reads, our own. */
+    public static final String SYSTEM_FEATURE = "dev.tdemu.sys";
 
     private static final String EFLAGS_TYPE = """
             <flags id="i386_eflags" size="4">
@@ -222,6 +245,30 @@ public final class X86_64Registers {
             </flags>
             """;
 
+    // IA32_APIC_BASE and IA32_DEBUGCTL bit positions from the SDM (Vol. 3 11.4.4 and 18.4.1).
+    private static final String SYSTEM_TYPES = """
+            <flags id="tdemu_apic_base" size="8">
+              <field name="BSP" start="8" end="8"/>
+              <field name="EXTD" start="10" end="10"/>
+              <field name="EN" start="11" end="11"/>
+            </flags>
+            <flags id="tdemu_debugctl" size="8">
+              <field name="LBR" start="0" end="0"/>
+              <field name="BTF" start="1" end="1"/>
+              <field name="BLD" start="2" end="2"/>
+              <field name="TR" start="6" end="6"/>
+              <field name="BTS" start="7" end="7"/>
+              <field name="BTINT" start="8" end="8"/>
+              <field name="BTS_OFF_OS" start="9" end="9"/>
+              <field name="BTS_OFF_USR" start="10" end="10"/>
+              <field name="FREEZE_LBRS_ON_PMI" start="11" end="11"/>
+              <field name="FREEZE_PERFMON_ON_PMI" start="12" end="12"/>
+              <field name="ENABLE_UNCORE_PMI" start="13" end="13"/>
+              <field name="FREEZE_WHILE_SMM" start="14" end="14"/>
+              <field name="RTM_DEBUG" start="15" end="15"/>
+            </flags>
+            """;
+
     static final RegisterLayout LAYOUT = buildLayout();
 
     private X86_64Registers() {
@@ -277,12 +324,26 @@ public final class X86_64Registers {
         b.register("dr6", 64, "tdemu_dr6", "system");
         b.register("dr7", 64, "tdemu_dr7", "system");
 
+        b.feature(SYSTEM_FEATURE, SYSTEM_TYPES);
+        b.register("gdtr_base", 64, "data_ptr", "system");
+        b.register("gdtr_limit", 32, "uint32", "system");
+        b.register("idtr_base", 64, "data_ptr", "system");
+        b.register("idtr_limit", 32, "uint32", "system");
+        b.register("ldtr", 32, "uint32", "system");
+        b.register("tr", 32, "uint32", "system");
+        b.register("k_gs_base", 64, "data_ptr", "system");
+        b.register("star", 64, "uint64", "system");
+        b.register("lstar", 64, "code_ptr", "system");
+        b.register("apic_base", 64, "tdemu_apic_base", "system");
+        b.register("debugctl", 64, "tdemu_debugctl", "system");
+
         b.programCounter("rip");
         // What gdb's amd64 frame code needs after a stop, so that a stepi costs no `g` (gdbserver expedites the same).
         b.expedite("rbp", "rsp", "rip");
         RegisterLayout layout = b.build();
         if (layout.registerCount() != COUNT || layout.regnum("rip") != RIP || layout.regnum("dr7") != DR7
-                || layout.regnum("mxcsr") != MXCSR || layout.regnum("cr0") != CR0) {
+                || layout.regnum("mxcsr") != MXCSR || layout.regnum("cr0") != CR0
+                || layout.regnum("gdtr_base") != GDTR_BASE || layout.regnum("debugctl") != DEBUGCTL) {
             throw new IllegalStateException("x86-64 layout constants out of sync with " + layout);
         }
         return layout;

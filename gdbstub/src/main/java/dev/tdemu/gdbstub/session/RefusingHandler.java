@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * starts with) and the connection is closed. A client that sends nothing is closed after a grace
  * period.
  */
-public final class RefusingHandler extends dev.tdemu.gdbstub.OnceActiveHandler {
+public final class RefusingHandler extends OnceActiveHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
 
     private final String message;
@@ -41,7 +41,7 @@ public final class RefusingHandler extends dev.tdemu.gdbstub.OnceActiveHandler {
                     || msg instanceof RspFrame.Oversized || msg instanceof RspFrame.Malformed)) {
                 refused = true;
                 ctx.write(RspOutbound.ACK);
-                ctx.writeAndFlush(RspOutbound.Packet.of("E." + GdbSession.sanitize(message)))
+                ctx.writeAndFlush(RspOutbound.Packet.of("E." + Link.sanitize(message)))
                         .addListener(ChannelFutureListener.CLOSE);
             }
         } finally {

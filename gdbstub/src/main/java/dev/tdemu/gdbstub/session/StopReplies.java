@@ -1,25 +1,25 @@
 package dev.tdemu.gdbstub.session;
 
-import dev.tdemu.gdbstub.StopEvent;
-import dev.tdemu.gdbstub.StopReason;
 import dev.tdemu.gdbstub.command.ThreadId;
 import dev.tdemu.gdbstub.rsp.Hex;
+import dev.tdemu.gdbstub.target.StopEvent;
+import dev.tdemu.gdbstub.target.StopReason;
+
+import java.util.SequencedMap;
 
 
 /** Formats {@link StopEvent}s as stop-reply packets ({@code T}, {@code W}, {@code X}). */
-public final class StopReplies {
+final class StopReplies {
     private StopReplies() {
     }
 
     /**
-     * @param event        the stop
-     * @param expedited    registers to expedite (register number to raw bytes), in order
-     * @param multiprocess whether thread-ids carry the process ({@code p1.N})
-     * @param swbreak      whether gdb accepts {@code swbreak:} (it said {@code swbreak+})
-     * @param hwbreak      whether gdb accepts {@code hwbreak:} (it said {@code hwbreak+})
+     * @param event     the stop
+     * @param expedited registers to expedite (register number to raw bytes), in order
+     * @param features  what gdb accepts: thread-ids with the process ({@code p1.N}), {@code swbreak:}, {@code hwbreak:}
      */
-    public static String format(StopEvent event, java.util.SequencedMap<Integer, byte[]> expedited, boolean multiprocess,
-                                boolean swbreak, boolean hwbreak) {
+    static String format(StopEvent event, SequencedMap<Integer, byte[]> expedited, GdbFeatures features) {
+        boolean multiprocess = features.multiprocess();
         String process = multiprocess ? ";process:" + Integer.toHexString(ThreadId.PROCESS_ID) : "";
         return switch (event) {
             case StopEvent.Exited e -> "W" + Hex.byte2(e.status()) + process;
@@ -31,12 +31,12 @@ public final class StopReplies {
                 expedited.forEach((regnum, bytes) -> Hex.append(sb.append(Integer.toHexString(regnum)).append(':'), bytes).append(';'));
                 switch (s.reason()) {
                     case StopReason.HardwareBreakpoint h -> {
-                        if (hwbreak) {
+                        if (features.hwbreak()) {
                             sb.append("hwbreak:;");
                         }
                     }
                     case StopReason.SoftwareBreakpoint w -> {
-                        if (swbreak) {
+                        if (features.swbreak()) {
                             sb.append("swbreak:;");
                         }
                     }

@@ -1,6 +1,6 @@
 package dev.tdemu.gdbstub.session;
 
-import dev.tdemu.gdbstub.ThreadInfo;
+import dev.tdemu.gdbstub.target.ThreadInfo;
 import dev.tdemu.gdbstub.command.ThreadId;
 
 import java.util.List;

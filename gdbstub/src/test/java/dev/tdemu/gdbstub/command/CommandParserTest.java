@@ -1,6 +1,7 @@
 package dev.tdemu.gdbstub.command;
 
-import dev.tdemu.gdbstub.BreakpointType;
+import dev.tdemu.gdbstub.target.Breakpoint;
+import dev.tdemu.gdbstub.target.WatchKind;
 import dev.tdemu.gdbstub.command.Command.VContAction;
 import dev.tdemu.gdbstub.command.Command.VContKind;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,8 @@ class CommandParserTest {
         assertEquals(new Command.ThreadListNext(), parse("qsThreadInfo"));
         assertEquals(new Command.CurrentThread(), parse("qC"));
         assertEquals(new Command.Offsets(), parse("qOffsets"));
+        assertEquals(new Command.WatchpointSupportInfo(), parse("qWatchpointSupportInfo:"));
+        assertEquals(new Command.WatchpointSupportInfo(), parse("qWatchpointSupportInfo"));
         assertEquals(new Command.SymbolLookup(), parse("qSymbol::"));
         assertEquals(new Command.StartNoAckMode(), parse("QStartNoAckMode"));
         assertEquals(new Command.ThreadEvents(true), parse("QThreadEvents:1"));
@@ -93,13 +96,13 @@ class CommandParserTest {
 
     @Test
     void breakpointPacketsOfAllFiveKinds() {
-        assertEquals(new Command.Breakpoint(true, BreakpointType.SOFTWARE, 0x401000, 1), parse("Z0,401000,1"));
-        assertEquals(new Command.Breakpoint(true, BreakpointType.HARDWARE, 0x401000, 1), parse("Z1,401000,1"));
-        assertEquals(new Command.Breakpoint(true, BreakpointType.WRITE_WATCHPOINT, 0x408010, 8), parse("Z2,408010,8"));
-        assertEquals(new Command.Breakpoint(false, BreakpointType.READ_WATCHPOINT, 0x408010, 4), parse("z3,408010,4"));
-        assertEquals(new Command.Breakpoint(false, BreakpointType.ACCESS_WATCHPOINT, 0x408010, 2), parse("z4,408010,2"));
+        assertEquals(new Command.InsertBreakpoint(new Breakpoint.Software(0x401000, 1)), parse("Z0,401000,1"));
+        assertEquals(new Command.InsertBreakpoint(new Breakpoint.Hardware(0x401000, 1)), parse("Z1,401000,1"));
+        assertEquals(new Command.InsertBreakpoint(new Breakpoint.Watchpoint(WatchKind.WRITE, 0x408010, 8)), parse("Z2,408010,8"));
+        assertEquals(new Command.RemoveBreakpoint(new Breakpoint.Watchpoint(WatchKind.READ, 0x408010, 4)), parse("z3,408010,4"));
+        assertEquals(new Command.RemoveBreakpoint(new Breakpoint.Watchpoint(WatchKind.ACCESS, 0x408010, 2)), parse("z4,408010,2"));
         // Target-side conditions are not advertised; if present they are ignored.
-        assertEquals(new Command.Breakpoint(true, BreakpointType.SOFTWARE, 0x10, 1), parse("Z0,10,1;X3,220027"));
+        assertEquals(new Command.InsertBreakpoint(new Breakpoint.Software(0x10, 1)), parse("Z0,10,1;X3,220027"));
         assertInstanceOf(Command.Unsupported.class, parse("Z5,10,1"));
     }
 

@@ -36,6 +36,10 @@ class RegisterLayoutTest {
                 layout.regnum("cr3"), layout.regnum("cr4"), layout.regnum("cr8"), layout.regnum("efer")));
         assertEquals(List.of(65, 66, 67, 68, 69, 70), List.of(layout.regnum("dr0"), layout.regnum("dr1"),
                 layout.regnum("dr2"), layout.regnum("dr3"), layout.regnum("dr6"), layout.regnum("dr7")));
+        assertEquals(List.of(71, 72, 73, 74, 75, 76), List.of(layout.regnum("gdtr_base"), layout.regnum("gdtr_limit"),
+                layout.regnum("idtr_base"), layout.regnum("idtr_limit"), layout.regnum("ldtr"), layout.regnum("tr")));
+        assertEquals(List.of(77, 78, 79, 80, 81), List.of(layout.regnum("k_gs_base"), layout.regnum("star"),
+                layout.regnum("lstar"), layout.regnum("apic_base"), layout.regnum("debugctl")));
         assertEquals(X86_64Registers.COUNT, layout.registerCount());
         assertEquals(X86_64Registers.RIP, layout.pcRegnum());
         assertTrue(layout.find("orig_rax").isEmpty(), "bare metal: no Linux feature");
@@ -48,7 +52,9 @@ class RegisterLayoutTest {
             assertEquals(offset, r.offset(), r.name());
             offset += r.byteSize();
         }
-        assertEquals(648, layout.gPacketSize());
+        assertEquals(720, layout.gPacketSize());
+        assertEquals(4, layout.register(X86_64Registers.GDTR_LIMIT).byteSize());
+        assertEquals(4, layout.register(X86_64Registers.TR).byteSize());
         assertEquals(10, layout.register(X86_64Registers.ST0).byteSize());
         assertEquals(16, layout.register(X86_64Registers.XMM0).byteSize());
         assertEquals(4, layout.register(X86_64Registers.EFLAGS).byteSize());
@@ -67,7 +73,7 @@ class RegisterLayoutTest {
             names.add(((Element) features.item(i)).getAttribute("name"));
         }
         assertEquals(List.of("org.gnu.gdb.i386.core", "org.gnu.gdb.i386.sse", "org.gnu.gdb.i386.segments",
-                "dev.tdemu.cr", "dev.tdemu.debugregs"), names);
+                "dev.tdemu.cr", "dev.tdemu.debugregs", "dev.tdemu.sys"), names);
         NodeList regs = root.getElementsByTagName("reg");
         assertEquals(layout.registerCount(), regs.getLength());
         for (int i = 0; i < regs.getLength(); i++) {
@@ -78,6 +84,7 @@ class RegisterLayoutTest {
             assertEquals(def.type(), reg.getAttribute("type"));
         }
         assertTrue(layout.targetXml().contains("<flags id=\"tdemu_dr7\" size=\"8\">"));
+        assertTrue(layout.targetXml().contains("<flags id=\"tdemu_debugctl\" size=\"8\">"));
         assertFalse(layout.targetXml().contains("org.gnu.gdb.i386.linux"));
     }
 
@@ -110,9 +117,9 @@ class RegisterLayoutTest {
                 .feature("dev.tdemu.tdx", "")
                 .register("td_attributes", 64, "uint64", "system")
                 .build();
-        assertEquals(71, extended.regnum("td_attributes"));
-        assertEquals(648, extended.register(71).offset());
-        assertEquals(656, extended.gPacketSize());
+        assertEquals(82, extended.regnum("td_attributes"));
+        assertEquals(720, extended.register(82).offset());
+        assertEquals(728, extended.gPacketSize());
         assertTrue(extended.targetXml().contains("<feature name=\"dev.tdemu.tdx\">"));
         assertEquals(layout.targetXml().length() > 0, true);
         assertThrows(IllegalArgumentException.class, () -> layout.extend().feature("x").register("rip", 64, "int").build());
