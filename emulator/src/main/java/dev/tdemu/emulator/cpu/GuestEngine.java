@@ -9,6 +9,7 @@ import dev.tdemu.emulator.unicorn.EmuResult;
 import dev.tdemu.emulator.unicorn.Hook;
 import dev.tdemu.emulator.unicorn.MemType;
 import dev.tdemu.emulator.unicorn.Protection;
+import dev.tdemu.emulator.unicorn.SwitchableBlockHook;
 import dev.tdemu.emulator.unicorn.UcError;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.UnicornException;
@@ -54,12 +55,8 @@ public final class GuestEngine implements AutoCloseable {
     private volatile boolean interruptWindowWanted;
     /** Set (on the engine's thread) while one instruction runs that must not be cut short by a kick. */
     private boolean kicksDeferred;
-    private Hook kickHook;
-    /** {@code kickHook != null}, for other threads. */
-    private volatile boolean kicksOn;
-    /** Device memory this engine maps: {address, size} pairs, guarded while {@link #kickHook} is null. */
-    private final List<long[]> mmioRegions = new ArrayList<>();
-    private boolean mmioTouched;
+    /** Ends runs at block boundaries for kicks and interrupt windows; on only while one may be pending. */
+    private final SwitchableBlockHook kickHook;
     /** The block a kick stopped this run at, or -1. */
     private long kickedAt = -1;
 
@@ -78,6 +75,7 @@ public final class GuestEngine implements AutoCloseable {
             state = new CpuState(uc, memory, entry.efer());
             enforcer = new DrEnforcer(uc, memory, (u, linear) -> onExecuteBreakpoint(linear));
             installPermanentHooks();
+            kickHook = uc.addSwitchableBlockHook(this::atBlockStart);
         } catch (RuntimeException e) {
             uc.close();
             arena.close();
@@ -304,111 +302,65 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /**
-     * Makes {@link #kick()} available: a block hook that ends the run at the start of the next
-     * translated block when a kick is pending. Costs one upcall per block executed, so only VMs
-     * that need kicks (several vCPUs, an attached debugger, a PC whose devices may interrupt the
-     * running guest) enable it. Call on the engine's
-     * thread, between runs.
+     * The kick hook: a block hook that ends the run at the start of the next translated block when
+     * a kick is pending, or when an interrupt window was asked for and the guest is now
+     * interruptible. It is always installed, but its Java callback (an upcall per block, about
+     * 35 ns) runs only while switched on ({@link SwitchableBlockHook}): from a {@link #kick()} or an
+     * interrupt-window request until {@link #disableKicks()}; while off, a block costs one native
+     * call that does nothing.
+     */
+    private void atBlockStart(Unicorn u, long address, int size) {
+        if (kicksDeferred) {
+            return;
+        }
+        if (kick) {
+            kick = false;
+            if (event == null) {
+                event = new EngineEvent.Stopped(address);
+                kickedAt = address;
+            }
+            u.emuStop();
+        } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & RFLAGS_IF) != 0 && !state.interruptShadow()) {
+            interruptWindowWanted = false;
+            if (event == null) {
+                event = new EngineEvent.InterruptWindow(address);
+                kickedAt = address;
+            }
+            u.emuStop();
+        }
+    }
+
+    /**
+     * Keeps the kick hook's callback on (several vCPUs, an attached debugger): kicks stop the
+     * guest at the next block. From any thread.
      */
     public void enableKicks() {
-        if (kickHook != null) {
-            return;
-        }
-        kickHook = uc.addBlockHook((u, address, size) -> {
-            if (kicksDeferred) {
-                return;
-            }
-            if (kick) {
-                kick = false;
-                if (event == null) {
-                    event = new EngineEvent.Stopped(address);
-                    kickedAt = address;
-                }
-                u.emuStop();
-            } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & RFLAGS_IF) != 0 && !state.interruptShadow()) {
-                interruptWindowWanted = false;
-                if (event == null) {
-                    event = new EngineEvent.InterruptWindow(address);
-                    kickedAt = address;
-                }
-                u.emuStop();
-            }
-        });
-        guardMmio(false);
-        uc.flushTranslations();
-        kicksOn = true;
+        kickHook.on();
     }
 
-    /**
-     * Maps device memory for this vCPU (see {@link Unicorn#mapMmio}). While the kick hook is off,
-     * device memory is guarded: a guest access faults before it happens, precisely, so that the
-     * CPU can turn the hook on ({@link #mmioGuardTripped}) before the access reaches a device that
-     * may answer with an interrupt (a timer armed, an IPI, an unmasked line) — an interrupt that,
-     * without the hook, could only be delivered by stopping the engine from outside, imprecisely.
-     */
+    /** Maps device memory for this vCPU (see {@link Unicorn#mapMmio}). */
     public void mapMmio(long address, long size, dev.tdemu.emulator.unicorn.MmioHandler handler) {
         uc.mapMmio(address, size, handler);
-        mmioRegions.add(new long[] {address, size});
-        if (kickHook == null) {
-            uc.protect(address, size, Protection.NONE);
-        }
-    }
-
-    /** Whether guest-physical {@code address} lies in device memory guarded while the kick hook is off. */
-    public boolean isGuardedMmio(long address) {
-        if (kickHook != null) {
-            return false;
-        }
-        for (long[] r : mmioRegions) {
-            if (Long.compareUnsigned(address - r[0], r[1]) < 0) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
-     * The guest touched guarded device memory: the kick hook goes on (which lifts the guard) and
-     * the instruction runs again from its start, this time reaching the device. Between runs only.
-     */
-    public void mmioGuardTripped() {
-        LOG.debug("device memory touched with the kick hook off: hook on");
-        mmioTouched = true;
-        enableKicks();
-    }
-
-    /** Whether the guest tripped the device-memory guard since the last call (and forgets it). */
-    public boolean takeMmioTouched() {
-        boolean t = mmioTouched;
-        mmioTouched = false;
-        return t;
-    }
-
-    private void guardMmio(boolean guarded) {
-        for (long[] r : mmioRegions) {
-            uc.protect(r[0], r[1], guarded ? Protection.NONE : Protection.RW);
-        }
-    }
-
-    /**
-     * Removes the kick hook again (a PC vCPU whose devices have nothing armed): blocks run without
-     * the per-block upcall. Call on the engine's thread, between runs; a kick after this stops
-     * nothing until {@link #enableKicks()}.
+     * Switches the kick hook's callback off until the next {@link #kick()}, interrupt-window
+     * request or {@link #enableKicks()}: blocks run without an upcall. On the engine's thread,
+     * between runs; a kick that races with this still finds the hook on.
      */
     public void disableKicks() {
-        if (kickHook == null) {
+        if (!kickHook.isOn()) {
             return;
         }
-        kicksOn = false;
-        kickHook.close();
-        kickHook = null;
-        guardMmio(true);
-        uc.flushTranslations();
+        kickHook.off();
+        if (kick || interruptWindowWanted) {
+            kickHook.on(); // a kick from another thread came while switching off
+        }
     }
 
-    /** Whether the kick hook is on; callable from any thread (a kicker deciding how to stop this engine). */
+    /** Whether the kick hook's callback is on; from any thread. */
     public boolean kicksEnabled() {
-        return kicksOn;
+        return kickHook.isOn();
     }
 
     /** Whether interrupt-window exiting is wanted ({@link #requestInterruptWindow}); it needs the kick hook. */
@@ -419,10 +371,11 @@ public final class GuestEngine implements AutoCloseable {
     /**
      * Ends the current run (or the next one, if none is in progress) at an instruction boundary
      * with {@link EngineEvent.Stopped}: the guest resumes exactly where it stopped. Callable from
-     * any thread once {@link #enableKicks()} ran; a kick is one pending flag, not a count.
+     * any thread; a kick is one pending flag, not a count.
      */
     public void kick() {
         kick = true;
+        kickHook.on();
     }
 
     /** Runs one stretch during which a pending kick waits for the next run (a single-instruction step). */
@@ -437,11 +390,13 @@ public final class GuestEngine implements AutoCloseable {
 
     /**
      * KVM's interrupt-window exiting: while wanted, the run ends at the first block boundary where
-     * the guest can take an interrupt (RFLAGS.IF set, no STI or MOV SS shadow). Needs
-     * {@link #enableKicks()}.
+     * the guest can take an interrupt (RFLAGS.IF set, no STI or MOV SS shadow).
      */
     public void requestInterruptWindow(boolean wanted) {
         interruptWindowWanted = wanted;
+        if (wanted) {
+            kickHook.on();
+        }
     }
 
     /** Drops a pending kick (the vCPU reached the point the kick wanted it at some other way). */

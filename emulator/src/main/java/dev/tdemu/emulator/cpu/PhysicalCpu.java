@@ -125,10 +125,6 @@ public final class PhysicalCpu {
                 yield debugException(g, controls, db.get(), b.rip());
             }
             case EngineEvent.RefusedAccess r -> stepWatched(g, controls, r.rip(), r.fetch());
-            case EngineEvent.MemoryFault f when isProtectionFault(f.type()) && g.isGuardedMmio(f.physical()) -> {
-                g.mmioGuardTripped(); // the access runs again, with interrupts from devices deliverable
-                yield null;
-            }
             case EngineEvent.MemoryFault f -> new VmExit.EptViolation(EptViolationQualification.unbacked(eptAccess(f.type())),
                     f.physical(), f.size(), f.rip());
             case EngineEvent.InterruptWindow w -> new VmExit.InterruptWindow(w.rip());
@@ -138,13 +134,6 @@ public final class PhysicalCpu {
     }
 
     /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */
-    private static boolean isProtectionFault(dev.tdemu.emulator.unicorn.MemType type) {
-        return switch (type) {
-            case READ_PROT, WRITE_PROT, FETCH_PROT -> true;
-            default -> false;
-        };
-    }
-
     private static EptViolationQualification.Access eptAccess(dev.tdemu.emulator.unicorn.MemType type) {
         return switch (type) {
             case WRITE, WRITE_UNMAPPED, WRITE_PROT -> EptViolationQualification.Access.WRITE;

@@ -4,7 +4,6 @@ import dev.tdemu.core.pc.AcpiPm;
 import dev.tdemu.core.pc.AcpiTables;
 import dev.tdemu.core.pc.ApicBus;
 import dev.tdemu.core.pc.ApicExtIntSource;
-import dev.tdemu.core.pc.ApicLvt;
 import dev.tdemu.core.pc.CpuidFeatures;
 import dev.tdemu.core.pc.CpuidModel;
 import dev.tdemu.core.pc.FwCfg;
@@ -256,50 +255,6 @@ public final class PcMachine {
         return next;
     }
 
-    /**
-     * The earliest virtual time at which a device may interrupt a CPU ({@link Long#MAX_VALUE}:
-     * none): the local APIC timers that can interrupt, and the ISA devices whose line reaches a CPU
-     * unmasked, through the PICs and LINT0 or through the I/O APIC. A PIT that counts behind a
-     * masked IRQ 0 (as kvm-unit-tests leaves it) does not count: nothing it does can reach a CPU.
-     */
-    public long nextInterruptDeadline() {
-        long next = Long.MAX_VALUE;
-        synchronized (lock) {
-            for (Cpu c : cpus) {
-                next = Math.min(next, c.apic().nextDeadline());
-            }
-            if (isaIrqReachesACpu(0)) {
-                next = Math.min(next, pit.nextDeadline());
-            }
-            if (isaIrqReachesACpu(8)) {
-                next = Math.min(next, rtc.nextDeadline());
-            }
-            if (isaIrqReachesACpu(AcpiTables.SCI_IRQ)) {
-                next = Math.min(next, pm.nextDeadline());
-            }
-            if (isaIrqReachesACpu(COM1_IRQ)) {
-                next = Math.min(next, com1.nextDeadline());
-            }
-        }
-        return next;
-    }
-
-    /** Whether ISA IRQ {@code irq} is unmasked on its way to a CPU, through the PICs or the I/O APIC. Under {@link #lock}. */
-    private boolean isaIrqReachesACpu(int irq) {
-        int imr = pic.imr();
-        boolean picUnmasked = (imr & 1 << irq) == 0 && (irq < 8 || (imr & 1 << 2) == 0);
-        if (picUnmasked && picReachesTheBsp()) {
-            return true;
-        }
-        return !ioapic.entry(irq == 0 ? 2 : irq).masked();
-    }
-
-    /** The PICs' INTR reaches the boot CPU: its LINT0 is unmasked, or its APIC is off (INTR goes to the core directly). */
-    private boolean picReachesTheBsp() {
-        LocalApic bsp = cpus.getFirst().apic();
-        return !bsp.hardwareEnabled() || !bsp.lvt(ApicLvt.LINT0).masked();
-    }
-
     /** Lets every device whose time has come act (raise its line, count a period). */
     public void expire(long now) {
         synchronized (lock) {
@@ -309,18 +264,6 @@ public final class PcMachine {
                 }
             }
         }
-    }
-
-    private volatile boolean hostInputAttached;
-
-    /** Host input (stdin) feeds COM1 from now on: its interrupts may come at any time. */
-    public void attachHostInput() {
-        hostInputAttached = true;
-    }
-
-    /** Whether host input feeds COM1 ({@link #attachHostInput}). */
-    public boolean hostInputAttached() {
-        return hostInputAttached;
     }
 
     /** Bytes from the host for COM1's receiver (what of them fits; the rest waits for {@link Uart16550#receiveRoom}). */

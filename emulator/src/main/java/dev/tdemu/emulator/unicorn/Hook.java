@@ -25,6 +25,8 @@ public final class Hook implements AutoCloseable {
     long handle;
     /** Owns the upcall stub; null for hooks dispatched in Java and once freed. */
     Arena arena;
+    /** The upcall stub's address (the engine's {@code hook->callback}); 0 for hooks dispatched in Java. */
+    long stub;
     boolean removed;
 
     Hook(Unicorn engine, String description, Invalidation invalidation, long begin, long end, Object callback) {

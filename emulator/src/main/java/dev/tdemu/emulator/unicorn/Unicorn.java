@@ -82,6 +82,8 @@ public final class Unicorn implements AutoCloseable {
     private CpuContext exceptionContext;
 
     private final Map<Hook, Boolean> hooks = new LinkedHashMap<>();
+
+    private final java.util.List<SwitchableBlockHook> switchables = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Arena> deferredFrees = new ArrayList<>();
     /** A hook change during a run needs all translations dropped, which is only safe once the run is over. */
     private boolean deferredFlush;
@@ -975,6 +977,51 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
+     * A block hook on every block that is switched on and off from any thread, even during a run,
+     * without dropping translated code: see {@link SwitchableBlockHook}. Starts off. Add it before
+     * the first run (adding it drops every translation once).
+     */
+    public SwitchableBlockHook addSwitchableBlockHook(BlockHook hook) {
+        SwitchableBlockHook s = SwitchableBlockHook.install(this, addBlockHook(hook));
+        switchables.add(s);
+        return s;
+    }
+
+    /**
+     * Registers a native block hook with no Java behind it (a C function that does nothing) whose
+     * range matches no block: it only keeps more than one block hook registered, so that
+     * translated code calls the engine's hook dispatcher, which reads each hook's callback pointer
+     * at every block, instead of calling a single hook's callback directly (see
+     * {@link SwitchableBlockHook}). Returns the engine's handle.
+     */
+    long addNativeCompanionBlockHook(MemorySegment function) {
+        checkOpen();
+        try {
+            check("uc_hook_add(companion block hook)", (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, Uc.UC_HOOK_BLOCK,
+                    function, MemorySegment.NULL, -1L, -1L));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        return hookHandleBuf.get(JAVA_LONG, 0);
+    }
+
+    /** Deletes a hook registered by {@link #addNativeCompanionBlockHook}. */
+    void deleteNativeHook(long handle) {
+        if (closed) {
+            return;
+        }
+        try {
+            check("uc_hook_del(companion block hook)", (int) Uc.HOOK_DEL.invokeExact(uc, handle));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
      * Calls {@code hook} for every interrupt and exception (see {@link InterruptHook}). All interrupt
      * hooks share one native hook and run in the order they were added. Without any, a CPU
      * exception ends the run with {@link UcError#EXCEPTION}.
@@ -1178,6 +1225,7 @@ public final class Unicorn implements AutoCloseable {
             check("uc_hook_add(" + description + ")", err);
             h.handle = hookHandleBuf.get(JAVA_LONG, 0);
             h.arena = hookArena;
+            h.stub = stub.address();
         } catch (Throwable t) {
             hookArena.close();
             if (t instanceof UnicornException e) {
@@ -1440,6 +1488,10 @@ public final class Unicorn implements AutoCloseable {
             contextFree(c);
         }
         contexts.clear();
+        for (SwitchableBlockHook s : switchables) {
+            s.detach(); // other threads may be switching it: not after the engine freed it
+        }
+        switchables.clear();
         closeEngineQuietly();
         for (Hook h : hooks.keySet()) {
             h.removed = true;

@@ -131,9 +131,4 @@ final class PcVcpuMachine implements VcpuMachine {
             case ApicInterrupt.Spurious s -> s.vector();
         };
     }
-
-    @Override
-    public boolean interruptsMayArriveWhileRunning() {
-        return machine.hostInputAttached() || machine.nextInterruptDeadline() != Long.MAX_VALUE;
-    }
 }

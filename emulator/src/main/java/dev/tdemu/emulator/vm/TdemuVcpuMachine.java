@@ -104,9 +104,4 @@ final class TdemuVcpuMachine implements VcpuMachine {
     public int acknowledgeInterrupt() {
         return -1;
     }
-
-    @Override
-    public boolean interruptsMayArriveWhileRunning() {
-        return false; // tdemu's timer answers HLT at once; nothing else interrupts
-    }
 }

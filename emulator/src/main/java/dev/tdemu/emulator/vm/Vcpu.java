@@ -33,7 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -55,7 +54,6 @@ final class Vcpu implements Runnable, ExitContext {
     private static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP,
         X86Reg.RSI, X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
     private static final long RFLAGS_TF = 0x100, RFLAGS_IF = 0x200, RFLAGS_RF = 0x10000;
-    private static final AtomicBoolean WARNED_IMPRECISE = new AtomicBoolean();
 
     private final int index;
     private final Vm vm;
@@ -81,15 +79,6 @@ final class Vcpu implements Runnable, ExitContext {
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
     private volatile boolean halted;
-    /** Set before the first entry (or between runs) when this vCPU must be kickable; see {@link #kick()}. */
-    private volatile boolean kicksWanted;
-    /** How long the kick hook stays on after the last entry that needed it. */
-    private static final long KICK_HOOK_LINGER_NANOS = 50_000_000L;
-    private long lastKickNeed;
-    /** The engine runs guest code without the kick hook (the VM started without kicks). */
-    private volatile boolean runningWithoutKicks;
-    /** Kicks that had to stop the engine from outside (imprecise; see {@link #kick()}). */
-    private final AtomicInteger stopsFromOutside = new AtomicInteger();
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
@@ -182,13 +171,7 @@ final class Vcpu implements Runnable, ExitContext {
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
         List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
-        VmExit exit;
-        runningWithoutKicks = !engine.kicksEnabled();
-        try {
-            exit = runUntilExit();
-        } finally {
-            runningWithoutKicks = false;
-        }
+        VmExit exit = runUntilExit();
         if (exit == null) {
             return false; // the TDX module stopped the VM inside the TD
         }
@@ -354,22 +337,10 @@ final class Vcpu implements Runnable, ExitContext {
      * handles it as an external-interrupt exit, like a real vCPU kicked by an IPI.
      */
     void kick() {
-        // A halted vCPU is woken; a running one is stopped by the engine's block hook, in the run
-        // going on or from the next one. A vCPU that wants kicks but has not entered since enables
-        // the hook before it runs, so only a run that really goes on without the hook needs
-        // stopping from outside.
+        // A halted vCPU is woken; a running one is stopped by the engine's kick hook at its next
+        // block, in the run going on or from the next one (the kick switches the hook on).
         wakeFromHalt();
         engine.kick();
-        if (!runningWithoutKicks || engine.kicksEnabled()) {
-            return; // the hook is on, or went on during this run (device memory touched)
-        }
-        stopsFromOutside.incrementAndGet();
-        if (WARNED_IMPRECISE.compareAndSet(false, true)) {
-            LOG.warn("vCPU {} runs without its kick hook (a debugger attached while it ran, or an interrupt came that "
-                    + "nothing announced): stopping its engine from outside, which can repeat part of a translated block",
-                    index);
-        }
-        engine.stop();
     }
 
     /** Wakes this vCPU if it waits in HLT (it looks again at what it waits for). From any thread. */
@@ -382,38 +353,13 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     /**
-     * The kick hook costs an upcall per translated block, so it is on only while something may need
-     * to stop the running guest at an instruction boundary: kicks wanted for good (several vCPUs, a
-     * debugger), interrupt-window exiting, a machine whose devices may raise an interrupt while
-     * the guest runs (an armed timer, host input), or a guest that just touched device memory
-     * (which is guarded while the hook is off: {@link GuestEngine#mapMmio}). It goes off again once nothing has needed it for
-     * {@link #KICK_HOOK_LINGER_NANOS}, so a guest that re-arms a timer now and then does not pay a
-     * translation flush each time.
+     * The kick hook's callback costs an upcall per translated block, so it runs only while
+     * something needs to stop the guest at an instruction boundary: a pending kick (a device's
+     * interrupt, preemption by another vCPU, the debugger's all-stop or Ctrl-C — each kick
+     * switches it on) or interrupt-window exiting. Each entry switches it off otherwise.
      */
     private void updateKickHook() {
-        boolean needed = engine.takeMmioTouched() | kicksWanted || engine.interruptWindowRequested()
-                || machine.interruptsMayArriveWhileRunning();
-        long now = System.nanoTime();
-        if (needed) {
-            lastKickNeed = now;
-            if (!engine.kicksEnabled()) {
-                LOG.debug("vCPU {}: kick hook on", index);
-                engine.enableKicks();
-            }
-        } else if (engine.kicksEnabled() && now - lastKickNeed > KICK_HOOK_LINGER_NANOS) {
-            LOG.debug("vCPU {}: kick hook off (nothing can interrupt the running guest)", index);
-            engine.disableKicks();
-        }
-    }
-
-    /** Kicks become necessary (several vCPUs, a debugger): enabled before the next entry. */
-    void wantKicks() {
-        kicksWanted = true;
-    }
-
-    /** Kicks that had to stop the engine from outside. */
-    int stopsFromOutside() {
-        return stopsFromOutside.get();
+        engine.disableKicks();
     }
 
     private List<Violation> entryInvariants(DebugRegisters inGuest) {

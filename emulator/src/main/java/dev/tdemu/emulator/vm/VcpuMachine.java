@@ -37,11 +37,4 @@ interface VcpuMachine {
 
     /** The INTA cycle: the vector to deliver, now in service; -1 when the request went away. */
     int acknowledgeInterrupt();
-
-    /**
-     * Whether an interrupt may become pending while the vCPU runs without exiting (a device timer
-     * is armed, input may arrive): the vCPU must then be kickable at instruction boundaries. When
-     * false, every new interrupt comes from the vCPU's own exits and is injected at the next entry.
-     */
-    boolean interruptsMayArriveWhileRunning();
 }

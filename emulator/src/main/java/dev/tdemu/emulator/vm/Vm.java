@@ -152,11 +152,7 @@ public final class Vm implements AutoCloseable {
                 td = new Td(TdParams.of(debugTd ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG, spec.vcpus(), memory.size()));
             }
             for (int i = 0; i < spec.vcpus(); i++) {
-                Vcpu v = createVcpu(i, module, td, boot);
-                if (scheduler != null) {
-                    v.wantKicks(); // preemption needs precise kicks; a PC's interrupts turn them on when armed
-                }
-                vcpus.add(v);
+                vcpus.add(createVcpu(i, module, td, boot)); // preemption kicks, which switches the kick hook on
             }
         } catch (RuntimeException e) {
             close();
@@ -507,9 +503,8 @@ public final class Vm implements AutoCloseable {
         if (session != null) {
             throw new IllegalStateException("a debugger is already attached");
         }
-        for (Vcpu v : vcpus) {
-            v.wantKicks(); // all-stop and Ctrl-C kick vCPUs
-        }
+        // All-stop and Ctrl-C kick the vCPUs; a kick switches the kick hook on, so a guest runs
+        // under an attached debugger as fast as without one.
         session = new DebugSession(this, vcpus, listener, startStopped);
         return session;
     }

@@ -52,13 +52,33 @@ class GuestEngineTest {
     @Test
     @org.junit.jupiter.api.Timeout(120)
     void aKickFromAnotherThreadStopsBetweenInstructionsAndTheGuestResumesExactlyThere() throws Exception {
+        kickTheCountingLoop(true);
+    }
+
+    /**
+     * The same with the kick hook's callback switched off before each run (a PC vCPU nothing has
+     * asked to be kickable): the kick switches it on during the run, and the stop is as precise.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void aKickWithTheKickHookSwitchedOffSwitchesItOnAndStopsBetweenInstructions() throws Exception {
+        kickTheCountingLoop(false);
+    }
+
+    private void kickTheCountingLoop(boolean hookKeptOn) throws Exception {
         // movabs $2^40,%rcx ; mov $0x200000,%ebx ; 1: dec %rcx ; incq (%rbx) ; test %rcx,%rcx ; jnz 1b ; hlt
         start("48b90000000000010000" + "bb00002000" + "48ffc9" + "48ff03" + "4885c9" + "75f5" + "f4");
-        engine.enableKicks();
+        if (hookKeptOn) {
+            engine.enableKicks();
+        }
         long n = 1L << 40;
         var random = new java.util.Random(5);
         try (var runner = java.util.concurrent.Executors.newSingleThreadExecutor()) {
             for (int i = 0; i < 200; i++) {
+                if (!hookKeptOn) {
+                    engine.disableKicks();
+                    assertThat(engine.kicksEnabled()).isFalse();
+                }
                 var run = runner.submit(engine::run);
                 java.util.concurrent.locks.LockSupport.parkNanos(20_000 + random.nextInt(300_000));
                 engine.kick();

@@ -1,0 +1,70 @@
+package dev.tdemu.emulator.unicorn;
+
+import static dev.tdemu.emulator.unicorn.BindingGuests.BASE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A block hook switched on and off by rewriting its callback pointer, from any thread, during a run. */
+class SwitchableBlockHookTest {
+    @Test
+    void theInstalledUnicornKeepsTheCallbackWhereTheBindingFindsIt() {
+        try (BareMachine m = BindingGuests.machine("binding-loop")) {
+            SwitchableBlockHook h = m.engine().addSwitchableBlockHook((u, a, s) -> { });
+            assertThat(h.switchable()).as("the callback word of Unicorn's struct hook was found").isTrue();
+            assertThat(h.isOn()).as("starts off").isFalse();
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void offItsCallbackNeverRunsAndSwitchedOnFromAnotherThreadItStopsTheRunningGuest() throws Exception {
+        try (BareMachine m = BindingGuests.machine("binding-countloop");
+             ExecutorService runner = Executors.newSingleThreadExecutor()) {
+            Unicorn uc = m.engine();
+            AtomicLong calls = new AtomicLong();
+            SwitchableBlockHook h = uc.addSwitchableBlockHook((u, address, size) -> {
+                calls.incrementAndGet();
+                u.emuStop();
+            });
+            for (int round = 0; round < 50; round++) {
+                h.off();
+                long before = calls.get();
+                // binding-countloop counts its iterations (one block each) at 0x200000 from 0.
+                m.ram().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000, -1L);
+                Future<EmuResult> run = runner.submit(() -> uc.emuStart(BASE));
+                while (iterations(m) < 100_000 && !run.isDone()) {
+                    Thread.onSpinWait();
+                }
+                // A hundred thousand blocks ran: none of them may have called Java.
+                assertThat(run.isDone()).as("an infinite loop with the callback off").isFalse();
+                assertThat(calls.get()).isEqualTo(before);
+                h.on();
+                run.get(30, TimeUnit.SECONDS); // the callback stopped it
+                assertThat(calls.get()).isEqualTo(before + 1);
+            }
+        }
+    }
+
+    private static long iterations(BareMachine m) {
+        long v = m.ram().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000);
+        return v < 0 ? 0 : v;
+    }
+
+    @Test
+    void switchingAfterTheEngineClosedTouchesNothing() {
+        SwitchableBlockHook h;
+        try (BareMachine m = BindingGuests.machine("binding-loop")) {
+            h = m.engine().addSwitchableBlockHook((u, a, s) -> { });
+        }
+        h.on();
+        h.off();
+        assertThat(h.isOn()).isFalse();
+    }
+}
