@@ -55,8 +55,12 @@ public final class GuestEngine implements AutoCloseable {
     private volatile boolean interruptWindowWanted;
     /** Set (on the engine's thread) while one instruction runs that must not be cut short by a kick. */
     private boolean kicksDeferred;
-    /** Ends runs at block boundaries for kicks and interrupt windows; on only while one may be pending. */
-    private final SwitchableBlockHook kickHook;
+    /**
+     * Ends runs at block boundaries for kicks and interrupt windows; its callback is on only while
+     * one may be pending. Null until {@link #makeKickable()}: even switched off it costs a native
+     * call per block (about 5 ns), which an engine nothing kicks does not pay.
+     */
+    private volatile SwitchableBlockHook kickHook;
     /** The block a kick stopped this run at, or -1. */
     private long kickedAt = -1;
 
@@ -75,7 +79,6 @@ public final class GuestEngine implements AutoCloseable {
             state = new CpuState(uc, memory, entry.efer());
             enforcer = new DrEnforcer(uc, memory, (u, linear) -> onExecuteBreakpoint(linear));
             installPermanentHooks();
-            kickHook = uc.addSwitchableBlockHook(this::atBlockStart);
         } catch (RuntimeException e) {
             uc.close();
             arena.close();
@@ -335,7 +338,23 @@ public final class GuestEngine implements AutoCloseable {
      * guest at the next block. From any thread.
      */
     public void enableKicks() {
+        makeKickable();
         kickHook.on();
+    }
+
+    /**
+     * Installs the kick hook, switched off, so that {@link #kick()} works from then on (a PC's
+     * devices, several vCPUs, a debugger). Between runs only: installing drops every translation.
+     */
+    public void makeKickable() {
+        if (kickHook == null) {
+            kickHook = uc.addSwitchableBlockHook(this::atBlockStart);
+        }
+    }
+
+    /** Whether {@link #makeKickable()} ran. */
+    public boolean kickable() {
+        return kickHook != null;
     }
 
     /** Maps device memory for this vCPU (see {@link Unicorn#mapMmio}). */
@@ -349,18 +368,20 @@ public final class GuestEngine implements AutoCloseable {
      * between runs; a kick that races with this still finds the hook on.
      */
     public void disableKicks() {
-        if (!kickHook.isOn()) {
+        SwitchableBlockHook h = kickHook;
+        if (h == null || !h.isOn()) {
             return;
         }
-        kickHook.off();
+        h.off();
         if (kick || interruptWindowWanted) {
-            kickHook.on(); // a kick from another thread came while switching off
+            h.on(); // a kick from another thread came while switching off
         }
     }
 
     /** Whether the kick hook's callback is on; from any thread. */
     public boolean kicksEnabled() {
-        return kickHook.isOn();
+        SwitchableBlockHook h = kickHook;
+        return h != null && h.isOn();
     }
 
     /** Whether interrupt-window exiting is wanted ({@link #requestInterruptWindow}); it needs the kick hook. */
@@ -371,11 +392,17 @@ public final class GuestEngine implements AutoCloseable {
     /**
      * Ends the current run (or the next one, if none is in progress) at an instruction boundary
      * with {@link EngineEvent.Stopped}: the guest resumes exactly where it stopped. Callable from
-     * any thread; a kick is one pending flag, not a count.
+     * any thread; a kick is one pending flag, not a count. Returns false when the engine is not
+     * {@link #makeKickable() kickable}: the kick then only waits for the next run's hook, if any.
      */
-    public void kick() {
+    public boolean kick() {
         kick = true;
-        kickHook.on();
+        SwitchableBlockHook h = kickHook;
+        if (h == null) {
+            return false;
+        }
+        h.on();
+        return true;
     }
 
     /** Runs one stretch during which a pending kick waits for the next run (a single-instruction step). */
@@ -395,7 +422,7 @@ public final class GuestEngine implements AutoCloseable {
     public void requestInterruptWindow(boolean wanted) {
         interruptWindowWanted = wanted;
         if (wanted) {
-            kickHook.on();
+            enableKicks();
         }
     }
 

@@ -79,6 +79,9 @@ final class Vcpu implements Runnable, ExitContext {
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
     private volatile boolean halted;
+    /** Guest code runs (for {@link #kick()} on an engine without a kick hook). */
+    private volatile boolean running;
+    private static final AtomicBoolean WARNED_IMPRECISE = new AtomicBoolean();
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
@@ -171,7 +174,13 @@ final class Vcpu implements Runnable, ExitContext {
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
         List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
-        VmExit exit = runUntilExit();
+        VmExit exit;
+        running = true;
+        try {
+            exit = runUntilExit();
+        } finally {
+            running = false;
+        }
         if (exit == null) {
             return false; // the TDX module stopped the VM inside the TD
         }
@@ -338,9 +347,17 @@ final class Vcpu implements Runnable, ExitContext {
      */
     void kick() {
         // A halted vCPU is woken; a running one is stopped by the engine's kick hook at its next
-        // block, in the run going on or from the next one (the kick switches the hook on).
+        // block, in the run going on or from the next one (the kick switches the hook on). Every
+        // engine that is kicked is made kickable before it runs; should one not be, the kick
+        // still ends the run, from outside and imprecisely, and says so.
         wakeFromHalt();
-        engine.kick();
+        if (!engine.kick() && running) {
+            if (WARNED_IMPRECISE.compareAndSet(false, true)) {
+                LOG.warn("vCPU {} was kicked but has no kick hook: stopping its engine from outside, which can repeat "
+                        + "part of a translated block", index);
+            }
+            engine.stop();
+        }
     }
 
     /** Wakes this vCPU if it waits in HLT (it looks again at what it waits for). From any thread. */

@@ -152,7 +152,11 @@ public final class Vm implements AutoCloseable {
                 td = new Td(TdParams.of(debugTd ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG, spec.vcpus(), memory.size()));
             }
             for (int i = 0; i < spec.vcpus(); i++) {
-                vcpus.add(createVcpu(i, module, td, boot)); // preemption kicks, which switches the kick hook on
+                Vcpu v = createVcpu(i, module, td, boot);
+                if (spec.vcpus() > 1) {
+                    v.engine().makeKickable(); // preemption kicks
+                }
+                vcpus.add(v);
             }
         } catch (RuntimeException e) {
             close();
@@ -205,6 +209,7 @@ public final class Vm implements AutoCloseable {
                         public void out(int port, int size, long value) { pc.portOut(port, size, value); }
                     });
             resources.add(engine);
+            engine.makeKickable(); // devices interrupt the running guest
             for (KernelSegment s : boot.segments()) {
                 // Only the bytes the file loaded can hold code at entry; code a kernel writes later is found when it runs.
                 engine.scanCode(s.address(), memory.readBytes(s.address(), (int) s.fileSize()));
@@ -504,7 +509,10 @@ public final class Vm implements AutoCloseable {
             throw new IllegalStateException("a debugger is already attached");
         }
         // All-stop and Ctrl-C kick the vCPUs; a kick switches the kick hook on, so a guest runs
-        // under an attached debugger as fast as without one.
+        // under an attached debugger as fast as without one. Attached before the VM runs.
+        for (Vcpu v : vcpus) {
+            v.engine().makeKickable();
+        }
         session = new DebugSession(this, vcpus, listener, startStopped);
         return session;
     }

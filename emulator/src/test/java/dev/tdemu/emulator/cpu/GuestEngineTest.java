@@ -70,6 +70,8 @@ class GuestEngineTest {
         start("48b90000000000010000" + "bb00002000" + "48ffc9" + "48ff03" + "4885c9" + "75f5" + "f4");
         if (hookKeptOn) {
             engine.enableKicks();
+        } else {
+            engine.makeKickable();
         }
         long n = 1L << 40;
         var random = new java.util.Random(5);
