@@ -20,16 +20,6 @@ public interface MsrVcpuContext {
     /** CR0.PG: EFER.LME cannot change while paging is on. */
     boolean pagingEnabled();
 
-    /**
-     * No longer read: the TSC is the local APIC's {@link GuestTsc} ({@link LocalApic#tsc()}), which
-     * IA32_TIME_STAMP_COUNTER and the TSC-deadline timer share. Kept so that existing
-     * implementations still compile; remove it with them.
-     */
-    @Deprecated(forRemoval = true)
-    default long baseTsc() {
-        throw new UnsupportedOperationException("the TSC is LocalApic.tsc()");
-    }
-
     /** The guest's IA32_DEBUGCTL where the debug-register model keeps it (the VMCS for a VMX guest). */
     long debugctl();
 

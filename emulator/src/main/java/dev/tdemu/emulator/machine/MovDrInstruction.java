@@ -1,6 +1,5 @@
 package dev.tdemu.emulator.machine;
 
-import java.util.TreeSet;
 
 /**
  * A decoded {@code MOV DRn, r64} (0F 23 /r) or {@code MOV r64, DRn} (0F 21 /r) in 64-bit mode.
@@ -59,29 +58,5 @@ public record MovDrInstruction(boolean toDebugRegister, int debugRegister, int g
         int dr = ((modrm >>> 3) & 7) | ((rex & 4) << 1);
         int gpr = (modrm & 7) | ((rex & 1) << 3);
         return new MovDrInstruction(op == 0x23, dr, gpr, i + 3 - offset, lock);
-    }
-
-    /**
-     * Every offset in {@code code} where a MOV DR could start: each 0F 21 / 0F 23 pair and each
-     * run of prefix bytes right before it (an instruction may begin at any of them).
-     */
-    // superseded by X86Decoder.prefixRunStarts(code, opcodeOffset, mode); callers migrate in the structure change
-    public static TreeSet<Integer> candidateStarts(byte[] code) {
-        TreeSet<Integer> starts = new TreeSet<>();
-        for (int i = 0; i + 1 < code.length; i++) {
-            int op = Byte.toUnsignedInt(code[i + 1]);
-            if (code[i] != 0x0F || (op != 0x21 && op != 0x23)) {
-                continue;
-            }
-            starts.add(i);
-            for (int p = i - 1; p >= 0 && i - p < MAX_INSTRUCTION_LENGTH - 2; p--) {
-                int b = Byte.toUnsignedInt(code[p]);
-                if (!isLegacyPrefix(b) && !isRex(b)) {
-                    break;
-                }
-                starts.add(p);
-            }
-        }
-        return starts;
     }
 }

@@ -59,16 +59,4 @@ class MovDrInstructionTest {
         assertThat(decode("66666666666666666666666666660f21c0")).isNull(); // longer than 15 bytes
     }
 
-    @Test
-    void candidateStartsIncludeEveryPrefixRunPosition() {
-        byte[] code = HexFormat.of().parseHex("90" + "66410f23f8" + "c3" + "0f21c0");
-        assertThat(MovDrInstruction.candidateStarts(code)).containsExactly(1, 2, 3, 7);
-    }
-
-    @Test
-    void candidateStartsFindPatternsHiddenInsideOtherInstructions() {
-        // mov $0xc0210f,%eax hides 0f 21 c0 in its immediate: a jump into it would execute a MOV DR.
-        byte[] code = HexFormat.of().parseHex("b80f21c000");
-        assertThat(MovDrInstruction.candidateStarts(code)).containsExactly(1);
-    }
 }
