@@ -76,6 +76,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
         this.monitor = new VmMonitor(session, registers);
         this.threads = threadInfos(session);
         session.setListener(this);
+        session.debuggerPresent(false); // until a client attaches
     }
 
     @Override
@@ -164,6 +165,8 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
             case WATCH_ACCESS -> StopEvent.watchpoint(tid, WatchKind.ACCESS, e.address());
             case STEP -> StopEvent.stepDone(tid);
             case INTERRUPTED -> StopEvent.interrupted(tid);
+            case SHUTDOWN -> StopEvent.fault(tid, GdbSignal.SEGV, "tdemu: " + e.detail()
+                    + " (the machine shuts down when you continue; its state is intact until then)");
             case EXITED -> new StopEvent.Exited((int) e.dr6() & 0xFF);
         };
     }
@@ -197,6 +200,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public synchronized CompletionStage<StopEvent> attach() {
+        session.debuggerPresent(true);
         if (ended != null) {
             return CompletableFuture.completedFuture(ended);
         }
@@ -439,6 +443,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<Void> kill() {
+        session.debuggerPresent(false);
         return onWorker(() -> {
             session.kill();
             return null;

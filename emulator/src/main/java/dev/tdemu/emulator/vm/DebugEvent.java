@@ -7,8 +7,13 @@ package dev.tdemu.emulator.vm;
  * @param rip     where that vCPU stopped (an instruction breakpoint's address, the INT3's address)
  * @param address for a watchpoint, the watched address that was hit; else {@code rip}
  * @param dr6     the DR6 value reported with a #DB stop (0 otherwise)
+ * @param detail  for {@link Kind#SHUTDOWN}, why the machine would shut down (one line); else empty
  */
-public record DebugEvent(int vcpu, Kind kind, long rip, long address, long dr6) {
+public record DebugEvent(int vcpu, Kind kind, long rip, long address, long dr6, String detail) {
+    public DebugEvent(int vcpu, Kind kind, long rip, long address, long dr6) {
+        this(vcpu, kind, rip, address, dr6, "");
+    }
+
     public enum Kind {
         HARDWARE_BREAKPOINT,
         SOFTWARE_BREAKPOINT,
@@ -18,6 +23,11 @@ public record DebugEvent(int vcpu, Kind kind, long rip, long address, long dr6) 
         STEP,
         /** The debugger asked the VM to stop (gdb's Ctrl-C). */
         INTERRUPTED,
+        /**
+         * The vCPU would shut down (a triple fault): it stops before, state intact, and the VM ends
+         * when the debugger lets it go on.
+         */
+        SHUTDOWN,
         /** The VM ended (see {@link VmResult}). */
         EXITED
     }

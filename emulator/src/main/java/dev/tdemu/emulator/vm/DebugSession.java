@@ -168,6 +168,22 @@ public final class DebugSession {
         }
     }
 
+    /** A debugger is connected (set by the front end), so a vCPU about to shut down stops for it. */
+    private volatile boolean debuggerPresent;
+
+    /** Whether a debugger is connected now ({@link #debuggerPresent(boolean)}). */
+    public boolean debuggerPresent() {
+        return debuggerPresent;
+    }
+
+    /**
+     * Tells the session whether a debugger is connected: only then does a vCPU that would shut
+     * down (a triple fault) stop for inspection instead of ending the VM, which nobody could resume.
+     */
+    public void debuggerPresent(boolean present) {
+        debuggerPresent = present;
+    }
+
     /** Whether vCPU {@code i} is still alive (not halted for good). */
     public boolean alive(int i) {
         return !vcpus.get(i).halted();
@@ -672,6 +688,7 @@ public final class DebugSession {
      * next debugger to connect can stop the VM again with {@link #interrupt()}.
      */
     public void detach() {
+        debuggerPresent = false;
         physicalMemory = false; // the next debugger starts with linear addresses
         lock.lock();
         try {

@@ -62,6 +62,13 @@ interface ExitContext {
      */
     void queueSingleStepTrap(long nextRip);
 
+    /**
+     * The vCPU would shut down (triple fault): with a debugger connected it stops for it first,
+     * state intact, and the VM ends with {@code detail} once the debugger lets it go on. False
+     * (nothing done) without a debugger.
+     */
+    boolean stopForDebuggerBeforeShutdown(String detail, long rip);
+
     /** {@code KVM_EXIT_DEBUG}: the debugger's event; every vCPU stops. */
     void reportDebugStop(DebugStop stop, List<Access> accesses);
 

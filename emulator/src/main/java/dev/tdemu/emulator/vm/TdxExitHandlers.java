@@ -199,10 +199,14 @@ final class TdxExitHandlers {
                     yield VmxExitHandlers.handleTripleFault(v, t);
                 }
                 // The usual way a kernel that does not know it runs in a TD dies: its first #VE.
-                v.finish(VmResult.Outcome.TRIPLE_FAULT, String.format("TD vCPU %d triple fault at RIP 0x%x: %s; the TD's last "
+                String detail = String.format("TD vCPU %d triple fault at RIP 0x%x: %s; the TD's last "
                         + "#VE was for %s (a TD reaches devices, MSRs and CPUID leaves the TDX module does not answer through "
                         + "TDG.VP.VMCALL, GHCI; a kernel that is not TD-aware cannot run here)", v.vcpuIndex(), t.rip(), t.why(),
-                        lastVirtualizationException), -1);
+                        lastVirtualizationException);
+                if (v.stopForDebuggerBeforeShutdown(detail, t.rip())) {
+                    yield true;
+                }
+                v.finish(VmResult.Outcome.TRIPLE_FAULT, detail, -1);
                 yield false;
             }
             case VmExit.ExternalInterrupt x -> true;

@@ -79,6 +79,8 @@ final class Vcpu implements Runnable, ExitContext {
     private int warningsSeen;
     private final int[] hostHitsTotal = new int[4];
     private volatile boolean halted;
+    /** A shutdown (triple fault) the debugger is looking at: the VM ends with it at the next entry. */
+    private volatile String shutdownPending;
     /** Guest code runs (for {@link #kick()} on an engine without a kick hook). */
     private volatile boolean running;
     private static final AtomicBoolean WARNED_IMPRECISE = new AtomicBoolean();
@@ -163,6 +165,10 @@ final class Vcpu implements Runnable, ExitContext {
      * this vCPU stops for good.
      */
     boolean enterAndHandleExit() {
+        if (shutdownPending != null) {
+            vm.finish(VmResult.Outcome.TRIPLE_FAULT, shutdownPending, -1); // the debugger let it go on
+            return false;
+        }
         if (mpHalted) {
             if (!waitForInterrupt()) {
                 return !vm.finished(); // a kick for the debugger: round again, still halted
@@ -586,6 +592,17 @@ final class Vcpu implements Runnable, ExitContext {
     @Override
     public void reportDebugStop(DebugStop stop, List<Access> accesses) {
         vm.debugStop(this, stop, accesses);
+    }
+
+    @Override
+    public boolean stopForDebuggerBeforeShutdown(String detail, long rip) {
+        DebugSession s = vm.debugSession();
+        if (s == null || !s.debuggerPresent()) {
+            return false;
+        }
+        shutdownPending = detail;
+        s.stop(this, new DebugEvent(index, DebugEvent.Kind.SHUTDOWN, rip, rip, 0, detail));
+        return true;
     }
 
     @Override

@@ -254,8 +254,12 @@ final class VmxExitHandlers {
 
     /** {@code handle_triple_fault}: KVM_EXIT_SHUTDOWN. */
     static boolean handleTripleFault(ExitContext v, VmExit.TripleFault t) {
-        v.finish(VmResult.Outcome.TRIPLE_FAULT, String.format("%svCPU %d triple fault at RIP 0x%x: %s",
-                v.kvm().isTd() ? "TD " : "", v.vcpuIndex(), t.rip(), t.why()), -1);
+        String detail = String.format("%svCPU %d triple fault at RIP 0x%x: %s",
+                v.kvm().isTd() ? "TD " : "", v.vcpuIndex(), t.rip(), t.why());
+        if (v.stopForDebuggerBeforeShutdown(detail, t.rip())) {
+            return true; // stopped for the debugger; the VM ends when it goes on
+        }
+        v.finish(VmResult.Outcome.TRIPLE_FAULT, detail, -1);
         return false;
     }
 }

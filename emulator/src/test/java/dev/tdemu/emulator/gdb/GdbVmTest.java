@@ -225,6 +225,24 @@ class GdbVmTest {
         assertThat(g.output()).contains("Program received signal SIGINT").containsPattern("rip\\s+0x10000");
     }
 
+    /**
+     * A triple fault under gdb stops the vCPU before the machine shuts down, as SIGSEGV with the
+     * explanation on gdb's console and the registers of the faulting instruction readable; the
+     * machine shuts down when gdb continues.
+     */
+    @Test
+    void aTripleFaultStopsForGdbWithSigsegvAndItsExplanationAndTheMachineShutsDownOnContinue() throws Exception {
+        start(config("robust-triple", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "continue", "info registers rip", "continue");
+        assertThat(g.output()).as("gdb's output; the VM: %s", stub.run.isDone() ? stub.run.join() : "running")
+                .contains("tdemu: vCPU 0 triple fault at RIP 0x")
+                .contains("IDT limit 0x0 does not cover vector 6")
+                .contains("Program received signal SIGSEGV")
+                .containsPattern("rip\\s+0x[0-9a-f]+\\s")
+                .containsPattern("exited with code|Program terminated|exited normally");
+        assertThat(stub.run.get(30, TimeUnit.SECONDS).outcome()).isEqualTo(dev.tdemu.emulator.vm.VmResult.Outcome.TRIPLE_FAULT);
+    }
+
     @Test
     void infoThreadsListsEveryVcpu() throws Exception {
         start(config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());

@@ -233,6 +233,32 @@ class DebugSessionTest {
     }
 
     @Test
+    void aTripleFaultWithADebuggerPresentStopsBeforeTheShutdownWithTheStateIntact() throws Exception {
+        start(Guests.config("robust-triple", GuestMode.GUEST_MODE_VMX).build());
+        session.debuggerPresent(true);
+        continueAll();
+        DebugEvent e = next();
+        assertThat(e.kind()).isEqualTo(DebugEvent.Kind.SHUTDOWN);
+        assertThat(e.detail()).contains("triple fault").contains("IDT limit 0x0 does not cover vector 6");
+        assertThat(session.readRegister(0, X86Reg.RIP)).as("RIP of the faulting instruction").isEqualTo(e.rip());
+        assertThat(result).as("the VM waits for the debugger").isNotDone();
+        continueAll();
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.EXITED);
+        VmResult r = result.get(30, TimeUnit.SECONDS);
+        assertThat(r.outcome()).isEqualTo(VmResult.Outcome.TRIPLE_FAULT);
+        assertThat(r.detail()).isEqualTo(e.detail());
+    }
+
+    @Test
+    void aTripleFaultWithoutADebuggerConnectedEndsTheVmAtOnce() throws Exception {
+        start(Guests.config("robust-triple", GuestMode.GUEST_MODE_VMX).build());
+        session.debuggerPresent(false); // e.g. the client detached
+        continueAll();
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.EXITED);
+        assertThat(result.get(30, TimeUnit.SECONDS).outcome()).isEqualTo(VmResult.Outcome.TRIPLE_FAULT);
+    }
+
+    @Test
     void aVcpuThatHaltsForGoodDuringAStepOnTheDebuggersThreadEndsTheVm() throws Exception {
         start(Guests.config("halt", GuestMode.GUEST_MODE_VMX).build());
         assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue(); // cli

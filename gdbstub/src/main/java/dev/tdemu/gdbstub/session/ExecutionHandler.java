@@ -315,6 +315,9 @@ final class ExecutionHandler {
             recordStop(event);
             return;
         }
+        if (event instanceof StopEvent.Stopped s && s.reason() instanceof StopReason.Fault f) {
+            link.sendConsole(f.explanation() + "\n"); // gdb prints O packets only while the target runs: here
+        }
         reportStop(event);
     }
 

@@ -48,6 +48,8 @@ final class StopReplies {
                     }
                     case StopReason.Other o -> {
                     }
+                    case StopReason.Fault f -> {
+                    }
                 }
                 yield sb.toString();
             }

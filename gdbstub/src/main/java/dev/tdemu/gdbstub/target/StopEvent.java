@@ -66,6 +66,11 @@ public sealed interface StopEvent {
         return new Stopped(threadId, signal, StopReason.OTHER);
     }
 
+    /** A stop at a fault the machine would not survive (see {@link StopReason.Fault}). */
+    static Stopped fault(int threadId, int signal, String explanation) {
+        return new Stopped(threadId, signal, new StopReason.Fault(explanation));
+    }
+
     static Exited exited(int status) {
         return new Exited(status);
     }

@@ -40,6 +40,17 @@ public sealed interface StopReason {
     record Other() implements StopReason {
     }
 
+    /**
+     * The target stopped where the machine would have ended or faulted (a triple fault), with the
+     * state intact for inspection; {@code explanation} (one line) goes to gdb's console before the
+     * stop reply, and the signal says what it looked like (SIGSEGV for a shutdown).
+     */
+    record Fault(String explanation) implements StopReason {
+        public Fault {
+            java.util.Objects.requireNonNull(explanation, "explanation");
+        }
+    }
+
     StopReason HARDWARE_BREAKPOINT = new HardwareBreakpoint();
     StopReason SOFTWARE_BREAKPOINT = new SoftwareBreakpoint();
     StopReason STEP_DONE = new StepDone();
