@@ -259,15 +259,15 @@ final class Vcpu implements Runnable, ExitContext {
         }
     }
 
-    /**
-     * HLT on a machine with an interrupt controller: the vCPU is halted (KVM's mp_state HALTED)
-     * until an interrupt it can take is pending; it stays halted across debugger stops.
-     */
     /** What this TD vCPU's last #VE was for, or null (no #VE yet, or not a TD). */
     String lastVirtualizationException() {
         return td == null ? null : td.lastVirtualizationException();
     }
 
+    /**
+     * HLT on a machine with an interrupt controller: the vCPU is halted (KVM's mp_state HALTED)
+     * until an interrupt it can take is pending; it stays halted across debugger stops.
+     */
     @Override
     public void halt() {
         // kvm_vcpu_has_events: a pending exception (the #DB a single-stepped HLT owes) keeps the vCPU runnable.
