@@ -476,6 +476,18 @@ public final class DebugSession {
 
     /** How long a debugger thread runs a borrowed vCPU before handing it back to its own thread. */
     static final long BORROW_NANOS = 2_000_000;
+    /** Borrowed runs handed back to the vCPU's thread before their step ended (out of time); under {@link #lock}. */
+    private long borrowsHandedBackUnfinished;
+
+    /** How many steps on the debugger's thread ran out of {@link #BORROW_NANOS} and went on on the vCPU's thread. */
+    long borrowsHandedBackUnfinished() {
+        lock.lock();
+        try {
+            return borrowsHandedBackUnfinished;
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /**
      * Runs a borrowed vCPU, entry after entry, until the debugger holds it again (the step's stop,
@@ -489,6 +501,9 @@ public final class DebugSession {
                 lock.lock();
                 try {
                     if (vm.finished() || hold[v.index()] || System.nanoTime() - deadline > 0) {
+                        if (!vm.finished() && !hold[v.index()]) {
+                            borrowsHandedBackUnfinished++;
+                        }
                         borrowed[v.index()] = false;
                         if (!vm.finished() && hold[v.index()]) {
                             report = park(v);

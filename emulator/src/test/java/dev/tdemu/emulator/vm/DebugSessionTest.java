@@ -154,8 +154,12 @@ class DebugSessionTest {
     List<Long> stepToTheEnd(boolean here) throws Exception {
         List<Long> rips = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
+            long handedBack = session.borrowsHandedBackUnfinished();
             assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), here).ok()).isTrue();
             boolean arrivedBeforeReturn = !events.isEmpty();
+            // On a busy machine a step can outlast the debugger thread's time budget; it then
+            // ends on the vCPU's own thread, after resume returned. That is the only exception.
+            boolean outOfTime = session.borrowsHandedBackUnfinished() > handedBack;
             DebugEvent e = next();
             if (e.kind() == DebugEvent.Kind.EXITED) { // the VM ends once the vCPU threads are gone: later
                 assertThat(e.dr6()).as("guest exit status").isZero();
@@ -163,7 +167,7 @@ class DebugSessionTest {
             }
             assertThat(e.kind()).isEqualTo(DebugEvent.Kind.STEP);
             if (here) {
-                assertThat(arrivedBeforeReturn).as("step %d: the stop arrived before resume returned", i).isTrue();
+                assertThat(arrivedBeforeReturn || outOfTime).as("step %d: the stop arrived before resume returned", i).isTrue();
             }
             rips.add(session.readRegister(0, X86Reg.RIP));
             assertThat(session.readRegister(0, X86Reg.RFLAGS) & 0x100).as("TF hidden after step %d at 0x%x", i,
