@@ -9,7 +9,9 @@
  *   segbase.*     FS_BASE and GS_BASE address %fs:/%gs: operands, SWAPGS exchanges GS_BASE and
  *                 KERNEL_GS_BASE, a non-canonical base #GPs
  *   tsc.*         IA32_TIME_STAMP_COUNTER counts, a write moves RDTSC with it
- *   tsc_aux.*     CPUID does not offer RDTSCP (the engine lacks it): TSC_AUX #GPs, RDTSCP is #UD
+ *   tsc_aux.*     CPUID offers RDTSCP and RDPID (tdemu performs them; the engine lacks them):
+ *                TSC_AUX holds 32 bits, RDTSCP returns it in ECX with the TSC in EDX:EAX, RDPID
+ *                returns it in any register, LOCK RDTSCP is #UD
  *   apic_base.*   the BSP's enabled xAPIC at 0xFEE00000; a reserved bit #GPs
  *   pat.*, mtrr.* reset values, each writable register reads back, invalid memory types and
  *                 reserved bits #GP, MTRRcap is read-only, 8 variable pairs and no ninth
@@ -231,17 +233,45 @@ syscall_from_user:
     mov     %rax, got(%rip)
     CHECK_MASK "tsc.rdtsc-follows-a-write", $0, got(%rip), $0xFFFFFFF000000000   /* 0 <= delta < 64 s */
 
-    /* ---- TSC_AUX / RDTSCP: not offered ---- */
+    /* ---- TSC_AUX / RDTSCP / RDPID ---- */
     mov     $0x80000001, %eax
     cpuid
     mov     %rdx, got(%rip)
-    CHECK_MASK "tsc_aux.cpuid-does-not-offer-rdtscp", $0, got(%rip), $(1 << 27)
-    GP_ON_RD "tsc_aux", MSR_TSC_AUX
-    GP_ON_WR "tsc_aux", MSR_TSC_AUX, 0x1234
+    CHECK_MASK "tsc_aux.cpuid-offers-rdtscp", $(1 << 27), got(%rip), $(1 << 27)
+    mov     $7, %eax
+    xor     %ecx, %ecx
+    cpuid
+    mov     %rcx, got(%rip)
+    CHECK_MASK "tsc_aux.cpuid-offers-rdpid", $(1 << 22), got(%rip), $(1 << 22)
+    READS   "tsc_aux.reset-value-0", MSR_TSC_AUX, 0
+    WRITES  "tsc_aux.32-bits-read-back", MSR_TSC_AUX, 0xFFFFFFFF, 0xFFFFFFFF
+    GP_ON_WR "tsc_aux.bits-63-32", MSR_TSC_AUX, 0x100000000
+    WR      MSR_TSC_AUX, 0x1234
+    rdtsc
+    shl     $32, %rdx
+    or      %rdx, %rax
+    mov     %rax, %rbx
+    movabs  $0xFFFFFFFFFFFFFFFF, %rcx
+    rdtscp
+    mov     %rcx, got(%rip)
+    CHECK   "tsc_aux.rdtscp-ecx-is-tsc-aux", $0x1234, got(%rip)
+    shl     $32, %rdx
+    or      %rdx, %rax
+    sub     %rbx, %rax
+    mov     %rax, got(%rip)
+    CHECK_MASK "tsc_aux.rdtscp-tsc-follows-rdtsc", $0, got(%rip), $0xFFFFFFF000000000   /* 0 <= delta < 64 s */
+    movabs  $0xFFFFFFFFFFFFFFFF, %rbx
+    rdpid   %rbx
+    mov     %rbx, got(%rip)
+    CHECK   "tsc_aux.rdpid-reads-tsc-aux-zero-extended", $0x1234, got(%rip)
+    movabs  $0xFFFFFFFFFFFFFFFF, %r9
+    rdpid   %r9
+    mov     %r9, got(%rip)
+    CHECK   "tsc_aux.rdpid-into-r9", $0x1234, got(%rip)
     CONF_BEGIN
     ARM_RECOVER 1f
-    rdtscp
-1:  CHECK "tsc_aux.rdtscp-is-ud", $VEC_UD, exc_vector(%rip)
+    .byte   0xF0, 0x0F, 0x01, 0xF9      /* LOCK RDTSCP */
+1:  CHECK "tsc_aux.lock-rdtscp-is-ud", $VEC_UD, exc_vector(%rip)
 
     /* ---- APIC_BASE ---- */
     READS   "apic_base.bsp-enabled-at-0xfee00000", APIC_BASE_MSR, 0xFEE00900

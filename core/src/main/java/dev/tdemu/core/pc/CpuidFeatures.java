@@ -58,6 +58,8 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
     public static final int ARAT = 1 << 2;
     // CPUID.(07H,0):EBX and EDX
     public static final int TSC_ADJUST = 1 << 1;
+    /** CPUID.(07H,0):ECX. */
+    public static final int RDPID = 1 << 22;
     public static final int SPEC_CTRL = 1 << 26;
     public static final int ARCH_CAPABILITIES = 1 << 29;
     // CPUID.80000001H:ECX and EDX
@@ -76,7 +78,9 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
      * The engine tdemu runs: Unicorn 2.1.1's default x86-64 model ("qemu64") after its own
      * TCG feature filter (target/i386/cpu.c, qemu64 definition and TCG_*_FEATURES): FPU to SSE2,
      * SSE3, CX16, LAHF, SYSCALL, NX, long mode. The engine rejects every instruction of a feature
-     * its model lacks (SSSE3, SSE4, POPCNT, XSAVE, RDTSCP, ... are #UD), so none is advertised.
+     * its model lacks (SSSE3, SSE4, POPCNT, XSAVE, ... are #UD), so none is advertised, except
+     * RDTSCP and RDPID: tdemu's CPU layer performs those on the engine's #UD (the TSC is the
+     * machine's virtual clock anyway, IA32_TSC_AUX is the engine's).
      * SEP is left out although the model has it: the engine's CPU is AMD-flavoured and makes
      * SYSENTER #UD in 64-bit mode, where an Intel CPU executes it. ARAT (the APIC timer keeps
      * running in deep C-states) describes tdemu's timer, which never stops. x2APIC and the
@@ -87,9 +91,9 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
                     | FXSR | XMM | XMM2,
             XMM3 | CX16 | X2APIC | TSC_DEADLINE_TIMER,
             ARAT,
-            0, 0, 0,
+            0, RDPID, 0,
             LAHF_LM,
-            SYSCALL | NX | LM,
+            SYSCALL | NX | RDTSCP | LM,
             PHYSICAL_ADDRESS_BITS, 48);
 
     public CpuidFeatures {
@@ -127,6 +131,11 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
 
     public boolean rdtscp() {
         return (ext1Edx & RDTSCP) != 0;
+    }
+
+    /** RDPID (CPUID.(07H,0):ECX[22]): reads IA32_TSC_AUX, which exists when RDTSCP or RDPID is offered. */
+    public boolean rdpid() {
+        return (leaf7Ecx & RDPID) != 0;
     }
 
     public boolean pat() {

@@ -211,7 +211,7 @@ public final class MsrFile {
             case IA32_MCG_CTL -> features.mca() ? value(mcgCtl) : gp("%s: no machine-check architecture", index);
             case IA32_MISC_ENABLE -> value(miscEnable);
             case IA32_DEBUGCTL -> value(vcpu.debugctl());
-            case IA32_TSC_AUX -> features.rdtscp() ? value(vcpu.readEngineMsr(index)) : noRdtscp(index);
+            case IA32_TSC_AUX -> features.rdtscp() || features.rdpid() ? value(vcpu.readEngineMsr(index)) : noRdtscp(index);
             case IA32_EFER, IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK, IA32_FS_BASE, IA32_GS_BASE, IA32_KERNEL_GS_BASE ->
                     value(vcpu.readEngineMsr(index));
             default -> notOffered(index);
@@ -295,7 +295,7 @@ public final class MsrFile {
             case IA32_FMASK -> (value >>> 32) != 0
                     ? MsrWrite.gp("IA32_FMASK 0x%x: bits 63:32 are reserved", value) : toEngine(index, value);
             case IA32_TSC_AUX -> {
-                if (!features.rdtscp()) {
+                if (!features.rdtscp() && !features.rdpid()) {
                     yield MsrWrite.gp("IA32_TSC_AUX: RDTSCP and RDPID are not offered");
                 }
                 yield (value >>> 32) != 0 ? MsrWrite.gp("IA32_TSC_AUX 0x%x: bits 63:32 are reserved", value)

@@ -296,7 +296,7 @@ class MsrFileTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_ARCH_CAPABILITIES, IA32_FLUSH_CMD, IA32_TSC_ADJUST, IA32_TSC_AUX,
+    @ValueSource(ints = {IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_ARCH_CAPABILITIES, IA32_FLUSH_CMD, IA32_TSC_ADJUST,
         0x900, 0xBFF, 0x12345, 0xC000_0104})
     void msrsCpuidDoesNotOfferRaiseGp(int index) {
         assertReadGp(index);
@@ -342,14 +342,20 @@ class MsrFileTest {
 
     @Test
     void tscAuxIs32BitsWhenRdtscpIsOffered() {
+        assertEquals(MsrWrite.DONE, msrs.write(IA32_TSC_AUX, 0xFFFF_FFFFL));
+        assertEquals(new MsrRead.Value(0xFFFF_FFFFL), msrs.read(IA32_TSC_AUX));
+        assertInstanceOf(MsrWrite.Gp.class, msrs.write(IA32_TSC_AUX, 1L << 32));
+    }
+
+    @Test
+    void tscAuxRaisesGpWhenNeitherRdtscpNorRdpidIsOffered() {
         CpuidFeatures base = CpuidFeatures.UNICORN_QEMU64;
-        CpuidFeatures withRdtscp = new CpuidFeatures(base.leaf1Edx(), base.leaf1Ecx(), base.leaf6Eax(), base.leaf7Ebx(),
-                base.leaf7Ecx(), base.leaf7Edx(), base.ext1Ecx(), base.ext1Edx() | CpuidFeatures.RDTSCP,
+        CpuidFeatures without = new CpuidFeatures(base.leaf1Edx(), base.leaf1Ecx(), base.leaf6Eax(), base.leaf7Ebx(),
+                base.leaf7Ecx() & ~CpuidFeatures.RDPID, base.leaf7Edx(), base.ext1Ecx(), base.ext1Edx() & ~CpuidFeatures.RDTSCP,
                 base.physicalAddressBits(), base.linearAddressBits());
-        MsrFile m = new MsrFile(withRdtscp, apic.apic, vcpu);
-        assertEquals(MsrWrite.DONE, m.write(IA32_TSC_AUX, 0xFFFF_FFFFL));
-        assertEquals(new MsrRead.Value(0xFFFF_FFFFL), m.read(IA32_TSC_AUX));
-        assertInstanceOf(MsrWrite.Gp.class, m.write(IA32_TSC_AUX, 1L << 32));
+        MsrFile m = new MsrFile(without, apic.apic, vcpu);
+        assertInstanceOf(MsrRead.Gp.class, m.read(IA32_TSC_AUX));
+        assertInstanceOf(MsrWrite.Gp.class, m.write(IA32_TSC_AUX, 0));
     }
 
     @Test

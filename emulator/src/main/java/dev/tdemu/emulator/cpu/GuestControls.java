@@ -21,4 +21,22 @@ public interface GuestControls {
 
     /** Whether TDCALL exits to the TDX module (a TD); otherwise it is #UD in the guest. */
     boolean tdcallExits();
+
+    /**
+     * "NMI-window exiting": whether the IRET that ends NMI blocking exits ({@link VmExit.NmiWindow}),
+     * so the VMM sees NMIs unblocked. Only a machine whose VMCB intercepts IRET (a PC) can honour it.
+     */
+    default boolean nmiWindowExiting() {
+        return false;
+    }
+
+    /** SECONDARY_EXEC_ENABLE_RDTSCP: whether RDTSCP exists for the guest (it exits with RDTSC exiting); else #UD. */
+    default boolean rdtscpEnabled() {
+        return false;
+    }
+
+    /** Whether RDPID exists for the guest (CPUID.07H:ECX.RDPID; VMX also wants "enable RDTSCP"); else #UD. */
+    default boolean rdpidEnabled() {
+        return false;
+    }
 }

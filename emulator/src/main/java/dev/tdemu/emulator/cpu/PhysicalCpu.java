@@ -42,6 +42,8 @@ public final class PhysicalCpu {
     static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP, X86Reg.RSI,
         X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
     private static final long RFLAGS_TF = GuestEngine.RFLAGS_TF;
+    private static final long CR4_TSD = 1L << 2;
+    private static final int MSR_TSC_AUX = 0xC000_0103;
 
     private final int id;
     private final DebugRegisterFile hardware = new DebugRegisterFile();
@@ -216,6 +218,7 @@ public final class PhysicalCpu {
                         : msr[1] == 0x30 ? new VmExit.Wrmsr(rip, 2) : new VmExit.Rdmsr(rip, 2);
             }
             case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
+            case SvmGuestMode.EXIT_READ_CR8, SvmGuestMode.EXIT_WRITE_CR8 -> movCr8(g, controls, rip);
             case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
             case SvmGuestMode.EXIT_IRET -> iret(g, controls, rip);
             // VMRUN and VMMCALL are AMD instructions: #UD on the Intel CPU tdemu models.
@@ -264,7 +267,9 @@ public final class PhysicalCpu {
         }
         return switch (IretEmulation.perform(g, rip, iret.operandSize())) {
             case IretEmulation.Outcome.Done d -> {
-                yield d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
+                VmExit trap = d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
+                // The single-step #DB (delivered above, unless it exits) comes before the NMI window.
+                yield trap == null && controls.nmiWindowExiting() ? new VmExit.NmiWindow(g.engine().readReg(X86Reg.RIP)) : trap;
             }
             case IretEmulation.Outcome.Fault f -> exception(g, controls, f.exception().vector(), f.exception().errorCode(),
                     PendingDebug.NONE, rip, rip, 0, true, false);
@@ -345,6 +350,19 @@ public final class PhysicalCpu {
         return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
     }
 
+    /** MOV to or from CR8: an exit, for the VMM to reach the local APIC's TPR. */
+    private VmExit movCr8(GuestEngine g, GuestControls controls, long rip) {
+        byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
+        X86Instruction insn = decode(g, code);
+        if (insn == null) {
+            return undecodable(g, controls, rip, code);
+        }
+        if (!(insn.operation() instanceof Operation.MovCr mov) || mov.controlRegister() != 8) {
+            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        }
+        return new VmExit.CrAccess(8, mov.toControlRegister(), mov.gpr(), rip, insn.length());
+    }
+
     private VmExit invalidInstruction(GuestEngine g, GuestControls controls, long rip) {
         byte[] code = g.readCode(rip, 4);
         if (code.length == 0) {
@@ -367,7 +385,50 @@ public final class PhysicalCpu {
             hardware.deliver(icebp);
             return deliver(g, X86Exception.trap(X86Exception.DB, rip + insn.length()));
         }
+        // The engine's CPU model has no RDTSCP and raises #UD before its intercept check: the CPU's
+        // checks are made here (CR4.TSD at CPL > 0 is #GP(0)), then RDTSCP exits like RDTSC.
+        if (insn != null && insn.operation() instanceof Operation.Named n && n.name() == Operation.Name.RDTSCP
+                && !insn.prefixes().lock() && controls.rdtscpEnabled()) {
+            if ((g.engine().readReg(X86Reg.CR4) & CR4_TSD) != 0 && g.mode().cpl() != 0) {
+                return exception(g, controls, X86Exception.GP, 0, PendingDebug.NONE, rip, rip, 0, true, false);
+            }
+            return new VmExit.Rdtscp(rip, insn.length());
+        }
+        VmExit rdpid = rdpid(g, controls, rip);
+        if (rdpid != NOT_RDPID) {
+            return rdpid;
+        }
         return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+    }
+
+    /** Marks "the #UD was not for RDPID" (null means the RDPID completed and the guest runs on). */
+    private static final VmExit NOT_RDPID = new VmExit.ExternalInterrupt(-1);
+
+    /**
+     * RDPID (F3 [REX] 0F C7 /7, register form), which the engine's CPU model lacks: IA32_TSC_AUX
+     * into the register (64 bits in 64-bit mode, else 32). It never exits (VMX has no RDPID
+     * exiting). {@link #NOT_RDPID} when the bytes are something else or RDPID is not offered.
+     */
+    private VmExit rdpid(GuestEngine g, GuestControls controls, long rip) {
+        byte[] code = g.readCode(rip, 5);
+        boolean is64 = g.state().executionMode().is64Bit();
+        int at = 1;
+        int rex = 0;
+        if (code.length > 1 && is64 && (code[1] & 0xF0) == 0x40) {
+            rex = code[1];
+            at = 2;
+        }
+        if (code.length < at + 3 || (code[0] & 0xFF) != 0xF3 || (code[at] & 0xFF) != 0x0F || (code[at + 1] & 0xFF) != 0xC7
+                || (code[at + 2] & 0xF8) != 0xF8 || !controls.rdpidEnabled()) {
+            return NOT_RDPID;
+        }
+        Unicorn uc = g.engine();
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        long aux = g.readEngineMsr(MSR_TSC_AUX);
+        uc.writeReg(GPRS[(code[at + 2] & 7) | ((rex & 1) << 3)], is64 ? aux : aux & 0xFFFF_FFFFL);
+        long next = rip + at + 3;
+        uc.writeReg(X86Reg.RIP, next);
+        return tf ? debugTrap(g, controls, List.of(), true, next, false) : null;
     }
 
     private static boolean starts(byte[] code, int... bytes) {

@@ -41,7 +41,9 @@ public final class SvmGuestMode {
 
     /** An intercept reaches the interrupt hook as this plus the SVM exit code. */
     public static final int VMEXIT_BASE = 0x100;
+    public static final int EXIT_READ_CR8 = 0x008;
     public static final int EXIT_WRITE_CR3 = 0x013;
+    public static final int EXIT_WRITE_CR8 = 0x018;
     public static final int EXIT_READ_DR0 = 0x020;
     public static final int EXIT_WRITE_DR0 = 0x030;
     public static final int EXIT_RDTSC = 0x06E;
@@ -63,14 +65,15 @@ public final class SvmGuestMode {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Which instructions, beyond the ones tdemu always needs, the guest's VMCB intercepts. */
-    public record Intercepts(boolean rdtsc, boolean iret) {
-        /** tdemu's own guests: the engine's TSC is the guest's, the engine's IRET is theirs. */
-        public static final Intercepts TDEMU = new Intercepts(false, false);
+    public record Intercepts(boolean rdtsc, boolean iret, boolean cr8) {
+        /** tdemu's own guests: the engine's TSC is the guest's, the engine's IRET is theirs, no APIC behind CR8. */
+        public static final Intercepts TDEMU = new Intercepts(false, false, false);
         /**
          * A PC: RDTSC and RDTSCP exit, so the TSC follows the machine's virtual clock; IRET exits,
-         * because the engine's clears the FS and GS bases when it nulls their selectors.
+         * because the engine's clears the FS and GS bases when it nulls their selectors; MOV to and
+         * from CR8 exit, because CR8 is the local APIC's TPR, which the engine does not have.
          */
-        public static final Intercepts PC = new Intercepts(true, true);
+        public static final Intercepts PC = new Intercepts(true, true, true);
     }
 
     private static final long INTERCEPT_RDTSC = 1L << 14, INTERCEPT_IRET = 1L << 20, INTERCEPT_RDTSCP = 1L << 39;
@@ -97,7 +100,8 @@ public final class SvmGuestMode {
         uc.mapPtr(HV_BASE, hv, Protection.RWX);
         long vmcb = VMCB - HV_BASE;
         // Control area: the intercepts.
-        hv.set(U16, vmcb + 0x02, (short) (1 << 3));   // MOV to CR3
+        hv.set(U16, vmcb + 0x00, (short) (intercepts.cr8() ? 1 << 8 : 0));              // MOV from CR8
+        hv.set(U16, vmcb + 0x02, (short) ((1 << 3) | (intercepts.cr8() ? 1 << 8 : 0))); // MOV to CR3, CR8
         hv.set(U16, vmcb + 0x04, (short) 0xFF);       // MOV from DR0..DR7
         hv.set(U16, vmcb + 0x06, (short) 0xFF);       // MOV to DR0..DR7
         hv.set(U64, vmcb + 0x0C, INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_INVLPG | INTERCEPT_MSR | INTERCEPT_VMRUN

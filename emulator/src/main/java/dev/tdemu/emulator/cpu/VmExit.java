@@ -129,6 +129,23 @@ public sealed interface VmExit {
         }
     }
 
+    /**
+     * MOV to or from a control register the VMCS intercepts (CR8, the TPR's view, on a PC). The
+     * exit qualification: CR number in bits 3:0, access type in 5:4 (0 MOV to CR, 1 MOV from
+     * CR), the general-purpose register in 11:8.
+     */
+    record CrAccess(int controlRegister, boolean toControlRegister, int gpr, long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.CR_ACCESS;
+        }
+
+        @Override
+        public long qualification() {
+            return controlRegister | (toControlRegister ? 0 : 1L << 4) | ((long) gpr << 8);
+        }
+    }
+
     /** MOV DR while the VMCS asks for MOV-DR exiting. */
     record MovDr(MovDrQualification movDr, long rip, int length) implements Instruction {
         @Override
@@ -197,6 +214,17 @@ public sealed interface VmExit {
         @Override
         public ExitReason reason() {
             return ExitReason.INTERRUPT_WINDOW;
+        }
+    }
+
+    /**
+     * An IRET completed while NMIs were blocked and the VMM asked for "NMI-window exiting": NMIs
+     * are unblocked from here on, so a latched NMI can go in. {@link #rip()} is after the IRET.
+     */
+    record NmiWindow(long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.NMI_WINDOW;
         }
     }
 

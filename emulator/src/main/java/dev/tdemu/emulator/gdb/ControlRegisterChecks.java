@@ -66,6 +66,11 @@ final class ControlRegisterChecks {
         return Optional.empty();
     }
 
+    /** CR8 on a PC, the local APIC's TPR[7:4]: what MOV to CR8 takes (bits 63:4 are #GP(0)). */
+    static Optional<String> cr8Tpr(long value) {
+        return (value & ~0xFL) != 0 ? refused("#GP(0): cr8 0x%x sets bits 63:4, which are reserved", value) : Optional.empty();
+    }
+
     /** CR8 as tdemu's engine has it: MOV from CR8 reads 0 (no local APIC behind it), so only 0 is a value the guest could see. */
     static Optional<String> cr8(long value) {
         if ((value & ~0xFL) != 0) {

@@ -99,7 +99,7 @@ final class VcpuRegisters {
         for (int i = 0; i < 8; i++) { // gdb's st0-st7 are ST(i), relative to TOP
             f.setBytes(ST0 + i, session.readRegisterBytes(vcpu, ST[i]));
         }
-        f.setLong(CR8, 0); // the engine's MOV from CR8 reads 0: there is no local APIC task priority behind it
+        f.setLong(CR8, session.cr8(vcpu)); // the TPR's class on a PC; 0 in tdemu's own machine, whose engine has no TPR
         f.setLong(EFER, session.readMsr(vcpu, MSR_EFER).orElse(0));
         DebugRegisters dr = session.guestDebugRegisters(vcpu);
         f.setLong(DR0, dr.dr0());
@@ -211,6 +211,10 @@ final class VcpuRegisters {
                         yield () -> session.writeRegister(vcpu, X86Reg.CR4, value);
                     }
                     case CR8 -> {
+                        if (session.cr8IsTpr()) {
+                            check(ControlRegisterChecks.cr8Tpr(value));
+                            yield () -> session.setCr8(vcpu, (int) value);
+                        }
                         check(ControlRegisterChecks.cr8(value));
                         yield () -> { };
                     }

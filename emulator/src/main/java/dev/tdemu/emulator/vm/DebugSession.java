@@ -854,6 +854,22 @@ public final class DebugSession {
         };
     }
 
+    /** What the guest's MOV from CR8 reads: the local APIC's TPR[7:4] on a PC, 0 in tdemu's own machine (no TPR behind it). */
+    public long cr8(int vcpu) {
+        Vcpu v = accessible(vcpu, "reading CR8");
+        return v.hasInterruptController() ? v.cr8() : 0;
+    }
+
+    /** Whether CR8 is a local APIC's TPR on this machine (a PC), so a debugger may write 0-15 to it. */
+    public boolean cr8IsTpr() {
+        return vm.spec().isPc();
+    }
+
+    /** CR8 (0-15) written by the debugger: the local APIC's TPR, on a PC. */
+    public void setCr8(int vcpu, int value) {
+        accessible(vcpu, "writing CR8").setCr8(value);
+    }
+
     /** Guest memory at a linear address through the vCPU's page tables, whatever the physical memory mode. */
     public byte[] readLinear(int vcpu, long address, int length) {
         return accessible(vcpu, "reading memory").readGuest(address, length);

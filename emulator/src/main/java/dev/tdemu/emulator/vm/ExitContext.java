@@ -97,4 +97,13 @@ interface ExitContext {
     void finish(VmResult.Outcome outcome, String detail, int status);
 
     boolean vmFinished();
+
+    /** The guest's IRET ended NMI blocking (an NMI-window exit). */
+    void nmiUnblocked();
+
+    /** MOV from CR8: the local APIC's TPR[7:4]. */
+    int cr8();
+
+    /** MOV to CR8 of 0-15. */
+    void setCr8(int value);
 }

@@ -8,6 +8,7 @@ import dev.tdemu.core.pc.MsrFile;
 import dev.tdemu.core.pc.MsrRead;
 import dev.tdemu.core.pc.MsrVcpuContext;
 import dev.tdemu.core.pc.MsrWrite;
+import dev.tdemu.core.pc.NmiState;
 import dev.tdemu.emulator.cpu.GuestEngine;
 import dev.tdemu.emulator.platform.DeviceTimer;
 import dev.tdemu.emulator.platform.PcMachine;
@@ -27,12 +28,14 @@ final class PcVcpuMachine implements VcpuMachine {
     private final int index;
     private final LocalApic apic;
     private final MsrFile msrs;
+    private final NmiState nmi;
 
     PcVcpuMachine(PcMachine machine, DeviceTimer timer, int index, GuestEngine engine, KvmVcpu kvm) {
         this.machine = machine;
         this.timer = timer;
         this.index = index;
         this.apic = machine.cpu(index).apic();
+        this.nmi = new NmiState(apic);
         this.msrs = machine.msrFile(index, new MsrVcpuContext() {
             @Override
             public long readEngineMsr(int msr) {
@@ -114,6 +117,17 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public int cr8() {
+        return apic.cr8();
+    }
+
+    @Override
+    public void setCr8(int value) {
+        apic.setCr8(value);
+        timer.poke();
+    }
+
+    @Override
     public boolean hasInterruptController() {
         return true;
     }
@@ -121,6 +135,36 @@ final class PcVcpuMachine implements VcpuMachine {
     @Override
     public boolean interruptPending() {
         return apic.hasInterrupt();
+    }
+
+    @Override
+    public boolean rdtscp() {
+        return machine.cpuid().features().rdtscp();
+    }
+
+    @Override
+    public boolean rdpid() {
+        return machine.cpuid().features().rdpid() && rdtscp();
+    }
+
+    @Override
+    public boolean nmiDeliverable() {
+        return nmi.deliverable();
+    }
+
+    @Override
+    public boolean takeNmi() {
+        return nmi.takePending();
+    }
+
+    @Override
+    public boolean nmiBlocked() {
+        return nmi.blocked();
+    }
+
+    @Override
+    public void nmiUnblocked() {
+        nmi.iret();
     }
 
     @Override

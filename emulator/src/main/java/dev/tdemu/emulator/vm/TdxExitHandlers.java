@@ -96,6 +96,9 @@ final class TdxExitHandlers {
             case VmExit.TripleFault t -> new InTd.ExitToHost(t);
             case VmExit.ExternalInterrupt x -> new InTd.ExitToHost(x);
             case VmExit.InterruptWindow w -> new InTd.ExitToHost(w);
+            case VmExit.NmiWindow w -> throw new IllegalStateException("a TD's IRET never exits (tdemu's own intercepts)");
+            // A TD runs with tdemu's own intercepts, which leave CR8 to the engine: the TDX module virtualizes the TPR.
+            case VmExit.CrAccess c -> throw new IllegalStateException("a TD's MOV CR8 never exits (TPR virtualization)");
         };
     }
 
@@ -221,6 +224,8 @@ final class TdxExitHandlers {
             case VmExit.IoPerformed p -> unreachable(p);
             case VmExit.Vmcall c -> unreachable(c);
             case VmExit.MovDr m -> unreachable(m);
+            case VmExit.CrAccess c -> unreachable(c);
+            case VmExit.NmiWindow w -> unreachable(w);
         };
         return keepRunning && !v.vmFinished();
     }

@@ -128,6 +128,21 @@ final class Vcpu implements Runnable, ExitContext {
             public boolean tdcallExits() {
                 return kvm.isTd();
             }
+
+            @Override
+            public boolean nmiWindowExiting() {
+                return Vcpu.this.machine.nmiBlocked();
+            }
+
+            @Override
+            public boolean rdtscpEnabled() {
+                return Vcpu.this.machine.rdtscp();
+            }
+
+            @Override
+            public boolean rdpidEnabled() {
+                return Vcpu.this.machine.rdpid();
+            }
         };
     }
 
@@ -244,8 +259,23 @@ final class Vcpu implements Runnable, ExitContext {
      * guest can (the interrupt window), and the interrupt goes in at that exit's entry.
      */
     private void injectPendingInterrupt() {
-        if (!machine.hasInterruptController() || queuedEvent != null || singleStepOwedAt >= 0 || !machine.interruptPending()) {
+        if (!machine.hasInterruptController() || queuedEvent != null || singleStepOwedAt >= 0) {
             engine.requestInterruptWindow(false);
+            return;
+        }
+        // inject_pending_event: an NMI before an interrupt. Both shadows hold it (vmx_nmi_allowed); a
+        // shadow that ends with IF=0 leaves it for the next exit (tdemu has no NMI window for that case).
+        if (machine.nmiDeliverable() && !engine.state().interruptShadow() && machine.takeNmi()) {
+            engine.requestInterruptWindow(false);
+            queuedEvent = X86Exception.trap(X86Exception.NMI, rip());
+            return;
+        }
+        if (!machine.interruptPending() && !machine.nmiDeliverable()) {
+            engine.requestInterruptWindow(false);
+            return;
+        }
+        if (!machine.interruptPending()) {
+            engine.requestInterruptWindow(true); // an NMI in a shadow: the window opens when the shadow ends
             return;
         }
         if ((rflags() & RFLAGS_IF) != 0 && !engine.state().interruptShadow()) {
@@ -283,7 +313,7 @@ final class Vcpu implements Runnable, ExitContext {
         wakeRequested = false;
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
-                if (machine.interruptPending()) {
+                if (machine.interruptPending() || machine.nmiDeliverable()) {
                     return true;
                 }
                 if (wakeRequested) {
@@ -301,6 +331,21 @@ final class Vcpu implements Runnable, ExitContext {
     @Override
     public boolean hasInterruptController() {
         return machine.hasInterruptController();
+    }
+
+    @Override
+    public int cr8() {
+        return machine.cr8();
+    }
+
+    @Override
+    public void setCr8(int value) {
+        machine.setCr8(value);
+    }
+
+    @Override
+    public void nmiUnblocked() {
+        machine.nmiUnblocked();
     }
 
     /** The exit path: KVM's after-exit DR sequence, the host's work, the invariants, the observers. */

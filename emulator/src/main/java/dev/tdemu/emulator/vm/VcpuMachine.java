@@ -37,4 +37,44 @@ interface VcpuMachine {
 
     /** The INTA cycle: the vector to deliver, now in service; -1 when the request went away. */
     int acknowledgeInterrupt();
+
+    /** Whether CPUID offers RDTSCP (and IA32_TSC_AUX): KVM then enables RDTSCP for the guest. */
+    default boolean rdtscp() {
+        return false;
+    }
+
+    /** Whether CPUID offers RDPID (with RDTSCP, which VMX requires for it). */
+    default boolean rdpid() {
+        return false;
+    }
+
+    /** Whether an NMI is latched and NMIs are not blocked (KVM's kvm_cpu_has_nmi... with nmi_allowed). */
+    default boolean nmiDeliverable() {
+        return false;
+    }
+
+    /** Takes the latched NMI for delivery now; NMIs stay blocked until the guest's next IRET. False when none is deliverable. */
+    default boolean takeNmi() {
+        return false;
+    }
+
+    /** Whether NMIs are blocked (an NMI was delivered and no IRET has completed since). */
+    default boolean nmiBlocked() {
+        return false;
+    }
+
+    /** The guest completed the IRET that ends NMI blocking. */
+    default void nmiUnblocked() {
+        throw new IllegalStateException("this machine delivers no NMIs");
+    }
+
+    /** MOV from CR8: the local APIC's TPR[7:4] (only a machine whose VMCB intercepts CR8 is asked). */
+    default int cr8() {
+        throw new IllegalStateException("this machine has no local APIC behind CR8");
+    }
+
+    /** MOV to CR8 of 0-15: TPR = value << 4. */
+    default void setCr8(int value) {
+        throw new IllegalStateException("this machine has no local APIC behind CR8");
+    }
 }

@@ -45,9 +45,40 @@ final class VmxExitHandlers {
             case VmExit.TripleFault t -> handleTripleFault(v, t);
             case VmExit.ExternalInterrupt x -> true; // the kick did its work: re-enter
             case VmExit.InterruptWindow w -> true; // handle_interrupt_window: the interrupt goes in at the next entry
+            case VmExit.CrAccess c -> handleCr(v, c);
+            case VmExit.NmiWindow w -> handleNmiWindow(v);
             case VmExit.Tdcall t -> throw new IllegalStateException("a VMX guest's TDCALL is #UD in the guest, never an exit");
         };
         return keepRunning && !v.vmFinished();
+    }
+
+    /** {@code handle_nmi_window}: the guest's IRET ended NMI blocking; a latched NMI goes in at the next entry. */
+    static boolean handleNmiWindow(ExitContext v) {
+        v.nmiUnblocked();
+        return true;
+    }
+
+    /**
+     * {@code handle_cr} for CR8 (the only control register a PC's VMCB intercepts): MOV from CR8
+     * reads TPR[7:4] (kvm_get_cr8), MOV to CR8 sets TPR (kvm_set_cr8), #GP(0) for bits 63:4.
+     */
+    static boolean handleCr(ExitContext v, VmExit.CrAccess c) {
+        if (c.controlRegister() != 8) {
+            throw new IllegalStateException("CR" + c.controlRegister() + " access exits are not requested");
+        }
+        Gpr gpr = Gpr.fromIndex(c.gpr());
+        if (c.toControlRegister()) {
+            long value = v.read(gpr);
+            if ((value & ~0xFL) != 0) {
+                v.queueException(X86Exception.fault(X86Exception.GP, 0, c.rip()));
+                return true;
+            }
+            v.setCr8((int) value);
+        } else {
+            v.write(gpr, v.cr8());
+        }
+        v.skipInstruction(c);
+        return true;
     }
 
     /** {@code kvm_emulate_cpuid}: EAX (leaf) and ECX (subleaf) in, EAX..EDX out, zero-extended. */

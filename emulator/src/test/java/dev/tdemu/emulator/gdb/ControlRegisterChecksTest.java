@@ -34,6 +34,12 @@ class ControlRegisterChecksTest {
     }
 
     @Test
+    void onAPcCr8TakesAnyTprClassAndRefusesReservedBits() {
+        assertThat(ControlRegisterChecks.cr8Tpr(0xF)).isEmpty();
+        assertThat(ControlRegisterChecks.cr8Tpr(0x10)).get(as()).contains("#GP(0)").contains("bits 63:4");
+    }
+
+    @Test
     void cr8AndEferTakeOnlyWhatTheGuestCouldSee() {
         assertThat(ControlRegisterChecks.cr8(0)).isEmpty();
         assertThat(ControlRegisterChecks.cr8(2)).get(as()).contains("cr8 reads 0");

@@ -66,7 +66,7 @@ class QemuCpuTest {
         assertThat(help).contains("x86 qemu64\n", "x86 max\n", "x86 host\n", "x86 kvm64\n");
         String flags = help.substring(help.indexOf("refused):\n") + 10).strip();
         assertThat(flags.split(" ")).contains("fpu", "sse2", "pni", "cx16", "x2apic", "tsc-deadline", "hypervisor", "arat",
-                "lahf-lm", "syscall", "nx", "lm").doesNotContain("vmx", "svm", "pcid", "xsave", "rdtscp", "sep");
+                "lahf-lm", "syscall", "nx", "lm", "rdtscp", "rdpid").doesNotContain("vmx", "svm", "pcid", "xsave", "sep");
         for (String flag : flags.split(" ")) {
             assertThatCode(() -> QemuCpu.check("qemu64,+" + flag)).as(flag).doesNotThrowAnyException();
         }
