@@ -50,6 +50,10 @@ public final class BenchMain {
                     "GdbBenchmark.stepi", "report"),
             new Ratio("the same beside one busy process per CPU (following must not be worse)", "GdbBenchmark.stepiFollowingBusy",
                     "GdbBenchmark.stepiBusy", ">= 0.9"),
+            new Ratio("guest speed under --gdb, client attached, guest continued / no --gdb", "GdbBenchmark.loopGdbContinue",
+                    "GdbBenchmark.loopWithoutGdb", ">= 0.95"),
+            new Ratio("guest speed under --gdb, no client connected / no --gdb", "GdbBenchmark.loopGdbListening",
+                    "GdbBenchmark.loopWithoutGdb", ">= 0.95"),
             new Ratio("exits/s, tdemu run with --trace / without (soak: 10 M CPUID exits)", "SoakBenchmark.cpuidExitsTraced",
                     "SoakBenchmark.cpuidExits", "report"));
 
@@ -155,6 +159,24 @@ public final class BenchMain {
         if (hit != null) {
             System.out.printf(Locale.ROOT, "  %-70s %8.3f ms   goal <= 0.5 ms (QEMU: 0.73 ms)%n",
                     "breakpoint hit: continue -> stop reply", 1e3 / throughput(hit));
+        }
+        for (String which : List.of("loopWithoutGdb", "loopGdbListening", "loopGdbContinue")) {
+            RunResult loop = byName.get("GdbBenchmark." + which);
+            if (loop != null) {
+                System.out.printf(Locale.ROOT, "  %-70s %8.1f ns   report (issue #18: 22 ns without --gdb, QEMU TCG 26 ns)%n",
+                        switch (which) {
+                            case "loopWithoutGdb" -> "bench-loop iteration, no --gdb";
+                            case "loopGdbListening" -> "  the same, --gdb listening, no client";
+                            default -> "  the same, --gdb with a client attached, guest continued";
+                        }, 1e9 / throughput(loop));
+            }
+        }
+        RunResult ctrlC = byName.get("GdbBenchmark.ctrlC");
+        if (ctrlC != null) {
+            var stats = ctrlC.getPrimaryResult().getStatistics();
+            System.out.printf(Locale.ROOT, "  %-70s %8.3f ms   goal <= 10 ms (p99 %.3f ms, worst %.3f ms, %d samples)%n",
+                    "Ctrl-C: interrupt byte -> stop reply, guest running", stats.getMean(), stats.getPercentile(99),
+                    stats.getMax(), stats.getN());
         }
         RunResult read = byName.get("GdbBenchmark.readMemory16MiB");
         if (read != null) {
