@@ -41,5 +41,10 @@ class LauncherFreshCloneIT {
         assertThat(hello.exitCode()).as(hello.all()).isZero();
         assertThat(hello.stdout()).isEqualTo("Hello from a tdemu guest!\n");
         assertThat(hello.stderr()).isEmpty();
+        // AOTMode=on: the JVM refuses to start unless it can use the cache it was given.
+        Map<String, String> strict = new java.util.HashMap<>(env);
+        strict.put("TDEMU_JAVA_OPTS", "-XX:AOTMode=on");
+        Repo.Result cached = Repo.run(clone, strict, 120, "./tdemu", "run", "builtin:hello");
+        assertThat(cached.exitCode()).as("the launcher passed a usable cache: " + cached.all()).isZero();
     }
 }
