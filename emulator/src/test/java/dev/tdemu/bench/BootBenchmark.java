@@ -44,7 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Without a qemu-system-x86_64 (a real one: the project's bin/qemu-system-x86_64 is tdemu
  * itself) the QEMU benchmark fails with a message saying so and BenchMain reports no ratio;
- * {@code ./tdemu setup --bench} installs it.
+ * {@code ./tdemu setup --bench} installs it. TDEMU_BENCH_QEMU=PATH picks another QEMU binary.
  */
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @BenchmarkMode(Mode.SingleShotTime)
@@ -157,17 +157,25 @@ public class BootBenchmark {
 
     /** Where QEMU is, if it is installed. */
     static final class Qemu {
-        static final String MISSING = "qemu-system-x86_64 is not installed: QEMU's side is NOT measured and no tdemu/QEMU "
-                + "ratio can be given (./tdemu setup --bench installs it: apt-get install qemu-system-x86)";
+        static final String MISSING = (System.getenv("TDEMU_BENCH_QEMU") != null
+                ? "TDEMU_BENCH_QEMU (" + System.getenv("TDEMU_BENCH_QEMU") + ") is not a qemu-system-x86_64 program"
+                : "qemu-system-x86_64 is not installed") + ": QEMU's side is NOT measured and no tdemu/QEMU ratio can be "
+                + "given (./tdemu setup --bench installs it: apt-get install qemu-system-x86)";
 
         private Qemu() {}
 
         /**
-         * The first qemu-system-x86_64 on PATH (then /usr/bin, /usr/local/bin) that is a program:
-         * scripts are skipped, as the project's bin/qemu-system-x86_64 (tdemu in QEMU's place)
-         * may be on PATH.
+         * The QEMU that TDEMU_BENCH_QEMU names, if set (nothing when that is not a program);
+         * otherwise the first qemu-system-x86_64 on PATH (then /usr/bin, /usr/local/bin) that
+         * is a program: scripts are skipped, as the project's bin/qemu-system-x86_64 (tdemu in
+         * QEMU's place) may be on PATH.
          */
         static Optional<Path> locate() {
+            String chosen = System.getenv("TDEMU_BENCH_QEMU");
+            if (chosen != null) {
+                Path q = Path.of(chosen);
+                return Files.isRegularFile(q) && Files.isExecutable(q) && !isScript(q) ? Optional.of(q) : Optional.empty();
+            }
             List<String> dirs = new ArrayList<>();
             String path = System.getenv("PATH");
             if (path != null) {
