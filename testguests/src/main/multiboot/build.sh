@@ -3,8 +3,8 @@
 # mb-elf64.elf (ELF64, higher-half virtual over low physical addresses), mb-aout.elf and
 # mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci,
 # mb-apic-spin, mb-serial-echo (echoes COM1 until a NUL byte), mb-exit-pass (reports a pass like a
-# kvm-unit-tests test), and the kernels the PC tests run (pc32-*, pc64-*, and pc32-bootinfo's
-# ELF64 and a.out variants). Fails loudly without the GNU toolchain.
+# kvm-unit-tests test), the kernels the PC tests run (pc32-*, pc64-*, and pc32-bootinfo's ELF64
+# and a.out variants) and ELF32 copies of the boot benchmark's (pc64-boot-*.flat). Fails loudly without the GNU toolchain.
 set -euo pipefail
 src=$1 out=$2
 shopt -s nullglob
@@ -40,6 +40,11 @@ for s in "$src"/pc32-*.S; do
 done
 for s in "$src"/pc64-*.S; do
     build "$(basename "$s" .S)" -m64 elf_x86_64 pc64
+done
+# The boot benchmark's kernels also as ELF32 files (what QEMU's Multiboot loader takes, as
+# kvm-unit-tests' .flat files are made): the same code, linked below 4 GiB.
+for k in pc64-boot-idle pc64-boot-sieve; do
+    objcopy -O elf32-i386 "$out/$k.elf" "$out/$k.flat"
 done
 # pc32-bootinfo again as an ELF64 file and as a flat binary with the a.out-kludge fields.
 gcc -m64 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -o "$obj/bootinfo64.o" "$src/pc32-bootinfo.S"

@@ -50,6 +50,10 @@ public final class BenchMain {
                     "GdbBenchmark.stepi", "report"),
             new Ratio("the same beside one busy process per CPU (following must not be worse)", "GdbBenchmark.stepiFollowingBusy",
                     "GdbBenchmark.stepiBusy", ">= 0.9"),
+            new Ratio("guest speed under --gdb, client attached, guest continued / no --gdb", "GdbBenchmark.loopGdbContinue",
+                    "GdbBenchmark.loopWithoutGdb", ">= 0.95"),
+            new Ratio("guest speed under --gdb, no client connected / no --gdb", "GdbBenchmark.loopGdbListening",
+                    "GdbBenchmark.loopWithoutGdb", ">= 0.95"),
             new Ratio("exits/s, tdemu run with --trace / without (soak: 10 M CPUID exits)", "SoakBenchmark.cpuidExitsTraced",
                     "SoakBenchmark.cpuidExits", "report"));
 
@@ -156,6 +160,24 @@ public final class BenchMain {
             System.out.printf(Locale.ROOT, "  %-70s %8.3f ms   goal <= 0.5 ms (QEMU: 0.73 ms)%n",
                     "breakpoint hit: continue -> stop reply", 1e3 / throughput(hit));
         }
+        for (String which : List.of("loopWithoutGdb", "loopGdbListening", "loopGdbContinue")) {
+            RunResult loop = byName.get("GdbBenchmark." + which);
+            if (loop != null) {
+                System.out.printf(Locale.ROOT, "  %-70s %8.1f ns   report (issue #18: 22 ns without --gdb, QEMU TCG 26 ns)%n",
+                        switch (which) {
+                            case "loopWithoutGdb" -> "bench-loop iteration, no --gdb";
+                            case "loopGdbListening" -> "  the same, --gdb listening, no client";
+                            default -> "  the same, --gdb with a client attached, guest continued";
+                        }, 1e9 / throughput(loop));
+            }
+        }
+        RunResult ctrlC = byName.get("GdbBenchmark.ctrlC");
+        if (ctrlC != null) {
+            var stats = ctrlC.getPrimaryResult().getStatistics();
+            System.out.printf(Locale.ROOT, "  %-70s %8.3f ms   goal <= 10 ms (p99 %.3f ms, worst %.3f ms, %d samples)%n",
+                    "Ctrl-C: interrupt byte -> stop reply, guest running", stats.getMean(), stats.getPercentile(99),
+                    stats.getMax(), stats.getN());
+        }
         RunResult read = byName.get("GdbBenchmark.readMemory16MiB");
         if (read != null) {
             System.out.printf(Locale.ROOT, "  %-70s %8.1f MB/s goal >= 90 MB/s (QEMU: 18 MB/s)%n",
@@ -167,10 +189,52 @@ public final class BenchMain {
                 printSoak(soak, which.equals("cpuidExitsTraced"));
             }
         }
+        printBoot(byName);
         RunResult exit = byName.get("ExitBenchmark.cpuidExitRoundTrip[GUEST_MODE_VMX]");
         if (exit != null) {
             System.out.printf(Locale.ROOT, "  %-70s %8.0f ns   goal <= 1000 ns%n", "VM exit round trip through the full KVM model (CPUID, UPSTREAM)",
                     1e9 / throughput(exit));
+        }
+    }
+
+    /**
+     * Boot to exit of the same kernel on tdemu and QEMU TCG (BootBenchmark): each side's mean wall
+     * time and tdemu / QEMU. Without QEMU's figure no ratio is printed, and the reason is.
+     */
+    private static void printBoot(Map<String, RunResult> byName) {
+        for (String kernel : List.of("idle", "sieve")) {
+            RunResult qemu = byName.get("BootBenchmark.qemu[" + kernel + "]");
+            List<String[]> tdemu = List.of(new String[] {"tdemuRun", "./tdemu run (launcher + fresh JVM)"},
+                    new String[] {"tdemuJvm", "the CLI in a fresh JVM, no launcher"},
+                    new String[] {"tdemuInProcess", "a new Vm in a warm JVM"});
+            boolean any = qemu != null;
+            for (String[] t : tdemu) {
+                any |= byName.containsKey("BootBenchmark." + t[0] + "[" + kernel + "]");
+            }
+            if (!any) {
+                continue;
+            }
+            String title = "boot to exit, pc64-boot-" + kernel + (kernel.equals("idle") ? " (long mode, one line)"
+                    : " (3 sieves below 2^24)");
+            if (qemu != null) {
+                System.out.printf(Locale.ROOT, "  %-70s %8.0f ms   QEMU TCG, -serial none%n", title, 1e3 / throughput(qemu));
+            } else {
+                System.out.printf(Locale.ROOT, "  %-70s %s%n", title, BootBenchmark.Qemu.locate().isEmpty()
+                        ? "QEMU: " + BootBenchmark.Qemu.MISSING : "QEMU: its benchmark failed or was not selected in this run: no ratio");
+            }
+            for (String[] t : tdemu) {
+                RunResult r = byName.get("BootBenchmark." + t[0] + "[" + kernel + "]");
+                if (r == null) {
+                    continue;
+                }
+                double ms = 1e3 / throughput(r);
+                if (qemu != null) {
+                    System.out.printf(Locale.ROOT, "  %-70s %8.0f ms   tdemu/QEMU %6.2f   goal <= 1.0%n", "  " + t[1], ms,
+                            ms / (1e3 / throughput(qemu)));
+                } else {
+                    System.out.printf(Locale.ROOT, "  %-70s %8.0f ms   tdemu/QEMU not measured (no QEMU figure)%n", "  " + t[1], ms);
+                }
+            }
         }
     }
 

@@ -2,6 +2,11 @@ package dev.tdemu.bench;
 
 import dev.tdemu.emulator.elf.ElfImage;
 import dev.tdemu.emulator.gdb.StubbedVm;
+import dev.tdemu.emulator.gdb.VmDebugTarget;
+import dev.tdemu.emulator.vm.Vm;
+import dev.tdemu.emulator.vm.VmResult;
+import dev.tdemu.emulator.vm.VmSpec;
+import dev.tdemu.gdbstub.GdbServer;
 import dev.tdemu.gdbstub.GdbServerOptions;
 import dev.tdemu.gdbstub.RspClient;
 import dev.tdemu.proto.GuestMode;
@@ -31,6 +36,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * mode) against the GDB stub in front of a VMX guest (bench-debug, which calls bench_func
  * forever). Baselines in the same run: an RSP round trip that does no VM work ({@code qC}), and
  * the same memory read straight through the debug target, without the protocol.
+ *
+ * <p>Guest speed under a debugger (issue #18 item 1): bench-loop (bench-debug's loop, a fixed
+ * 40 M times, then exits) run to its end on a new VM without a debugger, behind a listening stub
+ * that no client connected to, and behind a stub whose client continued it ({@code vCont;c}) and
+ * waits for the exit; and Ctrl-C: the interrupt byte to the stop reply while bench-debug runs.
  */
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @Warmup(iterations = 6, time = 1)
@@ -355,6 +365,142 @@ public class GdbBenchmark {
     @OperationsPerInvocation(16)
     public byte[] readMemory16MiBDirect(Stub s) throws Exception {
         return s.vm.target.readMemory(1, MEMORY, (int) MEMORY_BYTES).toCompletableFuture().get();
+    }
+
+    /** bench-loop's iterations (testguests/src/main/asm/bench-loop.S). */
+    static final int LOOP_ITERATIONS = 40_000_000;
+
+    static VmConfig loopConfig() {
+        return VmConfig.newBuilder().setGuestImage("builtin:bench-loop").setMode(GuestMode.GUEST_MODE_VMX)
+                .setMemoryBytes(64L << 20).setTimeoutMs(0).build();
+    }
+
+    static int expectExit(VmResult r) {
+        if (r.outcome() != VmResult.Outcome.EXITED || r.exitStatus() != 0) {
+            throw new IllegalStateException("bench-loop did not run to its end: " + r.outcome() + " " + r.detail());
+        }
+        return r.exitStatus();
+    }
+
+    /** A new VM of bench-loop, no debugger (created before each run, outside the measured time). */
+    @State(Scope.Thread)
+    public static class PlainLoop {
+        Vm vm;
+
+        @Setup(Level.Invocation)
+        public void create() throws Exception {
+            vm = new Vm(VmSpec.from(loopConfig()), Vm.Options.quiet());
+        }
+
+        @TearDown(Level.Invocation)
+        public void close() throws Exception {
+            vm.close();
+        }
+    }
+
+    /** The same behind a GDB stub that listens, as {@code run --gdb PORT} without --wait, and no client. */
+    @State(Scope.Thread)
+    public static class ListeningLoop {
+        Vm vm;
+        VmDebugTarget target;
+        GdbServer server;
+
+        @Setup(Level.Invocation)
+        public void create() throws Exception {
+            vm = new Vm(VmSpec.from(loopConfig()), Vm.Options.quiet());
+            target = new VmDebugTarget(vm.attachDebugger(null, false), java.util.Optional.empty());
+            server = GdbServer.start(target, "127.0.0.1", 0, dev.tdemu.gdbstub.GdbServerOptions.defaults());
+        }
+
+        @TearDown(Level.Invocation)
+        public void close() throws Exception {
+            server.close();
+            target.close();
+            vm.close();
+        }
+    }
+
+    /** bench-loop held at its first instruction behind a stub, a client attached (in no-ack mode, as gdb). */
+    @State(Scope.Thread)
+    public static class AttachedLoop {
+        StubbedVm vm;
+        RspClient client;
+
+        @Setup(Level.Invocation)
+        public void create() throws Exception {
+            vm = StubbedVm.start(loopConfig(), false);
+            client = RspClient.connect(vm.port());
+            client.request("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
+            client.startNoAckMode();
+            expectStop(client.request("?"));
+        }
+
+        @TearDown(Level.Invocation)
+        public void close() throws Exception {
+            client.close();
+            vm.close();
+        }
+    }
+
+    /** Baseline: bench-loop to its end without a debugger; the score is the time per loop iteration. */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(LOOP_ITERATIONS)
+    @Warmup(iterations = 2)
+    @Measurement(iterations = 5)
+    public int loopWithoutGdb(PlainLoop l) {
+        return expectExit(l.vm.run());
+    }
+
+    /** The same behind a listening stub that no client connected to. */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(LOOP_ITERATIONS)
+    @Warmup(iterations = 2)
+    @Measurement(iterations = 5)
+    public int loopGdbListening(ListeningLoop l) {
+        return expectExit(l.vm.run());
+    }
+
+    /** The same with a client attached that continues the guest and waits for its exit ({@code W00}). */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(LOOP_ITERATIONS)
+    @Warmup(iterations = 2)
+    @Measurement(iterations = 5)
+    public String loopGdbContinue(AttachedLoop l) throws IOException {
+        String reply = l.client.request("vCont;c");
+        if (!reply.startsWith("W00")) {
+            throw new IllegalStateException("expected the guest's exit (W00), got " + reply);
+        }
+        return reply;
+    }
+
+    /**
+     * bench-debug running under an attached client ({@code vCont;c} sent, then 20 ms of running,
+     * outside the measured time): before each measured Ctrl-C.
+     */
+    @State(Scope.Thread)
+    public static class RunningStub extends Stub {
+        @Setup(Level.Invocation)
+        public void resume() throws Exception {
+            client.send("vCont;c");
+            Thread.sleep(20); // a benchmark, not a test: let the guest be well into its loop
+        }
+    }
+
+    /** Ctrl-C: the interrupt byte (0x03) to the stop reply, while the guest runs. Goal: 10 ms. */
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Warmup(iterations = 2, time = 1)
+    @Measurement(iterations = 3, time = 2)
+    public String ctrlC(RunningStub s) throws IOException {
+        s.client.interrupt();
+        return expectStop(s.client.receive());
     }
 
     /**

@@ -27,5 +27,24 @@ class LauncherFreshCloneIT {
         Repo.Result check = Repo.run(clone, env, 900, "./tdemu", "check");
         assertThat(check.exitCode()).as(check.all()).isZero();
         assertThat(check.stdout()).contains("TD guests, TDX module INIT_ON_EXIT").contains("every one as expected");
+
+        // The first start of the build left a training run behind, which makes the CLI's AOT
+        // cache; its key is its last act. The next start uses the cache and says nothing of it.
+        Path key = clone.resolve(".build/cli.aot.key");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+        while (!java.nio.file.Files.exists(key) && System.nanoTime() < deadline) {
+            Thread.sleep(200); // waiting on a state (the key file), with a deadline
+        }
+        assertThat(key).as("the AOT cache's key, written when the cache is complete").exists();
+        assertThat(clone.resolve(".build/cli.aot")).isNotEmptyFile();
+        Repo.Result hello = Repo.run(clone, env, 120, "./tdemu", "run", "builtin:hello");
+        assertThat(hello.exitCode()).as(hello.all()).isZero();
+        assertThat(hello.stdout()).isEqualTo("Hello from a tdemu guest!\n");
+        assertThat(hello.stderr()).isEmpty();
+        // AOTMode=on: the JVM refuses to start unless it can use the cache it was given.
+        Map<String, String> strict = new java.util.HashMap<>(env);
+        strict.put("TDEMU_JAVA_OPTS", "-XX:AOTMode=on");
+        Repo.Result cached = Repo.run(clone, strict, 120, "./tdemu", "run", "builtin:hello");
+        assertThat(cached.exitCode()).as("the launcher passed a usable cache: " + cached.all()).isZero();
     }
 }

@@ -135,6 +135,33 @@ class LauncherSetupTest {
     }
 
     @Test
+    void readsTheVersionFromTheJdksReleaseFileWithoutStartingIt() throws Exception {
+        // A java that would fail if started: only the release file can tell its version.
+        Path home = fakeJdk("jdk-25-release", "1");
+        Files.writeString(home.resolve("bin/java"), "#!/bin/sh\necho started >&2; exit 1\n");
+        Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"Someone\"\nJAVA_VERSION=\"25.0.1\"\n");
+        Repo.Result r = sourced(Map.of("TDEMU_JVM_DIR", tmp.resolve("jvm").toString(), "JAVA_HOME", home.toString()),
+                "java_major '" + home.resolve("bin/java") + "'; find_jdk; echo \"JAVA_HOME=$JAVA_HOME\"");
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout().lines()).containsExactly("25", "JAVA_HOME=" + home);
+        assertThat(r.stderr()).doesNotContain("started");
+    }
+
+    @Test
+    void aQemuThatIsAScriptIsNotQemu() throws Exception {
+        // The project's bin/qemu-system-x86_64 runs tdemu; the benchmarks' QEMU side must not take it.
+        Path bin = Files.createDirectories(tmp.resolve("fakebin"));
+        Path script = bin.resolve("qemu-system-x86_64");
+        Files.writeString(script, "#!/bin/sh\nexit 0\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Repo.Result r = sourced(Map.of("PATH", bin + ":/bin"), "type -ap qemu-system-x86_64 | head -n1; "
+                + "have_qemu && echo have || echo none");
+        assertThat(r.stdout().lines().findFirst()).contains(script.toString());
+        boolean realQemu = Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64"));
+        assertThat(r.stdout()).as("only /usr/bin's, where installed, counts").contains(realQemu ? "have" : "none");
+    }
+
+    @Test
     void versionComparisonOrdersDebianVersions() throws Exception {
         Repo.Result r = sourced(Map.of(), """
                 version_ge 2.1.1-2+b2 2.1 && echo a; version_ge 2.0.1.post1-1+b1 2.1 || echo b; \
