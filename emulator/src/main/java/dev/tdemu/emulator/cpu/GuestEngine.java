@@ -55,8 +55,6 @@ public final class GuestEngine implements AutoCloseable {
     private volatile boolean interruptWindowWanted;
     /** Set (on the engine's thread) while one instruction runs that must not be cut short by a kick. */
     private boolean kicksDeferred;
-    /** A fallback I/O hook ran in this run: the run ends at the next block boundary (see {@link #atBlockStart}). */
-    private boolean afterImpreciseIo;
     /**
      * Ends runs at block boundaries for kicks and interrupt windows; its callback is on only while
      * one may be pending. Null until {@link #makeKickable()}: even switched off it costs a native
@@ -158,20 +156,16 @@ public final class GuestEngine implements AutoCloseable {
             record(new EngineEvent.MemoryFault(type, physical, size, u.readReg(X86Reg.RIP)));
             return false;
         });
-        // The engine does not write RIP before these hooks, and a stop from inside one leaves RIP
-        // at the start of the block (the rest of the block still runs): the next entry would run
-        // the block, the I/O instruction included, again. So the run ends at the next block's
-        // start instead, through the kick hook, which knows that address.
         uc.addInHook((u, port, size) -> {
             long value = fallbackIo.in(port, size);
             record(new EngineEvent.ImprecisePortIo(true, port, size, value, -1));
-            stopAfterImpreciseIo(u);
+            u.emuStop();
             return (int) value;
         });
         uc.addOutHook((u, port, size, value) -> {
             fallbackIo.out(port, size, Integer.toUnsignedLong(value) & (size == 4 ? 0xFFFFFFFFL : (1L << (8 * size)) - 1));
             record(new EngineEvent.ImprecisePortIo(false, port, size, value, -1));
-            stopAfterImpreciseIo(u);
+            u.emuStop();
         });
     }
 
@@ -263,7 +257,6 @@ public final class GuestEngine implements AutoCloseable {
     public EngineEvent run() {
         event = null;
         kickedAt = -1;
-        afterImpreciseIo = false;
         enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
@@ -320,12 +313,6 @@ public final class GuestEngine implements AutoCloseable {
      * call that does nothing.
      */
     private void atBlockStart(Unicorn u, long address, int size) {
-        if (afterImpreciseIo) {
-            afterImpreciseIo = false;
-            kickedAt = address;
-            u.emuStop();
-            return;
-        }
         if (kicksDeferred) {
             return;
         }
@@ -416,20 +403,6 @@ public final class GuestEngine implements AutoCloseable {
         }
         h.on();
         return true;
-    }
-
-    /**
-     * An I/O instruction outside the hooked code ran: end the run at the next block's start. An
-     * engine without the kick hook (nothing kicks it) stops from inside the hook, imprecisely.
-     */
-    private void stopAfterImpreciseIo(Unicorn u) {
-        SwitchableBlockHook h = kickHook;
-        if (h == null) {
-            u.emuStop();
-            return;
-        }
-        afterImpreciseIo = true;
-        h.on();
     }
 
     /** Runs one stretch during which a pending kick waits for the next run (a single-instruction step). */
