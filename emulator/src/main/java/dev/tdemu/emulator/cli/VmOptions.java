@@ -40,7 +40,9 @@ final class VmOptions {
     String tdxDr;
 
     @Option(names = "--vcpus", defaultValue = "1", paramLabel = "N",
-            description = "Number of vCPUs, 1.." + BootStructures.MAX_VCPUS + " (each on its own physical CPU). Default: ${DEFAULT-VALUE}.")
+            description = "Number of vCPUs (each on its own physical CPU): 1.." + BootStructures.MAX_VCPUS + " for tdemu's own guests, "
+                    + "which all start at the entry point; 1.." + VmSpec.PC_MAX_VCPUS + " for a PC kernel, whose application "
+                    + "processors wait for INIT and a start-up IPI. Default: ${DEFAULT-VALUE}.")
     int vcpus;
 
     @Option(names = "--memory", paramLabel = "SIZE",
@@ -89,8 +91,9 @@ final class VmOptions {
     boolean verbose;
 
     VmConfig toConfig(String guest) {
-        if (vcpus < 1 || vcpus > BootStructures.MAX_VCPUS) {
-            throw new IllegalArgumentException("--vcpus must be 1.." + BootStructures.MAX_VCPUS + ", not " + vcpus);
+        if (vcpus < 1 || vcpus > VmSpec.MAX_VCPUS) {
+            throw new IllegalArgumentException("--vcpus must be 1.." + VmSpec.PC_MAX_VCPUS + " (1.." + BootStructures.MAX_VCPUS
+                    + " for tdemu's own guests), not " + vcpus);
         }
         long memoryBytes = memory == null ? 0 : Sizes.parse(memory, "--memory");
         if (memory != null && !VmSpec.memoryAllowed(memoryBytes)) {

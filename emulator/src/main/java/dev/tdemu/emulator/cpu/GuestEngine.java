@@ -13,6 +13,7 @@ import dev.tdemu.emulator.unicorn.SwitchableBlockHook;
 import dev.tdemu.emulator.unicorn.UcError;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.UnicornException;
+import dev.tdemu.emulator.unicorn.X86Mmr;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -106,6 +107,55 @@ public final class GuestEngine implements AutoCloseable {
 
     public Unicorn engine() {
         return uc;
+    }
+
+    private static final long CR0_ET = 1L << 4, CR0_CD_NW = (1L << 30) | (1L << 29);
+    /** Present, accessed, read/write: a real-mode data segment's attributes (KVM's seg_setup, 0x93). */
+    private static final int REAL_DATA_FLAGS = 0x9300;
+    /** Present, accessed, readable code: CS after RESET or INIT (0x9b). */
+    private static final int REAL_CODE_FLAGS = 0x9B00;
+
+    /**
+     * Puts the vCPU in the state RESET or INIT leaves it in (SDM vol. 3A, "IA-32 and Intel 64
+     * Processor States Following Power-up, Reset, or INIT"; KVM's vmx_vcpu_reset), with CS as
+     * given: real mode, CR0 0x60000010 (INIT keeps CD and NW as they were), CR2-CR4 and EFER 0,
+     * RFLAGS 2, every general register 0 but EDX (the processor signature), data segments with
+     * selector and base 0, GDTR and IDTR base 0 limit 0xFFFF, LDTR and TR null. The x87 and SSE
+     * state stays (INIT keeps it). Between runs, from any mode: CR0 goes first, which leaves long
+     * mode, and the descriptor caches are loaded directly ({@link Unicorn#loadSegments}).
+     *
+     * @param reset      RESET (CD and NW set) rather than INIT
+     * @param csSelector CS after RESET/INIT (0xF000, base 0xFFFF0000) or after a start-up IPI
+     *                   (vector << 8, base vector << 12)
+     */
+    public void loadInitState(boolean reset, int csSelector, long csBase, long rip, long edx) {
+        long cr0 = CR0_ET | CR0_CD_NW;
+        if (!reset) {
+            cr0 = CR0_ET | (uc.readReg(X86Reg.CR0) & CR0_CD_NW);
+        }
+        uc.writeReg(X86Reg.CR0, cr0);
+        writeEngineMsr(EFER, 0);
+        uc.writeReg(X86Reg.CR4, 0);
+        uc.writeReg(X86Reg.CR3, 0);
+        uc.writeReg(X86Reg.CR2, 0);
+        uc.writeReg(X86Reg.RFLAGS, 2);
+        X86Mmr data = new X86Mmr(0, 0, 0xFFFF, REAL_DATA_FLAGS);
+        uc.loadSegments(List.of(data, new X86Mmr(csSelector, csBase, 0xFFFF, REAL_CODE_FLAGS), data, data, data, data));
+        uc.writeMmr(X86Reg.GDTR, X86Mmr.table(0, 0xFFFF));
+        uc.writeMmr(X86Reg.IDTR, X86Mmr.table(0, 0xFFFF));
+        uc.writeMmr(X86Reg.LDTR, new X86Mmr(0, 0, 0xFFFF, 0x8200));
+        uc.writeMmr(X86Reg.TR, new X86Mmr(0, 0, 0xFFFF, 0x8B00));
+        for (X86Reg r : new X86Reg[] {X86Reg.RAX, X86Reg.RBX, X86Reg.RCX, X86Reg.RSI, X86Reg.RDI, X86Reg.RSP, X86Reg.RBP,
+            X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15}) {
+            uc.writeReg(r, 0);
+        }
+        uc.writeReg(X86Reg.RDX, edx);
+        uc.writeReg(X86Reg.RIP, rip);
+        uc.clearExceptionInFlight();
+        if (state.executionMode() != dev.tdemu.core.x86.ExecutionMode.REAL || (state.hflags() & CpuState.HF_LMA) != 0) {
+            throw new EngineSetupException(String.format("INIT left the engine out of real mode (hflags 0x%x, CR0 0x%x)",
+                    state.hflags(), uc.readReg(X86Reg.CR0)));
+        }
     }
 
     public GuestMemory memory() {
@@ -276,8 +326,18 @@ public final class GuestEngine implements AutoCloseable {
         if (kickedAt >= 0) {
             // The engine leaves RIP stale after a stop between chained blocks (it was last written
             // before some earlier block, and with code hooks present the engine does not restore
-            // it): the block hook's address is where the guest is.
-            uc.writeReg(X86Reg.RIP, kickedAt);
+            // it): the block hook's address is where the guest is. It is linear: outside 64-bit
+            // mode CS's base comes off (an application processor runs real-mode code at its
+            // start-up page).
+            long rip = state.ripOfLinear(kickedAt);
+            uc.writeReg(X86Reg.RIP, rip);
+            if (rip != kickedAt) {
+                event = switch (event) {
+                    case EngineEvent.Stopped s when s.rip() == kickedAt -> new EngineEvent.Stopped(rip);
+                    case EngineEvent.InterruptWindow w when w.rip() == kickedAt -> new EngineEvent.InterruptWindow(rip);
+                    case null, default -> event;
+                };
+            }
         }
         if (event != null) {
             return fixRip(event);

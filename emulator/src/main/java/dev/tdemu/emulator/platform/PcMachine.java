@@ -13,6 +13,7 @@ import dev.tdemu.core.pc.IoApic;
 import dev.tdemu.core.pc.IsaDebugExit;
 import dev.tdemu.core.pc.LocalApic;
 import dev.tdemu.core.pc.Mc146818Rtc;
+import dev.tdemu.core.pc.MpInitState;
 import dev.tdemu.core.pc.MsrFile;
 import dev.tdemu.core.pc.MsrVcpuContext;
 import dev.tdemu.core.pc.NmiStatusControl;
@@ -53,8 +54,11 @@ public final class PcMachine {
     /** What the machine hands to the world around it. */
     public record Wiring(Uart16550.Output serial, LongConsumer debugExit, Runnable powerOff) {}
 
-    /** One vCPU's part of the machine: its local APIC (with its TSC) and its MSRs. */
-    public record Cpu(int index, LocalApic apic, GuestTsc tsc) {}
+    /**
+     * One vCPU's part of the machine: its local APIC (with its TSC) and its multiple-processor
+     * initialisation state (the BSP runs, the application processors wait for a start-up IPI).
+     */
+    public record Cpu(int index, LocalApic apic, GuestTsc tsc, MpInitState mp) {}
 
     private final Object lock = new Object();
     private final Platform platform;
@@ -125,7 +129,7 @@ public final class PcMachine {
             apic.setEoiListener(ioapic);
             apic.setExtIntSource(extInt);
             apicBus.attach(apic);
-            cpus.add(new Cpu(i, apic, tsc));
+            cpus.add(new Cpu(i, apic, tsc, new MpInitState(apic)));
             timed.add(apic);
         }
         lint0[0] = cpus.getFirst().apic().lint0();
@@ -202,6 +206,11 @@ public final class PcMachine {
 
     public Cpu cpu(int index) {
         return cpus.get(index);
+    }
+
+    /** How many vCPUs the machine has (the MADT, fw_cfg and CPUID say the same). */
+    public int cpuCount() {
+        return cpus.size();
     }
 
     public Uart16550 com1() {

@@ -29,8 +29,19 @@ import java.util.function.IntPredicate;
  * from 0 to 3, the rest unchanged, when the probe IRETQs to a DPL3 code segment and faults there. Verification: a second #DE
  * after a first one arrives as #DF (8) unless old_exception is reset through the found offset,
  * then as #DE (0); and the error code read through the found offset in an interrupt hook is 0x1234.
+ * Last {@code segs[]}, the segment registers' descriptor caches: the one offset where the reset
+ * state holds CS 0x08 and SS 0x10 (24 and 48 bytes on) and the CPL3 probe CS 0x23 with the 4 GiB
+ * limit and DPL 3 of its descriptor and SS 0x1b.
  */
-record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long exceptionIsIntOffset, long hflagsOffset) {
+record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long exceptionIsIntOffset, long hflagsOffset,
+                     long segmentsOffset) {
+    /**
+     * QEMU's SegmentCache, six of which (ES, CS, SS, DS, FS, GS) make {@code segs[]}: a 32-bit
+     * selector, the 64-bit base at +8, the 32-bit limit at +16 and the flags (the descriptor's high
+     * dword) at +20.
+     */
+    static final int SEGMENT_SIZE = 24, SEGMENT_BASE = 8, SEGMENT_LIMIT = 16, SEGMENT_FLAGS = 20;
+
     private static final long PROBE_PAGE = 0x1000;
     private static final int GP_1234 = 0x00, GP_5678 = 0x10, GP_0ABC = 0x20, DIVIDE = 0x30, SELECTORS = 0x40,
             INT3 = 0x48, TO_USER = 0x50, USER = 0x70, GDT = 0x80;
@@ -86,8 +97,8 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
         try {
             ContextLayout layout = calibrate();
             Unicorn.LOG.debug("calibrated uc_context: error_code at +{}, old_exception at +{}, exception_is_int at +{}, "
-                    + "hflags at +{}", layout.errorCodeOffset, layout.oldExceptionOffset, layout.exceptionIsIntOffset,
-                    layout.hflagsOffset);
+                    + "hflags at +{}, segs at +{}", layout.errorCodeOffset, layout.oldExceptionOffset, layout.exceptionIsIntOffset,
+                    layout.hflagsOffset, layout.segmentsOffset);
             return layout;
         } catch (UnicornException e) {
             return e;
@@ -142,7 +153,8 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
             int lmaCs64 = 3 << 14;
             long hflags = unique("hflags", s0.capacity(), o -> (s0.getInt(o) & 3) == 0 && (user.getInt(o) & 3) == 3
                     && (s0.getInt(o) & ~3) == (user.getInt(o) & ~3) && (s0.getInt(o) & lmaCs64) == lmaCs64);
-            ContextLayout layout = new ContextLayout(errorCode, oldException, isInt, hflags);
+            long segments = uniqueSegments(s0, user);
+            ContextLayout layout = new ContextLayout(errorCode, oldException, isInt, hflags, segments);
             uc.useLayout(layout);
 
             // Verify: the error code as the helper reads it inside the hook.
@@ -195,6 +207,22 @@ record ContextLayout(long errorCodeOffset, long oldExceptionOffset, long excepti
         expect(p.vectors.equals(List.of(vector)), "probe at +0x" + Integer.toHexString(at) + " raised vectors "
                 + p.vectors + ", expected [" + vector + "]");
         return le(p.capture.bytes());
+    }
+
+    /** segs[0] (ES): CS is segs[1], SS segs[2]; see the class comment. */
+    private static long uniqueSegments(ByteBuffer reset, ByteBuffer user) {
+        List<Integer> found = new ArrayList<>();
+        int cs = SEGMENT_SIZE, ss = 2 * SEGMENT_SIZE;
+        for (int o = 0; o + 6 * SEGMENT_SIZE <= reset.capacity(); o += 4) {
+            int userCsFlags = user.getInt(o + cs + SEGMENT_FLAGS);
+            if (reset.getInt(o + cs) == 0x08 && reset.getInt(o + ss) == 0x10 && user.getInt(o + cs) == USER_CS
+                    && user.getInt(o + ss) == USER_SS && user.getInt(o + cs + SEGMENT_LIMIT) == 0xFFFF_FFFF
+                    && ((userCsFlags >>> 13) & 3) == 3 && (userCsFlags & (1 << 15)) != 0) {
+                found.add(o);
+            }
+        }
+        expect(found.size() == 1, found.size() + " candidate offsets for segs[] " + found);
+        return found.getFirst();
     }
 
     private static long unique(String field, int size, IntPredicate matches) {

@@ -27,6 +27,8 @@ public final class Hook implements AutoCloseable {
     Arena arena;
     /** The upcall stub's address (the engine's {@code hook->callback}); 0 for hooks dispatched in Java. */
     long stub;
+    /** Non-zero for a hook the engine's shared code-hook stub dispatches (its user data). */
+    long dispatchId;
     boolean removed;
 
     Hook(Unicorn engine, String description, Invalidation invalidation, long begin, long end, Object callback) {

@@ -94,6 +94,11 @@ public final class Unicorn implements AutoCloseable {
     /** First Throwable thrown by a hook during the current run; read by every upcall. */
     Throwable hookFailure;
 
+    /** The native side of every code hook on an address range (see {@link #addDispatchedCodeHook}), made with the first. */
+    private MemorySegment codeDispatchStub;
+    private final Map<Long, Hook> dispatchedCodeHooks = new java.util.concurrent.ConcurrentHashMap<>();
+    private long nextCodeHookId = 1;
+
     /** The engine's one native UC_HOOK_INTR hook, installed with the first interrupt or invalid-instruction hook. */
     private boolean interruptDispatcher;
     private Hook[] interruptHooks = new Hook[0];
@@ -957,8 +962,58 @@ public final class Unicorn implements AutoCloseable {
      * code-hook list, so keep code hooks few.
      */
     public Hook addCodeHook(long begin, long end, CodeHook hook) {
-        return add("code hook " + range(begin, end), Uc.UC_HOOK_CODE, -1, Upcalls.CODE, Uc.CB_CODE, hook, begin, end,
-                Long.compareUnsigned(begin, end) <= 0 && end != -1L ? Hook.Invalidation.RANGE : Hook.Invalidation.ALL);
+        Hook.Invalidation invalidation = Long.compareUnsigned(begin, end) <= 0 && end != -1L ? Hook.Invalidation.RANGE
+                : Hook.Invalidation.ALL;
+        return addDispatchedCodeHook("code hook " + range(begin, end), hook, begin, end, invalidation);
+    }
+
+    /**
+     * A code hook whose native side is the engine's one code-hook stub, which finds the Java
+     * callback by the hook's number (its user data). A guest's code scan places a hook on every
+     * port I/O candidate, a thousand or more per engine; an upcall stub each would fill the JVM's
+     * code cache once a few dozen vCPUs have their own engines.
+     */
+    private Hook addDispatchedCodeHook(String description, CodeHook callback, long begin, long end,
+                                       Hook.Invalidation invalidation) {
+        checkOpen();
+        java.util.Objects.requireNonNull(callback, "hook");
+        if (codeDispatchStub == null) {
+            codeDispatchStub = Uc.LINKER.upcallStub(MethodHandles.insertArguments(Upcalls.CODE_DISPATCH, 0, this),
+                    Uc.CB_CODE, arena);
+        }
+        Hook h = new Hook(this, description, invalidation, begin, end, callback);
+        long id = nextCodeHookId++;
+        try {
+            int err = (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, Uc.UC_HOOK_CODE, codeDispatchStub,
+                    MemorySegment.ofAddress(id), begin, end);
+            check("uc_hook_add(" + description + ")", err);
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        h.handle = hookHandleBuf.get(JAVA_LONG, 0);
+        h.dispatchId = id;
+        h.arena = Arena.ofShared(); // owns nothing native; closed like any hook's
+        h.stub = codeDispatchStub.address();
+        dispatchedCodeHooks.put(id, h);
+        hooks.put(h, Boolean.TRUE);
+        refreshTranslations(h);
+        LOG.trace("added {}", h);
+        return h;
+    }
+
+    /** Called by the engine's code-hook stub (see {@link #addDispatchedCodeHook}). */
+    void dispatchCode(long address, int size, long id) {
+        Hook h = dispatchedCodeHooks.get(id);
+        if (h == null || !h.live()) {
+            return;
+        }
+        try {
+            ((CodeHook) h.callback).onInstruction(this, address, size);
+        } catch (Throwable t) {
+            Upcalls.failed(this, t);
+        }
     }
 
     /** Calls {@code hook} before every instruction (about 23 ns per instruction). */
@@ -1245,6 +1300,9 @@ public final class Unicorn implements AutoCloseable {
         }
         h.removed = true;
         hooks.remove(h);
+        if (h.dispatchId != 0) {
+            dispatchedCodeHooks.remove(h.dispatchId);
+        }
         if (h.arena == null) { // dispatched in Java
             interruptHooks = java.util.Arrays.stream(interruptHooks).filter(x -> x != h).toArray(Hook[]::new);
             return;
@@ -1425,6 +1483,59 @@ public final class Unicorn implements AutoCloseable {
         c.restore();
     }
 
+    /** QEMU's hflags bits that follow the segment caches (cpu_x86_load_seg_cache). */
+    private static final int HF_CPL = 3, HF_CS32 = 1 << 4, HF_SS32 = 1 << 5, HF_ADDSEG = 1 << 6, HF_LMA = 1 << 14,
+            HF_CS64 = 1 << 15;
+    private static final int DESC_L = 1 << 21, DESC_B = 1 << 22;
+    private static final long CR0_PE = 1, RFLAGS_VM = 1L << 17;
+
+    /**
+     * Loads the descriptor caches of ES, CS, SS, DS, FS and GS in that order as VMRUN or
+     * KVM_SET_SREGS does, whatever the tables say: each value's selector, base, limit (in bytes)
+     * and flags (the descriptor's high dword: type in bits 11:8, S 12, DPL 14:13, P 15, L 21, D/B
+     * 22, G 23). The mode bits of hflags follow as a segment load sets them: CS32 and CS64 from CS
+     * (CS64 only with EFER.LMA), SS32 and the CPL from SS, ADDSEG; the STI/MOV SS shadow ends. The
+     * register API can only set selectors (in 64-bit mode it leaves the caches alone), which does
+     * not take an application processor into real mode at its start-up page. Between runs, after
+     * CR0 and EFER, which the hflags depend on.
+     */
+    public void loadSegments(List<X86Mmr> esCsSsDsFsGs) {
+        if (esCsSsDsFsGs.size() != 6) {
+            throw new IllegalArgumentException("six segments (ES, CS, SS, DS, FS, GS), not " + esCsSsDsFsGs.size());
+        }
+        long pe = readReg(X86Reg.CR0) & CR0_PE;
+        long vm = readReg(X86Reg.RFLAGS) & RFLAGS_VM;
+        CpuContext c = exceptionContext();
+        c.save();
+        MemorySegment ctx = c.context;
+        long segs = layout.segmentsOffset();
+        for (int i = 0; i < 6; i++) {
+            X86Mmr s = esCsSsDsFsGs.get(i);
+            long at = segs + (long) i * ContextLayout.SEGMENT_SIZE;
+            ctx.set(JAVA_INT, at, s.selector());
+            ctx.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, at + ContextLayout.SEGMENT_BASE, s.base());
+            ctx.set(JAVA_INT, at + ContextLayout.SEGMENT_LIMIT, s.limit());
+            ctx.set(JAVA_INT, at + ContextLayout.SEGMENT_FLAGS, s.flags());
+        }
+        X86Mmr cs = esCsSsDsFsGs.get(1), ss = esCsSsDsFsGs.get(2);
+        int hflags = ctx.get(JAVA_INT, layout.hflagsOffset()) & ~(HF_CPL | HF_INHIBIT_IRQ | HF_CS32 | HF_SS32 | HF_ADDSEG
+                | HF_CS64);
+        if ((hflags & HF_LMA) != 0 && (cs.flags() & DESC_L) != 0) {
+            hflags |= HF_CS32 | HF_SS32 | HF_CS64;
+        } else {
+            hflags |= (cs.flags() & DESC_B) != 0 ? HF_CS32 : 0;
+            hflags |= (ss.flags() & DESC_B) != 0 ? HF_SS32 : 0;
+        }
+        hflags |= (ss.flags() >>> 13) & 3;
+        if ((hflags & HF_CS64) == 0) {
+            boolean addseg = pe == 0 || vm != 0 || (hflags & HF_CS32) == 0
+                    || (esCsSsDsFsGs.get(0).base() | ss.base() | esCsSsDsFsGs.get(3).base()) != 0;
+            hflags |= addseg ? HF_ADDSEG : 0;
+        }
+        ctx.set(JAVA_INT, layout.hflagsOffset(), hflags);
+        c.restore();
+    }
+
     /**
      * Forgets the exception in flight. The engine remembers the last contributory exception or #PF
      * to escalate a second one to #DF (and a third to a triple fault) as real hardware does during
@@ -1502,6 +1613,7 @@ public final class Unicorn implements AutoCloseable {
         }
         interruptHooks = new Hook[0];
         hooks.clear();
+        dispatchedCodeHooks.clear();
         for (Arena a : deferredFrees) {
             a.close();
         }

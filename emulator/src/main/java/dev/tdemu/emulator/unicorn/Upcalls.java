@@ -19,6 +19,8 @@ final class Upcalls {
     static final MethodHandle BLOCK = find("block", BlockHook.class, void.class, long.class, int.class);
     /** The engine's one UC_HOOK_INTR hook; it dispatches to the {@link InterruptHook}s in Java. */
     static final MethodHandle INTR_DISPATCH;
+    /** The engine's shared code-hook stub: (engine, uc, address, size, user data = the hook's number). */
+    static final MethodHandle CODE_DISPATCH;
     static final MethodHandle MEM = find("memory", MemoryHook.class, void.class, int.class, long.class, int.class, long.class);
     static final MethodHandle EVENTMEM = find("invalidMemory", InvalidMemoryHook.class, boolean.class,
             int.class, long.class, int.class, long.class);
@@ -34,6 +36,8 @@ final class Upcalls {
         try {
             INTR_DISPATCH = LOOKUP.findStatic(Upcalls.class, "dispatchInterrupt", MethodType.methodType(void.class,
                     Unicorn.class, MemorySegment.class, int.class, MemorySegment.class));
+            CODE_DISPATCH = LOOKUP.findStatic(Upcalls.class, "dispatchCode", MethodType.methodType(void.class,
+                    Unicorn.class, MemorySegment.class, long.class, int.class, MemorySegment.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -46,7 +50,7 @@ final class Upcalls {
      * Records a hook's failure on its engine, which stops the run and rethrows it from emuStart.
      * Nothing may escape into native code, not even a failure to record.
      */
-    private static void failed(Unicorn engine, Throwable t) {
+    static void failed(Unicorn engine, Throwable t) {
         try {
             engine.hookFailed(t);
         } catch (Throwable ignored) {
@@ -101,6 +105,16 @@ final class Upcalls {
         try {
             if (e.hookFailure == null) {
                 e.dispatchInterrupt(vector);
+            }
+        } catch (Throwable t) {
+            failed(e, t);
+        }
+    }
+
+    private static void dispatchCode(Unicorn e, MemorySegment uc, long address, int size, MemorySegment user) {
+        try {
+            if (e.hookFailure == null) {
+                e.dispatchCode(address, size, user.address());
             }
         } catch (Throwable t) {
             failed(e, t);

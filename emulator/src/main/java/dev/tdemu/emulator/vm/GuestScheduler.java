@@ -51,7 +51,10 @@ final class GuestScheduler {
                 running = null;
                 lock.unlock();
             }
-            if (exit instanceof VmExit.ExternalInterrupt && v.takePreempted() && !vm.finished() && !vm.debugHoldRequested(v)) {
+            // A preemption that coincided with the local APIC's kick (an IPI, a device's interrupt)
+            // is an exit after all: the VMM must look at what the APIC has.
+            if (exit instanceof VmExit.ExternalInterrupt && v.takePreempted() && !vm.finished() && !vm.debugHoldRequested(v)
+                    && !v.takeEventKick()) {
                 continue;
             }
             return exit;

@@ -4,6 +4,8 @@ import dev.tdemu.core.kvm.KvmVcpu;
 import dev.tdemu.core.pc.ApicInterrupt;
 import dev.tdemu.core.pc.CpuidResult;
 import dev.tdemu.core.pc.LocalApic;
+import dev.tdemu.core.pc.MpInitAction;
+import dev.tdemu.core.pc.MpInitState;
 import dev.tdemu.core.pc.MsrFile;
 import dev.tdemu.core.pc.MsrRead;
 import dev.tdemu.core.pc.MsrVcpuContext;
@@ -27,6 +29,7 @@ final class PcVcpuMachine implements VcpuMachine {
     private final DeviceTimer timer;
     private final int index;
     private final LocalApic apic;
+    private final MpInitState mp;
     private final MsrFile msrs;
     private final NmiState nmi;
 
@@ -36,6 +39,7 @@ final class PcVcpuMachine implements VcpuMachine {
         this.index = index;
         this.apic = machine.cpu(index).apic();
         this.nmi = new NmiState(apic);
+        this.mp = machine.cpu(index).mp();
         this.msrs = machine.msrFile(index, new MsrVcpuContext() {
             @Override
             public long readEngineMsr(int msr) {
@@ -165,6 +169,16 @@ final class PcVcpuMachine implements VcpuMachine {
     @Override
     public void nmiUnblocked() {
         nmi.iret();
+    }
+
+    @Override
+    public MpInitAction acceptInitEvents() {
+        return mp.acceptEvents();
+    }
+
+    @Override
+    public boolean runnable() {
+        return mp.runnable();
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.tdemu.core.kvm.KvmVcpu;
 import dev.tdemu.core.kvm.KvmWarning;
 import dev.tdemu.core.kvm.VcpuEnterGuest;
 import dev.tdemu.core.kvm.Vmm;
+import dev.tdemu.core.pc.MpInitAction;
 import dev.tdemu.core.vmx.DebugExitQualification;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
@@ -64,7 +65,9 @@ final class Vcpu implements Runnable, ExitContext {
     private final GuestControls controls;
     private final VcpuVmm vmm;
     private final VcpuMachine machine;
-    /** The thread waiting in {@link #waitForInterrupt} (HLT), for {@link #kick} to wake. */
+    /** This vCPU's own thread (a debugger thread may borrow the vCPU for a step). */
+    private volatile Thread ownThread;
+    /** The thread waiting in {@link #waitForInterrupt} (HLT) or for a start-up IPI, for {@link #kick} to wake. */
     private volatile Thread halter;
     private volatile boolean wakeRequested;
     /** HLT on a machine with an interrupt controller left this vCPU halted (KVM_MP_STATE_HALTED). */
@@ -84,6 +87,8 @@ final class Vcpu implements Runnable, ExitContext {
     /** Guest code runs (for {@link #kick()} on an engine without a kick hook). */
     private volatile boolean running;
     private static final AtomicBoolean WARNED_IMPRECISE = new AtomicBoolean();
+    /** The local APIC kicked this vCPU since its last entry (see {@link #kickForEvent}). */
+    private volatile boolean eventKicked;
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
@@ -148,6 +153,7 @@ final class Vcpu implements Runnable, ExitContext {
 
     @Override
     public void run() {
+        ownThread = Thread.currentThread();
         Thread.currentThread().setName("vcpu" + index);
         try {
             while (!vm.finished() && !halted) {
@@ -190,6 +196,10 @@ final class Vcpu implements Runnable, ExitContext {
             }
             mpHalted = false;
         }
+        if (!startupReached()) {
+            return !vm.finished(); // waiting for SIPI, and the debugger wants this vCPU: round again, still waiting
+        }
+        eventKicked = false; // what the APIC kicked for is looked at now
         injectPendingInterrupt();
         updateKickHook();
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
@@ -316,6 +326,10 @@ final class Vcpu implements Runnable, ExitContext {
                 if (machine.interruptPending() || machine.nmiDeliverable()) {
                     return true;
                 }
+                applyMpInit(machine.acceptInitEvents());
+                if (!mpHalted) {
+                    return true; // INIT reset the vCPU: it is halted no more (a start-up IPI alone is ignored)
+                }
                 if (wakeRequested) {
                     wakeRequested = false;
                     continue; // look again: the kick may have come with the interrupt
@@ -346,6 +360,96 @@ final class Vcpu implements Runnable, ExitContext {
     @Override
     public void nmiUnblocked() {
         machine.nmiUnblocked();
+    }
+
+    /**
+     * KVM's kvm_apic_accept_events before an entry, and KVM_MP_STATE_INIT_RECEIVED: applies the
+     * INIT and start-up requests the local APIC took, then, while the vCPU waits for a start-up
+     * IPI, parks its thread (nothing runs, nothing is polled) until a kick brings a request, the
+     * debugger wants the vCPU or the VM ends. True when the vCPU may enter the guest. A debugger
+     * thread that borrowed the vCPU never parks here: it gets false at once.
+     */
+    private boolean startupReached() {
+        applyMpInit(machine.acceptInitEvents());
+        if (machine.runnable()) {
+            return true;
+        }
+        if (Thread.currentThread() != ownThread) {
+            return false;
+        }
+        halter = Thread.currentThread();
+        wakeRequested = false;
+        try {
+            while (!vm.finished() && !vm.debugHoldRequested(this)) {
+                applyMpInit(machine.acceptInitEvents());
+                if (machine.runnable()) {
+                    return true;
+                }
+                if (wakeRequested) {
+                    wakeRequested = false;
+                    continue; // look again: the kick may have come with the request
+                }
+                java.util.concurrent.locks.LockSupport.park(this);
+            }
+            return false;
+        } finally {
+            halter = null;
+        }
+    }
+
+    /** Whether this vCPU waits for a start-up IPI (an application processor not started yet, or after INIT). */
+    boolean waitsForStartup() {
+        return !machine.runnable();
+    }
+
+    /**
+     * Applies what INIT and a start-up IPI do to this vCPU (KVM's kvm_vcpu_reset with init_event,
+     * then kvm_vcpu_deliver_sipi_vector): INIT drops every event in flight and resets the debug
+     * registers and the architectural state to INIT's; a start-up IPI loads the INIT state with
+     * CS at its vector's page. An INIT to the BSP would resume it at the reset vector, where a PC
+     * has its firmware and tdemu has none: the VM ends, saying so.
+     */
+    private void applyMpInit(MpInitAction action) {
+        switch (action) {
+            case MpInitAction.None n -> { }
+            case MpInitAction.SipiIgnored s -> LOG.debug("vcpu{}: start-up IPI (vector 0x{}) ignored: not waiting for one",
+                    index, Integer.toHexString(s.vector()));
+            case MpInitAction.Init i -> {
+                resetForInit();
+                if (!i.waitForSipi()) {
+                    vm.finish(VmResult.Outcome.NOT_MODELLED, "vCPU " + index + " (the bootstrap processor) received INIT: it "
+                            + "would resume at the reset vector 0xFFFFFFF0, where a PC's firmware is and tdemu has none", -1);
+                    return;
+                }
+                engine.loadInitState(false, MpInitAction.Init.RESET_CS_SELECTOR, MpInitAction.Init.RESET_CS_BASE,
+                        MpInitAction.Init.RESET_RIP, machine.resetEdx());
+                LOG.debug("vcpu{}: INIT, waiting for a start-up IPI", index);
+            }
+            case MpInitAction.Startup s -> {
+                resetForInit();
+                engine.loadInitState(false, s.csSelector(), s.csBase(), s.rip(), machine.resetEdx());
+                LOG.debug("vcpu{}: start-up IPI, real mode at 0x{}", index, Long.toHexString(s.startAddress()));
+            }
+        }
+    }
+
+    /** The vCPU side of INIT (kvm_vcpu_reset): no event, single step or halt pending; DR0-DR3 0, DR6 and DR7 at their reset values. */
+    private void resetForInit() {
+        queuedEvent = null;
+        singleStepOwedAt = -1;
+        mpHalted = false;
+        engine.requestInterruptWindow(false);
+        for (int dr = 0; dr < 4; dr++) {
+            kvm.kvmSetDr(dr, 0);
+        }
+        kvm.kvmSetDr(6, dev.tdemu.core.x86.Dr6.RESET.value());
+        kvm.kvmSetDr(7, dev.tdemu.core.x86.Dr7.RESET.value());
+    }
+
+    /** RESET of an application processor as the machine powers up: real mode at the reset vector, waiting for SIPI. */
+    void powerUpAsApplicationProcessor() {
+        engine.loadInitState(true, MpInitAction.Init.RESET_CS_SELECTOR, MpInitAction.Init.RESET_CS_BASE,
+                MpInitAction.Init.RESET_RIP, machine.resetEdx());
     }
 
     /** The exit path: KVM's after-exit DR sequence, the host's work, the invariants, the observers. */
@@ -379,6 +483,24 @@ final class Vcpu implements Runnable, ExitContext {
     private VmExit runGuest() {
         GuestScheduler scheduler = vm.scheduler();
         return scheduler == null ? cpu.runGuest(engine, controls) : scheduler.run(this, () -> cpu.runGuest(engine, controls));
+    }
+
+    /**
+     * The local APIC has something new for this vCPU (an interrupt, INIT, a start-up IPI, an
+     * NMI): it stops at the next instruction boundary, or wakes from HLT or wait-for-SIPI, to look.
+     * Unlike a preemption this stop is an exit the VMM must see, even when a preemption ended the
+     * same run. Runs under the APIC's lock: only sets flags and unparks.
+     */
+    void kickForEvent() {
+        eventKicked = true;
+        kick();
+    }
+
+    /** Whether a {@link #kickForEvent} came since the last entry (and forgets it). */
+    boolean takeEventKick() {
+        boolean was = eventKicked;
+        eventKicked = false;
+        return was;
     }
 
     /** Another vCPU wants the engine lock: end this one's run at an instruction boundary. */

@@ -1,6 +1,7 @@
 package dev.tdemu.emulator.vm;
 
 import dev.tdemu.core.pc.CpuidResult;
+import dev.tdemu.core.pc.MpInitAction;
 import dev.tdemu.core.pc.MsrRead;
 import dev.tdemu.core.pc.MsrWrite;
 
@@ -76,5 +77,23 @@ interface VcpuMachine {
     /** MOV to CR8 of 0-15: TPR = value << 4. */
     default void setCr8(int value) {
         throw new IllegalStateException("this machine has no local APIC behind CR8");
+    }
+
+    /**
+     * Takes the INIT and start-up requests the vCPU's local APIC received (KVM's
+     * kvm_apic_accept_events) and says what they do to the vCPU; tdemu's own machine has none.
+     */
+    default MpInitAction acceptInitEvents() {
+        return MpInitAction.NONE;
+    }
+
+    /** Whether the vCPU runs guest code, rather than waiting for a start-up IPI (KVM_MP_STATE_INIT_RECEIVED). */
+    default boolean runnable() {
+        return true;
+    }
+
+    /** EDX after RESET and INIT: the processor signature (CPUID.01H:EAX). */
+    default long resetEdx() {
+        return Integer.toUnsignedLong(cpuid(1, 0).eax());
     }
 }

@@ -122,9 +122,10 @@ public final class Vm implements AutoCloseable {
         try {
             MultibootBoot boot = null;
             if (spec.isPc()) {
-                if (spec.vcpus() > VmSpec.PC_MAX_VCPUS) {
-                    throw new IllegalArgumentException("a PC kernel runs on one vCPU so far: starting application processors "
-                            + "(INIT/SIPI) is not implemented yet; run it with --vcpus 1");
+                if (spec.vcpus() > 1 && spec.mode() == Mode.TD) {
+                    throw new IllegalArgumentException("a TD's application processors do not start by INIT and SIPI but "
+                            + "through the ACPI multiprocessor wakeup mailbox, which tdemu does not model; run a PC kernel "
+                            + "as a TD with --vcpus 1");
                 }
                 boot = loadKernel();
                 clock = new VirtualClock();
@@ -246,7 +247,10 @@ public final class Vm implements AutoCloseable {
                 : new TdemuVcpuMachine(platform, k, index, spec.vcpus()), tdExits);
         if (pc != null) {
             mapPcMemory(v);
-            pc.cpu(index).apic().setKick(v::kick);
+            pc.cpu(index).apic().setKick(v::kickForEvent);
+            if (index > 0) {
+                v.powerUpAsApplicationProcessor(); // it waits for INIT and a start-up IPI (MpInitState)
+            }
         }
         return v;
     }
@@ -461,7 +465,8 @@ public final class Vm implements AutoCloseable {
 
     synchronized void vcpuHalted(Vcpu v, long rip) {
         v.markHalted();
-        if (vcpus.stream().allMatch(x -> x.halted())) {
+        // An application processor waiting for a start-up IPI can only be started by a vCPU that runs.
+        if (vcpus.stream().allMatch(x -> x.halted() || x.waitsForStartup())) {
             finish(VmResult.Outcome.HALTED, String.format("every vCPU halted (vCPU %d last, at RIP 0x%x) without an exit status",
                     v.index(), rip), -1);
         }

@@ -54,14 +54,21 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
      * APIC, pc-testdev's memory) is their hole, and tdemu puts no RAM above 4 GiB as QEMU would.
      */
     public static final long PC_MAX_MEMORY = 0xE000_0000L;
-    /** vCPUs a PC kernel may have: starting application processors (INIT/SIPI) is not implemented yet. */
-    public static final int PC_MAX_VCPUS = 1;
+    /**
+     * vCPUs a PC kernel may have: the BSP and application processors started by INIT and SIPI
+     * (xAPIC IDs 0..63; the issue's 64, within QEMU's pc machine's 255).
+     */
+    public static final int PC_MAX_VCPUS = 64;
+
+    /** The most vCPUs any guest may have (a PC kernel's; tdemu's own guests have at most {@link BootStructures#MAX_VCPUS}). */
+    public static final int MAX_VCPUS = Math.max(PC_MAX_VCPUS, BootStructures.MAX_VCPUS);
 
     public VmSpec {
         hostBreakpoints = List.copyOf(hostBreakpoints);
-        if (vcpus < 1 || vcpus > BootStructures.MAX_VCPUS) {
-            throw new IllegalArgumentException("vCPU count must be 1.." + BootStructures.MAX_VCPUS + ", not "
-                    + Integer.toUnsignedString(vcpus));
+        int maxVcpus = pc != null ? PC_MAX_VCPUS : BootStructures.MAX_VCPUS;
+        if (vcpus < 1 || vcpus > maxVcpus) {
+            throw new IllegalArgumentException("vCPU count must be 1.." + maxVcpus + (pc != null ? " for a PC kernel" : "")
+                    + ", not " + Integer.toUnsignedString(vcpus));
         }
         if (!memoryAllowed(memoryBytes)) {
             throw new IllegalArgumentException(memoryRule() + ", not " + Long.toUnsignedString(memoryBytes) + " bytes");

@@ -49,6 +49,16 @@ class QemuCommandTest {
     }
 
     @Test
+    void theRunnersSmpTwoStartsTheApplicationProcessorAndExitsWithTheKernelsStatus(@TempDir Path dir) throws Exception {
+        Path env = Files.writeString(dir.resolve("env"), "TARGET=\nQEMU_ACCEL=tcg\n");
+        Run r = qemu(runner(kernel(dir, "pc64-smp.elf"), "-smp", "2", "-initrd", env.toString()));
+        assertThat(r.out()).contains("smp.cpus 0x2\n").contains("conformance pc64-smp: 22 passed, 0 failed\n")
+                .doesNotContain("FAIL");
+        assertThat(r.exit()).as("(0 << 1) | 1").isEqualTo(1);
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
     void serialStdioFeedsStdinToComOneByteExactly(@TempDir Path dir) throws Exception {
         byte[] payload = new byte[8 * 1024];
         for (int i = 0; i < payload.length; i++) {
@@ -81,9 +91,9 @@ class QemuCommandTest {
         Run r = qemu(runner(kernel(dir, "mb-exit-pass.elf"), "-chardev", "file,id=x,path=y"));
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).isEqualTo("tdemu: -chardev: not an option tdemu qemu accepts (tdemu qemu -help lists them)\n");
-        Run smp = qemu(runner(kernel(dir, "mb-exit-pass.elf"), "-smp", "2"));
+        Run smp = qemu(runner(kernel(dir, "mb-exit-pass.elf"), "-smp", "65"));
         assertThat(smp.exit()).isEqualTo(2);
-        assertThat(smp.err()).endsWith("Invalid SMP CPUs 2. The max CPUs supported by machine 'pc' is 1\n");
+        assertThat(smp.err()).endsWith("Invalid SMP CPUs 65. The max CPUs supported by machine 'pc' is 64\n");
         assertThat(smp.err().lines()).hasSize(1);
     }
 

@@ -82,10 +82,15 @@ class QemuCommandLineTest {
     }
 
     @ParameterizedTest(name = "-smp {0}")
-    @CsvSource(delimiter = '|', value = {"2|2", "cpus=3|3", "1,maxcpus=4|4", "sockets=2|2", "cores=2,threads=2|4"})
-    void moreVcpusAreRefusedInWordsKvmUnitTestsMaxSmpProbeReads(String value, int asked) {
-        refused("-smp " + value + ": tdemu's pc machine starts 1 vCPU so far (application processors, INIT/SIPI, are not "
-                + "implemented yet): Invalid SMP CPUs " + asked + ". The max CPUs supported by machine 'pc' is 1", "-smp", value);
+    @CsvSource(delimiter = '|', value = {"2|2", "cpus=3|3", "sockets=2|2", "cores=2,threads=2|4", "64|64"})
+    void applicationProcessorsUpTo64AreAccepted(String value, int cpus) {
+        assertThat(boot("-smp", value).cpus()).isEqualTo(cpus);
+    }
+
+    @ParameterizedTest(name = "-smp {0}")
+    @CsvSource(delimiter = '|', value = {"65|65", "1,maxcpus=65|65", "sockets=2,cores=33|66"})
+    void moreThan64VcpusAreRefusedInWordsKvmUnitTestsMaxSmpProbeReads(String value, int asked) {
+        refused("-smp " + value + ": Invalid SMP CPUs " + asked + ". The max CPUs supported by machine 'pc' is 64", "-smp", value);
     }
 
     @Test
@@ -214,7 +219,7 @@ class QemuCommandLineTest {
 
     @Test
     void theFirstRefusedOptionIsTheOneNamed() {
-        assertThatThrownBy(() -> parse("-kernel", "k", "-smp", "2", "-device", "pci-testdev")).hasMessageStartingWith("-smp 2:");
+        assertThatThrownBy(() -> parse("-kernel", "k", "-smp", "65", "-device", "pci-testdev")).hasMessageStartingWith("-smp 65:");
     }
 
     @Test

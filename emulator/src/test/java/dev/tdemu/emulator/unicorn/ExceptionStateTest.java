@@ -81,4 +81,32 @@ class ExceptionStateTest {
             assertThat(vectors).containsExactly(0, 0, 8);
         }
     }
+
+    /**
+     * {@link Unicorn#loadSegments} sets what the register API cannot (in 64-bit mode it writes
+     * selectors only): the hidden bases, so an engine that leaves long mode runs 16-bit real-mode
+     * code at a CS base that is not selector × 16 of anything the API could load, with DS's base
+     * in effect for data.
+     */
+    @Test
+    void segmentCachesLoadedDirectlyTakeTheEngineIntoRealModeAtTheirBases() {
+        try (Unicorn uc = Unicorn.open()) {
+            uc.map(0, 0x20000, Protection.RWX);
+            uc.write(0x12340, new byte[] {(byte) 0x8C, (byte) 0xC8, (byte) 0x8B, 0x1E, 0x10, 0x00}); // mov ax,cs; mov bx,[0x10]
+            uc.write(0x5010, new byte[] {0x78, 0x56});
+            uc.writeReg(X86Reg.CR0, 0x8000_0011L);
+            uc.writeReg(X86Reg.CR0, 0x6000_0010L); // paging and protection off: out of long mode
+            uc.writeMsr(0xC000_0080, 0);
+            X86Mmr data = new X86Mmr(0x0500, 0x5000, 0xFFFF, 0x9300);
+            uc.loadSegments(List.of(data, new X86Mmr(0x1234, 0x12340, 0xFFFF, 0x9B00), new X86Mmr(0, 0, 0xFFFF, 0x9300), data,
+                    data, data));
+            int hflags = uc.hflags();
+            assertThat(hflags & ((1 << 4) | (1 << 7) | (1 << 14) | (1 << 15))).as("CS32, PE, LMA, CS64 clear: 0x%x", hflags).isZero();
+            assertThat(hflags & 3).as("CPL").isZero();
+            uc.emuStart(0, 0, 2);
+            assertThat(uc.readReg(X86Reg.RAX) & 0xFFFF).isEqualTo(0x1234);
+            assertThat(uc.readReg(X86Reg.RBX) & 0xFFFF).as("read through DS's base 0x5000").isEqualTo(0x5678);
+            assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(6);
+        }
+    }
 }

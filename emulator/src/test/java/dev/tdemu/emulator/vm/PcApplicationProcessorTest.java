@@ -1,0 +1,74 @@
+package dev.tdemu.emulator.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tdemu.proto.DrSwitchPolicy;
+import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.Machine;
+import dev.tdemu.proto.VmConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A PC's application processors wait for a start-up IPI from power-up: a kernel that never sends
+ * one runs on the BSP alone, its APs never enter the guest, and the VM ends as the kernel says.
+ */
+@Timeout(60)
+class PcApplicationProcessorTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void applicationProcessorsThatGetNoStartupIpiNeverEnterTheGuest() throws Exception {
+        VmConfig config = VmConfig.newBuilder().setGuestImage(guest("mb-exit-pass.elf").toString()).setMachine(Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_VMX).setPolicy(DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM).setVcpus(3)
+                .setTimeoutMs(30_000).build();
+        try (Vm vm = new Vm(VmSpec.from(config), new Vm.Options(null, List.of()))) {
+            VmResult r = vm.run();
+            assertThat(r.outcome()).as(r.detail()).isEqualTo(VmResult.Outcome.EXITED);
+            assertThat(r.exitStatus()).isEqualTo(1);
+            assertThat(r.console()).isEqualTo("PASS: mb-exit-pass\nSUMMARY: 1 tests\n");
+            assertThat(vm.vcpu(0).exits()).isPositive();
+            for (int ap = 1; ap < 3; ap++) {
+                assertThat(vm.vcpu(ap).waitsForStartup()).as("vCPU %d waits for SIPI", ap).isTrue();
+                assertThat(vm.vcpu(ap).exits()).as("vCPU %d never entered the guest", ap).isZero();
+            }
+        }
+    }
+
+    @Test
+    void aTdPcKernelWithApplicationProcessorsIsRefusedSayingHowTdsStartThem() throws Exception {
+        VmConfig config = VmConfig.newBuilder().setGuestImage(guest("mb-exit-pass.elf").toString()).setMachine(Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_TD).setVcpus(2).build();
+        VmSpec spec = VmSpec.from(config);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Vm(spec, Vm.Options.quiet()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiprocessor wakeup mailbox");
+    }
+
+    @Test
+    void aPcKernelMayHave64VcpusAndNoMore() throws Exception {
+        Path kernel = guest("mb-exit-pass.elf");
+        VmConfig.Builder c = VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_VMX);
+        assertThat(VmSpec.from(c.setVcpus(64).build()).vcpus()).isEqualTo(64);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> VmSpec.from(c.setVcpus(65).build()))
+                .hasMessage("vCPU count must be 1..64 for a PC kernel, not 65");
+    }
+
+    private Path guest(String file) throws IOException {
+        try (InputStream in = PcApplicationProcessorTest.class.getResourceAsStream("/guests/multiboot/" + file)) {
+            if (in == null) {
+                throw new IllegalStateException("test guest guests/multiboot/" + file + " missing: build testguests");
+            }
+            Path p = dir.resolve(file);
+            Files.write(p, in.readAllBytes());
+            return p;
+        }
+    }
+}

@@ -1,0 +1,411 @@
+/* pc64-smp: multiprocessor start-up and interprocessor interrupts through the xAPIC (SDM vol. 3A,
+ * "Multiple-Processor (MP) Initialization" and "Issuing Interprocessor Interrupts"), on a machine
+ * of 2 to 8 CPUs (fw_cfg's CPU count). Only the bootstrap processor prints; the application
+ * processors report through shared memory.
+ *
+ *   boot.*     the BSP is the only CPU running at entry; INIT then a start-up IPI (vector 0x08:
+ *              the trampoline copied to 0x8000), both to all-excluding-self, start every AP in
+ *              real mode at 0x8000: each goes to long mode by itself, counts itself once and
+ *              reports its APIC ID (IDs 1..N-1, each once); CS was 0x0800 at the trampoline's
+ *              first instruction, EDX the processor signature (CPUID.01H:EAX)
+ *   fixed.*    a fixed IPI with a physical destination reaches that CPU only, each AP in turn;
+ *              the delivery status bit reads idle once the ICR write is done
+ *   self.*     the self shorthand reaches the sender only
+ *   all.*      all-including-self reaches every CPU, all-excluding-self every CPU but the sender
+ *   logical.*  flat model: the LDR bit of each AP; cluster model: cluster 1 and a member bitmap
+ *   absent.*   a physical destination no APIC has reaches nobody (checked after a later IPI to
+ *              every CPU, which the bus delivers in order)
+ *   sipi.*     a second start-up IPI to running APs is ignored: they never re-enter the
+ *              trampoline and still answer IPIs
+ *   init.*     INIT to a running AP puts it back to wait-for-SIPI; a start-up IPI then starts it
+ *              at the trampoline again, and it answers IPIs as before
+ */
+#define CONF_PC
+#include "multiboot.inc"
+#include "pc.inc"
+#include "conformance.inc"
+#include "pc64.inc"
+
+#define TRAMPOLINE      0x8000
+#define SIPI_VECTOR     (TRAMPOLINE >> 12)
+#define MAX_CPUS        8
+#define AP_STACK_SIZE   4096
+
+#define ICR_FIXED       0x0000
+#define ICR_INIT        0x0500
+#define ICR_STARTUP     0x0600
+#define ICR_LOGICAL     0x0800
+#define ICR_ASSERT      0x4000
+#define ICR_SELF        0x40000
+#define ICR_ALL         0x80000
+#define ICR_ALL_BUT     0xC0000
+
+#define VEC_FIXED       0x40
+#define VEC_SELF        0x41
+#define VEC_ALL         0x42
+#define VEC_ALL_BUT     0x43
+#define VEC_FLAT        0x44
+#define VEC_CLUSTER     0x45
+#define VEC_ABSENT      0x46
+#define VEC_TO_CLUSTER  0x47
+#define VEC_PING        0x48
+#define VECTORS         9
+
+/* ICR high then low: an IPI to \dest (an APIC ID, a logical destination, or 0 with a shorthand). */
+.macro SEND_IPI dest, low
+    push    %rax
+    mov     \dest, %eax
+    shl     $24, %eax
+    APIC_WRITE APIC_ICR2, %eax
+    pop     %rax
+    APIC_WRITE APIC_ICR, \low
+.endm
+
+/* %rax <- how many times vector \vec was taken, on all CPUs together. */
+.macro SUM vec
+    mov     $((\vec) - VEC_FIXED), %edi
+    call    sum_hits
+.endm
+
+/* %rax <- how many times vector \vec was taken on the CPU with APIC ID \id (a register or $imm). */
+.macro HITS vec, id
+    mov     \id, %rax
+    mov     hits + ((\vec) - VEC_FIXED) * MAX_CPUS * 8(, %rax, 8), %rax
+.endm
+
+/* Spins until vector \vec was taken \count times on all CPUs (a register or $imm). */
+.macro WAIT_SUM vec, count
+    push    %rbx
+    mov     \count, %rbx
+1:  SUM     \vec
+    cmp     %rbx, %rax
+    jae     2f
+    pause
+    jmp     1b
+2:  pop     %rbx
+.endm
+
+/* A handler counting its vector on the CPU it runs on, then EOI. */
+.macro COUNT_ISR vec
+isr_\vec:
+    push    %rax
+    APIC_READ APIC_ID, %eax
+    shr     $24, %eax
+    lock incq hits + ((\vec) - VEC_FIXED) * MAX_CPUS * 8(, %rax, 8)
+    APIC_WRITE APIC_EOI, $0
+    pop     %rax
+    iretq
+.endm
+
+    .text
+main64:
+    /* the CPU count, from fw_cfg (FW_CFG_NB_CPUS, 16 bits little-endian) */
+    mov     $FW_CFG_CTL, %dx
+    mov     $FW_CFG_NB_CPUS, %ax
+    outw    %ax, %dx
+    mov     $FW_CFG_DATA, %dx
+    inb     %dx, %al
+    movzbl  %al, %eax
+    mov     %rax, ncpus(%rip)
+    REPORT  "smp.cpus", ncpus(%rip)
+    cmpq    $2, ncpus(%rip)
+    jb      too_few
+    cmpq    $MAX_CPUS, ncpus(%rip)
+    ja      too_few
+
+    PC_GATE VEC_FIXED, isr_0x40
+    PC_GATE VEC_SELF, isr_0x41
+    PC_GATE VEC_ALL, isr_0x42
+    PC_GATE VEC_ALL_BUT, isr_0x43
+    PC_GATE VEC_FLAT, isr_0x44
+    PC_GATE VEC_CLUSTER, isr_0x45
+    PC_GATE VEC_ABSENT, isr_0x46
+    PC_GATE VEC_TO_CLUSTER, isr_to_cluster
+    PC_GATE VEC_PING, isr_0x48
+
+    /* the BSP's APIC: enabled, flat logical ID bit 0 */
+    APIC_WRITE APIC_SPIV, $(APIC_SPIV_APIC_ENABLED | 0xFF)
+    APIC_WRITE APIC_LDR, $0x01000000
+
+    /* ---- boot ---- */
+    CHECK   "boot.no-ap-runs-before-sipi", $0, ap_count(%rip)
+    lea     trampoline(%rip), %rsi
+    mov     $TRAMPOLINE, %edi
+    mov     $(trampoline_end - trampoline), %ecx
+    rep movsb
+    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | ICR_INIT)
+    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
+    mov     ncpus(%rip), %rbx
+    dec     %rbx
+1:  cmp     ap_count(%rip), %rbx
+    je      2f
+    pause
+    jmp     1b
+2:  sti
+    CHECK   "boot.every-ap-counted-once", %rbx, ap_count(%rip)
+    CHECK   "boot.every-ap-entered-the-trampoline-once", %rbx, tramp_entries(%rip)
+    mov     ncpus(%rip), %rcx
+    mov     $1, %rax
+    shl     %cl, %rax
+    sub     $2, %rax
+    CHECK   "boot.ap-apic-ids-1-to-n-1", %rax, ap_ids(%rip)
+    CHECK   "boot.ap-cs-at-the-sipi-page", $(TRAMPOLINE >> 4), tramp_cs(%rip)
+    mov     $1, %eax
+    cpuid
+    CHECK   "boot.ap-edx-processor-signature", %rax, tramp_edx(%rip)
+
+    /* ---- fixed IPIs, physical destination, each AP in turn ---- */
+    mov     $1, %r12
+3:  SEND_IPI %r12d, $(ICR_ASSERT | ICR_FIXED | VEC_FIXED)
+    APIC_READ APIC_ICR, %eax
+    and     $APIC_ICR_BUSY, %eax
+    or      %rax, icr_busy(%rip)
+    WAIT_SUM VEC_FIXED, %r12            /* APs 1..%r12 took theirs */
+    inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      3b
+    CHECK   "fixed.delivery-status-idle-after-the-write", $0, icr_busy(%rip)
+    mov     $1, %r12
+4:  HITS    VEC_FIXED, %r12
+    mov     %rax, %r13
+    CHECK   "fixed.each-ap-took-its-own-once", $1, %r13
+    inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      4b
+    HITS    VEC_FIXED, $0
+    CHECK   "fixed.bsp-took-none", $0, %rax
+
+    /* ---- shorthands ---- */
+    SEND_IPI $0, $(ICR_SELF | ICR_ASSERT | VEC_SELF)
+    WAIT_SUM VEC_SELF, $1
+    HITS    VEC_SELF, $0
+    CHECK   "self.reaches-the-sender", $1, %rax
+    SEND_IPI $0, $(ICR_ALL | ICR_ASSERT | VEC_ALL)
+    WAIT_SUM VEC_ALL, ncpus(%rip)
+    HITS    VEC_ALL, $0
+    CHECK   "all.including-self-reaches-the-bsp", $1, %rax
+    SUM     VEC_ALL
+    CHECK   "all.including-self-reaches-every-cpu", ncpus(%rip), %rax
+    mov     ncpus(%rip), %rbx
+    dec     %rbx
+    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | VEC_ALL_BUT)
+    WAIT_SUM VEC_ALL_BUT, %rbx
+    HITS    VEC_ALL_BUT, $0
+    CHECK   "all.excluding-self-skips-the-bsp", $0, %rax
+
+    /* ---- logical destinations ---- */
+    mov     ncpus(%rip), %rcx
+    mov     $1, %eax
+    shl     %cl, %eax
+    sub     $2, %eax                    /* the APs' flat logical IDs: bits 1..N-1 */
+    mov     %eax, %r12d
+    SEND_IPI %r12d, $(ICR_LOGICAL | ICR_ASSERT | VEC_FLAT)
+    WAIT_SUM VEC_FLAT, %rbx
+    HITS    VEC_FLAT, $0
+    CHECK   "logical.flat-bitmap-reaches-the-aps-only", $0, %rax
+    /* every AP to the cluster model: cluster 1, member bit = APIC ID bit (IDs 1..3 in cluster 1) */
+    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | VEC_TO_CLUSTER)
+    WAIT_SUM VEC_TO_CLUSTER, %rbx
+    /* cluster 1, members 1 and 2: APIC IDs 1 and 2 (when present) */
+    mov     $2, %r13                    /* the APs the message reaches: 1, or 2 with 3+ CPUs */
+    cmpq    $3, ncpus(%rip)
+    jae     5f
+    mov     $1, %r13
+5:  SEND_IPI $0x16, $(ICR_LOGICAL | ICR_ASSERT | VEC_CLUSTER)
+    WAIT_SUM VEC_CLUSTER, %r13
+    HITS    VEC_CLUSTER, $1
+    CHECK   "logical.cluster-member-1", $1, %rax
+    HITS    VEC_CLUSTER, $0
+    CHECK   "logical.cluster-not-the-bsp", $0, %rax
+
+    /* ---- an absent APIC ID ---- */
+    SEND_IPI $0x3E, $(ICR_ASSERT | ICR_FIXED | VEC_ABSENT)
+    SEND_IPI $0, $(ICR_ALL | ICR_ASSERT | VEC_PING)
+    WAIT_SUM VEC_PING, ncpus(%rip)
+    SUM     VEC_ABSENT
+    CHECK   "absent.apic-id-reaches-nobody", $0, %rax
+    APIC_WRITE APIC_ESR, $0
+    APIC_SAVE APIC_ESR, v0
+    CHECK   "absent.no-send-error", $0, v0(%rip)
+
+    /* ---- a start-up IPI to running APs ---- */
+    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
+    mov     ncpus(%rip), %rax
+    add     %rax, %rax                  /* 2N pings once this one is in */
+    SEND_IPI $0, $(ICR_ALL | ICR_ASSERT | VEC_PING)
+    WAIT_SUM VEC_PING, %rax
+    CHECK   "sipi.running-aps-ignore-it", %rbx, tramp_entries(%rip)
+    CHECK   "sipi.no-ap-counted-twice", %rbx, ap_count(%rip)
+
+    /* ---- INIT and a start-up IPI to the running AP 1 ---- */
+    SEND_IPI $1, $(ICR_ASSERT | ICR_INIT)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
+    lea     1(%rbx), %rax
+6:  cmp     ap_count(%rip), %rax
+    je      7f
+    pause
+    jmp     6b
+7:  lea     1(%rbx), %rax
+    CHECK   "init.ap-1-re-entered-the-trampoline", %rax, tramp_entries(%rip)
+    HITS    VEC_FIXED, $1
+    mov     %rax, %r12
+    SEND_IPI $1, $(ICR_ASSERT | ICR_FIXED | VEC_FIXED)
+    lea     1(%r12), %rax
+8:  HITS    VEC_FIXED, $1
+    cmp     %r12, %rax
+    je      8b
+    CHECK   "init.ap-1-answers-ipis-again", $2, %rax
+
+    CONF_FINISH "pc64-smp"
+
+too_few:
+    PC_SAY  "FAIL smp.cpus: run this kernel with 2 to 8 vCPUs"
+    incq    conf_fail(%rip)
+    CONF_FINISH "pc64-smp"
+
+/* %rax <- the sum over every CPU of hits[%rdi] */
+sum_hits:
+    imul    $(MAX_CPUS * 8), %rdi, %rdi
+    lea     hits(%rip), %rsi
+    add     %rdi, %rsi
+    xor     %eax, %eax
+    xor     %ecx, %ecx
+1:  add     (%rsi, %rcx, 8), %rax
+    inc     %ecx
+    cmp     $MAX_CPUS, %ecx
+    jb      1b
+    ret
+
+    COUNT_ISR 0x40
+    COUNT_ISR 0x41
+    COUNT_ISR 0x42
+    COUNT_ISR 0x43
+    COUNT_ISR 0x44
+    COUNT_ISR 0x45
+    COUNT_ISR 0x46
+    COUNT_ISR 0x48
+
+/* VEC_TO_CLUSTER: this AP goes to the cluster model: cluster (APIC ID >> 2) + 1, member bit
+   APIC ID & 3 (APIC IDs 1-3 in cluster 1, 4-7 in cluster 2). */
+isr_to_cluster:
+    push    %rax
+    push    %rcx
+    push    %rdx
+    APIC_WRITE APIC_DFR, $0x0FFFFFFF
+    APIC_READ APIC_ID, %eax
+    shr     $24, %eax
+    mov     %eax, %edx
+    shr     $2, %edx
+    inc     %edx
+    shl     $4, %edx                    /* the cluster in bits 7:4 */
+    mov     %eax, %ecx
+    and     $3, %ecx
+    mov     $1, %eax
+    shl     %cl, %eax
+    or      %edx, %eax
+    shl     $24, %eax
+    APIC_WRITE APIC_LDR, %eax
+    APIC_READ APIC_ID, %eax
+    shr     $24, %eax
+    lock incq hits + (VEC_TO_CLUSTER - VEC_FIXED) * MAX_CPUS * 8(, %rax, 8)
+    APIC_WRITE APIC_EOI, $0
+    pop     %rdx
+    pop     %rcx
+    pop     %rax
+    iretq
+
+/* ---- the application processors ---- */
+
+/* Real mode at 0x8000 (CS 0x0800, IP 0), copied there by the BSP: to 32-bit protected mode on
+   the kernel's GDT. Addresses inside are offsets from CS's base. */
+    .code16
+trampoline:
+    mov     %cs, %ax
+    mov     %ax, %ds
+    mov     %ax, %cs:(tramp_cs_slot - trampoline)
+    mov     %edx, %cs:(tramp_edx_slot - trampoline)
+    lgdtl   %cs:(tramp_gdtr - trampoline)
+    mov     %cr0, %eax
+    or      $CR0_PE, %eax
+    mov     %eax, %cr0
+    ljmpl   $SEL_CODE32, $ap_start32
+    .balign 8
+tramp_gdtr:
+    .word   pc_gdt_end - pc_gdt - 1
+    .long   pc_gdt
+tramp_cs_slot:  .word 0
+tramp_edx_slot: .long 0
+trampoline_end:
+
+    .code32
+ap_start32:
+    mov     $SEL_DATA, %ax
+    mov     %ax, %ds
+    mov     %ax, %es
+    mov     %ax, %ss
+    lock incl tramp_entries
+    movzwl  TRAMPOLINE + (tramp_cs_slot - trampoline), %eax
+    mov     %eax, tramp_cs
+    mov     TRAMPOLINE + (tramp_edx_slot - trampoline), %eax
+    mov     %eax, tramp_edx
+    mov     $pc_pml4, %eax
+    mov     %eax, %cr3
+    mov     %cr4, %eax
+    or      $CR4_PAE, %eax
+    mov     %eax, %cr4
+    mov     $MSR_EFER, %ecx
+    rdmsr
+    or      $EFER_LME, %eax
+    wrmsr
+    mov     %cr0, %eax
+    or      $(CR0_PG | CR0_PE), %eax
+    mov     %eax, %cr0
+    ljmp    $SEL_CODE64, $ap_start64
+
+    .code64
+ap_start64:
+    mov     $SEL_DATA, %ax
+    mov     %ax, %ds
+    mov     %ax, %es
+    mov     %ax, %ss
+    /* a stack of its own: APIC ID x AP_STACK_SIZE below ap_stacks_top */
+    mov     $APIC_DEFAULT, %eax
+    mov     APIC_ID(%rax), %eax
+    shr     $24, %eax
+    mov     %eax, %ebx
+    imul    $AP_STACK_SIZE, %rax, %rax
+    lea     ap_stacks_top(%rip), %rsp
+    sub     %rax, %rsp
+    lidt    pc_idtr(%rip)
+    APIC_WRITE APIC_SPIV, $(APIC_SPIV_APIC_ENABLED | 0xFF)
+    APIC_WRITE APIC_DFR, $0xFFFFFFFF
+    mov     $1, %eax
+    mov     %ebx, %ecx
+    shl     %cl, %eax
+    shl     $24, %eax
+    APIC_WRITE APIC_LDR, %eax             /* flat: bit <APIC ID> */
+    lock btsq %rbx, ap_ids(%rip)
+    lock incq ap_count(%rip)
+    sti
+1:  hlt
+    jmp     1b
+
+    CONF_RUNTIME
+    PC64_RUNTIME
+
+    .data
+    .balign 8
+ncpus:          .quad 0
+ap_count:       .quad 0
+ap_ids:         .quad 0
+tramp_entries:  .quad 0
+tramp_cs:       .quad 0
+tramp_edx:      .quad 0
+icr_busy:       .quad 0
+v0:             .quad 0
+hits:           .space VECTORS * MAX_CPUS * 8
+
+    .bss
+    .balign 4096
+                .space MAX_CPUS * AP_STACK_SIZE
+ap_stacks_top:
