@@ -171,6 +171,14 @@ public final class BenchMain {
                         }, 1e9 / throughput(loop));
             }
         }
+        RunResult loopPair = byName.get("GdbBenchmark.loopPaired");
+        if (loopPair != null) {
+            Map<String, org.openjdk.jmh.results.Result> aux = loopPair.getSecondaryResults();
+            System.out.printf(Locale.ROOT, "  %-70s %8.3f      goal >= 0.95 (mean of %d back-to-back pairs: %.1f vs %.1f ns per "
+                            + "iteration, worst %.3f)%n", "guest speed under --gdb attached and continued / no --gdb, paired",
+                    mean(aux, "speedRatio"), aux.get("speedRatio").getStatistics().getN(), mean(aux, "gdbContinueNs"),
+                    mean(aux, "withoutGdbNs"), aux.get("speedRatio").getStatistics().getMin());
+        }
         RunResult ctrlC = byName.get("GdbBenchmark.ctrlC");
         if (ctrlC != null) {
             var stats = ctrlC.getPrimaryResult().getStatistics();
