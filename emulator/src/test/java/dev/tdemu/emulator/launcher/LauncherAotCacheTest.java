@@ -51,10 +51,14 @@ class LauncherAotCacheTest {
 
     /** Sources the launcher, points it at the fixture tree and runs run_cli (which execs the fake java). */
     private Repo.Result runCli(Map<String, String> env) throws Exception {
+        return inTree(env, "run_cli run k.elf");
+    }
+
+    private Repo.Result inTree(Map<String, String> env, String command) throws Exception {
         String launcher = Repo.root().resolve("tdemu").toString();
         String script = "source '" + launcher + "'; TOP='" + tree + "'; STAMP=\"$TOP/.build/stamp\"; "
                 + "APP_CP_FILE=\"$TOP/emulator/target/classpath.txt\"; AOT_CACHE=\"$TOP/.build/cli.aot\"; "
-                + "run_cli run k.elf";
+                + command;
         Map<String, String> all = new java.util.HashMap<>(env);
         all.put("JAVA_HOME", jdk.toString());
         return Repo.run(tmp, all, 60, "bash", "-c", script);
@@ -92,6 +96,16 @@ class LauncherAotCacheTest {
                 .contains("-cp " + tree.resolve("emulator/target/tdemu-emulator-0.1.0-SNAPSHOT.jar") + ":/deps.jar ");
         assertThat(tree.resolve(".build")).isDirectoryNotContaining("glob:**/cli.aot.tmp*")
                 .isDirectoryNotContaining("glob:**/aot-train.elf");
+    }
+
+    @Test
+    void benchMakesTheCacheBeforeItStarts() throws Exception {
+        // ./tdemu bench times ./tdemu run, which must not race a training run of its own.
+        Repo.Result r = inTree(Map.of(), "aot_ready; cat \"$AOT_CACHE.key\"; echo; aot_ready; echo done");
+        assertThat(r.exitCode()).as(r.all()).isZero();
+        assertThat(r.stdout()).startsWith(jdk.toString()).endsWith("done\n");
+        assertThat(r.stderr()).as("said once, when it made the cache").containsOnlyOnce("making the CLI's AOT cache");
+        assertThat(tree.resolve(".build/cli.aot")).hasContent("cache");
     }
 
     @Test
