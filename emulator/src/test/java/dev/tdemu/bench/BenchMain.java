@@ -171,6 +171,14 @@ public final class BenchMain {
                         }, 1e9 / throughput(loop));
             }
         }
+        RunResult loopPair = byName.get("GdbBenchmark.loopPaired");
+        if (loopPair != null) {
+            Map<String, org.openjdk.jmh.results.Result> aux = loopPair.getSecondaryResults();
+            System.out.printf(Locale.ROOT, "  %-70s %8.3f      goal >= 0.95 (mean of %d back-to-back pairs: %.1f vs %.1f ns per "
+                            + "iteration, worst %.3f)%n", "guest speed under --gdb attached and continued / no --gdb, paired",
+                    mean(aux, "speedRatio"), aux.get("speedRatio").getStatistics().getN(), mean(aux, "gdbContinueNs"),
+                    mean(aux, "withoutGdbNs"), aux.get("speedRatio").getStatistics().getMin());
+        }
         RunResult ctrlC = byName.get("GdbBenchmark.ctrlC");
         if (ctrlC != null) {
             var stats = ctrlC.getPrimaryResult().getStatistics();
@@ -207,18 +215,30 @@ public final class BenchMain {
             List<String[]> tdemu = List.of(new String[] {"tdemuRun", "./tdemu run (launcher + fresh JVM)"},
                     new String[] {"tdemuJvm", "the CLI in a fresh JVM, no launcher"},
                     new String[] {"tdemuInProcess", "a new Vm in a warm JVM"});
-            boolean any = qemu != null;
+            boolean any = qemu != null || byName.containsKey("BootBenchmark.paired[" + kernel + "]");
             for (String[] t : tdemu) {
                 any |= byName.containsKey("BootBenchmark." + t[0] + "[" + kernel + "]");
             }
             if (!any) {
                 continue;
             }
+            RunResult pair = byName.get("BootBenchmark.paired[" + kernel + "]");
+            if (pair != null) {
+                Map<String, org.openjdk.jmh.results.Result> aux = pair.getSecondaryResults();
+                System.out.printf(Locale.ROOT, "  %-70s %8.2f      goal <= 1.0 (mean of %d back-to-back triples: QEMU %.0f ms, "
+                                + "./tdemu run %.0f ms, worst ratio %.2f)%n", "boot to exit, pc64-boot-" + kernel
+                                + ", ./tdemu run / QEMU TCG, paired", mean(aux, "runOverQemu"),
+                        aux.get("runOverQemu").getStatistics().getN(), mean(aux, "qemuMs"), mean(aux, "tdemuRunMs"),
+                        aux.get("runOverQemu").getStatistics().getMax());
+                System.out.printf(Locale.ROOT, "  %-70s %8.2f      goal <= 1.0 (new Vm in a warm JVM %.0f ms, worst ratio %.2f)%n",
+                        "  the same, a new Vm in a warm JVM / QEMU TCG, paired", mean(aux, "inProcessOverQemu"),
+                        mean(aux, "inProcessMs"), aux.get("inProcessOverQemu").getStatistics().getMax());
+            }
             String title = "boot to exit, pc64-boot-" + kernel + (kernel.equals("idle") ? " (long mode, one line)"
                     : " (3 sieves below 2^24)");
             if (qemu != null) {
                 System.out.printf(Locale.ROOT, "  %-70s %8.0f ms   QEMU TCG, -serial none%n", title, 1e3 / throughput(qemu));
-            } else {
+            } else if (pair == null) {
                 System.out.printf(Locale.ROOT, "  %-70s %s%n", title, BootBenchmark.Qemu.locate().isEmpty()
                         ? "QEMU: " + BootBenchmark.Qemu.MISSING : "QEMU: its benchmark failed or was not selected in this run: no ratio");
             }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -41,6 +42,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * the difference), and a new {@link Vm} in this JVM per invocation (the JVM's start-up, class
  * loading and JIT warm-up left out). QEMU as kvm-unit-tests' runner starts it, COM1 off
  * ({@code -serial none}; tdemu's COM1 output, its stdout, is discarded). Both with 128 MiB.
+ *
+ * <p>On a shared machine the load drifts between benchmarks that JMH runs one after another, so
+ * {@link #paired} also runs QEMU, {@code ./tdemu run} and the in-process VM back to back in each
+ * invocation (in a rotating order) and records each one's wall time and the two ratios of that
+ * invocation as aux counters: BenchMain reports those ratios first.
  *
  * <p>Without a qemu-system-x86_64 (a real one: the project's bin/qemu-system-x86_64 is tdemu
  * itself) the QEMU benchmark fails with a message saying so and BenchMain reports no ratio;
@@ -123,6 +129,44 @@ public class BootBenchmark {
             }
             return r.exitStatus();
         }
+    }
+
+    /** The wall times (ms) of one paired invocation and its ratios (aux counters, one invocation per iteration). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Pair {
+        public double qemuMs;
+        public double tdemuRunMs;
+        public double inProcessMs;
+        public double runOverQemu;
+        public double inProcessOverQemu;
+        int invocation;
+    }
+
+    /** QEMU, ./tdemu run and a new Vm in this JVM back to back, in a rotating order. */
+    @Benchmark
+    public int paired(Kernel k, Pair pair) throws Exception {
+        Path qemu = Qemu.locate().orElseThrow(() -> new IllegalStateException(Qemu.MISSING));
+        double[] ms = new double[3];
+        for (int i = 0; i < 3; i++) {
+            int which = (i + pair.invocation) % 3;
+            long start = System.nanoTime();
+            switch (which) {
+                case 0 -> run("QEMU", List.of(qemu.toString(), "-nodefaults", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
+                        "-vnc", "none", "-display", "none", "-serial", "none", "-machine", "accel=tcg", "-m", MEMORY_OPTION,
+                        "-kernel", k.file.toString()));
+                case 1 -> tdemuRun(k);
+                default -> tdemuInProcess(k);
+            }
+            ms[which] = (System.nanoTime() - start) / 1e6;
+        }
+        pair.invocation++;
+        pair.qemuMs = ms[0];
+        pair.tdemuRunMs = ms[1];
+        pair.inProcessMs = ms[2];
+        pair.runOverQemu = ms[1] / ms[0];
+        pair.inProcessOverQemu = ms[2] / ms[0];
+        return PASSED;
     }
 
     /** Runs {@code command} to its end (stdout discarded) and checks that the kernel's checks passed. */

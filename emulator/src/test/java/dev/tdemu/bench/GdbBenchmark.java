@@ -479,6 +479,55 @@ public class GdbBenchmark {
         return reply;
     }
 
+    /** One paired invocation's figures (aux counters; one invocation per iteration). */
+    @State(Scope.Thread)
+    @org.openjdk.jmh.annotations.AuxCounters(org.openjdk.jmh.annotations.AuxCounters.Type.EVENTS)
+    public static class LoopPair {
+        public double withoutGdbNs;
+        public double gdbContinueNs;
+        /** Guest speed attached-and-continued / without --gdb, in this invocation. */
+        public double speedRatio;
+        int invocation;
+    }
+
+    /**
+     * The same two runs back to back in one invocation (alternating which goes first), each
+     * timed from the start of its run to the guest's exit (VM creation and attaching not
+     * counted), so that the load's drift between JMH's sequential benchmarks cannot skew the ratio.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Warmup(iterations = 2)
+    @Measurement(iterations = 5)
+    public double loopPaired(LoopPair pair) throws Exception {
+        double without = 0, attached = 0;
+        for (int i = 0; i < 2; i++) {
+            if ((i + pair.invocation) % 2 == 0) {
+                try (Vm vm = new Vm(VmSpec.from(loopConfig()), Vm.Options.quiet())) {
+                    long start = System.nanoTime();
+                    expectExit(vm.run());
+                    without = System.nanoTime() - start;
+                }
+            } else {
+                AttachedLoop l = new AttachedLoop();
+                l.create();
+                try {
+                    long start = System.nanoTime();
+                    loopGdbContinue(l);
+                    attached = System.nanoTime() - start;
+                } finally {
+                    l.close();
+                }
+            }
+        }
+        pair.invocation++;
+        pair.withoutGdbNs = without / LOOP_ITERATIONS;
+        pair.gdbContinueNs = attached / LOOP_ITERATIONS;
+        pair.speedRatio = without / attached;
+        return pair.speedRatio;
+    }
+
     /**
      * bench-debug running under an attached client ({@code vCont;c} sent, then 20 ms of running,
      * outside the measured time): before each measured Ctrl-C.
