@@ -138,6 +138,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public boolean nmiPending() {
+        return apic.nmiPending();
+    }
+
+    @Override
     public int acknowledgeInterrupt() {
         return switch (apic.acknowledge()) {
             case ApicInterrupt.Fixed f -> f.vector();

@@ -84,6 +84,8 @@ final class Vcpu implements Runnable, ExitContext {
     private volatile boolean halted;
     /** The local APIC kicked this vCPU since its last entry (see {@link #kickForEvent}). */
     private volatile boolean eventKicked;
+    /** An event came that the engine lock's scheduler should serve at once (see {@link #takeUrgent}). */
+    private volatile boolean urgent;
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
@@ -239,6 +241,12 @@ final class Vcpu implements Runnable, ExitContext {
      * guest can (the interrupt window), and the interrupt goes in at that exit's entry.
      */
     private void injectPendingInterrupt() {
+        if (machine.nmiPending()) {
+            // NMIs reach the local APIC (NMI IPIs, LINT1, an I/O APIC entry) but tdemu does not deliver them yet.
+            vm.finish(VmResult.Outcome.NOT_MODELLED, "an NMI reached vCPU " + index + ": NMI delivery (vector 2, blocked "
+                    + "until IRET) is not modelled yet", -1);
+            return;
+        }
         if (!machine.hasInterruptController() || queuedEvent != null || singleStepOwedAt >= 0 || !machine.interruptPending()) {
             engine.requestInterruptWindow(false);
             return;
@@ -278,7 +286,7 @@ final class Vcpu implements Runnable, ExitContext {
         wakeRequested = false;
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
-                if (machine.interruptPending()) {
+                if (machine.interruptPending() || machine.nmiPending()) {
                     return true;
                 }
                 applyMpInit(machine.acceptInitEvents());
@@ -433,7 +441,22 @@ final class Vcpu implements Runnable, ExitContext {
      */
     void kickForEvent() {
         eventKicked = true;
+        urgent = true;
         kick();
+        GuestScheduler scheduler = vm.scheduler();
+        if (scheduler != null) {
+            scheduler.wantedBy(this);
+        }
+    }
+
+    /**
+     * Whether an event came for this vCPU since it last asked (and forgets it): the scheduler
+     * then lets it run at once rather than after a quantum, as an IPI reaches a CPU at once.
+     */
+    boolean takeUrgent() {
+        boolean was = urgent;
+        urgent = false;
+        return was;
     }
 
     /** Whether a {@link #kickForEvent} came since the last entry (and forgets it). */

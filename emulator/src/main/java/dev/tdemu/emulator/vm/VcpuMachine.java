@@ -52,6 +52,11 @@ interface VcpuMachine {
         return true;
     }
 
+    /** Whether an NMI request reached the vCPU (tdemu's own machine has no NMI source). */
+    default boolean nmiPending() {
+        return false;
+    }
+
     /** EDX after RESET and INIT: the processor signature (CPUID.01H:EAX). */
     default long resetEdx() {
         return Integer.toUnsignedLong(cpuid(1, 0).eax());
