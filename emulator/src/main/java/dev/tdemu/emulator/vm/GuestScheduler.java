@@ -42,7 +42,7 @@ final class GuestScheduler {
      */
     VmExit run(Vcpu v, Supplier<VmExit> body) {
         while (true) {
-            acquire();
+            acquire(v);
             running = v;
             VmExit exit;
             try {
@@ -61,11 +61,32 @@ final class GuestScheduler {
         }
     }
 
-    private void acquire() {
+    /**
+     * The local APIC has an event for {@code v} (an IPI, a device's interrupt): the vCPU holding
+     * the engine lock, if another, hands it over at its next instruction boundary, so the event is
+     * taken without waiting for a quantum (an IPI round trip between a spinning sender and its
+     * target would otherwise cost a quantum each way).
+     */
+    void wantedBy(Vcpu v) {
+        Vcpu holder = running;
+        if (holder != null && holder != v && lock.hasQueuedThreads()) {
+            holder.preempt();
+        }
+    }
+
+    private void acquire(Vcpu v) {
         boolean interrupted = false;
         long t0 = System.nanoTime();
         int kicks = 0;
         try {
+            if (v.takeUrgent() && !lock.tryLock()) {
+                Vcpu holder = running;
+                if (holder != null && holder != v) {
+                    holder.preempt();
+                }
+            } else if (lock.isHeldByCurrentThread()) {
+                return;
+            }
             while (true) {
                 try {
                     if (lock.tryLock(QUANTUM_MICROS, TimeUnit.MICROSECONDS)) {

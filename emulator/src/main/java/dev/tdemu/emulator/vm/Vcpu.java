@@ -89,6 +89,8 @@ final class Vcpu implements Runnable, ExitContext {
     private static final AtomicBoolean WARNED_IMPRECISE = new AtomicBoolean();
     /** The local APIC kicked this vCPU since its last entry (see {@link #kickForEvent}). */
     private volatile boolean eventKicked;
+    /** An event came that the engine lock's scheduler should serve at once (see {@link #takeUrgent}). */
+    private volatile boolean urgent;
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
@@ -493,7 +495,22 @@ final class Vcpu implements Runnable, ExitContext {
      */
     void kickForEvent() {
         eventKicked = true;
+        urgent = true;
         kick();
+        GuestScheduler scheduler = vm.scheduler();
+        if (scheduler != null) {
+            scheduler.wantedBy(this);
+        }
+    }
+
+    /**
+     * Whether an event came for this vCPU since it last asked (and forgets it): the scheduler
+     * then lets it run at once rather than after a quantum, as an IPI reaches a CPU at once.
+     */
+    boolean takeUrgent() {
+        boolean was = urgent;
+        urgent = false;
+        return was;
     }
 
     /** Whether a {@link #kickForEvent} came since the last entry (and forgets it). */
