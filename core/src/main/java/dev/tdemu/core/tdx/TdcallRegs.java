@@ -1,5 +1,7 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.x86.CpuMode;
 
@@ -15,9 +17,6 @@ public final class TdcallRegs {
 
     /** TDCALL is 66 0F 01 CC. */
     public static final int TDCALL_LENGTH = 4;
-    /** RFLAGS.TF: the instruction owes a single-step trap when it completes. */
-    public static final long RFLAGS_TF = 1L << 8;
-
     private final long[] gprs;
     private final long rip;
     private final long rflags;
@@ -79,7 +78,7 @@ public final class TdcallRegs {
     }
 
     public boolean trapFlag() {
-        return (rflags & RFLAGS_TF) != 0;
+        return (rflags & Rflags.TF) != 0;
     }
 
     @Override

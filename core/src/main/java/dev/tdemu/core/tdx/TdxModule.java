@@ -1,5 +1,7 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.vmx.ExceptionBitmap;
 import dev.tdemu.core.vmx.ExitReason;
@@ -456,7 +458,7 @@ public final class TdxModule {
                 case MODULE -> {
                     long value = TdMsrVirtualization.moduleValue(r.ecx());
                     yield new TdEventResult.AnsweredByModule(GprUpdates.builder().set(Gpr.RAX, value & 0xFFFF_FFFFL)
-                            .set(Gpr.RDX, value >>> 32).build(), r.rip() + r.length(), (r.rflags() & TdcallRegs.RFLAGS_TF) != 0);
+                            .set(Gpr.RDX, value >>> 32).build(), r.rip() + r.length(), (r.rflags() & Rflags.TF) != 0);
                 }
             };
             case TdEvent.Wrmsr w -> switch (TdMsrVirtualization.treatment(w.ecx(), true)) {
@@ -481,7 +483,7 @@ public final class TdxModule {
                 .set(Gpr.RCX, ascii("    "))
                 .set(Gpr.RDX, ascii("lTDX"))
                 .build();
-        return new TdEventResult.AnsweredByModule(out, c.rip() + c.length(), (c.rflags() & TdcallRegs.RFLAGS_TF) != 0);
+        return new TdEventResult.AnsweredByModule(out, c.rip() + c.length(), (c.rflags() & Rflags.TF) != 0);
     }
 
     private TdEventResult eptViolation(TdVcpu vcpu, TdEvent.EptViolation e) {

@@ -1,5 +1,7 @@
 package dev.tdemu.core.kvm;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.tdx.GprUpdates;
 import dev.tdemu.core.tdx.Td;
@@ -84,7 +86,7 @@ class TdxFuzzTest {
         }
         CpuMode mode = random.nextInt(20) == 0 ? new CpuMode(random.nextInt(4), true, random.nextBoolean())
                 : CpuMode.KERNEL_64;
-        long rflags = 0x2 | (random.nextBoolean() ? TdcallRegs.RFLAGS_TF : 0);
+        long rflags = 0x2 | (random.nextBoolean() ? Rflags.TF : 0);
         return TdcallRegs.of(gprs, random.nextLong(), rflags, mode);
     }
 

@@ -1,5 +1,7 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.x86.CpuMode;
 import org.junit.jupiter.api.Test;
@@ -47,7 +49,7 @@ class TdcallLeavesTest {
     @Test
     void aTdcallCompletedUnderTheTrapFlagOwesASingleStepTrap() {
         TdVcpu v = f.td.addVcpu();
-        TdcallResult.Completed c = f.completed(v, call(TdcallLeaf.TDG_VP_INFO).withRflags(0x2 | TdcallRegs.RFLAGS_TF));
+        TdcallResult.Completed c = f.completed(v, call(TdcallLeaf.TDG_VP_INFO).withRflags(0x2 | Rflags.TF));
         assertTrue(c.singleStepTrap());
         assertEquals(RIP + 4, c.nextRip());
     }
@@ -55,7 +57,7 @@ class TdcallLeavesTest {
     @Test
     void aFailedTdcallUnderTheTrapFlagStillOwesTheTrap() {
         TdVcpu v = f.td.addVcpu();
-        TdcallResult.Completed c = f.completed(v, call(0xFFFF).withRflags(0x2 | TdcallRegs.RFLAGS_TF));
+        TdcallResult.Completed c = f.completed(v, call(0xFFFF).withRflags(0x2 | Rflags.TF));
         assertTrue(c.singleStepTrap(), "the TDCALL instruction completed; only the leaf failed");
     }
 

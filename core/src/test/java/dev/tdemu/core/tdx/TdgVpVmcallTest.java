@@ -1,5 +1,7 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.Gpr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -76,7 +78,7 @@ class TdgVpVmcallTest {
 
     @Test
     void aVmcallMadeUnderTheTrapFlagOwesItsSingleStepTrapWhenItCompletes() {
-        f.module.tdcall(v, vmcall(0xFC00).withRflags(0x2 | TdcallRegs.RFLAGS_TF));
+        f.module.tdcall(v, vmcall(0xFC00).withRflags(0x2 | Rflags.TF));
         assertTrue(f.module.vmcallReturn(v, GprUpdates.of(Gpr.R10, 0)).singleStepTrap());
     }
 

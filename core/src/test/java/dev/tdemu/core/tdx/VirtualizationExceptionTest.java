@@ -1,5 +1,7 @@
 package dev.tdemu.core.tdx;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.vmx.ExitReason;
 import org.junit.jupiter.api.Test;
@@ -53,7 +55,7 @@ class VirtualizationExceptionTest {
     @Test
     void cpuidAnsweredUnderTheTrapFlagOwesASingleStepTrap() {
         var a = assertInstanceOf(TdEventResult.AnsweredByModule.class,
-                event(new TdEvent.Cpuid(RIP, 2, 0x2 | TdcallRegs.RFLAGS_TF, 0, 0x21, 0)));
+                event(new TdEvent.Cpuid(RIP, 2, 0x2 | Rflags.TF, 0, 0x21, 0)));
         assertTrue(a.singleStepTrap());
     }
 

@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.emulator.machine.BootStructures;
@@ -33,7 +35,6 @@ import org.apache.logging.log4j.Logger;
  */
 public final class GuestEngine implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
-    static final long RFLAGS_TF = 0x100, RFLAGS_IF = 0x200, RFLAGS_RF = 0x10000;
 
     /** Port I/O the code scan did not cover must still be answered while the engine runs. */
     public interface FallbackIo {
@@ -245,9 +246,9 @@ public final class GuestEngine implements AutoCloseable {
 
     private void onExecuteBreakpoint(long linear) {
         long rflags = uc.readReg(X86Reg.RFLAGS);
-        if ((rflags & RFLAGS_RF) != 0) {
+        if ((rflags & Rflags.RF) != 0) {
             // RF suppresses instruction breakpoints for one instruction, then the CPU clears it.
-            uc.writeReg(X86Reg.RFLAGS, rflags & ~RFLAGS_RF);
+            uc.writeReg(X86Reg.RFLAGS, rflags & ~Rflags.RF);
             return;
         }
         // The hook (like DR0-DR3) names a linear address; the #DB's frame holds the instruction pointer.
@@ -383,7 +384,7 @@ public final class GuestEngine implements AutoCloseable {
                 kickedAt = address;
             }
             u.emuStop();
-        } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & RFLAGS_IF) != 0 && !state.interruptShadow()) {
+        } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & Rflags.IF) != 0 && !state.interruptShadow()) {
             interruptWindowWanted = false;
             if (event == null) {
                 event = new EngineEvent.InterruptWindow(address);

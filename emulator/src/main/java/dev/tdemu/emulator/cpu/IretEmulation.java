@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.x86.ExecutionMode;
 import dev.tdemu.core.x86.Segment;
 import dev.tdemu.core.x86.Sreg;
@@ -41,7 +43,7 @@ final class IretEmulation {
         CpuState state = g.state();
         ExecutionMode mode = state.executionMode();
         long oldFlags = uc.readReg(X86Reg.RFLAGS);
-        boolean tf = (oldFlags & 0x100) != 0;
+        boolean tf = (oldFlags & Rflags.TF) != 0;
         int cpl = state.hflags() & CpuState.HF_CPL_MASK;
         Segment ss = state.segment(Sreg.SS);
         long rsp = uc.readReg(X86Reg.RSP);

@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.host.HostCpu;
 import dev.tdemu.core.vmx.EptViolationQualification;
 import dev.tdemu.core.vmx.IoQualification;
@@ -41,7 +43,6 @@ public final class PhysicalCpu {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
     static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP, X86Reg.RSI,
         X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
-    private static final long RFLAGS_TF = GuestEngine.RFLAGS_TF;
     private static final long CR4_TSD = 1L << 2;
     private static final int MSR_TSC_AUX = 0xC000_0103;
 
@@ -121,7 +122,7 @@ public final class PhysicalCpu {
                 Optional<DebugException> db = hardware.checkInstructionFetch(b.linear(), false, g.mode());
                 if (db.isEmpty()) {
                     // The hook's slot does not raise #DB (LEN/type combination): run it once without the hook.
-                    uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
+                    uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | Rflags.RF);
                     yield null;
                 }
                 yield debugException(g, controls, db.get(), b.rip());
@@ -240,7 +241,7 @@ public final class PhysicalCpu {
             return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
         Unicorn uc = g.engine();
-        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
         g.pageTablesChanged();
         uc.writeReg(X86Reg.RIP, rip + insn.length());
         return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
@@ -314,7 +315,7 @@ public final class PhysicalCpu {
         if (exit.isPresent()) {
             return new VmExit.MovDr(exit.get(), rip, insn.length());
         }
-        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
         MovDrOutcome outcome = mov.toDebugRegister()
                 ? hardware.movToDr(mode, mov.debugRegister(), uc.readReg(GPRS[mov.gpr()]))
                 : hardware.movFromDr(mode, mov.debugRegister());
@@ -343,7 +344,7 @@ public final class PhysicalCpu {
             return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
         }
         Unicorn uc = g.engine();
-        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
         long value = uc.readReg(GPRS[mov.gpr()]);
         uc.writeReg(X86Reg.CR3, g.state().executionMode().is64Bit() ? value : value & 0xFFFF_FFFFL);
         uc.writeReg(X86Reg.RIP, rip + insn.length());
@@ -423,7 +424,7 @@ public final class PhysicalCpu {
             return NOT_RDPID;
         }
         Unicorn uc = g.engine();
-        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
         long aux = g.readEngineMsr(MSR_TSC_AUX);
         uc.writeReg(GPRS[(code[at + 2] & 7) | ((rex & 1) << 3)], is64 ? aux : aux & 0xFFFF_FFFFL);
         long next = rip + at + 3;
@@ -454,7 +455,7 @@ public final class PhysicalCpu {
         // at a time: each is an I/O access and a memory access, both matched against the
         // breakpoints, and a trap after an iteration with more to go leaves RIP on the instruction
         // and pushes RF=1 (SDM 17.3.1.1), so the engine comes back here for the next one.
-        boolean tf = (uc.readReg(X86Reg.RFLAGS) & RFLAGS_TF) != 0;
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
         return switch (PortIoEmulation.perform(g, q, io.addressSize(), PortIoEmulation.NOTHING, 1)) {
             case PortIoEmulation.Outcome.PageFault f -> {
                 uc.writeReg(X86Reg.CR2, f.address());
@@ -478,10 +479,10 @@ public final class PhysicalCpu {
     private VmExit stepWatched(GuestEngine g, GuestControls controls, long rip, boolean fetch) {
         Unicorn uc = g.engine();
         long rflags = uc.readReg(X86Reg.RFLAGS);
-        boolean guestTf = (rflags & RFLAGS_TF) != 0;
+        boolean guestTf = (rflags & Rflags.TF) != 0;
         X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
         DrEnforcer enforcer = g.enforcer();
-        if (fetch && (rflags & GuestEngine.RFLAGS_RF) == 0) {
+        if (fetch && (rflags & Rflags.RF) == 0) {
             // A refused fetch comes before the instruction's execute-breakpoint check, which the
             // step below skips (RF): make that check here.
             Optional<DebugException> db = hardware.checkInstructionFetch(rip, false, g.mode());
@@ -494,7 +495,7 @@ public final class PhysicalCpu {
         // RF: the instruction already passed its instruction-breakpoint check (when it started and
         // stopped at its memory access, or just above), so an execute breakpoint on it must not
         // fire again for the re-run. The engine clears RF once the instruction completes.
-        uc.writeReg(X86Reg.RFLAGS, rflags | RFLAGS_TF | GuestEngine.RFLAGS_RF);
+        uc.writeReg(X86Reg.RFLAGS, rflags | Rflags.TF | Rflags.RF);
         EngineEvent stepped;
         List<DrEnforcer.PhysicalAccess> physical;
         try {
@@ -614,7 +615,7 @@ public final class PhysicalCpu {
         if (insn != null && insn.operation() instanceof Operation.Iret) {
             return;
         }
-        uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_RF);
+        uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) & ~Rflags.RF);
     }
 
     /**
@@ -633,7 +634,7 @@ public final class PhysicalCpu {
             clearPushedTrapFlag(g); // PUSHF saw tdemu's TF: the guest's copy must not
         }
         long rflags = uc.readReg(X86Reg.RFLAGS);
-        uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | RFLAGS_TF : rflags & ~RFLAGS_TF);
+        uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | Rflags.TF : rflags & ~Rflags.TF);
     }
 
     /** Clears TF (bit 0 of the second byte) in the flags image PUSHF just left at SS:RSP. */
@@ -727,7 +728,7 @@ public final class PhysicalCpu {
         if (controls.exceptionExits(X86Exception.DB)) {
             if (rf) {
                 Unicorn uc = g.engine();
-                uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
+                uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | Rflags.RF);
             }
             return new VmExit.ExceptionNmi(X86Exception.DB, -1, e.pending(), rip, 0, false, 0, List.copyOf(accesses));
         }

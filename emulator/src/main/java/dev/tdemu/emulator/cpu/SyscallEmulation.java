@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.pc.MsrIndex;
 import dev.tdemu.core.x86.ExecutionMode;
 import dev.tdemu.emulator.machine.X86Exception;
@@ -51,6 +53,6 @@ final class SyscallEmulation {
         uc.writeReg(X86Reg.GS_BASE, gsBase);
         uc.writeReg(X86Reg.RFLAGS, (rflags & ~fmask & ~RF) | 2);
         uc.writeReg(X86Reg.RIP, lstar);
-        return new Outcome.Done(lstar, (rflags & GuestEngine.RFLAGS_TF) != 0);
+        return new Outcome.Done(lstar, (rflags & Rflags.TF) != 0);
     }
 }

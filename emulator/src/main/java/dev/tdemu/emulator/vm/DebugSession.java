@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.kvm.GuestDebug;
 import dev.tdemu.core.kvm.GuestDebugRequest;
 import dev.tdemu.core.pc.MsrRead;
@@ -242,10 +244,10 @@ public final class DebugSession {
             long rflags = v.reg(X86Reg.RFLAGS);
             if (stepStart[v.index()]) {
                 stepStart[v.index()] = false;
-                guestTf[v.index()] = (rflags & 0x100) != 0;
+                guestTf[v.index()] = (rflags & Rflags.TF) != 0;
             }
-            if ((rflags & 0x100) == 0) {
-                v.reg(X86Reg.RFLAGS, rflags | 0x100);
+            if ((rflags & Rflags.TF) == 0) {
+                v.reg(X86Reg.RFLAGS, rflags | Rflags.TF);
             }
         }
     }
@@ -287,7 +289,7 @@ public final class DebugSession {
     /** A vCPU hit something the debugger owns: hold everyone and report once all are held. */
     void stop(Vcpu v, DebugEvent event) {
         if (event.kind() == DebugEvent.Kind.STEP && !guestTf[v.index()]) {
-            v.reg(X86Reg.RFLAGS, v.reg(X86Reg.RFLAGS) & ~0x100L);
+            v.reg(X86Reg.RFLAGS, v.reg(X86Reg.RFLAGS) & ~Rflags.TF);
         }
         lock.lock();
         try {

@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.kvm.TdVmcallResult;
 import dev.tdemu.core.kvm.TdxVmcall;
 import dev.tdemu.core.tdx.GprUpdates;
@@ -138,7 +140,7 @@ final class TdxExitHandlers {
         }
         long next = msrExit.rip() + msrExit.length();
         v.setRip(next);
-        return new InTd.Handled((v.rflags() & 0x100) != 0 ? new InTdEvent.SingleStep(next) : null);
+        return new InTd.Handled((v.rflags() & Rflags.TF) != 0 ? new InTdEvent.SingleStep(next) : null);
     }
 
     private InTd afterEvent(ExitContext v, TdEventResult result) {

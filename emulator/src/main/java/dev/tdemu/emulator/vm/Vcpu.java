@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.Rflags;
+
 import dev.tdemu.core.host.HostBreakpoint;
 import dev.tdemu.core.invariant.Invariant;
 import dev.tdemu.core.invariant.InvariantChecks;
@@ -54,7 +56,6 @@ final class Vcpu implements Runnable, ExitContext {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.vm");
     private static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP,
         X86Reg.RSI, X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
-    private static final long RFLAGS_TF = 0x100, RFLAGS_IF = 0x200, RFLAGS_RF = 0x10000;
 
     private final int index;
     private final Vm vm;
@@ -290,7 +291,7 @@ final class Vcpu implements Runnable, ExitContext {
             engine.requestInterruptWindow(true); // an NMI in a shadow: the window opens when the shadow ends
             return;
         }
-        if ((rflags() & RFLAGS_IF) != 0 && !engine.state().interruptShadow()) {
+        if ((rflags() & Rflags.IF) != 0 && !engine.state().interruptShadow()) {
             engine.requestInterruptWindow(false);
             int vector = machine.acknowledgeInterrupt();
             if (vector >= 0) {
@@ -586,7 +587,7 @@ final class Vcpu implements Runnable, ExitContext {
                     cpu.hardware().loadDr7(dev.tdemu.core.x86.Dr7.RESET);
                 }
             }
-            case FAULT_INJECTION_DROP_TRAP_FLAG -> reg(X86Reg.RFLAGS, reg(X86Reg.RFLAGS) & ~RFLAGS_TF);
+            case FAULT_INJECTION_DROP_TRAP_FLAG -> reg(X86Reg.RFLAGS, reg(X86Reg.RFLAGS) & ~Rflags.TF);
             default -> { }
         }
     }
@@ -732,7 +733,7 @@ final class Vcpu implements Runnable, ExitContext {
 
     @Override
     public void skipInstruction(VmExit.Instruction exit) {
-        boolean tf = (rflags() & RFLAGS_TF) != 0;
+        boolean tf = (rflags() & Rflags.TF) != 0;
         long next = exit.rip() + exit.length();
         setRip(next);
         // The emulated instruction was the one an STI or MOV SS shadow covered: the shadow ends
@@ -764,7 +765,7 @@ final class Vcpu implements Runnable, ExitContext {
      */
     @Override
     public void queueDebugException(long rip, boolean fault) {
-        boolean rf = (rflags() & RFLAGS_RF) != 0;
+        boolean rf = (rflags() & Rflags.RF) != 0;
         queuedEvent = fault ? X86Exception.debugFault(rip) : new X86Exception(X86Exception.DB, -1, rf, rip, 0);
     }
 

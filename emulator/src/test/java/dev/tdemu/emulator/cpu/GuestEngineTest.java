@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.x86.Rflags;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tdemu.core.x86.BreakpointLength;
@@ -213,9 +215,9 @@ class GuestEngineTest {
         engine.armDebugRegisters(regs);
         assertThat(engine.run()).isEqualTo(new EngineEvent.ExecuteBreakpoint(CODE + 1, CODE + 1));
         var u = engine.engine();
-        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_RF);
+        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | Rflags.RF);
         assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 2));
-        assertThat(u.readReg(X86Reg.RFLAGS) & GuestEngine.RFLAGS_RF).as("RF cleared after its one instruction").isZero();
+        assertThat(u.readReg(X86Reg.RFLAGS) & Rflags.RF).as("RF cleared after its one instruction").isZero();
     }
 
     @Test
@@ -231,13 +233,13 @@ class GuestEngineTest {
         assertThat(mem.read64(0x200010)).as("the store did not happen").isZero();
         var u = engine.engine();
         engine.enforcer().openForStep();
-        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
+        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | Rflags.TF);
         assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 15));
         var accesses = engine.enforcer().closeAfterStep();
         assertThat(accesses).hasSize(1);
         assertThat(accesses.getFirst().physical()).isEqualTo(0x200010);
         assertThat(mem.read64(0x200010)).isEqualTo(1);
-        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) & ~GuestEngine.RFLAGS_TF);
+        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) & ~Rflags.TF);
         // A read on the same (write-watched) page is allowed.
         assertThat(engine.run()).isEqualTo(new EngineEvent.Intercept(SvmGuestMode.EXIT_HLT, CODE + 23));
     }
@@ -273,7 +275,7 @@ class GuestEngineTest {
         start("48890425" + "10002000" + "f4");
         var u = engine.engine();
         long flags = u.readReg(X86Reg.RFLAGS);
-        u.writeReg(X86Reg.RFLAGS, flags | GuestEngine.RFLAGS_TF | GuestEngine.RFLAGS_RF);
+        u.writeReg(X86Reg.RFLAGS, flags | Rflags.TF | Rflags.RF);
         assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 8)); // no watch, no hooks
         u.writeReg(X86Reg.RIP, CODE);
         u.writeReg(X86Reg.RFLAGS, flags);
@@ -292,7 +294,7 @@ class GuestEngineTest {
         start("48890425" + "10002000" + "f4");
         engine.armDebugRegisters(WRITE_WATCH_AT_0x200010);
         var u = engine.engine();
-        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
+        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | Rflags.TF);
         assertThat(engine.run()).isEqualTo(new EngineEvent.RefusedAccess(CODE, false));
         engine.enforcer().openForStep();
         assertThat(engine.run()).isEqualTo(new EngineEvent.SingleStep(CODE + 8));
@@ -316,7 +318,7 @@ class GuestEngineTest {
         assertThat(ev).isEqualTo(new EngineEvent.RefusedAccess(CODE + 7, false));
         engine.enforcer().openForStep();
         var u = engine.engine();
-        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | GuestEngine.RFLAGS_TF);
+        u.writeReg(X86Reg.RFLAGS, u.readReg(X86Reg.RFLAGS) | Rflags.TF);
         assertThat(engine.run()).isInstanceOf(EngineEvent.SingleStep.class);
         var accesses = engine.enforcer().closeAfterStep();
         // The engine reports the physical access; PhysicalCpu maps it back through the operand (RDX).
@@ -409,7 +411,7 @@ class GuestEngineTest {
         assertThat(exit).isEqualTo(new VmExit.Hlt(CODE + 22, 1));
         assertThat(engine.engine().readReg(X86Reg.RDX)).isEqualTo(40000L * 40001 / 2);
         assertThat(engine.enforcer().refusals()).isEqualTo(40000);
-        assertThat(engine.engine().readReg(X86Reg.RFLAGS) & (GuestEngine.RFLAGS_TF | GuestEngine.RFLAGS_RF)).isZero();
+        assertThat(engine.engine().readReg(X86Reg.RFLAGS) & (Rflags.TF | Rflags.RF)).isZero();
     }
 
     /** Code that rewrites itself still runs the new bytes when the engine's TLB is filled by tdemu. */
