@@ -249,7 +249,7 @@ public final class PhysicalCpu {
     /** SYSCALL, performed here because the engine does not (see {@link SyscallEmulation}). */
     private VmExit syscall(GuestEngine g, GuestControls controls, long rip) {
         return switch (SyscallEmulation.perform(g, rip)) {
-            case SyscallEmulation.Outcome.Done d -> d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
+            case SyscallEmulation.Outcome.Done d -> d.singleStep() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
             case SyscallEmulation.Outcome.Undefined u -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0,
                     true, false);
         };
