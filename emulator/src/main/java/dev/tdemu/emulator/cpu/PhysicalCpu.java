@@ -5,22 +5,23 @@ import dev.tdemu.core.vmx.EptViolationQualification;
 import dev.tdemu.core.vmx.IoQualification;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
-import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugException;
 import dev.tdemu.core.x86.DebugRegisterFile;
+import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.EventClass;
+import dev.tdemu.core.x86.EventDelivery;
 import dev.tdemu.core.x86.MovDrOutcome;
 import dev.tdemu.core.x86.PendingDebug;
 import dev.tdemu.core.x86.Sreg;
 import dev.tdemu.emulator.machine.IdtDelivery;
 import dev.tdemu.emulator.machine.Operation;
-import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.machine.X86Decoder;
 import dev.tdemu.emulator.machine.X86Exception;
+import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.List;
@@ -172,7 +173,25 @@ public final class PhysicalCpu {
             // INT 1 is a software interrupt, not an exception: the exception bitmap does not see it.
             return deliver(g, X86Exception.trap(vector, next));
         }
-        return exception(g, controls, vector, -1, PendingDebug.NONE, next, start, length, false, false);
+        if (controls.exceptionExits(vector)) {
+            return exception(g, controls, vector, -1, PendingDebug.NONE, next, start, length, false, false);
+        }
+        // A software interrupt, not a trap: a fault while delivering it (#NP, #GP, #SS, #PF) saves
+        // the INT's own RIP, so IRET re-runs it, and has EXT clear (SDM 6.13).
+        Event event = vector == X86Exception.BP && length == 1 ? Event.int3(length)
+                : vector == X86Exception.OF && length == 1 ? Event.into(length) : Event.softwareInterrupt(vector, length);
+        return deliver(g, event.at(start));
+    }
+
+    /** Delivers {@code event} through the guest's IDT now; null to keep running, or the triple fault. */
+    private VmExit deliver(GuestEngine g, EventDelivery event) {
+        return switch (IdtDelivery.deliver(new EngineIdtCpu(g), event)) {
+            case IdtDelivery.Result.Delivered d -> {
+                LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
+                yield null;
+            }
+            case IdtDelivery.Result.TripleFault t -> new VmExit.TripleFault(t.reason(), event.returnRip());
+        };
     }
 
     /**
