@@ -143,6 +143,11 @@ final class Vcpu implements Runnable, ExitContext {
             public boolean rdpidEnabled() {
                 return Vcpu.this.machine.rdpid();
             }
+
+            @Override
+            public long cr4ReservedBits() {
+                return Vcpu.this.machine.cr4ReservedBits();
+            }
         };
     }
 
