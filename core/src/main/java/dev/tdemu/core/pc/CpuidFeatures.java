@@ -133,6 +133,37 @@ public record CpuidFeatures(int leaf1Edx, int leaf1Ecx, int leaf6Eax, int leaf7E
         return (ext1Edx & RDTSCP) != 0;
     }
 
+    // CR4 bits (SDM Vol. 3 2.5) and the CPUID.(07H,0) bits that offer them
+    private static final long CR4_VME = 1, CR4_PVI = 1 << 1, CR4_TSD = 1 << 2, CR4_DE = 1 << 3, CR4_PSE = 1 << 4,
+            CR4_PAE = 1 << 5, CR4_MCE = 1 << 6, CR4_PGE = 1 << 7, CR4_PCE = 1 << 8, CR4_OSFXSR = 1 << 9,
+            CR4_OSXMMEXCPT = 1 << 10, CR4_UMIP = 1 << 11, CR4_LA57 = 1 << 12, CR4_VMXE = 1 << 13, CR4_FSGSBASE = 1 << 16,
+            CR4_PCIDE = 1 << 17, CR4_OSXSAVE = 1 << 18, CR4_SMEP = 1 << 20, CR4_SMAP = 1 << 21, CR4_PKE = 1 << 22,
+            CR4_CET = 1 << 23;
+    private static final int LEAF7_EBX_FSGSBASE = 1, LEAF7_EBX_SMEP = 1 << 7, LEAF7_EBX_SMAP = 1 << 20;
+    private static final int LEAF7_ECX_UMIP = 1 << 2, LEAF7_ECX_PKU = 1 << 3, LEAF7_ECX_SHSTK = 1 << 7, LEAF7_ECX_LA57 = 1 << 16;
+    private static final int LEAF7_EDX_IBT = 1 << 20;
+
+    /**
+     * The CR4 bits a MOV to CR4 may not set on this CPU (#GP(0)): the architecturally reserved
+     * ones (SMXE among them: no SMX) and each feature's enable bit whose feature CPUID does not
+     * offer, as KVM's {@code __cr4_reserved_bits} derives them from the guest's CPUID.
+     */
+    public long cr4ReservedBits() {
+        long allowed = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR
+                | CR4_OSXMMEXCPT;
+        allowed |= (leaf1Ecx & XSAVE) != 0 ? CR4_OSXSAVE : 0;
+        allowed |= (leaf1Ecx & PCID) != 0 ? CR4_PCIDE : 0;
+        allowed |= (leaf1Ecx & VMX) != 0 ? CR4_VMXE : 0;
+        allowed |= (leaf7Ebx & LEAF7_EBX_FSGSBASE) != 0 ? CR4_FSGSBASE : 0;
+        allowed |= (leaf7Ebx & LEAF7_EBX_SMEP) != 0 ? CR4_SMEP : 0;
+        allowed |= (leaf7Ebx & LEAF7_EBX_SMAP) != 0 ? CR4_SMAP : 0;
+        allowed |= (leaf7Ecx & LEAF7_ECX_UMIP) != 0 ? CR4_UMIP : 0;
+        allowed |= (leaf7Ecx & LEAF7_ECX_PKU) != 0 ? CR4_PKE : 0;
+        allowed |= (leaf7Ecx & LEAF7_ECX_LA57) != 0 ? CR4_LA57 : 0;
+        allowed |= (leaf7Ecx & LEAF7_ECX_SHSTK) != 0 || (leaf7Edx & LEAF7_EDX_IBT) != 0 ? CR4_CET : 0;
+        return ~allowed;
+    }
+
     /** RDPID (CPUID.(07H,0):ECX[22]): reads IA32_TSC_AUX, which exists when RDTSCP or RDPID is offered. */
     public boolean rdpid() {
         return (leaf7Ecx & RDPID) != 0;

@@ -195,4 +195,16 @@ class CpuidModelTest {
     void leaf6AdvertisesTheAlwaysRunningApicTimer() {
         assertEquals(ARAT, cpuid(0, 6, 0).eax());
     }
+
+    @Test
+    void cr4ReservedBitsAreTheEnablesOfFeaturesCpuidDoesNotOfferAndTheArchitecturallyReservedOnes() {
+        long reserved = pc.features().cr4ReservedBits();
+        long offered = 0x7FF; // VME..OSXMMEXCPT: the baseline bits, always allowed
+        assertEquals(0, reserved & offered);
+        // no XSAVE, PCID, SMEP, SMAP, PKU, LA57, UMIP, FSGSBASE, VMX or SMX in the PC profile
+        for (int bit : new int[] {18, 17, 20, 21, 22, 12, 11, 16, 13, 14, 15, 63}) {
+            assertEquals(1L << bit, reserved & (1L << bit), "CR4 bit " + bit);
+        }
+        assertTrue((pc.features().leaf1Ecx() & (XSAVE | PCID | VMX)) == 0, "the profile this test assumes");
+    }
 }

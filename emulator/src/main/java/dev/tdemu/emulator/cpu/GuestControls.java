@@ -39,4 +39,12 @@ public interface GuestControls {
     default boolean rdpidEnabled() {
         return false;
     }
+
+    /**
+     * The CR4 bits a MOV to CR4 may not set (#GP(0)): reserved bits and the enables of features the
+     * guest's CPUID does not offer. Consulted where the VMCB intercepts MOV to CR4 (a PC).
+     */
+    default long cr4ReservedBits() {
+        return 0;
+    }
 }

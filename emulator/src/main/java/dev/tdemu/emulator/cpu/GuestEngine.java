@@ -6,6 +6,7 @@ import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.machine.GuestMemory;
+import dev.tdemu.emulator.machine.GuestMemoryException;
 import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.unicorn.EmuResult;
 import dev.tdemu.emulator.unicorn.Hook;
@@ -161,6 +162,59 @@ public final class GuestEngine implements AutoCloseable {
 
     public GuestMemory memory() {
         return memory;
+    }
+
+    /**
+     * Reads guest-physical memory as the CPU's own access would: RAM directly, device memory
+     * through the handler the engine has mapped there (the MMIO bus, the APIC page), so a device
+     * answers as it does to a guest instruction. An address neither backs is a {@link GuestMemoryException}.
+     */
+    public byte[] readPhysical(long gpa, int length) {
+        if (memory.contains(gpa, length)) {
+            return memory.readBytes(gpa, length);
+        }
+        Unicorn.MmioRegion region = deviceMemory(gpa, length);
+        byte[] out = new byte[length];
+        for (int n = 0; n < length; ) {
+            int size = accessSize(gpa + n, length - n);
+            long value = region.handler().read(uc, gpa + n - region.address(), size);
+            for (int i = 0; i < size; i++) {
+                out[n + i] = (byte) (value >>> (8 * i));
+            }
+            n += size;
+        }
+        return out;
+    }
+
+    /** Writes guest-physical memory as the CPU's own access would (see {@link #readPhysical}). */
+    public void writePhysical(long gpa, byte[] bytes) {
+        if (memory.contains(gpa, bytes.length)) {
+            memory.writeBytes(gpa, bytes);
+            return;
+        }
+        Unicorn.MmioRegion region = deviceMemory(gpa, bytes.length);
+        for (int n = 0; n < bytes.length; ) {
+            int size = accessSize(gpa + n, bytes.length - n);
+            long value = 0;
+            for (int i = size - 1; i >= 0; i--) {
+                value = (value << 8) | (bytes[n + i] & 0xFF);
+            }
+            region.handler().write(uc, gpa + n - region.address(), size, value);
+            n += size;
+        }
+    }
+
+    private Unicorn.MmioRegion deviceMemory(long gpa, int length) {
+        return uc.mmioRegion(gpa, length).orElseThrow(() -> new GuestMemoryException(gpa, length, memory.size()));
+    }
+
+    /** The largest naturally aligned access of at most 8 bytes at {@code at} that fits in {@code left}, as a device sees it. */
+    private static int accessSize(long at, int left) {
+        int size = 8;
+        while (size > left || (at & (size - 1)) != 0) {
+            size >>= 1;
+        }
+        return size;
     }
 
     /** Every hook that ends a run says why here (only the first reason counts). */

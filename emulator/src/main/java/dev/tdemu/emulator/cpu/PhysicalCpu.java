@@ -7,22 +7,23 @@ import dev.tdemu.core.vmx.EptViolationQualification;
 import dev.tdemu.core.vmx.IoQualification;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
-import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.Access;
 import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.DataAccessKind;
 import dev.tdemu.core.x86.DebugException;
 import dev.tdemu.core.x86.DebugRegisterFile;
+import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.EventClass;
+import dev.tdemu.core.x86.EventDelivery;
 import dev.tdemu.core.x86.MovDrOutcome;
 import dev.tdemu.core.x86.PendingDebug;
 import dev.tdemu.core.x86.Sreg;
 import dev.tdemu.emulator.machine.IdtDelivery;
 import dev.tdemu.emulator.machine.Operation;
-import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.machine.X86Decoder;
 import dev.tdemu.emulator.machine.X86Exception;
+import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.List;
@@ -43,7 +44,8 @@ public final class PhysicalCpu {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
     static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP, X86Reg.RSI,
         X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
-    private static final long CR4_TSD = 1L << 2;
+    private static final long CR4_TSD = 1L << 2, CR4_PAE = 1L << 5, CR4_LA57 = 1L << 12, CR4_PCIDE = 1L << 17;
+    private static final long EFER_LMA = 1L << 10;
     private static final int MSR_TSC_AUX = 0xC000_0103;
 
     private final int id;
@@ -173,7 +175,25 @@ public final class PhysicalCpu {
             // INT 1 is a software interrupt, not an exception: the exception bitmap does not see it.
             return deliver(g, X86Exception.trap(vector, next));
         }
-        return exception(g, controls, vector, -1, PendingDebug.NONE, next, start, length, false, false);
+        if (controls.exceptionExits(vector)) {
+            return exception(g, controls, vector, -1, PendingDebug.NONE, next, start, length, false, false);
+        }
+        // A software interrupt, not a trap: a fault while delivering it (#NP, #GP, #SS, #PF) saves
+        // the INT's own RIP, so IRET re-runs it, and has EXT clear (SDM 6.13).
+        Event event = vector == X86Exception.BP && length == 1 ? Event.int3(length)
+                : vector == X86Exception.OF && length == 1 ? Event.into(length) : Event.softwareInterrupt(vector, length);
+        return deliver(g, event.at(start));
+    }
+
+    /** Delivers {@code event} through the guest's IDT now; null to keep running, or the triple fault. */
+    private VmExit deliver(GuestEngine g, EventDelivery event) {
+        return switch (IdtDelivery.deliver(new EngineIdtCpu(g), event)) {
+            case IdtDelivery.Result.Delivered d -> {
+                LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
+                yield null;
+            }
+            case IdtDelivery.Result.TripleFault t -> new VmExit.TripleFault(t.reason(), event.returnRip());
+        };
     }
 
     /**
@@ -219,6 +239,7 @@ public final class PhysicalCpu {
                         : msr[1] == 0x30 ? new VmExit.Wrmsr(rip, 2) : new VmExit.Rdmsr(rip, 2);
             }
             case SvmGuestMode.EXIT_WRITE_CR3 -> movToCr3(g, controls, rip);
+            case SvmGuestMode.EXIT_WRITE_CR4 -> movToCr4(g, controls, rip);
             case SvmGuestMode.EXIT_READ_CR8, SvmGuestMode.EXIT_WRITE_CR8 -> movCr8(g, controls, rip);
             case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
             case SvmGuestMode.EXIT_IRET -> iret(g, controls, rip);
@@ -250,7 +271,7 @@ public final class PhysicalCpu {
     /** SYSCALL, performed here because the engine does not (see {@link SyscallEmulation}). */
     private VmExit syscall(GuestEngine g, GuestControls controls, long rip) {
         return switch (SyscallEmulation.perform(g, rip)) {
-            case SyscallEmulation.Outcome.Done d -> d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
+            case SyscallEmulation.Outcome.Done d -> d.singleStep() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
             case SyscallEmulation.Outcome.Undefined u -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0,
                     true, false);
         };
@@ -347,6 +368,40 @@ public final class PhysicalCpu {
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
         long value = uc.readReg(GPRS[mov.gpr()]);
         uc.writeReg(X86Reg.CR3, g.state().executionMode().is64Bit() ? value : value & 0xFFFF_FFFFL);
+        uc.writeReg(X86Reg.RIP, rip + insn.length());
+        return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
+    }
+
+    /**
+     * MOV to CR4, checked as the CPU checks it (SDM MOV CR, KVM's kvm_is_valid_cr4/kvm_set_cr4):
+     * #GP(0) for a bit CPUID does not allow, for clearing PAE in IA-32e mode, for setting PCIDE
+     * outside IA-32e mode or with CR3[11:0] non-zero, and for toggling LA57 in IA-32e mode; else
+     * the engine's CR4 takes the value (its TLB flushed as the change requires).
+     */
+    private VmExit movToCr4(GuestEngine g, GuestControls controls, long rip) {
+        byte[] code = g.readCode(rip, X86Decoder.MAX_LENGTH);
+        X86Instruction insn = decode(g, code);
+        if (insn == null) {
+            return undecodable(g, controls, rip, code);
+        }
+        if (!(insn.operation() instanceof Operation.MovCr mov) || !mov.toControlRegister() || mov.controlRegister() != 4) {
+            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        }
+        Unicorn uc = g.engine();
+        long value = uc.readReg(GPRS[mov.gpr()]);
+        if (!g.state().executionMode().is64Bit()) {
+            value &= 0xFFFF_FFFFL;
+        }
+        long old = uc.readReg(X86Reg.CR4);
+        boolean lma = (g.state().efer() & EFER_LMA) != 0;
+        if ((value & controls.cr4ReservedBits()) != 0
+                || lma && (value & CR4_PAE) == 0
+                || (value & CR4_PCIDE) != 0 && (old & CR4_PCIDE) == 0 && (!lma || (uc.readReg(X86Reg.CR3) & 0xFFF) != 0)
+                || lma && ((value ^ old) & CR4_LA57) != 0) {
+            return exception(g, controls, X86Exception.GP, 0, PendingDebug.NONE, rip, rip, 0, true, false);
+        }
+        boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
+        uc.writeReg(X86Reg.CR4, value);
         uc.writeReg(X86Reg.RIP, rip + insn.length());
         return tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
     }

@@ -126,6 +126,7 @@ public final class PortIoEmulation {
      * Stores {@code bytes} at linear {@code at} (INS) or loads them from there (OUTS) through the
      * guest's page tables, page by page, as the CPU's access would check them; returns the linear
      * address that faults, or {@link #NO_FAULT}. Nothing is stored unless every byte is reachable.
+     * Device memory is the device's: INS into an MMIO buffer writes the device, as on the CPU.
      */
     private static long transfer(GuestEngine g, long cr3, CpuMode mode, long at, byte[] bytes, boolean store) {
         long[] physical = new long[2]; // an access of at most 4 bytes spans at most two pages
@@ -142,9 +143,9 @@ public final class PortIoEmulation {
         }
         for (int i = 0, n = 0; i < pieces; n += length[i++]) {
             if (store) {
-                g.memory().writeBytes(physical[i], java.util.Arrays.copyOfRange(bytes, n, n + length[i]));
+                g.writePhysical(physical[i], java.util.Arrays.copyOfRange(bytes, n, n + length[i]));
             } else {
-                System.arraycopy(g.memory().readBytes(physical[i], length[i]), 0, bytes, n, length[i]);
+                System.arraycopy(g.readPhysical(physical[i], length[i]), 0, bytes, n, length[i]);
             }
         }
         return NO_FAULT;

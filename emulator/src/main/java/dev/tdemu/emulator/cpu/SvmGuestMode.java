@@ -43,6 +43,7 @@ public final class SvmGuestMode {
     public static final int VMEXIT_BASE = 0x100;
     public static final int EXIT_READ_CR8 = 0x008;
     public static final int EXIT_WRITE_CR3 = 0x013;
+    public static final int EXIT_WRITE_CR4 = 0x014;
     public static final int EXIT_WRITE_CR8 = 0x018;
     public static final int EXIT_READ_DR0 = 0x020;
     public static final int EXIT_WRITE_DR0 = 0x030;
@@ -65,15 +66,16 @@ public final class SvmGuestMode {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Which instructions, beyond the ones tdemu always needs, the guest's VMCB intercepts. */
-    public record Intercepts(boolean rdtsc, boolean iret, boolean cr8) {
+    public record Intercepts(boolean rdtsc, boolean iret, boolean cr8, boolean cr4) {
         /** tdemu's own guests: the engine's TSC is the guest's, the engine's IRET is theirs, no APIC behind CR8. */
-        public static final Intercepts TDEMU = new Intercepts(false, false, false);
+        public static final Intercepts TDEMU = new Intercepts(false, false, false, false);
         /**
          * A PC: RDTSC and RDTSCP exit, so the TSC follows the machine's virtual clock; IRET exits,
          * because the engine's clears the FS and GS bases when it nulls their selectors; MOV to and
-         * from CR8 exit, because CR8 is the local APIC's TPR, which the engine does not have.
+         * from CR8 exit, because CR8 is the local APIC's TPR, which the engine does not have; MOV
+         * to CR4 exits, because the engine sets any bit, where the CPU refuses what CPUID does not offer.
          */
-        public static final Intercepts PC = new Intercepts(true, true, true);
+        public static final Intercepts PC = new Intercepts(true, true, true, true);
     }
 
     private static final long INTERCEPT_RDTSC = 1L << 14, INTERCEPT_IRET = 1L << 20, INTERCEPT_RDTSCP = 1L << 39;
@@ -101,7 +103,7 @@ public final class SvmGuestMode {
         long vmcb = VMCB - HV_BASE;
         // Control area: the intercepts.
         hv.set(U16, vmcb + 0x00, (short) (intercepts.cr8() ? 1 << 8 : 0));              // MOV from CR8
-        hv.set(U16, vmcb + 0x02, (short) ((1 << 3) | (intercepts.cr8() ? 1 << 8 : 0))); // MOV to CR3, CR8
+        hv.set(U16, vmcb + 0x02, (short) ((1 << 3) | (intercepts.cr4() ? 1 << 4 : 0) | (intercepts.cr8() ? 1 << 8 : 0))); // MOV to CR3, CR4, CR8
         hv.set(U16, vmcb + 0x04, (short) 0xFF);       // MOV from DR0..DR7
         hv.set(U16, vmcb + 0x06, (short) 0xFF);       // MOV to DR0..DR7
         hv.set(U64, vmcb + 0x0C, INTERCEPT_CPUID | INTERCEPT_HLT | INTERCEPT_INVLPG | INTERCEPT_MSR | INTERCEPT_VMRUN

@@ -14,7 +14,8 @@ import dev.tdemu.emulator.unicorn.X86Reg;
  * would fall through to the next instruction at its own privilege level. Only 64-bit mode with
  * IA32_EFER.SCE set has SYSCALL (compatibility and legacy mode are #UD on Intel): RCX and R11
  * take RIP and RFLAGS, RFLAGS is masked by IA32_FMASK, CS and SS come from IA32_STAR[47:32] at
- * CPL0, RIP from IA32_LSTAR. (The engine loads CS and SS from the GDT entries STAR names, where
+ * CPL0, RIP from IA32_LSTAR. A single-step trap is owed when TF is still set once FMASK has
+ * masked RFLAGS. (The engine loads CS and SS from the GDT entries STAR names, where
  * the CPU loads fixed flat descriptors; a kernel's GDT has those entries.)
  */
 final class SyscallEmulation {
@@ -22,8 +23,11 @@ final class SyscallEmulation {
 
     /** What the SYSCALL did. */
     sealed interface Outcome {
-        /** Completed: the guest continues at {@code rip}; {@code trapFlagBefore}: a single-step trap is owed. */
-        record Done(long rip, boolean trapFlagBefore) implements Outcome {}
+        /**
+         * Completed: the guest continues at {@code rip}; {@code singleStep}: a single-step trap is
+         * owed, taken before the handler's first instruction.
+         */
+        record Done(long rip, boolean singleStep) implements Outcome {}
 
         /** #UD instead; nothing changed. */
         record Undefined() implements Outcome {}
@@ -53,6 +57,8 @@ final class SyscallEmulation {
         uc.writeReg(X86Reg.GS_BASE, gsBase);
         uc.writeReg(X86Reg.RFLAGS, (rflags & ~fmask & ~RF) | 2);
         uc.writeReg(X86Reg.RIP, lstar);
-        return new Outcome.Done(lstar, (rflags & Rflags.TF) != 0);
+        // The trap follows TF as SYSCALL leaves it, after FMASK: an OS masks TF and its entry code
+        // never sees a #DB (Linux's single_step_syscall selftest; KVM's emulator likewise).
+        return new Outcome.Done(lstar, (rflags & ~fmask & Rflags.TF) != 0);
     }
 }

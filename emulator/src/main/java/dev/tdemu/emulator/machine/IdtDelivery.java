@@ -416,13 +416,16 @@ public final class IdtDelivery {
             throw f.fault(ExceptionVector.GP, err, String.format("gate %d selector 0x%x lies beyond the GDT limit", vector, selector));
         }
         Segment code = Segment.fromDescriptor(selector, f.readSystem(cpu.gdtBase() + (selector & ~7), 8));
-        boolean is64 = code.longMode() && !code.defaultBig();
-        if (!code.code() || code.dpl() > cpu.cpl() || ia32e && !is64) {
-            throw f.fault(ExceptionVector.GP, err, String.format("gate %d target 0x%x is not a %scode segment reachable from CPL%d",
-                    vector, selector, ia32e ? "64-bit " : "", cpu.cpl()));
+        if (!code.code() || code.dpl() > cpu.cpl()) {
+            throw f.fault(ExceptionVector.GP, err, String.format("gate %d target 0x%x is not a code segment reachable from CPL%d",
+                    vector, selector, cpu.cpl()));
         }
+        // Presence is checked before the segment's kind in IA-32e mode (SDM INT n pseudocode).
         if (!code.present()) {
             throw f.fault(ExceptionVector.NP, err, String.format("code segment 0x%x is not present", selector));
+        }
+        if (ia32e && !(code.longMode() && !code.defaultBig())) {
+            throw f.fault(ExceptionVector.GP, err, String.format("gate %d target 0x%x is not a 64-bit code segment", vector, selector));
         }
         return code;
     }

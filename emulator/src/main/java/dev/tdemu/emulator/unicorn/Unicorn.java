@@ -323,11 +323,32 @@ public final class Unicorn implements AutoCloseable {
             MemorySegment writeStub = Uc.LINKER.upcallStub(write, Uc.CB_MMIO_WRITE, arena);
             check(op("uc_mmio_map", address, size, null), (int) Uc.MMIO_MAP.invokeExact(uc, address, size, readStub,
                     MemorySegment.NULL, writeStub, MemorySegment.NULL));
+            mmioRegions.put(address, new MmioRegion(address, size, handler));
         } catch (UnicornException e) {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** Device memory mapped with {@link #mapMmio}, by start address. */
+    private final java.util.NavigableMap<Long, MmioRegion> mmioRegions = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    /** One region of device memory and the handler behind it. */
+    public record MmioRegion(long address, long size, MmioHandler handler) {
+        public boolean contains(long at, long length) {
+            return at >= address && length >= 0 && at - address <= size - length;
+        }
+    }
+
+    /**
+     * The device memory holding all of {@code [address, address + length)}, for an access the VMM
+     * makes for the guest outside a run (uc_mem_read cannot reach it: its downcall is critical and
+     * may not call back into Java); empty when no single region holds it.
+     */
+    public java.util.Optional<MmioRegion> mmioRegion(long address, long length) {
+        var e = mmioRegions.floorEntry(address);
+        return e != null && e.getValue().contains(address, length) ? java.util.Optional.of(e.getValue()) : java.util.Optional.empty();
     }
 
     /** The MMIO read upcall: nothing may escape into the engine; a failure stops the run (all-ones meanwhile). */

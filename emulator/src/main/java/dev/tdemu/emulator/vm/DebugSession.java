@@ -524,6 +524,9 @@ public final class DebugSession {
                     break;
                 }
             }
+        } catch (dev.tdemu.emulator.machine.GuestMemoryException e) {
+            vm.finish(VmResult.Outcome.MEMORY_FAULT, v.guestMemoryFault(e), -1);
+            retire(v);
         } catch (RuntimeException | Error e) {
             LOG.error("vcpu{} failed during a single step on the debugger's thread", v.index(), e);
             vm.finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + v.index() + ": " + e, -1);

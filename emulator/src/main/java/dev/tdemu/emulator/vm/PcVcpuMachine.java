@@ -147,6 +147,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public long cr4ReservedBits() {
+        return machine.cpuid().features().cr4ReservedBits();
+    }
+
+    @Override
     public boolean rdpid() {
         return machine.cpuid().features().rdpid() && rdtscp();
     }

@@ -151,6 +151,11 @@ final class Vcpu implements Runnable, ExitContext {
             public boolean rdpidEnabled() {
                 return Vcpu.this.machine.rdpid();
             }
+
+            @Override
+            public long cr4ReservedBits() {
+                return Vcpu.this.machine.cr4ReservedBits();
+            }
         };
     }
 
@@ -164,6 +169,8 @@ final class Vcpu implements Runnable, ExitContext {
                     break;
                 }
             }
+        } catch (dev.tdemu.emulator.machine.GuestMemoryException e) {
+            vm.finish(VmResult.Outcome.MEMORY_FAULT, guestMemoryFault(e), -1);
         } catch (RuntimeException | Error e) {
             LOG.error("vcpu{} failed", index, e);
             vm.finish(VmResult.Outcome.INTERNAL_ERROR, "vCPU " + index + ": " + e, -1);
@@ -838,6 +845,16 @@ final class Vcpu implements Runnable, ExitContext {
 
     void markHalted() {
         halted = true;
+    }
+
+    /**
+     * What the guest is told when an access tdemu makes for it (a page walk, an exception frame,
+     * an emulated instruction's operand) reaches guest-physical memory that neither RAM nor a
+     * device backs: the guest's doing, so a memory fault like the engine's own, not an internal error.
+     */
+    String guestMemoryFault(dev.tdemu.emulator.machine.GuestMemoryException e) {
+        return String.format("vCPU %d: emulated access at guest-physical 0x%x, outside guest RAM and device memory, at RIP 0x%x (%s)",
+                index, e.address(), uc().readReg(X86Reg.RIP), e.getMessage());
     }
 
     // ---- guest memory through this vCPU's page tables ----

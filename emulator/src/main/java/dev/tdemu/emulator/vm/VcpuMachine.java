@@ -49,6 +49,11 @@ interface VcpuMachine {
         return false;
     }
 
+    /** The CR4 bits the guest's CPUID does not allow (none checked by default). */
+    default long cr4ReservedBits() {
+        return 0;
+    }
+
     /** Whether an NMI is latched and NMIs are not blocked (KVM's kvm_cpu_has_nmi... with nmi_allowed). */
     default boolean nmiDeliverable() {
         return false;

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Timeout(60)
 class PcDevicesTest {
-    static final int SERIAL_CHECKS = 22, PLATFORM_CHECKS = 34;
+    static final int SERIAL_CHECKS = 22, PLATFORM_CHECKS = 34, STRING_MMIO_CHECKS = 9;
     private static final long MiB = 1L << 20;
 
     @TempDir
@@ -88,5 +88,20 @@ class PcDevicesTest {
     void aKernelWritingToRomAndAboveRamAndPokingUnclaimedPortsKeepsRunning() {
         PcKernels.Run r = PcKernels.run(dir, "pc64-rude.elf").assertExited(PcKernels.ALL_PASSED);
         assertThat(r.text()).isEqualTo("still running\n");
+    }
+
+    /** INS and OUTS, which the VMM performs, reach device memory as the CPU's own access does (pc-testdev's window). */
+    @Test
+    void stringPortIoWhoseMemoryOperandIsDeviceMemoryReadsAndWritesTheDevice() {
+        PcKernels.run(dir, "pc64-string-mmio.elf").assertAllPassed(STRING_MMIO_CHECKS);
+    }
+
+    /** INS into guest-physical memory nothing backs: a guest memory fault naming the address, not an internal error. */
+    @Test
+    void stringPortIoIntoMemoryNothingBacksEndsTheVmAsAGuestMemoryFault() {
+        PcKernels.Run r = PcKernels.run(dir, "pc64-ins-unbacked.elf");
+        assertThat(r.result().outcome()).as(r.describe()).isEqualTo(VmResult.Outcome.MEMORY_FAULT);
+        assertThat(r.result().detail()).as(r.describe()).contains("0x100000000");
+        assertThat(r.text()).as(r.describe()).isEqualTo("ins\n");
     }
 }

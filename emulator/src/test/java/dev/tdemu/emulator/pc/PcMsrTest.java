@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class PcMsrTest {
-    static final int MSR_CHECKS = 111;
+    static final int MSR_CHECKS = 111, SYSCALL_TF_CHECKS = 8;
 
     @TempDir
     Path dir;
@@ -22,5 +22,11 @@ class PcMsrTest {
     @Test
     void everyMsrAKernelUsesReadsWritesAndRefusesAsKvmDoesAndTheEngineActsOnItsMsrs() {
         PcKernels.run(dir, "pc64-msr.elf").assertAllPassed(MSR_CHECKS);
+    }
+
+    /** SYSCALL's single-step trap follows TF after IA32_FMASK: none when FMASK clears TF, at LSTAR when it does not. */
+    @Test
+    void syscallWithTfSetTrapsOnlyWhenFmaskLeavesTfSetAndThenAtLstar() {
+        PcKernels.run(dir, "pc64-syscall-tf.elf").assertAllPassed(SYSCALL_TF_CHECKS);
     }
 }
