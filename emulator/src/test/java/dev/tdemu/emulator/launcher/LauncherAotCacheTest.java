@@ -115,9 +115,18 @@ class LauncherAotCacheTest {
         Path jar = tree.resolve("emulator/target/tdemu-emulator-0.1.0-SNAPSHOT.jar");
         Files.writeString(jar, "rebuilt, longer");
         Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5_000));
+        Path key = tree.resolve(".build/cli.aot.key");
+        String oldKey = Files.readString(key);
         Repo.Result r = runCli(Map.of());
         assertThat(r.exitCode()).as(r.all()).isZero();
         assertThat(cliCalls().getLast()).doesNotContain("AOTCache");
+        // That start trained a cache for the new jar in the background: let it finish before the
+        // fixture tree goes (it writes into .build until its last act, the new key).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (Files.readString(key).equals(oldKey) && System.nanoTime() < deadline) {
+            Thread.sleep(20); // waiting on a state (the key file, the training's last act), with a deadline
+        }
+        assertThat(key).as("a cache trained for the rebuilt jar").content().isNotEqualTo(oldKey);
     }
 
     @Test
