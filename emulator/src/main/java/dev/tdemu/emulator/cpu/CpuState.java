@@ -21,7 +21,7 @@ import dev.tdemu.emulator.unicorn.X86Reg;
 public final class CpuState {
     /** QEMU's hflags bits (target/i386/cpu.h). */
     static final int HF_CPL_MASK = 3, HF_INHIBIT_IRQ = 1 << 3, HF_CS32 = 1 << 4, HF_PE = 1 << 7, HF_LMA = 1 << 14,
-            HF_CS64 = 1 << 15, HF_VM = 1 << 17;
+            HF_CS64 = 1 << 15, HF_VM = 1 << 17, HF_SS32 = 1 << 5;
     private static final long EFER_LMA = 1L << 10;
     static final long CR4_DE = 1L << 3;
     /** MAXPHYADDR of the CPU tdemu presents (CPUID 0x80000008 EAX[7:0]) and the engine implements. */

@@ -78,6 +78,12 @@ final class EngineIdtCpu implements IdtDelivery.Cpu {
             uc.writeReg(X86Reg.SS, ss);
         }
         uc.writeReg(X86Reg.CS, cs);
+        // From compatibility mode the engine loads the 64-bit CS's cache but keeps decoding 32-bit
+        // code (its hflags keep CS32 without CS64): say IA-32e 64-bit mode, as the CS cache does.
+        if ((state.hflags() & CpuState.HF_LMA) != 0 && state.segment(Sreg.CS).longMode()
+                && (state.hflags() & CpuState.HF_CS64) == 0) {
+            uc.forceHflags(0, CpuState.HF_CS64 | CpuState.HF_CS32 | CpuState.HF_SS32);
+        }
         uc.writeReg(X86Reg.RSP, rsp);
         uc.writeReg(X86Reg.RFLAGS, rflags);
         uc.writeReg(X86Reg.RIP, rip);

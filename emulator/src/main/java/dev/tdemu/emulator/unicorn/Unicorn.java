@@ -1558,6 +1558,18 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
+     * Sets the engine's hidden hflags bits {@code set} and clears {@code clear}, for state a register
+     * write does not bring along (see {@code EngineIdtCpu.commit}: CS loaded in IA-32e mode).
+     */
+    public void forceHflags(int clear, int set) {
+        CpuContext c = exceptionContext();
+        c.save();
+        int hflags = c.context.get(JAVA_INT, layout.hflagsOffset());
+        c.context.set(JAVA_INT, layout.hflagsOffset(), (hflags & ~clear) | set);
+        c.restore();
+    }
+
+    /**
      * Forgets the exception in flight. The engine remembers the last contributory exception or #PF
      * to escalate a second one to #DF (and a third to a triple fault) as real hardware does during
      * delivery; but since the engine never delivers exceptions itself it never forgets, so without

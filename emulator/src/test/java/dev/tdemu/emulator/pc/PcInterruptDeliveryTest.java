@@ -8,7 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Faults raised while the CPU delivers an interrupt, from inside a long-mode kernel (pc64-np-gate lists its checks). */
 @Timeout(60)
 class PcInterruptDeliveryTest {
-    static final int NP_GATE_CHECKS = 10;
+    static final int NP_GATE_CHECKS = 10, COMPAT_EXCEPTION_CHECKS = 3;
 
     @TempDir
     Path dir;
@@ -21,5 +21,11 @@ class PcInterruptDeliveryTest {
     @Test
     void aNotPresentGateOrCodeSegmentRaisesNpOnTheIntWhichReRunsOnceTheGateIsMended() {
         PcKernels.run(dir, "pc64-np-gate.elf").assertAllPassed(NP_GATE_CHECKS);
+    }
+
+    /** An exception in compatibility mode at CPL3 reaches its 64-bit handler, which runs as 64-bit code. */
+    @Test
+    void anExceptionInCompatibilityModeRunsItsHandlerAs64BitCode() {
+        PcKernels.run(dir, "pc64-compat-exception.elf").assertAllPassed(COMPAT_EXCEPTION_CHECKS);
     }
 }
