@@ -467,11 +467,6 @@ public final class GuestEngine implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #makeKickable()} ran. */
-    public boolean kickable() {
-        return kickHook != null;
-    }
-
     /** Maps device memory for this vCPU (see {@link Unicorn#mapMmio}). */
     public void mapMmio(long address, long size, dev.tdemu.emulator.unicorn.MmioHandler handler) {
         uc.mapMmio(address, size, handler);

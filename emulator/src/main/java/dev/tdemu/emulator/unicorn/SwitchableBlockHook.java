@@ -42,10 +42,10 @@ public final class SwitchableBlockHook implements AutoCloseable {
     private final long companion;
     /** The hook's {@code callback} word, or null when the hook cannot be switched. */
     private final MemorySegment callbackWord;
-    private boolean on;
+    /** Written under this object's lock, read by {@link #isOn()} from any thread. */
+    private volatile boolean on;
     /** The hook or its engine is gone: its structure must not be touched again. */
     private boolean dead;
-    private volatile boolean onForReaders;
 
     private SwitchableBlockHook(Unicorn engine, Hook hook, MemorySegment callbackWord, long companion) {
         this.engine = engine;
@@ -53,7 +53,6 @@ public final class SwitchableBlockHook implements AutoCloseable {
         this.hook = hook;
         this.callbackWord = callbackWord;
         this.on = callbackWord == null;
-        this.onForReaders = on;
     }
 
     static SwitchableBlockHook install(Unicorn engine, Hook hook) {
@@ -108,7 +107,6 @@ public final class SwitchableBlockHook implements AutoCloseable {
         }
         write(hook.stub);
         on = true;
-        onForReaders = true;
     }
 
     /** The Java callback no longer runs (from the next block on); a no-op when the hook cannot be switched. */
@@ -118,12 +116,11 @@ public final class SwitchableBlockHook implements AutoCloseable {
         }
         write(NO_OP);
         on = false;
-        onForReaders = false;
     }
 
     /** Whether the Java callback runs; from any thread. */
     public boolean isOn() {
-        return onForReaders;
+        return on;
     }
 
     /** Whether {@link #off()} can really switch the callback off (the engine's hook layout was recognised). */

@@ -208,11 +208,7 @@ final class TdxExitHandlers {
                         + "#VE was for %s (a TD reaches devices, MSRs and CPUID leaves the TDX module does not answer through "
                         + "TDG.VP.VMCALL, GHCI; a kernel that is not TD-aware cannot run here)", v.vcpuIndex(), t.rip(), t.why(),
                         lastVirtualizationException);
-                if (v.stopForDebuggerBeforeShutdown(detail, t.rip())) {
-                    yield true;
-                }
-                v.finish(VmResult.Outcome.TRIPLE_FAULT, detail, -1);
-                yield false;
+                yield VmxExitHandlers.shutdown(v, detail, t.rip());
             }
             case VmExit.ExternalInterrupt x -> true;
             case VmExit.InterruptWindow w -> true;

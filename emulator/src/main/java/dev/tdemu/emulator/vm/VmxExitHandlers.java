@@ -287,8 +287,16 @@ final class VmxExitHandlers {
     static boolean handleTripleFault(ExitContext v, VmExit.TripleFault t) {
         String detail = String.format("%svCPU %d triple fault at RIP 0x%x: %s",
                 v.kvm().isTd() ? "TD " : "", v.vcpuIndex(), t.rip(), t.why());
-        if (v.stopForDebuggerBeforeShutdown(detail, t.rip())) {
-            return true; // stopped for the debugger; the VM ends when it goes on
+        return shutdown(v, detail, t.rip());
+    }
+
+    /**
+     * The vCPU shuts down (a triple fault): with a debugger connected it stops for it first and
+     * the VM ends when the debugger lets it go on (true: keep running until then); else now.
+     */
+    static boolean shutdown(ExitContext v, String detail, long rip) {
+        if (v.stopForDebuggerBeforeShutdown(detail, rip)) {
+            return true;
         }
         v.finish(VmResult.Outcome.TRIPLE_FAULT, detail, -1);
         return false;
