@@ -50,8 +50,15 @@ public final class MpInitState {
      * its {@link NmiState} on Init and Startup.
      */
     public synchronized MpInitAction acceptEvents() {
-        boolean init = apic.takeInit();
-        OptionalInt sipi = apic.takeStartup(); // taken before init() clears the APIC's requests
+        boolean init;
+        OptionalInt sipi;
+        // One snapshot under the APIC's lock: taken one by one, an INIT and the SIPI sent right behind it
+        // could be split (INIT missed, SIPI taken and started, then the INIT taken at the next call put
+        // the AP back in wait-for-SIPI with its SIPI gone). Lock order: this, then the APIC.
+        synchronized (apic) {
+            init = apic.takeInit();
+            sipi = apic.takeStartup(); // taken before init() clears the APIC's requests
+        }
         MpInitAction result = MpInitAction.NONE;
         if (init) {
             apic.init();

@@ -32,6 +32,40 @@ class MpInitStateTest {
     }
 
     @Test
+    void anInitAndTheSipiRightBehindItStartTheApHoweverTheApsThreadInterleavesItsAccepts() throws Exception {
+        // The sender writes INIT then SIPI while the AP's thread takes its events in a loop; after both
+        // arrived and were taken, the AP runs. Taken one by one, the pair could be split: SIPI started the
+        // AP and the INIT taken next put it back to wait for a SIPI that was already gone.
+        java.util.concurrent.Phaser rounds = new java.util.concurrent.Phaser(2);
+        java.util.concurrent.atomic.AtomicBoolean sent = new java.util.concurrent.atomic.AtomicBoolean();
+        int total = 5_000;
+        Thread sender = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < total; i++) {
+                rounds.arriveAndAwaitAdvance();
+                toAp(INIT | ASSERT);
+                toAp(STARTUP | ASSERT | 0x9A);
+                sent.set(true);
+                rounds.arriveAndAwaitAdvance();
+            }
+        });
+        try {
+            for (int i = 0; i < total; i++) {
+                sent.set(false);
+                rounds.arriveAndAwaitAdvance();
+                while (!sent.get()) {
+                    ap.acceptEvents();
+                }
+                ap.acceptEvents();
+                assertEquals(MpInitState.State.RUNNABLE, ap.state(), "round " + i);
+                rounds.arriveAndAwaitAdvance();
+            }
+        } finally {
+            rounds.forceTermination();
+            sender.join();
+        }
+    }
+
+    @Test
     void startupIpisAreAcceptedBySoftwareDisabledApics() {
         assertFalse(apApic.softwareEnabled());
         toAp(INIT | ASSERT);
