@@ -11,13 +11,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tdemu.gdbstub.scheduling.BesideClient;
 import dev.tdemu.gdbstub.scheduling.LinuxScheduling;
 import dev.tdemu.gdbstub.scheduling.SchedulingTests;
+import dev.tdemu.gdbstub.scheduling.TestThreadAffinity;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -29,19 +29,8 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(120)
 class FollowingTheClientsCpuTest {
-    private long[] testThreadMask;
-
-    @BeforeEach
-    void rememberAffinity() {
-        testThreadMask = LinuxScheduling.AVAILABLE ? LinuxScheduling.threadMask() : null;
-    }
-
-    @AfterEach
-    void restoreAffinity() {
-        if (testThreadMask != null) {
-            LinuxScheduling.setThreadMask(testThreadMask);
-        }
-    }
+    @RegisterExtension
+    final TestThreadAffinity affinity = new TestThreadAffinity();
 
     /** Following on, with back-offs short enough that a busy machine only delays it (and a socket lookup of its own). */
     static StubFixture followingStub(Duration firstBackOff, Duration maxBackOff, BesideClient.SocketLookup lookup)
@@ -80,22 +69,19 @@ class FollowingTheClientsCpuTest {
 
     /** Pins this thread to {@code cpu}, connects like gdb and waits until the stub follows it there. */
     RspClient followedClient(StubFixture s, int cpu) throws Exception {
-        runOn(cpu);
+        affinity.runOn(cpu);
         RspClient c = s.attach(StubFixture.GDB_FEATURES);
         c.readTimeout(Duration.ofSeconds(30));
         awaitFollowing(s, c, cpu, s.server().eventLoopAffinity());
         return c;
     }
 
-    void runOn(int cpu) {
-        SchedulingTests.runOn(cpu, testThreadMask);
-    }
 
     @Test
     void theStubsThreadFollowsALocalClientWritesItsRepliesAtIdlePriorityAndGivesEverythingBackWhenTheClientLeaves()
             throws Exception {
         assumeFollowingPossible();
-        List<Integer> cpus = allowedCpus(testThreadMask);
+        List<Integer> cpus = allowedCpus(affinity.mask());
         try (StubFixture s = followingStub()) {
             GdbServer server = s.server();
             long[] loopMask = server.eventLoopAffinity();
@@ -103,7 +89,7 @@ class FollowingTheClientsCpuTest {
             assertEquals(LinuxScheduling.SCHED_OTHER, server.eventLoopPolicy());
 
             RspClient c = followedClient(s, cpus.getFirst());
-            runOn(cpus.getLast());
+            affinity.runOn(cpus.getLast());
             awaitFollowing(s, c, cpus.getLast(), loopMask); // the client moved
 
             // A lone step runs on the stub's thread, at ordinary priority like every request.
@@ -141,9 +127,9 @@ class FollowingTheClientsCpuTest {
             }
             return LinuxScheduling.socketFd(local, remote);
         };
-        int cpu = allowedCpus(testThreadMask).getFirst();
+        int cpu = allowedCpus(affinity.mask()).getFirst();
         try (StubFixture s = followingStub(Duration.ofMillis(5), Duration.ofMillis(5), slow)) {
-            runOn(cpu);
+            affinity.runOn(cpu);
             RspClient c = s.attach(StubFixture.GDB_FEATURES); // qSupported and ? answered while the lookup waits
             assertEquals("QCp1.1", c.request("qC"));
             assertEquals(-1, s.server().followedCpu(), "no following before the socket is known");
@@ -159,7 +145,7 @@ class FollowingTheClientsCpuTest {
     /** A thread that never blocks, pinned to {@code cpu}, until {@code stop}. */
     Thread hog(int cpu, AtomicBoolean stop) {
         return Thread.ofPlatform().daemon().name("busy-on-cpu-" + cpu).start(() -> {
-            LinuxScheduling.setThreadMask(LinuxScheduling.only(cpu, testThreadMask));
+            LinuxScheduling.setThreadMask(LinuxScheduling.only(cpu, affinity.mask()));
             long x = 0;
             while (!stop.get()) {
                 x++;
@@ -177,7 +163,7 @@ class FollowingTheClientsCpuTest {
     @Test
     void aBusyThreadOnTheClientsCpuDoesNotStarveTheStub() throws Exception {
         assumeFollowingPossible();
-        int cpu = allowedCpus(testThreadMask).getFirst();
+        int cpu = allowedCpus(affinity.mask()).getFirst();
         AtomicBoolean stop = new AtomicBoolean();
         try (StubFixture s = followingStub(Duration.ofMillis(100), Duration.ofSeconds(10), LinuxScheduling::socketFd)) {
             RspClient c = followedClient(s, cpu);
@@ -202,10 +188,10 @@ class FollowingTheClientsCpuTest {
     @Test
     void aWriteThatDoesNotGetItsCpuBackMakesTheWatchdogBackOff() throws Exception {
         assumeFollowingPossible();
-        int cpu = allowedCpus(testThreadMask).getFirst();
+        int cpu = allowedCpus(affinity.mask()).getFirst();
         try (StubFixture s = followingStub(starvingWrites(Duration.ofMillis(5), Duration.ofMillis(5)))) {
             long[] loopMask = s.server().eventLoopAffinity();
-            runOn(cpu);
+            affinity.runOn(cpu);
             RspClient c = s.attach(StubFixture.GDB_FEATURES);
             StubFixture.await("following", Duration.ofSeconds(30), () -> {
                 try {
@@ -239,9 +225,9 @@ class FollowingTheClientsCpuTest {
     @Test
     void whileTheWritesKeepStarvingFollowingStaysOffLonger() throws Exception {
         assumeFollowingPossible();
-        int cpu = allowedCpus(testThreadMask).getFirst();
+        int cpu = allowedCpus(affinity.mask()).getFirst();
         try (StubFixture s = followingStub(starvingWrites(Duration.ofMillis(20), Duration.ofMillis(160)))) {
-            runOn(cpu);
+            affinity.runOn(cpu);
             RspClient c = s.attach(StubFixture.GDB_FEATURES);
             while (s.server().followBackOffs() < 5) { // 20, 40, 80, 160, 160 ms
                 assertTrue(c.request("qC").startsWith("QC"));
@@ -284,7 +270,7 @@ class FollowingTheClientsCpuTest {
         assertFalse(GdbServerOptions.defaults().followClientCpu());
         try (StubFixture s = new StubFixture()) {
             long[] loopMask = s.server().eventLoopAffinity();
-            runOn(allowedCpus(testThreadMask).getFirst());
+            affinity.runOn(allowedCpus(affinity.mask()).getFirst());
             try (RspClient c = s.attach(StubFixture.GDB_FEATURES)) {
                 for (int i = 0; i < 10; i++) {
                     assertTrue(c.request("qC").startsWith("QC"));

@@ -8,31 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** {@link BesideClient}'s watchdog sees every write at idle priority from before the priority drops. */
 @Timeout(120)
 class BesideClientTest {
-    private long[] testThreadMask;
+    @RegisterExtension
+    final TestThreadAffinity affinity = new TestThreadAffinity();
 
-    @BeforeEach
-    void rememberAffinity() {
-        testThreadMask = LinuxScheduling.AVAILABLE ? LinuxScheduling.threadMask() : null;
-    }
-
-    @AfterEach
-    void restoreAffinity() {
-        if (testThreadMask != null) {
-            LinuxScheduling.setThreadMask(testThreadMask);
-        }
-    }
-
-    void runOn(int cpu) {
-        SchedulingTests.runOn(cpu, testThreadMask);
-    }
 
     /**
      * The thread may lose its CPU on the way back from the very call that gives it idle priority,
@@ -44,7 +29,7 @@ class BesideClientTest {
     @Test
     void theWatchdogSeesAWriteFromBeforeThePriorityDropsUntilAfterItRisesAgain() throws Exception {
         assumeFollowingPossible();
-        int cpu = allowedCpus(testThreadMask).getFirst();
+        int cpu = allowedCpus(affinity.mask()).getFirst();
         List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         BesideClient[] beside = new BesideClient[1];
         beside[0] = new BesideClient(Duration.ofMillis(100), Duration.ofSeconds(1), LinuxScheduling::socketFd, policy -> {

@@ -19,9 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalInt;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,23 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class LinuxSchedulingTest {
-    private long[] testThreadMask;
+    @RegisterExtension
+    final TestThreadAffinity affinity = new TestThreadAffinity();
 
-    @BeforeEach
-    void rememberAffinity() {
-        testThreadMask = LinuxScheduling.AVAILABLE ? LinuxScheduling.threadMask() : null;
-    }
-
-    @AfterEach
-    void restoreAffinity() {
-        if (testThreadMask != null) {
-            LinuxScheduling.setThreadMask(testThreadMask);
-        }
-    }
-
-    void runOn(int cpu) {
-        SchedulingTests.runOn(cpu, testThreadMask);
-    }
 
     @Test
     void tableEntriesAreReadAsTheKernelPrintsThem() throws Exception {
@@ -84,7 +69,7 @@ class LinuxSchedulingTest {
     @Test
     void aLoopbackSocketIsFoundInProcAndReportsTheSendersCpu() throws Exception {
         assumeTrue(LinuxScheduling.AVAILABLE, "needs Linux: " + LinuxScheduling.UNAVAILABLE_BECAUSE);
-        List<Integer> cpus = allowedCpus(testThreadMask);
+        List<Integer> cpus = allowedCpus(affinity.mask());
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              Socket client = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
              Socket accepted = server.accept()) {
@@ -95,7 +80,7 @@ class LinuxSchedulingTest {
             OutputStream out = client.getOutputStream();
             InputStream in = accepted.getInputStream();
             for (int cpu : List.of(cpus.getFirst(), cpus.getLast(), cpus.getFirst())) {
-                runOn(cpu);
+                affinity.runOn(cpu);
                 out.write('x');
                 out.flush();
                 assertEquals('x', in.read());
