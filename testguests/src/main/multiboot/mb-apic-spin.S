@@ -8,16 +8,8 @@
 #define APIC 0xFEE00000
 #define VECTOR 0x40
 
-    .section .multiboot, "a"
-    .align 4
-    .long MB_MAGIC, FLAGS, -(MB_MAGIC + FLAGS)
-
-    .text
-    .code32
-    .globl _start
-_start:
-    cli
-    mov $stack_top, %esp
+    MULTIBOOT_HEADER FLAGS
+    MULTIBOOT_ENTRY32 stack_top
     /* IDT entry 0x40: a 32-bit interrupt gate to timer_isr in the loader's flat code segment. */
     mov $timer_isr, %eax
     mov $idt + VECTOR * 8, %edi

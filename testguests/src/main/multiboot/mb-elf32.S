@@ -4,16 +4,8 @@
 #include "multiboot.inc"
 #define FLAGS (MB_PAGE_ALIGN | MB_MEMORY_INFO)
 
-    .section .multiboot, "a"
-    .align 4
-    .long MB_MAGIC, FLAGS, -(MB_MAGIC + FLAGS)
-
-    .text
-    .code32
-    .globl _start
-_start:                                 /* 0x10000c */
-    cli
-    mov $stack_top, %esp
+    MULTIBOOT_HEADER FLAGS
+    MULTIBOOT_ENTRY32 stack_top              /* _start: 0x10000c */
     mov %eax, magic_seen
     mov %ebx, info_seen
 1:  hlt

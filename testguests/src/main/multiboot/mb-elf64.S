@@ -5,16 +5,8 @@
 #define FLAGS MB_MEMORY_INFO
 #define PHYS(sym) ((sym) - 0xC0000000)
 
-    .section .multiboot, "a"
-    .align 4
-    .long MB_MAGIC, FLAGS, -(MB_MAGIC + FLAGS)
-
-    .text
-    .code32
-    .globl _start
-_start:                                 /* virtual 0xC020000c, physical 0x20000c */
-    cli
-    mov $PHYS(stack_top), %esp
+    MULTIBOOT_HEADER FLAGS
+    MULTIBOOT_ENTRY32 PHYS(stack_top)        /* _start: virtual 0xC020000c, physical 0x20000c */
     mov %eax, PHYS(magic_seen)
     mov %ebx, PHYS(info_seen)
 1:  hlt

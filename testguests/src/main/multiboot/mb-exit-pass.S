@@ -9,16 +9,8 @@
 #define LSR_THRE 0x20
 #define DEBUG_EXIT 0xF4
 
-    .section .multiboot, "a"
-    .align 4
-    .long MB_MAGIC, FLAGS, -(MB_MAGIC + FLAGS)
-
-    .text
-    .code32
-    .globl _start
-_start:
-    cli
-    mov $stack_top, %esp
+    MULTIBOOT_HEADER FLAGS
+    MULTIBOOT_ENTRY32 stack_top
     mov $report, %esi
 next:
     lodsb

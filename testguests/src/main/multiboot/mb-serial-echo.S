@@ -11,16 +11,8 @@
 #define LSR_THRE 0x20       /* transmit holding register empty */
 #define DEBUG_EXIT 0xF4
 
-    .section .multiboot, "a"
-    .align 4
-    .long MB_MAGIC, FLAGS, -(MB_MAGIC + FLAGS)
-
-    .text
-    .code32
-    .globl _start
-_start:
-    cli
-    mov $stack_top, %esp
+    MULTIBOOT_HEADER FLAGS
+    MULTIBOOT_ENTRY32 stack_top
 next:
     mov $COM1_LSR, %dx
 1:  inb %dx, %al

@@ -16,16 +16,8 @@
 #define COM1 0x3F8
 #define SHARED (1 << 47)
 
-    .section .multiboot, "a"
-    .align 4
-    .long MB_MAGIC, FLAGS, -(MB_MAGIC + FLAGS)
-
-    .text
-    .code32
-    .globl _start
-_start:
-    cli
-    mov $stack_top, %esp
+    MULTIBOOT_HEADER FLAGS
+    MULTIBOOT_ENTRY32 stack_top
     /* Identity-map the first 1 GiB with 2 MiB pages. */
     mov $pd, %edi
     xor %eax, %eax
