@@ -211,7 +211,7 @@ final class Vcpu implements Runnable, ExitContext {
         }
         eventKicked = false; // what the APIC kicked for is looked at now
         injectPendingInterrupt();
-        updateKickHook();
+        engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
         VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
         List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
@@ -565,16 +565,6 @@ final class Vcpu implements Runnable, ExitContext {
         if (h != null) {
             java.util.concurrent.locks.LockSupport.unpark(h);
         }
-    }
-
-    /**
-     * The kick hook's callback costs an upcall per translated block, so it runs only while
-     * something needs to stop the guest at an instruction boundary: a pending kick (a device's
-     * interrupt, preemption by another vCPU, the debugger's all-stop or Ctrl-C — each kick
-     * switches it on) or interrupt-window exiting. Each entry switches it off otherwise.
-     */
-    private void updateKickHook() {
-        engine.disableKicks();
     }
 
     private List<Violation> entryInvariants(DebugRegisters inGuest) {

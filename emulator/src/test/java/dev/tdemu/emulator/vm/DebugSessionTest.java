@@ -209,11 +209,16 @@ class DebugSessionTest {
         // Each wake-up of the parked thread is a cross-CPU wake-up that costs about as much as the step.
         start(Guests.config("bench-debug", GuestMode.GUEST_MODE_VMX).build()); // calls bench_func forever
         long before = session.vcpuThreadWakeups();
+        long handedBack = session.borrowsHandedBackUnfinished();
         for (int i = 0; i < 200; i++) {
             assertThat(session.resume(Map.of(0, DebugSession.Action.STEP), true).ok()).isTrue();
             assertThat(next().kind()).isEqualTo(DebugEvent.Kind.STEP);
         }
-        assertThat(session.vcpuThreadWakeups() - before).as("vCPU thread wake-ups during 200 lone steps").isLessThan(5);
+        // A step that outlasts the borrow budget (a busy machine preempting the debugger's thread) is
+        // handed back to the vCPU's thread by design: that wake-up is allowed, no other.
+        long outOfTime = session.borrowsHandedBackUnfinished() - handedBack;
+        assertThat(session.vcpuThreadWakeups() - before).as("vCPU thread wake-ups during 200 lone steps, %d of which outlasted the budget", outOfTime)
+                .isLessThan(5 + outOfTime);
         long benchFunc = ElfImage.builtin("bench-debug").symbol("bench_func").orElseThrow();
         assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, benchFunc, 1).ok()).isTrue();
         continueAll();
