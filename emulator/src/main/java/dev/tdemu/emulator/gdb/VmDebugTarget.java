@@ -40,9 +40,9 @@ import org.apache.logging.log4j.Logger;
  * The GDB stub's view of a VM: gdb threads are vCPUs (thread id = vCPU index + 1), its breakpoint
  * packets become the debugger's breakpoints of a {@link DebugSession} (KVM_SET_GUEST_DEBUG), its
  * resumes the session's all-stop continue/step. Register and memory accesses (the VM is stopped)
- * and a lone single step run on the calling thread, the stub's event loop: each takes
- * microseconds, less than a hand-off to another thread and back. Breakpoint changes, monitor
- * commands, kill and detach run on a worker thread.
+ * breakpoint changes and a lone single step run on the calling thread, the stub's event loop: each
+ * takes microseconds, less than a hand-off to another thread and back. Monitor commands, kill and
+ * detach run on a worker thread.
  */
 public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCommands, PhysicalMemory, DebugListener,
         AutoCloseable {
@@ -388,7 +388,11 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
         return Optional.of(this);
     }
 
-    /** INT3s, and the four debug registers for execute breakpoints and watchpoints of every kind. */
+    /**
+     * INT3s, and the four debug registers for execute breakpoints and watchpoints of every kind.
+     * Inserted and removed inline, like register and memory accesses: the VM is stopped, the work is
+     * bookkeeping, and gdb sends a z and a Z packet around every continue.
+     */
     @Override
     public BreakpointSupport support() {
         return BreakpointSupport.x86();
@@ -396,7 +400,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<BreakpointResult> insert(Breakpoint bp) {
-        return onWorker(() -> toResult(switch (bp) {
+        return inline(() -> toResult(switch (bp) {
             case Breakpoint.Software s -> session.insertSoftware(s.address());
             case Breakpoint.Hardware h -> session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
             case Breakpoint.Watchpoint w -> session.insertHardware(watchKind(w.kind()), w.address(), w.length());
@@ -405,7 +409,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<BreakpointResult> remove(Breakpoint bp) {
-        return onWorker(() -> toResult(switch (bp) {
+        return inline(() -> toResult(switch (bp) {
             case Breakpoint.Software s -> session.removeSoftware(s.address());
             case Breakpoint.Hardware h -> session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
             case Breakpoint.Watchpoint w -> session.removeHardware(watchKind(w.kind()), w.address(), w.length());
