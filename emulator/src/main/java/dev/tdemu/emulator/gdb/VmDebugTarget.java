@@ -176,7 +176,8 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
         List<ThreadInfo> out = new ArrayList<>(threads.length);
         for (int i = 0; i < threads.length; i++) {
             if (session.alive(i)) {
-                out.add(threads[i]);
+                out.add(session.waitsForStartup(i) ? new ThreadInfo(threads[i].id(), threads[i].name() + " (wait-for-SIPI)")
+                        : threads[i]);
             }
         }
         if (out.isEmpty()) {

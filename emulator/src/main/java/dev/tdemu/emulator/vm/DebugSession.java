@@ -191,6 +191,11 @@ public final class DebugSession {
         return !vcpus.get(i).halted();
     }
 
+    /** Whether vCPU {@code i} waits for a start-up IPI (an application processor not started yet, or after INIT). */
+    public boolean waitsForStartup(int i) {
+        return vcpus.get(i).waitsForStartup();
+    }
+
     // ---- vCPU side ----
 
     /** Called by a vCPU before every entry: parks while held. False when the VM ended meanwhile. */
@@ -435,6 +440,11 @@ public final class DebugSession {
                 if (a == Action.STEP && isTd() && !isDebugTd()) {
                     return Result.refused(nonDebugTd("single-step"));
                 }
+                if (a == Action.STEP && vcpus.get(i).waitsForStartup() && !anotherStartedVcpuResumes(actions, i)) {
+                    // Its step would end only when another vCPU starts it, and none of them runs.
+                    return Result.refused("vCPU " + i + " waits for SIPI: nothing to step until another vCPU starts it "
+                            + "(set scheduler-locking off: the step ends at its first instruction)");
+                }
                 stepping[i] = a == Action.STEP;
                 stepStart[i] = stepping[i];
             }
@@ -474,6 +484,16 @@ public final class DebugSession {
             runBorrowed(borrow);
         }
         return Result.OK;
+    }
+
+    /** Whether a vCPU other than {@code waiting} that runs guest code is resumed by {@code actions}. */
+    private boolean anotherStartedVcpuResumes(Map<Integer, Action> actions, int waiting) {
+        for (int i = 0; i < vcpus.size(); i++) {
+            if (i != waiting && actions.getOrDefault(i, Action.STAY) != Action.STAY && alive(i) && !vcpus.get(i).waitsForStartup()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** How long a debugger thread runs a borrowed vCPU before handing it back to its own thread. */

@@ -243,6 +243,32 @@ class GdbVmTest {
         assertThat(stub.run.get(30, TimeUnit.SECONDS).outcome()).isEqualTo(dev.tdemu.emulator.vm.VmResult.Outcome.TRIPLE_FAULT);
     }
 
+    /**
+     * A PC kernel on two vCPUs, held at its first instruction: gdb lists the application
+     * processor as waiting for SIPI; stepping it alone is refused with the reason (nothing could
+     * start it), stepping it while the BSP runs ends at its first instruction, in real mode at the
+     * SIPI page (gdb shows IP, CS holds the page).
+     */
+    @Test
+    void anApplicationProcessorWaitingForSipiIsListedAsSuchAndCannotBeSteppedAlone(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path kernel = dir.resolve("pc64-smp.elf");
+        try (var in = GdbVmTest.class.getResourceAsStream("/guests/multiboot/pc64-smp.elf")) {
+            assertThat(in).as("test kernel guests/multiboot/pc64-smp.elf (build testguests)").isNotNull();
+            Files.write(kernel, in.readAllBytes());
+        }
+        start(VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(dev.tdemu.proto.Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_VMX).setVcpus(2).setTimeoutMs(60_000).build());
+        Gdb g = gdb(null, "info threads", "thread 2", "set scheduler-locking on", "stepi", "info registers rip",
+                "set scheduler-locking off", "stepi", "info threads", "info registers cs");
+        assertThat(g.output()).as("gdb's output")
+                .contains("Thread 1.1 \"vCPU 0\"").contains("Thread 1.2 \"vCPU 1 (wait-for-SIPI)\"")
+                .contains("vCPU 1 waits for SIPI: nothing to step until another vCPU starts it")
+                .containsPattern("rip\\s+0xfff0\\s")
+                .containsPattern("\\* 2\\s+Thread 1\\.2 \"vCPU 1\" 0x0+2 in")
+                .containsPattern("cs\\s+0x800\\s");
+    }
+
     @Test
     void infoThreadsListsEveryVcpu() throws Exception {
         start(config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
