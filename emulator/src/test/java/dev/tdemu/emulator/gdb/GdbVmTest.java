@@ -252,13 +252,7 @@ class GdbVmTest {
     @Test
     void anApplicationProcessorWaitingForSipiIsListedAsSuchAndCannotBeSteppedAlone(@org.junit.jupiter.api.io.TempDir Path dir)
             throws Exception {
-        Path kernel = dir.resolve("pc64-smp.elf");
-        try (var in = GdbVmTest.class.getResourceAsStream("/guests/multiboot/pc64-smp.elf")) {
-            assertThat(in).as("test kernel guests/multiboot/pc64-smp.elf (build testguests)").isNotNull();
-            Files.write(kernel, in.readAllBytes());
-        }
-        start(VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(dev.tdemu.proto.Machine.MACHINE_PC)
-                .setMode(GuestMode.GUEST_MODE_VMX).setVcpus(2).setTimeoutMs(60_000).build());
+        startSmpKernel(dir);
         Gdb g = gdb(null, "info threads", "thread 2", "set scheduler-locking on", "stepi", "info registers rip",
                 "set scheduler-locking off", "stepi", "info threads", "info registers cs");
         assertThat(g.output()).as("gdb's output")
@@ -267,6 +261,29 @@ class GdbVmTest {
                 .containsPattern("rip\\s+0xfff0\\s")
                 .containsPattern("\\* 2\\s+Thread 1\\.2 \"vCPU 1\" 0x0+2 in")
                 .containsPattern("cs\\s+0x800\\s");
+    }
+
+    /** A hardware breakpoint in code only the application processor runs stops the VM on that vCPU's thread. */
+    @Test
+    void aHardwareBreakpointInTheApplicationProcessorsCodeStopsOnItsThread(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        startSmpKernel(dir);
+        Gdb g = gdb(null, "hbreak ap_start64", "continue", "info threads", "delete", "continue");
+        assertThat(g.output()).as("gdb's output")
+                .containsPattern("Thread 2 \"vCPU 1\" hit Breakpoint 1, (0x[0-9a-f]+ in )?ap_start64")
+                .containsPattern("\\* 2\\s+Thread 1\\.2 \"vCPU 1\" (0x[0-9a-f]+ in )?ap_start64")
+                .containsPattern("exited with code 01|exited normally|Program terminated");
+    }
+
+    /** pc64-smp (the PC kernel that starts its APs and sends IPIs) on two vCPUs, held for gdb at its first instruction. */
+    private void startSmpKernel(Path dir) throws Exception {
+        Path kernel = dir.resolve("pc64-smp.elf");
+        try (var in = GdbVmTest.class.getResourceAsStream("/guests/multiboot/pc64-smp.elf")) {
+            assertThat(in).as("test kernel guests/multiboot/pc64-smp.elf (build testguests)").isNotNull();
+            Files.write(kernel, in.readAllBytes());
+        }
+        start(VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(dev.tdemu.proto.Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_VMX).setVcpus(2).setTimeoutMs(60_000).build());
     }
 
     @Test
