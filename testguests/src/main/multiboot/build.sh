@@ -4,7 +4,7 @@
 # mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci,
 # mb-apic-spin, mb-serial-echo (echoes COM1 until a NUL byte), mb-exit-pass (reports a pass like a
 # kvm-unit-tests test), the kernels the PC tests run (pc32-*, pc64-*, and pc32-bootinfo's ELF64
-# and a.out variants) and ELF32 copies of the boot benchmark's (pc64-boot-*.flat). Fails loudly without the GNU toolchain.
+# and a.out variants) and ELF32 copies of the boot and SMP benchmarks' (pc64-boot-*.flat; pc64-boot-smp is pc64-boot-ipi built with no rounds). Fails loudly without the GNU toolchain.
 set -euo pipefail
 src=$1 out=$2
 shopt -s nullglob
@@ -43,7 +43,12 @@ for s in "$src"/pc64-*.S; do
 done
 # The boot benchmark's kernels also as ELF32 files (what QEMU's Multiboot loader takes, as
 # kvm-unit-tests' .flat files are made): the same code, linked below 4 GiB.
-for k in pc64-boot-idle pc64-boot-sieve; do
+# pc64-boot-smp is pc64-boot-ipi without its ping-pong rounds: the application processors' start alone.
+gcc -m64 -DROUNDS=0 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -I "$src/../asm/include" \
+    -o "$obj/pc64-boot-smp.o" "$src/pc64-boot-ipi.S"
+ld -m elf_x86_64 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
+   -T "$src/pc64.ld" -o "$out/pc64-boot-smp.elf" "$obj/pc64-boot-smp.o"
+for k in pc64-boot-idle pc64-boot-sieve pc64-boot-ipi pc64-boot-smp; do
     objcopy -O elf32-i386 "$out/$k.elf" "$out/$k.flat"
 done
 # pc32-bootinfo again as an ELF64 file and as a flat binary with the a.out-kludge fields.

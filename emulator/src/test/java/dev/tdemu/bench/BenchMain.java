@@ -198,10 +198,30 @@ public final class BenchMain {
             }
         }
         printBoot(byName);
+        printSmp(byName);
         RunResult exit = byName.get("ExitBenchmark.cpuidExitRoundTrip[GUEST_MODE_VMX]");
         if (exit != null) {
             System.out.printf(Locale.ROOT, "  %-70s %8.0f ns   goal <= 1000 ns%n", "VM exit round trip through the full KVM model (CPUID, UPSTREAM)",
                     1e9 / throughput(exit));
+        }
+    }
+
+    /** SmpBenchmark's figures per vCPU count: IPI round trip and AP start, tdemu / QEMU TCG. */
+    private static void printSmp(Map<String, RunResult> byName) {
+        for (String vcpus : List.of("2", "4")) {
+            RunResult pair = byName.get("SmpBenchmark.paired[" + vcpus + "]");
+            if (pair == null) {
+                continue;
+            }
+            Map<String, org.openjdk.jmh.results.Result> aux = pair.getSecondaryResults();
+            System.out.printf(Locale.ROOT, "  %-70s %8.2f      (tdemu %.1f us, QEMU TCG %.1f us, worst ratio %.2f)%n",
+                    "IPI round trip BSP <-> AP, " + vcpus + " vCPUs, tdemu / QEMU TCG, paired", mean(aux, "ipiRoundTripOverQemu"),
+                    mean(aux, "tdemuIpiRoundTripUs"), mean(aux, "qemuIpiRoundTripUs"),
+                    aux.get("ipiRoundTripOverQemu").getStatistics().getMax());
+            System.out.printf(Locale.ROOT, "  %-70s %8.2f      (tdemu %.0f ms, QEMU TCG %.0f ms, worst ratio %.2f)%n",
+                    (Integer.parseInt(vcpus) - 1) + " APs up by INIT/SIPI (smp - idle), tdemu / QEMU TCG, paired",
+                    mean(aux, "apStartOverQemu"), mean(aux, "tdemuApStartMs"), mean(aux, "qemuApStartMs"),
+                    aux.get("apStartOverQemu").getStatistics().getMax());
         }
     }
 

@@ -170,7 +170,7 @@ public class BootBenchmark {
     }
 
     /** Runs {@code command} to its end (stdout discarded) and checks that the kernel's checks passed. */
-    private static int run(String what, List<String> command) throws Exception {
+    static int run(String what, List<String> command) throws Exception {
         File err = File.createTempFile("tdemu-boot-bench", ".err");
         try {
             Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
