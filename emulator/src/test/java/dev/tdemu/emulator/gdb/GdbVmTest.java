@@ -286,6 +286,33 @@ class GdbVmTest {
                 .setMode(GuestMode.GUEST_MODE_VMX).setVcpus(2).setTimeoutMs(60_000).build());
     }
 
+    /**
+     * Plain {@code target remote} (gdb's 2 s remotetimeout) attaches while two busy processes keep
+     * both CPUs of a small machine occupied, as a kernel build beside the debugger would: the
+     * stub's first reply must not wait for an idle CPU (#18 item 2).
+     */
+    @Test
+    void gdbAttachesAndReadsRegistersBesideTwoBusyProcesses() throws Exception {
+        start(config("debuggee", GuestMode.GUEST_MODE_VMX).build());
+        List<Process> busy = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                busy.add(new ProcessBuilder("sh", "-c", "while :; do :; done").redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            }
+            Gdb g = gdb(null, "info registers rip", "stepi", "info registers rip");
+            assertThat(g.output()).as("gdb's output")
+                    .doesNotContain("Remote replied unexpectedly").doesNotContain("Ignoring packet error")
+                    .doesNotContain("Connection timed out")
+                    .containsPattern("rip\\s+0x[0-9a-f]+");
+            assertThat(g.exit()).isZero();
+        } finally {
+            for (Process p : busy) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     @Test
     void infoThreadsListsEveryVcpu() throws Exception {
         start(config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
