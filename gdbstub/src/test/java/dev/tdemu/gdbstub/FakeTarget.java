@@ -96,6 +96,7 @@ public final class FakeTarget implements DebugTarget, Breakpoints, MonitorComman
     public volatile boolean nullRegisterReads;
 
     public final List<ResumeRequest> resumes = new CopyOnWriteArrayList<>();
+    private RuntimeException resumeFailure;
     public final List<String> calls = new CopyOnWriteArrayList<>();
     public final AtomicInteger memoryReads = new AtomicInteger();
     public final AtomicInteger attaches = new AtomicInteger();
@@ -143,6 +144,11 @@ public final class FakeTarget implements DebugTarget, Breakpoints, MonitorComman
     /** Decides insert/remove answers; return null for the default (insert it). */
     public void breakpointPolicy(Function<Breakpoint, BreakpointResult> policy) {
         this.breakpointPolicy = policy;
+    }
+
+    /** Makes the next resume fail with {@code failure} (a refusal with its reason: a TargetException). */
+    public synchronized void failNextResume(RuntimeException failure) {
+        resumeFailure = failure;
     }
 
     /** Queues the answer to the next resume; a function returning null means "run until interrupted". */
@@ -368,6 +374,11 @@ public final class FakeTarget implements DebugTarget, Breakpoints, MonitorComman
         resumes.add(request);
         if (gone != null) {
             return CompletableFuture.failedFuture(new TargetException("the target is gone"));
+        }
+        if (resumeFailure != null) {
+            RuntimeException f = resumeFailure;
+            resumeFailure = null;
+            return CompletableFuture.failedFuture(f);
         }
         if (stepsAtOnce && !request.stepping().isEmpty() && script.isEmpty()) {
             StopEvent ev = simulate(request); // on the caller's thread, as the emulator runs a lone step

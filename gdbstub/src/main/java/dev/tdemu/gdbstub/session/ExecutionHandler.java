@@ -305,9 +305,16 @@ final class ExecutionHandler {
         running = false;
         pendingResume = null;
         if (error != null) {
-            LOG.warn("the target failed while running: {}", Link.describe(error));
+            // A refusal (the target said why it cannot resume so) is the user's business, not a failure of the target.
+            boolean refused = Link.unwrap(error) instanceof dev.tdemu.gdbstub.target.TargetException;
+            String why = refused ? Link.describe(error) : "the target failed while running: " + Link.describe(error);
+            if (refused) {
+                LOG.info("resume refused: {}", why);
+            } else {
+                LOG.warn(why);
+            }
             if (!link.closed()) {
-                link.send("E." + Link.sanitize("the target failed while running: " + Link.describe(error)));
+                link.send("E." + Link.sanitize(why));
             }
             return;
         }

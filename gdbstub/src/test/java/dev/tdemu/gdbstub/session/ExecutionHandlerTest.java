@@ -69,6 +69,21 @@ class ExecutionHandlerTest extends SessionTestBase {
         }
     }
 
+    /**
+     * A resume the target refuses (a TargetException: it says why it cannot) is answered with that
+     * reason alone, as gdb shows it; a resume that fails otherwise says the target failed.
+     */
+    @Test
+    void aRefusedResumeIsAnsweredWithTheTargetsReasonAndAFailureSaysTheTargetFailed() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            target.failNextResume(new dev.tdemu.gdbstub.target.TargetException("vCPU 1 waits for SIPI"));
+            assertEquals("E.vCPU 1 waits for SIPI", c.request("vCont;s:2"));
+            target.failNextResume(new IllegalStateException("engine gone"));
+            assertEquals("E.the target failed while running: engine gone", c.request("vCont;c"));
+            assertTrue(c.request("vCont;s:1").startsWith("T05"), "the next resume works");
+        }
+    }
+
     @Test
     void stepReportsTheNewPcOfTheSteppedThread() throws Exception {
         try (RspClient c = attach(PLAIN)) {
