@@ -19,6 +19,9 @@
  *              trampoline and still answer IPIs
  *   init.*     INIT to a running AP puts it back to wait-for-SIPI; a start-up IPI then starts it
  *              at the trampoline again, and it answers IPIs as before
+ *   cli-hlt.*  an AP halted with interrupts off (CLI; HLT in an interrupt handler that never
+ *              returns) still takes an NMI, and INIT then a start-up IPI restart it at the
+ *              trampoline (SDM "HLT": NMI and INIT resume a halted processor whatever IF says)
  */
 #define CONF_PC
 #include "multiboot.inc"
@@ -32,6 +35,7 @@
 #define AP_STACK_SIZE   4096
 
 #define ICR_FIXED       0x0000
+#define ICR_NMI         0x0400
 #define ICR_INIT        0x0500
 #define ICR_STARTUP     0x0600
 #define ICR_LOGICAL     0x0800
@@ -50,6 +54,7 @@
 #define VEC_TO_CLUSTER  0x47
 #define VEC_PING        0x48
 #define VECTORS         9
+#define VEC_PARK        0x49            /* not counted: the AP stays in the handler */
 
 /* ICR high then low: an IPI to \dest (an APIC ID, a logical destination, or 0 with a shorthand). */
 .macro SEND_IPI dest, low
@@ -122,6 +127,8 @@ main64:
     PC_GATE VEC_ABSENT, isr_0x46
     PC_GATE VEC_TO_CLUSTER, isr_to_cluster
     PC_GATE VEC_PING, isr_0x48
+    PC_GATE VEC_PARK, isr_park
+    PC_GATE 2, isr_nmi
 
     /* the BSP's APIC: enabled, flat logical ID bit 0 */
     APIC_WRITE APIC_SPIV, $(APIC_SPIV_APIC_ENABLED | 0xFF)
@@ -256,6 +263,36 @@ main64:
     je      8b
     CHECK   "init.ap-1-answers-ipis-again", $2, %rax
 
+    /* ---- AP 1 halted with interrupts off: an NMI, then INIT and a start-up IPI ---- */
+    SEND_IPI $1, $(ICR_ASSERT | ICR_FIXED | VEC_PARK)
+9:  cmpq    $0, parked(%rip)
+    jne     10f
+    pause
+    jmp     9b
+10: SEND_IPI $1, $(ICR_ASSERT | ICR_NMI)
+11: cmpq    $0, nmi_hits + 8(%rip)
+    jne     12f
+    pause
+    jmp     11b
+12: CHECK   "cli-hlt.an-nmi-reaches-the-halted-ap", $1, nmi_hits + 8(%rip)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_INIT)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
+    lea     2(%rbx), %rax
+13: cmp     ap_count(%rip), %rax
+    je      14f
+    pause
+    jmp     13b
+14: lea     2(%rbx), %rax
+    CHECK   "cli-hlt.init-and-sipi-restart-the-ap-at-the-trampoline", %rax, tramp_entries(%rip)
+    HITS    VEC_FIXED, $1
+    mov     %rax, %r12
+    SEND_IPI $1, $(ICR_ASSERT | ICR_FIXED | VEC_FIXED)
+    lea     1(%r12), %rax
+15: HITS    VEC_FIXED, $1
+    cmp     %r12, %rax
+    je      15b
+    CHECK   "cli-hlt.the-restarted-ap-answers-ipis", $3, %rax
+
     CONF_FINISH "pc64-smp"
 
 too_few:
@@ -284,6 +321,22 @@ sum_hits:
     COUNT_ISR 0x45
     COUNT_ISR 0x46
     COUNT_ISR 0x48
+
+/* VEC_PARK: this AP says so and halts with interrupts off for good; no EOI, no IRET. */
+isr_park:
+    lock incq parked(%rip)
+    cli
+1:  hlt
+    jmp     1b
+
+/* NMI: counted per CPU (APIC ID). */
+isr_nmi:
+    push    %rax
+    APIC_READ APIC_ID, %eax
+    shr     $24, %eax
+    lock incq nmi_hits(, %rax, 8)
+    pop     %rax
+    iretq
 
 /* VEC_TO_CLUSTER: this AP goes to the cluster model: cluster (APIC ID >> 2) + 1, member bit
    APIC ID & 3 (APIC IDs 1-3 in cluster 1, 4-7 in cluster 2). */
@@ -403,6 +456,8 @@ tramp_cs:       .quad 0
 tramp_edx:      .quad 0
 icr_busy:       .quad 0
 v0:             .quad 0
+parked:         .quad 0
+nmi_hits:       .space MAX_CPUS * 8
 hits:           .space VECTORS * MAX_CPUS * 8
 
     .bss

@@ -182,6 +182,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public boolean initEventPending() {
+        return mp.eventPending();
+    }
+
+    @Override
     public boolean runnable() {
         return mp.runnable();
     }

@@ -73,6 +73,8 @@ final class Vcpu implements Runnable, ExitContext {
     private volatile boolean wakeRequested;
     /** HLT on a machine with an interrupt controller left this vCPU halted (KVM_MP_STATE_HALTED). */
     private boolean mpHalted;
+    /** Halted with RFLAGS.IF clear: only an NMI or INIT can wake it (for the VM's every-vCPU-asleep check). */
+    private volatile boolean haltedWithInterruptsOff;
     /** Null for a VMX guest. */
     private final TdxExitHandlers td;
     /** An event to deliver into the guest right after the next entry. */
@@ -316,7 +318,7 @@ final class Vcpu implements Runnable, ExitContext {
 
     /**
      * HLT on a machine with an interrupt controller: the vCPU is halted (KVM's mp_state HALTED)
-     * until an interrupt it can take is pending; it stays halted across debugger stops.
+     * until an interrupt it can take, an NMI or INIT is pending; it stays halted across debugger stops.
      */
     @Override
     public void halt() {
@@ -325,15 +327,19 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     /**
-     * KVM's kvm_vcpu_halt: waits until an interrupt is pending, a kick asks the vCPU to come out
-     * (the debugger, the VM ending) or the VM ends. True when an interrupt woke it.
+     * KVM's kvm_vcpu_halt and kvm_vcpu_has_events: waits until an interrupt the vCPU can take
+     * (RFLAGS.IF set: a maskable interrupt does not end a HLT executed after CLI), an NMI it can
+     * take or INIT is pending, a kick asks the vCPU to come out (the debugger, the VM ending) or the
+     * VM ends. True when an event woke it. While IF is clear the VM is told, so that it ends when
+     * no vCPU is left that could wake another.
      */
     private boolean waitForInterrupt() {
         halter = Thread.currentThread();
         wakeRequested = false;
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
-                if (machine.interruptPending() || machine.nmiDeliverable()) {
+                boolean interruptsEnabled = (rflags() & Rflags.IF) != 0;
+                if ((interruptsEnabled && machine.interruptPending()) || machine.nmiDeliverable()) {
                     return true;
                 }
                 applyMpInit(machine.acceptInitEvents());
@@ -344,12 +350,34 @@ final class Vcpu implements Runnable, ExitContext {
                     wakeRequested = false;
                     continue; // look again: the kick may have come with the interrupt
                 }
+                if (!interruptsEnabled && !haltedWithInterruptsOff) {
+                    haltedWithInterruptsOff = true;
+                    vm.vcpuAsleep(this, rip());
+                    continue; // the VM may have ended
+                }
                 java.util.concurrent.locks.LockSupport.parkNanos(this, 50_000_000L);
             }
             return false;
         } finally {
+            haltedWithInterruptsOff = false;
             halter = null;
         }
+    }
+
+    /**
+     * Whether this vCPU cannot wake by itself any more, so that only another vCPU can wake it: it
+     * stopped for good, waits for a start-up IPI with no INIT or SIPI pending, or is halted with
+     * RFLAGS.IF clear with no NMI or INIT pending (a device interrupt cannot end such a HLT). Any
+     * thread may ask.
+     */
+    boolean asleepForGood() {
+        if (halted) {
+            return true;
+        }
+        if (waitsForStartup()) {
+            return !machine.initEventPending();
+        }
+        return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending();
     }
 
     @Override
@@ -389,6 +417,7 @@ final class Vcpu implements Runnable, ExitContext {
         }
         halter = Thread.currentThread();
         wakeRequested = false;
+        vm.vcpuAsleep(this, rip()); // INIT may have put the last running vCPU here
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
                 applyMpInit(machine.acceptInitEvents());

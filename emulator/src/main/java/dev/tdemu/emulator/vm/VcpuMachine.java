@@ -92,6 +92,14 @@ interface VcpuMachine {
         return MpInitAction.NONE;
     }
 
+    /**
+     * Whether an INIT, or a start-up IPI the vCPU waits for, is pending (KVM's kvm_apic_has_events):
+     * these wake a halted vCPU whatever RFLAGS.IF says. Any thread may ask.
+     */
+    default boolean initEventPending() {
+        return false;
+    }
+
     /** Whether the vCPU runs guest code, rather than waiting for a start-up IPI (KVM_MP_STATE_INIT_RECEIVED). */
     default boolean runnable() {
         return true;
