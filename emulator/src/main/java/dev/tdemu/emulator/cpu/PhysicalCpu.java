@@ -133,6 +133,7 @@ public final class PhysicalCpu {
             case EngineEvent.MemoryFault f -> new VmExit.EptViolation(EptViolationQualification.unbacked(eptAccess(f.type())),
                     f.physical(), f.size(), f.rip());
             case EngineEvent.InterruptWindow w -> new VmExit.InterruptWindow(w.rip());
+            case EngineEvent.NmiWindow w -> new VmExit.NmiWindow(w.rip());
             case EngineEvent.Stopped s -> new VmExit.ExternalInterrupt(s.rip());
             case EngineEvent.Completed c -> new VmExit.ExternalInterrupt(c.rip());
         };

@@ -275,29 +275,32 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     /**
-     * KVM's kvm_check_and_inject_events for interrupts: a pending external interrupt is taken from
-     * the interrupt controller and injected when the guest can take it (RFLAGS.IF set, no STI or
-     * MOV SS shadow, no exception already queued); otherwise the engine is asked to stop once the
-     * guest can (the interrupt window), and the interrupt goes in at that exit's entry.
+     * KVM's kvm_check_and_inject_events for NMIs and interrupts: a pending NMI the guest can take
+     * (NMIs not blocked, no STI or MOV SS shadow) is injected first; one held by a shadow asks the
+     * engine to stop when the shadow ends (the NMI window), whatever RFLAGS.IF says. A pending
+     * external interrupt is taken from the interrupt controller and injected when the guest can
+     * take it (RFLAGS.IF set, no shadow, no exception already queued); otherwise the engine is
+     * asked to stop once the guest can (the interrupt window). Either goes in at that exit's entry.
+     * NMI blocking until IRET needs no request: tdemu's IRET intercept exits as the NMI window.
      */
     private void injectPendingInterrupt() {
         if (!machine.hasInterruptController() || queuedEvent != null || singleStepOwedAt >= 0) {
             engine.requestInterruptWindow(false);
+            engine.requestNmiWindow(false);
             return;
         }
-        // inject_pending_event: an NMI before an interrupt. Both shadows hold it (vmx_nmi_allowed); a
-        // shadow that ends with IF=0 leaves it for the next exit (tdemu has no NMI window for that case).
-        if (machine.nmiDeliverable() && !engine.state().interruptShadow() && machine.takeNmi()) {
+        // inject_pending_event: an NMI before an interrupt; both shadows hold it (vmx_nmi_allowed).
+        boolean nmi = machine.nmiDeliverable();
+        boolean shadow = engine.state().interruptShadow();
+        engine.requestNmiWindow(nmi && shadow && td == null); // a TD's NMIs are the TDX module's to inject
+        if (nmi && !shadow && machine.takeNmi()) {
             engine.requestInterruptWindow(false);
             queuedEvent = X86Exception.trap(X86Exception.NMI, rip());
             return;
         }
-        if (!machine.interruptPending() && !machine.nmiDeliverable()) {
-            engine.requestInterruptWindow(false);
-            return;
-        }
         if (!machine.interruptPending()) {
-            engine.requestInterruptWindow(true); // an NMI in a shadow: the window opens when the shadow ends
+            // A TD's NMI in a shadow waits for the interrupt window (IF set) or the next exit.
+            engine.requestInterruptWindow(nmi && shadow && td != null);
             return;
         }
         if ((rflags() & Rflags.IF) != 0 && !engine.state().interruptShadow()) {
@@ -478,6 +481,7 @@ final class Vcpu implements Runnable, ExitContext {
         singleStepOwedAt = -1;
         mpHalted = false;
         engine.requestInterruptWindow(false);
+        engine.requestNmiWindow(false);
         for (int dr = 0; dr < 4; dr++) {
             kvm.kvmSetDr(dr, 0);
         }

@@ -52,7 +52,11 @@ final class VmxExitHandlers {
         return keepRunning && !v.vmFinished();
     }
 
-    /** {@code handle_nmi_window}: the guest's IRET ended NMI blocking; a latched NMI goes in at the next entry. */
+    /**
+     * {@code handle_nmi_window}: the guest's IRET ended NMI blocking, or the STI/MOV SS shadow that
+     * held an NMI ended (NMIs were not blocked then, so unblocking changes nothing); a latched NMI
+     * goes in at the next entry.
+     */
     static boolean handleNmiWindow(ExitContext v) {
         v.nmiUnblocked();
         return true;

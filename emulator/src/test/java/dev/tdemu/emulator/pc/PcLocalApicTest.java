@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class PcLocalApicTest {
-    static final int APIC_CHECKS = 58, TIMER_CHECKS = 18, IRQ_CHECKS = 34, CR8_NMI_CHECKS = 19, X2APIC_CHECKS = 54;
+    static final int APIC_CHECKS = 58, TIMER_CHECKS = 18, IRQ_CHECKS = 34, CR8_NMI_CHECKS = 19, X2APIC_CHECKS = 54, NMI_WINDOW_CHECKS = 7;
 
     @TempDir
     Path dir;
@@ -58,5 +58,22 @@ class PcLocalApicTest {
     @Test
     void x2apicModeTransitionsAndMsrsFollowTheSdmAndItsTscDeadlineTimerFires() {
         PcKernels.run(dir, "pc64-x2apic.elf").assertAllPassed(X2APIC_CHECKS);
+    }
+
+    /**
+     * An NMI latched inside a MOV SS shadow with IF clear, or an STI shadow, is taken right after
+     * the shadowed instruction, and one sent in the NMI handler right after its IRET: KVM's NMI
+     * window, whose exits (EXIT_REASON_NMI_WINDOW, 8) show in the exit trace by that name.
+     */
+    @Test
+    void anNmiHeldByAShadowOrByNmiBlockingGoesInAtTheNmiWindowExit() {
+        java.util.List<dev.tdemu.emulator.vm.ExitEvent> exits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PcKernels.run(PcKernels.config(PcKernels.file(dir, "pc64-nmi-window.elf")).build(), java.util.List.of(exits::add))
+                .assertAllPassed(NMI_WINDOW_CHECKS);
+        java.util.List<dev.tdemu.emulator.vm.ExitEvent> windows = exits.stream()
+                .filter(e -> e.reason() == dev.tdemu.core.vmx.ExitReason.NMI_WINDOW).toList();
+        org.assertj.core.api.Assertions.assertThat(windows).as("NMI-window exits").hasSizeGreaterThanOrEqualTo(3);
+        org.assertj.core.api.Assertions.assertThat(dev.tdemu.emulator.vm.ExitFormat.format(windows.getFirst().toProto()))
+                .contains("NMI_WINDOW (8)");
     }
 }
