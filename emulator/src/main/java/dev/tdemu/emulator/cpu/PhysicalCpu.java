@@ -291,8 +291,14 @@ public final class PhysicalCpu {
         return switch (IretEmulation.perform(g, rip, iret.operandSize())) {
             case IretEmulation.Outcome.Done d -> {
                 VmExit trap = d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
-                // The single-step #DB (delivered above, unless it exits) comes before the NMI window.
-                yield trap == null && controls.nmiWindowExiting() ? new VmExit.NmiWindow(g.engine().readReg(X86Reg.RIP)) : trap;
+                if (controls.nmiBlocked()) {
+                    // The single-step #DB (delivered above, unless it exits) comes before the NMI window.
+                    if (trap == null && controls.nmiWindowExiting()) {
+                        yield new VmExit.NmiWindow(g.engine().readReg(X86Reg.RIP)); // the VMM unblocks and injects
+                    }
+                    controls.unblockNmis();
+                }
+                yield trap;
             }
             case IretEmulation.Outcome.Fault f -> exception(g, controls, f.exception().vector(), f.exception().errorCode(),
                     PendingDebug.NONE, rip, rip, 0, true, false);

@@ -167,6 +167,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public boolean nmiLatched() {
+        return nmi.latched() > 0;
+    }
+
+    @Override
     public boolean nmiBlocked() {
         return nmi.blocked();
     }

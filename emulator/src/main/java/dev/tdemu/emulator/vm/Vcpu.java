@@ -140,8 +140,18 @@ final class Vcpu implements Runnable, ExitContext {
             }
 
             @Override
-            public boolean nmiWindowExiting() {
+            public boolean nmiBlocked() {
                 return Vcpu.this.machine.nmiBlocked();
+            }
+
+            @Override
+            public boolean nmiWindowExiting() {
+                return Vcpu.this.machine.nmiLatched();
+            }
+
+            @Override
+            public void unblockNmis() {
+                Vcpu.this.machine.nmiUnblocked();
             }
 
             @Override

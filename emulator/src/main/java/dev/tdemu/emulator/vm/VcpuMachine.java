@@ -69,6 +69,11 @@ interface VcpuMachine {
         return false;
     }
 
+    /** Whether an NMI is latched, blocked or not (KVM's nmi_pending). */
+    default boolean nmiLatched() {
+        return false;
+    }
+
     /** The guest completed the IRET that ends NMI blocking. */
     default void nmiUnblocked() {
         throw new IllegalStateException("this machine delivers no NMIs");

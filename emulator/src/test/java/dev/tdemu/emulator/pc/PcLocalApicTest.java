@@ -63,7 +63,8 @@ class PcLocalApicTest {
     /**
      * An NMI latched inside a MOV SS shadow with IF clear, or an STI shadow, is taken right after
      * the shadowed instruction, and one sent in the NMI handler right after its IRET: KVM's NMI
-     * window, whose exits (EXIT_REASON_NMI_WINDOW, 8) show in the exit trace by that name.
+     * window, whose exits (EXIT_REASON_NMI_WINDOW, 8) show in the exit trace by that name, and only
+     * when an NMI waits for it.
      */
     @Test
     void anNmiHeldByAShadowOrByNmiBlockingGoesInAtTheNmiWindowExit() {
@@ -72,7 +73,9 @@ class PcLocalApicTest {
                 .assertAllPassed(NMI_WINDOW_CHECKS);
         java.util.List<dev.tdemu.emulator.vm.ExitEvent> windows = exits.stream()
                 .filter(e -> e.reason() == dev.tdemu.core.vmx.ExitReason.NMI_WINDOW).toList();
-        org.assertj.core.api.Assertions.assertThat(windows).as("NMI-window exits").hasSizeGreaterThanOrEqualTo(3);
+        // One per held NMI: after the MOV SS shadow, after the STI shadow, at the IRET of the handler that sent
+        // the fourth; the IRETs with no NMI waiting unblock NMIs without an exit, as KVM requests no window then.
+        org.assertj.core.api.Assertions.assertThat(windows).as("NMI-window exits").hasSize(3);
         org.assertj.core.api.Assertions.assertThat(dev.tdemu.emulator.vm.ExitFormat.format(windows.getFirst().toProto()))
                 .contains("NMI_WINDOW (8)");
     }
