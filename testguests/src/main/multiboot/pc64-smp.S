@@ -22,6 +22,10 @@
  *   cli-hlt.*  an AP halted with interrupts off (CLI; HLT in an interrupt handler that never
  *              returns) still takes an NMI, and INIT then a start-up IPI restart it at the
  *              trampoline (SDM "HLT": NMI and INIT resume a halted processor whatever IF says)
+ *   x2apic.*   every CPU goes to x2APIC mode (the APs in a handler): each AP's LDR is derived from
+ *              its x2APIC ID; IPIs written to the ICR MSR reach each AP by its 32-bit physical
+ *              destination, a cluster and member bitmap (cluster 0, members 1 and 2), and the
+ *              x2APIC broadcast 0xFFFFFFFF every CPU, the sender included
  */
 #define CONF_PC
 #include "multiboot.inc"
@@ -55,6 +59,43 @@
 #define VEC_PING        0x48
 #define VECTORS         9
 #define VEC_PARK        0x49            /* not counted: the AP stays in the handler */
+#define VEC_TO_X2APIC   0x4A
+#define VEC_X2_PHYS     0x4B
+#define VEC_X2_LOGICAL  0x4C
+#define VEC_X2_BCAST    0x4D
+#define MSR_APIC_BASE   0x1B
+#define X2_ID           0x802
+#define X2_EOI          0x80B
+#define X2_LDR          0x80D
+#define X2_ICR          0x830
+
+/* ICR MSR <- \dest in bits 63:32 (a register or $imm), \low in bits 31:0. Clobbers %rax, %rcx, %rdx. */
+.macro X2_SEND dest, low
+    mov     \dest, %edx
+    mov     \low, %eax
+    mov     $X2_ICR, %ecx
+    wrmsr
+.endm
+
+/* %rax <- the sum over every CPU of the quad table \table */
+.macro X2_SUM table
+    xor     %eax, %eax
+    xor     %ecx, %ecx
+91: add     \table(, %rcx, 8), %rax
+    inc     %ecx
+    cmp     $MAX_CPUS, %ecx
+    jb      91b
+.endm
+
+/* Spins until the sum of \table reaches \count (a register other than %rax/%rcx, or $imm). */
+.macro X2_WAIT table, count
+92: X2_SUM  \table
+    cmp     \count, %rax
+    jae     93f
+    pause
+    jmp     92b
+93:
+.endm
 
 /* ICR high then low: an IPI to \dest (an APIC ID, a logical destination, or 0 with a shorthand). */
 .macro SEND_IPI dest, low
@@ -128,6 +169,10 @@ main64:
     PC_GATE VEC_TO_CLUSTER, isr_to_cluster
     PC_GATE VEC_PING, isr_0x48
     PC_GATE VEC_PARK, isr_park
+    PC_GATE VEC_TO_X2APIC, isr_to_x2apic
+    PC_GATE VEC_X2_PHYS, isr_x2_phys
+    PC_GATE VEC_X2_LOGICAL, isr_x2_logical
+    PC_GATE VEC_X2_BCAST, isr_x2_bcast
     PC_GATE 2, isr_nmi
 
     /* the BSP's APIC: enabled, flat logical ID bit 0 */
@@ -293,6 +338,64 @@ main64:
     je      15b
     CHECK   "cli-hlt.the-restarted-ap-answers-ipis", $3, %rax
 
+    /* ---- x2APIC: the APs switch in a handler, then the BSP ---- */
+    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | VEC_TO_X2APIC)
+    X2_WAIT x2_switched, %rbx
+    X2_SUM  x2_switched
+    mov     %rax, %r12
+    CHECK   "x2apic.every-ap-switched-once", %rbx, %r12
+    mov     $MSR_APIC_BASE, %ecx
+    rdmsr
+    or      $0x400, %eax                /* EXTD, with EN already set */
+    wrmsr
+    /* each AP's LDR: cluster 0 (IDs below 16), member bit 1 << ID */
+    xor     %r13d, %r13d
+    mov     $1, %r12
+16: mov     %r12, %rcx
+    mov     $1, %eax
+    shl     %cl, %rax
+    cmp     x2_ldr(, %r12, 8), %rax
+    jne     17f
+    inc     %r13
+17: inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      16b
+    CHECK   "x2apic.each-ap-ldr-derived-from-its-id", %rbx, %r13
+    /* a fixed IPI by 32-bit physical destination to each AP in turn */
+    mov     $1, %r12
+18: X2_SEND %r12d, $(ICR_ASSERT | VEC_X2_PHYS)
+    X2_WAIT x2_phys, %r12
+    inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      18b
+    xor     %r13d, %r13d
+    mov     $1, %r12
+19: cmpq    $1, x2_phys(, %r12, 8)
+    jne     20f
+    inc     %r13
+20: inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      19b
+    CHECK   "x2apic.physical-destination-reaches-each-ap-once", %rbx, %r13
+    CHECK   "x2apic.physical-destination-not-the-bsp", $0, x2_phys(%rip)
+    /* logical: cluster 0, members 1 and 2 */
+    mov     $2, %r13
+    cmpq    $3, ncpus(%rip)
+    jae     21f
+    mov     $1, %r13
+21: X2_SEND $0x6, $(ICR_LOGICAL | ICR_ASSERT | VEC_X2_LOGICAL)
+    X2_WAIT x2_logical, %r13
+    CHECK   "x2apic.logical-member-1", $1, x2_logical + 8(%rip)
+    CHECK   "x2apic.logical-not-the-bsp", $0, x2_logical(%rip)
+    /* the x2APIC broadcast */
+    X2_SEND $0xFFFFFFFF, $(ICR_ASSERT | VEC_X2_BCAST)
+    mov     ncpus(%rip), %r13
+    X2_WAIT x2_bcast, %r13
+    X2_SUM  x2_bcast
+    mov     %rax, %r12
+    CHECK   "x2apic.broadcast-reaches-every-cpu", ncpus(%rip), %r12
+    CHECK   "x2apic.broadcast-reaches-the-sender", $1, x2_bcast(%rip)
+
     CONF_FINISH "pc64-smp"
 
 too_few:
@@ -328,6 +431,55 @@ isr_park:
     cli
 1:  hlt
     jmp     1b
+
+/* VEC_TO_X2APIC: this AP enters x2APIC mode, records its LDR, and EOIs through the MSR. */
+isr_to_x2apic:
+    push    %rax
+    push    %rcx
+    push    %rdx
+    push    %rsi
+    mov     $MSR_APIC_BASE, %ecx
+    rdmsr
+    or      $0x400, %eax
+    wrmsr
+    mov     $X2_ID, %ecx
+    rdmsr
+    mov     %eax, %esi
+    mov     $X2_LDR, %ecx
+    rdmsr
+    mov     %rax, x2_ldr(, %rsi, 8)
+    lock incq x2_switched(, %rsi, 8)
+    xor     %eax, %eax
+    xor     %edx, %edx
+    mov     $X2_EOI, %ecx
+    wrmsr
+    pop     %rsi
+    pop     %rdx
+    pop     %rcx
+    pop     %rax
+    iretq
+
+/* An x2APIC-mode handler counting its vector per CPU (x2APIC ID) in \table, EOI through the MSR. */
+.macro X2_COUNT_ISR name, table
+\name:
+    push    %rax
+    push    %rcx
+    push    %rdx
+    mov     $X2_ID, %ecx
+    rdmsr
+    lock incq \table(, %rax, 8)
+    xor     %eax, %eax
+    xor     %edx, %edx
+    mov     $X2_EOI, %ecx
+    wrmsr
+    pop     %rdx
+    pop     %rcx
+    pop     %rax
+    iretq
+.endm
+    X2_COUNT_ISR isr_x2_phys, x2_phys
+    X2_COUNT_ISR isr_x2_logical, x2_logical
+    X2_COUNT_ISR isr_x2_bcast, x2_bcast
 
 /* NMI: counted per CPU (APIC ID). */
 isr_nmi:
@@ -458,6 +610,11 @@ icr_busy:       .quad 0
 v0:             .quad 0
 parked:         .quad 0
 nmi_hits:       .space MAX_CPUS * 8
+x2_switched:    .space MAX_CPUS * 8
+x2_ldr:         .space MAX_CPUS * 8
+x2_phys:        .space MAX_CPUS * 8
+x2_logical:     .space MAX_CPUS * 8
+x2_bcast:       .space MAX_CPUS * 8
 hits:           .space VECTORS * MAX_CPUS * 8
 
     .bss
