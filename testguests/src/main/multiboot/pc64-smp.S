@@ -21,7 +21,8 @@
  *              at the trampoline again, and it answers IPIs as before
  *   cli-hlt.*  an AP halted with interrupts off (CLI; HLT in an interrupt handler that never
  *              returns) still takes an NMI, and INIT then a start-up IPI restart it at the
- *              trampoline (SDM "HLT": NMI and INIT resume a halted processor whatever IF says)
+ *              trampoline (SDM "HLT": NMI and INIT resume a halted processor whatever IF says);
+ *              an AP INIT-reset inside its NMI handler (NMIs blocked) takes NMIs again
  *   x2apic.*   every CPU goes to x2APIC mode (the APs in a handler): each AP's LDR is derived from
  *              its x2APIC ID; IPIs written to the ICR MSR reach each AP by its 32-bit physical
  *              destination, a cluster and member bitmap (cluster 0, members 1 and 2), and the
@@ -338,6 +339,31 @@ main64:
     je      15b
     CHECK   "cli-hlt.the-restarted-ap-answers-ipis", $3, %rax
 
+    /* ---- INIT inside the NMI handler (NMIs blocked): the restarted AP takes NMIs again ---- */
+    movq    $1, nmi_park(%rip)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_NMI)
+24: cmpq    $0, nmi_parked(%rip)
+    jne     25f
+    pause
+    jmp     24b
+25: movq    $0, nmi_park(%rip)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_INIT)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
+    lea     3(%rbx), %rax
+26: cmp     ap_count(%rip), %rax
+    je      27f
+    pause
+    jmp     26b
+27: mov     nmi_hits + 8(%rip), %r12
+    SEND_IPI $1, $(ICR_ASSERT | ICR_NMI)
+28: cmp     nmi_hits + 8(%rip), %r12
+    jne     29f
+    pause
+    jmp     28b
+29: lea     1(%r12), %rax
+    mov     %rax, %r13
+    CHECK   "init.unblocks-nmis-of-an-ap-reset-in-its-nmi-handler", %r13, nmi_hits + 8(%rip)
+
     /* ---- x2APIC: the APs switch in a handler, then the BSP ---- */
     SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | VEC_TO_X2APIC)
     X2_WAIT x2_switched, %rbx
@@ -481,14 +507,20 @@ isr_to_x2apic:
     X2_COUNT_ISR isr_x2_logical, x2_logical
     X2_COUNT_ISR isr_x2_bcast, x2_bcast
 
-/* NMI: counted per CPU (APIC ID). */
+/* NMI: counted per CPU (APIC ID); while nmi_park is set the CPU stays in the handler, NMIs
+   blocked, halted with interrupts off. */
 isr_nmi:
     push    %rax
     APIC_READ APIC_ID, %eax
     shr     $24, %eax
     lock incq nmi_hits(, %rax, 8)
+    cmpq    $0, nmi_park(%rip)
+    jne     1f
     pop     %rax
     iretq
+1:  lock incq nmi_parked(%rip)
+2:  hlt
+    jmp     2b
 
 /* VEC_TO_CLUSTER: this AP goes to the cluster model: cluster (APIC ID >> 2) + 1, member bit
    APIC ID & 3 (APIC IDs 1-3 in cluster 1, 4-7 in cluster 2). */
@@ -609,6 +641,8 @@ tramp_edx:      .quad 0
 icr_busy:       .quad 0
 v0:             .quad 0
 parked:         .quad 0
+nmi_park:       .quad 0
+nmi_parked:     .quad 0
 nmi_hits:       .space MAX_CPUS * 8
 x2_switched:    .space MAX_CPUS * 8
 x2_ldr:         .space MAX_CPUS * 8

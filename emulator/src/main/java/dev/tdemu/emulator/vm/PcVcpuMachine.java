@@ -167,6 +167,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public void resetNmis() {
+        nmi.reset();
+    }
+
+    @Override
     public boolean nmiLatched() {
         return nmi.latched() > 0;
     }

@@ -485,11 +485,16 @@ final class Vcpu implements Runnable, ExitContext {
         }
     }
 
-    /** The vCPU side of INIT (kvm_vcpu_reset): no event, single step or halt pending; DR0-DR3 0, DR6 and DR7 at their reset values. */
+    /**
+     * The vCPU side of INIT (kvm_vcpu_reset): no event, single step or halt pending; NMIs neither
+     * latched nor blocked (an INIT inside an NMI handler leaves no IRET to unblock them); DR0-DR3
+     * 0, DR6 and DR7 at their reset values.
+     */
     private void resetForInit() {
         queuedEvent = null;
         singleStepOwedAt = -1;
         mpHalted = false;
+        machine.resetNmis();
         engine.requestInterruptWindow(false);
         engine.requestNmiWindow(false);
         for (int dr = 0; dr < 4; dr++) {

@@ -69,6 +69,10 @@ interface VcpuMachine {
         return false;
     }
 
+    /** INIT or RESET: no NMI latched, NMIs not blocked (KVM's kvm_vcpu_reset). */
+    default void resetNmis() {
+    }
+
     /** Whether an NMI is latched, blocked or not (KVM's nmi_pending). */
     default boolean nmiLatched() {
         return false;
