@@ -19,6 +19,14 @@
  *              trampoline and still answer IPIs
  *   init.*     INIT to a running AP puts it back to wait-for-SIPI; a start-up IPI then starts it
  *              at the trampoline again, and it answers IPIs as before
+ *   cli-hlt.*  an AP halted with interrupts off (CLI; HLT in an interrupt handler that never
+ *              returns) still takes an NMI, and INIT then a start-up IPI restart it at the
+ *              trampoline (SDM "HLT": NMI and INIT resume a halted processor whatever IF says);
+ *              an AP INIT-reset inside its NMI handler (NMIs blocked) takes NMIs again
+ *   x2apic.*   every CPU goes to x2APIC mode (the APs in a handler): each AP's LDR is derived from
+ *              its x2APIC ID; IPIs written to the ICR MSR reach each AP by its 32-bit physical
+ *              destination, a cluster and member bitmap (cluster 0, members 1 and 2), and the
+ *              x2APIC broadcast 0xFFFFFFFF every CPU, the sender included
  */
 #define CONF_PC
 #include "multiboot.inc"
@@ -32,6 +40,7 @@
 #define AP_STACK_SIZE   4096
 
 #define ICR_FIXED       0x0000
+#define ICR_NMI         0x0400
 #define ICR_INIT        0x0500
 #define ICR_STARTUP     0x0600
 #define ICR_LOGICAL     0x0800
@@ -50,6 +59,44 @@
 #define VEC_TO_CLUSTER  0x47
 #define VEC_PING        0x48
 #define VECTORS         9
+#define VEC_PARK        0x49            /* not counted: the AP stays in the handler */
+#define VEC_TO_X2APIC   0x4A
+#define VEC_X2_PHYS     0x4B
+#define VEC_X2_LOGICAL  0x4C
+#define VEC_X2_BCAST    0x4D
+#define MSR_APIC_BASE   0x1B
+#define X2_ID           0x802
+#define X2_EOI          0x80B
+#define X2_LDR          0x80D
+#define X2_ICR          0x830
+
+/* ICR MSR <- \dest in bits 63:32 (a register or $imm), \low in bits 31:0. Clobbers %rax, %rcx, %rdx. */
+.macro X2_SEND dest, low
+    mov     \dest, %edx
+    mov     \low, %eax
+    mov     $X2_ICR, %ecx
+    wrmsr
+.endm
+
+/* %rax <- the sum over every CPU of the quad table \table */
+.macro X2_SUM table
+    xor     %eax, %eax
+    xor     %ecx, %ecx
+91: add     \table(, %rcx, 8), %rax
+    inc     %ecx
+    cmp     $MAX_CPUS, %ecx
+    jb      91b
+.endm
+
+/* Spins until the sum of \table reaches \count (a register other than %rax/%rcx, or $imm). */
+.macro X2_WAIT table, count
+92: X2_SUM  \table
+    cmp     \count, %rax
+    jae     93f
+    pause
+    jmp     92b
+93:
+.endm
 
 /* ICR high then low: an IPI to \dest (an APIC ID, a logical destination, or 0 with a shorthand). */
 .macro SEND_IPI dest, low
@@ -122,6 +169,12 @@ main64:
     PC_GATE VEC_ABSENT, isr_0x46
     PC_GATE VEC_TO_CLUSTER, isr_to_cluster
     PC_GATE VEC_PING, isr_0x48
+    PC_GATE VEC_PARK, isr_park
+    PC_GATE VEC_TO_X2APIC, isr_to_x2apic
+    PC_GATE VEC_X2_PHYS, isr_x2_phys
+    PC_GATE VEC_X2_LOGICAL, isr_x2_logical
+    PC_GATE VEC_X2_BCAST, isr_x2_bcast
+    PC_GATE 2, isr_nmi
 
     /* the BSP's APIC: enabled, flat logical ID bit 0 */
     APIC_WRITE APIC_SPIV, $(APIC_SPIV_APIC_ENABLED | 0xFF)
@@ -256,6 +309,119 @@ main64:
     je      8b
     CHECK   "init.ap-1-answers-ipis-again", $2, %rax
 
+    /* ---- AP 1 halted with interrupts off: an NMI, then INIT and a start-up IPI ---- */
+    SEND_IPI $1, $(ICR_ASSERT | ICR_FIXED | VEC_PARK)
+9:  cmpq    $0, parked(%rip)
+    jne     10f
+    pause
+    jmp     9b
+10: SEND_IPI $1, $(ICR_ASSERT | ICR_NMI)
+11: cmpq    $0, nmi_hits + 8(%rip)
+    jne     12f
+    pause
+    jmp     11b
+12: CHECK   "cli-hlt.an-nmi-reaches-the-halted-ap", $1, nmi_hits + 8(%rip)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_INIT)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
+    lea     2(%rbx), %rax
+13: cmp     ap_count(%rip), %rax
+    je      14f
+    pause
+    jmp     13b
+14: lea     2(%rbx), %rax
+    CHECK   "cli-hlt.init-and-sipi-restart-the-ap-at-the-trampoline", %rax, tramp_entries(%rip)
+    HITS    VEC_FIXED, $1
+    mov     %rax, %r12
+    SEND_IPI $1, $(ICR_ASSERT | ICR_FIXED | VEC_FIXED)
+    lea     1(%r12), %rax
+15: HITS    VEC_FIXED, $1
+    cmp     %r12, %rax
+    je      15b
+    CHECK   "cli-hlt.the-restarted-ap-answers-ipis", $3, %rax
+
+    /* ---- INIT inside the NMI handler (NMIs blocked): the restarted AP takes NMIs again ---- */
+    movq    $1, nmi_park(%rip)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_NMI)
+24: cmpq    $0, nmi_parked(%rip)
+    jne     25f
+    pause
+    jmp     24b
+25: movq    $0, nmi_park(%rip)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_INIT)
+    SEND_IPI $1, $(ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
+    lea     3(%rbx), %rax
+26: cmp     ap_count(%rip), %rax
+    je      27f
+    pause
+    jmp     26b
+27: mov     nmi_hits + 8(%rip), %r12
+    SEND_IPI $1, $(ICR_ASSERT | ICR_NMI)
+28: cmp     nmi_hits + 8(%rip), %r12
+    jne     29f
+    pause
+    jmp     28b
+29: lea     1(%r12), %rax
+    mov     %rax, %r13
+    CHECK   "init.unblocks-nmis-of-an-ap-reset-in-its-nmi-handler", %r13, nmi_hits + 8(%rip)
+
+    /* ---- x2APIC: the APs switch in a handler, then the BSP ---- */
+    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | VEC_TO_X2APIC)
+    X2_WAIT x2_switched, %rbx
+    X2_SUM  x2_switched
+    mov     %rax, %r12
+    CHECK   "x2apic.every-ap-switched-once", %rbx, %r12
+    mov     $MSR_APIC_BASE, %ecx
+    rdmsr
+    or      $0x400, %eax                /* EXTD, with EN already set */
+    wrmsr
+    /* each AP's LDR: cluster 0 (IDs below 16), member bit 1 << ID */
+    xor     %r13d, %r13d
+    mov     $1, %r12
+16: mov     %r12, %rcx
+    mov     $1, %eax
+    shl     %cl, %rax
+    cmp     x2_ldr(, %r12, 8), %rax
+    jne     17f
+    inc     %r13
+17: inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      16b
+    CHECK   "x2apic.each-ap-ldr-derived-from-its-id", %rbx, %r13
+    /* a fixed IPI by 32-bit physical destination to each AP in turn */
+    mov     $1, %r12
+18: X2_SEND %r12d, $(ICR_ASSERT | VEC_X2_PHYS)
+    X2_WAIT x2_phys, %r12
+    inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      18b
+    xor     %r13d, %r13d
+    mov     $1, %r12
+19: cmpq    $1, x2_phys(, %r12, 8)
+    jne     20f
+    inc     %r13
+20: inc     %r12
+    cmp     ncpus(%rip), %r12
+    jb      19b
+    CHECK   "x2apic.physical-destination-reaches-each-ap-once", %rbx, %r13
+    CHECK   "x2apic.physical-destination-not-the-bsp", $0, x2_phys(%rip)
+    /* logical: cluster 0, members 1 and 2 */
+    mov     $2, %r13
+    cmpq    $3, ncpus(%rip)
+    jae     21f
+    mov     $1, %r13
+21: X2_SEND $0x6, $(ICR_LOGICAL | ICR_ASSERT | VEC_X2_LOGICAL)
+    X2_WAIT x2_logical, %r13
+    CHECK   "x2apic.logical-member-1", $1, x2_logical + 8(%rip)
+    CHECK   "x2apic.logical-not-the-bsp", $0, x2_logical(%rip)
+    /* the x2APIC broadcast */
+    X2_SEND $0xFFFFFFFF, $(ICR_ASSERT | VEC_X2_BCAST)
+    mov     ncpus(%rip), %r13
+    X2_WAIT x2_bcast, %r13
+    X2_SUM  x2_bcast
+    mov     %rax, %r12
+    CHECK   "x2apic.broadcast-reaches-every-cpu", ncpus(%rip), %r12
+    CHECK   "x2apic.broadcast-reaches-the-sender", $1, x2_bcast(%rip)
+
     CONF_FINISH "pc64-smp"
 
 too_few:
@@ -284,6 +450,77 @@ sum_hits:
     COUNT_ISR 0x45
     COUNT_ISR 0x46
     COUNT_ISR 0x48
+
+/* VEC_PARK: this AP says so and halts with interrupts off for good; no EOI, no IRET. */
+isr_park:
+    lock incq parked(%rip)
+    cli
+1:  hlt
+    jmp     1b
+
+/* VEC_TO_X2APIC: this AP enters x2APIC mode, records its LDR, and EOIs through the MSR. */
+isr_to_x2apic:
+    push    %rax
+    push    %rcx
+    push    %rdx
+    push    %rsi
+    mov     $MSR_APIC_BASE, %ecx
+    rdmsr
+    or      $0x400, %eax
+    wrmsr
+    mov     $X2_ID, %ecx
+    rdmsr
+    mov     %eax, %esi
+    mov     $X2_LDR, %ecx
+    rdmsr
+    mov     %rax, x2_ldr(, %rsi, 8)
+    lock incq x2_switched(, %rsi, 8)
+    xor     %eax, %eax
+    xor     %edx, %edx
+    mov     $X2_EOI, %ecx
+    wrmsr
+    pop     %rsi
+    pop     %rdx
+    pop     %rcx
+    pop     %rax
+    iretq
+
+/* An x2APIC-mode handler counting its vector per CPU (x2APIC ID) in \table, EOI through the MSR. */
+.macro X2_COUNT_ISR name, table
+\name:
+    push    %rax
+    push    %rcx
+    push    %rdx
+    mov     $X2_ID, %ecx
+    rdmsr
+    lock incq \table(, %rax, 8)
+    xor     %eax, %eax
+    xor     %edx, %edx
+    mov     $X2_EOI, %ecx
+    wrmsr
+    pop     %rdx
+    pop     %rcx
+    pop     %rax
+    iretq
+.endm
+    X2_COUNT_ISR isr_x2_phys, x2_phys
+    X2_COUNT_ISR isr_x2_logical, x2_logical
+    X2_COUNT_ISR isr_x2_bcast, x2_bcast
+
+/* NMI: counted per CPU (APIC ID); while nmi_park is set the CPU stays in the handler, NMIs
+   blocked, halted with interrupts off. */
+isr_nmi:
+    push    %rax
+    APIC_READ APIC_ID, %eax
+    shr     $24, %eax
+    lock incq nmi_hits(, %rax, 8)
+    cmpq    $0, nmi_park(%rip)
+    jne     1f
+    pop     %rax
+    iretq
+1:  lock incq nmi_parked(%rip)
+2:  hlt
+    jmp     2b
 
 /* VEC_TO_CLUSTER: this AP goes to the cluster model: cluster (APIC ID >> 2) + 1, member bit
    APIC ID & 3 (APIC IDs 1-3 in cluster 1, 4-7 in cluster 2). */
@@ -403,6 +640,15 @@ tramp_cs:       .quad 0
 tramp_edx:      .quad 0
 icr_busy:       .quad 0
 v0:             .quad 0
+parked:         .quad 0
+nmi_park:       .quad 0
+nmi_parked:     .quad 0
+nmi_hits:       .space MAX_CPUS * 8
+x2_switched:    .space MAX_CPUS * 8
+x2_ldr:         .space MAX_CPUS * 8
+x2_phys:        .space MAX_CPUS * 8
+x2_logical:     .space MAX_CPUS * 8
+x2_bcast:       .space MAX_CPUS * 8
 hits:           .space VECTORS * MAX_CPUS * 8
 
     .bss

@@ -964,6 +964,16 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         return was;
     }
 
+    /** Whether an INIT request waits, not taken yet (KVM's KVM_APIC_INIT pending event). */
+    public synchronized boolean initPending() {
+        return initRequest;
+    }
+
+    /** Whether a start-up IPI waits, not taken yet (KVM's KVM_APIC_SIPI pending event). */
+    public synchronized boolean startupPending() {
+        return startupVector >= 0;
+    }
+
     @Override
     public synchronized OptionalInt takeStartup() {
         int v = startupVector;

@@ -43,6 +43,17 @@ public final class MpInitState {
     }
 
     /**
+     * Whether an INIT or start-up request waits that would change this vCPU's state when taken
+     * (KVM's kvm_apic_has_events, as kvm_vcpu_has_events asks it): an INIT always, which wakes a
+     * halted CPU whatever RFLAGS.IF says; a start-up IPI only while the vCPU waits for one (to a
+     * running or halted CPU it is ignored). Any thread may ask, to see whether a halted vCPU can
+     * still be woken.
+     */
+    public synchronized boolean eventPending() {
+        return apic.initPending() || (state == State.WAIT_FOR_SIPI && apic.startupPending());
+    }
+
+    /**
      * Takes the local APIC's INIT and start-up requests, INIT first, as KVM's
      * kvm_apic_accept_events: an INIT INIT-resets the local APIC and gives {@link MpInitAction.Init};
      * a SIPI then starts the vCPU if it waits for one ({@link MpInitAction.Startup}, which includes

@@ -148,6 +148,23 @@ class MpInitStateTest {
     }
 
     @Test
+    void aPendingInitWakesTheVcpuWhateverItsStateButASipiOnlyWhileItWaitsForOne() {
+        toAp(STARTUP | ASSERT | 0x10);
+        assertTrue(ap.eventPending(), "a SIPI for an AP waiting for one");
+        ap.acceptEvents(); // running: from here a halted AP (even after CLI) can only be woken by INIT
+        assertFalse(ap.eventPending());
+        toAp(STARTUP | ASSERT | 0x10);
+        assertFalse(ap.eventPending(), "a SIPI to a running or halted CPU is ignored, so it wakes nothing");
+        ap.acceptEvents();
+        toAp(INIT | ASSERT);
+        assertTrue(ap.eventPending(), "INIT is not maskable");
+        ap.acceptEvents();
+        assertFalse(ap.eventPending(), "taken");
+        toAp(INIT | LEVEL);
+        assertFalse(ap.eventPending(), "an INIT level de-assert is no INIT");
+    }
+
+    @Test
     void aStartupVectorIsOneByte() {
         assertThrows(IllegalArgumentException.class, () -> new MpInitAction.Startup(0x100));
     }

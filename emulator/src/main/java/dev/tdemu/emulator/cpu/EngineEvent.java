@@ -57,6 +57,9 @@ public sealed interface EngineEvent {
     /** The guest can take an interrupt now (RFLAGS.IF set, no STI/MOV SS shadow), at a block boundary; RIP where it is. */
     record InterruptWindow(long rip) implements EngineEvent {}
 
+    /** The guest can take an NMI now (no STI/MOV SS shadow, whatever RFLAGS.IF), at a block boundary; RIP where it is. */
+    record NmiWindow(long rip) implements EngineEvent {}
+
     /** A stop requested from outside (timeout, debugger pause), RIP where the guest was. */
     record Stopped(long rip) implements EngineEvent {}
 

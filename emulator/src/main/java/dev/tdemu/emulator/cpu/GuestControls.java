@@ -23,11 +23,25 @@ public interface GuestControls {
     boolean tdcallExits();
 
     /**
-     * "NMI-window exiting": whether the IRET that ends NMI blocking exits ({@link VmExit.NmiWindow}),
-     * so the VMM sees NMIs unblocked. Only a machine whose VMCB intercepts IRET (a PC) can honour it.
+     * Whether NMIs are blocked (an NMI was delivered and no IRET has completed since). Only a
+     * machine whose VMCB intercepts IRET (a PC) tracks it.
+     */
+    default boolean nmiBlocked() {
+        return false;
+    }
+
+    /**
+     * "NMI-window exiting" as KVM sets it (enable_nmi_window): an NMI waits while NMIs are
+     * blocked, so the IRET that unblocks them exits ({@link VmExit.NmiWindow}) and the VMM injects
+     * it. Without one the IRET unblocks NMIs through {@link #unblockNmis()} and the guest goes on.
      */
     default boolean nmiWindowExiting() {
         return false;
+    }
+
+    /** The guest completed an IRET while NMIs were blocked and no NMI-window exit was wanted: NMIs are unblocked. */
+    default void unblockNmis() {
+        throw new IllegalStateException("this machine delivers no NMIs");
     }
 
     /** SECONDARY_EXEC_ENABLE_RDTSCP: whether RDTSCP exists for the guest (it exits with RDTSC exiting); else #UD. */

@@ -56,6 +56,7 @@ public final class GuestEngine implements AutoCloseable {
     private EngineEvent event;
     private volatile boolean kick;
     private volatile boolean interruptWindowWanted;
+    private volatile boolean nmiWindowWanted;
     /** Set (on the engine's thread) while one instruction runs that must not be cut short by a kick. */
     private boolean kicksDeferred;
     /**
@@ -390,6 +391,7 @@ public final class GuestEngine implements AutoCloseable {
                 event = switch (event) {
                     case EngineEvent.Stopped s when s.rip() == kickedAt -> new EngineEvent.Stopped(rip);
                     case EngineEvent.InterruptWindow w when w.rip() == kickedAt -> new EngineEvent.InterruptWindow(rip);
+                    case EngineEvent.NmiWindow w when w.rip() == kickedAt -> new EngineEvent.NmiWindow(rip);
                     case null, default -> event;
                 };
             }
@@ -438,6 +440,14 @@ public final class GuestEngine implements AutoCloseable {
                 kickedAt = address;
             }
             u.emuStop();
+        } else if (nmiWindowWanted && !state.interruptShadow()) {
+            // Checked first: an NMI goes in before an interrupt (KVM's inject_pending_event).
+            nmiWindowWanted = false;
+            if (event == null) {
+                event = new EngineEvent.NmiWindow(address);
+                kickedAt = address;
+            }
+            u.emuStop();
         } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & Rflags.IF) != 0 && !state.interruptShadow()) {
             interruptWindowWanted = false;
             if (event == null) {
@@ -483,7 +493,7 @@ public final class GuestEngine implements AutoCloseable {
             return;
         }
         h.off();
-        if (kick || interruptWindowWanted) {
+        if (kick || interruptWindowWanted || nmiWindowWanted) {
             h.on(); // a kick from another thread came while switching off
         }
     }
@@ -531,6 +541,18 @@ public final class GuestEngine implements AutoCloseable {
      */
     public void requestInterruptWindow(boolean wanted) {
         interruptWindowWanted = wanted;
+        if (wanted) {
+            enableKicks();
+        }
+    }
+
+    /**
+     * KVM's NMI-window exiting for an NMI held by an STI or MOV SS shadow (enable_nmi_window):
+     * while wanted, the run ends at the first block boundary outside the shadow, whatever
+     * RFLAGS.IF says. (NMI blocking until IRET is tdemu's IRET intercept, not this.)
+     */
+    public void requestNmiWindow(boolean wanted) {
+        nmiWindowWanted = wanted;
         if (wanted) {
             enableKicks();
         }

@@ -133,6 +133,7 @@ public final class PhysicalCpu {
             case EngineEvent.MemoryFault f -> new VmExit.EptViolation(EptViolationQualification.unbacked(eptAccess(f.type())),
                     f.physical(), f.size(), f.rip());
             case EngineEvent.InterruptWindow w -> new VmExit.InterruptWindow(w.rip());
+            case EngineEvent.NmiWindow w -> new VmExit.NmiWindow(w.rip());
             case EngineEvent.Stopped s -> new VmExit.ExternalInterrupt(s.rip());
             case EngineEvent.Completed c -> new VmExit.ExternalInterrupt(c.rip());
         };
@@ -290,8 +291,14 @@ public final class PhysicalCpu {
         return switch (IretEmulation.perform(g, rip, iret.operandSize())) {
             case IretEmulation.Outcome.Done d -> {
                 VmExit trap = d.trapFlagBefore() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
-                // The single-step #DB (delivered above, unless it exits) comes before the NMI window.
-                yield trap == null && controls.nmiWindowExiting() ? new VmExit.NmiWindow(g.engine().readReg(X86Reg.RIP)) : trap;
+                if (controls.nmiBlocked()) {
+                    // The single-step #DB (delivered above, unless it exits) comes before the NMI window.
+                    if (trap == null && controls.nmiWindowExiting()) {
+                        yield new VmExit.NmiWindow(g.engine().readReg(X86Reg.RIP)); // the VMM unblocks and injects
+                    }
+                    controls.unblockNmis();
+                }
+                yield trap;
             }
             case IretEmulation.Outcome.Fault f -> exception(g, controls, f.exception().vector(), f.exception().errorCode(),
                     PendingDebug.NONE, rip, rip, 0, true, false);

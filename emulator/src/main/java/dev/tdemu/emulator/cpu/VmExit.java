@@ -218,8 +218,9 @@ public sealed interface VmExit {
     }
 
     /**
-     * An IRET completed while NMIs were blocked and the VMM asked for "NMI-window exiting": NMIs
-     * are unblocked from here on, so a latched NMI can go in. {@link #rip()} is after the IRET.
+     * "NMI-window exiting": an IRET completed while NMIs were blocked (NMIs are unblocked from
+     * here on; {@link #rip()} is after the IRET), or an STI/MOV SS shadow that held a pending NMI
+     * ended. Either way a latched NMI can go in at the next entry.
      */
     record NmiWindow(long rip) implements VmExit {
         @Override

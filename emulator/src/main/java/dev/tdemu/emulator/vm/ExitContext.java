@@ -87,7 +87,10 @@ interface ExitContext {
     /** Whether the machine has an interrupt controller whose interrupts wake HLT (a PC). */
     boolean hasInterruptController();
 
-    /** HLT: the vCPU is halted until an interrupt it can take is pending (KVM_MP_STATE_HALTED). */
+    /**
+     * HLT: the vCPU is halted (KVM_MP_STATE_HALTED) until an interrupt it can take (RFLAGS.IF set),
+     * an NMI it can take or INIT is pending.
+     */
     void halt();
 
     /** HLT with nothing that can ever wake the vCPU: it stops for good. */

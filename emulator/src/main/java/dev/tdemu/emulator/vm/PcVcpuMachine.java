@@ -167,6 +167,16 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public void resetNmis() {
+        nmi.reset();
+    }
+
+    @Override
+    public boolean nmiLatched() {
+        return nmi.latched() > 0;
+    }
+
+    @Override
     public boolean nmiBlocked() {
         return nmi.blocked();
     }
@@ -179,6 +189,11 @@ final class PcVcpuMachine implements VcpuMachine {
     @Override
     public MpInitAction acceptInitEvents() {
         return mp.acceptEvents();
+    }
+
+    @Override
+    public boolean initEventPending() {
+        return mp.eventPending();
     }
 
     @Override

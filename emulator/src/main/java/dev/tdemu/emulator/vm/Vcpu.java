@@ -73,6 +73,8 @@ final class Vcpu implements Runnable, ExitContext {
     private volatile boolean wakeRequested;
     /** HLT on a machine with an interrupt controller left this vCPU halted (KVM_MP_STATE_HALTED). */
     private boolean mpHalted;
+    /** Halted with RFLAGS.IF clear: only an NMI or INIT can wake it (for the VM's every-vCPU-asleep check). */
+    private volatile boolean haltedWithInterruptsOff;
     /** Null for a VMX guest. */
     private final TdxExitHandlers td;
     /** An event to deliver into the guest right after the next entry. */
@@ -138,8 +140,18 @@ final class Vcpu implements Runnable, ExitContext {
             }
 
             @Override
-            public boolean nmiWindowExiting() {
+            public boolean nmiBlocked() {
                 return Vcpu.this.machine.nmiBlocked();
+            }
+
+            @Override
+            public boolean nmiWindowExiting() {
+                return Vcpu.this.machine.nmiLatched();
+            }
+
+            @Override
+            public void unblockNmis() {
+                Vcpu.this.machine.nmiUnblocked();
             }
 
             @Override
@@ -273,29 +285,32 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     /**
-     * KVM's kvm_check_and_inject_events for interrupts: a pending external interrupt is taken from
-     * the interrupt controller and injected when the guest can take it (RFLAGS.IF set, no STI or
-     * MOV SS shadow, no exception already queued); otherwise the engine is asked to stop once the
-     * guest can (the interrupt window), and the interrupt goes in at that exit's entry.
+     * KVM's kvm_check_and_inject_events for NMIs and interrupts: a pending NMI the guest can take
+     * (NMIs not blocked, no STI or MOV SS shadow) is injected first; one held by a shadow asks the
+     * engine to stop when the shadow ends (the NMI window), whatever RFLAGS.IF says. A pending
+     * external interrupt is taken from the interrupt controller and injected when the guest can
+     * take it (RFLAGS.IF set, no shadow, no exception already queued); otherwise the engine is
+     * asked to stop once the guest can (the interrupt window). Either goes in at that exit's entry.
+     * NMI blocking until IRET needs no request: tdemu's IRET intercept exits as the NMI window.
      */
     private void injectPendingInterrupt() {
         if (!machine.hasInterruptController() || queuedEvent != null || singleStepOwedAt >= 0) {
             engine.requestInterruptWindow(false);
+            engine.requestNmiWindow(false);
             return;
         }
-        // inject_pending_event: an NMI before an interrupt. Both shadows hold it (vmx_nmi_allowed); a
-        // shadow that ends with IF=0 leaves it for the next exit (tdemu has no NMI window for that case).
-        if (machine.nmiDeliverable() && !engine.state().interruptShadow() && machine.takeNmi()) {
+        // inject_pending_event: an NMI before an interrupt; both shadows hold it (vmx_nmi_allowed).
+        boolean nmi = machine.nmiDeliverable();
+        boolean shadow = engine.state().interruptShadow();
+        engine.requestNmiWindow(nmi && shadow && td == null); // a TD's NMIs are the TDX module's to inject
+        if (nmi && !shadow && machine.takeNmi()) {
             engine.requestInterruptWindow(false);
             queuedEvent = X86Exception.trap(X86Exception.NMI, rip());
             return;
         }
-        if (!machine.interruptPending() && !machine.nmiDeliverable()) {
-            engine.requestInterruptWindow(false);
-            return;
-        }
         if (!machine.interruptPending()) {
-            engine.requestInterruptWindow(true); // an NMI in a shadow: the window opens when the shadow ends
+            // A TD's NMI in a shadow waits for the interrupt window (IF set) or the next exit.
+            engine.requestInterruptWindow(nmi && shadow && td != null);
             return;
         }
         if ((rflags() & Rflags.IF) != 0 && !engine.state().interruptShadow()) {
@@ -316,7 +331,7 @@ final class Vcpu implements Runnable, ExitContext {
 
     /**
      * HLT on a machine with an interrupt controller: the vCPU is halted (KVM's mp_state HALTED)
-     * until an interrupt it can take is pending; it stays halted across debugger stops.
+     * until an interrupt it can take, an NMI or INIT is pending; it stays halted across debugger stops.
      */
     @Override
     public void halt() {
@@ -325,15 +340,19 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     /**
-     * KVM's kvm_vcpu_halt: waits until an interrupt is pending, a kick asks the vCPU to come out
-     * (the debugger, the VM ending) or the VM ends. True when an interrupt woke it.
+     * KVM's kvm_vcpu_halt and kvm_vcpu_has_events: waits until an interrupt the vCPU can take
+     * (RFLAGS.IF set: a maskable interrupt does not end a HLT executed after CLI), an NMI it can
+     * take or INIT is pending, a kick asks the vCPU to come out (the debugger, the VM ending) or the
+     * VM ends. True when an event woke it. While IF is clear the VM is told, so that it ends when
+     * no vCPU is left that could wake another.
      */
     private boolean waitForInterrupt() {
         halter = Thread.currentThread();
         wakeRequested = false;
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
-                if (machine.interruptPending() || machine.nmiDeliverable()) {
+                boolean interruptsEnabled = (rflags() & Rflags.IF) != 0;
+                if ((interruptsEnabled && machine.interruptPending()) || machine.nmiDeliverable()) {
                     return true;
                 }
                 applyMpInit(machine.acceptInitEvents());
@@ -344,12 +363,34 @@ final class Vcpu implements Runnable, ExitContext {
                     wakeRequested = false;
                     continue; // look again: the kick may have come with the interrupt
                 }
+                if (!interruptsEnabled && !haltedWithInterruptsOff) {
+                    haltedWithInterruptsOff = true;
+                    vm.vcpuAsleep(this, rip());
+                    continue; // the VM may have ended
+                }
                 java.util.concurrent.locks.LockSupport.parkNanos(this, 50_000_000L);
             }
             return false;
         } finally {
+            haltedWithInterruptsOff = false;
             halter = null;
         }
+    }
+
+    /**
+     * Whether this vCPU cannot wake by itself any more, so that only another vCPU can wake it: it
+     * stopped for good, waits for a start-up IPI with no INIT or SIPI pending, or is halted with
+     * RFLAGS.IF clear with no NMI or INIT pending (a device interrupt cannot end such a HLT). Any
+     * thread may ask.
+     */
+    boolean asleepForGood() {
+        if (halted) {
+            return true;
+        }
+        if (waitsForStartup()) {
+            return !machine.initEventPending();
+        }
+        return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending();
     }
 
     @Override
@@ -389,6 +430,7 @@ final class Vcpu implements Runnable, ExitContext {
         }
         halter = Thread.currentThread();
         wakeRequested = false;
+        vm.vcpuAsleep(this, rip()); // INIT may have put the last running vCPU here
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
                 applyMpInit(machine.acceptInitEvents());
@@ -443,12 +485,18 @@ final class Vcpu implements Runnable, ExitContext {
         }
     }
 
-    /** The vCPU side of INIT (kvm_vcpu_reset): no event, single step or halt pending; DR0-DR3 0, DR6 and DR7 at their reset values. */
+    /**
+     * The vCPU side of INIT (kvm_vcpu_reset): no event, single step or halt pending; NMIs neither
+     * latched nor blocked (an INIT inside an NMI handler leaves no IRET to unblock them); DR0-DR3
+     * 0, DR6 and DR7 at their reset values.
+     */
     private void resetForInit() {
         queuedEvent = null;
         singleStepOwedAt = -1;
         mpHalted = false;
+        machine.resetNmis();
         engine.requestInterruptWindow(false);
+        engine.requestNmiWindow(false);
         for (int dr = 0; dr < 4; dr++) {
             kvm.kvmSetDr(dr, 0);
         }

@@ -69,6 +69,15 @@ interface VcpuMachine {
         return false;
     }
 
+    /** INIT or RESET: no NMI latched, NMIs not blocked (KVM's kvm_vcpu_reset). */
+    default void resetNmis() {
+    }
+
+    /** Whether an NMI is latched, blocked or not (KVM's nmi_pending). */
+    default boolean nmiLatched() {
+        return false;
+    }
+
     /** The guest completed the IRET that ends NMI blocking. */
     default void nmiUnblocked() {
         throw new IllegalStateException("this machine delivers no NMIs");
@@ -90,6 +99,14 @@ interface VcpuMachine {
      */
     default MpInitAction acceptInitEvents() {
         return MpInitAction.NONE;
+    }
+
+    /**
+     * Whether an INIT, or a start-up IPI the vCPU waits for, is pending (KVM's kvm_apic_has_events):
+     * these wake a halted vCPU whatever RFLAGS.IF says. Any thread may ask.
+     */
+    default boolean initEventPending() {
+        return false;
     }
 
     /** Whether the vCPU runs guest code, rather than waiting for a start-up IPI (KVM_MP_STATE_INIT_RECEIVED). */

@@ -465,8 +465,18 @@ public final class Vm implements AutoCloseable {
 
     synchronized void vcpuHalted(Vcpu v, long rip) {
         v.markHalted();
-        // An application processor waiting for a start-up IPI can only be started by a vCPU that runs.
-        if (vcpus.stream().allMatch(x -> x.halted() || x.waitsForStartup())) {
+        vcpuAsleep(v, rip);
+    }
+
+    /**
+     * A vCPU went to sleep (halted with interrupts off, or waiting for a start-up IPI): when no
+     * vCPU is left that could wake the others the VM ends, as nothing would ever happen again.
+     * An application processor waiting for a start-up IPI, and a vCPU halted after CLI, are taken
+     * to be woken only by a vCPU that runs: a device NMI (LINT1, an I/O APIC entry in NMI mode)
+     * that would come later is not waited for.
+     */
+    synchronized void vcpuAsleep(Vcpu v, long rip) {
+        if (vcpus.stream().allMatch(Vcpu::asleepForGood)) {
             finish(VmResult.Outcome.HALTED, String.format("every vCPU halted (vCPU %d last, at RIP 0x%x) without an exit status",
                     v.index(), rip), -1);
         }

@@ -52,7 +52,11 @@ final class VmxExitHandlers {
         return keepRunning && !v.vmFinished();
     }
 
-    /** {@code handle_nmi_window}: the guest's IRET ended NMI blocking; a latched NMI goes in at the next entry. */
+    /**
+     * {@code handle_nmi_window}: the guest's IRET ended NMI blocking, or the STI/MOV SS shadow that
+     * held an NMI ended (NMIs were not blocked then, so unblocking changes nothing); a latched NMI
+     * goes in at the next entry.
+     */
     static boolean handleNmiWindow(ExitContext v) {
         v.nmiUnblocked();
         return true;
@@ -94,15 +98,17 @@ final class VmxExitHandlers {
 
     /**
      * {@code kvm_emulate_halt}. On a machine with an interrupt controller (a PC) the vCPU halts
-     * until an interrupt it can take arrives. tdemu's own guests have one interrupt source: with
-     * RFLAGS.IF set the timer wakes the vCPU at once (vector {@link Hypercalls#TIMER_VECTOR}, RIP
-     * after the HLT). With IF clear nothing can wake either, and the vCPU stops for good.
+     * until something wakes it: an interrupt it can take (RFLAGS.IF set), an NMI, INIT (SDM "HLT":
+     * NMI, SMI and INIT resume a halted processor whatever IF says). tdemu's own guests have one
+     * interrupt source: with RFLAGS.IF set the timer wakes the vCPU at once (vector
+     * {@link Hypercalls#TIMER_VECTOR}, RIP after the HLT); with IF clear nothing can wake it, and
+     * it stops for good.
      */
     static boolean kvmEmulateHalt(ExitContext v, VmExit.Hlt h) {
         long next = h.rip() + h.length();
-        if (v.hasInterruptController() && (v.rflags() & 0x200) != 0) {
+        if (v.hasInterruptController()) {
             v.skipInstruction(h); // kvm_skip_emulated_instruction: with TF set, the single-step #DB is owed
-            v.halt(); // until the interrupt controller has an interrupt for it, or at once for an owed #DB
+            v.halt(); // until an interrupt it can take, an NMI or INIT, or at once for an owed #DB
             return true;
         }
         v.setRip(next);

@@ -69,8 +69,13 @@ final class PcKernels {
 
     /** Runs the VM to its end; COM1's bytes are what the kernel wrote, unchanged. */
     static Run run(VmConfig config) {
+        return run(config, List.of());
+    }
+
+    /** Runs the VM to its end with {@code observers} seeing every exit. */
+    static Run run(VmConfig config, List<Vm.ExitObserver> observers) {
         ByteArrayOutputStream serial = new ByteArrayOutputStream();
-        try (Vm vm = new Vm(VmSpec.from(config), new Vm.Options(new Console.Sink(serial, false), List.of()))) {
+        try (Vm vm = new Vm(VmSpec.from(config), new Vm.Options(new Console.Sink(serial, false), observers))) {
             VmResult r = vm.run();
             return new Run(config, r, serial.toByteArray());
         } catch (Exception e) {
