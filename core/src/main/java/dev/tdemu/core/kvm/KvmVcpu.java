@@ -274,6 +274,16 @@ public final class KvmVcpu {
         return List.copyOf(warnings);
     }
 
+    /** The warnings after the first {@code seen} (none, without copying, when there are no new ones): what each exit reports. */
+    public List<KvmWarning> warningsSince(int seen) {
+        return seen >= warnings.size() ? List.of() : List.copyOf(warnings.subList(seen, warnings.size()));
+    }
+
+    /** How many warnings there are so far. */
+    public int warningCount() {
+        return warnings.size();
+    }
+
     /** Overrides switchDbRegs; for negative scenarios that need a state the kernel cannot reach. */
     public void forceSwitchDbRegs(SwitchDbRegs value) {
         switchDbRegs = value;

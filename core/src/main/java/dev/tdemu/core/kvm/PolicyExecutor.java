@@ -40,7 +40,8 @@ final class PolicyExecutor {
     }
 
     private void steps(List<PolicyStep> steps) {
-        for (PolicyStep s : steps) {
+        for (int i = 0, n = steps.size(); i < n; i++) { // indexed: no iterator on every entry and exit
+            PolicyStep s = steps.get(i);
             switch (s) {
                 case PolicyStep.Action a -> {
                     if (holds(a.when(), a)) {
@@ -57,9 +58,28 @@ final class PolicyExecutor {
             case PolicyCondition.Always x -> true;
             case PolicyCondition.Test t -> test(t.atom(), at);
             case PolicyCondition.Not n -> !holds(n.operand(), at);
-            case PolicyCondition.And a -> a.operands().stream().allMatch(o -> holds(o, at));
-            case PolicyCondition.Or o -> o.operands().stream().anyMatch(x -> holds(x, at));
+            case PolicyCondition.And a -> all(a.operands(), at);
+            case PolicyCondition.Or o -> any(o.operands(), at);
         };
+    }
+
+    // Loops rather than streams: these run several times on every entry and exit.
+    private boolean all(List<PolicyCondition> operands, PolicyStep at) {
+        for (int i = 0, n = operands.size(); i < n; i++) {
+            if (!holds(operands.get(i), at)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean any(List<PolicyCondition> operands, PolicyStep at) {
+        for (int i = 0, n = operands.size(); i < n; i++) {
+            if (holds(operands.get(i), at)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean test(PolicyCondition.Atom atom, PolicyStep at) {

@@ -24,6 +24,8 @@ public final class DebugRegisterFile implements DrAccess {
     private long debugctl;
     private final long[] drAddrMask = new long[4];
     private final boolean busLockDetect;
+    /** {@link #snapshot()} until the next change: every exit takes several, and most exits change nothing. */
+    private DebugRegisters snapshot;
 
     /** A CPU in reset state (DR0–3 = 0, DR6 = 0xFFFF0FF0, DR7 = 0x400, DEBUGCTL = 0), without bus-lock detection. */
     public DebugRegisterFile() {
@@ -44,7 +46,12 @@ public final class DebugRegisterFile implements DrAccess {
     }
 
     public DebugRegisters snapshot() {
-        return DebugRegisters.of(db, dr6, dr7);
+        DebugRegisters s = snapshot;
+        if (s == null) {
+            s = DebugRegisters.of(db, dr6, dr7);
+            snapshot = s;
+        }
+        return s;
     }
 
     /** Overwrites DR0–3, DR6 and DR7 at once, as microcode or the TDX module does (no checks, no GD). */
@@ -54,6 +61,7 @@ public final class DebugRegisterFile implements DrAccess {
         }
         dr6 = busLockDetect ? regs.dr6() : new Dr6(regs.dr6().value());
         dr7 = regs.dr7();
+        snapshot = null;
     }
 
     public long dr(int n) {
@@ -71,6 +79,7 @@ public final class DebugRegisterFile implements DrAccess {
     /** Sets DR7 directly, as VM entry and exit do. */
     public void loadDr7(Dr7 value) {
         dr7 = value;
+        snapshot = null;
     }
 
     public long debugctl() {
@@ -106,6 +115,7 @@ public final class DebugRegisterFile implements DrAccess {
     public void busLockTrap() {
         if (busLockDetect) {
             dr6 = dr6.busLockTrap();
+            snapshot = null;
         }
     }
 
@@ -188,6 +198,7 @@ public final class DebugRegisterFile implements DrAccess {
     }
 
     private void store(int reg, long value) {
+        snapshot = null;
         switch (reg) {
             case 0, 1, 2, 3 -> db[reg] = value;
             case 6 -> dr6 = busLockDetect ? Dr6.withBusLockDetect(value) : new Dr6(value);
@@ -210,6 +221,7 @@ public final class DebugRegisterFile implements DrAccess {
         }
         dr6 = dr6.deliver(exception.pending());
         dr7 = dr7.withGd(false);
+        snapshot = null;
     }
 
     public Optional<DebugException> checkInstructionFetch(long linearAddress, boolean rf, CpuMode mode) {

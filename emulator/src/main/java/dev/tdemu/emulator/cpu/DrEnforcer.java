@@ -95,7 +95,7 @@ final class DrEnforcer {
         return dr7.enabled(slot) && (t == BreakpointType.WRITE || t == BreakpointType.READ_WRITE);
     }
 
-    private static Key key(DebugRegisters regs, long cr3) {
+    private static Key key(DebugRegisters regs, java.util.function.LongSupplier cr3) {
         Dr7 dr7 = regs.dr7();
         boolean anyData = false;
         for (int slot = 0; slot < 4; slot++) {
@@ -103,15 +103,15 @@ final class DrEnforcer {
         }
         // Enable, type and length fields only: GD, LE/GE and DR6 do not change what is armed.
         long slots = dr7.value() & 0xFFFF_00FFL;
-        return new Key(regs.dr0(), regs.dr1(), regs.dr2(), regs.dr3(), slots, anyData ? cr3 : 0);
+        return new Key(regs.dr0(), regs.dr1(), regs.dr2(), regs.dr3(), slots, anyData ? cr3.getAsLong() : 0);
     }
 
     /**
      * Arms execute hooks and data watches for {@code regs}; {@code toPhysical} translates a linear address
      * (-1 when unmapped). Nothing happens when nothing that matters changed.
      */
-    void arm(DebugRegisters regs, long cr3, LongUnaryOperator toPhysical) {
-        Key k = key(regs, cr3);
+    void arm(DebugRegisters regs, java.util.function.LongSupplier cr3, LongUnaryOperator toPhysical) {
+        Key k = key(regs, cr3); // CR3 is read only when a data breakpoint makes it matter (a register read per entry)
         if (k.equals(armed) && !unmappedWatch) {
             return;
         }

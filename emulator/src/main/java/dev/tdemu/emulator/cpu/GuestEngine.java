@@ -324,8 +324,15 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /** Makes the engine honour {@code regs} (re-arms only when they or CR3 changed). */
+    private final java.util.function.LongSupplier cr3 = this::cr3;
+    private final java.util.function.LongUnaryOperator toPhysical = this::toPhysical;
+
+    private long cr3() {
+        return uc.readReg(X86Reg.CR3);
+    }
+
     public void armDebugRegisters(DebugRegisters regs) {
-        enforcer.arm(regs, uc.readReg(X86Reg.CR3), this::toPhysical);
+        enforcer.arm(regs, cr3, toPhysical);
     }
 
     /** INVLPG: the engine's TLB is flushed (by reloading CR3) and data breakpoints are translated again. */

@@ -481,9 +481,8 @@ final class Vcpu implements Runnable, ExitContext {
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
             violations.addAll(InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), afterExit));
         }
-        List<KvmWarning> all = kvm.warnings();
-        List<KvmWarning> newWarnings = all.subList(warningsSeen, all.size());
-        warningsSeen = all.size();
+        List<KvmWarning> newWarnings = kvm.warningsSince(warningsSeen);
+        warningsSeen = kvm.warningCount();
         ExitEvent event = new ExitEvent(index, cpu.id(), vm.nextExitSequence(), exit.reason(), qualification, exit.rip(),
                 td != null ? td.tdcallLeaf(exit) : 0, entry, out, kvm.switchDbRegs().bits(), cpu.host().expectedHardware(),
                 cpu.host().hwBreakpointActive(), hits, violations, newWarnings);
@@ -578,8 +577,12 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     private List<Violation> entryInvariants(DebugRegisters inGuest) {
-        List<Violation> v = new ArrayList<>(InvariantChecks.guestBreakpointsLoaded(kvm, inGuest));
-        if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
+        List<Violation> loaded = InvariantChecks.guestBreakpointsLoaded(kvm, inGuest);
+        if (!kvm.isTd()) {
+            return loaded; // a new ArrayList the exit's checks add to
+        }
+        List<Violation> v = new ArrayList<>(loaded);
+        if (!kvm.tdVcpu().attributes().debug()) {
             v.addAll(InvariantChecks.noLeakAtEntry(kvm.tdVcpu(), inGuest));
         }
         return v;
@@ -745,8 +748,13 @@ final class Vcpu implements Runnable, ExitContext {
         setRip(next);
         // The emulated instruction was the one an STI or MOV SS shadow covered: the shadow ends
         // with it (vmx_skip_emulated_instruction clears the interruptibility state), or an
-        // interrupt that wakes STI;HLT would wait for the next instruction.
-        engine.engine().clearInterruptShadow();
+        // interrupt that wakes STI;HLT would wait for the next instruction. Only interrupt
+        // injection (a machine with an interrupt controller), the engine's single step (TF) and a
+        // debugger's step look at the shadow; clearing it costs a save of the engine's whole CPU
+        // state, so an exit nothing of that kind follows skips it.
+        if (tf || machine.hasInterruptController() || vm.debugSession() != null) {
+            engine.engine().clearInterruptShadow();
+        }
         if (tf) {
             singleStepAfterEmulation(next);
         }
