@@ -235,7 +235,8 @@ public final class GuestEngine implements AutoCloseable {
             } else if (vector == 1) {
                 record(new EngineEvent.SingleStep(rip));
             } else {
-                long errorCode = dev.tdemu.emulator.machine.X86Exception.pushesErrorCode(vector) ? u.exceptionErrorCode() : -1;
+                long errorCode = dev.tdemu.core.x86.ExceptionVector.isDefined(vector)
+                        && dev.tdemu.core.x86.ExceptionVector.fromVector(vector).pushesErrorCode() ? u.exceptionErrorCode() : -1;
                 record(new EngineEvent.Exception(vector, errorCode, rip));
             }
             u.emuStop();

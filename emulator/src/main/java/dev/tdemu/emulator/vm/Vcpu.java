@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.EventDelivery;
+import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.Rflags;
 
 import dev.tdemu.core.host.HostBreakpoint;
@@ -28,7 +30,6 @@ import dev.tdemu.emulator.cpu.PhysicalCpu;
 import dev.tdemu.emulator.cpu.PortIoEmulation;
 import dev.tdemu.emulator.cpu.VmExit;
 import dev.tdemu.emulator.machine.PageWalker;
-import dev.tdemu.emulator.machine.X86Exception;
 import dev.tdemu.emulator.platform.TdemuAbiDevices;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
@@ -76,7 +77,7 @@ final class Vcpu implements Runnable, ExitContext {
     /** Null for a VMX guest. */
     private final TdxExitHandlers td;
     /** An event to deliver into the guest right after the next entry. */
-    private X86Exception queuedEvent;
+    private EventDelivery queuedEvent;
     /** A single-step trap owed to the guest right after the next entry, at this RIP (-1: none). */
     private long singleStepOwedAt = -1;
     private long exits;
@@ -114,10 +115,9 @@ final class Vcpu implements Runnable, ExitContext {
             }
 
             @Override
-            public boolean exceptionExits(int vector) {
+            public boolean exceptionExits(ExceptionVector vector) {
                 return switch (vector) {
-                    case X86Exception.DB -> kvm.backing().exceptionExits(ExceptionVector.DB);
-                    case X86Exception.BP -> kvm.backing().exceptionExits(ExceptionVector.BP);
+                    case DB, BP -> kvm.backing().exceptionExits(vector);
                     default -> false;
                 };
             }
@@ -236,7 +236,7 @@ final class Vcpu implements Runnable, ExitContext {
     private VmExit runUntilExit() {
         VmExit exit = null;
         if (queuedEvent != null) {
-            X86Exception event = queuedEvent;
+            EventDelivery event = queuedEvent;
             queuedEvent = null;
             exit = cpu.deliver(engine, event);
         }
@@ -260,7 +260,7 @@ final class Vcpu implements Runnable, ExitContext {
                 }
                 case TdxExitHandlers.InTd.Handled h -> {
                     exit = h.then() == null ? null : switch (h.then()) {
-                        case TdxExitHandlers.InTdEvent.Deliver d -> cpu.deliver(engine, d.exception());
+                        case TdxExitHandlers.InTdEvent.Deliver d -> cpu.deliver(engine, d.event());
                         case TdxExitHandlers.InTdEvent.SingleStep s -> cpu.singleStepTrap(engine, controls, s.nextRip());
                     };
                     if (vm.finished()) {
@@ -287,7 +287,7 @@ final class Vcpu implements Runnable, ExitContext {
         // shadow that ends with IF=0 leaves it for the next exit (tdemu has no NMI window for that case).
         if (machine.nmiDeliverable() && !engine.state().interruptShadow() && machine.takeNmi()) {
             engine.requestInterruptWindow(false);
-            queuedEvent = X86Exception.trap(X86Exception.NMI, rip());
+            queuedEvent = Event.nmi().at(rip());
             return;
         }
         if (!machine.interruptPending() && !machine.nmiDeliverable()) {
@@ -302,7 +302,7 @@ final class Vcpu implements Runnable, ExitContext {
             engine.requestInterruptWindow(false);
             int vector = machine.acknowledgeInterrupt();
             if (vector >= 0) {
-                queuedEvent = X86Exception.trap(vector, rip());
+                queuedEvent = Event.externalInterrupt(vector).at(rip());
             }
         } else {
             engine.requestInterruptWindow(true);
@@ -770,8 +770,8 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     @Override
-    public void queueException(X86Exception e) {
-        queuedEvent = e;
+    public void queueException(EventDelivery event) {
+        queuedEvent = event;
     }
 
     /**
@@ -781,7 +781,8 @@ final class Vcpu implements Runnable, ExitContext {
     @Override
     public void queueDebugException(long rip, boolean fault) {
         boolean rf = (rflags() & Rflags.RF) != 0;
-        queuedEvent = fault ? X86Exception.debugFault(rip) : new X86Exception(X86Exception.DB, -1, rf, rip, 0);
+        queuedEvent = fault ? Event.fault(ExceptionVector.DB).at(rip).withResumeFlag(false)
+                : Event.trap(ExceptionVector.DB).after(rip).withResumeFlag(rf);
     }
 
     @Override
