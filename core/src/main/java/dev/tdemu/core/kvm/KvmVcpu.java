@@ -64,6 +64,8 @@ public final class KvmVcpu {
     int runFlags;
     /** Whether the VCPU_LOAD phase has run since the last {@link VcpuEnterGuest#vcpuPut}. */
     boolean loaded;
+    /** The executor of this vCPU's policy phases, made at the first ({@link PolicyExecutor#run}). */
+    PolicyExecutor executor;
 
     private KvmVcpu(PolicyProgram program, DrSwitchPolicy builtin, VcpuBacking backing, ExceptionBitmap ownIntercepts,
                     SwitchDbRegs initial) {

@@ -474,12 +474,12 @@ final class Vcpu implements Runnable, ExitContext {
         if (workload != null && cpu.host().hwBreakpointActive()) {
             hits = workload.run(cpu);
             if (hits != null) {
-                violations.addAll(hostWorkloadViolations(hits));
+                violations = plus(violations, hostWorkloadViolations(hits));
             }
         }
-        violations.addAll(InvariantChecks.hostBreakpointsIntact(cpu.host(), afterExit));
+        violations = plus(violations, InvariantChecks.hostBreakpointsIntact(cpu.host(), afterExit));
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
-            violations.addAll(InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), afterExit));
+            violations = plus(violations, InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), afterExit));
         }
         List<KvmWarning> newWarnings = kvm.warningsSince(warningsSeen);
         warningsSeen = kvm.warningCount();
@@ -487,6 +487,19 @@ final class Vcpu implements Runnable, ExitContext {
                 td != null ? td.tdcallLeaf(exit) : 0, entry, out, kvm.switchDbRegs().bits(), cpu.host().expectedHardware(),
                 cpu.host().hwBreakpointActive(), hits, violations, newWarnings);
         vm.observe(event);
+    }
+
+    /** Both lists' violations; no copy when one is empty, as nearly always. */
+    private static List<Violation> plus(List<Violation> a, List<Violation> b) {
+        if (b.isEmpty()) {
+            return a;
+        }
+        if (a.isEmpty()) {
+            return b;
+        }
+        List<Violation> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private VmExit runGuest() {
@@ -578,14 +591,10 @@ final class Vcpu implements Runnable, ExitContext {
 
     private List<Violation> entryInvariants(DebugRegisters inGuest) {
         List<Violation> loaded = InvariantChecks.guestBreakpointsLoaded(kvm, inGuest);
-        if (!kvm.isTd()) {
-            return loaded; // a new ArrayList the exit's checks add to
+        if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
+            return plus(loaded, InvariantChecks.noLeakAtEntry(kvm.tdVcpu(), inGuest));
         }
-        List<Violation> v = new ArrayList<>(loaded);
-        if (!kvm.tdVcpu().attributes().debug()) {
-            v.addAll(InvariantChecks.noLeakAtEntry(kvm.tdVcpu(), inGuest));
-        }
-        return v;
+        return loaded;
     }
 
     /** The faults tests inject into the entry path (never in normal runs). */
