@@ -49,7 +49,7 @@ public class CpuBenchmark {
     static final int MEM_INSNS = (int) (7 * ITERATIONS + 3);
     static final GuestControls NO_EXITS = new GuestControls() {
         public Optional<MovDrQualification> movDrExit(CpuMode m, int dr, MovDrDirection d, int gpr) { return Optional.empty(); }
-        public boolean exceptionExits(int vector) { return false; }
+        public boolean exceptionExits(dev.tdemu.core.x86.ExceptionVector vector) { return false; }
         public boolean ioPassthrough(int port) { return true; }
         public boolean vmcallExits() { return true; }
         public boolean tdcallExits() { return false; }

@@ -22,6 +22,8 @@ public final class HostCpu {
     private final int id;
     private Dr7 cpuDr7 = Dr7.RESET;
     private final long[] cpuDebugreg = new long[4];
+    /** {@link #expectedHardware()} until the next change of cpu_debugreg or cpu_dr7. */
+    private DebugRegisters expected;
     private final HostBreakpoint[] slots = new HostBreakpoint[4];
     private long debugctl;
     private final long[] drAddrMask = new long[4];
@@ -141,7 +143,12 @@ public final class HostCpu {
 
     /** The physical DRs the host expects while it runs: cpu_debugreg, DR6 reset value, cpu_dr7. */
     public DebugRegisters expectedHardware() {
-        return DebugRegisters.of(cpuDebugreg.clone(), Dr6.RESET, cpuDr7);
+        DebugRegisters e = expected;
+        if (e == null) { // made again only after a breakpoint changed: every exit's trace record asks
+            e = DebugRegisters.of(cpuDebugreg, Dr6.RESET, cpuDr7);
+            expected = e;
+        }
+        return e;
     }
 
     /**
@@ -156,6 +163,7 @@ public final class HostCpu {
                 slots[n] = bp;
                 cpuDebugreg[n] = bp.address();
                 cpuDr7 = cpuDr7.withSlot(n, bp.type(), bp.length(), false, true).withGe(true);
+                expected = null;
                 return n;
             }
         }
@@ -181,6 +189,7 @@ public final class HostCpu {
         if (!cpuDr7.anyEnabled()) {
             cpuDr7 = cpuDr7.withGe(false);
         }
+        expected = null;
     }
 
     /** Unregisters {@code slot} and writes the new cpu_dr7 to the CPU. */

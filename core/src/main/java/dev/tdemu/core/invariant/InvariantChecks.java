@@ -33,10 +33,10 @@ public final class InvariantChecks {
      * active host breakpoints there is nothing to keep.
      */
     public static List<Violation> hostBreakpointsIntact(HostCpu host, DebugRegisters physical) {
-        List<Violation> v = new ArrayList<>();
         if (!host.hwBreakpointActive()) {
-            return v;
+            return List.of(); // checked at every exit: nothing to allocate when there is nothing to keep
         }
+        List<Violation> v = new ArrayList<>();
         Dr7 want = host.cpuDr7();
         for (int n = 0; n < 4; n++) {
             if (want.enabled(n) && physical.dr(n) != host.cpuDebugreg(n)) {
@@ -72,8 +72,11 @@ public final class InvariantChecks {
             return compareAll(Invariant.GUEST_BREAKPOINTS_INTACT, "TD saved state vs hardware",
                     vcpu.tdVcpu().savedDebugRegisters(), physicalInGuest);
         }
-        List<Violation> v = new ArrayList<>();
         Dr7 eff = vcpu.effectiveDr7();
+        if (!eff.anyEnabled() && physicalInGuest.dr7().equals(eff)) {
+            return List.of(); // checked at every entry: the common clean case allocates nothing
+        }
+        List<Violation> v = new ArrayList<>();
         for (int n = 0; n < 4; n++) {
             if (eff.enabled(n) && physicalInGuest.dr(n) != vcpu.effDb(n)) {
                 v.add(new Violation(Invariant.GUEST_BREAKPOINTS_INTACT, String.format(

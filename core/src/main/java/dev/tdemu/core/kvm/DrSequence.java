@@ -11,6 +11,11 @@ import java.util.List;
  */
 public record DrSequence(List<DrOperation> operations, List<MsrOperation> msrOperations) {
 
+    /** What {@code dr} recorded. */
+    public static DrSequence of(dev.tdemu.core.x86.RecordingDrAccess dr) {
+        return dr.isEmpty() ? EMPTY : new DrSequence(dr.operations(), dr.msrOperations());
+    }
+
     public DrSequence {
         operations = List.copyOf(operations);
         msrOperations = List.copyOf(msrOperations);

@@ -64,6 +64,8 @@ public final class KvmVcpu {
     int runFlags;
     /** Whether the VCPU_LOAD phase has run since the last {@link VcpuEnterGuest#vcpuPut}. */
     boolean loaded;
+    /** The executor of this vCPU's policy phases, made at the first ({@link PolicyExecutor#run}). */
+    PolicyExecutor executor;
 
     private KvmVcpu(PolicyProgram program, DrSwitchPolicy builtin, VcpuBacking backing, ExceptionBitmap ownIntercepts,
                     SwitchDbRegs initial) {
@@ -272,6 +274,16 @@ public final class KvmVcpu {
 
     public List<KvmWarning> warnings() {
         return List.copyOf(warnings);
+    }
+
+    /** The warnings after the first {@code seen} (none, without copying, when there are no new ones): what each exit reports. */
+    public List<KvmWarning> warningsSince(int seen) {
+        return seen >= warnings.size() ? List.of() : List.copyOf(warnings.subList(seen, warnings.size()));
+    }
+
+    /** How many warnings there are so far. */
+    public int warningCount() {
+        return warnings.size();
     }
 
     /** Overrides switchDbRegs; for negative scenarios that need a state the kernel cannot reach. */

@@ -21,26 +21,45 @@ final class PolicyExecutor {
     static final int KVM_RUN_LOAD_DEBUGCTL = 1 << 2;
 
     private final KvmVcpu vcpu;
-    private final HostCpu host;
-    private final DrAccess dr;
-    private final PolicyPhase phase;
-    /** vcpu_enter_guest's local debug_ctl; null until read in this phase. */
-    private Long debugCtl;
+    // One executor per vCPU, reused for each phase (a vCPU runs one phase at a time): entries
+    // and exits then allocate nothing here.
+    private HostCpu host;
+    private DrAccess dr;
+    private PolicyPhase phase;
+    /** vcpu_enter_guest's local debug_ctl, valid once read in this phase. */
+    private long debugCtl;
+    private boolean debugCtlRead;
 
-    private PolicyExecutor(KvmVcpu vcpu, HostCpu host, DrAccess dr, PolicyPhase phase) {
+    private PolicyExecutor(KvmVcpu vcpu) {
         this.vcpu = vcpu;
-        this.host = host;
-        this.dr = dr;
-        this.phase = phase;
     }
 
     /** Runs {@code phase} of the vCPU's program, with every register access going through {@code dr}. */
     static void run(PolicyPhase phase, KvmVcpu vcpu, HostCpu host, DrAccess dr) {
-        new PolicyExecutor(vcpu, host, dr, phase).steps(vcpu.program().steps(phase));
+        List<PolicyStep> steps = vcpu.program().steps(phase);
+        if (steps.isEmpty()) { // most policies leave some phases empty; they run on every exit
+            return;
+        }
+        PolicyExecutor e = vcpu.executor;
+        if (e == null) {
+            e = new PolicyExecutor(vcpu);
+            vcpu.executor = e;
+        }
+        e.host = host;
+        e.dr = dr;
+        e.phase = phase;
+        e.debugCtlRead = false;
+        try {
+            e.steps(steps);
+        } finally {
+            e.host = null;
+            e.dr = null;
+        }
     }
 
     private void steps(List<PolicyStep> steps) {
-        for (PolicyStep s : steps) {
+        for (int i = 0, n = steps.size(); i < n; i++) { // indexed: no iterator on every entry and exit
+            PolicyStep s = steps.get(i);
             switch (s) {
                 case PolicyStep.Action a -> {
                     if (holds(a.when(), a)) {
@@ -57,9 +76,28 @@ final class PolicyExecutor {
             case PolicyCondition.Always x -> true;
             case PolicyCondition.Test t -> test(t.atom(), at);
             case PolicyCondition.Not n -> !holds(n.operand(), at);
-            case PolicyCondition.And a -> a.operands().stream().allMatch(o -> holds(o, at));
-            case PolicyCondition.Or o -> o.operands().stream().anyMatch(x -> holds(x, at));
+            case PolicyCondition.And a -> all(a.operands(), at);
+            case PolicyCondition.Or o -> any(o.operands(), at);
         };
+    }
+
+    // Loops rather than streams: these run several times on every entry and exit.
+    private boolean all(List<PolicyCondition> operands, PolicyStep at) {
+        for (int i = 0, n = operands.size(); i < n; i++) {
+            if (!holds(operands.get(i), at)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean any(List<PolicyCondition> operands, PolicyStep at) {
+        for (int i = 0, n = operands.size(); i < n; i++) {
+            if (holds(operands.get(i), at)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean test(PolicyCondition.Atom atom, PolicyStep at) {
@@ -109,7 +147,10 @@ final class PolicyExecutor {
             case RUN_FLAG_LOAD_DEBUGCTL -> vcpu.runFlags |= KVM_RUN_LOAD_DEBUGCTL;
             case CLEAR_RELOAD -> vcpu.clearSwitchFlag(SwitchDbRegs.RELOAD);
             case SNAPSHOT_HOST_DEBUGCTL -> vcpu.hostDebugctl = dr.getDebugctlmsr();
-            case READ_DEBUG_CTL -> debugCtl = dr.getDebugctlmsr();
+            case READ_DEBUG_CTL -> {
+                debugCtl = dr.getDebugctlmsr();
+                debugCtlRead = true;
+            }
             case STORE_HOST_DEBUGCTL -> vcpu.hostDebugctl = debugCtl(a);
             case SNAPSHOT_VT_HOST_DEBUGCTLMSR -> {
                 requireTd(a);
@@ -182,7 +223,7 @@ final class PolicyExecutor {
     }
 
     private long debugCtl(PolicyStep at) {
-        if (debugCtl == null) {
+        if (!debugCtlRead) {
             throw misuse(at, "uses debug_ctl before 'debug_ctl = get_debugctlmsr()' in the same phase");
         }
         return debugCtl;

@@ -36,7 +36,7 @@ public record PolicyProgram(String name, String description, String source, Set<
             }
             copy.put(p, List.copyOf(steps));
         }
-        phases = Map.copyOf(copy);
+        phases = java.util.Collections.unmodifiableMap(copy); // an EnumMap: every entry and exit looks phases up
     }
 
     public List<PolicyStep> steps(PolicyPhase phase) {

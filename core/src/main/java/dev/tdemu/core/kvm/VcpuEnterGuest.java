@@ -31,7 +31,7 @@ public final class VcpuEnterGuest {
         RecordingDrAccess dr = new RecordingDrAccess(cpu);
         PolicyExecutor.run(PolicyPhase.VCPU_LOAD, vcpu, host, dr);
         vcpu.loaded = true;
-        return new DrSequence(dr.operations(), dr.msrOperations());
+        return DrSequence.of(dr);
     }
 
     /** kvm_arch_vcpu_put(): the next entry loads the vCPU again. */
@@ -53,7 +53,7 @@ public final class VcpuEnterGuest {
         }
         vcpu.runFlags = 0;
         PolicyExecutor.run(PolicyPhase.BEFORE_ENTRY, vcpu, host, dr);
-        return new DrSequence(dr.operations(), dr.msrOperations());
+        return DrSequence.of(dr);
     }
 
     /**
@@ -69,7 +69,7 @@ public final class VcpuEnterGuest {
             PolicyExecutor.run(PolicyPhase.WONT_EXIT_SYNC, vcpu, host, dr);
         }
         PolicyExecutor.run(PolicyPhase.AFTER_EXIT, vcpu, host, dr);
-        return new DrSequence(dr.operations(), dr.msrOperations());
+        return DrSequence.of(dr);
     }
 
     /**

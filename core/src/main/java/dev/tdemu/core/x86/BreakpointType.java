@@ -22,8 +22,10 @@ public enum BreakpointType {
         return field;
     }
 
+    private static final BreakpointType[] BY_FIELD = values(); // values() copies its array: DR7 is decoded on every exit
+
     public static BreakpointType fromField(int field) {
-        return values()[field & 0b11];
+        return BY_FIELD[field & 0b11];
     }
 
     public static BreakpointType fromProto(dev.tdemu.proto.BreakpointKind kind) {

@@ -24,6 +24,8 @@ public final class DebugRegisterFile implements DrAccess {
     private long debugctl;
     private final long[] drAddrMask = new long[4];
     private final boolean busLockDetect;
+    /** {@link #snapshot()} until the next change: every exit takes several, and most exits change nothing. */
+    private DebugRegisters snapshot;
 
     /** A CPU in reset state (DR0–3 = 0, DR6 = 0xFFFF0FF0, DR7 = 0x400, DEBUGCTL = 0), without bus-lock detection. */
     public DebugRegisterFile() {
@@ -44,16 +46,26 @@ public final class DebugRegisterFile implements DrAccess {
     }
 
     public DebugRegisters snapshot() {
-        return DebugRegisters.of(db, dr6, dr7);
+        DebugRegisters s = snapshot;
+        if (s == null) {
+            s = DebugRegisters.of(db, dr6, dr7);
+            snapshot = s;
+        }
+        return s;
     }
 
     /** Overwrites DR0–3, DR6 and DR7 at once, as microcode or the TDX module does (no checks, no GD). */
     public void load(DebugRegisters regs) {
+        if (regs.dr0() == db[0] && regs.dr1() == db[1] && regs.dr2() == db[2] && regs.dr3() == db[3]
+                && regs.dr6().equals(dr6) && regs.dr7().equals(dr7)) {
+            return; // the same values: the snapshot stays
+        }
         for (int n = 0; n < 4; n++) {
             db[n] = regs.dr(n);
         }
         dr6 = busLockDetect ? regs.dr6() : new Dr6(regs.dr6().value());
         dr7 = regs.dr7();
+        snapshot = null;
     }
 
     public long dr(int n) {
@@ -70,7 +82,10 @@ public final class DebugRegisterFile implements DrAccess {
 
     /** Sets DR7 directly, as VM entry and exit do. */
     public void loadDr7(Dr7 value) {
-        dr7 = value;
+        if (!value.equals(dr7)) { // VM entry and exit load DR7 every time, mostly with what it holds
+            dr7 = value;
+            snapshot = null;
+        }
     }
 
     public long debugctl() {
@@ -106,6 +121,7 @@ public final class DebugRegisterFile implements DrAccess {
     public void busLockTrap() {
         if (busLockDetect) {
             dr6 = dr6.busLockTrap();
+            snapshot = null;
         }
     }
 
@@ -187,11 +203,28 @@ public final class DebugRegisterFile implements DrAccess {
         };
     }
 
+    /** Writes one register; the snapshot goes only when a value changed (KVM rewrites DR7 on every entry and exit). */
     private void store(int reg, long value) {
         switch (reg) {
-            case 0, 1, 2, 3 -> db[reg] = value;
-            case 6 -> dr6 = busLockDetect ? Dr6.withBusLockDetect(value) : new Dr6(value);
-            case 7 -> dr7 = new Dr7(value);
+            case 0, 1, 2, 3 -> {
+                if (db[reg] != value) {
+                    db[reg] = value;
+                    snapshot = null;
+                }
+            }
+            case 6 -> {
+                Dr6 d = busLockDetect ? Dr6.withBusLockDetect(value) : new Dr6(value);
+                if (!d.equals(dr6)) {
+                    dr6 = d;
+                    snapshot = null;
+                }
+            }
+            case 7 -> {
+                if (dr7.value() != value) {
+                    dr7 = new Dr7(value);
+                    snapshot = null;
+                }
+            }
             default -> throw new IllegalArgumentException("no DR" + reg);
         }
     }
@@ -210,6 +243,7 @@ public final class DebugRegisterFile implements DrAccess {
         }
         dr6 = dr6.deliver(exception.pending());
         dr7 = dr7.withGd(false);
+        snapshot = null;
     }
 
     public Optional<DebugException> checkInstructionFetch(long linearAddress, boolean rf, CpuMode mode) {

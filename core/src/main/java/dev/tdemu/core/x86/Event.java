@@ -210,6 +210,23 @@ public sealed interface Event {
                 OptionalLong.of(cr2));
     }
 
+    /**
+     * {@code vector} as an exit or the engine reported it, to be injected again (KVM's
+     * kvm_queue_exception_e, and kvm_queue_exception_p with #PF's CR2 as the payload): the error
+     * code is kept when the vector pushes one and dropped otherwise, CR2 is kept for #PF only.
+     * NMI gives the NMI. {@link #at} then places it: RF set unless the vector is a trap.
+     *
+     * @param errorCode the reported error code (ignored for a vector that pushes none)
+     * @param cr2       the reported linear address (ignored except for #PF)
+     */
+    static Event exception(ExceptionVector vector, int errorCode, long cr2) {
+        if (vector == ExceptionVector.NMI) {
+            return nmi();
+        }
+        return new HardwareException(vector, vector.pushesErrorCode() ? OptionalInt.of(errorCode) : OptionalInt.empty(),
+                vector == ExceptionVector.PF ? OptionalLong.of(cr2) : OptionalLong.empty());
+    }
+
     static Nmi nmi() {
         return new Nmi();
     }

@@ -7,8 +7,9 @@ import java.util.List;
 public final class RecordingDrAccess implements DrAccess {
 
     private final DrAccess target;
-    private final List<DrOperation> operations = new ArrayList<>();
-    private final List<MsrOperation> msrOperations = new ArrayList<>();
+    // Made at the first access: most phases of most exits access nothing.
+    private List<DrOperation> operations;
+    private List<MsrOperation> msrOperations;
 
     public RecordingDrAccess(DrAccess target) {
         this.target = target;
@@ -17,36 +18,55 @@ public final class RecordingDrAccess implements DrAccess {
     @Override
     public long getDebugreg(int reg) {
         long value = target.getDebugreg(reg);
-        operations.add(DrOperation.get(reg, value));
+        dr().add(DrOperation.get(reg, value));
         return value;
     }
 
     @Override
     public void setDebugreg(int reg, long value) {
         target.setDebugreg(reg, value);
-        operations.add(DrOperation.set(reg, value));
+        dr().add(DrOperation.set(reg, value));
     }
 
     @Override
     public long getDebugctlmsr() {
         long value = target.getDebugctlmsr();
-        msrOperations.add(new MsrOperation.Rdmsr(Debugctl.MSR_IA32_DEBUGCTLMSR, value));
+        msr().add(new MsrOperation.Rdmsr(Debugctl.MSR_IA32_DEBUGCTLMSR, value));
         return value;
     }
 
     @Override
     public void updateDebugctlmsr(long value) {
         target.updateDebugctlmsr(value);
-        msrOperations.add(new MsrOperation.Wrmsr(Debugctl.MSR_IA32_DEBUGCTLMSR, value));
+        msr().add(new MsrOperation.Wrmsr(Debugctl.MSR_IA32_DEBUGCTLMSR, value));
+    }
+
+    private List<DrOperation> dr() {
+        if (operations == null) {
+            operations = new ArrayList<>();
+        }
+        return operations;
+    }
+
+    private List<MsrOperation> msr() {
+        if (msrOperations == null) {
+            msrOperations = new ArrayList<>();
+        }
+        return msrOperations;
+    }
+
+    /** Whether no access was made yet. */
+    public boolean isEmpty() {
+        return operations == null && msrOperations == null;
     }
 
     /** The DR accesses so far, in order. */
     public List<DrOperation> operations() {
-        return List.copyOf(operations);
+        return operations == null ? List.of() : List.copyOf(operations);
     }
 
     /** The MSR accesses so far, in order. */
     public List<MsrOperation> msrOperations() {
-        return List.copyOf(msrOperations);
+        return msrOperations == null ? List.of() : List.copyOf(msrOperations);
     }
 }

@@ -53,6 +53,17 @@ class EventTest {
     }
 
     @Test
+    void aReportedExceptionKeepsOnlyWhatItsVectorPushes() {
+        assertEquals(Event.pageFault(6, 0xdead000).at(0x1000), Event.exception(PF, 6, 0xdead000).at(0x1000));
+        assertEquals(Event.fault(GP).errorCode(0x18).at(0x1000), Event.exception(GP, 0x18, 0x5000).at(0x1000),
+                "CR2 belongs to #PF only");
+        assertEquals(Event.fault(UD).at(0x1000), Event.exception(UD, 7, 0).at(0x1000), "#UD pushes no error code");
+        assertEquals(Event.abort(DF).errorCode(0).at(0x1000), Event.exception(DF, 0, 0).at(0x1000));
+        assertFalse(Event.exception(ExceptionVector.BP, 0, 0).at(0x1001).resumeFlag(), "a trap's frame has no RF");
+        assertEquals(Event.nmi(), Event.exception(ExceptionVector.NMI, 0, 0));
+    }
+
+    @Test
     void errorCodesMustMatchTheVector() {
         refused("#GP pushes an error code", () -> Event.fault(GP).at(0));
         refused("#UD pushes no error code", () -> Event.fault(UD).errorCode(0).at(0));

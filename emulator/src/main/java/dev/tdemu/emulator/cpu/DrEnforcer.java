@@ -66,6 +66,9 @@ final class DrEnforcer {
     private final Sink sink;
     private final GuestMemory memory;
     private Key armed;
+    /** The registers {@link #arm} last saw, and whether they armed a data breakpoint (whose key has CR3 in it). */
+    private DebugRegisters armedRegs;
+    private boolean armedData;
     private final long[] execAddress = new long[4];
     private final Hook[] execHooks = new Hook[4];
     private Hook fillHook;
@@ -95,23 +98,34 @@ final class DrEnforcer {
         return dr7.enabled(slot) && (t == BreakpointType.WRITE || t == BreakpointType.READ_WRITE);
     }
 
-    private static Key key(DebugRegisters regs, long cr3) {
-        Dr7 dr7 = regs.dr7();
+    private static boolean anyData(Dr7 dr7) {
         boolean anyData = false;
         for (int slot = 0; slot < 4; slot++) {
             anyData |= isData(dr7, slot);
         }
+        return anyData;
+    }
+
+    private static Key key(DebugRegisters regs, java.util.function.LongSupplier cr3) {
+        Dr7 dr7 = regs.dr7();
         // Enable, type and length fields only: GD, LE/GE and DR6 do not change what is armed.
         long slots = dr7.value() & 0xFFFF_00FFL;
-        return new Key(regs.dr0(), regs.dr1(), regs.dr2(), regs.dr3(), slots, anyData ? cr3 : 0);
+        return new Key(regs.dr0(), regs.dr1(), regs.dr2(), regs.dr3(), slots, anyData(dr7) ? cr3.getAsLong() : 0);
     }
 
     /**
      * Arms execute hooks and data watches for {@code regs}; {@code toPhysical} translates a linear address
      * (-1 when unmapped). Nothing happens when nothing that matters changed.
      */
-    void arm(DebugRegisters regs, long cr3, LongUnaryOperator toPhysical) {
-        Key k = key(regs, cr3);
+    void arm(DebugRegisters regs, java.util.function.LongSupplier cr3, LongUnaryOperator toPhysical) {
+        // The physical registers' snapshot is the same object until they change: then, with no
+        // data breakpoint (CR3 does not matter), nothing can have changed. Every entry comes here.
+        if (regs == armedRegs && !armedData && !unmappedWatch) {
+            return;
+        }
+        Key k = key(regs, cr3); // CR3 is read only when a data breakpoint makes it matter (a register read per entry)
+        armedRegs = regs;
+        armedData = k.cr3() != 0 || anyData(regs.dr7());
         if (k.equals(armed) && !unmappedWatch) {
             return;
         }
@@ -148,7 +162,9 @@ final class DrEnforcer {
         if (!next.equals(watches)) {
             rearmWatches(next);
         }
-        LOG.trace("armed execute hooks at {}, {} watch(es) for {}", execAddressesForLog(), watches.size(), regs);
+        if (LOG.isTraceEnabled()) { // the addresses' text is made only for the log
+            LOG.trace("armed execute hooks at {}, {} watch(es) for {}", execAddressesForLog(), watches.size(), regs);
+        }
     }
 
     private String execAddressesForLog() {
@@ -237,6 +253,7 @@ final class DrEnforcer {
         endStepHooks();
         rearmWatches(List.of());
         armed = null;
+        armedRegs = null;
     }
 
     /**
@@ -245,6 +262,7 @@ final class DrEnforcer {
      */
     void pageTablesChanged() {
         armed = null;
+        armedRegs = null;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.tdemu.emulator.cpu;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
 import dev.tdemu.core.x86.CpuMode;
+import dev.tdemu.core.x86.ExceptionVector;
 import java.util.Optional;
 
 /** The VMM's execution controls a {@link PhysicalCpu} consults while a guest runs. */
@@ -11,7 +12,7 @@ public interface GuestControls {
     Optional<MovDrQualification> movDrExit(CpuMode mode, int dr, MovDrDirection direction, int gpr);
 
     /** Whether exception {@code vector} exits to the host instead of being delivered in the guest. */
-    boolean exceptionExits(int vector);
+    boolean exceptionExits(ExceptionVector vector);
 
     /** Whether port I/O to {@code port} runs in the guest without an exit (no device answers it). */
     boolean ioPassthrough(int port);

@@ -236,7 +236,8 @@ public final class GuestEngine implements AutoCloseable {
             } else if (vector == 1) {
                 record(new EngineEvent.SingleStep(rip));
             } else {
-                long errorCode = dev.tdemu.emulator.machine.X86Exception.pushesErrorCode(vector) ? u.exceptionErrorCode() : -1;
+                long errorCode = dev.tdemu.core.x86.ExceptionVector.isDefined(vector)
+                        && dev.tdemu.core.x86.ExceptionVector.fromVector(vector).pushesErrorCode() ? u.exceptionErrorCode() : -1;
                 record(new EngineEvent.Exception(vector, errorCode, rip));
             }
             u.emuStop();
@@ -325,8 +326,15 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /** Makes the engine honour {@code regs} (re-arms only when they or CR3 changed). */
+    private final java.util.function.LongSupplier cr3 = this::cr3;
+    private final java.util.function.LongUnaryOperator toPhysical = this::toPhysical;
+
+    private long cr3() {
+        return uc.readReg(X86Reg.CR3);
+    }
+
     public void armDebugRegisters(DebugRegisters regs) {
-        enforcer.arm(regs, uc.readReg(X86Reg.CR3), this::toPhysical);
+        enforcer.arm(regs, cr3, toPhysical);
     }
 
     /** INVLPG: the engine's TLB is flushed (by reloading CR3) and data breakpoints are translated again. */

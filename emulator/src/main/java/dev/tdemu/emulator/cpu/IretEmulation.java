@@ -6,7 +6,9 @@ import dev.tdemu.core.x86.ExecutionMode;
 import dev.tdemu.core.x86.Segment;
 import dev.tdemu.core.x86.Sreg;
 import dev.tdemu.core.platform.NotModelledException;
-import dev.tdemu.emulator.machine.X86Exception;
+import dev.tdemu.core.x86.Event;
+import dev.tdemu.core.x86.EventDelivery;
+import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
 
@@ -30,7 +32,7 @@ final class IretEmulation {
         record Done(long rip, boolean trapFlagBefore) implements Outcome {}
 
         /** A fault instead (#GP, #SS or #NP with its error code); nothing changed. */
-        record Fault(X86Exception exception) implements Outcome {}
+        record Fault(EventDelivery fault) implements Outcome {}
 
         /** Reading the stack at {@code linear} failed (a #PF the caller classifies); nothing changed. */
         record StackFault(long linear) implements Outcome {}
@@ -87,7 +89,7 @@ final class IretEmulation {
             return gp(newCs & ~3, rip);
         }
         if (!cs.present()) {
-            return new Outcome.Fault(X86Exception.fault(X86Exception.NP, newCs & ~3, rip));
+            return new Outcome.Fault(Event.fault(ExceptionVector.NP).errorCode(newCs & ~3).at(rip));
         }
         boolean to64 = longMode && cs.longMode();
         if (cs.longMode() && cs.defaultBig()) {
@@ -114,7 +116,7 @@ final class IretEmulation {
                     return gp(newSs & ~3, rip);
                 }
                 if (!s.present()) {
-                    return new Outcome.Fault(X86Exception.fault(X86Exception.SS, newSs & ~3, rip));
+                    return new Outcome.Fault(Event.fault(ExceptionVector.SS).errorCode(newSs & ~3).at(rip));
                 }
             }
         }
@@ -158,7 +160,7 @@ final class IretEmulation {
     }
 
     private static Outcome gp(int errorCode, long rip) {
-        return new Outcome.Fault(X86Exception.fault(X86Exception.GP, errorCode, rip));
+        return new Outcome.Fault(Event.fault(ExceptionVector.GP).errorCode(errorCode).at(rip));
     }
 
     private static X86Reg register(Sreg r) {

@@ -15,6 +15,7 @@ import dev.tdemu.core.x86.DebugRegisterFile;
 import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.EventClass;
 import dev.tdemu.core.x86.EventDelivery;
+import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.core.x86.MovDrOutcome;
 import dev.tdemu.core.x86.PendingDebug;
 import dev.tdemu.core.x86.Sreg;
@@ -22,7 +23,6 @@ import dev.tdemu.emulator.machine.IdtDelivery;
 import dev.tdemu.emulator.machine.Operation;
 import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.machine.X86Decoder;
-import dev.tdemu.emulator.machine.X86Exception;
 import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
@@ -104,18 +104,21 @@ public final class PhysicalCpu {
                 // The engine never forgets an exception (a later one would become #DF) nor that it
                 // was an INT n (later intercepts would get its return RIP): reset both now.
                 uc.clearExceptionInFlight();
-                if (e.vector() == X86Exception.BP || e.vector() == X86Exception.OF || e.vector() >= 32) {
+                if (e.vector() == ExceptionVector.BP.vector() || e.vector() == ExceptionVector.OF.vector() || e.vector() >= 32) {
                     yield softwareInterrupt(g, controls, e.vector(), e.rip());
                 }
-
-                if (e.vector() == X86Exception.PF) {
+                if (e.vector() == ExceptionVector.PF.vector()) {
                     // The engine set CR2 when it raised #PF: delivery must keep that address.
                     yield pageFault(g, controls, e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
                 }
-                yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
+                // Any other exception the engine raised faults at its instruction (a vector the SDM
+                // reserves, which no instruction raises, would go in as the interrupt it then is).
+                yield raise(g, controls, ExceptionVector.isDefined(e.vector())
+                        ? Event.exception(ExceptionVector.fromVector(e.vector()), (int) e.errorCode(), 0).at(e.rip())
+                        : Event.externalInterrupt(e.vector()).at(e.rip()));
             }
             case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), afterRepIteration(g, s.rip()));
-            case EngineEvent.Int1 i -> softwareInterrupt(g, controls, X86Exception.DB, i.rip());
+            case EngineEvent.Int1 i -> softwareInterrupt(g, controls, ExceptionVector.DB.vector(), i.rip());
             case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
             case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
             case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
@@ -170,32 +173,21 @@ public final class PhysicalCpu {
         int length = softwareInterruptLength(g, vector, next);
         long start = next - length;
         if (!IdtDelivery.gateAllowsSoftwareInterrupt(new EngineIdtCpu(g), vector)) {
-            return exception(g, controls, X86Exception.GP, vector * 8L + 2, PendingDebug.NONE, start, start, 0, true, false);
+            // #GP(IDT entry, IDT bit) at the INT instruction
+            return raise(g, controls, Event.fault(ExceptionVector.GP).errorCode(vector * 8 + 2).at(start));
         }
-        if (vector == X86Exception.DB) {
+        if (vector == ExceptionVector.DB.vector()) {
             // INT 1 is a software interrupt, not an exception: the exception bitmap does not see it.
-            return deliver(g, X86Exception.trap(vector, next));
-        }
-        if (controls.exceptionExits(vector)) {
-            return exception(g, controls, vector, -1, PendingDebug.NONE, next, start, length, false, false);
+            return deliver(g, Event.trap(ExceptionVector.DB).after(next));
         }
         // A software interrupt, not a trap: a fault while delivering it (#NP, #GP, #SS, #PF) saves
-        // the INT's own RIP, so IRET re-runs it, and has EXT clear (SDM 6.13).
-        Event event = vector == X86Exception.BP && length == 1 ? Event.int3(length)
-                : vector == X86Exception.OF && length == 1 ? Event.into(length) : Event.softwareInterrupt(vector, length);
-        return deliver(g, event.at(start));
+        // the INT's own RIP, so IRET re-runs it, and has EXT clear (SDM 6.13). An intercepted #BP
+        // or #OF exits with the instruction's RIP and length.
+        Event event = vector == ExceptionVector.BP.vector() && length == 1 ? Event.int3(length)
+                : vector == ExceptionVector.OF.vector() && length == 1 ? Event.into(length) : Event.softwareInterrupt(vector, length);
+        return raise(g, controls, event.at(start));
     }
 
-    /** Delivers {@code event} through the guest's IDT now; null to keep running, or the triple fault. */
-    private VmExit deliver(GuestEngine g, EventDelivery event) {
-        return switch (IdtDelivery.deliver(new EngineIdtCpu(g), event)) {
-            case IdtDelivery.Result.Delivered d -> {
-                LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
-                yield null;
-            }
-            case IdtDelivery.Result.TripleFault t -> new VmExit.TripleFault(t.reason(), event.returnRip());
-        };
-    }
 
     /**
      * Whether the engine's vector 1 at {@code next} was INT 1 (CD 01), which it reports like a
@@ -216,8 +208,8 @@ public final class PhysicalCpu {
 
     /** Length of the INT3 (CC), INT 3 (CD 03), INTO (CE) or INT n (CD nn) instruction that ends at {@code next}. */
     private static int softwareInterruptLength(GuestEngine g, int vector, long next) {
-        if (vector != X86Exception.BP) {
-            return vector == X86Exception.OF ? 1 : 2; // INTO, or INT n (INT 1 too: ICEBP never comes here)
+        if (vector != ExceptionVector.BP.vector()) {
+            return vector == ExceptionVector.OF.vector() ? 1 : 2; // INTO, or INT n (INT 1 too: ICEBP never comes here)
         }
         byte[] code = g.readCode(next - 2, 2);
         return code.length == 2 && (code[0] & 0xFF) == 0xCD && code[1] == 0x03 ? 2 : 1;
@@ -245,7 +237,7 @@ public final class PhysicalCpu {
             case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
             case SvmGuestMode.EXIT_IRET -> iret(g, controls, rip);
             // VMRUN and VMMCALL are AMD instructions: #UD on the Intel CPU tdemu models.
-            default -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            default -> raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         };
     }
 
@@ -260,7 +252,7 @@ public final class PhysicalCpu {
             return undecodable(g, controls, rip, code);
         }
         if (!(insn.operation() instanceof Operation.Invlpg)) {
-            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         }
         Unicorn uc = g.engine();
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
@@ -273,8 +265,7 @@ public final class PhysicalCpu {
     private VmExit syscall(GuestEngine g, GuestControls controls, long rip) {
         return switch (SyscallEmulation.perform(g, rip)) {
             case SyscallEmulation.Outcome.Done d -> d.singleStep() ? debugTrap(g, controls, List.of(), true, d.rip(), false) : null;
-            case SyscallEmulation.Outcome.Undefined u -> exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0,
-                    true, false);
+            case SyscallEmulation.Outcome.Undefined u -> raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         };
     }
 
@@ -286,7 +277,7 @@ public final class PhysicalCpu {
             return undecodable(g, controls, rip, code);
         }
         if (!(insn.operation() instanceof Operation.Iret iret)) {
-            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         }
         return switch (IretEmulation.perform(g, rip, iret.operandSize())) {
             case IretEmulation.Outcome.Done d -> {
@@ -300,8 +291,7 @@ public final class PhysicalCpu {
                 }
                 yield trap;
             }
-            case IretEmulation.Outcome.Fault f -> exception(g, controls, f.exception().vector(), f.exception().errorCode(),
-                    PendingDebug.NONE, rip, rip, 0, true, false);
+            case IretEmulation.Outcome.Fault f -> raise(g, controls, f.fault());
             case IretEmulation.Outcome.StackFault sf -> {
                 int cpl = g.mode().cpl();
                 long rflags = g.engine().readReg(X86Reg.RFLAGS);
@@ -323,7 +313,7 @@ public final class PhysicalCpu {
     /** Bytes that do not decode: the fetch faulted where they end, or they are #UD (more than 15 bytes). */
     private VmExit undecodable(GuestEngine g, GuestControls controls, long rip, byte[] code) {
         return code.length < X86Decoder.MAX_LENGTH ? fetchFault(g, controls, rip, code.length)
-                : exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+                : raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
     }
 
     /** MOV DR: a VM exit when the VMM intercepts it, otherwise executed on the hardware registers. */
@@ -334,7 +324,7 @@ public final class PhysicalCpu {
             return undecodable(g, controls, rip, code);
         }
         if (!(insn.operation() instanceof Operation.MovDr mov) || insn.prefixes().lock() || mov.debugRegister() > 7) {
-            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         }
         Unicorn uc = g.engine();
         CpuMode mode = g.mode();
@@ -356,8 +346,7 @@ public final class PhysicalCpu {
                 yield tf ? debugTrap(g, controls, List.of(), true, rip + insn.length(), false) : null;
             }
             case MovDrOutcome.GeneralDetect gd -> debugException(g, controls, gd.exception(), rip);
-            case MovDrOutcome.Fault f -> exception(g, controls, f.vector().vector(), f.vector().vector() == X86Exception.GP ? 0 : -1,
-                    PendingDebug.NONE, rip, rip, 0, true, false);
+            case MovDrOutcome.Fault f -> raise(g, controls, Event.exception(f.vector(), 0, 0).at(rip)); // #GP(0) or #UD
         };
     }
 
@@ -369,7 +358,7 @@ public final class PhysicalCpu {
             return undecodable(g, controls, rip, code);
         }
         if (!(insn.operation() instanceof Operation.MovCr mov) || !mov.toControlRegister() || mov.controlRegister() != 3) {
-            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         }
         Unicorn uc = g.engine();
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
@@ -392,7 +381,7 @@ public final class PhysicalCpu {
             return undecodable(g, controls, rip, code);
         }
         if (!(insn.operation() instanceof Operation.MovCr mov) || !mov.toControlRegister() || mov.controlRegister() != 4) {
-            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         }
         Unicorn uc = g.engine();
         long value = uc.readReg(GPRS[mov.gpr()]);
@@ -405,7 +394,7 @@ public final class PhysicalCpu {
                 || lma && (value & CR4_PAE) == 0
                 || (value & CR4_PCIDE) != 0 && (old & CR4_PCIDE) == 0 && (!lma || (uc.readReg(X86Reg.CR3) & 0xFFF) != 0)
                 || lma && ((value ^ old) & CR4_LA57) != 0) {
-            return exception(g, controls, X86Exception.GP, 0, PendingDebug.NONE, rip, rip, 0, true, false);
+            return raise(g, controls, Event.fault(ExceptionVector.GP).errorCode(0).at(rip));
         }
         boolean tf = (uc.readReg(X86Reg.RFLAGS) & Rflags.TF) != 0;
         uc.writeReg(X86Reg.CR4, value);
@@ -421,7 +410,7 @@ public final class PhysicalCpu {
             return undecodable(g, controls, rip, code);
         }
         if (!(insn.operation() instanceof Operation.MovCr mov) || mov.controlRegister() != 8) {
-            return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+            return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         }
         return new VmExit.CrAccess(8, mov.toControlRegister(), mov.gpr(), rip, insn.length());
     }
@@ -442,18 +431,18 @@ public final class PhysicalCpu {
         if (insn != null && insn.operation() instanceof Operation.SoftwareInterrupt si
                 && si.instruction() == Event.Instruction.INT1) {
             DebugException icebp = hardware.icebp();
-            if (controls.exceptionExits(X86Exception.DB)) {
-                return new VmExit.ExceptionNmi(X86Exception.DB, -1, icebp.pending(), rip, insn.length(), true, 0, List.of());
+            if (controls.exceptionExits(ExceptionVector.DB)) {
+                return new VmExit.ExceptionNmi(ExceptionVector.DB, -1, icebp.pending(), rip, insn.length(), true, 0, List.of());
             }
             hardware.deliver(icebp);
-            return deliver(g, X86Exception.trap(X86Exception.DB, rip + insn.length()));
+            return deliver(g, Event.trap(ExceptionVector.DB).after(rip + insn.length()));
         }
         // The engine's CPU model has no RDTSCP and raises #UD before its intercept check: the CPU's
         // checks are made here (CR4.TSD at CPL > 0 is #GP(0)), then RDTSCP exits like RDTSC.
         if (insn != null && insn.operation() instanceof Operation.Named n && n.name() == Operation.Name.RDTSCP
                 && !insn.prefixes().lock() && controls.rdtscpEnabled()) {
             if ((g.engine().readReg(X86Reg.CR4) & CR4_TSD) != 0 && g.mode().cpl() != 0) {
-                return exception(g, controls, X86Exception.GP, 0, PendingDebug.NONE, rip, rip, 0, true, false);
+                return raise(g, controls, Event.fault(ExceptionVector.GP).errorCode(0).at(rip));
             }
             return new VmExit.Rdtscp(rip, insn.length());
         }
@@ -461,7 +450,7 @@ public final class PhysicalCpu {
         if (rdpid != NOT_RDPID) {
             return rdpid;
         }
-        return exception(g, controls, X86Exception.UD, -1, PendingDebug.NONE, rip, rip, 0, true, false);
+        return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
     }
 
     /** Marks "the #UD was not for RDPID" (null means the RDPID completed and the guest runs on). */
@@ -599,11 +588,11 @@ public final class PhysicalCpu {
             if (next != null && next.operation() instanceof Operation.SoftwareInterrupt si
                     && si.instruction() == Event.Instruction.INT1) {
                 PendingDebug merged = hardware.icebp().pending().or(held.pending());
-                if (controls.exceptionExits(X86Exception.DB)) {
-                    return new VmExit.ExceptionNmi(X86Exception.DB, -1, merged, ii.rip(), next.length(), true, 0, List.of());
+                if (controls.exceptionExits(ExceptionVector.DB)) {
+                    return new VmExit.ExceptionNmi(ExceptionVector.DB, -1, merged, ii.rip(), next.length(), true, 0, List.of());
                 }
                 hardware.deliver(new DebugException(held.vector(), EventClass.TRAP, merged, hardware.dr6().deliver(merged)));
-                return deliver(g, X86Exception.trap(X86Exception.DB, ii.rip() + next.length()));
+                return deliver(g, Event.trap(ExceptionVector.DB).after(ii.rip() + next.length()));
             }
         }
         VmExit exit = handle(g, controls, stepped);
@@ -748,9 +737,7 @@ public final class PhysicalCpu {
 
     /** #PF (CR2 already holds {@code linear}): to the VMM when intercepted, else delivered through the guest's IDT. */
     private VmExit pageFault(GuestEngine g, GuestControls controls, long errorCode, long linear, long rip) {
-        return controls.exceptionExits(X86Exception.PF)
-                ? new VmExit.ExceptionNmi(X86Exception.PF, errorCode, PendingDebug.NONE, rip, 0, false, linear, List.of())
-                : deliver(g, X86Exception.pageFault(errorCode, linear, rip));
+        return raise(g, controls, Event.pageFault((int) errorCode, linear).at(rip));
     }
 
     /**
@@ -787,38 +774,55 @@ public final class PhysicalCpu {
                                      boolean iterationsLeft, List<? extends Access> accesses) {
         boolean fault = e.eventClass() == EventClass.FAULT;
         boolean rf = fault ? e.pending().bd() : iterationsLeft;
-        if (controls.exceptionExits(X86Exception.DB)) {
+        if (controls.exceptionExits(ExceptionVector.DB)) {
             if (rf) {
                 Unicorn uc = g.engine();
                 uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | Rflags.RF);
             }
-            return new VmExit.ExceptionNmi(X86Exception.DB, -1, e.pending(), rip, 0, false, 0, List.copyOf(accesses));
+            return new VmExit.ExceptionNmi(ExceptionVector.DB, -1, e.pending(), rip, 0, false, 0, List.copyOf(accesses));
         }
         hardware.deliver(e);
-        return deliver(g, new X86Exception(X86Exception.DB, -1, rf, rip, 0));
-    }
-
-    private VmExit exception(GuestEngine g, GuestControls controls, int vector, long errorCode, PendingDebug pending,
-                                long frameRip, long exitRip, int instructionLength, boolean fault, boolean icebp) {
-        if (controls.exceptionExits(vector)) {
-            return new VmExit.ExceptionNmi(vector, errorCode, pending, exitRip, instructionLength, icebp, 0, List.of());
-        }
-        X86Exception ex = fault ? new X86Exception(vector, errorCode, true, frameRip, 0) : X86Exception.trap(vector, frameRip);
-        return deliver(g, ex);
+        return deliver(g, (fault ? Event.fault(ExceptionVector.DB).at(rip) : Event.trap(ExceptionVector.DB).after(rip))
+                .withResumeFlag(rf));
     }
 
     /**
-     * Delivers {@code ex} through the guest's IDT now; null to keep running, or the triple fault.
+     * An exception or software interrupt raised at an instruction: a VM exit when the VMM
+     * intercepts its vector (the exit reports the instruction's RIP, its length for INT3, INTO or
+     * INT n, the error code and #PF's CR2), else delivered through the guest's IDT now.
+     */
+    private VmExit raise(GuestEngine g, GuestControls controls, EventDelivery delivery) {
+        ExceptionVector intercepted = switch (delivery.event()) {
+            case Event.HardwareException e -> e.exception();
+            case Event.SoftwareInterrupt s when ExceptionVector.isDefined(s.vector()) -> ExceptionVector.fromVector(s.vector());
+            default -> null;
+        };
+        if (intercepted != null && controls.exceptionExits(intercepted)) {
+            int length = delivery.event() instanceof Event.SoftwareInterrupt s ? s.length() : 0;
+            long errorCode = -1, cr2 = 0;
+            if (delivery.event() instanceof Event.HardwareException e) {
+                errorCode = e.errorCode().isPresent() ? Integer.toUnsignedLong(e.errorCode().getAsInt()) : -1;
+                cr2 = e.cr2().orElse(0);
+            }
+            return new VmExit.ExceptionNmi(intercepted, errorCode, PendingDebug.NONE, delivery.instructionRip(), length, false,
+                    cr2, List.of());
+        }
+        return deliver(g, delivery);
+    }
+
+    /**
+     * Delivers {@code event} through the guest's IDT now; null to keep running, or the triple fault.
      * The VMM uses this to inject events at VM entry too.
      */
-    public VmExit deliver(GuestEngine g, X86Exception ex) {
-        IdtDelivery.Outcome outcome = IdtDelivery.deliver(new EngineIdtCpu(g), ex);
-        return switch (outcome) {
-            case IdtDelivery.Outcome.Delivered d -> {
-                LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
+    public VmExit deliver(GuestEngine g, EventDelivery event) {
+        return switch (IdtDelivery.deliver(new EngineIdtCpu(g), event)) {
+            case IdtDelivery.Result.Delivered d -> {
+                if (LOG.isTraceEnabled()) {
+                    LOG.trace("cpu{}: delivered {} to 0x{}", id, d.delivered(), Long.toHexString(d.handler()));
+                }
                 yield null;
             }
-            case IdtDelivery.Outcome.TripleFault t -> new VmExit.TripleFault(t.reason(), ex.returnRip());
+            case IdtDelivery.Result.TripleFault t -> new VmExit.TripleFault(t.reason(), event.returnRip());
         };
     }
 }

@@ -4,7 +4,6 @@ import dev.tdemu.core.x86.Rflags;
 
 import dev.tdemu.core.pc.MsrIndex;
 import dev.tdemu.core.x86.ExecutionMode;
-import dev.tdemu.emulator.machine.X86Exception;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
 

@@ -6,8 +6,8 @@ import dev.tdemu.core.vmx.ExitReason;
 import dev.tdemu.core.vmx.IoQualification;
 import dev.tdemu.core.vmx.MovDrQualification;
 import dev.tdemu.core.x86.Access;
+import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.core.x86.PendingDebug;
-import dev.tdemu.emulator.machine.X86Exception;
 import java.util.List;
 
 /**
@@ -166,7 +166,7 @@ public sealed interface VmExit {
      * {@code accesses} are the data and I/O accesses of the instruction that raised a trap #DB; for
      * #PF, {@code cr2} is the faulting linear address.
      */
-    record ExceptionNmi(int vector, long errorCode, PendingDebug pending, long rip, int length, boolean icebp,
+    record ExceptionNmi(ExceptionVector vector, long errorCode, PendingDebug pending, long rip, int length, boolean icebp,
                         long cr2, List<Access> accesses) implements VmExit {
         public ExceptionNmi {
             accesses = List.copyOf(accesses);
@@ -181,8 +181,8 @@ public sealed interface VmExit {
         @Override
         public long qualification() {
             return switch (vector) {
-                case X86Exception.DB -> new DebugExitQualification(pending).bits();
-                case X86Exception.PF -> cr2;
+                case DB -> new DebugExitQualification(pending).bits();
+                case PF -> cr2;
                 default -> 0;
             };
         }

@@ -119,13 +119,6 @@ public final class IdtDelivery {
      */
     public record Commit(OptionalLong cr2, long rip, Segment cs, int cpl, long rsp, Segment ss, long rflags) {}
 
-    /** What happened: delivered, or the VM must stop on a triple fault. */
-    // superseded by Result; callers migrate in the structure change
-    public sealed interface Outcome {
-        record Delivered(X86Exception delivered, long handler) implements Outcome {}
-        record TripleFault(X86Exception first, String reason) implements Outcome {}
-    }
-
     /** What happened: the event (or the #DF or fault it became) was delivered, or the processor shut down. */
     public sealed interface Result {
         record Delivered(EventDelivery delivered, long handler) implements Result {}
@@ -147,14 +140,6 @@ public final class IdtDelivery {
     }
 
     private IdtDelivery() {}
-
-    // superseded by deliver(Cpu, EventDelivery); callers migrate in the structure change
-    public static Outcome deliver(Cpu cpu, X86Exception exception) {
-        return switch (deliver(cpu, exception.toEventDelivery())) {
-            case Result.Delivered d -> new Outcome.Delivered(X86Exception.of(d.delivered()), d.handler());
-            case Result.TripleFault t -> new Outcome.TripleFault(exception, t.reason());
-        };
-    }
 
     /** Delivers {@code event} in the mode {@code cpu} is in, escalating faults during delivery. */
     public static Result deliver(Cpu cpu, EventDelivery event) {

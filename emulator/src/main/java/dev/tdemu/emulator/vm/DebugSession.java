@@ -910,7 +910,7 @@ public final class DebugSession {
     public PagingState pagingState(int vcpu) {
         Vcpu v = accessible(vcpu, "reading registers");
         long efer = v.vmm().readMsr(TdemuVcpuMachine.MSR_EFER) instanceof MsrRead.Value e ? e.value() : 0;
-        int maxPhysAddr = (int) (CpuidTable.lookup(0x80000008L, 0, Mode.VMX, vcpu, vcpus.size())[0] & 0xFF);
+        int maxPhysAddr = CpuidTable.lookup(0x80000008L, 0, Mode.VMX, vcpu, vcpus.size()).eax() & 0xFF;
         return new PagingState(v.reg(X86Reg.CR0), v.reg(X86Reg.CR3), v.reg(X86Reg.CR4), efer, maxPhysAddr);
     }
 

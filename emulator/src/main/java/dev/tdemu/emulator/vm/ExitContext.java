@@ -1,5 +1,6 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.EventDelivery;
 import dev.tdemu.core.kvm.DebugStop;
 import dev.tdemu.core.kvm.KvmVcpu;
 import dev.tdemu.core.kvm.Vmm;
@@ -8,7 +9,6 @@ import dev.tdemu.core.x86.CpuMode;
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.emulator.cpu.PortIoEmulation;
 import dev.tdemu.emulator.cpu.VmExit;
-import dev.tdemu.emulator.machine.X86Exception;
 import java.util.List;
 
 /**
@@ -47,7 +47,7 @@ interface ExitContext {
     void skipInstruction(VmExit.Instruction exit);
 
     /** {@code kvm_queue_exception}: delivered through the guest's IDT at the next entry. */
-    void queueException(X86Exception e);
+    void queueException(EventDelivery event);
 
     /**
      * Queues #DB for the next entry (KVM has already put the bits in the guest's view of DR6):

@@ -1,5 +1,6 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.core.host.HostBreakpoint;
 import dev.tdemu.core.host.HostCpu;
 import dev.tdemu.core.vmx.MovDrDirection;
@@ -16,7 +17,6 @@ import dev.tdemu.emulator.elf.ElfImage;
 import dev.tdemu.emulator.elf.LoadSegment;
 import dev.tdemu.emulator.machine.BootStructures;
 import dev.tdemu.emulator.machine.GuestMemory;
-import dev.tdemu.emulator.machine.X86Exception;
 import dev.tdemu.emulator.unicorn.X86Reg;
 import java.util.Optional;
 
@@ -45,8 +45,8 @@ public final class HostWorkload implements AutoCloseable {
         }
 
         @Override
-        public boolean exceptionExits(int vector) {
-            return vector == X86Exception.DB; // the host kernel's #DB handler
+        public boolean exceptionExits(ExceptionVector vector) {
+            return vector == ExceptionVector.DB; // the host kernel's #DB handler
         }
 
         @Override
@@ -155,7 +155,7 @@ public final class HostWorkload implements AutoCloseable {
                 case VmExit.Hlt h -> {
                     return hits;
                 }
-                case VmExit.ExceptionNmi e when e.vector() == X86Exception.DB -> {
+                case VmExit.ExceptionNmi e when e.vector() == ExceptionVector.DB -> {
                     boolean faultOnInstruction = false;
                     for (int slot = 0; slot < 4; slot++) {
                         if (e.pending().b(slot)) {

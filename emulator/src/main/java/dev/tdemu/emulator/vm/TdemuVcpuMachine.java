@@ -85,9 +85,8 @@ final class TdemuVcpuMachine implements VcpuMachine {
 
     @Override
     public CpuidResult cpuid(int leaf, int subleaf) {
-        long[] r = CpuidTable.lookup(Integer.toUnsignedLong(leaf), Integer.toUnsignedLong(subleaf), kvm.isTd() ? Mode.TD : Mode.VMX,
+        return CpuidTable.lookup(Integer.toUnsignedLong(leaf), Integer.toUnsignedLong(subleaf), kvm.isTd() ? Mode.TD : Mode.VMX,
                 index, vcpus);
-        return new CpuidResult((int) r[0], (int) r[1], (int) r[2], (int) r[3]);
     }
 
     @Override

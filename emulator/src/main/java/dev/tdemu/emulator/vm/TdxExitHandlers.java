@@ -1,5 +1,8 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.ExceptionVector;
+import dev.tdemu.core.x86.EventDelivery;
+import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.Rflags;
 
 import dev.tdemu.core.kvm.TdVmcallResult;
@@ -15,7 +18,6 @@ import dev.tdemu.core.tdx.TdxModule;
 import dev.tdemu.core.vmx.IoQualification;
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.emulator.cpu.VmExit;
-import dev.tdemu.emulator.machine.X86Exception;
 import java.util.Map;
 
 /**
@@ -57,7 +59,7 @@ final class TdxExitHandlers {
     /** Something the TD takes right away, inside the TD, before it runs on. */
     sealed interface InTdEvent {
         /** Deliver this exception (#VE, #GP, #DF) through the TD's IDT. */
-        record Deliver(X86Exception exception) implements InTdEvent {}
+        record Deliver(EventDelivery event) implements InTdEvent {}
 
         /** The single-step #DB an instruction the module completed owes (RFLAGS.TF was set). */
         record SingleStep(long nextRip) implements InTdEvent {}
@@ -136,7 +138,7 @@ final class TdxExitHandlers {
         }
         boolean ok = access.write() ? VmxExitHandlers.performWrmsr(v) : VmxExitHandlers.performRdmsr(v);
         if (!ok) {
-            return new InTd.Handled(new InTdEvent.Deliver(X86Exception.fault(X86Exception.GP, 0, msrExit.rip())));
+            return new InTd.Handled(new InTdEvent.Deliver(Event.fault(ExceptionVector.GP).errorCode(0).at(msrExit.rip())));
         }
         long next = msrExit.rip() + msrExit.length();
         v.setRip(next);
@@ -152,10 +154,10 @@ final class TdxExitHandlers {
             }
             // #VE is a fault: the return RIP is the instruction's, the pushed RFLAGS has RF set.
             case TdEventResult.InjectVe ve -> new InTd.Handled(new InTdEvent.Deliver(
-                    new X86Exception(X86Exception.VE, -1, true, v.rip(), 0)));
+                    Event.fault(ExceptionVector.VE).at(v.rip())));
             case TdEventResult.InjectDf df -> new InTd.Handled(new InTdEvent.Deliver(
-                    X86Exception.fault(X86Exception.DF, 0, v.rip())));
-            case TdEventResult.InjectGp gp -> new InTd.Handled(new InTdEvent.Deliver(X86Exception.fault(X86Exception.GP, 0, v.rip())));
+                    Event.abort(ExceptionVector.DF).errorCode(0).at(v.rip())));
+            case TdEventResult.InjectGp gp -> new InTd.Handled(new InTdEvent.Deliver(Event.fault(ExceptionVector.GP).errorCode(0).at(v.rip())));
             case TdEventResult.NativeMsrAccess n -> throw new IllegalStateException("only RDMSR and WRMSR are native: " + n);
             case TdEventResult.ExitToHost x -> new InTd.Stop(VmResult.Outcome.MEMORY_FAULT, String.format(
                     "TD vCPU %d: EPT violation at guest-physical 0x%x that the TDX module sends to the host, at RIP 0x%x",
@@ -175,7 +177,7 @@ final class TdxExitHandlers {
                 v.setRip(c.nextRip());
                 yield new InTd.Handled(c.singleStepTrap() ? new InTdEvent.SingleStep(c.nextRip()) : null);
             }
-            case TdcallResult.InjectGp gp -> new InTd.Handled(new InTdEvent.Deliver(X86Exception.fault(X86Exception.GP, 0, t.rip())));
+            case TdcallResult.InjectGp gp -> new InTd.Handled(new InTdEvent.Deliver(Event.fault(ExceptionVector.GP).errorCode(0).at(t.rip())));
             case TdcallResult.VmcallExit x -> {
                 vmcall = x.args();
                 yield new InTd.ExitToHost(t);
@@ -255,7 +257,7 @@ final class TdxExitHandlers {
                     yield false;
                 }
                 // tdemu's own guests have one interrupt source: the timer wakes the vCPU at once.
-                v.queueException(X86Exception.trap(Hypercalls.TIMER_VECTOR, next));
+                v.queueException(Event.externalInterrupt(Hypercalls.TIMER_VECTOR).at(next));
                 yield true;
             }
             case TdVmcallResult.Ends e -> {

@@ -1,5 +1,7 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.EventDelivery;
+import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.x86.Rflags;
 
 import dev.tdemu.core.host.HostBreakpoint;
@@ -28,7 +30,6 @@ import dev.tdemu.emulator.cpu.PhysicalCpu;
 import dev.tdemu.emulator.cpu.PortIoEmulation;
 import dev.tdemu.emulator.cpu.VmExit;
 import dev.tdemu.emulator.machine.PageWalker;
-import dev.tdemu.emulator.machine.X86Exception;
 import dev.tdemu.emulator.platform.TdemuAbiDevices;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
@@ -78,7 +79,7 @@ final class Vcpu implements Runnable, ExitContext {
     /** Null for a VMX guest. */
     private final TdxExitHandlers td;
     /** An event to deliver into the guest right after the next entry. */
-    private X86Exception queuedEvent;
+    private EventDelivery queuedEvent;
     /** A single-step trap owed to the guest right after the next entry, at this RIP (-1: none). */
     private long singleStepOwedAt = -1;
     private long exits;
@@ -116,10 +117,9 @@ final class Vcpu implements Runnable, ExitContext {
             }
 
             @Override
-            public boolean exceptionExits(int vector) {
+            public boolean exceptionExits(ExceptionVector vector) {
                 return switch (vector) {
-                    case X86Exception.DB -> kvm.backing().exceptionExits(ExceptionVector.DB);
-                    case X86Exception.BP -> kvm.backing().exceptionExits(ExceptionVector.BP);
+                    case DB, BP -> kvm.backing().exceptionExits(vector);
                     default -> false;
                 };
             }
@@ -248,7 +248,7 @@ final class Vcpu implements Runnable, ExitContext {
     private VmExit runUntilExit() {
         VmExit exit = null;
         if (queuedEvent != null) {
-            X86Exception event = queuedEvent;
+            EventDelivery event = queuedEvent;
             queuedEvent = null;
             exit = cpu.deliver(engine, event);
         }
@@ -272,7 +272,7 @@ final class Vcpu implements Runnable, ExitContext {
                 }
                 case TdxExitHandlers.InTd.Handled h -> {
                     exit = h.then() == null ? null : switch (h.then()) {
-                        case TdxExitHandlers.InTdEvent.Deliver d -> cpu.deliver(engine, d.exception());
+                        case TdxExitHandlers.InTdEvent.Deliver d -> cpu.deliver(engine, d.event());
                         case TdxExitHandlers.InTdEvent.SingleStep s -> cpu.singleStepTrap(engine, controls, s.nextRip());
                     };
                     if (vm.finished()) {
@@ -305,7 +305,7 @@ final class Vcpu implements Runnable, ExitContext {
         engine.requestNmiWindow(nmi && shadow && td == null); // a TD's NMIs are the TDX module's to inject
         if (nmi && !shadow && machine.takeNmi()) {
             engine.requestInterruptWindow(false);
-            queuedEvent = X86Exception.trap(X86Exception.NMI, rip());
+            queuedEvent = Event.nmi().at(rip());
             return;
         }
         if (!machine.interruptPending()) {
@@ -317,7 +317,7 @@ final class Vcpu implements Runnable, ExitContext {
             engine.requestInterruptWindow(false);
             int vector = machine.acknowledgeInterrupt();
             if (vector >= 0) {
-                queuedEvent = X86Exception.trap(vector, rip());
+                queuedEvent = Event.externalInterrupt(vector).at(rip());
             }
         } else {
             engine.requestInterruptWindow(true);
@@ -522,20 +522,32 @@ final class Vcpu implements Runnable, ExitContext {
         if (workload != null && cpu.host().hwBreakpointActive()) {
             hits = workload.run(cpu);
             if (hits != null) {
-                violations.addAll(hostWorkloadViolations(hits));
+                violations = plus(violations, hostWorkloadViolations(hits));
             }
         }
-        violations.addAll(InvariantChecks.hostBreakpointsIntact(cpu.host(), afterExit));
+        violations = plus(violations, InvariantChecks.hostBreakpointsIntact(cpu.host(), afterExit));
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
-            violations.addAll(InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), afterExit));
+            violations = plus(violations, InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), afterExit));
         }
-        List<KvmWarning> all = kvm.warnings();
-        List<KvmWarning> newWarnings = all.subList(warningsSeen, all.size());
-        warningsSeen = all.size();
+        List<KvmWarning> newWarnings = kvm.warningsSince(warningsSeen);
+        warningsSeen = kvm.warningCount();
         ExitEvent event = new ExitEvent(index, cpu.id(), vm.nextExitSequence(), exit.reason(), qualification, exit.rip(),
                 td != null ? td.tdcallLeaf(exit) : 0, entry, out, kvm.switchDbRegs().bits(), cpu.host().expectedHardware(),
                 cpu.host().hwBreakpointActive(), hits, violations, newWarnings);
         vm.observe(event);
+    }
+
+    /** Both lists' violations; no copy when one is empty, as nearly always. */
+    private static List<Violation> plus(List<Violation> a, List<Violation> b) {
+        if (b.isEmpty()) {
+            return a;
+        }
+        if (a.isEmpty()) {
+            return b;
+        }
+        List<Violation> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private VmExit runGuest() {
@@ -616,11 +628,11 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     private List<Violation> entryInvariants(DebugRegisters inGuest) {
-        List<Violation> v = new ArrayList<>(InvariantChecks.guestBreakpointsLoaded(kvm, inGuest));
+        List<Violation> loaded = InvariantChecks.guestBreakpointsLoaded(kvm, inGuest);
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
-            v.addAll(InvariantChecks.noLeakAtEntry(kvm.tdVcpu(), inGuest));
+            return plus(loaded, InvariantChecks.noLeakAtEntry(kvm.tdVcpu(), inGuest));
         }
-        return v;
+        return loaded;
     }
 
     /** The faults tests inject into the entry path (never in normal runs). */
@@ -783,8 +795,13 @@ final class Vcpu implements Runnable, ExitContext {
         setRip(next);
         // The emulated instruction was the one an STI or MOV SS shadow covered: the shadow ends
         // with it (vmx_skip_emulated_instruction clears the interruptibility state), or an
-        // interrupt that wakes STI;HLT would wait for the next instruction.
-        engine.engine().clearInterruptShadow();
+        // interrupt that wakes STI;HLT would wait for the next instruction. Only interrupt
+        // injection (a machine with an interrupt controller), the engine's single step (TF) and a
+        // debugger's step look at the shadow; clearing it costs a save of the engine's whole CPU
+        // state, so an exit nothing of that kind follows skips it.
+        if (tf || machine.hasInterruptController() || vm.debugSession() != null) {
+            engine.engine().clearInterruptShadow();
+        }
         if (tf) {
             singleStepAfterEmulation(next);
         }
@@ -800,8 +817,8 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     @Override
-    public void queueException(X86Exception e) {
-        queuedEvent = e;
+    public void queueException(EventDelivery event) {
+        queuedEvent = event;
     }
 
     /**
@@ -811,7 +828,8 @@ final class Vcpu implements Runnable, ExitContext {
     @Override
     public void queueDebugException(long rip, boolean fault) {
         boolean rf = (rflags() & Rflags.RF) != 0;
-        queuedEvent = fault ? X86Exception.debugFault(rip) : new X86Exception(X86Exception.DB, -1, rf, rip, 0);
+        queuedEvent = fault ? Event.fault(ExceptionVector.DB).at(rip).withResumeFlag(false)
+                : Event.trap(ExceptionVector.DB).after(rip).withResumeFlag(rf);
     }
 
     @Override

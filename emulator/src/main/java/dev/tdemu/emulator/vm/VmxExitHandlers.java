@@ -1,5 +1,6 @@
 package dev.tdemu.emulator.vm;
 
+import dev.tdemu.core.x86.Event;
 import dev.tdemu.core.kvm.DebugExceptionResult;
 import dev.tdemu.core.kvm.DebugStop;
 import dev.tdemu.core.kvm.HandleDrResult;
@@ -14,7 +15,6 @@ import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.emulator.cpu.PortIoEmulation;
 import dev.tdemu.emulator.cpu.VmExit;
-import dev.tdemu.emulator.machine.X86Exception;
 import java.util.List;
 
 /**
@@ -74,7 +74,7 @@ final class VmxExitHandlers {
         if (c.toControlRegister()) {
             long value = v.read(gpr);
             if ((value & ~0xFL) != 0) {
-                v.queueException(X86Exception.fault(X86Exception.GP, 0, c.rip()));
+                v.queueException(Event.fault(ExceptionVector.GP).errorCode(0).at(c.rip()));
                 return true;
             }
             v.setCr8((int) value);
@@ -113,7 +113,7 @@ final class VmxExitHandlers {
         }
         v.setRip(next);
         if ((v.rflags() & 0x200) != 0) {
-            v.queueException(X86Exception.trap(Hypercalls.TIMER_VECTOR, next));
+            v.queueException(Event.externalInterrupt(Hypercalls.TIMER_VECTOR).at(next));
             return true;
         }
         v.haltForGood(h.rip());
@@ -125,7 +125,7 @@ final class VmxExitHandlers {
         if (performRdmsr(v)) {
             v.skipInstruction(r);
         } else {
-            v.queueException(X86Exception.fault(X86Exception.GP, 0, r.rip()));
+            v.queueException(Event.fault(ExceptionVector.GP).errorCode(0).at(r.rip()));
         }
         return true;
     }
@@ -164,7 +164,7 @@ final class VmxExitHandlers {
         if (performWrmsr(v)) {
             v.skipInstruction(w);
         } else {
-            v.queueException(X86Exception.fault(X86Exception.GP, 0, w.rip()));
+            v.queueException(Event.fault(ExceptionVector.GP).errorCode(0).at(w.rip()));
         }
         return true;
     }
@@ -178,7 +178,7 @@ final class VmxExitHandlers {
         long tsc = v.vmm().readMsr(MSR_IA32_TSC) instanceof MsrRead.Value t ? t.value() : 0;
         if (withAux) {
             if (!(v.vmm().readMsr(MSR_TSC_AUX) instanceof MsrRead.Value aux)) {
-                v.queueException(X86Exception.fault(X86Exception.UD, exit.rip())); // RDTSCP without the feature
+                v.queueException(Event.fault(ExceptionVector.UD).at(exit.rip())); // RDTSCP without the feature
                 return true;
             }
             v.write(Gpr.RCX, aux.value() & 0xFFFF_FFFFL);
@@ -220,7 +220,7 @@ final class VmxExitHandlers {
             case PortIoEmulation.Outcome.PageFault f -> {
                 // The iteration that touched unmapped memory faults; the completed ones stay done.
                 v.setCr2(f.address());
-                v.queueException(X86Exception.pageFault(f.errorCode(), f.address(), io.rip()));
+                v.queueException(Event.pageFault((int) f.errorCode(), f.address()).at(io.rip()));
             }
         }
         return true;
@@ -239,8 +239,8 @@ final class VmxExitHandlers {
                 v.skipInstruction(m);
             }
             case HandleDrResult.InjectDb db -> v.queueDebugException(m.rip(), true);
-            case HandleDrResult.InjectGp gp -> v.queueException(X86Exception.fault(X86Exception.GP, 0, m.rip()));
-            case HandleDrResult.InjectUd ud -> v.queueException(X86Exception.fault(X86Exception.UD, m.rip()));
+            case HandleDrResult.InjectGp gp -> v.queueException(Event.fault(ExceptionVector.GP).errorCode(0).at(m.rip()));
+            case HandleDrResult.InjectUd ud -> v.queueException(Event.fault(ExceptionVector.UD).at(m.rip()));
             case HandleDrResult.ReportToDebugger d -> v.reportDebugStop(d.stop(), List.of());
         }
         return true;
@@ -253,7 +253,7 @@ final class VmxExitHandlers {
      * take the same path.
      */
     static boolean handleExceptionNmi(ExitContext v, VmExit.ExceptionNmi e) {
-        if (e.vector() == X86Exception.DB) {
+        if (e.vector() == ExceptionVector.DB) {
             DebugExceptionResult r = v.kvm().handleDebugException(new DebugExitQualification(e.pending()), e.rip());
             switch (r) {
                 case DebugExceptionResult.ReportToDebugger d -> v.reportDebugStop(d.stop(), e.accesses());
@@ -261,13 +261,15 @@ final class VmxExitHandlers {
                 // an instruction-breakpoint fault pushes RF clear like a trap does.
                 case DebugExceptionResult.Reinject re -> v.queueDebugException(e.icebp() ? e.rip() + e.length() : e.rip(), false);
             }
-        } else if (e.vector() == X86Exception.BP && v.debuggerOwnsSoftwareBreakpoint(e.rip())) {
+        } else if (e.vector() == ExceptionVector.BP && v.debuggerOwnsSoftwareBreakpoint(e.rip())) {
             v.reportDebugStop(new DebugStop(ExceptionVector.BP, e.rip(), v.kvm().guestView().dr6(), v.kvm().effectiveDr7()),
                     List.of());
         } else if (e.length() > 0) {
-            v.queueException(X86Exception.trap(e.vector(), e.rip() + e.length()));
+            // INT3 or INTO (kvm_queue_exception: a software exception, its frame saves the next RIP)
+            v.queueException(Event.exception(e.vector(), 0, 0).at(e.rip() + e.length()).withResumeFlag(false));
         } else {
-            v.queueException(new X86Exception(e.vector(), e.errorCode(), true, e.rip(), e.cr2()));
+            // A fault goes back as it came, error code and #PF's CR2 with it (kvm_queue_exception_e/_p)
+            v.queueException(Event.exception(e.vector(), (int) e.errorCode(), e.cr2()).at(e.rip()).withResumeFlag(true));
         }
         return true;
     }

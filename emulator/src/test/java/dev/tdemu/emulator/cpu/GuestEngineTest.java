@@ -259,7 +259,7 @@ class GuestEngineTest {
                 .withDr7(WRITE_WATCH_AT_0x200010.dr7().withSlot(1, BreakpointType.EXECUTE, BreakpointLength.ONE, false, true)));
         VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
         assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
-        assertThat(((VmExit.ExceptionNmi) exit).vector()).isEqualTo(1);
+        assertThat(((VmExit.ExceptionNmi) exit).vector()).isEqualTo(dev.tdemu.core.x86.ExceptionVector.DB);
         assertThat(((VmExit.ExceptionNmi) exit).rip()).isEqualTo(0x600000);
         assertThat(engine.enforcer().refusals()).as("the fetch was refused first").isEqualTo(1);
     }
@@ -283,7 +283,7 @@ class GuestEngineTest {
         cpu.hardware().load(WRITE_WATCH_AT_0x200010);
         VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
         assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
-        assertThat(((VmExit.ExceptionNmi) exit).vector()).isEqualTo(1);
+        assertThat(((VmExit.ExceptionNmi) exit).vector()).isEqualTo(dev.tdemu.core.x86.ExceptionVector.DB);
         assertThat(((VmExit.ExceptionNmi) exit).rip()).isEqualTo(CODE + 8);
     }
 
@@ -337,7 +337,7 @@ class GuestEngineTest {
             return java.util.Optional.empty();
         }
 
-        public boolean exceptionExits(int vector) {
+        public boolean exceptionExits(dev.tdemu.core.x86.ExceptionVector vector) {
             return true;
         }
 
@@ -387,7 +387,7 @@ class GuestEngineTest {
         VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
         assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
         VmExit.ExceptionNmi pf = (VmExit.ExceptionNmi) exit;
-        assertThat(pf.vector()).isEqualTo(14);
+        assertThat(pf.vector()).isEqualTo(dev.tdemu.core.x86.ExceptionVector.PF);
         assertThat(pf.errorCode()).as("present, write, supervisor").isEqualTo(3);
         assertThat(pf.rip()).isEqualTo(CODE + 5);
         assertThat(engine.engine().readReg(X86Reg.CR2)).isEqualTo(0x300123);

@@ -1,5 +1,11 @@
 package dev.tdemu.emulator.machine;
 
+import dev.tdemu.core.x86.Event;
+import static dev.tdemu.core.x86.ExceptionVector.GP;
+import static dev.tdemu.core.x86.ExceptionVector.DF;
+import static dev.tdemu.core.x86.ExceptionVector.DE;
+import static dev.tdemu.core.x86.ExceptionVector.DB;
+import static dev.tdemu.core.x86.ExceptionVector.BP;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.AfterEach;
@@ -73,8 +79,8 @@ class IdtDeliveryTest {
     void generalProtectionAtCpl0PushesAnAlignedFrameWithErrorCodeAndRfSet() {
         gate(13, HANDLER, 0xE, 0, true);
         cpu.rsp = 0x180008; // not 16-byte aligned: the CPU aligns before pushing
-        var out = IdtDelivery.deliver(cpu, X86Exception.fault(13, 0x28, 0x100010));
-        assertThat(out).isInstanceOf(IdtDelivery.Outcome.Delivered.class);
+        var out = IdtDelivery.deliver(cpu, Event.fault(GP).errorCode(0x28).at(0x100010));
+        assertThat(out).isInstanceOf(IdtDelivery.Result.Delivered.class);
         assertThat(cpu.rip).isEqualTo(HANDLER);
         assertThat(cpu.rsp).isEqualTo(0x180000 - 48);
         long f = cpu.rsp;
@@ -91,7 +97,7 @@ class IdtDeliveryTest {
     void trapGateKeepsInterruptsEnabledAndTrapsDoNotSetRf() {
         gate(3, HANDLER, 0xF, 0, true);
         cpu.rflags = 0x302; // IF and TF
-        IdtDelivery.deliver(cpu, X86Exception.trap(3, 0x100001));
+        IdtDelivery.deliver(cpu, Event.trap(BP).after(0x100001));
         assertThat(cpu.rflags).isEqualTo(0x202);
         assertThat(mem.read64(cpu.rsp + 16)).as("pushed RFLAGS keep TF, no RF").isEqualTo(0x302);
         assertThat(mem.read64(cpu.rsp)).isEqualTo(0x100001);
@@ -100,7 +106,7 @@ class IdtDeliveryTest {
     @Test
     void instructionBreakpointFaultDoesNotSetRfInTheFrame() {
         gate(1, HANDLER, 0xE, 0, true);
-        IdtDelivery.deliver(cpu, X86Exception.debugFault(0x100000));
+        IdtDelivery.deliver(cpu, Event.fault(DB).at(0x100000).withResumeFlag(false));
         assertThat(mem.read64(cpu.rsp + 16) & 0x10000).isZero();
     }
 
@@ -111,7 +117,7 @@ class IdtDeliveryTest {
         cpu.cs = BootStructures.USER_CS;
         cpu.ss = BootStructures.USER_DS;
         cpu.rsp = 0x170000;
-        IdtDelivery.deliver(cpu, X86Exception.fault(13, 0, 0x100020));
+        IdtDelivery.deliver(cpu, Event.fault(GP).errorCode(0).at(0x100020));
         long rsp0 = mem.read64(BootStructures.tssBase(0) + 4);
         assertThat(cpu.rsp).isEqualTo(rsp0 - 48);
         assertThat(cpu.cpl).isZero();
@@ -125,16 +131,16 @@ class IdtDeliveryTest {
     @Test
     void istGateUsesTheInterruptStackTable() {
         gate(8, HANDLER, 0xE, 1, true);
-        IdtDelivery.deliver(cpu, new X86Exception(8, 0, true, 0x100000, 0));
+        IdtDelivery.deliver(cpu, Event.abort(DF).errorCode(0).at(0x100000));
         assertThat(cpu.rsp).isEqualTo(mem.read64(BootStructures.tssBase(0) + 36) - 48);
     }
 
     @Test
     void missingGateForAContributoryFaultBecomesADoubleFault() {
         gate(8, HANDLER + 0x100, 0xE, 1, true);
-        var out = IdtDelivery.deliver(cpu, X86Exception.fault(0, 0x100000)); // #DE, gate 0 absent
-        assertThat(out).isInstanceOf(IdtDelivery.Outcome.Delivered.class);
-        assertThat(((IdtDelivery.Outcome.Delivered) out).delivered().vector()).isEqualTo(8);
+        var out = IdtDelivery.deliver(cpu, Event.fault(DE).at(0x100000)); // #DE, gate 0 absent
+        assertThat(out).isInstanceOf(IdtDelivery.Result.Delivered.class);
+        assertThat(((IdtDelivery.Result.Delivered) out).delivered().vector()).isEqualTo(8);
         assertThat(cpu.rip).isEqualTo(HANDLER + 0x100);
         assertThat(mem.read64(cpu.rsp)).as("#DF error code").isZero();
     }
@@ -143,24 +149,24 @@ class IdtDeliveryTest {
     void benignExceptionWhoseGateIsMissingIsReplacedByTheNestedFault() {
         gate(11, HANDLER, 0xE, 0, true);
         gate(1, HANDLER, 0xE, 0, false);
-        var out = IdtDelivery.deliver(cpu, X86Exception.trap(1, 0x100000)); // #DB gate not present -> #NP
-        assertThat(((IdtDelivery.Outcome.Delivered) out).delivered().vector()).isEqualTo(11);
+        var out = IdtDelivery.deliver(cpu, Event.trap(DB).after(0x100000)); // #DB gate not present -> #NP
+        assertThat(((IdtDelivery.Result.Delivered) out).delivered().vector()).isEqualTo(11);
         assertThat(mem.read64(cpu.rsp)).as("#NP(IDT entry 1, IDT, EXT)").isEqualTo(1 * 8 + 2 + 1);
     }
 
     @Test
     void anEmptyGateIsAGeneralProtectionFaultNotASegmentNotPresent() {
         gate(13, HANDLER, 0xE, 0, true);
-        var out = IdtDelivery.deliver(cpu, X86Exception.trap(1, 0x100000));
-        assertThat(((IdtDelivery.Outcome.Delivered) out).delivered().vector()).isEqualTo(13);
+        var out = IdtDelivery.deliver(cpu, Event.trap(DB).after(0x100000));
+        assertThat(((IdtDelivery.Result.Delivered) out).delivered().vector()).isEqualTo(13);
     }
 
     @Test
     void noIdtAtAllEndsInATripleFault() {
         cpu.idtLimit = 0;
-        var out = IdtDelivery.deliver(cpu, X86Exception.fault(13, 0, 0x100000));
-        assertThat(out).isInstanceOf(IdtDelivery.Outcome.TripleFault.class);
-        assertThat(((IdtDelivery.Outcome.TripleFault) out).reason()).contains("IDT limit").contains("#DF");
+        var out = IdtDelivery.deliver(cpu, Event.fault(GP).errorCode(0).at(0x100000));
+        assertThat(out).isInstanceOf(IdtDelivery.Result.TripleFault.class);
+        assertThat(((IdtDelivery.Result.TripleFault) out).reason()).contains("IDT limit").contains("#DF");
         assertThat(cpu.committed).isFalse();
     }
 
@@ -169,15 +175,15 @@ class IdtDeliveryTest {
         gate(14, HANDLER, 0xE, 0, true);
         gate(8, HANDLER + 0x200, 0xE, 1, true);
         cpu.rsp = 0x800000; // beyond the 4 MiB of mapped RAM
-        var out = IdtDelivery.deliver(cpu, X86Exception.pageFault(2, 0x900000, 0x100000));
-        assertThat(((IdtDelivery.Outcome.Delivered) out).delivered().vector()).isEqualTo(8);
+        var out = IdtDelivery.deliver(cpu, Event.pageFault(2, 0x900000).at(0x100000));
+        assertThat(((IdtDelivery.Result.Delivered) out).delivered().vector()).isEqualTo(8);
         assertThat(cpu.rip).isEqualTo(HANDLER + 0x200);
     }
 
     @Test
     void pageFaultDeliverySetsCr2() {
         gate(14, HANDLER, 0xE, 0, true);
-        IdtDelivery.deliver(cpu, X86Exception.pageFault(2, 0x123456, 0x100000));
+        IdtDelivery.deliver(cpu, Event.pageFault(2, 0x123456).at(0x100000));
         assertThat(cpu.cr2).isEqualTo(0x123456);
         assertThat(mem.read64(cpu.rsp)).isEqualTo(2);
     }
@@ -186,7 +192,7 @@ class IdtDeliveryTest {
     void gateToAUserCodeSegmentFromCpl0IsRefused() {
         long lo = (HANDLER & 0xFFFF) | ((long) BootStructures.USER_CS << 16) | (0xEL << 40) | (1L << 47);
         mem.write64(IDT + 16 * 13, lo);
-        var out = IdtDelivery.deliver(cpu, X86Exception.fault(13, 0, 0x100000));
-        assertThat(out).isInstanceOf(IdtDelivery.Outcome.TripleFault.class);
+        var out = IdtDelivery.deliver(cpu, Event.fault(GP).errorCode(0).at(0x100000));
+        assertThat(out).isInstanceOf(IdtDelivery.Result.TripleFault.class);
     }
 }
