@@ -53,24 +53,6 @@
 #define EFER_SCE            0x1
 #define EFER_NXE            0x800
 
-/* %rax <- MSR \index (clobbers %rcx, %rdx) */
-.macro RD index
-    mov     $(\index), %ecx
-    rdmsr
-    shl     $32, %rdx
-    mov     %eax, %eax
-    or      %rdx, %rax
-.endm
-
-/* MSR \index <- \value, a constant (clobbers %rax, %rcx, %rdx) */
-.macro WR index, value
-    movabs  $(\value), %rax
-    mov     %rax, %rdx
-    shr     $32, %rdx
-    mov     $(\index), %ecx
-    wrmsr
-.endm
-
 /* Reading \index raises #GP(0). */
 .macro GP_ON_RD name, index
     CONF_BEGIN

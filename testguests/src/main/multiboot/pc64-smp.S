@@ -561,50 +561,25 @@ trampoline:
     mov     %ax, %ds
     mov     %ax, %cs:(tramp_cs_slot - trampoline)
     mov     %edx, %cs:(tramp_edx_slot - trampoline)
-    lgdtl   %cs:(tramp_gdtr - trampoline)
-    mov     %cr0, %eax
-    or      $CR0_PE, %eax
-    mov     %eax, %cr0
-    ljmpl   $SEL_CODE32, $ap_start32
-    .balign 8
-tramp_gdtr:
-    .word   pc_gdt_end - pc_gdt - 1
-    .long   pc_gdt
+    AP_TRAMPOLINE_TO_PROTECTED trampoline, tramp_gdtr, ap_start32
+    AP_TRAMPOLINE_GDTR tramp_gdtr
 tramp_cs_slot:  .word 0
 tramp_edx_slot: .long 0
 trampoline_end:
 
     .code32
 ap_start32:
-    mov     $SEL_DATA, %ax
-    mov     %ax, %ds
-    mov     %ax, %es
-    mov     %ax, %ss
+    AP_FLAT_DATA_SEGMENTS
     lock incl tramp_entries
     movzwl  TRAMPOLINE + (tramp_cs_slot - trampoline), %eax
     mov     %eax, tramp_cs
     mov     TRAMPOLINE + (tramp_edx_slot - trampoline), %eax
     mov     %eax, tramp_edx
-    mov     $pc_pml4, %eax
-    mov     %eax, %cr3
-    mov     %cr4, %eax
-    or      $CR4_PAE, %eax
-    mov     %eax, %cr4
-    mov     $MSR_EFER, %ecx
-    rdmsr
-    or      $EFER_LME, %eax
-    wrmsr
-    mov     %cr0, %eax
-    or      $(CR0_PG | CR0_PE), %eax
-    mov     %eax, %cr0
-    ljmp    $SEL_CODE64, $ap_start64
+    AP_TO_LONG_MODE ap_start64
 
     .code64
 ap_start64:
-    mov     $SEL_DATA, %ax
-    mov     %ax, %ds
-    mov     %ax, %es
-    mov     %ax, %ss
+    AP_FLAT_DATA_SEGMENTS
     /* a stack of its own: APIC ID x AP_STACK_SIZE below ap_stacks_top */
     mov     $APIC_DEFAULT, %eax
     mov     APIC_ID(%rax), %eax

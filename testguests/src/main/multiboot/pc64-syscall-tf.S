@@ -20,15 +20,6 @@
 #define MSR_FMASK   0xC0000084
 #define EFER_SCE    0x1
 
-/* MSR \index <- \value, a constant (clobbers %rax, %rcx, %rdx) */
-.macro WR index, value
-    movabs  $(\value), %rax
-    mov     %rax, %rdx
-    shr     $32, %rdx
-    mov     $(\index), %ecx
-    wrmsr
-.endm
-
 /* MSR \index <- the address of \label (clobbers %rax, %rcx, %rdx) */
 .macro WR_ADDR index, label
     lea     \label(%rip), %rax

@@ -53,24 +53,6 @@
 #define VEC_TIMER       0x73
 #define DEADLINE_TICKS  50000           /* 50 us of TSC at 1 GHz */
 
-/* %rax <- MSR \index (clobbers %rcx, %rdx) */
-.macro RD index
-    mov     $(\index), %ecx
-    rdmsr
-    shl     $32, %rdx
-    mov     %eax, %eax
-    or      %rdx, %rax
-.endm
-
-/* MSR \index <- \value, a constant (clobbers %rax, %rcx, %rdx) */
-.macro WR index, value
-    movabs  $(\value), %rax
-    mov     %rax, %rdx
-    shr     $32, %rdx
-    mov     $(\index), %ecx
-    wrmsr
-.endm
-
 /* \index reads \expected. */
 .macro READS name, index, expected
     RD      \index
