@@ -117,8 +117,8 @@ final class Vcpu implements Runnable, ExitContext {
             public boolean exceptionExits(int vector) {
                 return switch (vector) {
                     case X86Exception.DB -> kvm.backing().exceptionExits(ExceptionVector.DB);
-                    case X86Exception.BP -> kvm.backing().exceptionExits(ExceptionVector.BP);
-                    default -> false;
+                    case X86Exception.BP -> kvm.backing().exceptionExits(ExceptionVector.BP) || debuggerCatches(vector);
+                    default -> debuggerCatches(vector);
                 };
             }
 
@@ -794,6 +794,22 @@ final class Vcpu implements Runnable, ExitContext {
         }
         shutdownPending = detail;
         s.stop(this, new DebugEvent(index, DebugEvent.Kind.SHUTDOWN, rip, rip, 0, detail));
+        return true;
+    }
+
+    /** Whether a connected debugger catches exception {@code vector} ({@code monitor catch}): it then exits. */
+    private boolean debuggerCatches(int vector) {
+        DebugSession s = vm.debugSession();
+        return s != null && s.debuggerPresent() && s.catches(vector);
+    }
+
+    @Override
+    public boolean stopForCaughtException(VmExit.ExceptionNmi e) {
+        if (!debuggerCatches(e.vector())) {
+            return false;
+        }
+        String detail = DebugSession.describeCaught(index, e.vector(), e.errorCode(), e.cr2(), e.rip());
+        vm.debugSession().stop(this, new DebugEvent(index, DebugEvent.Kind.EXCEPTION, e.rip(), e.rip(), e.vector(), detail));
         return true;
     }
 

@@ -258,10 +258,15 @@ final class VmxExitHandlers {
         } else if (e.vector() == X86Exception.BP && v.debuggerOwnsSoftwareBreakpoint(e.rip())) {
             v.reportDebugStop(new DebugStop(ExceptionVector.BP, e.rip(), v.kvm().guestView().dr6(), v.kvm().effectiveDr7()),
                     List.of());
-        } else if (e.length() > 0) {
-            v.queueException(X86Exception.trap(e.vector(), e.rip() + e.length()));
         } else {
-            v.queueException(new X86Exception(e.vector(), e.errorCode(), true, e.rip(), e.cr2()));
+            // The exception goes back to the guest at the next entry; a debugger that catches it
+            // sees the vCPU stopped before that, at the faulting instruction.
+            if (e.length() > 0) {
+                v.queueException(X86Exception.trap(e.vector(), e.rip() + e.length()));
+            } else {
+                v.queueException(new X86Exception(e.vector(), e.errorCode(), true, e.rip(), e.cr2()));
+            }
+            v.stopForCaughtException(e);
         }
         return true;
     }
