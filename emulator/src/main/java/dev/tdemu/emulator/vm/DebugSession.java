@@ -210,6 +210,11 @@ public final class DebugSession {
         if (w.length == 2 && w[1].equals("off")) {
             caught = 0;
         } else if (w.length > 1) {
+            Vcpu first = vcpus.getFirst();
+            if (first.kvm().isTd() && !first.kvm().tdVcpu().attributes().debug()) {
+                throw new IllegalArgumentException("a non-debug TD's exceptions never reach the host (the TDX module handles "
+                        + "them inside the TD): run it with --debug-td to catch them");
+            }
             int add = 0;
             for (int i = 1; i < w.length; i++) {
                 add |= 1 << catchableVector(w[i]);

@@ -243,6 +243,31 @@ class GdbVmTest {
         assertThat(stub.run.get(30, TimeUnit.SECONDS).outcome()).isEqualTo(dev.tdemu.emulator.vm.VmResult.Outcome.TRIPLE_FAULT);
     }
 
+    /**
+     * {@code monitor catch pf ud}: gdb stops at the guest's #PF as SIGSEGV and at its #UD as SIGILL,
+     * each before delivery, with vector, error code and CR2 on its console and RIP on the faulting
+     * instruction; each continue delivers the exception to the guest's own handler, whose checks
+     * of the #PF's error code and CR2 make the guest exit 0.
+     */
+    @Test
+    void monitorCatchStopsGdbAtGuestExceptionsBeforeDeliveryAndContinueDeliversThem() throws Exception {
+        ElfImage guest = builtin("catch-faults");
+        long pfAt = guest.symbol("catch_pf_at").orElseThrow(), udAt = guest.symbol("catch_ud_at").orElseThrow();
+        start(config("catch-faults", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "monitor catch pf ud", "continue", "info registers rip", "continue", "info registers rip",
+                "monitor catch", "continue");
+        assertThat(g.output()).as("gdb's output; the VM: %s", stub.run.isDone() ? stub.run.join() : "running")
+                .contains("the VM stops before delivering: #UD (6) #PF (14)")
+                .contains("tdemu: vCPU 0 raised #PF (vector 14), error code 0x0, CR2 0x7f0000000000 at RIP 0x" + Long.toHexString(pfAt))
+                .contains("Program received signal SIGSEGV")
+                .containsPattern("rip\\s+0x" + Long.toHexString(pfAt) + "\\s")
+                .contains("tdemu: vCPU 0 raised #UD (vector 6) at RIP 0x" + Long.toHexString(udAt))
+                .contains("Program received signal SIGILL")
+                .containsPattern("rip\\s+0x" + Long.toHexString(udAt) + "\\s")
+                .containsPattern("exited normally|exited with code 0*[^0-9]");
+        assertThat(stub.run.get(30, TimeUnit.SECONDS).exitStatus()).as("the guest's handlers saw both, correct").isZero();
+    }
+
     @Test
     void infoThreadsListsEveryVcpu() throws Exception {
         start(config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
