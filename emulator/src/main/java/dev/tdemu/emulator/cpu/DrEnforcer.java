@@ -116,6 +116,8 @@ final class DrEnforcer {
     /** A hot-page hit could not be attributed to an instruction: no hot-page mode until the watches change. */
     private boolean hotBanned;
     private int quietSteps;
+    /** The last refused fill was for a watched page (not for an access the walk does not allow). */
+    private boolean refusedWatchedPage;
     private long quietSince;
     /** The hit that stopped the current run before its instruction, with the bytes its store is about to replace. */
     private record HotHit(long rip, long physical, byte[] old) {}
@@ -385,6 +387,7 @@ final class DrEnforcer {
                 return TlbFillHook.entry(grant.physicalPage(), new Protection(read, write, true));
             }
         }
+        refusedWatchedPage = grant != null;
         refusals++;
         refused = type;
         return TlbFillHook.REFUSE;
@@ -463,7 +466,10 @@ final class DrEnforcer {
         if (virtualTlb) {
             uc.useVirtualTlb(true);
         }
-        countStep(recorded.isEmpty());
+        if (refusedWatchedPage) {
+            countStep(recorded.isEmpty());
+            refusedWatchedPage = false;
+        }
         return List.copyOf(recorded);
     }
 
