@@ -435,15 +435,15 @@ class GuestEngineTest {
 
     /**
      * A page stored to 100,000 times next to the watched range becomes hot: its stores stay in the
-     * engine (a few dozen are stepped before that), and the store that does meet the range, 8 bytes
-     * of which 4 overlap it, still traps after its instruction with B0 and RIP on the next one,
-     * the store made exactly once.
+     * engine (a few dozen are stepped before that), and the ADD to memory that does meet the range,
+     * 8 bytes of which 4 overlap it, still traps after its instruction with B0 and RIP on the next
+     * one, the addition made exactly once.
      */
     @Test
     @org.junit.jupiter.api.Timeout(120)
     void onAHotWatchedPageAStoreOverlappingTheRangeTrapsAfterItsInstructionExactly() {
-        // loop ; mov %rdx,0xc(%rbx) ; nop ; hlt
-        VmExit exit = runHot("4889530c" + "90" + "f4");
+        // loop ; add %rdx,0xc(%rbx) ; nop ; hlt  (a read-modify-write: made twice, it would double)
+        VmExit exit = runHot("4801530c" + "90" + "f4");
         assertHotPageModeCarriedTheLoop();
         assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
         VmExit.ExceptionNmi db = (VmExit.ExceptionNmi) exit;
@@ -475,6 +475,29 @@ class GuestEngineTest {
         assertThat(mem.read64(0x200008)).isEqualTo(0x77);
         assertThat(mem.read64(0x200010)).isEqualTo(0x77);
         assertThat(mem.read64(0x200018)).isZero();
+    }
+
+    /**
+     * A read/write breakpoint on a hot page: the loop's loads and stores next to the range stay in
+     * the engine, and a load from the range traps after its instruction with the loaded value in
+     * place and RIP on the next instruction.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onAHotReadWriteWatchedPageALoadFromTheRangeTrapsAfterItsInstruction() {
+        // loop ; mov 0x10(%rbx),%rsi ; nop ; hlt
+        start(HOT_LOOP + "488b7310" + "90" + "f4");
+        mem.write64(0x200010, 0x1234);
+        PhysicalCpu cpu = new PhysicalCpu(0);
+        cpu.hardware().load(DebugRegisters.INIT.withDr(0, 0x200010)
+                .withDr7(Dr7.RESET.withSlot(0, BreakpointType.READ_WRITE, BreakpointLength.EIGHT, false, true)));
+        VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertHotPageModeCarriedTheLoop();
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        VmExit.ExceptionNmi db = (VmExit.ExceptionNmi) exit;
+        assertThat(db.pending().b(0)).isTrue();
+        assertThat(db.rip()).isEqualTo(CODE + 26);
+        assertThat(engine.engine().readReg(X86Reg.RSI)).isEqualTo(0x1234);
     }
 
     /**
