@@ -163,6 +163,26 @@ class GdbVmTest {
                 .containsPattern("engine +1 data breakpoint\\(s\\) armed \\(virtual TLB\\), \\d+ TLB fill\\(s\\), [1-9]\\d* refused");
     }
 
+    /**
+     * Issue 18 item 3 as a kernel developer meets it: {@code watch} on a variable whose page the
+     * guest writes a million times. The page turns hot (its stores then stay in the engine instead
+     * of being stepped, about 90 µs each), and the one write to the variable still stops gdb with
+     * the old and new value and RIP at the next instruction.
+     */
+    @Test
+    void aWatchOnAVariableWhosePageTheGuestWritesConstantlyStillStopsExactlyAtItsWrite() throws Exception {
+        ElfImage guest = builtin("hot-watch");
+        long var = guest.symbol("hot_var").orElseThrow(), after = guest.symbol("hot_var_written").orElseThrow();
+        start(config("hot-watch", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "watch *(long *)0x" + Long.toHexString(var), "continue", "info registers rip", "monitor dr",
+                "delete", "continue");
+        assertThat(g.output()).as("gdb's output; the VM: %s", stub.run.isDone() ? stub.run.join() : "running")
+                .contains("Old value = 0\nNew value = 42")
+                .containsPattern("rip\\s+0x" + Long.toHexString(after) + "\\s")
+                .containsPattern("\\(hot page\\), \\d+ TLB fill\\(s\\), \\d+ refused, hot-page mode entered 1 time\\(s\\)")
+                .containsPattern("exited normally|exited with code 0*[^0-9]");
+    }
+
     /** Watchpoints that are not one aligned 1/2/4/8-byte piece take a debug register per piece, as with gdbserver. */
     @Test
     void longAndUnalignedWatchpointsWork() throws Exception {
