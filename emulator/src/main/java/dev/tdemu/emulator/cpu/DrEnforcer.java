@@ -61,7 +61,7 @@ final class DrEnforcer {
          * an instruction whose loads and stores the engine precedes with a RIP update, whose
          * memory operand, string or stack address maps to {@code physical}.
          */
-        boolean accessedBy(long rip, long physical, int size, boolean write);
+        boolean accessedBy(long rip, long physical, int size, boolean write, long value);
 
         /** Ends the run with RIP on the instruction (written by the hook), as a refused fill would. */
         void stopBefore(long rip);
@@ -251,7 +251,7 @@ final class DrEnforcer {
                     : EnumSet.of(MemType.WRITE);
             long lo = Math.max(0, w.physical - 7);
             hotHooks.add(uc.addMemoryHook(types, lo, w.physical + w.length - 1,
-                    (u, type, addr, size, value) -> onHotAccess(type, addr, size), true));
+                    (u, type, addr, size, value) -> onHotAccess(type, addr, size, value), true));
         }
         hot = true;
         hotSince = System.nanoTime();
@@ -281,7 +281,7 @@ final class DrEnforcer {
      * for: LOCK, XCHG, x87, SSE, microcoded ones) is reported at the next block boundary instead,
      * and hot-page mode ends for these watches.
      */
-    private void onHotAccess(MemType type, long physical, int size) {
+    private void onHotAccess(MemType type, long physical, int size, long value) {
         if (recording) {
             onAccess(type, physical, size);
             return;
@@ -293,7 +293,7 @@ final class DrEnforcer {
         long rip = uc.readReg(X86Reg.RIP);
         boolean write = type == MemType.WRITE;
         boolean onePage = (physical & (PAGE - 1)) + size <= PAGE;
-        if (onePage && memory.contains(physical, size) && hotPage.accessedBy(rip, physical, size, write)) {
+        if (onePage && memory.contains(physical, size) && hotPage.accessedBy(rip, physical, size, write, value)) {
             hotHit = new HotHit(rip, physical, write ? memory.readBytes(physical, size) : null);
             uc.writeReg(X86Reg.RIP, rip);
             hotPage.stopBefore(rip);

@@ -82,8 +82,8 @@ public final class GuestEngine implements AutoCloseable {
             state = new CpuState(uc, memory, entry.efer());
             enforcer = new DrEnforcer(uc, memory, (u, linear) -> onExecuteBreakpoint(linear), new DrEnforcer.HotPage() {
                 @Override
-                public boolean accessedBy(long rip, long physical, int size, boolean write) {
-                    return HotPageAttribution.makes(GuestEngine.this, rip, physical, write);
+                public boolean accessedBy(long rip, long physical, int size, boolean write, long value) {
+                    return HotPageAttribution.makes(GuestEngine.this, rip, physical, size, write, value);
                 }
 
                 @Override

@@ -519,6 +519,28 @@ class GuestEngineTest {
         assertThat(engine.dataBreakpointState()).contains("1 reported late");
     }
 
+    /**
+     * The trap the address check alone falls into: RIP was last updated by a plain store whose
+     * operand, with the registers as they are now, is the watched address, while the hit is the
+     * LOCK INC after it. Rewinding to the store would run it and the ADD again; the value the hit
+     * stores (1, not RAX) shows it is not that store's, so the hit is reported late instead, and
+     * every instruction ran once.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onAHotWatchedPageAHitIsNotPinnedOnAnEarlierStoreWhoseOperandNowPointsThere() {
+        // loop ; mov $0x55,%eax ; lea 8(%rbx),%rbx ; mov %rax,(%rbx) ; add $8,%rbx ; lock incq (%rbx) ; nop ; hlt
+        VmExit exit = runHot("b855000000" + "488d5b08" + "488903" + "4883c308" + "f048ff03" + "90" + "f4");
+        assertHotPageModeCarriedTheLoop();
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        assertThat(((VmExit.ExceptionNmi) exit).pending().b(0)).isTrue();
+        assertThat(((VmExit.ExceptionNmi) exit).rip()).isIn(CODE + 42, CODE + 43);
+        assertThat(engine.engine().readReg(X86Reg.RBX)).isEqualTo(0x200010);
+        assertThat(mem.read64(0x200008)).isEqualTo(0x55);
+        assertThat(mem.read64(0x200010)).isEqualTo(1);
+        assertThat(engine.dataBreakpointState()).contains("1 reported late");
+    }
+
     /** Code that rewrites itself still runs the new bytes when the engine's TLB is filled by tdemu. */
     @Test
     void selfModifyingCodeWithADataBreakpointArmedRunsTheNewBytes() {
