@@ -41,9 +41,9 @@ done
 for s in "$src"/pc64-*.S; do
     build "$(basename "$s" .S)" -m64 elf_x86_64 pc64
 done
-# The boot benchmark's kernels also as ELF32 files (what QEMU's Multiboot loader takes, as
-# kvm-unit-tests' .flat files are made): the same code, linked below 4 GiB.
-for k in pc64-boot-idle pc64-boot-sieve; do
+# The boot benchmark's kernels and the hot-page watch loop also as ELF32 files (what QEMU's
+# Multiboot loader takes, as kvm-unit-tests' .flat files are made): the same code, linked below 4 GiB.
+for k in pc64-boot-idle pc64-boot-sieve pc64-hot-watch; do
     objcopy -O elf32-i386 "$out/$k.elf" "$out/$k.flat"
 done
 # pc32-bootinfo again as an ELF64 file and as a flat binary with the a.out-kludge fields.
