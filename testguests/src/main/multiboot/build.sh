@@ -41,14 +41,14 @@ done
 for s in "$src"/pc64-*.S; do
     build "$(basename "$s" .S)" -m64 elf_x86_64 pc64
 done
-# The boot benchmark's kernels also as ELF32 files (what QEMU's Multiboot loader takes, as
-# kvm-unit-tests' .flat files are made): the same code, linked below 4 GiB.
+# The boot, SMP and hot-page watch benchmarks' kernels also as ELF32 files (what QEMU's Multiboot
+# loader takes, as kvm-unit-tests' .flat files are made): the same code, linked below 4 GiB.
 # pc64-boot-smp is pc64-boot-ipi without its ping-pong rounds: the application processors' start alone.
 gcc -m64 -DROUNDS=0 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -I "$src/../asm/include" \
     -o "$obj/pc64-boot-smp.o" "$src/pc64-boot-ipi.S"
 ld -m elf_x86_64 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
    -T "$src/pc64.ld" -o "$out/pc64-boot-smp.elf" "$obj/pc64-boot-smp.o"
-for k in pc64-boot-idle pc64-boot-sieve pc64-boot-ipi pc64-boot-smp; do
+for k in pc64-boot-idle pc64-boot-sieve pc64-boot-ipi pc64-boot-smp pc64-hot-watch; do
     objcopy -O elf32-i386 "$out/$k.elf" "$out/$k.flat"
 done
 # pc32-bootinfo again as an ELF64 file and as a flat binary with the a.out-kludge fields.

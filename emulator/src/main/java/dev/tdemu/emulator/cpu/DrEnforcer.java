@@ -54,6 +54,28 @@ final class DrEnforcer {
         void executeBreakpoint(Unicorn uc, long rip);
     }
 
+    /** What hot-page mode needs from the engine's owner (see {@link #onHotAccess}). */
+    interface HotPage {
+        /**
+         * Whether the instruction at {@code rip} is the one making this access to {@code physical}:
+         * an instruction whose loads and stores the engine precedes with a RIP update, whose
+         * memory operand, string or stack address maps to {@code physical}.
+         */
+        boolean accessedBy(long rip, long physical, int size, boolean write, long value);
+
+        /** Ends the run with RIP on the instruction (written by the hook), as a refused fill would. */
+        void stopBefore(long rip);
+
+        /** Ends the run at the start of the next translated block. */
+        void stopAtNextBlock();
+    }
+
+    /** Consecutive quiet steps on watched pages, within {@link #HOT_WINDOW_NANOS}, that make the pages hot. */
+    static final int HOT_AFTER_STEPS = 64;
+    static final long HOT_WINDOW_NANOS = 50_000_000L;
+    /** Hot-page mode is left after this long and the pages measured again (its memory hooks slow every store). */
+    static final long HOT_PERIOD_NANOS = 1_000_000_000L;
+
     private record Watch(long linear, int length, long physical, BreakpointType type) {}
 
     /** An access the engine made to a watched physical range while an instruction was stepped. */
@@ -87,10 +109,35 @@ final class DrEnforcer {
     private MemType refused;
     private long fills, refusals;
 
+    // Hot-page mode (see the class comment).
+    private final HotPage hotPage;
+    private boolean hotAllowed = true;
+    /** Hot-page mode is on: one memory hook per watch, the engine's own TLB. */
+    private boolean hot;
+    private final List<Hook> hotHooks = new ArrayList<>();
+    private long hotSince;
+    /** A hot-page hit could not be attributed to an instruction: no hot-page mode until the watches change. */
+    private boolean hotBanned;
+    private int quietSteps;
+    /** The last refused fill was for a watched page (not for an access the walk does not allow). */
+    private boolean refusedWatchedPage;
+    private long quietSince;
+    /** The hit that stopped the current run before its instruction, with the bytes its store is about to replace. */
+    private record HotHit(long rip, long physical, byte[] old) {}
+    private HotHit hotHit;
+    /** Hits that could not be attributed: reported as a trap at the next block boundary. */
+    private final List<PhysicalAccess> lateHits = new ArrayList<>();
+    private long hotEntries, hotHits, lateHitCount;
+
     DrEnforcer(Unicorn uc, GuestMemory memory, Sink sink) {
+        this(uc, memory, sink, null);
+    }
+
+    DrEnforcer(Unicorn uc, GuestMemory memory, Sink sink, HotPage hotPage) {
         this.uc = uc;
         this.memory = memory;
         this.sink = sink;
+        this.hotPage = hotPage;
     }
 
     private static boolean isData(Dr7 dr7, int slot) {
@@ -127,6 +174,7 @@ final class DrEnforcer {
         armedRegs = regs;
         armedData = k.cr3() != 0 || anyData(regs.dr7());
         if (k.equals(armed) && !unmappedWatch) {
+            updateHotMode();
             return;
         }
         armed = k;
@@ -162,6 +210,7 @@ final class DrEnforcer {
         if (!next.equals(watches)) {
             rearmWatches(next);
         }
+        updateHotMode();
         if (LOG.isTraceEnabled()) { // the addresses' text is made only for the log
             LOG.trace("armed execute hooks at {}, {} watch(es) for {}", execAddressesForLog(), watches.size(), regs);
         }
@@ -178,6 +227,9 @@ final class DrEnforcer {
     }
 
     private void rearmWatches(List<Watch> next) {
+        leaveHot();
+        hotBanned = false;
+        quietSteps = 0;
         watches.clear();
         watches.addAll(next);
         watchedPages.clear();
@@ -185,6 +237,129 @@ final class DrEnforcer {
             watchedPages.merge(w.physical & -PAGE, w.type == BreakpointType.READ_WRITE, Boolean::logicalOr);
         }
         setVirtualTlb(!watches.isEmpty());
+    }
+
+    /** Enters hot-page mode when the watched pages proved hot, leaves it when its period is over. */
+    private void updateHotMode() {
+        if (hot && (hotBanned || System.nanoTime() - hotSince > HOT_PERIOD_NANOS)) {
+            leaveHot();
+            setVirtualTlb(!watches.isEmpty());
+        } else if (!hot && hotPage != null && hotAllowed && !hotBanned && !watches.isEmpty() && quietSteps >= HOT_AFTER_STEPS) {
+            enterHot();
+        }
+    }
+
+    /**
+     * Hot-page mode: a memory hook per watched range (widened 7 bytes below: the engine compares
+     * an access's start only) and the engine's own TLB. Adding the hooks drops every translation,
+     * and code translated while they exist takes the engine's slow path for every store (and every
+     * load, for a read/write watch) and updates RIP before each; the hooks' range check is in the
+     * engine, so an access to the watched page outside the ranges never reaches Java.
+     */
+    private void enterHot() {
+        quietSteps = 0;
+        if (virtualTlb) {
+            uc.useVirtualTlb(false);
+            virtualTlb = false;
+        }
+        for (Watch w : watches) {
+            EnumSet<MemType> types = w.type == BreakpointType.READ_WRITE ? EnumSet.of(MemType.READ, MemType.WRITE)
+                    : EnumSet.of(MemType.WRITE);
+            long lo = Math.max(0, w.physical - 7);
+            hotHooks.add(uc.addMemoryHook(types, lo, w.physical + w.length - 1,
+                    (u, type, addr, size, value) -> onHotAccess(type, addr, size, value), true));
+        }
+        hot = true;
+        hotSince = System.nanoTime();
+        hotEntries++;
+        LOG.debug("watched page(s) are hot: memory hooks on {} range(s)", watches.size());
+    }
+
+    private void leaveHot() {
+        if (!hot) {
+            return;
+        }
+        hotHooks.forEach(Hook::close);
+        hotHooks.clear();
+        hot = false;
+        quietSteps = 0;
+        LOG.debug("hot-page mode left");
+    }
+
+    /**
+     * A hooked access in hot-page mode, before it is made. An access that overlaps no watched
+     * range returns at once. One that does is a hit: when the instruction at RIP (the engine
+     * updated it before the access) is the one making it, the hit stops the run with RIP there
+     * (writing RIP makes the engine keep it when it leaves, which it does right after this access)
+     * and the bytes a store is about to replace are kept, so {@link #afterRun} can put them back:
+     * the guest is then exactly before that instruction, which the caller single-steps as after a
+     * refused fill. A hit the RIP does not explain (an instruction the engine does not update RIP
+     * for: LOCK, XCHG, x87, SSE, microcoded ones) is reported at the next block boundary instead,
+     * and hot-page mode ends for these watches.
+     */
+    private void onHotAccess(MemType type, long physical, int size, long value) {
+        if (recording) {
+            onAccess(type, physical, size);
+            return;
+        }
+        if (hotHit != null || !overlapsWatch(physical, size, type)) {
+            return;
+        }
+        hotHits++;
+        long rip = uc.readReg(X86Reg.RIP);
+        boolean write = type == MemType.WRITE;
+        boolean onePage = (physical & (PAGE - 1)) + size <= PAGE;
+        if (onePage && memory.contains(physical, size) && hotPage.accessedBy(rip, physical, size, write, value)) {
+            hotHit = new HotHit(rip, physical, write ? memory.readBytes(physical, size) : null);
+            uc.writeReg(X86Reg.RIP, rip);
+            hotPage.stopBefore(rip);
+            return;
+        }
+        lateHitCount++;
+        lateHits.add(new PhysicalAccess(physical, size, write ? DataAccessKind.WRITE : DataAccessKind.READ));
+        hotBanned = true;
+        LOG.warn("a data breakpoint hit on a hot page at physical 0x{} was made by an instruction tdemu cannot locate "
+                + "(RIP 0x{} does not make it): reported at the end of its translated block", Long.toHexString(physical),
+                Long.toHexString(rip));
+        hotPage.stopAtNextBlock();
+    }
+
+    private boolean overlapsWatch(long physical, int size, MemType type) {
+        for (Watch w : watches) {
+            if (physical < w.physical + w.length && physical + size > w.physical
+                    && (type == MemType.WRITE || w.type == BreakpointType.READ_WRITE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** After every run: undoes the store of a hot-page hit (see {@link #onHotAccess}). */
+    void afterRun() {
+        HotHit h = hotHit;
+        hotHit = null;
+        if (h != null && h.old() != null) {
+            memory.writeBytes(h.physical(), h.old());
+        }
+    }
+
+    /** Hits reported late (see {@link #onHotAccess}), once. */
+    List<PhysicalAccess> takeLateHits() {
+        if (lateHits.isEmpty()) {
+            return List.of();
+        }
+        List<PhysicalAccess> out = List.copyOf(lateHits);
+        lateHits.clear();
+        return out;
+    }
+
+    boolean isHot() {
+        return hot;
+    }
+
+    /** Tests of the single-step path switch hot-page mode off. */
+    void allowHotPages(boolean allowed) {
+        hotAllowed = allowed;
     }
 
     /** Enters or leaves virtual-TLB mode; in it, empties the TLB so every page is filled again for the new watches. */
@@ -228,6 +403,7 @@ final class DrEnforcer {
                 return TlbFillHook.entry(grant.physicalPage(), new Protection(read, write, true));
             }
         }
+        refusedWatchedPage = grant != null;
         refusals++;
         refused = type;
         return TlbFillHook.REFUSE;
@@ -275,6 +451,9 @@ final class DrEnforcer {
     void openForStep() {
         recorded.clear();
         recording = true;
+        if (hot) {
+            return; // the hot-page hooks record
+        }
         if (virtualTlb) {
             uc.useVirtualTlb(false);
         }
@@ -305,7 +484,25 @@ final class DrEnforcer {
         if (virtualTlb) {
             uc.useVirtualTlb(true);
         }
+        if (refusedWatchedPage) {
+            countStep(recorded.isEmpty());
+            refusedWatchedPage = false;
+        }
         return List.copyOf(recorded);
+    }
+
+    /** Counts steps on watched pages that met no watched range; enough of them in a short time make the pages hot. */
+    private void countStep(boolean quiet) {
+        if (hot || !quiet) {
+            quietSteps = 0;
+            return;
+        }
+        long now = System.nanoTime();
+        if (quietSteps == 0 || now - quietSince > HOT_WINDOW_NANOS) {
+            quietSteps = 0;
+            quietSince = now;
+        }
+        quietSteps++;
     }
 
     private void onAccess(MemType type, long physical, int size) {
@@ -338,8 +535,9 @@ final class DrEnforcer {
     }
 
     String stateForReport() {
-        return watches.size() + " data breakpoint(s) armed" + (virtualTlb ? " (virtual TLB)" : "") + ", " + fills + " TLB fill(s), "
-                + refusals + " refused";
+        return watches.size() + " data breakpoint(s) armed" + (virtualTlb ? " (virtual TLB)" : "") + (hot ? " (hot page)" : "")
+                + ", " + fills + " TLB fill(s), " + refusals + " refused, hot-page mode entered " + hotEntries + " time(s), "
+                + hotHits + " hot hit(s), " + lateHitCount + " reported late";
     }
 
     /** TLB fills handled and refused so far (virtual-TLB mode only). */

@@ -81,7 +81,23 @@ public final class GuestEngine implements AutoCloseable {
             uc.mapPtr(0, memory.segment(), Protection.RWX);
             svm = SvmGuestMode.enter(uc, arena, entry, intercepts);
             state = new CpuState(uc, memory, entry.efer());
-            enforcer = new DrEnforcer(uc, memory, (u, linear) -> onExecuteBreakpoint(linear));
+            enforcer = new DrEnforcer(uc, memory, (u, linear) -> onExecuteBreakpoint(linear), new DrEnforcer.HotPage() {
+                @Override
+                public boolean accessedBy(long rip, long physical, int size, boolean write, long value) {
+                    return HotPageAttribution.makes(GuestEngine.this, rip, physical, size, write, value);
+                }
+
+                @Override
+                public void stopBefore(long rip) {
+                    record(new EngineEvent.RefusedAccess(rip, false));
+                    uc.emuStop();
+                }
+
+                @Override
+                public void stopAtNextBlock() {
+                    kick();
+                }
+            });
             installPermanentHooks();
         } catch (RuntimeException e) {
             uc.close();
@@ -335,6 +351,9 @@ public final class GuestEngine implements AutoCloseable {
 
     public void armDebugRegisters(DebugRegisters regs) {
         enforcer.arm(regs, cr3, toPhysical);
+        if (enforcer.isHot()) {
+            makeKickable(); // a hot-page hit that cannot be located stops at the next block
+        }
     }
 
     /** INVLPG: the engine's TLB is flushed (by reloading CR3) and data breakpoints are translated again. */
@@ -377,6 +396,7 @@ public final class GuestEngine implements AutoCloseable {
         try {
             result = uc.emuStart(start);
         } catch (UnicornException e) {
+            enforcer.afterRun();
             if (event != null) {
                 return fixRip(event);
             }
@@ -386,7 +406,11 @@ public final class GuestEngine implements AutoCloseable {
                 return new EngineEvent.RefusedAccess(uc.readReg(X86Reg.RIP), refused == MemType.FETCH);
             }
             throw e;
+        } catch (RuntimeException | Error e) {
+            enforcer.afterRun();
+            throw e;
         }
+        enforcer.afterRun();
         if (kickedAt >= 0) {
             // The engine leaves RIP stale after a stop between chained blocks (it was last written
             // before some earlier block, and with code hooks present the engine does not restore

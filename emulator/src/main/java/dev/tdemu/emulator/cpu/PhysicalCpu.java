@@ -97,6 +97,13 @@ public final class PhysicalCpu {
     /** Handles one engine event; returns the exit for the VMM, or null to keep running. */
     private VmExit handle(GuestEngine g, GuestControls controls, EngineEvent event) {
         Unicorn uc = g.engine();
+        List<Access.DataAccess> late = toLinear(g, g.enforcer().takeLateHits(), List.of());
+        if (!late.isEmpty()) {
+            VmExit lateTrap = lateDataTrap(g, controls, event, late);
+            if (lateTrap != CONTINUE_WITH_EVENT) {
+                return lateTrap;
+            }
+        }
         return switch (int1(g, event)) {
             case EngineEvent.Intercept i -> intercept(g, controls, i);
             case EngineEvent.Syscall sc -> syscall(g, controls, sc.rip());
@@ -140,6 +147,43 @@ public final class PhysicalCpu {
             case EngineEvent.Stopped s -> new VmExit.ExternalInterrupt(s.rip());
             case EngineEvent.Completed c -> new VmExit.ExternalInterrupt(c.rip());
         };
+    }
+
+    /** Marks "handle the event as usual" (null means the trap was delivered and the guest runs on). */
+    private static final VmExit CONTINUE_WITH_EVENT = new VmExit.ExternalInterrupt(-2);
+
+    /**
+     * A hot-page data breakpoint hit that could not be located (see {@code DrEnforcer}) stopped the
+     * run at the next block boundary (or the single step of a TF guest ended there): the trap #DB
+     * for it, with the single step when there was one. Any other event that ended the run first
+     * is handled as usual and the hit is dropped, with a warning.
+     */
+    private VmExit lateDataTrap(GuestEngine g, GuestControls controls, EngineEvent event, List<Access.DataAccess> late) {
+        return switch (event) {
+            case EngineEvent.Stopped s -> {
+                VmExit trap = debugTrap(g, controls, late, false, s.rip(), false);
+                yield trap != null ? trap : new VmExit.ExternalInterrupt(s.rip());
+            }
+            case EngineEvent.SingleStep s when !(int1(g, event) instanceof EngineEvent.Int1) ->
+                    debugTrap(g, controls, late, true, s.rip(), afterRepIteration(g, s.rip()));
+            // The run ended before an instruction that has not run: the trap comes first, and the
+            // instruction meets its event again when the guest resumes.
+            case EngineEvent.Intercept i -> beforeInstruction(g, controls, late, i.rip());
+            case EngineEvent.InvalidInstruction ii -> beforeInstruction(g, controls, late, ii.rip());
+            case EngineEvent.PortIoInstruction p -> beforeInstruction(g, controls, late, p.rip());
+            case EngineEvent.ExecuteBreakpoint b -> beforeInstruction(g, controls, late, b.rip());
+            case EngineEvent.RefusedAccess r -> beforeInstruction(g, controls, late, r.rip());
+            default -> {
+                LOG.warn("cpu{}: a data breakpoint hit on a hot page was overtaken by {}; not reported", id, event);
+                yield CONTINUE_WITH_EVENT;
+            }
+        };
+    }
+
+    private VmExit beforeInstruction(GuestEngine g, GuestControls controls, List<Access.DataAccess> late, long rip) {
+        g.engine().writeReg(X86Reg.RIP, rip);
+        VmExit trap = debugTrap(g, controls, late, false, rip, false);
+        return trap != null ? trap : null;
     }
 
     /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */

@@ -155,6 +155,17 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
         }
     }
 
+    /** The signal gdb shows for a caught exception, as Linux would send it to a process. */
+    static int signalOf(int vector) {
+        return switch (vector) {
+            case 13, 14, 11, 12 -> GdbSignal.SEGV; // #GP, #PF, #NP, #SS
+            case 6 -> GdbSignal.ILL;
+            case 0, 16, 19 -> GdbSignal.FPE; // #DE, #MF, #XM
+            case 17 -> GdbSignal.BUS; // #AC
+            default -> GdbSignal.TRAP;
+        };
+    }
+
     private static StopEvent toStop(DebugEvent e) {
         int tid = e.vcpu() + 1;
         return switch (e.kind()) {
@@ -167,6 +178,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
             case INTERRUPTED -> StopEvent.interrupted(tid);
             case SHUTDOWN -> StopEvent.fault(tid, GdbSignal.SEGV, "tdemu: " + e.detail()
                     + " (the machine shuts down when you continue; its state is intact until then)");
+            case EXCEPTION -> StopEvent.fault(tid, signalOf((int) e.dr6()), e.detail());
             case EXITED -> new StopEvent.Exited((int) e.dr6() & 0xFF);
         };
     }

@@ -170,6 +170,96 @@ public final class DebugSession {
         }
     }
 
+    /** Exception vectors the debugger catches ({@code monitor catch}), one bit each. */
+    private volatile int caught;
+
+    /** Mnemonics of the exceptions {@code monitor catch} accepts, by vector (null: not catchable). */
+    private static final String[] CATCHABLE = new String[32];
+
+    static {
+        String[] names = {"de", null, null, "bp", "of", "br", "ud", "nm", null, null, "ts", "np", "ss", "gp", "pf", null,
+            "mf", "ac", "mc", "xm", "ve", "cp"};
+        System.arraycopy(names, 0, CATCHABLE, 0, names.length);
+    }
+
+    /** Whether the debugger catches exception {@code vector}. */
+    public boolean catches(int vector) {
+        return vector >= 0 && vector < 32 && (caught & (1 << vector)) != 0;
+    }
+
+    /** The one line a caught exception is reported with (gdb's console shows it at the stop). */
+    static String describeCaught(int vcpu, int vector, long errorCode, long cr2, long rip) {
+        StringBuilder b = new StringBuilder(String.format("tdemu: vCPU %d raised #%s (vector %d)", vcpu,
+                CATCHABLE[vector].toUpperCase(java.util.Locale.ROOT), vector));
+        if (errorCode >= 0) {
+            b.append(String.format(", error code 0x%x", errorCode));
+        }
+        if (vector == 14) {
+            b.append(String.format(", CR2 0x%x", cr2));
+        }
+        return b.append(String.format(" at RIP 0x%x; not delivered yet: continue delivers it to the guest", rip)).toString();
+    }
+
+    /**
+     * {@code monitor catch [VECTOR|NAME ...|off]}: stop before the guest's exceptions of the given
+     * vectors are delivered (added to those already caught); {@code off} catches none; with no
+     * argument, lists them. #DB is refused (the debugger's own breakpoints and steps use it), as
+     * are NMI, #DF (raised while delivering another exception: catch that one) and reserved vectors.
+     */
+    private String catchCommand(String[] w) {
+        if (w.length == 2 && w[1].equals("off")) {
+            caught = 0;
+        } else if (w.length > 1) {
+            Vcpu first = vcpus.getFirst();
+            if (first.kvm().isTd() && !first.kvm().tdVcpu().attributes().debug()) {
+                throw new IllegalArgumentException("a non-debug TD's exceptions never reach the host (the TDX module handles "
+                        + "them inside the TD): run it with --debug-td to catch them");
+            }
+            int add = 0;
+            for (int i = 1; i < w.length; i++) {
+                add |= 1 << catchableVector(w[i]);
+            }
+            caught |= add;
+        }
+        if (caught == 0) {
+            return "no guest exception is caught (monitor catch VECTOR|NAME... stops before delivery, e.g. monitor catch pf gp ud)\n";
+        }
+        StringBuilder b = new StringBuilder("the VM stops before delivering:");
+        for (int v = 0; v < 32; v++) {
+            if (catches(v)) {
+                b.append(String.format(" #%s (%d)", CATCHABLE[v].toUpperCase(java.util.Locale.ROOT), v));
+            }
+        }
+        return b.append('\n').toString();
+    }
+
+    private static int catchableVector(String word) {
+        String w = word.toLowerCase(java.util.Locale.ROOT).replaceFirst("^#", "");
+        int vector = -1;
+        for (int v = 0; v < CATCHABLE.length; v++) {
+            if (w.equals(CATCHABLE[v])) {
+                vector = v;
+            }
+        }
+        if (vector < 0) {
+            try {
+                vector = w.startsWith("0x") ? Integer.parseInt(w.substring(2), 16) : Integer.parseInt(w);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + word + "' is not an exception: a vector 0-31 or one of "
+                        + String.join(" ", java.util.Arrays.stream(CATCHABLE).filter(java.util.Objects::nonNull).toList()));
+            }
+        }
+        if (vector == 1) {
+            throw new IllegalArgumentException("#DB (vector 1) cannot be caught: the debugger's own breakpoints, watchpoints "
+                    + "and steps use it");
+        }
+        if (vector < 0 || vector > 31 || CATCHABLE[vector] == null) {
+            throw new IllegalArgumentException("vector " + word + " cannot be caught: only exceptions the CPU raises for an "
+                    + "instruction are (not NMI, #DF, reserved vectors or interrupts)");
+        }
+        return vector;
+    }
+
     /** A debugger is connected (set by the front end), so a vCPU about to shut down stops for it. */
     private volatile boolean debuggerPresent;
 
@@ -932,6 +1022,9 @@ public final class DebugSession {
     /** Text for `monitor` commands: dr, exits, policy, check, phys. */
     public String monitor(String command) {
         String[] w = command.trim().split("\\s+");
+        if (w[0].equals("catch")) {
+            return catchCommand(w);
+        }
         if (w[0].equals("phys")) {
             if (w.length == 2 && (w[1].equals("on") || w[1].equals("off"))) {
                 physicalMemory = w[1].equals("on");

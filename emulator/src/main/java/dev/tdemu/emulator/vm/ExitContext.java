@@ -69,6 +69,13 @@ interface ExitContext {
      */
     boolean stopForDebuggerBeforeShutdown(String detail, long rip);
 
+    /**
+     * The guest raised an exception the debugger catches ({@code monitor catch}): the vCPU stops
+     * for it before delivery (the caller has queued the delivery for the next entry). False
+     * (nothing done) without a debugger or when the vector is not caught.
+     */
+    boolean stopForCaughtException(VmExit.ExceptionNmi e);
+
     /** {@code KVM_EXIT_DEBUG}: the debugger's event; every vCPU stops. */
     void reportDebugStop(DebugStop stop, List<Access> accesses);
 

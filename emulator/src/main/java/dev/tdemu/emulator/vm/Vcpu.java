@@ -119,8 +119,9 @@ final class Vcpu implements Runnable, ExitContext {
             @Override
             public boolean exceptionExits(ExceptionVector vector) {
                 return switch (vector) {
-                    case DB, BP -> kvm.backing().exceptionExits(vector);
-                    default -> false;
+                    case DB -> kvm.backing().exceptionExits(vector);
+                    case BP -> kvm.backing().exceptionExits(vector) || debuggerCatches(vector);
+                    default -> debuggerCatches(vector);
                 };
             }
 
@@ -850,6 +851,22 @@ final class Vcpu implements Runnable, ExitContext {
         }
         shutdownPending = detail;
         s.stop(this, new DebugEvent(index, DebugEvent.Kind.SHUTDOWN, rip, rip, 0, detail));
+        return true;
+    }
+
+    /** Whether a connected debugger catches exception {@code vector} ({@code monitor catch}): it then exits. */
+    private boolean debuggerCatches(ExceptionVector vector) {
+        DebugSession s = vm.debugSession();
+        return s != null && s.debuggerPresent() && s.catches(vector.vector());
+    }
+
+    @Override
+    public boolean stopForCaughtException(VmExit.ExceptionNmi e) {
+        if (!debuggerCatches(e.vector())) {
+            return false;
+        }
+        String detail = DebugSession.describeCaught(index, e.vector().vector(), e.errorCode(), e.cr2(), e.rip());
+        vm.debugSession().stop(this, new DebugEvent(index, DebugEvent.Kind.EXCEPTION, e.rip(), e.rip(), e.vector().vector(), detail));
         return true;
     }
 

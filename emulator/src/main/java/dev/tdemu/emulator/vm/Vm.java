@@ -628,6 +628,8 @@ public final class Vm implements AutoCloseable {
                       policy tdx-dr BEHAVIOUR switch module: init-on-exit restore-host-except-dr7 leave-guest-state
                       check                   the invariants right now
                       phys [on|off]           the debugger's memory accesses address guest-physical memory (QEMU: maint packet Qqemu.PhyMemMode:1)
+                      catch [VECTOR|NAME...]  stop before the guest's exceptions are delivered (e.g. catch pf gp ud; 14 13 6);
+                                              catch off: none; catch: list them. continue delivers the exception
                       help                    this list
                     """;
 

@@ -264,12 +264,17 @@ final class VmxExitHandlers {
         } else if (e.vector() == ExceptionVector.BP && v.debuggerOwnsSoftwareBreakpoint(e.rip())) {
             v.reportDebugStop(new DebugStop(ExceptionVector.BP, e.rip(), v.kvm().guestView().dr6(), v.kvm().effectiveDr7()),
                     List.of());
-        } else if (e.length() > 0) {
-            // INT3 or INTO (kvm_queue_exception: a software exception, its frame saves the next RIP)
-            v.queueException(Event.exception(e.vector(), 0, 0).at(e.rip() + e.length()).withResumeFlag(false));
         } else {
-            // A fault goes back as it came, error code and #PF's CR2 with it (kvm_queue_exception_e/_p)
-            v.queueException(Event.exception(e.vector(), (int) e.errorCode(), e.cr2()).at(e.rip()).withResumeFlag(true));
+            // The exception goes back to the guest at the next entry; a debugger that catches it
+            // sees the vCPU stopped before that, at the faulting instruction.
+            if (e.length() > 0) {
+                // INT3 or INTO (kvm_queue_exception: a software exception, its frame saves the next RIP)
+                v.queueException(Event.exception(e.vector(), 0, 0).at(e.rip() + e.length()).withResumeFlag(false));
+            } else {
+                // A fault goes back as it came, error code and #PF's CR2 with it (kvm_queue_exception_e/_p)
+                v.queueException(Event.exception(e.vector(), (int) e.errorCode(), e.cr2()).at(e.rip()).withResumeFlag(true));
+            }
+            v.stopForCaughtException(e);
         }
         return true;
     }

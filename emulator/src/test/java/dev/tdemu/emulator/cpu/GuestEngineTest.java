@@ -405,6 +405,7 @@ class GuestEngineTest {
     void fortyThousandStepsOnAWatchedPageKeepTheGuestStateExact() {
         // mov $0x200000,%ebx ; mov $40000,%ecx ; xor %edx,%edx ; 1: mov %rcx,(%rbx) ; add (%rbx),%rdx ; dec %ecx ; jnz 1b ; hlt
         start("bb00002000" + "b9409c0000" + "31d2" + "48890b" + "480313" + "ffc9" + "75f6" + "f4");
+        engine.enforcer().allowHotPages(false); // every access stepped: the path a cold page takes
         PhysicalCpu cpu = new PhysicalCpu(0);
         cpu.hardware().load(WRITE_WATCH_AT_0x200010);
         VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
@@ -412,6 +413,132 @@ class GuestEngineTest {
         assertThat(engine.engine().readReg(X86Reg.RDX)).isEqualTo(40000L * 40001 / 2);
         assertThat(engine.enforcer().refusals()).isEqualTo(40000);
         assertThat(engine.engine().readReg(X86Reg.RFLAGS) & (Rflags.TF | Rflags.RF)).isZero();
+    }
+
+    /** The hot loop of the hot-page tests: 100,000 stores next to the watched range (RBX = 0x200000, RDX their sum). */
+    static final String HOT_LOOP = "bb00002000" + "b9a0860100" + "31d2" + "48890b" + "480313" + "ffc9" + "75f6";
+    static final long HOT_SUM = 100000L * 100001 / 2;
+
+    private VmExit runHot(String tail) {
+        start(HOT_LOOP + tail);
+        PhysicalCpu cpu = new PhysicalCpu(0);
+        cpu.hardware().load(WRITE_WATCH_AT_0x200010);
+        return cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+    }
+
+    private void assertHotPageModeCarriedTheLoop() {
+        String state = engine.dataBreakpointState();
+        assertThat(state).contains("hot-page mode entered 1 time(s)");
+        assertThat(engine.enforcer().refusals()).as(state).isLessThan(1000);
+        assertThat(engine.engine().readReg(X86Reg.RDX)).isEqualTo(HOT_SUM);
+    }
+
+    /**
+     * A page stored to 100,000 times next to the watched range becomes hot: its stores stay in the
+     * engine (a few dozen are stepped before that), and the ADD to memory that does meet the range,
+     * 8 bytes of which 4 overlap it, still traps after its instruction with B0 and RIP on the next
+     * one, the addition made exactly once.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onAHotWatchedPageAStoreOverlappingTheRangeTrapsAfterItsInstructionExactly() {
+        // loop ; add %rdx,0xc(%rbx) ; nop ; hlt  (a read-modify-write: made twice, it would double)
+        VmExit exit = runHot("4801530c" + "90" + "f4");
+        assertHotPageModeCarriedTheLoop();
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        VmExit.ExceptionNmi db = (VmExit.ExceptionNmi) exit;
+        assertThat(db.vector()).isEqualTo(dev.tdemu.core.x86.ExceptionVector.DB);
+        assertThat(db.pending().b(0)).isTrue();
+        assertThat(db.rip()).isEqualTo(CODE + 26);
+        assertThat(mem.read64(0x20000c)).isEqualTo(HOT_SUM);
+        assertThat(engine.enforcer().isHot()).isTrue();
+    }
+
+    /**
+     * REP STOSQ over the watched range on a hot page: the trap comes after the iteration that
+     * wrote it, with RIP still on the instruction (iterations left), RCX and RDI as that iteration
+     * left them, and only the iterations that ran stored.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onAHotWatchedPageRepStosTrapsAfterTheIterationThatMetTheRange() {
+        // loop ; lea 8(%rbx),%rdi ; mov $4,%ecx ; mov $0x77,%eax ; rep stosq ; hlt
+        VmExit exit = runHot("488d7b08" + "b904000000" + "b877000000" + "f348ab" + "f4");
+        assertHotPageModeCarriedTheLoop();
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        VmExit.ExceptionNmi db = (VmExit.ExceptionNmi) exit;
+        assertThat(db.pending().b(0)).isTrue();
+        assertThat(db.rip()).isEqualTo(CODE + 36);
+        var u = engine.engine();
+        assertThat(u.readReg(X86Reg.RCX)).isEqualTo(2);
+        assertThat(u.readReg(X86Reg.RDI)).isEqualTo(0x200018);
+        assertThat(mem.read64(0x200008)).isEqualTo(0x77);
+        assertThat(mem.read64(0x200010)).isEqualTo(0x77);
+        assertThat(mem.read64(0x200018)).isZero();
+    }
+
+    /**
+     * A read/write breakpoint on a hot page: the loop's loads and stores next to the range stay in
+     * the engine, and a load from the range traps after its instruction with the loaded value in
+     * place and RIP on the next instruction.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onAHotReadWriteWatchedPageALoadFromTheRangeTrapsAfterItsInstruction() {
+        // loop ; mov 0x10(%rbx),%rsi ; nop ; hlt
+        start(HOT_LOOP + "488b7310" + "90" + "f4");
+        mem.write64(0x200010, 0x1234);
+        PhysicalCpu cpu = new PhysicalCpu(0);
+        cpu.hardware().load(DebugRegisters.INIT.withDr(0, 0x200010)
+                .withDr7(Dr7.RESET.withSlot(0, BreakpointType.READ_WRITE, BreakpointLength.EIGHT, false, true)));
+        VmExit exit = cpu.runGuest(engine, ALL_EXCEPTIONS_EXIT);
+        assertHotPageModeCarriedTheLoop();
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        VmExit.ExceptionNmi db = (VmExit.ExceptionNmi) exit;
+        assertThat(db.pending().b(0)).isTrue();
+        assertThat(db.rip()).isEqualTo(CODE + 26);
+        assertThat(engine.engine().readReg(X86Reg.RSI)).isEqualTo(0x1234);
+    }
+
+    /**
+     * A LOCK-prefixed store on a hot page is made without the engine updating RIP, so tdemu cannot
+     * tell which instruction made it: the hit is still reported, once, at the end of its block
+     * (here before the HLT), the store made once, and the page leaves hot-page mode.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onAHotWatchedPageALockedStoreIsReportedAtTheEndOfItsBlock() {
+        // loop ; lock incq 0x10(%rbx) ; nop ; hlt
+        VmExit exit = runHot("f048ff4310" + "90" + "f4");
+        assertHotPageModeCarriedTheLoop();
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        VmExit.ExceptionNmi db = (VmExit.ExceptionNmi) exit;
+        assertThat(db.pending().b(0)).isTrue();
+        assertThat(db.rip()).isIn(CODE + 27, CODE + 28);
+        assertThat(mem.read64(0x200010)).isEqualTo(1);
+        assertThat(engine.dataBreakpointState()).contains("1 reported late");
+    }
+
+    /**
+     * The trap the address check alone falls into: RIP was last updated by a plain store whose
+     * operand, with the registers as they are now, is the watched address, while the hit is the
+     * LOCK INC after it. Rewinding to the store would run it and the ADD again; the value the hit
+     * stores (1, not RAX) shows it is not that store's, so the hit is reported late instead, and
+     * every instruction ran once.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void onAHotWatchedPageAHitIsNotPinnedOnAnEarlierStoreWhoseOperandNowPointsThere() {
+        // loop ; mov $0x55,%eax ; lea 8(%rbx),%rbx ; mov %rax,(%rbx) ; add $8,%rbx ; lock incq (%rbx) ; nop ; hlt
+        VmExit exit = runHot("b855000000" + "488d5b08" + "488903" + "4883c308" + "f048ff03" + "90" + "f4");
+        assertHotPageModeCarriedTheLoop();
+        assertThat(exit).isInstanceOf(VmExit.ExceptionNmi.class);
+        assertThat(((VmExit.ExceptionNmi) exit).pending().b(0)).isTrue();
+        assertThat(((VmExit.ExceptionNmi) exit).rip()).isIn(CODE + 42, CODE + 43);
+        assertThat(engine.engine().readReg(X86Reg.RBX)).isEqualTo(0x200010);
+        assertThat(mem.read64(0x200008)).isEqualTo(0x55);
+        assertThat(mem.read64(0x200010)).isEqualTo(1);
+        assertThat(engine.dataBreakpointState()).contains("1 reported late");
     }
 
     /** Code that rewrites itself still runs the new bytes when the engine's TLB is filled by tdemu. */

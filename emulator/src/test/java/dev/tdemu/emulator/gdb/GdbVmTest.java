@@ -163,6 +163,26 @@ class GdbVmTest {
                 .containsPattern("engine +1 data breakpoint\\(s\\) armed \\(virtual TLB\\), \\d+ TLB fill\\(s\\), [1-9]\\d* refused");
     }
 
+    /**
+     * Issue 18 item 3 as a kernel developer meets it: {@code watch} on a variable whose page the
+     * guest writes a million times. The page turns hot (its stores then stay in the engine instead
+     * of being stepped, about 90 µs each), and the one write to the variable still stops gdb with
+     * the old and new value and RIP at the next instruction.
+     */
+    @Test
+    void aWatchOnAVariableWhosePageTheGuestWritesConstantlyStillStopsExactlyAtItsWrite() throws Exception {
+        ElfImage guest = builtin("hot-watch");
+        long var = guest.symbol("hot_var").orElseThrow(), after = guest.symbol("hot_var_written").orElseThrow();
+        start(config("hot-watch", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "watch *(long *)0x" + Long.toHexString(var), "continue", "info registers rip", "monitor dr",
+                "delete", "continue");
+        assertThat(g.output()).as("gdb's output; the VM: %s", stub.run.isDone() ? stub.run.join() : "running")
+                .contains("Old value = 0\nNew value = 42")
+                .containsPattern("rip\\s+0x" + Long.toHexString(after) + "\\s")
+                .containsPattern("\\(hot page\\), \\d+ TLB fill\\(s\\), \\d+ refused, hot-page mode entered 1 time\\(s\\)")
+                .containsPattern("exited normally|exited with code 0*[^0-9]");
+    }
+
     /** Watchpoints that are not one aligned 1/2/4/8-byte piece take a debug register per piece, as with gdbserver. */
     @Test
     void longAndUnalignedWatchpointsWork() throws Exception {
@@ -311,6 +331,31 @@ class GdbVmTest {
                 p.destroyForcibly().waitFor();
             }
         }
+    }
+
+    /**
+     * {@code monitor catch pf ud}: gdb stops at the guest's #PF as SIGSEGV and at its #UD as SIGILL,
+     * each before delivery, with vector, error code and CR2 on its console and RIP on the faulting
+     * instruction; each continue delivers the exception to the guest's own handler, whose checks
+     * of the #PF's error code and CR2 make the guest exit 0.
+     */
+    @Test
+    void monitorCatchStopsGdbAtGuestExceptionsBeforeDeliveryAndContinueDeliversThem() throws Exception {
+        ElfImage guest = builtin("catch-faults");
+        long pfAt = guest.symbol("catch_pf_at").orElseThrow(), udAt = guest.symbol("catch_ud_at").orElseThrow();
+        start(config("catch-faults", GuestMode.GUEST_MODE_VMX).build());
+        Gdb g = gdb(null, "monitor catch pf ud", "continue", "info registers rip", "continue", "info registers rip",
+                "monitor catch", "continue");
+        assertThat(g.output()).as("gdb's output; the VM: %s", stub.run.isDone() ? stub.run.join() : "running")
+                .contains("the VM stops before delivering: #UD (6) #PF (14)")
+                .contains("tdemu: vCPU 0 raised #PF (vector 14), error code 0x0, CR2 0x7f0000000000 at RIP 0x" + Long.toHexString(pfAt))
+                .contains("Program received signal SIGSEGV")
+                .containsPattern("rip\\s+0x" + Long.toHexString(pfAt) + "\\s")
+                .contains("tdemu: vCPU 0 raised #UD (vector 6) at RIP 0x" + Long.toHexString(udAt))
+                .contains("Program received signal SIGILL")
+                .containsPattern("rip\\s+0x" + Long.toHexString(udAt) + "\\s")
+                .containsPattern("exited normally|exited with code 0*[^0-9]");
+        assertThat(stub.run.get(30, TimeUnit.SECONDS).exitStatus()).as("the guest's handlers saw both, correct").isZero();
     }
 
     @Test

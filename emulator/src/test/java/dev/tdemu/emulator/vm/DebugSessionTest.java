@@ -259,6 +259,57 @@ class DebugSessionTest {
     }
 
     @Test
+    void aCaughtExceptionStopsBeforeDeliveryAtTheFaultingInstructionAndContinueDeliversItToTheGuest() throws Exception {
+        ElfImage guest = ElfImage.builtin("catch-faults");
+        long pfAt = guest.symbol("catch_pf_at").orElseThrow(), udAt = guest.symbol("catch_ud_at").orElseThrow();
+        start(Guests.config("catch-faults", GuestMode.GUEST_MODE_VMX).build());
+        session.debuggerPresent(true);
+        assertThat(session.monitor("catch pf 6")).isEqualTo("the VM stops before delivering: #UD (6) #PF (14)\n");
+        continueAll();
+        DebugEvent pf = next();
+        assertThat(pf.kind()).isEqualTo(DebugEvent.Kind.EXCEPTION);
+        assertThat(pf.dr6()).as("the vector").isEqualTo(14);
+        assertThat(pf.rip()).isEqualTo(pfAt);
+        assertThat(session.readRegister(0, X86Reg.RIP)).as("not delivered yet").isEqualTo(pfAt);
+        assertThat(pf.detail()).isEqualTo(String.format("tdemu: vCPU 0 raised #PF (vector 14), error code 0x0, CR2 0x7f0000000000 "
+                + "at RIP 0x%x; not delivered yet: continue delivers it to the guest", pfAt));
+        continueAll();
+        DebugEvent ud = next();
+        assertThat(ud.kind()).isEqualTo(DebugEvent.Kind.EXCEPTION);
+        assertThat(ud.dr6()).isEqualTo(6);
+        assertThat(ud.rip()).isEqualTo(udAt);
+        assertThat(ud.detail()).startsWith("tdemu: vCPU 0 raised #UD (vector 6) at RIP ");
+        continueAll();
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.EXITED);
+        VmResult r = result.get(30, TimeUnit.SECONDS);
+        assertThat(r.exitStatus()).as("the guest's handlers saw each exception once, #PF with its error code and CR2").isZero();
+    }
+
+    @Test
+    void monitorCatchOffCatchesNothingAndTheGuestHandlesItsOwnExceptions() throws Exception {
+        start(Guests.config("catch-faults", GuestMode.GUEST_MODE_VMX).build());
+        session.debuggerPresent(true);
+        session.monitor("catch gp pf");
+        assertThat(session.monitor("catch off")).startsWith("no guest exception is caught");
+        assertThat(session.monitor("catch")).startsWith("no guest exception is caught");
+        continueAll();
+        assertThat(next().kind()).isEqualTo(DebugEvent.Kind.EXITED);
+        assertThat(result.get(30, TimeUnit.SECONDS).exitStatus()).isZero();
+    }
+
+    @Test
+    void monitorCatchRefusesWhatCannotBeCaughtWithTheReason() throws Exception {
+        start(Guests.config("halt", GuestMode.GUEST_MODE_VMX).build());
+        assertThatThrownBy(() -> session.monitor("catch 1")).hasMessageContaining("#DB (vector 1) cannot be caught");
+        assertThatThrownBy(() -> session.monitor("catch df")).hasMessageContaining("'df' is not an exception");
+        assertThatThrownBy(() -> session.monitor("catch 8")).hasMessageContaining("vector 8 cannot be caught");
+        assertThatThrownBy(() -> session.monitor("catch 32")).hasMessageContaining("vector 32 cannot be caught");
+        assertThatThrownBy(() -> session.monitor("catch pf bogus")).hasMessageContaining("'bogus' is not an exception");
+        assertThat(session.monitor("catch")).as("a refused list adds nothing").startsWith("no guest exception is caught");
+        assertThat(session.monitor("catch 0xd #UD")).isEqualTo("the VM stops before delivering: #UD (6) #GP (13)\n");
+    }
+
+    @Test
     void aTripleFaultWithoutADebuggerConnectedEndsTheVmAtOnce() throws Exception {
         start(Guests.config("robust-triple", GuestMode.GUEST_MODE_VMX).build());
         session.debuggerPresent(false); // e.g. the client detached
