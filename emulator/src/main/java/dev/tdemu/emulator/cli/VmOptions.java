@@ -105,6 +105,7 @@ final class VmOptions {
                 .setMode(switch (mode.toLowerCase(Locale.ROOT)) {
                     case "vmx" -> GuestMode.GUEST_MODE_VMX;
                     case "td" -> GuestMode.GUEST_MODE_TD;
+                    case "sev-es" -> throw new IllegalArgumentException(dev.tdemu.emulator.vm.Mode.SEV_ES_NOT_IMPLEMENTED);
                     default -> throw new IllegalArgumentException("--mode must be vmx or td, not '" + mode + "'");
                 })
                 .setPolicy(enumValue(DrSwitchPolicy.class, "DR_SWITCH_POLICY_", policy, "--policy"))

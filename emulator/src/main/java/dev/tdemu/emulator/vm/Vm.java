@@ -60,9 +60,23 @@ public final class Vm implements AutoCloseable {
      *                       null: nothing. Only a PC kernel with serial input asked for reads it.
      */
     public record Options(Console.Sink console, List<ExitObserver> observers,
-                          dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput) {
+                          dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput,
+                          dev.tdemu.core.kvm.PolicyProgram policy) {
         public Options {
             observers = List.copyOf(observers);
+        }
+
+        public Options(Console.Sink console, List<ExitObserver> observers,
+                       dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput) {
+            this(console, observers, faultInjection, serialInput, null);
+        }
+
+        /**
+         * These options with every vCPU running {@code program} instead of the spec's DrSwitchPolicy
+         * (a built-in policy file beyond the seed's five, or a user's --policy-file).
+         */
+        public Options withPolicy(dev.tdemu.core.kvm.PolicyProgram program) {
+            return new Options(console, observers, faultInjection, serialInput, program);
         }
 
         public Options(Console.Sink console, List<ExitObserver> observers, dev.tdemu.proto.FaultInjection faultInjection) {
@@ -235,10 +249,11 @@ public final class Vm implements AutoCloseable {
         TdxExitHandlers tdExits = null;
         if (module != null) {
             TdVcpu tdVcpu = td.addVcpu();
-            kvm = KvmVcpu.td(spec.policy(), module, tdVcpu);
+            kvm = options.policy() != null ? KvmVcpu.td(options.policy(), module, tdVcpu)
+                    : KvmVcpu.td(spec.policy(), module, tdVcpu);
             tdExits = new TdxExitHandlers(module, tdVcpu, td.params().gpaw());
         } else {
-            kvm = KvmVcpu.vmx(spec.policy());
+            kvm = options.policy() != null ? KvmVcpu.vmx(options.policy()) : KvmVcpu.vmx(spec.policy());
         }
         KvmVcpu k = kvm;
         GuestEngine e = engine;
@@ -582,7 +597,7 @@ public final class Vm implements AutoCloseable {
                 } else if (w.length != 1) {
                     throw new IllegalArgumentException("usage: policy | policy set POLICY | policy tdx-dr BEHAVIOUR");
                 }
-                b.append("policy ").append(vcpus.getFirst().kvm().policy());
+                b.append("policy ").append(vcpus.getFirst().kvm().program().name());
                 if (tdxModule != null) {
                     b.append(", TDX module DR behaviour ").append(tdxModule.behaviour());
                 }

@@ -1,0 +1,146 @@
+package dev.tdemu.emulator.check;
+
+import dev.tdemu.core.kvm.ExitObservation;
+import dev.tdemu.core.kvm.PolicyDiff;
+import dev.tdemu.core.kvm.PolicyProgram;
+import dev.tdemu.proto.CellResult;
+import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.Scenario;
+import dev.tdemu.proto.TdxDrBehaviour;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.IntConsumer;
+import java.util.function.Predicate;
+
+/**
+ * `tdemu check --diff A B`: two policies over the whole matrix (guest cells and model cells), and
+ * only the cells where they part: a different verdict, or the same verdict reached through
+ * different DR or DEBUGCTL accesses. Each change names the first exit where the runs differ
+ * ({@link PolicyDiff#firstDifference}, per vCPU; the earliest vCPU exit of the VM wins).
+ */
+public final class MatrixDiff {
+    private MatrixDiff() {}
+
+    /**
+     * One cell where A and B part.
+     *
+     * @param where the cell without its policy: scenario, mode, module behaviour, (model)
+     * @param a     A's verdict ("not run" when A does not run that guest kind)
+     * @param b     B's verdict
+     * @param first where their runs first differ, if both ran and anything differs
+     */
+    public record Change(String where, String a, String b, Optional<String> first) {
+        @Override
+        public String toString() {
+            return where + ": " + (a.equals(b) ? "both " + a : a + " -> " + b) + first.map(f -> "; " + f).orElse("");
+        }
+    }
+
+    /** The result of a diff: the changes, out of how many cells. */
+    public record Result(List<Change> changes, int cells) {}
+
+    private record Pair(String where, Object a, Object b) {}
+
+    /**
+     * Runs {@code a} and {@code b} over every cell of {@code scenarios} (guests, on {@code jobs}
+     * threads) and, with {@code model}, over every model cell; {@code keep} selects cells by their
+     * policy-less coordinates (mode, behaviour, scenario).
+     */
+    public static Result run(PolicyProgram a, PolicyProgram b, List<Scenario> scenarios, boolean model,
+                             Predicate<Cell> keep, int jobs, IntConsumer progress) {
+        List<Cell> ca = Cell.matrix(scenarios, List.of(a)).stream().filter(keep).toList();
+        List<Cell> cb = Cell.matrix(scenarios, List.of(b)).stream().filter(keep).toList();
+        List<Cell> all = new ArrayList<>(ca);
+        all.addAll(cb);
+        List<CellRunner.Outcome> outcomes = CheckRun.observed(all, jobs, progress);
+        Map<String, CellRunner.Outcome[]> pairs = new LinkedHashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+            Cell c = all.get(i);
+            String where = c.scenario().getName() + " " + Names.mode(c.mode())
+                    + (c.mode() == GuestMode.GUEST_MODE_TD ? " " + Names.behaviour(c.tdxDr()) : "");
+            pairs.computeIfAbsent(where, k -> new CellRunner.Outcome[2])[i < ca.size() ? 0 : 1] = outcomes.get(i);
+        }
+        List<Change> changes = new ArrayList<>();
+        for (var e : pairs.entrySet()) {
+            CellRunner.Outcome x = e.getValue()[0], y = e.getValue()[1];
+            Optional<String> first = x != null && y != null ? firstGuestDifference(x.observations(), y.observations())
+                    : Optional.empty();
+            add(changes, e.getKey(), x == null ? null : x.result(), y == null ? null : y.result(), first);
+        }
+        int cells = pairs.size();
+        if (model) {
+            Map<String, ModelCells.Cell[]> modelPairs = new LinkedHashMap<>();
+            for (int side = 0; side < 2; side++) {
+                for (ModelCells.Cell m : ModelCells.matrix(List.of(side == 0 ? a : b))) {
+                    String where = m.column().name() + " " + Names.mode(ModelCells.mode(m.world()))
+                            + (m.world() == dev.tdemu.core.kvm.GuestWorld.TDX ? " " + Names.behaviour(TdxDrBehaviour.TDX_DR_BEHAVIOUR_INIT_ON_EXIT) : "")
+                            + " (model)";
+                    modelPairs.computeIfAbsent(where, k -> new ModelCells.Cell[2])[side] = m;
+                }
+            }
+            for (var e : modelPairs.entrySet()) {
+                ModelCells.Cell x = e.getValue()[0], y = e.getValue()[1];
+                CellResult rx = x == null ? null : ModelCells.run(x);
+                CellResult ry = y == null ? null : ModelCells.run(y);
+                Optional<String> first = Optional.empty();
+                if (rx != null && ry != null && rx.getVerdict() != dev.tdemu.proto.Verdict.NOT_MODELLED
+                        && ry.getVerdict() != dev.tdemu.proto.Verdict.NOT_MODELLED) {
+                    first = PolicyDiff.firstDifference(x.observations(), y.observations()).map(MatrixDiff::describe);
+                }
+                add(changes, e.getKey(), rx, ry, first);
+            }
+            cells += modelPairs.size();
+        }
+        return new Result(changes, cells);
+    }
+
+    private static void add(List<Change> changes, String where, CellResult x, CellResult y, Optional<String> first) {
+        String a = text(x), b = text(y);
+        if (!a.equals(b) || first.isPresent()) {
+            changes.add(new Change(where, a, b, first));
+        }
+    }
+
+    private static String text(CellResult r) {
+        return r == null ? "not run" : MatrixPrinter.cellText(r.toBuilder().setMatchesExpected(true).build());
+    }
+
+    /** The earliest exit (by the VM's exit number in A's run) at which some vCPU's two runs differ. */
+    static Optional<String> firstGuestDifference(CellRunner.Observations x, CellRunner.Observations y) {
+        long best = Long.MAX_VALUE;
+        String found = null;
+        TreeSet<Integer> vcpus = new TreeSet<>(x.byVcpu().keySet());
+        vcpus.addAll(y.byVcpu().keySet());
+        for (int v : vcpus) {
+            List<ExitObservation> ox = x.byVcpu().getOrDefault(v, List.of());
+            List<ExitObservation> oy = y.byVcpu().getOrDefault(v, List.of());
+            Optional<PolicyDiff.Difference> d = PolicyDiff.firstDifference(ox, oy);
+            if (d.isEmpty()) {
+                continue;
+            }
+            int i = d.get().exit() - 1;
+            List<Long> seq = x.vmSequence().getOrDefault(v, List.of());
+            long vmExit = i < seq.size() ? seq.get(i) : Long.MAX_VALUE - 1;
+            if (vmExit < best) {
+                best = vmExit;
+                found = describe(d.get()) + (vcpus.size() > 1 ? " (vCPU " + v + "'s exit " + d.get().exit() + ")" : "");
+                if (vmExit != Long.MAX_VALUE - 1) {
+                    found = found.replaceFirst("^first at exit \\d+", "first at exit " + vmExit);
+                }
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    private static String describe(PolicyDiff.Difference d) {
+        return "first at exit " + d.exit() + ": " + d.what() + " " + clip(d.a()) + " vs " + clip(d.b());
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 160 ? s : s.substring(0, 157) + "...";
+    }
+}
