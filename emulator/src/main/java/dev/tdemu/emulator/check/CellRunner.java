@@ -44,9 +44,9 @@ public final class CellRunner {
      */
     public record Outcome(CellResult result, List<ExitEvent> context, VmResult vm, Observations observations) {}
 
-    /** Every vCPU's exits in order (the i-th of a vCPU numbered i + 1), with the VM-wide exit number of each. */
-    public record Observations(Map<Integer, List<ExitObservation>> byVcpu, Map<Integer, List<Long>> vmSequence) {
-        static final Observations NONE = new Observations(Map.of(), Map.of());
+    /** Every vCPU's exits in order (the i-th of a vCPU numbered i + 1). */
+    public record Observations(Map<Integer, List<ExitObservation>> byVcpu) {
+        static final Observations NONE = new Observations(Map.of());
     }
 
     private CellRunner() {}
@@ -132,7 +132,6 @@ public final class CellRunner {
      */
     private static final class Recorder implements Vm.ExitObserver {
         private final Map<Integer, List<ExitObservation>> byVcpu = new TreeMap<>();
-        private final Map<Integer, List<Long>> sequence = new TreeMap<>();
 
         @Override
         public synchronized void onExit(ExitEvent e) {
@@ -143,11 +142,10 @@ public final class CellRunner {
             mine.add(new ExitObservation(mine.size() + 1, e.reason(), e.entry().sequence(), e.exit().sequence(),
                     e.entry().hwInGuest(), e.exit().hwAfterSequence(), e.entry().debugctlInGuest(),
                     e.exit().debugctlAfterSequence(), e.violations()));
-            sequence.computeIfAbsent(e.vcpu(), k -> new ArrayList<>()).add(e.sequence());
         }
 
         synchronized Observations observations() {
-            return new Observations(Map.copyOf(byVcpu), Map.copyOf(sequence));
+            return new Observations(Map.copyOf(byVcpu));
         }
     }
 

@@ -46,12 +46,11 @@ public final class MatrixDiff {
     private record Pair(String where, Object a, Object b) {}
 
     /**
-     * Runs {@code a} and {@code b} over every cell of {@code scenarios} (guests, on {@code jobs}
-     * threads) and, with {@code model}, over every model cell; {@code keep} selects cells by their
-     * policy-less coordinates (mode, behaviour, scenario).
+     * Runs {@code a} and {@code b} over every cell of {@code scenarios} that {@code keep} selects
+     * (guests, on {@code jobs} threads) and over every model cell {@code modelKeep} selects.
      */
-    public static Result run(PolicyProgram a, PolicyProgram b, List<Scenario> scenarios, boolean model,
-                             Predicate<Cell> keep, int jobs, IntConsumer progress) {
+    public static Result run(PolicyProgram a, PolicyProgram b, List<Scenario> scenarios, Predicate<Cell> keep,
+                             Predicate<ModelCells.Cell> modelKeep, int jobs, IntConsumer progress) {
         List<Cell> ca = Cell.matrix(scenarios, List.of(a)).stream().filter(keep).toList();
         List<Cell> cb = Cell.matrix(scenarios, List.of(b)).stream().filter(keep).toList();
         List<Cell> all = new ArrayList<>(ca);
@@ -72,10 +71,10 @@ public final class MatrixDiff {
             add(changes, e.getKey(), x == null ? null : x.result(), y == null ? null : y.result(), first);
         }
         int cells = pairs.size();
-        if (model) {
+        {
             Map<String, ModelCells.Cell[]> modelPairs = new LinkedHashMap<>();
             for (int side = 0; side < 2; side++) {
-                for (ModelCells.Cell m : ModelCells.matrix(List.of(side == 0 ? a : b))) {
+                for (ModelCells.Cell m : ModelCells.matrix(List.of(side == 0 ? a : b)).stream().filter(modelKeep).toList()) {
                     String where = m.column().name() + " " + Names.mode(ModelCells.mode(m.world()))
                             + (m.world() == dev.tdemu.core.kvm.GuestWorld.TDX ? " " + Names.behaviour(TdxDrBehaviour.TDX_DR_BEHAVIOUR_INIT_ON_EXIT) : "")
                             + " (model)";
@@ -109,31 +108,28 @@ public final class MatrixDiff {
         return r == null ? "not run" : MatrixPrinter.cellText(r.toBuilder().setMatchesExpected(true).build());
     }
 
-    /** The earliest exit (by the VM's exit number in A's run) at which some vCPU's two runs differ. */
+    /**
+     * The first exit at which some vCPU's two runs differ: the lowest exit number of any vCPU, the
+     * lowest vCPU on a tie. (Per vCPU, not by the VM's exit order: which vCPU exits first is the
+     * host's timing, and the diff must say the same thing every time.)
+     */
     static Optional<String> firstGuestDifference(CellRunner.Observations x, CellRunner.Observations y) {
-        long best = Long.MAX_VALUE;
-        String found = null;
+        PolicyDiff.Difference best = null;
+        int bestVcpu = -1;
         TreeSet<Integer> vcpus = new TreeSet<>(x.byVcpu().keySet());
         vcpus.addAll(y.byVcpu().keySet());
         for (int v : vcpus) {
-            List<ExitObservation> ox = x.byVcpu().getOrDefault(v, List.of());
-            List<ExitObservation> oy = y.byVcpu().getOrDefault(v, List.of());
-            Optional<PolicyDiff.Difference> d = PolicyDiff.firstDifference(ox, oy);
-            if (d.isEmpty()) {
-                continue;
-            }
-            int i = d.get().exit() - 1;
-            List<Long> seq = x.vmSequence().getOrDefault(v, List.of());
-            long vmExit = i < seq.size() ? seq.get(i) : Long.MAX_VALUE - 1;
-            if (vmExit < best) {
-                best = vmExit;
-                found = describe(d.get()) + (vcpus.size() > 1 ? " (vCPU " + v + "'s exit " + d.get().exit() + ")" : "");
-                if (vmExit != Long.MAX_VALUE - 1) {
-                    found = found.replaceFirst("^first at exit \\d+", "first at exit " + vmExit);
-                }
+            Optional<PolicyDiff.Difference> d = PolicyDiff.firstDifference(x.byVcpu().getOrDefault(v, List.of()),
+                    y.byVcpu().getOrDefault(v, List.of()));
+            if (d.isPresent() && (best == null || d.get().exit() < best.exit())) {
+                best = d.get();
+                bestVcpu = v;
             }
         }
-        return Optional.ofNullable(found);
+        if (best == null) {
+            return Optional.empty();
+        }
+        return Optional.of(describe(best) + (vcpus.size() > 1 ? " (vCPU " + bestVcpu + ")" : ""));
     }
 
     private static String describe(PolicyDiff.Difference d) {

@@ -163,7 +163,7 @@ final class CheckCommand implements Callable<Integer> {
                     + "check the scenario's modes)");
         }
         if (cells.size() == 1 && modelCells.isEmpty()) {
-            return single(cells.getFirst(), expected, out);
+            return single(cells.getFirst(), expected, yours, out);
         }
         int threads = threads();
         Progress progress = new Progress(err, Math.max(1, cells.size()));
@@ -230,16 +230,13 @@ final class CheckCommand implements Callable<Integer> {
         PolicyProgram b = PolicyFiles.resolve(diff.get(1), "--diff");
         List<Scenario> scenarios = scenario == null ? Scenarios.builtin()
                 : ModelCells.isColumn(scenario) ? List.of() : List.of(Scenarios.builtin(scenario));
-        boolean model = scenario == null || ModelCells.isColumn(scenario);
         int guestCells = (int) Cell.matrix(scenarios, List.of(a, b)).stream().filter(c -> selected(c.mode(), c.tdxDr())).count();
         Progress progress = new Progress(err, Math.max(1, guestCells));
-        MatrixDiff.Result r = MatrixDiff.run(a, b, scenarios, model, c -> selected(c.mode(), c.tdxDr()), threads(), progress::done);
+        MatrixDiff.Result r = MatrixDiff.run(a, b, scenarios, c -> selected(c.mode(), c.tdxDr()),
+                m -> (scenario == null || m.column().name().equals(scenario)) && selected(m.key().getMode(), m.key().getTdxDr()),
+                threads(), progress::done);
         progress.finish();
-        List<MatrixDiff.Change> changes = r.changes().stream()
-                .filter(c -> scenario == null || c.where().startsWith(scenario + " "))
-                .filter(c -> mode == null || c.where().contains(" " + dev.tdemu.emulator.check.Names.mode(mode()) + " ")
-                        || c.where().endsWith(" " + dev.tdemu.emulator.check.Names.mode(mode())))
-                .toList();
+        List<MatrixDiff.Change> changes = r.changes();
         out.printf("%s (%s) vs %s (%s): %d of %d cells change%s%n", a.name(), a.source(), b.name(), b.source(),
                 changes.size(), r.cells(), changes.isEmpty() ? "" : ":");
         changes.forEach(c -> out.println("  " + c));
@@ -248,12 +245,12 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     /** One cell: its verdict, and the exits around its first violation. */
-    private int single(Cell cell, ExpectedVerdicts expected, PrintWriter out) throws IOException {
+    private int single(Cell cell, ExpectedVerdicts expected, java.util.Set<String> yours, PrintWriter out) throws IOException {
         CellRunner.Outcome o = CellRunner.run(cell, FaultInjection.FAULT_INJECTION_NONE);
-        CellResult r = expected == null ? CheckRun.compare(o.result(), java.util.Map.of())
-                : CheckRun.compare(o.result(), CheckRun.index(expected));
+        CellResult r = CheckRun.compare(o.result(), expected == null ? java.util.Map.of() : CheckRun.index(expected), yours);
         out.printf("%s: %s%s (%d exits)%n", cell, MatrixPrinter.cellText(r).replace(" !", ""),
-                r.getMatchesExpected() ? ", as expected" : ", expected " + r.getExpected()
+                r.getExpected() == dev.tdemu.proto.Verdict.VERDICT_UNSPECIFIED ? ", not judged"
+                : r.getMatchesExpected() ? ", as expected" : ", expected " + r.getExpected()
                         + (r.getExpectedInvariant().isEmpty() ? "" : " " + r.getExpectedInvariant()), r.getExits());
         if (!r.getDetail().isEmpty()) {
             out.println("  " + r.getDetail());
