@@ -146,8 +146,7 @@ final class CheckCommand implements Callable<Integer> {
             scenarios = List.of(s);
             expected = null;
         } else {
-            scenarios = scenario == null ? Scenarios.builtin()
-                    : ModelCells.isColumn(scenario) ? List.of() : List.of(Scenarios.builtin(scenario));
+            scenarios = builtinScenarios();
             expected = Scenarios.expected();
         }
         List<Cell> cells = Cell.matrix(scenarios, policies).stream().filter(c -> selected(c.mode(), c.tdxDr())).toList();
@@ -173,6 +172,22 @@ final class CheckCommand implements Callable<Integer> {
         MatrixPrinter.print(r, out);
         writeReport(r, out);
         return r.getMismatches() == 0 ? 0 : 1;
+    }
+
+    /** The guest scenarios --scenario selects: all, one, or none when it names a model column. */
+    private List<Scenario> builtinScenarios() {
+        if (scenario == null) {
+            return Scenarios.builtin();
+        }
+        if (ModelCells.isColumn(scenario)) {
+            return List.of();
+        }
+        try {
+            return List.of(Scenarios.builtin(scenario));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replaceFirst("\\)$", "; in the model: "
+                    + String.join(", ", dev.tdemu.core.kvm.ModelMatrix.COLUMNS.stream().map(c -> c.name()).toList()) + ")"), e);
+        }
     }
 
     private int threads() {
@@ -228,8 +243,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         PolicyProgram a = PolicyFiles.resolve(diff.get(0), "--diff");
         PolicyProgram b = PolicyFiles.resolve(diff.get(1), "--diff");
-        List<Scenario> scenarios = scenario == null ? Scenarios.builtin()
-                : ModelCells.isColumn(scenario) ? List.of() : List.of(Scenarios.builtin(scenario));
+        List<Scenario> scenarios = builtinScenarios();
         int guestCells = (int) Cell.matrix(scenarios, List.of(a, b)).stream().filter(c -> selected(c.mode(), c.tdxDr())).count();
         Progress progress = new Progress(err, Math.max(1, guestCells));
         MatrixDiff.Result r = MatrixDiff.run(a, b, scenarios, c -> selected(c.mode(), c.tdxDr()),

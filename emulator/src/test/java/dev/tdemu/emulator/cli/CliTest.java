@@ -78,7 +78,8 @@ class CliTest {
 
     @Test
     void checkRefusesUnknownScenariosAndBadConfigs(@TempDir Path tmp) throws Exception {
-        assertThat(tdemu("check", "--scenario", "nope").err()).contains("no built-in scenario 'nope'");
+        assertThat(tdemu("check", "--scenario", "nope").err()).contains("no built-in scenario 'nope'")
+                .contains("; in the model: host-bp-entry-window, ").hasLineCount(1);
         Path bad = Files.writeString(tmp.resolve("bad.textproto"), "name: \"x\" modes: GUEST_MODE_VMX checks: \"SOMETHING\"");
         Run r = tdemu("check", "--guest", "/nonexistent.elf", "--config", bad.toString());
         assertThat(r.exit()).isEqualTo(2);
