@@ -42,8 +42,8 @@ import picocli.CommandLine.Spec;
  * compared with its expected verdict. Exit status 0 when every cell is as expected.
  */
 @Command(name = "check", mixinStandardHelpOptions = true, description = {
-    "Run the validation matrix: every scenario under every built-in KVM policy file and TDX module behaviour,",
-    "guests run in the emulator, then the model's tables (DEBUGCTL, DR6, the pre-entry DR7 clear, SEV-ES DebugSwap).",
+    "Run the validation matrix: every scenario under every built-in KVM policy file and TDX module behaviour "
+        + "(guests run in the emulator), then the model's tables (DEBUGCTL, DR6, the pre-entry DR7 clear, SEV-ES DebugSwap).",
     "With --scenario/--policy/--tdx-dr/--mode narrowed to one cell, show that cell's exits around its first violation.",
     "With --policy-file, add your own KVM variant as a row of every table (shown, not judged).",
     "With --diff A B, run two policies over the whole matrix and print only the cells that change.",
@@ -99,7 +99,7 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() throws IOException, BadInputException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        GuestMode onlyMode = mode();
+        mode(); // a bad --mode (or sev-es) is refused before any work
         if (diff != null) {
             return diff(out, err);
         }
@@ -240,6 +240,9 @@ final class CheckCommand implements Callable<Integer> {
         if (config != null || guest != null || !policyFiles.isEmpty() || policy != null || report != null) {
             throw new IllegalArgumentException("--diff takes its two policies alone (with --scenario, --mode, --tdx-dr "
                     + "or --jobs at most); not with --policy, --policy-file, --guest, --config or --report");
+        }
+        if (diff.size() != 2) {
+            throw new IllegalArgumentException("--diff compares two policies, once: --diff A B");
         }
         PolicyProgram a = PolicyFiles.resolve(diff.get(0), "--diff");
         PolicyProgram b = PolicyFiles.resolve(diff.get(1), "--diff");

@@ -156,6 +156,14 @@ class CheckPoliciesCliTest {
     }
 
     @Test
+    void diffTakesExactlyTwoPolicies() {
+        Run r = tdemu("check", "--diff", "upstream", "v1-skip-restore", "--diff", "v5-as-posted", "dr7-only");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("tdemu: --diff compares two policies, once: --diff A B\n");
+        assertThat(tdemu("check", "--diff", "upstream").exit()).isEqualTo(2);
+    }
+
+    @Test
     void modeSevEsFailsLoudlyAsNotImplemented() {
         for (Run r : List.of(tdemu("check", "--mode", "sev-es"), tdemu("run", "--mode", "sev-es", "builtin:hello"))) {
             assertThat(r.exit()).isEqualTo(2);
