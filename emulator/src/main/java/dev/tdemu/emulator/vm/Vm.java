@@ -587,8 +587,19 @@ public final class Vm implements AutoCloseable {
             }
             case "policy" -> {
                 if (w.length == 3 && w[1].equals("set")) {
-                    var p = named(dev.tdemu.core.kvm.DrSwitchPolicy.class, w[2], "KVM DR switch policy");
-                    vcpus.forEach(v -> v.kvm().setPolicy(p));
+                    // any built-in policy file that runs this VM's vCPUs (the seed's five keep their enum value)
+                    var p = dev.tdemu.core.kvm.BuiltinPolicies.named(w[2]).orElseThrow(() -> new IllegalArgumentException(
+                            "no KVM policy named '" + w[2] + "'; one of: " + String.join(" ", dev.tdemu.core.kvm.BuiltinPolicies.names()
+                                    .stream().map(n -> n.toLowerCase(java.util.Locale.ROOT).replace('_', '-')).toList())));
+                    var seed = java.util.Arrays.stream(dev.tdemu.core.kvm.DrSwitchPolicy.values())
+                            .filter(s -> s.name().equals(p.name())).findFirst();
+                    vcpus.forEach(v -> {
+                        if (seed.isPresent()) {
+                            v.kvm().setPolicy(seed.get());
+                        } else {
+                            v.kvm().setPolicy(p);
+                        }
+                    });
                 } else if (w.length == 3 && w[1].equals("tdx-dr")) {
                     if (tdxModule == null) {
                         throw new IllegalArgumentException("this VM runs no TD, so there is no TDX module to set");
@@ -629,7 +640,7 @@ public final class Vm implements AutoCloseable {
                       dr                      physical, guest and host debug registers of every vCPU
                       exits [N]               the last N exits (default 10) with their DR sequences
                       policy                  the KVM DR switch policy and TDX module behaviour
-                      policy set POLICY       switch KVM variant: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream
+                      policy set POLICY       switch KVM variant: any built-in policy (upstream, upstream-6-17, dr7-only, ...)
                       policy tdx-dr BEHAVIOUR switch module: init-on-exit restore-host-except-dr7 leave-guest-state
                       check                   the invariants right now
                       phys [on|off]           the debugger's memory accesses address guest-physical memory (QEMU: maint packet Qqemu.PhyMemMode:1)

@@ -164,6 +164,36 @@ class CheckPoliciesCliTest {
     }
 
     @Test
+    void runTakesAnyBuiltInPolicyOrAPolicyFileAndTheTraceNamesIt(@TempDir Path tmp) throws Exception {
+        Path trace = tmp.resolve("t.trace");
+        Run r = tdemu("run", "--mode", "td", "--policy-file", EXAMPLE.toString(), "--host-watch", "0x300100:8:w",
+                "--trace", trace.toString(), "-v", "builtin:hello");
+        assertThat(r.out()).contains("Hello from a tdemu guest!");
+        assertThat(r.err()).as("the variant loses the host's watchpoint after a TD exit")
+                .contains("HOST_BREAKPOINTS_INTACT: DR0: expected 0x300100 (cpu_debugreg[0]), actual 0x0");
+        assertThat(tdemu("trace", "show", trace.toString()).out().lines().findFirst().orElseThrow())
+                .isEqualTo("trace of builtin:hello: GUEST_MODE_TD, policy MY_SKIP_TD_RESTORE, TDX DR behaviour "
+                        + "TDX_DR_BEHAVIOUR_INIT_ON_EXIT, 1 vCPU(s)");
+        Run merged = tdemu("run", "--mode", "td", "--policy", "upstream-6-17", "--host-watch", "0x300100:8:w", "-v", "builtin:hello");
+        assertThat(merged.exit()).isZero();
+        assertThat(merged.err()).doesNotContain("HOST_BREAKPOINTS_INTACT");
+    }
+
+    @Test
+    void runRefusesAPolicyThatCannotRunTheGuestOrTwoPolicies() {
+        Run sev = tdemu("run", "--policy", "sev-upstream", "builtin:hello");
+        assertThat(sev.exit()).isEqualTo(2);
+        assertThat(sev.err()).isEqualTo("tdemu: policy SEV_UPSTREAM (builtin:sev-upstream.textproto) does not run VMX guests; "
+                + "it describes [SEV_ES]\n");
+        Run vmxOnly = tdemu("run", "--mode", "td", "--policy", "debugctl-at-vcpu-load", "builtin:hello");
+        assertThat(vmxOnly.err()).contains("does not run TD guests");
+        Run both = tdemu("run", "--policy", "upstream", "--policy-file", EXAMPLE.toString(), "builtin:hello");
+        assertThat(both.err()).isEqualTo("tdemu: --policy and --policy-file: give one\n");
+        assertThat(tdemu("run", "--policy", "nonsense", "builtin:hello").err())
+                .startsWith("tdemu: --policy must be one of pre-tdx, ").contains("upstream-6-17").contains("(or --policy-file FILE)");
+    }
+
+    @Test
     void modeSevEsFailsLoudlyAsNotImplemented() {
         for (Run r : List.of(tdemu("check", "--mode", "sev-es"), tdemu("run", "--mode", "sev-es", "builtin:hello"))) {
             assertThat(r.exit()).isEqualTo(2);
