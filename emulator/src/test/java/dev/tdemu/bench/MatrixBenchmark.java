@@ -1,6 +1,7 @@
 package dev.tdemu.bench;
 
 import dev.tdemu.emulator.check.Cell;
+import dev.tdemu.emulator.check.ModelCells;
 import dev.tdemu.emulator.check.CheckRun;
 import dev.tdemu.emulator.check.Scenarios;
 import dev.tdemu.proto.CellResult;
@@ -32,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class MatrixBenchmark {
     /** The number of cells, for BenchMain (a constant of the built-in scenarios). */
     public static int cells() {
-        return Cell.matrix(Scenarios.builtin()).size();
+        return Cell.matrix(Scenarios.builtin(), Cell.builtinPolicies()).size() + ModelCells.matrix(Cell.builtinPolicies()).size();
     }
 
     @State(Scope.Benchmark)
@@ -44,9 +45,10 @@ public class MatrixBenchmark {
 
     @Benchmark
     public CheckReport defaultMatrix(Jobs j) {
-        List<Cell> cells = Cell.matrix(Scenarios.builtin());
+        List<Cell> cells = Cell.matrix(Scenarios.builtin(), Cell.builtinPolicies());
         int jobs = j.jobs == 0 ? Runtime.getRuntime().availableProcessors() : j.jobs;
-        CheckReport report = CheckRun.run(cells, jobs, FaultInjection.FAULT_INJECTION_NONE, Scenarios.expected(), n -> { });
+        CheckReport report = CheckRun.run(cells, ModelCells.matrix(Cell.builtinPolicies()), java.util.Set.of(), jobs,
+                FaultInjection.FAULT_INJECTION_NONE, Scenarios.expected(), n -> { });
         for (CellResult r : report.getCellsList()) {
             if (!r.getMatchesExpected()) {
                 throw new IllegalStateException("a cell did not match its expected verdict: " + r.getKey() + " " + r.getDetail());

@@ -37,10 +37,12 @@ public final class PolicyModelRun {
     private final DebugRegisterFile cpu;
     private final HostCpu host = new HostCpu(0);
     private final KvmVcpu vcpu;
+    private final ModelFault fault;
     private boolean guestWrote;
 
-    private PolicyModelRun(PolicyProgram program, ModelScenario s) {
+    private PolicyModelRun(PolicyProgram program, ModelScenario s, ModelFault fault) {
         this.scenario = s;
+        this.fault = fault;
         cpu = s.busLockDetect() ? DebugRegisterFile.withBusLockDetect() : new DebugRegisterFile();
         if (s.clearAllDebugRegs()) {
             host.clearAllDebugRegs(cpu);
@@ -77,10 +79,15 @@ public final class PolicyModelRun {
 
     /** {@code exits} guest runs of {@code program} in {@code scenario}, one observation each. */
     public static List<ExitObservation> run(PolicyProgram program, ModelScenario scenario, int exits) {
+        return run(program, scenario, exits, ModelFault.NONE);
+    }
+
+    /** As {@link #run(PolicyProgram, ModelScenario, int)} with {@code fault} injected after every exit sequence (tests only). */
+    public static List<ExitObservation> run(PolicyProgram program, ModelScenario scenario, int exits, ModelFault fault) {
         if (exits < 1 || exits > 1000) {
             throw new IllegalArgumentException("a model run has 1 to 1000 exits, not " + exits);
         }
-        return new PolicyModelRun(program, scenario).runs(exits);
+        return new PolicyModelRun(program, scenario, fault).runs(exits);
     }
 
     private List<ExitObservation> runs(int exits) {
@@ -107,6 +114,7 @@ public final class PolicyModelRun {
         ExitReason reason = movDrExit.isPresent() ? ExitReason.MOV_DR : vcpu.isTd() ? ExitReason.TDCALL : ExitReason.HLT;
         VcpuEnterGuest.ExitTrace outTrace = VcpuEnterGuest.exitGuest(vcpu, host, cpu, reason,
                 movDrExit.map(MovDrQualification::bits).orElse(0L));
+        injectAfterExit();
         v.addAll(InvariantChecks.hostBreakpointsIntact(host, cpu.snapshot()));
         v.addAll(InvariantChecks.hostDrAddrMasksIntact(host, cpu));
         v.addAll(InvariantChecks.hostDebugctlIntact(host, cpu.debugctl()));
@@ -117,6 +125,19 @@ public final class PolicyModelRun {
         movDrExit.ifPresent(q -> vcpu.handleDr(q, CpuMode.KERNEL_64, scenario.guestDr0(), GUEST_RIP));
         return new ExitObservation(k, reason, in.sequence(), outTrace.sequence(), in.hwInGuest(), outTrace.hwAfterSequence(),
                 in.debugctlInGuest(), outTrace.debugctlAfterSequence(), v);
+    }
+
+    private void injectAfterExit() {
+        switch (fault) {
+            case NONE -> { }
+            case BREAK_HOST_RESTORE -> {
+                if (host.hwBreakpointActive()) {
+                    cpu.load(dev.tdemu.core.x86.DebugRegisters.INIT);
+                }
+            }
+            case CLEAR_HOST_DEBUGCTL -> cpu.setDebugctl(0);
+            case ZERO_DR6 -> cpu.setDebugreg(6, 0);
+        }
     }
 
     /** The guest's run: its DR writes (once), or the MOV-DR exit its first write causes. */

@@ -25,52 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class BeyondTheSeedMatrixTest {
 
-    static final long HOST_DR0 = 0xFFFF_FFFF_8100_0000L;
-    static final long HOST_DR1 = 0xFFFF_8880_0000_1000L;
-    static final long GUEST_DR0 = 0x7F00_0000_1000L;
-    static final int EXITS = 4;
-
-    record Column(String name, Set<GuestWorld> worlds, Set<Invariant> judged, Map<GuestWorld, ModelScenario> scenario) {
-    }
-
-    private static ModelScenario.Builder withHostBreakpoints(GuestWorld w, long dr1Mask) {
-        return ModelScenario.builder(w)
-                .hostBreakpoint(new HostBreakpoint(HOST_DR0, BreakpointType.EXECUTE, BreakpointLength.ONE))
-                .hostBreakpoint(new HostBreakpoint(HOST_DR1, BreakpointType.WRITE, BreakpointLength.EIGHT), dr1Mask);
-    }
-
-    private static Column intel(String name, Set<Invariant> judged, java.util.function.Function<GuestWorld, ModelScenario> s) {
-        Map<GuestWorld, ModelScenario> m = new LinkedHashMap<>();
-        for (GuestWorld w : List.of(GuestWorld.VMX, GuestWorld.TDX)) {
-            m.put(w, s.apply(w));
-        }
-        return new Column(name, m.keySet(), judged, m);
-    }
-
-    private static Column sev(String name, ModelScenario s) {
-        return new Column(name, Set.of(GuestWorld.SEV_ES), Set.of(Invariant.HOST_BREAKPOINTS_INTACT),
-                Map.of(GuestWorld.SEV_ES, s));
-    }
-
-    static final List<Column> COLUMNS = List.of(
-            intel("host-bp-entry-window", Set.of(Invariant.HOST_BREAKPOINTS_DISABLED_AT_ENTRY, Invariant.HOST_BREAKPOINTS_INTACT),
-                    w -> withHostBreakpoints(w, 0).build()),
-            intel("host-lbr-survives", Set.of(Invariant.HOST_DEBUGCTL_INTACT),
-                    w -> ModelScenario.builder(w).hostDebugctl(Debugctl.LBR | Debugctl.BTF).build()),
-            intel("host-debugctl-changed-in-irq", Set.of(Invariant.HOST_DEBUGCTL_INTACT),
-                    w -> ModelScenario.builder(w).hostDebugctlInIrq(Debugctl.LBR).build()),
-            intel("host-freeze-in-smm", Set.of(Invariant.HOST_DEBUGCTL_INTACT),
-                    w -> ModelScenario.builder(w).hostDebugctl(Debugctl.FREEZE_IN_SMM).build()),
-            intel("bus-lock-detector", Set.of(Invariant.DR6_RESET_VALUE),
-                    w -> ModelScenario.builder(w).busLockDetect(false).guestZeroesDr6().build()),
-            intel("bus-lock-detector-clear-all-at-boot", Set.of(Invariant.DR6_RESET_VALUE),
-                    w -> ModelScenario.builder(w).busLockDetect(true).build()),
-            sev("sev-es-debugswap", withHostBreakpoints(GuestWorld.SEV_ES, 0xFF).sev(true, false, true)
-                    .guestBreakpoint(GUEST_DR0, 0x1).build()),
-            sev("sev-snp-ap-enables-debugswap", withHostBreakpoints(GuestWorld.SEV_ES, 0xFF).sev(false, true, true)
-                    .apCreate(SevFeatures.of(SevFeatures.SNP_ACTIVE, SevFeatures.DEBUG_SWAP)).build()),
-            sev("sev-snp-ap-disables-debugswap", withHostBreakpoints(GuestWorld.SEV_ES, 0xFF).sev(true, true, true)
-                    .apCreate(SevFeatures.of(SevFeatures.SNP_ACTIVE)).guestBreakpoint(GUEST_DR0, 0x1).build()));
+    static final List<ModelMatrix.Column> COLUMNS = ModelMatrix.COLUMNS;
 
     /** Every cell that is not PASS or NOT_MODELLED: "POLICY column WORLD" → "FAIL INVARIANT@exit". */
     static final Map<String, String> EXPECTED = Map.ofEntries(
@@ -97,18 +52,12 @@ class BeyondTheSeedMatrixTest {
             Map.entry("SEV_TRUST_DEBUGSWAP sev-snp-ap-disables-debugswap SEV_ES", "FAIL HOST_BREAKPOINTS_INTACT@1"));
 
     /** The verdict of one cell, as `tdemu check` prints it. */
-    static String verdict(PolicyProgram p, Column c, GuestWorld w) {
-        if (!p.runs(w) || c.judged().stream().anyMatch(i -> PolicyAspect.neededFor(i).filter(a -> !p.models(a)).isPresent())) {
-            return "NOT_MODELLED";
-        }
-        for (ExitObservation o : PolicyModelRun.run(p, c.scenario().get(w), EXITS)) {
-            for (Invariant i : o.failed()) {
-                if (c.judged().contains(i)) {
-                    return "FAIL " + i + "@" + o.exit();
-                }
-            }
-        }
-        return "PASS";
+    static String verdict(PolicyProgram p, ModelMatrix.Column c, GuestWorld w) {
+        return switch (ModelMatrix.verdict(p, c, w, ModelFault.NONE)) {
+            case ModelMatrix.Verdict.Pass x -> "PASS";
+            case ModelMatrix.Verdict.Fail f -> "FAIL " + f.invariant() + "@" + f.exit();
+            case ModelMatrix.Verdict.NotModelled n -> "NOT_MODELLED";
+        };
     }
 
     @Test
@@ -116,7 +65,7 @@ class BeyondTheSeedMatrixTest {
         Map<String, String> got = new TreeMap<>();
         Map<String, String> want = new TreeMap<>();
         for (PolicyProgram p : BuiltinPolicies.all()) {
-            for (Column c : COLUMNS) {
+            for (ModelMatrix.Column c : COLUMNS) {
                 for (GuestWorld w : c.worlds()) {
                     String key = p.name() + " " + c.name() + " " + w;
                     String v = verdict(p, c, w);
@@ -143,13 +92,13 @@ class BeyondTheSeedMatrixTest {
     @Test
     void theSeedRowsAreNotJudgedOnDebugctlOrDr6AndTheSevRowsOnlyOnSev() {
         PolicyProgram upstream = DrSwitchPolicy.UPSTREAM.program();
-        Column lbr = COLUMNS.get(1);
-        Column sevColumn = COLUMNS.get(6);
+        ModelMatrix.Column lbr = COLUMNS.get(1);
+        ModelMatrix.Column sevColumn = COLUMNS.get(6);
         assertEquals("NOT_MODELLED", verdict(upstream, lbr, GuestWorld.VMX));
         assertEquals("NOT_MODELLED", verdict(upstream, sevColumn, GuestWorld.SEV_ES));
         assertEquals("NOT_MODELLED", verdict(BuiltinPolicies.named("SEV_UPSTREAM").orElseThrow(), lbr, GuestWorld.VMX));
         // what the seed's UPSTREAM would do if it were judged: VM exit cleared DEBUGCTL and nothing restores it
         assertEquals(Set.of(Invariant.HOST_DEBUGCTL_INTACT),
-                PolicyModelRun.run(upstream, lbr.scenario().get(GuestWorld.VMX), 1).getFirst().failed());
+                PolicyModelRun.run(upstream, lbr.scenarios().get(GuestWorld.VMX), 1).getFirst().failed());
     }
 }

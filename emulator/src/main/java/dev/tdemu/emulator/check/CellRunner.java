@@ -26,6 +26,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import dev.tdemu.core.kvm.ExitObservation;
 
 /**
  * Runs one cell: builds the VM the scenario describes, runs it (with a scripted debugger when the
@@ -36,12 +38,25 @@ public final class CellRunner {
     /** Exits kept around the first violation for `check --scenario` (a few before, a few after). */
     public static final int CONTEXT_BEFORE = 3, CONTEXT_AFTER = 2;
 
-    /** A cell's result together with the exits around its first violation. */
-    public record Outcome(CellResult result, List<ExitEvent> context, VmResult vm) {}
+    /**
+     * A cell's result together with the exits around its first violation, and (when asked for) every
+     * exit of every vCPU as {@link PolicyDiff} compares them.
+     */
+    public record Outcome(CellResult result, List<ExitEvent> context, VmResult vm, Observations observations) {}
+
+    /** Every vCPU's exits in order (the i-th of a vCPU numbered i + 1). */
+    public record Observations(Map<Integer, List<ExitObservation>> byVcpu) {
+        static final Observations NONE = new Observations(Map.of());
+    }
 
     private CellRunner() {}
 
     public static Outcome run(Cell cell, FaultInjection fault) {
+        return run(cell, fault, false);
+    }
+
+    /** As {@link #run(Cell, FaultInjection)}; with {@code observe} the outcome keeps every exit's observation. */
+    public static Outcome run(Cell cell, FaultInjection fault, boolean observe) {
         long start = System.nanoTime();
         Scenario s = cell.scenario();
         Set<Invariant> judged = new HashSet<>();
@@ -50,12 +65,14 @@ public final class CellRunner {
         CellResult.Builder r = CellResult.newBuilder().setKey(cell.key());
         VmResult vm;
         ScriptedDebugger debugger = null;
+        Recorder recorder = observe ? new Recorder() : null;
         boolean pcKernel;
         try {
             VmConfig config = config(cell);
             VmSpec spec = VmSpec.from(config);
             pcKernel = spec.isPc();
-            try (Vm machine = new Vm(spec, new Vm.Options(null, List.of(judge), fault))) {
+            try (Vm machine = new Vm(spec, new Vm.Options(null, recorder == null ? List.of(judge) : List.of(judge, recorder), fault)
+                    .withPolicy(cell.policy()))) {
                 if (s.hasDebugger() && s.getDebugger().getBreakpointsCount() > 0) {
                     debugger = new ScriptedDebugger(s, spec.image());
                     debugger.session = machine.attachDebugger(debugger, true);
@@ -65,7 +82,7 @@ public final class CellRunner {
         } catch (Exception | Error e) {
             String why = e instanceof BadInputException || e instanceof IllegalArgumentException ? e.getMessage() : e.toString();
             return new Outcome(r.setVerdict(Verdict.ERROR).setDetail("cannot run: " + why)
-                    .setDurationMs((System.nanoTime() - start) / 1_000_000).build(), List.of(), null);
+                    .setDurationMs((System.nanoTime() - start) / 1_000_000).build(), List.of(), null, Observations.NONE);
         }
         r.setExits(vm.exits()).setDurationMs((System.nanoTime() - start) / 1_000_000);
         List<String> debuggerProblems = debugger == null ? List.of() : debugger.problems();
@@ -89,13 +106,13 @@ public final class CellRunner {
         } else {
             r.setVerdict(Verdict.PASS);
         }
-        return new Outcome(r.build(), judge.context(), vm);
+        return new Outcome(r.build(), judge.context(), vm, recorder == null ? Observations.NONE : recorder.observations());
     }
 
     static VmConfig config(Cell cell) {
         Scenario s = cell.scenario();
         VmConfig.Builder c = VmConfig.newBuilder().setGuestImage(s.getGuestImage()).setMode(cell.mode())
-                .setPolicy(cell.policy()).setVcpus(s.getVcpus() == 0 ? 1 : s.getVcpus())
+                .setVcpus(s.getVcpus() == 0 ? 1 : s.getVcpus())
                 .setTimeoutMs(s.getTimeoutMs() == 0 ? 30_000 : s.getTimeoutMs()).addAllHostBreakpoints(s.getHostBreakpointsList());
         if (cell.mode() == GuestMode.GUEST_MODE_TD) {
             c.setTdxDr(cell.tdxDr()).setDebugTd(s.getDebugTd());
@@ -106,6 +123,30 @@ public final class CellRunner {
     private static String lastLines(String text, int n) {
         List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
         return String.join(" / ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    /**
+     * Keeps every exit as an {@link ExitObservation}, per vCPU, for `check --diff`. External
+     * interrupts are left out: they come from the host's timing (the run loop's kicks), not from the
+     * guest or the policy, and two runs of one policy have them at different points.
+     */
+    private static final class Recorder implements Vm.ExitObserver {
+        private final Map<Integer, List<ExitObservation>> byVcpu = new TreeMap<>();
+
+        @Override
+        public synchronized void onExit(ExitEvent e) {
+            if (e.reason() == dev.tdemu.core.vmx.ExitReason.EXTERNAL_INTERRUPT) {
+                return;
+            }
+            List<ExitObservation> mine = byVcpu.computeIfAbsent(e.vcpu(), k -> new ArrayList<>());
+            mine.add(new ExitObservation(mine.size() + 1, e.reason(), e.entry().sequence(), e.exit().sequence(),
+                    e.entry().hwInGuest(), e.exit().hwAfterSequence(), e.entry().debugctlInGuest(),
+                    e.exit().debugctlAfterSequence(), e.violations()));
+        }
+
+        synchronized Observations observations() {
+            return new Observations(Map.copyOf(byVcpu));
+        }
     }
 
     /** Finds the first violation of a judged invariant and keeps the exits around it. */

@@ -98,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
             Console.Sink console = new Console.Sink(streams.out(), streams.outIsTerminal() || gdbPort != null);
             // COM1 reads stdin only when asked to (--serial stdio); otherwise stdin is left alone.
             java.io.InputStream serialIn = config.getSerialStdin() ? streams.in() : null;
-            try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of(), serialIn))) {
+            try (Vm vm = new Vm(vmSpec, new Vm.Options(console, List.of(), serialIn).withPolicy(vmOptions.program))) {
                 List<Path> inputs = new java.util.ArrayList<>(guest.startsWith("builtin:") ? List.of() : List.of(Path.of(guest)));
                 inputs.addAll(vmOptions.initrds);
                 TraceWriter trace = vmOptions.openTrace(config, inputs, err);

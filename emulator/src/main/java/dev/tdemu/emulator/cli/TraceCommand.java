@@ -73,7 +73,8 @@ final class TraceCommand implements Runnable {
                     out.print("\"exits\": [");
                 } else {
                     out.printf("trace of %s: %s, policy %s, TDX DR behaviour %s, %d vCPU(s)%n", c.getGuestImage(),
-                            c.getMode(), c.getPolicy(), c.getTdxDr(), Math.max(1, c.getVcpus()));
+                            c.getMode(), c.getPolicyName().isEmpty() ? c.getPolicy() : c.getPolicyName(), c.getTdxDr(),
+                            Math.max(1, c.getVcpus()));
                 }
                 long shown = 0;
                 for (ExitRecord r; (r = trace.next()) != null; ) {

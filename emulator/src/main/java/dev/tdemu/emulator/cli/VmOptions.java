@@ -31,9 +31,18 @@ final class VmOptions {
     @Option(names = "--debug-td", description = "Make the TD a debug TD (ATTRIBUTES.DEBUG): the host may see its registers.")
     boolean debugTd;
 
-    @Option(names = "--policy", defaultValue = "upstream", paramLabel = "POLICY",
-            description = "KVM DR switch policy: pre-tdx, v1-skip-restore, v5-as-posted, dr7-only, upstream. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--policy", paramLabel = "POLICY",
+            description = "KVM policy: a built-in policy file (pre-tdx, v1-skip-restore, v5-as-posted, dr7-only, upstream, "
+                    + "pre-tdx-no-dr7-clear, debugctl-at-vcpu-load, tdx-merged, upstream-6-17) that runs the guest's mode. "
+                    + "Default: upstream.")
     String policy;
+
+    @Option(names = "--policy-file", paramLabel = "FILE.textproto",
+            description = "Run under your own KVM variant instead (a tdemu.KvmPolicy in text format; see docs/examples/).")
+    Path policyFile;
+
+    /** The policy program when it is not one of DrSwitchPolicy's five (set by {@link #toConfig}), else null. */
+    dev.tdemu.core.kvm.PolicyProgram program;
 
     @Option(names = "--tdx-dr", defaultValue = "init-on-exit", paramLabel = "BEHAVIOUR",
             description = "TDX module DR behaviour on TD exit: init-on-exit, restore-host-except-dr7, leave-guest-state. Default: ${DEFAULT-VALUE}.")
@@ -90,7 +99,7 @@ final class VmOptions {
     @Option(names = {"-v", "--verbose"}, description = "Summarise the run on stderr even when nothing went wrong.")
     boolean verbose;
 
-    VmConfig toConfig(String guest) {
+    VmConfig toConfig(String guest) throws IOException, BadInputException {
         if (vcpus < 1 || vcpus > VmSpec.MAX_VCPUS) {
             throw new IllegalArgumentException("--vcpus must be 1.." + VmSpec.PC_MAX_VCPUS + " (1.." + BootStructures.MAX_VCPUS
                     + " for tdemu's own guests), not " + vcpus);
@@ -105,9 +114,9 @@ final class VmOptions {
                 .setMode(switch (mode.toLowerCase(Locale.ROOT)) {
                     case "vmx" -> GuestMode.GUEST_MODE_VMX;
                     case "td" -> GuestMode.GUEST_MODE_TD;
+                    case "sev-es" -> throw new IllegalArgumentException(dev.tdemu.emulator.vm.Mode.SEV_ES_NOT_IMPLEMENTED);
                     default -> throw new IllegalArgumentException("--mode must be vmx or td, not '" + mode + "'");
                 })
-                .setPolicy(enumValue(DrSwitchPolicy.class, "DR_SWITCH_POLICY_", policy, "--policy"))
                 .setTdxDr(enumValue(TdxDrBehaviour.class, "TDX_DR_BEHAVIOUR_", tdxDr, "--tdx-dr"))
                 .setVcpus(vcpus).setDebugTd(debugTd).setMemoryBytes(memoryBytes)
                 .setTimeoutMs(limit.toMillis())
@@ -122,6 +131,7 @@ final class VmOptions {
                     case "stdio" -> true;
                     default -> throw new IllegalArgumentException("--serial must be out or stdio, not '" + serial + "'");
                 });
+        resolvePolicy(c);
         if (append != null) {
             c.setKernelCommandLine(append);
         }
@@ -199,6 +209,42 @@ final class VmOptions {
         }
         return HostBreakpoint.newBuilder().setAddress(Sizes.parseAddress(parts[0], "--host-watch")).setKind(kind)
                 .setLength(length).build();
+    }
+
+    /**
+     * --policy or --policy-file into the config: one of the seed's five stays a DrSwitchPolicy (as
+     * traces always recorded it); any other is {@link #program}, named in policy_name. A policy
+     * that cannot run the guest's mode is refused here, before the VM is built.
+     */
+    private void resolvePolicy(VmConfig.Builder c) throws IOException, BadInputException {
+        if (policy != null && policyFile != null) {
+            throw new IllegalArgumentException("--policy and --policy-file: give one");
+        }
+        dev.tdemu.core.kvm.PolicyProgram p;
+        if (policyFile != null) {
+            p = dev.tdemu.emulator.check.PolicyFiles.load(policyFile);
+        } else {
+            String name = policy == null ? "upstream" : policy;
+            p = dev.tdemu.core.kvm.BuiltinPolicies.named(name).orElseThrow(() -> new IllegalArgumentException(
+                    "--policy must be one of " + String.join(", ", dev.tdemu.core.kvm.BuiltinPolicies.names().stream()
+                            .map(dev.tdemu.emulator.check.PolicyFiles::spelling).toList())
+                            + " (or --policy-file FILE), not '" + name + "'"));
+        }
+        dev.tdemu.core.kvm.GuestWorld world = c.getMode() == GuestMode.GUEST_MODE_TD
+                ? dev.tdemu.core.kvm.GuestWorld.TDX : dev.tdemu.core.kvm.GuestWorld.VMX;
+        if (!p.runs(world)) {
+            throw new IllegalArgumentException("policy " + p.name() + " (" + p.source() + ") does not run "
+                    + (world == dev.tdemu.core.kvm.GuestWorld.TDX ? "TD" : "VMX") + " guests; it describes " + p.worlds());
+        }
+        boolean seed = policyFile == null && java.util.Arrays.stream(dev.tdemu.core.kvm.DrSwitchPolicy.values())
+                .anyMatch(s -> s.name().equals(p.name()));
+        if (seed) {
+            c.setPolicy(DrSwitchPolicy.valueOf("DR_SWITCH_POLICY_" + p.name()));
+            program = null;
+        } else {
+            c.setPolicyName(p.name());
+            program = p;
+        }
     }
 
     static <E extends Enum<E>> E enumValue(Class<E> type, String prefix, String text, String option) {

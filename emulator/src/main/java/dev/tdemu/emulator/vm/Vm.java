@@ -60,9 +60,23 @@ public final class Vm implements AutoCloseable {
      *                       null: nothing. Only a PC kernel with serial input asked for reads it.
      */
     public record Options(Console.Sink console, List<ExitObserver> observers,
-                          dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput) {
+                          dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput,
+                          dev.tdemu.core.kvm.PolicyProgram policy) {
         public Options {
             observers = List.copyOf(observers);
+        }
+
+        public Options(Console.Sink console, List<ExitObserver> observers,
+                       dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput) {
+            this(console, observers, faultInjection, serialInput, null);
+        }
+
+        /**
+         * These options with every vCPU running {@code program} instead of the spec's DrSwitchPolicy
+         * (a built-in policy file beyond the seed's five, or a user's --policy-file).
+         */
+        public Options withPolicy(dev.tdemu.core.kvm.PolicyProgram program) {
+            return new Options(console, observers, faultInjection, serialInput, program);
         }
 
         public Options(Console.Sink console, List<ExitObserver> observers, dev.tdemu.proto.FaultInjection faultInjection) {
@@ -235,10 +249,11 @@ public final class Vm implements AutoCloseable {
         TdxExitHandlers tdExits = null;
         if (module != null) {
             TdVcpu tdVcpu = td.addVcpu();
-            kvm = KvmVcpu.td(spec.policy(), module, tdVcpu);
+            kvm = options.policy() != null ? KvmVcpu.td(options.policy(), module, tdVcpu)
+                    : KvmVcpu.td(spec.policy(), module, tdVcpu);
             tdExits = new TdxExitHandlers(module, tdVcpu, td.params().gpaw());
         } else {
-            kvm = KvmVcpu.vmx(spec.policy());
+            kvm = options.policy() != null ? KvmVcpu.vmx(options.policy()) : KvmVcpu.vmx(spec.policy());
         }
         KvmVcpu k = kvm;
         GuestEngine e = engine;
@@ -582,8 +597,19 @@ public final class Vm implements AutoCloseable {
             }
             case "policy" -> {
                 if (w.length == 3 && w[1].equals("set")) {
-                    var p = named(dev.tdemu.core.kvm.DrSwitchPolicy.class, w[2], "KVM DR switch policy");
-                    vcpus.forEach(v -> v.kvm().setPolicy(p));
+                    // any built-in policy file that runs this VM's vCPUs (the seed's five keep their enum value)
+                    var p = dev.tdemu.core.kvm.BuiltinPolicies.named(w[2]).orElseThrow(() -> new IllegalArgumentException(
+                            "no KVM policy named '" + w[2] + "'; one of: " + String.join(" ", dev.tdemu.core.kvm.BuiltinPolicies.names()
+                                    .stream().map(n -> n.toLowerCase(java.util.Locale.ROOT).replace('_', '-')).toList())));
+                    var seed = java.util.Arrays.stream(dev.tdemu.core.kvm.DrSwitchPolicy.values())
+                            .filter(s -> s.name().equals(p.name())).findFirst();
+                    vcpus.forEach(v -> {
+                        if (seed.isPresent()) {
+                            v.kvm().setPolicy(seed.get());
+                        } else {
+                            v.kvm().setPolicy(p);
+                        }
+                    });
                 } else if (w.length == 3 && w[1].equals("tdx-dr")) {
                     if (tdxModule == null) {
                         throw new IllegalArgumentException("this VM runs no TD, so there is no TDX module to set");
@@ -592,7 +618,7 @@ public final class Vm implements AutoCloseable {
                 } else if (w.length != 1) {
                     throw new IllegalArgumentException("usage: policy | policy set POLICY | policy tdx-dr BEHAVIOUR");
                 }
-                b.append("policy ").append(vcpus.getFirst().kvm().policy());
+                b.append("policy ").append(vcpus.getFirst().kvm().program().name());
                 if (tdxModule != null) {
                     b.append(", TDX module DR behaviour ").append(tdxModule.behaviour());
                 }
@@ -624,7 +650,7 @@ public final class Vm implements AutoCloseable {
                       dr                      physical, guest and host debug registers of every vCPU
                       exits [N]               the last N exits (default 10) with their DR sequences
                       policy                  the KVM DR switch policy and TDX module behaviour
-                      policy set POLICY       switch KVM variant: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream
+                      policy set POLICY       switch KVM variant: any built-in policy (upstream, upstream-6-17, dr7-only, ...)
                       policy tdx-dr BEHAVIOUR switch module: init-on-exit restore-host-except-dr7 leave-guest-state
                       check                   the invariants right now
                       phys [on|off]           the debugger's memory accesses address guest-physical memory (QEMU: maint packet Qqemu.PhyMemMode:1)

@@ -20,7 +20,7 @@ class CellRunnerInputsTest {
                 checks: "DEBUGGER_BREAKPOINTS_EXACT"
                 debugger { breakpoints { symbol: "no_such_symbol" kind: BREAKPOINT_KIND_EXECUTE expected_hits: 1 } }
                 """);
-        var o = CellRunner.run(new Cell(s, GuestMode.GUEST_MODE_VMX, DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM,
+        var o = CellRunner.run(new Cell(s, GuestMode.GUEST_MODE_VMX, dev.tdemu.core.kvm.DrSwitchPolicy.UPSTREAM.program(),
                 TdxDrBehaviour.TDX_DR_BEHAVIOUR_UNSPECIFIED), FaultInjection.FAULT_INJECTION_NONE);
         assertThat(o.result().getVerdict()).isEqualTo(Verdict.ERROR);
         assertThat(o.result().getDetail()).isEqualTo("cannot run: scenario mine: the debugger breakpoint on symbol "
@@ -32,7 +32,7 @@ class CellRunnerInputsTest {
     void aVcpuCountBeyondTheLimitIsNotQuietlyOne() throws Exception {
         Scenario s = Scenario.newBuilder().setName("raw").setGuestImage("builtin:hello").addModes(GuestMode.GUEST_MODE_VMX)
                 .addChecks("HOST_BREAKPOINTS_INTACT").setVcpus(-1).build(); // 4294967295, not through the parser
-        var o = CellRunner.run(new Cell(s, GuestMode.GUEST_MODE_VMX, DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM,
+        var o = CellRunner.run(new Cell(s, GuestMode.GUEST_MODE_VMX, dev.tdemu.core.kvm.DrSwitchPolicy.UPSTREAM.program(),
                 TdxDrBehaviour.TDX_DR_BEHAVIOUR_UNSPECIFIED), FaultInjection.FAULT_INJECTION_NONE);
         assertThat(o.result().getVerdict()).isEqualTo(Verdict.ERROR);
         assertThat(o.result().getDetail()).isEqualTo("cannot run: vCPU count must be 1..16, not 4294967295");

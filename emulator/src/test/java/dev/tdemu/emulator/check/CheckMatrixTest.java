@@ -29,10 +29,11 @@ class CheckMatrixTest {
     /** Runs the whole default matrix once and asserts each cell as its own test. */
     @TestFactory
     Stream<DynamicTest> everyCellOfTheDefaultMatrixHasItsExpectedVerdict() {
-        List<Cell> cells = Cell.matrix(SCENARIOS);
-        CheckReport report = CheckRun.run(cells, Runtime.getRuntime().availableProcessors(),
+        List<Cell> cells = Cell.matrix(SCENARIOS, Cell.builtinPolicies());
+        List<ModelCells.Cell> model = ModelCells.matrix(Cell.builtinPolicies());
+        CheckReport report = CheckRun.run(cells, model, Set.of(), Runtime.getRuntime().availableProcessors(),
                 FaultInjection.FAULT_INJECTION_NONE, Scenarios.expected(), n -> { });
-        assertThat(report.getCellsCount()).isEqualTo(cells.size());
+        assertThat(report.getCellsCount()).isEqualTo(cells.size() + model.size());
         return report.getCellsList().stream().map(r -> DynamicTest.dynamicTest(name(r), () -> {
             assertThat(r.getVerdict()).as("%s (%s)", name(r), r.getDetail()).isEqualTo(r.getExpected());
             if (r.getExpected() == Verdict.FAIL) {
@@ -44,15 +45,14 @@ class CheckMatrixTest {
     }
 
     static String name(CellResult r) {
-        CellKey k = r.getKey();
-        return k.getScenario() + " " + Names.mode(k.getMode()) + " " + Names.policy(k.getPolicy())
-                + (k.getMode() == GuestMode.GUEST_MODE_TD ? " " + Names.behaviour(k.getTdxDr()) : "");
+        return MatrixPrinter.where(r);
     }
 
     @Test
     void theExpectedTableNamesOnlyCellsThatExistAndTheSeedStory() {
         Set<CellKey> keys = new HashSet<>();
-        Cell.matrix(SCENARIOS).forEach(c -> keys.add(c.key()));
+        Cell.matrix(SCENARIOS, Cell.builtinPolicies()).forEach(c -> keys.add(c.key()));
+        ModelCells.matrix(Cell.builtinPolicies()).forEach(c -> keys.add(c.key()));
         for (ExpectedCell e : Scenarios.expected().getCellsList()) {
             assertThat(keys).as("expected-verdicts.textproto lists a cell of the matrix").contains(e.getKey());
         }
@@ -73,7 +73,7 @@ class CheckMatrixTest {
     void eachScenarioFailsWhenItsFaultIsInjected(Scenario s) {
         assertThat(s.getProvenBy()).as("every scenario names the fault that proves it").isNotEqualTo(FaultInjection.FAULT_INJECTION_NONE);
         GuestMode mode = s.getModesList().getLast();
-        Cell cell = new Cell(s, mode, DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM,
+        Cell cell = new Cell(s, mode, dev.tdemu.core.kvm.DrSwitchPolicy.UPSTREAM.program(),
                 mode == GuestMode.GUEST_MODE_TD ? TdxDrBehaviour.TDX_DR_BEHAVIOUR_INIT_ON_EXIT : TdxDrBehaviour.TDX_DR_BEHAVIOUR_UNSPECIFIED);
         CellResult clean = CellRunner.run(cell, FaultInjection.FAULT_INJECTION_NONE).result();
         assertThat(clean.getVerdict()).as("without the fault: %s", clean.getDetail()).isEqualTo(Verdict.PASS);

@@ -467,6 +467,7 @@ class DebugSessionTest {
         start(debuggee(GuestMode.GUEST_MODE_VMX).build());
         assertThat(session.monitor("dr")).contains("vCPU 0 on cpu 0").contains("physical").contains("guest view");
         assertThat(session.monitor("policy")).contains("UPSTREAM");
+        assertThat(session.monitor("policy set upstream-6-17")).contains("policy UPSTREAM_6_17");
         assertThat(session.monitor("policy set dr7-only")).contains("DR7_ONLY");
         assertThat(session.monitor("check")).contains("every invariant holds now");
         assertThat(session.monitor("help")).contains("policy set POLICY");
@@ -514,7 +515,10 @@ class DebugSessionTest {
         assertThatThrownBy(() -> session.monitor("bogus")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("unknown command 'bogus'").hasMessageContaining("policy set POLICY");
         assertThatThrownBy(() -> session.monitor("policy set nope"))
-                .hasMessage("no KVM DR switch policy named 'nope'; one of: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream");
+                .hasMessage("no KVM policy named 'nope'; one of: pre-tdx v1-skip-restore v5-as-posted dr7-only upstream "
+                        + "pre-tdx-no-dr7-clear debugctl-at-vcpu-load tdx-merged upstream-6-17 sev-debugswap-6-5 sev-host-dr-masks "
+                        + "sev-upstream sev-trust-debugswap");
+        assertThatThrownBy(() -> session.monitor("policy set sev-upstream")).hasMessageContaining("cannot run a VMX vCPU");
         assertThatThrownBy(() -> session.monitor("policy tdx-dr leave-guest-state")).hasMessageContaining("runs no TD");
         assertThatThrownBy(() -> session.monitor("exits x")).hasMessage("'x' is not a positive count");
         assertThatThrownBy(() -> session.monitor("exits 0")).hasMessage("'0' is not a positive count");
