@@ -51,6 +51,8 @@ public final class GuestEngine implements AutoCloseable {
     private final SvmGuestMode svm;
     private final CpuState state;
     private static final int EFER = 0xC0000080;
+    /** The last guest-physical byte, which no access reaches: where the self-modifying-code hook listens. */
+    private static final long SMC_GUARD_ADDRESS = -1L;
     private final List<Hook> ioHooks = new ArrayList<>();
     private final FallbackIo fallbackIo;
     private EngineEvent event;
@@ -261,6 +263,14 @@ public final class GuestEngine implements AutoCloseable {
             record(new EngineEvent.MemoryFault(type, physical, size, u.readReg(X86Reg.RIP)));
             return false;
         });
+        // Self-modifying code: the engine checks a store for translated code only while the TLB
+        // entry it goes through is marked not-dirty, and Unicorn 2.1.1 clears that mark after the
+        // first store through the entry (notdirty_write), code on the page or not, unless a memory
+        // hook exists; it sets it again only on the linear page it next translates from. Without
+        // this hook a store through a page already written (or through another mapping of it)
+        // leaves the old translation to run. The hook never fires (no access reaches its address).
+        uc.addMemoryHook(EnumSet.of(MemType.WRITE), SMC_GUARD_ADDRESS, SMC_GUARD_ADDRESS, (u, type, at, size, value) -> {
+        }, false);
         uc.addInHook((u, port, size) -> {
             long value = fallbackIo.in(port, size);
             record(new EngineEvent.ImprecisePortIo(true, port, size, value, -1));
