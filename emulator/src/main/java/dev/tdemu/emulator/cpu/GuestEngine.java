@@ -68,6 +68,8 @@ public final class GuestEngine implements AutoCloseable {
     private volatile SwitchableBlockHook kickHook;
     /** The block a kick stopped this run at, or -1. */
     private long kickedAt = -1;
+    /** A fallback I/O hook ran: the kick hook ends the run at the next block's start. */
+    private boolean stopAtNextBlock;
 
     /** An engine for one of tdemu's own guests: 64-bit long mode, the tdemu machine's intercepts. */
     public GuestEngine(GuestMemory memory, BootStructures.EntryState entry, FallbackIo fallbackIo) {
@@ -221,7 +223,9 @@ public final class GuestEngine implements AutoCloseable {
 
     /** Every hook that ends a run says why here (only the first reason counts). */
     private void record(EngineEvent e) {
-        if (event == null) {
+        // Fallback port I/O is already done and asks the VMM for nothing: whatever stops the run
+        // after it in the same stretch (an exception, an intercept, a single-step trap) is the event.
+        if (event == null || event instanceof EngineEvent.ImprecisePortIo) {
             event = e;
         }
         enforcer.endStepHooks();
@@ -271,17 +275,38 @@ public final class GuestEngine implements AutoCloseable {
         // leaves the old translation to run. The hook never fires (no access reaches its address).
         uc.addMemoryHook(EnumSet.of(MemType.WRITE), SMC_GUARD_ADDRESS, SMC_GUARD_ADDRESS, (u, type, at, size, value) -> {
         }, false);
+        // Port I/O in code the scan did not cover (code the guest wrote) reaches these hooks. The
+        // engine writes no RIP before them, and a stop from inside one leaves RIP wherever it was
+        // last written (the start of an earlier block, when blocks are chained) while the rest of
+        // the block still runs: the guest would resume there and run that stretch, the I/O
+        // included, again. So the run ends at the start of the next block, whose address the kick
+        // hook reads, with the rest of the block done once.
         uc.addInHook((u, port, size) -> {
             long value = fallbackIo.in(port, size);
-            record(new EngineEvent.ImprecisePortIo(true, port, size, value, -1));
-            u.emuStop();
+            afterFallbackIo(new EngineEvent.ImprecisePortIo(true, port, size, value, -1));
             return (int) value;
         });
         uc.addOutHook((u, port, size, value) -> {
             fallbackIo.out(port, size, Integer.toUnsignedLong(value) & (size == 4 ? 0xFFFFFFFFL : (1L << (8 * size)) - 1));
-            record(new EngineEvent.ImprecisePortIo(false, port, size, value, -1));
-            u.emuStop();
+            afterFallbackIo(new EngineEvent.ImprecisePortIo(false, port, size, value, -1));
         });
+    }
+
+    /**
+     * A fallback I/O hook performed {@code io}: the run ends at the next block's start (see
+     * {@link #atBlockStart}). An engine without the kick hook stops at once, its RIP imprecise.
+     */
+    private void afterFallbackIo(EngineEvent.ImprecisePortIo io) {
+        if (event == null) {
+            event = io;
+        }
+        SwitchableBlockHook h = kickHook;
+        if (h == null) {
+            uc.emuStop();
+            return;
+        }
+        stopAtNextBlock = true;
+        h.on();
     }
 
     /**
@@ -372,6 +397,7 @@ public final class GuestEngine implements AutoCloseable {
     public EngineEvent run() {
         event = null;
         kickedAt = -1;
+        stopAtNextBlock = false;
         enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
@@ -431,29 +457,34 @@ public final class GuestEngine implements AutoCloseable {
 
     /**
      * The kick hook: a block hook that ends the run at the start of the next translated block when
-     * a kick is pending, or when an interrupt window was asked for and the guest is now
-     * interruptible. It is always installed, but its Java callback (an upcall per block, about
+     * a kick is pending, when an interrupt window was asked for and the guest is now
+     * interruptible, or after a fallback I/O hook ran ({@link #afterFallbackIo}). It is always installed, but its Java callback (an upcall per block, about
      * 35 ns) runs only while switched on ({@link SwitchableBlockHook}): from a {@link #kick()} or an
      * interrupt-window request until {@link #disableKicks()}; while off, a block costs one native
      * call that does nothing.
      */
     private void atBlockStart(Unicorn u, long address, int size) {
+        boolean afterIo = stopAtNextBlock;
+        stopAtNextBlock = false;
         if (kicksDeferred) {
-            return;
+            return; // a one-instruction step: its single-step trap ends the run
         }
         if (kick) {
             kick = false;
-            if (event == null) {
+            if (event == null || event instanceof EngineEvent.ImprecisePortIo) {
                 event = new EngineEvent.Stopped(address);
                 kickedAt = address;
             }
             u.emuStop();
         } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & Rflags.IF) != 0 && !state.interruptShadow()) {
             interruptWindowWanted = false;
-            if (event == null) {
+            if (event == null || event instanceof EngineEvent.ImprecisePortIo) {
                 event = new EngineEvent.InterruptWindow(address);
                 kickedAt = address;
             }
+            u.emuStop();
+        } else if (afterIo) {
+            kickedAt = address;
             u.emuStop();
         }
     }

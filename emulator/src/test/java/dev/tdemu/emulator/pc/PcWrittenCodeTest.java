@@ -7,11 +7,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Code a kernel writes at run time, through the real VM: stores over code that already ran take
- * effect (pc64-smc).
+ * effect (pc64-smc), and port I/O in written code, which tdemu did not scan at load, runs once
+ * in its place (pc64-written-io).
  */
 @Timeout(60)
 class PcWrittenCodeTest {
-    static final int SMC_CHECKS = 10;
+    static final int SMC_CHECKS = 10, WRITTEN_IO_CHECKS = 5;
 
     @TempDir
     Path dir;
@@ -24,5 +25,15 @@ class PcWrittenCodeTest {
     @Test
     void storesOverCodeThatRanTakeEffectWhateverTheyGoThrough() {
         PcKernels.run(dir, "pc64-smc.elf").assertAllPassed(SMC_CHECKS);
+    }
+
+    /**
+     * Port I/O in written code is performed by the engine's fallback hooks, which cannot stop at
+     * the instruction: the run ends at the next block, so nothing of the block runs twice, also
+     * when that block is chained to the one before (a direct jump after the I/O).
+     */
+    @Test
+    void portIoInCodeWrittenAtRunTimeRunsOnceInItsPlace() {
+        PcKernels.run(dir, "pc64-written-io.elf").assertAllPassed(WRITTEN_IO_CHECKS);
     }
 }
