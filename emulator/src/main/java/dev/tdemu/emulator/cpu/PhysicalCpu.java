@@ -121,9 +121,12 @@ public final class PhysicalCpu {
             case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
                     new IoQualification(p.size(), p.in(), false, false, false, p.port()), p.value(), p.rip());
             case EngineEvent.ExecuteBreakpoint b -> {
-                Optional<DebugException> db = hardware.checkInstructionFetch(b.linear(), false, g.mode());
+                // Intel: MOV SS / POP SS blocking inhibits the instruction breakpoints of the next instruction.
+                Optional<DebugException> db = afterLoadSs(g, b.rip()) ? Optional.empty()
+                        : hardware.checkInstructionFetch(b.linear(), false, g.mode());
                 if (db.isEmpty()) {
-                    // The hook's slot does not raise #DB (LEN/type combination): run it once without the hook.
+                    // The hook's slot does not raise #DB (LEN/type combination), or MOV SS blocks
+                    // it: run the instruction once without the hook.
                     uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | Rflags.RF);
                     yield null;
                 }
@@ -136,6 +139,25 @@ public final class PhysicalCpu {
             case EngineEvent.Stopped s -> new VmExit.ExternalInterrupt(s.rip());
             case EngineEvent.Completed c -> new VmExit.ExternalInterrupt(c.rip());
         };
+    }
+
+    /**
+     * Whether the instruction at {@code rip} is in the shadow of a MOV SS or POP SS: the engine's
+     * interrupt shadow is on (STI sets it too) and the bytes right before {@code rip} decode as a
+     * load of SS ending there (STI is one byte, FB; a load of SS is at least two).
+     */
+    private static boolean afterLoadSs(GuestEngine g, long rip) {
+        if (!g.state().interruptShadow()) {
+            return false;
+        }
+        for (int n = 1; n <= X86Decoder.MAX_LENGTH && n <= rip; n++) {
+            byte[] code = g.readCode(rip - n, n);
+            if (code.length == n && decode(g, code) instanceof X86Instruction insn && insn.length() == n
+                    && insn.operation() instanceof Operation.LoadSs) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */
