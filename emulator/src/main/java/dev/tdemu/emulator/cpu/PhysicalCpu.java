@@ -112,6 +112,10 @@ public final class PhysicalCpu {
                     // The engine set CR2 when it raised #PF: delivery must keep that address.
                     yield pageFault(g, controls, e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
                 }
+                if (e.vector() == X86Exception.GP && e.errorCode() == 0 && nonCanonicalStackOperand(g, e.rip())) {
+                    // The engine raises #GP(0) for every non-canonical address; through SS it is #SS(0).
+                    yield exception(g, controls, X86Exception.SS, 0, PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
+                }
                 yield exception(g, controls, e.vector(), e.errorCode(), PendingDebug.NONE, e.rip(), e.rip(), 0, true, false);
             }
             case EngineEvent.SingleStep s -> debugTrap(g, controls, List.of(), true, s.rip(), afterRepIteration(g, s.rip()));
@@ -158,6 +162,35 @@ public final class PhysicalCpu {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether the instruction at {@code rip}, in 64-bit mode, has a memory operand through SS (a
+     * base of RSP or RBP) whose address is not canonical: its fault is #SS(0), not #GP(0) (SDM
+     * "Interrupt 12—Stack Fault Exception"). Implicit stack accesses (PUSH, POP, CALL) are not
+     * recognised.
+     */
+    private static boolean nonCanonicalStackOperand(GuestEngine g, long rip) {
+        if (!g.state().executionMode().is64Bit()) {
+            return false;
+        }
+        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        if (insn == null || insn.memory() == null || insn.memory().segment() != Sreg.SS || insn.memory().scaledDisp8()) {
+            return false;
+        }
+        Unicorn uc = g.engine();
+        long linear = insn.memory().offset(new X86Instruction.Registers() {
+            @Override
+            public long gpr(int index) {
+                return uc.readReg(GPRS[index]);
+            }
+
+            @Override
+            public long segmentBase(Sreg segment) {
+                return 0;
+            }
+        }, insn.nextRip(rip));
+        return linear != (linear << 16 >> 16); // bits 63:47 not all equal (4-level paging)
     }
 
     /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */
