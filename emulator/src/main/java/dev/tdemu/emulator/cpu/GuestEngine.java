@@ -221,7 +221,7 @@ public final class GuestEngine implements AutoCloseable {
         return size;
     }
 
-    /** Every hook that ends a run says why here (only the first reason counts). */
+    /** Every hook that ends a run says why here (the first reason counts, unless it was fallback I/O). */
     private void record(EngineEvent e) {
         // Fallback port I/O is already done and asks the VMM for nothing: whatever stops the run
         // after it in the same stretch (an exception, an intercept, a single-step trap) is the event.
