@@ -6,9 +6,8 @@
  *   xmc.first                              the AP runs the code the BSP wrote
  *   xmc.immediate-written-by-another-cpu   after the BSP rewrote the immediate, the new one runs
  *   xmc.again                              and once more
- *
- * A reproducer of an open bug: tdemu fails the last two (each vCPU's engine keeps its own
- * translations and sees no other engine's stores; docs/emulator.md), so no test runs it yet.
+ *   xmc.bsp-runs-what-the-ap-wrote         the BSP runs the code, the AP rewrites the immediate
+ *                                          (on request), the BSP runs the new one
  */
 #define CONF_PC
 #include "multiboot.inc"
@@ -38,6 +37,13 @@
     mov     result(%rip), %rax
 .endm
 
+/* Runs code_page on this CPU; %rax <- its EAX. */
+.macro RUN_HERE
+    xor     %eax, %eax
+    lea     code_page(%rip), %rdx
+    call    *%rdx
+.endm
+
     .text
 main64:
     APIC_WRITE APIC_SPIV, $(APIC_SPIV_APIC_ENABLED | 0xFF)
@@ -63,6 +69,17 @@ main64:
     movb    $3, (code_page + 1)(%rip)
     AP_RUN
     CHECK   "xmc.again", $3, %rax
+
+    RUN_HERE
+    CHECK   "xmc.bsp-runs-its-own-copy", $3, %rax
+    incq    write_request(%rip)             /* the AP writes 4 over the immediate */
+    mov     write_request(%rip), %rcx
+1:  pause
+    cmp     write_done(%rip), %rcx
+    jne     1b
+    cpuid                                   /* serializing, before running modified code */
+    RUN_HERE
+    CHECK   "xmc.bsp-runs-what-the-ap-wrote", $4, %rax
     CONF_FINISH "pc64-xmc"
 
     .code16
@@ -108,9 +125,15 @@ ap_start64:
     mov     %ax, %ss
     lea     ap_stack_top(%rip), %rsp
     movq    $1, ap_up(%rip)
-    xor     %r12d, %r12d                /* requests served */
+    xor     %r12d, %r12d                /* run requests served */
+    xor     %r13d, %r13d                /* write requests served */
 1:  pause
-    cmp     request(%rip), %r12
+    cmp     write_request(%rip), %r13
+    je      2f
+    movb    $4, (code_page + 1)(%rip)   /* the BSP ran this code: rewrite its immediate */
+    inc     %r13
+    mov     %r13, write_done(%rip)
+2:  cmp     request(%rip), %r12
     je      1b
     xor     %eax, %eax
     cpuid                               /* serializing, before running modified code */
@@ -131,6 +154,8 @@ ap_up:      .quad 0
 request:    .quad 0
 done:       .quad 0
 result:     .quad 0
+write_request: .quad 0
+write_done: .quad 0
 
     .bss
     .balign 4096

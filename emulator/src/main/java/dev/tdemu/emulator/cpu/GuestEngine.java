@@ -70,6 +70,17 @@ public final class GuestEngine implements AutoCloseable {
     private long kickedAt = -1;
     /** A fallback I/O hook ran: the kick hook ends the run at the next block's start. */
     private boolean stopAtNextBlock;
+    /** The engines of the other vCPUs of this VM, or null (see {@link CodeSharing}). */
+    private CodeSharing sharing;
+    /** Guest-physical page numbers this engine has translated code from (since its last flush). */
+    private final Set<Long> codePages = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Pages another engine translated code from, to watch here from the next run on. */
+    private final java.util.Queue<Long> watchRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Pages this engine has a write hook on (its own thread only). */
+    private final Set<Long> watchedPages = new java.util.HashSet<>();
+    /** Another engine stored to one of {@link #codePages}: drop every translation before the next run. */
+    private volatile boolean codeWrittenElsewhere;
+    private static final int PAGE_SHIFT = 12;
 
     /** An engine for one of tdemu's own guests: 64-bit long mode, the tdemu machine's intercepts. */
     public GuestEngine(GuestMemory memory, BootStructures.EntryState entry, FallbackIo fallbackIo) {
@@ -293,6 +304,67 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /**
+     * The engines of one VM's vCPUs, which share guest RAM but each keep their own translations
+     * and check only their own stores against them: cross-modifying code (SDM vol. 3A, "Handling
+     * Self- and Cross-Modifying Code") would run stale. So each engine reports the pages it
+     * translates from, every other engine watches stores to them, and a store there makes the
+     * owner drop its translations before its next run. vCPUs run one at a time (GuestScheduler),
+     * so a request or a flush applied at the start of a run is in time.
+     */
+    public static final class CodeSharing {
+        private final List<GuestEngine> engines = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        /** Adds {@code g}; between runs, before it first runs. */
+        public void add(GuestEngine g) {
+            engines.add(g);
+            g.sharing = this;
+            g.uc.setTranslationListener(g::translatedFrom);
+        }
+    }
+
+    /** A block was translated from linear [pc, pc + size): its pages become watched by the other engines. */
+    private void translatedFrom(long pc, int size) {
+        long last = (pc + Math.max(size, 1) - 1) >>> PAGE_SHIFT;
+        for (long page = pc >>> PAGE_SHIFT; page <= last; page++) {
+            long physical = toPhysical(page << PAGE_SHIFT);
+            if (physical >= 0 && codePages.add(physical >>> PAGE_SHIFT)) {
+                for (GuestEngine other : sharing.engines) {
+                    if (other != this) {
+                        other.watchRequests.add(physical >>> PAGE_SHIFT);
+                    }
+                }
+            }
+        }
+    }
+
+    /** At the start of a run: the flush another engine's store asked for, and the watches requested. */
+    private void applyOtherEnginesStores() {
+        if (codeWrittenElsewhere) {
+            codeWrittenElsewhere = false;
+            codePages.clear();
+            uc.flushTranslations();
+            LOG.debug("another vCPU stored to code this one translated: translations dropped");
+        }
+        for (Long page = watchRequests.poll(); page != null; page = watchRequests.poll()) {
+            if (watchedPages.add(page)) {
+                long start = page << PAGE_SHIFT;
+                uc.addMemoryHook(EnumSet.of(MemType.WRITE), start, start + (1L << PAGE_SHIFT) - 1,
+                        (u, type, at, size, value) -> storedToWatchedPage(at), false);
+            }
+        }
+    }
+
+    /** This engine stored to a page another engine has translated code from (physical {@code at}). */
+    private void storedToWatchedPage(long at) {
+        Long page = at >>> PAGE_SHIFT;
+        for (GuestEngine other : sharing.engines) {
+            if (other != this && other.codePages.contains(page)) {
+                other.codeWrittenElsewhere = true;
+            }
+        }
+    }
+
+    /**
      * A fallback I/O hook performed {@code io}: the run ends at the next block's start (see
      * {@link #atBlockStart}). An engine without the kick hook stops at once, its RIP imprecise.
      */
@@ -398,6 +470,9 @@ public final class GuestEngine implements AutoCloseable {
         event = null;
         kickedAt = -1;
         stopAtNextBlock = false;
+        if (sharing != null) {
+            applyOtherEnginesStores();
+        }
         enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;

@@ -7,12 +7,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Code a kernel writes at run time, through the real VM: stores over code that already ran take
- * effect (pc64-smc), and port I/O in written code, which tdemu did not scan at load, runs once
- * in its place (pc64-written-io).
+ * effect (pc64-smc), also when another vCPU stored them (pc64-xmc), and port I/O in written code,
+ * which tdemu did not scan at load, runs once in its place (pc64-written-io).
  */
 @Timeout(60)
 class PcWrittenCodeTest {
-    static final int SMC_CHECKS = 10, WRITTEN_IO_CHECKS = 5;
+    static final int SMC_CHECKS = 10, WRITTEN_IO_CHECKS = 5, XMC_CHECKS = 5;
 
     @TempDir
     Path dir;
@@ -35,5 +35,14 @@ class PcWrittenCodeTest {
     @Test
     void portIoInCodeWrittenAtRunTimeRunsOnceInItsPlace() {
         PcKernels.run(dir, "pc64-written-io.elf").assertAllPassed(WRITTEN_IO_CHECKS);
+    }
+
+    /**
+     * Cross-modifying code: after one vCPU rewrites code another already ran, and that one
+     * serializes (CPUID), the new bytes run, in both directions between the two vCPUs.
+     */
+    @Test
+    void codeAnotherVcpuRewroteRunsInItsNewVersion() {
+        PcKernels.run(dir, "pc64-xmc.elf", c -> c.setVcpus(2)).assertAllPassed(XMC_CHECKS);
     }
 }
