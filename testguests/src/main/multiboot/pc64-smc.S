@@ -16,7 +16,10 @@
  *   smc.rep-movs-alias  REP MOVSB through the alias
  *   smc.next-insn       an instruction that rewrites the immediate of the instruction right
  *                       after it, in the same straight-line run: the new immediate runs
+ *   smc.ins             INSB from pc-testdev's scratch register over the immediate (tdemu
+ *                       performs INS and stores to RAM itself, outside the engine)
  */
+#define TESTDEV_SCRATCH 0xE0
 #define CONF_PC
 #include "multiboot.inc"
 #include "pc.inc"
@@ -113,6 +116,20 @@ main64:
     mov     $9, %ecx
     RUN_CODE
     CHECK   "smc.next-insn-again", $9, %rax
+
+    lea     code_page(%rip), %rdi
+    movb    $0xB8, (%rdi)
+    movl    $1, 1(%rdi)
+    movb    $0xC3, 5(%rdi)
+    RUN_CODE
+    CHECK   "smc.ins-before", $1, %rax
+    mov     $10, %al
+    out     %al, $TESTDEV_SCRATCH
+    lea     (code_page + 1)(%rip), %rdi
+    mov     $TESTDEV_SCRATCH, %dx
+    insb
+    RUN_CODE
+    CHECK   "smc.ins", $10, %rax
 
     CONF_FINISH "pc64-smc"
 

@@ -78,7 +78,10 @@ public final class GuestEngine implements AutoCloseable {
     private final java.util.Queue<Long> watchRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Pages this engine has a write hook on (its own thread only). */
     private final Set<Long> watchedPages = new java.util.HashSet<>();
-    /** Another engine stored to one of {@link #codePages}: drop every translation before the next run. */
+    /**
+     * A store the engine did not check (another engine's, or tdemu's own for the guest: INS) hit
+     * one of {@link #codePages}: drop every translation before the next run.
+     */
     private volatile boolean codeWrittenElsewhere;
     private static final int PAGE_SHIFT = 12;
 
@@ -97,6 +100,7 @@ public final class GuestEngine implements AutoCloseable {
             state = new CpuState(uc, memory, entry.efer());
             enforcer = new DrEnforcer(uc, memory, (u, linear) -> onExecuteBreakpoint(linear));
             installPermanentHooks();
+            uc.setTranslationListener(this::translatedFrom);
         } catch (RuntimeException e) {
             uc.close();
             arena.close();
@@ -205,6 +209,7 @@ public final class GuestEngine implements AutoCloseable {
     public void writePhysical(long gpa, byte[] bytes) {
         if (memory.contains(gpa, bytes.length)) {
             memory.writeBytes(gpa, bytes);
+            codeStoredOutsideEngines(gpa, bytes.length);
             return;
         }
         Unicorn.MmioRegion region = deviceMemory(gpa, bytes.length);
@@ -318,7 +323,6 @@ public final class GuestEngine implements AutoCloseable {
         public void add(GuestEngine g) {
             engines.add(g);
             g.sharing = this;
-            g.uc.setTranslationListener(g::translatedFrom);
         }
     }
 
@@ -327,7 +331,7 @@ public final class GuestEngine implements AutoCloseable {
         long last = (pc + Math.max(size, 1) - 1) >>> PAGE_SHIFT;
         for (long page = pc >>> PAGE_SHIFT; page <= last; page++) {
             long physical = toPhysical(page << PAGE_SHIFT);
-            if (physical >= 0 && codePages.add(physical >>> PAGE_SHIFT)) {
+            if (physical >= 0 && codePages.add(physical >>> PAGE_SHIFT) && sharing != null) {
                 for (GuestEngine other : sharing.engines) {
                     if (other != this) {
                         other.watchRequests.add(physical >>> PAGE_SHIFT);
@@ -337,7 +341,7 @@ public final class GuestEngine implements AutoCloseable {
         }
     }
 
-    /** At the start of a run: the flush another engine's store asked for, and the watches requested. */
+    /** At the start of a run: the flush a store the engine did not check asked for, and the watches requested. */
     private void applyOtherEnginesStores() {
         if (codeWrittenElsewhere) {
             codeWrittenElsewhere = false;
@@ -350,6 +354,28 @@ public final class GuestEngine implements AutoCloseable {
                 long start = page << PAGE_SHIFT;
                 uc.addMemoryHook(EnumSet.of(MemType.WRITE), start, start + (1L << PAGE_SHIFT) - 1,
                         (u, type, at, size, value) -> storedToWatchedPage(at), false);
+            }
+        }
+    }
+
+    /**
+     * tdemu stored to guest RAM for the guest (INS, emulated between runs), which no engine's
+     * own check sees: an engine with code on those pages drops its translations before its next run.
+     */
+    private void codeStoredOutsideEngines(long gpa, int length) {
+        long last = (gpa + Math.max(length, 1) - 1) >>> PAGE_SHIFT;
+        for (long page = gpa >>> PAGE_SHIFT; page <= last; page++) {
+            Long p = page;
+            if (sharing == null) {
+                if (codePages.contains(p)) {
+                    codeWrittenElsewhere = true;
+                }
+                continue;
+            }
+            for (GuestEngine g : sharing.engines) {
+                if (g.codePages.contains(p)) {
+                    g.codeWrittenElsewhere = true;
+                }
             }
         }
     }
@@ -470,9 +496,7 @@ public final class GuestEngine implements AutoCloseable {
         event = null;
         kickedAt = -1;
         stopAtNextBlock = false;
-        if (sharing != null) {
-            applyOtherEnginesStores();
-        }
+        applyOtherEnginesStores();
         enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;

@@ -12,15 +12,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class PcWrittenCodeTest {
-    static final int SMC_CHECKS = 10, WRITTEN_IO_CHECKS = 5, XMC_CHECKS = 5;
+    static final int SMC_CHECKS = 12, WRITTEN_IO_CHECKS = 5, XMC_CHECKS = 5;
 
     @TempDir
     Path dir;
 
     /**
      * A store over code that ran makes the next run of it run the new bytes, after stores to data
-     * on the same page, through another linear mapping of the page, by REP MOVSB, and when the
-     * store is the instruction right before the rewritten one.
+     * on the same page, through another linear mapping of the page, by REP MOVSB, when the
+     * store is the instruction right before the rewritten one, and by an INS tdemu performs.
      */
     @Test
     void storesOverCodeThatRanTakeEffectWhateverTheyGoThrough() {
