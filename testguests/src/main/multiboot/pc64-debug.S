@@ -13,6 +13,9 @@
  *                           the watchpoint's #DB first, at the INT 1 handler's first instruction
  *   movss-wp-int3.*         the same with INT3: #DB (at the #BP handler's first instruction), #BP
  *   movss-wp-icebp.*        the same with a prefixed ICEBP: one #DB reporting the watchpoint
+ *   movss-code-bp.*         a code breakpoint on the instruction after MOV SS raises no #DB
+ *                           (Intel: MOV SS blocking inhibits instruction breakpoints); the
+ *                           same breakpoint without MOV SS before it raises one
  *   bs-sticky.*             a DR6.BS set by software survives a code breakpoint's #DB and a data
  *                           breakpoint's, B0-B3 say only what matched
  *   sti-hlt.*               STI;HLT single-stepped with the APIC timer armed (vector 0xEE):
@@ -151,6 +154,25 @@ main64:
 1:  CHECK "movss-wp-icebp.one-db", $1, exc_count(%rip)
     CHECK_ADDR "movss-wp-icebp.after-the-prefixed-icebp", 1b, LOG_RIP(0)
     CHECK "movss-wp-icebp.reports-b1", $(DR6_INIT | 2), LOG_DR6(0)
+
+    /* ---- code breakpoint on the instruction after MOV SS ---- */
+    CONF_BEGIN
+    movq    $RFLAGS_RF, exc_or_flags(%rip)     /* resume the faulting instruction */
+    SET_DRN_ADDR 2, 1f
+    SET_DR7 DR7_SLOT(2, DR7_G(2), RW_X, LEN_1)
+    mov     %ss, %ax
+    mov     %ax, %ss
+1:  nop
+    CHECK "movss-code-bp.suppressed", $0, exc_count(%rip)
+    CONF_BEGIN
+    movq    $RFLAGS_RF, exc_or_flags(%rip)
+    SET_DRN_ADDR 2, 1f
+    SET_DR7 DR7_SLOT(2, DR7_G(2), RW_X, LEN_1)
+    mov     %ss, %ax
+    nop
+1:  nop
+    CHECK "movss-code-bp.without-mov-ss-fires", $1, exc_count(%rip)
+    SET_DR7 DR7_FIXED
 
     /* ---- DR6.BS set by software ---- */
     CONF_BEGIN

@@ -51,6 +51,8 @@ public final class GuestEngine implements AutoCloseable {
     private final SvmGuestMode svm;
     private final CpuState state;
     private static final int EFER = 0xC0000080;
+    /** The last guest-physical byte, which no access reaches: where the self-modifying-code hook listens. */
+    private static final long SMC_GUARD_ADDRESS = -1L;
     private final List<Hook> ioHooks = new ArrayList<>();
     private final FallbackIo fallbackIo;
     private EngineEvent event;
@@ -67,6 +69,22 @@ public final class GuestEngine implements AutoCloseable {
     private volatile SwitchableBlockHook kickHook;
     /** The block a kick stopped this run at, or -1. */
     private long kickedAt = -1;
+    /** A fallback I/O hook ran: the kick hook ends the run at the next block's start. */
+    private boolean stopAtNextBlock;
+    /** The engines of the other vCPUs of this VM, or null (see {@link CodeSharing}). */
+    private CodeSharing sharing;
+    /** Guest-physical page numbers this engine has translated code from (since its last flush). */
+    private final Set<Long> codePages = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Pages another engine translated code from, to watch here from the next run on. */
+    private final java.util.Queue<Long> watchRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Pages this engine has a write hook on (its own thread only). */
+    private final Set<Long> watchedPages = new java.util.HashSet<>();
+    /**
+     * A store the engine did not check (another engine's, or tdemu's own for the guest: INS) hit
+     * one of {@link #codePages}: drop every translation before the next run.
+     */
+    private volatile boolean codeWrittenElsewhere;
+    private static final int PAGE_SHIFT = 12;
 
     /** An engine for one of tdemu's own guests: 64-bit long mode, the tdemu machine's intercepts. */
     public GuestEngine(GuestMemory memory, BootStructures.EntryState entry, FallbackIo fallbackIo) {
@@ -99,6 +117,7 @@ public final class GuestEngine implements AutoCloseable {
                 }
             });
             installPermanentHooks();
+            uc.setTranslationListener(this::translatedFrom);
         } catch (RuntimeException e) {
             uc.close();
             arena.close();
@@ -207,6 +226,7 @@ public final class GuestEngine implements AutoCloseable {
     public void writePhysical(long gpa, byte[] bytes) {
         if (memory.contains(gpa, bytes.length)) {
             memory.writeBytes(gpa, bytes);
+            codeStoredOutsideEngines(gpa, bytes.length);
             return;
         }
         Unicorn.MmioRegion region = deviceMemory(gpa, bytes.length);
@@ -234,9 +254,11 @@ public final class GuestEngine implements AutoCloseable {
         return size;
     }
 
-    /** Every hook that ends a run says why here (only the first reason counts). */
+    /** Every hook that ends a run says why here (the first reason counts, unless it was fallback I/O). */
     private void record(EngineEvent e) {
-        if (event == null) {
+        // Fallback port I/O is already done and asks the VMM for nothing: whatever stops the run
+        // after it in the same stretch (an exception, an intercept, a single-step trap) is the event.
+        if (event == null || event instanceof EngineEvent.ImprecisePortIo) {
             event = e;
         }
         enforcer.endStepHooks();
@@ -279,17 +301,128 @@ public final class GuestEngine implements AutoCloseable {
             record(new EngineEvent.MemoryFault(type, physical, size, u.readReg(X86Reg.RIP)));
             return false;
         });
+        // Self-modifying code: the engine checks a store for translated code only while the TLB
+        // entry it goes through is marked not-dirty, and Unicorn 2.1.1 clears that mark after the
+        // first store through the entry (notdirty_write), code on the page or not, unless a memory
+        // hook exists; it sets it again only on the linear page it next translates from. Without
+        // this hook a store through a page already written (or through another mapping of it)
+        // leaves the old translation to run. The hook never fires (no access reaches its address).
+        uc.addMemoryHook(EnumSet.of(MemType.WRITE), SMC_GUARD_ADDRESS, SMC_GUARD_ADDRESS, (u, type, at, size, value) -> {
+        }, false);
+        // Port I/O in code the scan did not cover (code the guest wrote) reaches these hooks. The
+        // engine writes no RIP before them, and a stop from inside one leaves RIP wherever it was
+        // last written (the start of an earlier block, when blocks are chained) while the rest of
+        // the block still runs: the guest would resume there and run that stretch, the I/O
+        // included, again. So the run ends at the start of the next block, whose address the kick
+        // hook reads, with the rest of the block done once.
         uc.addInHook((u, port, size) -> {
             long value = fallbackIo.in(port, size);
-            record(new EngineEvent.ImprecisePortIo(true, port, size, value, -1));
-            u.emuStop();
+            afterFallbackIo(new EngineEvent.ImprecisePortIo(true, port, size, value, -1));
             return (int) value;
         });
         uc.addOutHook((u, port, size, value) -> {
             fallbackIo.out(port, size, Integer.toUnsignedLong(value) & (size == 4 ? 0xFFFFFFFFL : (1L << (8 * size)) - 1));
-            record(new EngineEvent.ImprecisePortIo(false, port, size, value, -1));
-            u.emuStop();
+            afterFallbackIo(new EngineEvent.ImprecisePortIo(false, port, size, value, -1));
         });
+    }
+
+    /**
+     * The engines of one VM's vCPUs, which share guest RAM but each keep their own translations
+     * and check only their own stores against them: cross-modifying code (SDM vol. 3A, "Handling
+     * Self- and Cross-Modifying Code") would run stale. So each engine reports the pages it
+     * translates from, every other engine watches stores to them, and a store there makes the
+     * owner drop its translations before its next run. vCPUs run one at a time (GuestScheduler),
+     * so a request or a flush applied at the start of a run is in time.
+     */
+    public static final class CodeSharing {
+        private final List<GuestEngine> engines = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        /** Adds {@code g}; between runs, before it first runs. */
+        public void add(GuestEngine g) {
+            engines.add(g);
+            g.sharing = this;
+        }
+    }
+
+    /** A block was translated from linear [pc, pc + size): its pages become watched by the other engines. */
+    private void translatedFrom(long pc, int size) {
+        long last = (pc + Math.max(size, 1) - 1) >>> PAGE_SHIFT;
+        for (long page = pc >>> PAGE_SHIFT; page <= last; page++) {
+            long physical = toPhysical(page << PAGE_SHIFT);
+            if (physical >= 0 && codePages.add(physical >>> PAGE_SHIFT) && sharing != null) {
+                for (GuestEngine other : sharing.engines) {
+                    if (other != this) {
+                        other.watchRequests.add(physical >>> PAGE_SHIFT);
+                    }
+                }
+            }
+        }
+    }
+
+    /** At the start of a run: the flush a store the engine did not check asked for, and the watches requested. */
+    private void applyOtherEnginesStores() {
+        if (codeWrittenElsewhere) {
+            codeWrittenElsewhere = false;
+            codePages.clear();
+            uc.flushTranslations();
+            LOG.debug("another vCPU stored to code this one translated: translations dropped");
+        }
+        for (Long page = watchRequests.poll(); page != null; page = watchRequests.poll()) {
+            if (watchedPages.add(page)) {
+                long start = page << PAGE_SHIFT;
+                uc.addMemoryHook(EnumSet.of(MemType.WRITE), start, start + (1L << PAGE_SHIFT) - 1,
+                        (u, type, at, size, value) -> storedToWatchedPage(at), false);
+            }
+        }
+    }
+
+    /**
+     * tdemu stored to guest RAM for the guest (INS, emulated between runs), which no engine's
+     * own check sees: an engine with code on those pages drops its translations before its next run.
+     */
+    private void codeStoredOutsideEngines(long gpa, int length) {
+        long last = (gpa + Math.max(length, 1) - 1) >>> PAGE_SHIFT;
+        for (long page = gpa >>> PAGE_SHIFT; page <= last; page++) {
+            Long p = page;
+            if (sharing == null) {
+                if (codePages.contains(p)) {
+                    codeWrittenElsewhere = true;
+                }
+                continue;
+            }
+            for (GuestEngine g : sharing.engines) {
+                if (g.codePages.contains(p)) {
+                    g.codeWrittenElsewhere = true;
+                }
+            }
+        }
+    }
+
+    /** This engine stored to a page another engine has translated code from (physical {@code at}). */
+    private void storedToWatchedPage(long at) {
+        Long page = at >>> PAGE_SHIFT;
+        for (GuestEngine other : sharing.engines) {
+            if (other != this && other.codePages.contains(page)) {
+                other.codeWrittenElsewhere = true;
+            }
+        }
+    }
+
+    /**
+     * A fallback I/O hook performed {@code io}: the run ends at the next block's start (see
+     * {@link #atBlockStart}). An engine without the kick hook stops at once, its RIP imprecise.
+     */
+    private void afterFallbackIo(EngineEvent.ImprecisePortIo io) {
+        if (event == null) {
+            event = io;
+        }
+        SwitchableBlockHook h = kickHook;
+        if (h == null) {
+            uc.emuStop();
+            return;
+        }
+        stopAtNextBlock = true;
+        h.on();
     }
 
     /**
@@ -390,6 +523,8 @@ public final class GuestEngine implements AutoCloseable {
     public EngineEvent run() {
         event = null;
         kickedAt = -1;
+        stopAtNextBlock = false;
+        applyOtherEnginesStores();
         enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
@@ -455,19 +590,21 @@ public final class GuestEngine implements AutoCloseable {
 
     /**
      * The kick hook: a block hook that ends the run at the start of the next translated block when
-     * a kick is pending, or when an interrupt window was asked for and the guest is now
-     * interruptible. It is always installed, but its Java callback (an upcall per block, about
+     * a kick is pending, when an interrupt window was asked for and the guest is now
+     * interruptible, or after a fallback I/O hook ran ({@link #afterFallbackIo}). It is always installed, but its Java callback (an upcall per block, about
      * 35 ns) runs only while switched on ({@link SwitchableBlockHook}): from a {@link #kick()} or an
      * interrupt-window request until {@link #disableKicks()}; while off, a block costs one native
      * call that does nothing.
      */
     private void atBlockStart(Unicorn u, long address, int size) {
+        boolean afterIo = stopAtNextBlock;
+        stopAtNextBlock = false;
         if (kicksDeferred) {
-            return;
+            return; // a one-instruction step: its single-step trap ends the run
         }
         if (kick) {
             kick = false;
-            if (event == null) {
+            if (event == null || event instanceof EngineEvent.ImprecisePortIo) {
                 event = new EngineEvent.Stopped(address);
                 kickedAt = address;
             }
@@ -482,10 +619,13 @@ public final class GuestEngine implements AutoCloseable {
             u.emuStop();
         } else if (interruptWindowWanted && (u.readReg(X86Reg.RFLAGS) & Rflags.IF) != 0 && !state.interruptShadow()) {
             interruptWindowWanted = false;
-            if (event == null) {
+            if (event == null || event instanceof EngineEvent.ImprecisePortIo) {
                 event = new EngineEvent.InterruptWindow(address);
                 kickedAt = address;
             }
+            u.emuStop();
+        } else if (afterIo) {
+            kickedAt = address;
             u.emuStop();
         }
     }

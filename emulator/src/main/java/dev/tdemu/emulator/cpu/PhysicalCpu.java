@@ -118,6 +118,10 @@ public final class PhysicalCpu {
                     // The engine set CR2 when it raised #PF: delivery must keep that address.
                     yield pageFault(g, controls, e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
                 }
+                if (e.vector() == ExceptionVector.GP.vector() && e.errorCode() == 0 && nonCanonicalStackOperand(g, e.rip())) {
+                    // The engine raises #GP(0) for every non-canonical address; through SS it is #SS(0).
+                    yield raise(g, controls, Event.fault(ExceptionVector.SS).errorCode(0).at(e.rip()));
+                }
                 // Any other exception the engine raised faults at its instruction (a vector the SDM
                 // reserves, which no instruction raises, would go in as the interrupt it then is).
                 yield raise(g, controls, ExceptionVector.isDefined(e.vector())
@@ -131,9 +135,12 @@ public final class PhysicalCpu {
             case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
                     new IoQualification(p.size(), p.in(), false, false, false, p.port()), p.value(), p.rip());
             case EngineEvent.ExecuteBreakpoint b -> {
-                Optional<DebugException> db = hardware.checkInstructionFetch(b.linear(), false, g.mode());
+                // Intel: MOV SS / POP SS blocking inhibits the instruction breakpoints of the next instruction.
+                Optional<DebugException> db = afterLoadSs(g, b.rip()) ? Optional.empty()
+                        : hardware.checkInstructionFetch(b.linear(), false, g.mode());
                 if (db.isEmpty()) {
-                    // The hook's slot does not raise #DB (LEN/type combination): run it once without the hook.
+                    // The hook's slot does not raise #DB (LEN/type combination), or MOV SS blocks
+                    // it: run the instruction once without the hook.
                     uc.writeReg(X86Reg.RFLAGS, uc.readReg(X86Reg.RFLAGS) | Rflags.RF);
                     yield null;
                 }
@@ -184,6 +191,54 @@ public final class PhysicalCpu {
         g.engine().writeReg(X86Reg.RIP, rip);
         VmExit trap = debugTrap(g, controls, late, false, rip, false);
         return trap != null ? trap : null;
+    }
+
+    /**
+     * Whether the instruction at {@code rip} is in the shadow of a MOV SS or POP SS: the engine's
+     * interrupt shadow is on (STI sets it too) and the bytes right before {@code rip} decode as a
+     * load of SS ending there (STI is one byte, FB; a load of SS is at least two).
+     */
+    private static boolean afterLoadSs(GuestEngine g, long rip) {
+        if (!g.state().interruptShadow()) {
+            return false;
+        }
+        for (int n = 1; n <= X86Decoder.MAX_LENGTH && n <= rip; n++) {
+            byte[] code = g.readCode(rip - n, n);
+            if (code.length == n && decode(g, code) instanceof X86Instruction insn && insn.length() == n
+                    && insn.operation() instanceof Operation.LoadSs) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the instruction at {@code rip}, in 64-bit mode, has a memory operand through SS (a
+     * base of RSP or RBP) whose address is not canonical: its fault is #SS(0), not #GP(0) (SDM
+     * "Interrupt 12—Stack Fault Exception"). Implicit stack accesses (PUSH, POP, CALL) are not
+     * recognised.
+     */
+    private static boolean nonCanonicalStackOperand(GuestEngine g, long rip) {
+        if (!g.state().executionMode().is64Bit()) {
+            return false;
+        }
+        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        if (insn == null || insn.memory() == null || insn.memory().segment() != Sreg.SS || insn.memory().scaledDisp8()) {
+            return false;
+        }
+        Unicorn uc = g.engine();
+        long linear = insn.memory().offset(new X86Instruction.Registers() {
+            @Override
+            public long gpr(int index) {
+                return uc.readReg(GPRS[index]);
+            }
+
+            @Override
+            public long segmentBase(Sreg segment) {
+                return 0;
+            }
+        }, insn.nextRip(rip));
+        return linear != (linear << 16 >> 16); // bits 63:47 not all equal (4-level paging)
     }
 
     /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */

@@ -162,7 +162,7 @@ final class Uc {
     /** uc_cb_tlbevent_t: bool (uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *result, void *user). */
     /** uc_hook_edge_gen_t: void (uc, uc_tb *cur, uc_tb *prev, void *user); uc_tb = {u64 pc; u16 icount; u16 size}. */
     static final FunctionDescriptor CB_EDGE = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-    static final long UC_TB_ICOUNT = 8;
+    static final long UC_TB_PC = 0, UC_TB_ICOUNT = 8, UC_TB_SIZE = 10;
     static final FunctionDescriptor CB_TLB_FILL = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
     /** uc_cb_hookinsn_invalid_t: bool (uc, void *user); true continues (at the RIP the hook left). */
     static final FunctionDescriptor CB_INSN_INVALID = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, ADDRESS);

@@ -209,10 +209,33 @@ public final class Unicorn implements AutoCloseable {
     private boolean budgetStop;
     private long budgetFlushes;
 
+    /** Told of every block the engine translates: its first linear address and its size in bytes. */
+    @FunctionalInterface
+    public interface TranslationListener {
+        void translated(long pc, int size);
+    }
+
+    private volatile TranslationListener translationListener;
+
+    /**
+     * Calls {@code listener} (on the engine's thread, during a run) for every block the engine
+     * translates from then on; null for none. It must not throw and must not call the engine's
+     * API other than register reads.
+     */
+    public void setTranslationListener(TranslationListener listener) {
+        translationListener = listener;
+    }
+
     /** The edge-generated upcall: called for every newly translated block. Must not throw. */
     private void translated(MemorySegment engine, MemorySegment current, MemorySegment previous, MemorySegment user) {
         try {
-            int icount = current.reinterpret(16).get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, Uc.UC_TB_ICOUNT) & 0xFFFF;
+            MemorySegment tb = current.reinterpret(16);
+            int icount = tb.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, Uc.UC_TB_ICOUNT) & 0xFFFF;
+            TranslationListener listener = translationListener;
+            if (listener != null) {
+                listener.translated(tb.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, Uc.UC_TB_PC),
+                        tb.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, Uc.UC_TB_SIZE) & 0xFFFF);
+            }
             translatedSinceFlush += TB_ESTIMATE_BYTES + icount * INSN_ESTIMATE_BYTES;
             if (translatedSinceFlush >= TCG_BUFFER_BYTES / 2 && running && !budgetStop) {
                 budgetStop = true;

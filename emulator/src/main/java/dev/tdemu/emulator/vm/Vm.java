@@ -166,10 +166,12 @@ public final class Vm implements AutoCloseable {
                         || options.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_ACCEPT_NON_DEBUG_TD;
                 td = new Td(TdParams.of(debugTd ? TdAttributes.DEBUG_TD : TdAttributes.NON_DEBUG, spec.vcpus(), memory.size()));
             }
+            GuestEngine.CodeSharing sharing = spec.vcpus() > 1 ? new GuestEngine.CodeSharing() : null;
             for (int i = 0; i < spec.vcpus(); i++) {
                 Vcpu v = createVcpu(i, module, td, boot);
-                if (spec.vcpus() > 1) {
+                if (sharing != null) {
                     v.engine().makeKickable(); // preemption kicks
+                    sharing.add(v.engine()); // one vCPU's stores over another's code
                 }
                 vcpus.add(v);
             }
