@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The check scenario smp-dr (a PC kernel whose CPUs, the APs started by INIT and SIPI, program their
- * own debug registers) fails by both of its sides: the guest's (its CPUs see their breakpoints
- * lost) and the host's (the host's breakpoints on either physical CPU not restored after an exit).
+ * own debug registers) fails by both of its sides: the guest's (a CPU's breakpoints lost, or a CPU
+ * entering with another CPU's) and the host's (the host's breakpoints on either physical CPU not
+ * restored after an exit).
  * CheckMatrixTest asserts its cells' verdicts and its own proving fault; this adds the host side.
  */
 @Timeout(120)
@@ -39,6 +40,14 @@ class SmpDrScenarioTest {
         CellResult r = CellRunner.run(upstreamVmx("smp-dr"), FaultInjection.FAULT_INJECTION_BREAK_HOST_RESTORE).result();
         assertThat(r.getVerdict()).as(r.getDetail()).isEqualTo(Verdict.FAIL);
         assertThat(r.getInvariant()).isEqualTo("HOST_BREAKPOINTS_INTACT");
+        assertThat(r.getFirstFailingExit()).isPositive();
+    }
+
+    @Test
+    void aCpuEnteringWithItsNeighboursDebugRegistersFailsTheCell() {
+        CellResult r = CellRunner.run(upstreamVmx("smp-dr"), FaultInjection.FAULT_INJECTION_LOAD_ANOTHER_CPUS_GUEST_STATE).result();
+        assertThat(r.getVerdict()).as(r.getDetail()).isEqualTo(Verdict.FAIL);
+        assertThat(r.getInvariant()).isEqualTo("GUEST_BREAKPOINTS_INTACT");
         assertThat(r.getFirstFailingExit()).isPositive();
     }
 
