@@ -126,7 +126,7 @@ public record ElfImage(String name, long entry, List<LoadSegment> segments, Map<
             }
             return Optional.of(EXTRACTED.computeIfAbsent(name, n -> {
                 try (InputStream in = url.openStream()) {
-                    Path tmp = Files.createTempFile("tdemu-" + n + "-", ".elf");
+                    Path tmp = Files.createTempFile("tdemu-" + n.replace('/', '-') + "-", ".elf"); // multiboot/NAME: a PC kernel
                     tmp.toFile().deleteOnExit();
                     Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                     return tmp;

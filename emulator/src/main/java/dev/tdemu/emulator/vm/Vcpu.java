@@ -646,6 +646,12 @@ final class Vcpu implements Runnable, ExitContext {
                 }
             }
             case FAULT_INJECTION_DROP_TRAP_FLAG -> reg(X86Reg.RFLAGS, reg(X86Reg.RFLAGS) & ~Rflags.TF);
+            case FAULT_INJECTION_LOAD_ANOTHER_CPUS_GUEST_STATE -> {
+                DebugRegisters theirs = vm.swapWithNeighboursEntry(index, cpu.hardware().snapshot());
+                if (theirs != null) {
+                    cpu.hardware().load(theirs);
+                }
+            }
             default -> { }
         }
     }

@@ -133,6 +133,7 @@ public final class Vm implements AutoCloseable {
         this.console = new Console(options.console());
         this.memory = new GuestMemory(spec.memoryBytes());
         this.scheduler = spec.vcpus() > 1 ? new GuestScheduler(this) : null;
+        this.enteredWith = new java.util.concurrent.atomic.AtomicReferenceArray<>(spec.vcpus());
         try {
             MultibootBoot boot = null;
             if (spec.isPc()) {
@@ -325,6 +326,21 @@ public final class Vm implements AutoCloseable {
 
     dev.tdemu.proto.FaultInjection faultInjection() {
         return options.faultInjection();
+    }
+
+    /**
+     * For FAULT_INJECTION_LOAD_ANOTHER_CPUS_GUEST_STATE: the DRs each vCPU last entered its guest
+     * with, published by that vCPU's thread and read by its neighbour's.
+     */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<dev.tdemu.core.x86.DebugRegisters> enteredWith;
+
+    /**
+     * Publishes the DRs vCPU {@code vcpu} enters with and returns those the next vCPU (wrapping)
+     * last entered with, or null when it has not entered yet (test-only fault injection).
+     */
+    dev.tdemu.core.x86.DebugRegisters swapWithNeighboursEntry(int vcpu, dev.tdemu.core.x86.DebugRegisters mine) {
+        enteredWith.set(vcpu, mine);
+        return enteredWith.get((vcpu + 1) % enteredWith.length());
     }
 
     public Console console() {

@@ -104,7 +104,22 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
                 + "devices' hole, and tdemu puts no RAM above 4 GiB)";
     }
 
-    /** Resolves a configuration; the guest image is a path or builtin:NAME. */
+    /**
+     * How a PC kernel bundled with tdemu (the testguests module's Multiboot kernels, e.g. the check
+     * scenario smp-dr's pc64-smp-dr) is named: builtin:multiboot/NAME.
+     */
+    public static final String BUILTIN_PC_KERNEL = "builtin:multiboot/";
+
+    /** The kernel file: the path, or a bundled kernel's file (copied out of the jar when it is in one). */
+    private static Path pcKernel(String guest) {
+        if (!guest.startsWith("builtin:")) {
+            return Path.of(guest);
+        }
+        return ElfImage.file(guest).orElseThrow(() -> new IllegalArgumentException("no built-in PC kernel named '"
+                + guest.substring(8) + "' (built-in PC kernels are " + BUILTIN_PC_KERNEL + "NAME)"));
+    }
+
+    /** Resolves a configuration; the guest image is a path or builtin:NAME (builtin:multiboot/NAME for a PC kernel). */
     public static VmSpec from(VmConfig c) throws IOException, ElfFormatException {
         String guest = c.getGuestImage();
         if (guest.isEmpty()) {
@@ -113,7 +128,8 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
         boolean pc = switch (c.getMachine()) {
             case MACHINE_PC -> true;
             case MACHINE_TDEMU -> false;
-            case MACHINE_UNSPECIFIED, UNRECOGNIZED -> !guest.startsWith("builtin:") && MultibootProbe.isMultiboot(Path.of(guest));
+            case MACHINE_UNSPECIFIED, UNRECOGNIZED -> guest.startsWith(BUILTIN_PC_KERNEL)
+                    || !guest.startsWith("builtin:") && MultibootProbe.isMultiboot(Path.of(guest));
         };
         if (!pc && (!c.getKernelCommandLine().isEmpty() || c.getInitrdCount() > 0 || c.getSerialStdin())) {
             throw new IllegalArgumentException("--append, --initrd and --serial are for PC kernels (Multiboot); "
@@ -133,7 +149,7 @@ public record VmSpec(ElfImage image, Mode mode, DrSwitchPolicy policy, TdxDrBeha
         // The RAM is known before the image is read, so a file too large for it is refused unread.
         ElfImage image = pc ? null : guest.startsWith("builtin:") ? ElfImage.builtin(guest.substring(8))
                 : ElfImage.load(Path.of(guest), memory);
-        PcBoot boot = pc ? new PcBoot(Path.of(guest), c.getKernelCommandLine(), c.getInitrdList().stream().map(Path::of).toList(),
+        PcBoot boot = pc ? new PcBoot(pcKernel(guest), c.getKernelCommandLine(), c.getInitrdList().stream().map(Path::of).toList(),
                 c.getSerialStdin()) : null;
         return new VmSpec(image, Mode.fromProto(c.getMode()),
                 c.getPolicy() == dev.tdemu.proto.DrSwitchPolicy.DR_SWITCH_POLICY_UNSPECIFIED ? DrSwitchPolicy.UPSTREAM

@@ -146,6 +146,16 @@ class CliTest {
     }
 
     @Test
+    void aBuiltInPcKernelRunsByItsMultibootNameAndAnUnknownOneIsAUserError() {
+        Run ok = tdemu("run", "builtin:multiboot/pc64-smp-dr", "--vcpus", "2");
+        assertThat(ok.out()).contains("PASS smp-dr.every-cpu-kept-its-own-breakpoints");
+        assertThat(ok.exit()).as("isa-debug-exit 0: every check passed").isEqualTo(1);
+        Run r = tdemu("run", "builtin:multiboot/nope");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("no built-in PC kernel named 'multiboot/nope'");
+    }
+
+    @Test
     void guestsListsTheBuiltInGuests() {
         assertThat(tdemu("guests").out().lines()).contains("hello");
     }
