@@ -136,6 +136,10 @@ public final class Vm implements AutoCloseable {
         try {
             MultibootBoot boot = null;
             if (spec.isPc()) {
+                if (spec.mode() == Mode.SEV_ES) {
+                    throw new IllegalArgumentException("a PC kernel as an SEV-ES guest is not implemented: --mode sev-es "
+                            + "runs tdemu's own guests (e.g. builtin:sev-es-dr)");
+                }
                 if (spec.vcpus() > 1 && spec.mode() == Mode.TD) {
                     throw new IllegalArgumentException("a TD's application processors do not start by INIT and SIPI but "
                             + "through the ACPI multiprocessor wakeup mailbox, which tdemu does not model; run a PC kernel "
@@ -247,7 +251,18 @@ public final class Vm implements AutoCloseable {
         }
         KvmVcpu kvm;
         TdxExitHandlers tdExits = null;
-        if (module != null) {
+        SevEsExitHandlers sevExits = null;
+        if (spec.mode() == Mode.SEV_ES) {
+            // KVM's view: it put DebugSwap in the VMSA it made (debug_swap=1 on a CPU that has it), not SNP.
+            dev.tdemu.core.svm.SevFeatures kvmView = dev.tdemu.core.svm.SevFeatures.of(dev.tdemu.core.svm.SevFeatures.DEBUG_SWAP);
+            dev.tdemu.core.svm.Vmsa vmsa = new dev.tdemu.core.svm.Vmsa(kvmView);
+            if (options.policy() == null) {
+                throw new IllegalArgumentException("an SEV-ES guest runs under an SEV_* policy (" + spec.policy()
+                        + " describes VMX and TD guests)");
+            }
+            kvm = KvmVcpu.sevEs(options.policy(), vmsa, new dev.tdemu.core.svm.SevGuest(kvmView, false, true));
+            sevExits = new SevEsExitHandlers(vmsa, memory);
+        } else if (module != null) {
             TdVcpu tdVcpu = td.addVcpu();
             kvm = options.policy() != null ? KvmVcpu.td(options.policy(), module, tdVcpu)
                     : KvmVcpu.td(spec.policy(), module, tdVcpu);
@@ -259,7 +274,7 @@ public final class Vm implements AutoCloseable {
         GuestEngine e = engine;
         Vcpu v = new Vcpu(index, this, cpu, engine, kvm, workload, self -> pc != null
                 ? new PcVcpuMachine(pc, deviceTimer, index, e, k)
-                : new TdemuVcpuMachine(platform, k, index, spec.vcpus()), tdExits);
+                : new TdemuVcpuMachine(platform, k, index, spec.vcpus()), tdExits, sevExits);
         if (pc != null) {
             mapPcMemory(v);
             pc.cpu(index).apic().setKick(v::kickForEvent);

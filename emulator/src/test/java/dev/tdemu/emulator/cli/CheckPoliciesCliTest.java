@@ -194,10 +194,27 @@ class CheckPoliciesCliTest {
     }
 
     @Test
-    void modeSevEsFailsLoudlyAsNotImplemented() {
-        for (Run r : List.of(tdemu("check", "--mode", "sev-es"), tdemu("run", "--mode", "sev-es", "builtin:hello"))) {
-            assertThat(r.exit()).isEqualTo(2);
-            assertThat(r.err()).startsWith("tdemu: --mode sev-es is not implemented: the emulator does not run SEV-ES guests");
-        }
+    void checkModeSevEsFailsLoudlyAsNotImplemented() {
+        Run r = tdemu("check", "--mode", "sev-es");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("tdemu: --mode sev-es is not implemented for `tdemu check`");
+    }
+
+    @Test
+    void runModeSevEsRunsTheSevEsGuestUnderSevUpstreamByDefaultAndRefusesAVmxPolicy() {
+        Run ok = tdemu("run", "--mode", "sev-es", "builtin:sev-es-dr");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(new String(ok.stdout(), java.nio.charset.StandardCharsets.UTF_8)).endsWith("sev-es-dr: ok\n");
+        Run vmxPolicy = tdemu("run", "--mode", "sev-es", "--policy", "upstream", "builtin:sev-es-dr");
+        assertThat(vmxPolicy.exit()).isEqualTo(2);
+        assertThat(vmxPolicy.err()).startsWith("tdemu: policy UPSTREAM").contains("does not run SEV-ES guests");
+    }
+
+    @Test
+    void runModeSevEsReportsTheHostBreakpointsAKvmTrustingDebugSwapLoses() {
+        Run r = tdemu("run", "--mode", "sev-es", "--policy", "sev-trust-debugswap", "--host-break", "0x200000",
+                "builtin:sev-snp-ap-debugswap-off");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).contains("HOST_BREAKPOINTS_INTACT");
     }
 }
