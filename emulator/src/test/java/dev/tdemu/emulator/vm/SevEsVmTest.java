@@ -18,11 +18,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SevEsVmTest {
 
     private static VmResult run(String guest, String policy, boolean hostBreakpoints) {
+        return run(guest, policy, hostBreakpoints, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE);
+    }
+
+    private static VmResult run(String guest, String policy, boolean hostBreakpoints, dev.tdemu.proto.FaultInjection fault) {
         VmConfig.Builder c = Guests.config(guest, GuestMode.GUEST_MODE_SEV_ES);
         if (hostBreakpoints) {
             c.addHostBreakpoints(Guests.HOST_EXEC).addHostBreakpoints(Guests.HOST_WATCH);
         }
-        try (Vm vm = new Vm(VmSpec.from(c.build()), new Vm.Options(null, List.of())
+        try (Vm vm = new Vm(VmSpec.from(c.build()), new Vm.Options(null, List.of(), fault)
                 .withPolicy(BuiltinPolicies.named(policy).orElseThrow()))) {
             return vm.run();
         } catch (Exception e) {
@@ -61,5 +65,13 @@ class SevEsVmTest {
             assertThat(r.violations()).isNotEmpty().allMatch(v -> v.invariant() == Invariant.HOST_BREAKPOINTS_INTACT);
             assertThat(r.firstViolation().violations()).anyMatch(v -> v.detail().contains("did not fire"));
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void hardwareThatDoesNotLoadTheVmsasDebugRegistersAtVmrunIsReportedAtEntry() {
+        VmResult r = run("sev-es-dr", "SEV_UPSTREAM", false, dev.tdemu.proto.FaultInjection.FAULT_INJECTION_BREAK_GUEST_LOAD);
+        assertThat(r.violations()).isNotEmpty().allMatch(v -> v.invariant() == Invariant.GUEST_BREAKPOINTS_INTACT);
+        assertThat(r.firstViolation().violations()).anyMatch(v -> v.detail().contains("VMSA vs hardware"));
+        assertThat(r.console()).as("the guest sees its breakpoints gone").contains("sev-es-dr: DR0 or DR7 read back wrong");
     }
 }
