@@ -553,6 +553,11 @@ public final class Vm implements AutoCloseable {
         if (session != null) {
             throw new IllegalStateException("a debugger is already attached");
         }
+        if (spec.mode() == Mode.SEV_ES) {
+            // KVM_SET_GUEST_DEBUG is refused for SEV-ES vCPUs: their registers are in the encrypted VMSA.
+            throw new IllegalArgumentException("a debugger cannot attach to an SEV-ES guest: KVM can neither read nor "
+                    + "set its registers (they are in the encrypted VMSA)");
+        }
         // All-stop and Ctrl-C kick the vCPUs; a kick switches the kick hook on, so a guest runs
         // under an attached debugger as fast as without one. Attached before the VM runs.
         for (Vcpu v : vcpus) {

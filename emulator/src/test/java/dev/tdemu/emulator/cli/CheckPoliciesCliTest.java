@@ -208,6 +208,13 @@ class CheckPoliciesCliTest {
         Run vmxPolicy = tdemu("run", "--mode", "sev-es", "--policy", "upstream", "builtin:sev-es-dr");
         assertThat(vmxPolicy.exit()).isEqualTo(2);
         assertThat(vmxPolicy.err()).startsWith("tdemu: policy UPSTREAM").contains("does not run SEV-ES guests");
+        Run gdb = tdemu("run", "--mode", "sev-es", "--gdb", "0", "builtin:sev-es-dr");
+        assertThat(gdb.exit()).isEqualTo(2);
+        assertThat(gdb.err()).isEqualTo("tdemu: a debugger cannot attach to an SEV-ES guest: KVM can neither read nor set "
+                + "its registers (they are in the encrypted VMSA)\n");
+        Run pc = tdemu("run", "--mode", "sev-es", "--machine", "pc", "builtin:sev-es-dr");
+        assertThat(pc.exit()).isEqualTo(2);
+        assertThat(pc.err()).startsWith("tdemu: a PC kernel as an SEV-ES guest is not implemented");
     }
 
     @Test
