@@ -72,6 +72,12 @@ public final class InvariantChecks {
             return compareAll(Invariant.GUEST_BREAKPOINTS_INTACT, "TD saved state vs hardware",
                     vcpu.tdVcpu().savedDebugRegisters(), physicalInGuest);
         }
+        if (vcpu.backing() instanceof dev.tdemu.core.kvm.VcpuBacking.SevEs e) {
+            // KVM loads nothing for an SEV-ES guest: with DebugSwap VMRUN loads the VMSA's DRs, without it
+            // the guest runs on the host's DR0-3 (only DR6/DR7 are the VMSA's).
+            return e.vmsa().sevFeatures().debugSwap() ? compareAll(Invariant.GUEST_BREAKPOINTS_INTACT,
+                    "VMSA vs hardware", e.vmsa().debugRegisters(), physicalInGuest) : List.of();
+        }
         Dr7 eff = vcpu.effectiveDr7();
         if (!eff.anyEnabled() && physicalInGuest.dr7().equals(eff)) {
             return List.of(); // checked at every entry: the common clean case allocates nothing

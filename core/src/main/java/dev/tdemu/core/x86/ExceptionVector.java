@@ -4,7 +4,8 @@ package dev.tdemu.core.x86;
  * The architectural exception vectors 0–31 (SDM Vol. 3 Table 6-1): each with its mnemonic, whether
  * delivery pushes an error code, its type (fault, trap, abort, or the NMI interrupt), and its class
  * for the double-fault rules (Table 6-4). Vectors 15 and 22–31 are reserved by Intel and have no
- * constant; so do AMD's #HV, #VC and #SX (28–30), which an Intel CPU never raises. Vectors 32–255
+ * constant; so do AMD's #HV and #SX (28, 30). AMD's #VC (29) is here for SEV-ES guests, which
+ * take it for the intercepts the GHCB protocol covers; an Intel CPU never raises it. Vectors 32–255
  * are interrupts, not exceptions (see {@link Event}).
  */
 public enum ExceptionVector {
@@ -49,7 +50,12 @@ public enum ExceptionVector {
     /** #VE, virtualization exception; in the page-fault class for the #DF rules. */
     VE(20, "#VE", false, Type.FAULT, DoubleFaultClass.PAGE_FAULT),
     /** #CP, control-protection exception (CET); contributory. */
-    CP(21, "#CP", true, Type.FAULT, DoubleFaultClass.CONTRIBUTORY);
+    CP(21, "#CP", true, Type.FAULT, DoubleFaultClass.CONTRIBUTORY),
+    /**
+     * #VC, VMM communication exception (AMD SEV-ES): the error code is the SVM exit code of the
+     * intercept; AMD's double-fault table does not list it as contributory.
+     */
+    VC(29, "#VC", true, Type.FAULT, DoubleFaultClass.BENIGN);
 
     /** SDM Table 6-1's "Type" column: where the saved instruction pointer points. */
     public enum Type {
@@ -143,9 +149,9 @@ public enum ExceptionVector {
         return escalation(first.doubleFaultClass, second.doubleFaultClass);
     }
 
-    /** Whether {@code vector} names an architectural exception (0–21 except the reserved 15). */
+    /** Whether {@code vector} names an exception tdemu models (0–21 except the reserved 15, and AMD's #VC, 29). */
     public static boolean isDefined(int vector) {
-        return vector >= 0 && vector <= CP.vector && vector != 15;
+        return vector >= 0 && vector <= CP.vector && vector != 15 || vector == VC.vector;
     }
 
     /** The exception with IDT vector {@code vector}; reserved vectors and interrupts (32–255) are refused. */

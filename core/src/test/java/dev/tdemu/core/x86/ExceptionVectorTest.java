@@ -25,7 +25,7 @@ class ExceptionVectorTest {
                         .getMessage().contains("reserved"), "vector " + v);
             }
         }
-        assertEquals(21, ExceptionVector.values().length);
+        assertEquals(22, ExceptionVector.values().length);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ExceptionVector.fromVector(0x80)).getMessage()
                 .contains("interrupts"));
     }
@@ -43,8 +43,8 @@ class ExceptionVectorTest {
     }
 
     @Test
-    void exactlyDfTsNpSsGpPfAcAndCpPushAnErrorCode() {
-        assertEquals("#DF #TS #NP #SS #GP #PF #AC #CP", mnemonics(ExceptionVector::pushesErrorCode));
+    void exactlyDfTsNpSsGpPfAcCpAndVcPushAnErrorCode() {
+        assertEquals("#DF #TS #NP #SS #GP #PF #AC #CP #VC", mnemonics(ExceptionVector::pushesErrorCode));
     }
 
     @Test

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /** The options that describe a VM run by `run`, each checked against its limits before anything runs. */
 final class VmOptions {
-    @Option(names = "--mode", defaultValue = "vmx", paramLabel = "vmx|td", description = "Guest kind. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--mode", defaultValue = "vmx", paramLabel = "vmx|td|sev-es", description = "Guest kind (sev-es: an AMD SEV-ES guest, policy SEV_UPSTREAM unless --policy says). Default: ${DEFAULT-VALUE}.")
     String mode;
 
     @Option(names = "--debug-td", description = "Make the TD a debug TD (ATTRIBUTES.DEBUG): the host may see its registers.")
@@ -114,8 +114,8 @@ final class VmOptions {
                 .setMode(switch (mode.toLowerCase(Locale.ROOT)) {
                     case "vmx" -> GuestMode.GUEST_MODE_VMX;
                     case "td" -> GuestMode.GUEST_MODE_TD;
-                    case "sev-es" -> throw new IllegalArgumentException(dev.tdemu.emulator.vm.Mode.SEV_ES_NOT_IMPLEMENTED);
-                    default -> throw new IllegalArgumentException("--mode must be vmx or td, not '" + mode + "'");
+                    case "sev-es" -> GuestMode.GUEST_MODE_SEV_ES;
+                    default -> throw new IllegalArgumentException("--mode must be vmx, td or sev-es, not '" + mode + "'");
                 })
                 .setTdxDr(enumValue(TdxDrBehaviour.class, "TDX_DR_BEHAVIOUR_", tdxDr, "--tdx-dr"))
                 .setVcpus(vcpus).setDebugTd(debugTd).setMemoryBytes(memoryBytes)
@@ -224,17 +224,22 @@ final class VmOptions {
         if (policyFile != null) {
             p = dev.tdemu.emulator.check.PolicyFiles.load(policyFile);
         } else {
-            String name = policy == null ? "upstream" : policy;
+            String name = policy != null ? policy : c.getMode() == GuestMode.GUEST_MODE_SEV_ES ? "sev-upstream" : "upstream";
             p = dev.tdemu.core.kvm.BuiltinPolicies.named(name).orElseThrow(() -> new IllegalArgumentException(
                     "--policy must be one of " + String.join(", ", dev.tdemu.core.kvm.BuiltinPolicies.names().stream()
                             .map(dev.tdemu.emulator.check.PolicyFiles::spelling).toList())
                             + " (or --policy-file FILE), not '" + name + "'"));
         }
-        dev.tdemu.core.kvm.GuestWorld world = c.getMode() == GuestMode.GUEST_MODE_TD
-                ? dev.tdemu.core.kvm.GuestWorld.TDX : dev.tdemu.core.kvm.GuestWorld.VMX;
+        dev.tdemu.core.kvm.GuestWorld world = switch (c.getMode()) {
+            case GUEST_MODE_TD -> dev.tdemu.core.kvm.GuestWorld.TDX;
+            case GUEST_MODE_SEV_ES -> dev.tdemu.core.kvm.GuestWorld.SEV_ES;
+            default -> dev.tdemu.core.kvm.GuestWorld.VMX;
+        };
         if (!p.runs(world)) {
             throw new IllegalArgumentException("policy " + p.name() + " (" + p.source() + ") does not run "
-                    + (world == dev.tdemu.core.kvm.GuestWorld.TDX ? "TD" : "VMX") + " guests; it describes " + p.worlds());
+                    + switch (world) { case TDX -> "TD"; case SEV_ES -> "SEV-ES"; case VMX -> "VMX"; }
+                    + " guests; it describes " + p.worlds()
+                    + (world == dev.tdemu.core.kvm.GuestWorld.SEV_ES ? " (SEV-ES guests run under an SEV_* policy)" : ""));
         }
         boolean seed = policyFile == null && java.util.Arrays.stream(dev.tdemu.core.kvm.DrSwitchPolicy.values())
                 .anyMatch(s -> s.name().equals(p.name()));

@@ -23,6 +23,11 @@ public interface GuestControls {
     /** Whether TDCALL exits to the TDX module (a TD); otherwise it is #UD in the guest. */
     boolean tdcallExits();
 
+    /** Whether VMGEXIT ({@code rep vmmcall}) exits (an SEV-ES guest); otherwise VMMCALL is #UD in the guest. */
+    default boolean vmgexitExits() {
+        return false;
+    }
+
     /**
      * Whether NMIs are blocked (an NMI was delivered and no IRET has completed since). Only a
      * machine whose VMCB intercepts IRET (a PC) tracks it.

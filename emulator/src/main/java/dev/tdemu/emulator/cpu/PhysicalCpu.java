@@ -335,9 +335,22 @@ public final class PhysicalCpu {
             case SvmGuestMode.EXIT_READ_CR8, SvmGuestMode.EXIT_WRITE_CR8 -> movCr8(g, controls, rip);
             case SvmGuestMode.EXIT_INVLPG -> invlpg(g, controls, rip);
             case SvmGuestMode.EXIT_IRET -> iret(g, controls, rip);
-            // VMRUN and VMMCALL are AMD instructions: #UD on the Intel CPU tdemu models.
+            case SvmGuestMode.EXIT_VMMCALL -> vmmcall(g, controls, rip);
+            // VMRUN is an AMD instruction: #UD on the Intel CPU tdemu models.
             default -> raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
         };
+    }
+
+    /**
+     * VMMCALL: VMGEXIT ({@code rep vmmcall}, F3 0F 01 D9) exits for an SEV-ES guest; anything else
+     * is #UD, as VMMCALL is on the Intel CPU tdemu models otherwise.
+     */
+    private VmExit vmmcall(GuestEngine g, GuestControls controls, long rip) {
+        byte[] code = g.readCode(rip, 4);
+        if (controls.vmgexitExits() && starts(code, 0xF3, 0x0F, 0x01, 0xD9)) {
+            return new VmExit.Vmgexit(rip, 4);
+        }
+        return raise(g, controls, Event.fault(ExceptionVector.UD).at(rip));
     }
 
     /**

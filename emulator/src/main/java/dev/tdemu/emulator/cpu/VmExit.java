@@ -88,6 +88,18 @@ public sealed interface VmExit {
         }
     }
 
+    /**
+     * VMGEXIT ({@code rep vmmcall}, F3 0F 01 D9) from an SEV-ES guest: the automatic exit the
+     * guest asks for once its GHCB (MSR or page) holds the request. The exit trace, which speaks
+     * VMX exit reasons, records it as VMCALL, the nearest.
+     */
+    record Vmgexit(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.VMCALL;
+        }
+    }
+
     /** TDCALL from a TD (only a TD's controls let it exit; elsewhere it is #UD in the guest). */
     record Tdcall(long rip, int length) implements Instruction {
         @Override

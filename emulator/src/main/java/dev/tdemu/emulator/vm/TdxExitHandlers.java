@@ -95,6 +95,7 @@ final class TdxExitHandlers {
                 case TdEventResult other -> afterEvent(v, other);
             };
             case VmExit.Vmcall c -> throw new IllegalStateException("a TD's VMCALL is #UD in the TD, never an exit");
+            case VmExit.Vmgexit g -> throw new IllegalStateException("a TD's VMMCALL is #UD in the TD, never an exit");
             case VmExit.MovDr m -> throw new IllegalStateException("a TD's MOV DR never exits (KVM_DEBUGREG_AUTO_SWITCH)");
             case VmExit.ExceptionNmi e -> new InTd.ExitToHost(e);
             case VmExit.TripleFault t -> new InTd.ExitToHost(t);
@@ -223,6 +224,7 @@ final class TdxExitHandlers {
             case VmExit.Io io -> unreachable(io);
             case VmExit.IoPerformed p -> unreachable(p);
             case VmExit.Vmcall c -> unreachable(c);
+            case VmExit.Vmgexit g -> unreachable(g);
             case VmExit.MovDr m -> unreachable(m);
             case VmExit.CrAccess c -> unreachable(c);
             case VmExit.NmiWindow w -> unreachable(w);

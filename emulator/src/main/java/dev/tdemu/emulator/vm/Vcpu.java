@@ -78,6 +78,8 @@ final class Vcpu implements Runnable, ExitContext {
     private volatile boolean haltedWithInterruptsOff;
     /** Null for a VMX guest. */
     private final TdxExitHandlers td;
+    /** Non-null for an SEV-ES guest only. */
+    private final SevEsExitHandlers sev;
     /** An event to deliver into the guest right after the next entry. */
     private EventDelivery queuedEvent;
     /** A single-step trap owed to the guest right after the next entry, at this RIP (-1: none). */
@@ -100,8 +102,9 @@ final class Vcpu implements Runnable, ExitContext {
     private DebugRegisters lastHostView = DebugRegisters.INIT;
 
     Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload,
-         java.util.function.Function<Vcpu, VcpuMachine> machine, TdxExitHandlers td) {
+         java.util.function.Function<Vcpu, VcpuMachine> machine, TdxExitHandlers td, SevEsExitHandlers sev) {
         this.index = index;
+        this.sev = sev;
         this.vm = vm;
         this.cpu = cpu;
         this.engine = engine;
@@ -127,12 +130,17 @@ final class Vcpu implements Runnable, ExitContext {
 
             @Override
             public boolean ioPassthrough(int port) {
-                return !kvm.isTd() && port == TdemuAbiDevices.POST_PORT;
+                return !kvm.isTd() && sev == null && port == TdemuAbiDevices.POST_PORT;
             }
 
             @Override
             public boolean vmcallExits() {
-                return !kvm.isTd();
+                return !kvm.isTd() && sev == null;
+            }
+
+            @Override
+            public boolean vmgexitExits() {
+                return sev != null;
             }
 
             @Override
@@ -242,7 +250,8 @@ final class Vcpu implements Runnable, ExitContext {
         if (exit instanceof VmExit.ExternalInterrupt) {
             return !vm.finished() && vm.waitWhilePaused(this);
         }
-        return td != null ? td.handleOnHost(this, exit) : VmxExitHandlers.handle(this, exit);
+        return td != null ? td.handleOnHost(this, exit) : sev != null ? sev.handleOnHost(this, exit)
+                : VmxExitHandlers.handle(this, exit);
     }
 
     /** The engine runs from the entry to the exit (the part a kick has to end); null when the VM ended inside a TD. */
@@ -260,6 +269,20 @@ final class Vcpu implements Runnable, ExitContext {
         }
         while (exit == null) {
             exit = runGuest();
+            if (sev != null) {
+                switch (sev.handleInGuest(this, exit)) {
+                    case SevEsExitHandlers.InGuest.ExitToHost x -> {
+                        return x.exit();
+                    }
+                    case SevEsExitHandlers.InGuest.Handled h -> {
+                        exit = h.deliver() == null ? null : cpu.deliver(engine, h.deliver());
+                        if (vm.finished()) {
+                            return exit != null ? exit : new VmExit.ExternalInterrupt(rip());
+                        }
+                    }
+                }
+                continue;
+            }
             if (td == null) {
                 break;
             }
@@ -527,6 +550,9 @@ final class Vcpu implements Runnable, ExitContext {
             }
         }
         violations = plus(violations, InvariantChecks.hostBreakpointsIntact(cpu.host(), afterExit));
+        if (sev != null) {
+            violations = plus(violations, InvariantChecks.hostDrAddrMasksIntact(cpu.host(), cpu.hardware()));
+        }
         if (kvm.isTd() && !kvm.tdVcpu().attributes().debug()) {
             violations = plus(violations, InvariantChecks.noLeakAfterExit(kvm.tdVcpu(), cpu.host(), afterExit));
         }

@@ -137,6 +137,10 @@ public final class Vm implements AutoCloseable {
         try {
             MultibootBoot boot = null;
             if (spec.isPc()) {
+                if (spec.mode() == Mode.SEV_ES) {
+                    throw new IllegalArgumentException("a PC kernel as an SEV-ES guest is not implemented: --mode sev-es "
+                            + "runs tdemu's own guests (e.g. builtin:sev-es-dr)");
+                }
                 if (spec.vcpus() > 1 && spec.mode() == Mode.TD) {
                     throw new IllegalArgumentException("a TD's application processors do not start by INIT and SIPI but "
                             + "through the ACPI multiprocessor wakeup mailbox, which tdemu does not model; run a PC kernel "
@@ -250,7 +254,18 @@ public final class Vm implements AutoCloseable {
         }
         KvmVcpu kvm;
         TdxExitHandlers tdExits = null;
-        if (module != null) {
+        SevEsExitHandlers sevExits = null;
+        if (spec.mode() == Mode.SEV_ES) {
+            // KVM's view: it put DebugSwap in the VMSA it made (debug_swap=1 on a CPU that has it), not SNP.
+            dev.tdemu.core.svm.SevFeatures kvmView = dev.tdemu.core.svm.SevFeatures.of(dev.tdemu.core.svm.SevFeatures.DEBUG_SWAP);
+            dev.tdemu.core.svm.Vmsa vmsa = new dev.tdemu.core.svm.Vmsa(kvmView);
+            if (options.policy() == null) {
+                throw new IllegalArgumentException("an SEV-ES guest runs under an SEV_* policy (" + spec.policy()
+                        + " describes VMX and TD guests)");
+            }
+            kvm = KvmVcpu.sevEs(options.policy(), vmsa, new dev.tdemu.core.svm.SevGuest(kvmView, false, true));
+            sevExits = new SevEsExitHandlers(vmsa, memory);
+        } else if (module != null) {
             TdVcpu tdVcpu = td.addVcpu();
             kvm = options.policy() != null ? KvmVcpu.td(options.policy(), module, tdVcpu)
                     : KvmVcpu.td(spec.policy(), module, tdVcpu);
@@ -262,7 +277,7 @@ public final class Vm implements AutoCloseable {
         GuestEngine e = engine;
         Vcpu v = new Vcpu(index, this, cpu, engine, kvm, workload, self -> pc != null
                 ? new PcVcpuMachine(pc, deviceTimer, index, e, k)
-                : new TdemuVcpuMachine(platform, k, index, spec.vcpus()), tdExits);
+                : new TdemuVcpuMachine(platform, k, index, spec.vcpus()), tdExits, sevExits);
         if (pc != null) {
             mapPcMemory(v);
             pc.cpu(index).apic().setKick(v::kickForEvent);
@@ -555,6 +570,11 @@ public final class Vm implements AutoCloseable {
     public synchronized DebugSession attachDebugger(DebugListener listener, boolean startStopped) {
         if (session != null) {
             throw new IllegalStateException("a debugger is already attached");
+        }
+        if (spec.mode() == Mode.SEV_ES) {
+            // KVM_SET_GUEST_DEBUG is refused for SEV-ES vCPUs: their registers are in the encrypted VMSA.
+            throw new IllegalArgumentException("a debugger cannot attach to an SEV-ES guest: KVM can neither read nor "
+                    + "set its registers (they are in the encrypted VMSA)");
         }
         // All-stop and Ctrl-C kick the vCPUs; a kick switches the kick hook on, so a guest runs
         // under an attached debugger as fast as without one. Attached before the VM runs.

@@ -48,6 +48,7 @@ final class VmxExitHandlers {
             case VmExit.CrAccess c -> handleCr(v, c);
             case VmExit.NmiWindow w -> handleNmiWindow(v);
             case VmExit.Tdcall t -> throw new IllegalStateException("a VMX guest's TDCALL is #UD in the guest, never an exit");
+            case VmExit.Vmgexit g -> throw new IllegalStateException("a VMX guest's VMMCALL is #UD in the guest, never an exit");
         };
         return keepRunning && !v.vmFinished();
     }

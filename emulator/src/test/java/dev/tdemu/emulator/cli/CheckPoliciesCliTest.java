@@ -194,10 +194,38 @@ class CheckPoliciesCliTest {
     }
 
     @Test
-    void modeSevEsFailsLoudlyAsNotImplemented() {
-        for (Run r : List.of(tdemu("check", "--mode", "sev-es"), tdemu("run", "--mode", "sev-es", "builtin:hello"))) {
-            assertThat(r.exit()).isEqualTo(2);
-            assertThat(r.err()).startsWith("tdemu: --mode sev-es is not implemented: the emulator does not run SEV-ES guests");
-        }
+    void checkModeSevEsFailsLoudlyAsNotImplemented() {
+        Run r = tdemu("check", "--mode", "sev-es");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("tdemu: --mode sev-es is not implemented for `tdemu check`");
+    }
+
+    @Test
+    void runModeSevEsRunsTheSevEsGuestUnderSevUpstreamByDefaultAndRefusesAVmxPolicy() {
+        Run ok = tdemu("run", "--mode", "sev-es", "builtin:sev-es-dr");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(new String(ok.stdout(), java.nio.charset.StandardCharsets.UTF_8)).endsWith("sev-es-dr: ok\n");
+        Run vmxPolicy = tdemu("run", "--mode", "sev-es", "--policy", "upstream", "builtin:sev-es-dr");
+        assertThat(vmxPolicy.exit()).isEqualTo(2);
+        assertThat(vmxPolicy.err()).startsWith("tdemu: policy UPSTREAM").contains("does not run SEV-ES guests");
+        Run gdb = tdemu("run", "--mode", "sev-es", "--gdb", "0", "builtin:sev-es-dr");
+        assertThat(gdb.exit()).isEqualTo(2);
+        assertThat(gdb.err()).isEqualTo("tdemu: a debugger cannot attach to an SEV-ES guest: KVM can neither read nor set "
+                + "its registers (they are in the encrypted VMSA)\n");
+        Run pc = tdemu("run", "--mode", "sev-es", "--machine", "pc", "builtin:sev-es-dr");
+        assertThat(pc.exit()).isEqualTo(2);
+        assertThat(pc.err()).startsWith("tdemu: a PC kernel as an SEV-ES guest is not implemented");
+    }
+
+    @Test
+    void runModeSevEsReportsTheHostBreakpointsAKvmTrustingDebugSwapLoses() {
+        Run trusting = tdemu("run", "--mode", "sev-es", "--policy", "sev-trust-debugswap", "--host-break", "0x200000",
+                "builtin:sev-snp-ap-debugswap-off");
+        assertThat(trusting.exit()).as("the guest itself completes").isZero();
+        assertThat(trusting.err()).contains("tdemu: invariant violations at").contains("HOST_BREAKPOINTS_INTACT");
+        Run upstream = tdemu("run", "--mode", "sev-es", "--policy", "sev-upstream", "--host-break", "0x200000",
+                "builtin:sev-snp-ap-debugswap-off");
+        assertThat(upstream.exit()).isZero();
+        assertThat(upstream.err()).doesNotContain("invariant violations");
     }
 }
