@@ -63,16 +63,20 @@ public final class MpInitState {
     public synchronized MpInitAction acceptEvents() {
         boolean init;
         OptionalInt sipi;
-        // One snapshot under the APIC's lock: taken one by one, an INIT and the SIPI sent right behind it
-        // could be split (INIT missed, SIPI taken and started, then the INIT taken at the next call put
-        // the AP back in wait-for-SIPI with its SIPI gone). Lock order: this, then the APIC.
+        // One snapshot under the APIC's lock, with the INIT-reset that clears the APIC's requests: taken
+        // one by one, an INIT and the SIPI sent right behind it could be split (INIT missed, SIPI taken
+        // and started, then the INIT taken at the next call put the AP back in wait-for-SIPI with its
+        // SIPI gone), and a reset after the lock is let go would drop a SIPI that came in between.
+        // Lock order: this, then the APIC.
         synchronized (apic) {
             init = apic.takeInit();
             sipi = apic.takeStartup(); // taken before init() clears the APIC's requests
+            if (init) {
+                apic.init();
+            }
         }
         MpInitAction result = MpInitAction.NONE;
         if (init) {
-            apic.init();
             state = apic.apicBase().bsp() ? State.RUNNABLE : State.WAIT_FOR_SIPI;
             result = new MpInitAction.Init(state == State.WAIT_FOR_SIPI);
         }

@@ -38,7 +38,7 @@ class MpInitStateTest {
         // AP and the INIT taken next put it back to wait for a SIPI that was already gone.
         java.util.concurrent.Phaser rounds = new java.util.concurrent.Phaser(2);
         java.util.concurrent.atomic.AtomicBoolean sent = new java.util.concurrent.atomic.AtomicBoolean();
-        int total = 5_000;
+        int total = 20_000;
         Thread sender = Thread.ofPlatform().start(() -> {
             for (int i = 0; i < total; i++) {
                 rounds.arriveAndAwaitAdvance();
