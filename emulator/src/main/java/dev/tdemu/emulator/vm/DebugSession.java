@@ -347,6 +347,24 @@ public final class DebugSession {
         }
     }
 
+    /**
+     * The vCPU's RFLAGS were reset (INIT, or a start-up IPI): as KVM's kvm_set_rflags, a single step
+     * of the debugger's keeps TF set, so the step ends after the first instruction the vCPU runs
+     * from its new state; the guest's own TF is the reset value's, clear.
+     */
+    void rflagsReset(Vcpu v) {
+        lock.lock();
+        try {
+            if (stepping[v.index()]) {
+                stepStart[v.index()] = false;
+                guestTf[v.index()] = false;
+                v.reg(X86Reg.RFLAGS, v.reg(X86Reg.RFLAGS) | Rflags.TF);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Under the lock: the vCPU is held; when it is the last one to park, the stop to report. */
     private DebugEvent park(Vcpu v) {
         parked[v.index()] = true;

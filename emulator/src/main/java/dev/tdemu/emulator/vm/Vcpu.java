@@ -505,6 +505,10 @@ final class Vcpu implements Runnable, ExitContext {
                 resetForInit();
                 engine.loadInitState(false, s.csSelector(), s.csBase(), s.rip(), machine.resetEdx());
                 LOG.debug("vcpu{}: start-up IPI, real mode at 0x{}", index, Long.toHexString(s.startAddress()));
+                DebugSession session = vm.debugSession();
+                if (session != null) {
+                    session.rflagsReset(this); // a debugger's single step keeps its TF across the reset
+                }
             }
         }
     }
