@@ -124,6 +124,14 @@ public final class Unicorn implements AutoCloseable {
     private final Object stopLock = new Object();
     private long stopLockHandoffs;
     private volatile boolean closed;
+    /**
+     * RIP as last read or written between runs (KVM's regs_avail for RIP): a vCPU reads it at
+     * every entry, right after its exit handler wrote it. Only the engine's own runs change RIP
+     * behind this class's back, so it is forgotten when a run starts, and never learnt during one;
+     * any other write that could reach RIP (an alias, raw bytes, a batch, a context) forgets it too.
+     */
+    private long knownRip;
+    private boolean ripKnown;
 
     private Unicorn(ContextLayout layout) {
         MemorySegment handle;
@@ -459,6 +467,9 @@ public final class Unicorn implements AutoCloseable {
         if (!reg.isScalar()) {
             throw new IllegalArgumentException(reg + " is not a scalar register; use readRegBytes or readMmr");
         }
+        if (reg == X86Reg.RIP && ripKnown) {
+            return knownRip;
+        }
         int err;
         try {
             err = (int) Uc.REG_READ.invokeExact(uc, reg.ucId(), regBuf);
@@ -468,7 +479,12 @@ public final class Unicorn implements AutoCloseable {
         if (err != 0) {
             throw new UnicornException("uc_reg_read(" + reg + ")", err);
         }
-        return regBuf.get(JAVA_LONG, 0) & reg.mask();
+        long value = regBuf.get(JAVA_LONG, 0) & reg.mask();
+        if (reg == X86Reg.RIP && !running) {
+            knownRip = value;
+            ripKnown = true;
+        }
+        return value;
     }
 
     /** Writes a register of up to 8 bytes (the low {@code reg.bytes()} bytes of {@code value}). */
@@ -479,6 +495,9 @@ public final class Unicorn implements AutoCloseable {
         }
         // Unicorn 2.1 writes CR1/CR2 through cpu_x86_update_cr3: the value lands in CR3 too. Keep CR3.
         long cr3 = reg == X86Reg.CR2 ? readReg(X86Reg.CR3) : 0;
+        if (reg == X86Reg.RIP || reg == X86Reg.EIP || reg == X86Reg.IP) {
+            ripKnown = false; // learnt below once the engine took it
+        }
         regBuf.set(JAVA_LONG, 0, value);
         int err;
         try {
@@ -488,6 +507,10 @@ public final class Unicorn implements AutoCloseable {
         }
         if (err != 0) {
             throw new UnicornException(String.format("uc_reg_write(%s, 0x%x)", reg, value), err);
+        }
+        if (reg == X86Reg.RIP && !running) {
+            knownRip = value & reg.mask();
+            ripKnown = true;
         }
         if (reg == X86Reg.CR2 && readReg(X86Reg.CR3) != cr3) {
             writeReg(X86Reg.CR3, cr3);
@@ -521,6 +544,7 @@ public final class Unicorn implements AutoCloseable {
             throw new IllegalArgumentException(reg + " takes " + reg.bytes() + " bytes, not " + value.length);
         }
         MemorySegment.copy(value, 0, regBuf, JAVA_BYTE, 0, value.length);
+        ripKnown = false;
         int err;
         try {
             err = (int) Uc.REG_WRITE.invokeExact(uc, reg.ucId(), regBuf);
@@ -573,6 +597,7 @@ public final class Unicorn implements AutoCloseable {
             batchIds.setAtIndex(JAVA_INT, i, regs[i].ucId());
             batchValues.setAtIndex(JAVA_LONG, i, values[i]);
         }
+        ripKnown = false;
         int err;
         try {
             err = (int) Uc.REG_WRITE_BATCH.invokeExact(uc, batchIds, batchPtrs, regs.length);
@@ -690,6 +715,7 @@ public final class Unicorn implements AutoCloseable {
         }
         runner = Thread.currentThread();
         running = true;
+        ripKnown = false; // the run moves RIP
         long requested = stopRequests.get();
         if (requested != stopsAcknowledged) {
             // A stop() arrived while no run was in progress: honour it without entering the engine,
@@ -1412,6 +1438,7 @@ public final class Unicorn implements AutoCloseable {
 
     void restoreContext(CpuContext c) {
         checkContext(c);
+        ripKnown = false;
         int err;
         try {
             err = (int) Uc.CONTEXT_RESTORE.invokeExact(uc, c.context);

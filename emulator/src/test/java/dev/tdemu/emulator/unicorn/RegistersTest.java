@@ -44,6 +44,44 @@ class RegistersTest {
         assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(BindingGuests.BASE + 19);
     }
 
+    // RIP is remembered between runs (Unicorn keeps it to spare the engine a read per entry):
+    // whatever else moves RIP must be seen.
+
+    @Test
+    void ripReadAfterARunIsWhereTheRunEndedNotWhatWasWrittenBefore() {
+        uc.writeReg(X86Reg.RDI, 1);
+        uc.writeReg(X86Reg.RIP, BindingGuests.BASE + 0x40);
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(BindingGuests.BASE + 0x40);
+        uc.emuStart(BindingGuests.BASE);
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(BindingGuests.BASE + 19);
+    }
+
+    @Test
+    void ripFollowsWritesThroughEipIpAndRawBytes() {
+        uc.writeReg(X86Reg.RIP, 0x1_0000_1000L);
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x1_0000_1000L);
+        uc.writeReg(X86Reg.EIP, 0x2000);
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x2000);
+        uc.writeReg(X86Reg.IP, 0x3000);
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x3000);
+        uc.writeRegBytes(X86Reg.RIP, HexFormat.of().parseHex("0040000000000000"));
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x4000);
+        uc.writeRegs(new X86Reg[] {X86Reg.RIP}, new long[] {0x5000});
+        assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x5000);
+    }
+
+    @Test
+    void ripIsWhatARestoredContextHolds() {
+        uc.writeReg(X86Reg.RIP, 0x6000);
+        try (CpuContext ctx = uc.newContext()) {
+            ctx.save();
+            uc.writeReg(X86Reg.RIP, 0x7000);
+            assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x7000);
+            ctx.restore();
+            assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x6000);
+        }
+    }
+
     @Test
     void generalPurposeRegistersRoundTripInEveryWidth() {
         uc.writeReg(X86Reg.RAX, 0x1122334455667788L);
