@@ -70,6 +70,42 @@ class RegistersTest {
         assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(0x5000);
     }
 
+    // Register writes between runs wait in Unicorn's cache until the engine needs them.
+
+    @Test
+    void aWaitingWriteIsSeenThroughEveryOtherWayOfReadingTheRegister() {
+        uc.writeReg(X86Reg.RAX, 0x1122334455667788L);
+        assertThat(uc.readReg(X86Reg.EAX)).isEqualTo(0x55667788L);
+        uc.writeReg(X86Reg.RBX, 0x0102030405060708L);
+        assertThat(uc.readRegBytes(X86Reg.RBX)).isEqualTo(HexFormat.of().parseHex("0807060504030201"));
+        uc.writeReg(X86Reg.RCX, 7);
+        assertThat(uc.readRegs(X86Reg.RCX, X86Reg.RAX)).containsExactly(7L, 0x1122334455667788L);
+    }
+
+    @Test
+    void aContextSavedAfterAWaitingWriteHoldsIt() {
+        uc.writeReg(X86Reg.R9, 9);
+        try (CpuContext ctx = uc.newContext()) {
+            ctx.save();
+            uc.writeReg(X86Reg.R9, 10);
+            ctx.restore();
+            assertThat(uc.readReg(X86Reg.R9)).isEqualTo(9);
+        }
+    }
+
+    @Test
+    void aContextRestoreOverridesAWriteMadeAfterTheSave() {
+        uc.writeReg(X86Reg.RSI, 1);
+        try (CpuContext ctx = uc.newContext()) {
+            ctx.save();
+            uc.writeReg(X86Reg.RSI, 2); // waiting in the cache when the restore comes
+            ctx.restore();
+            uc.writeReg(X86Reg.RDI, 1);
+            uc.emuStart(BindingGuests.BASE); // the loop runs once and leaves RSI alone
+            assertThat(uc.readReg(X86Reg.RSI)).isEqualTo(1);
+        }
+    }
+
     @Test
     void ripIsWhatARestoredContextHolds() {
         uc.writeReg(X86Reg.RIP, 0x6000);
