@@ -124,35 +124,6 @@ public final class Unicorn implements AutoCloseable {
     private final Object stopLock = new Object();
     private long stopLockHandoffs;
     private volatile boolean closed;
-    /**
-     * KVM's register cache (vcpu->arch.regs with regs_avail and regs_dirty) for the 16 GPRs and
-     * RIP, between runs only: a register read once is not read from the engine again, and a write
-     * waits in {@link #regCache} until something needs the engine to have it (the next run, a
-     * context save, any other register access that could see it), when every waiting write goes
-     * in with one uc_reg_write_batch. An exit handler reads a few registers and writes a few (a
-     * CPUID exit: RAX and RCX in, RAX-RDX and RIP out); the entry then reads RIP. Only the
-     * engine's own runs change these registers behind this class's back: the cache is emptied
-     * when a run starts and never filled during one; a write that may alias a cached register
-     * (EAX, AH, raw bytes, a batch) or a context restore empties it too.
-     */
-    private static final X86Reg[] CACHED_REGS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP,
-        X86Reg.RSI, X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14,
-        X86Reg.R15, X86Reg.RIP};
-    /** Each register's slot in {@link #regCache}, by ordinal; -1 for a register not cached. */
-    private static final int[] CACHE_SLOT = new int[X86Reg.values().length];
-
-    static {
-        java.util.Arrays.fill(CACHE_SLOT, -1);
-        for (int i = 0; i < CACHED_REGS.length; i++) {
-            CACHE_SLOT[CACHED_REGS[i].ordinal()] = i;
-        }
-    }
-
-    private final long[] regCache = new long[CACHED_REGS.length];
-    /** Bit per slot: {@link #regCache} holds the register's value. */
-    private int regsAvail;
-    /** Bit per slot: the value in {@link #regCache} is not in the engine yet. */
-    private int regsDirty;
 
     private Unicorn(ContextLayout layout) {
         MemorySegment handle;
@@ -488,17 +459,6 @@ public final class Unicorn implements AutoCloseable {
         if (!reg.isScalar()) {
             throw new IllegalArgumentException(reg + " is not a scalar register; use readRegBytes or readMmr");
         }
-        int slot = CACHE_SLOT[reg.ordinal()];
-        boolean between = !running;
-        if (between) {
-            if (slot >= 0) {
-                if ((regsAvail & (1 << slot)) != 0) {
-                    return regCache[slot];
-                }
-            } else if (reg.kind() == X86Reg.Kind.GPR) {
-                syncRegs(); // EAX, AH, ...: part of a cached register, which the engine must have
-            }
-        }
         int err;
         try {
             err = (int) Uc.REG_READ.invokeExact(uc, reg.ucId(), regBuf);
@@ -508,12 +468,7 @@ public final class Unicorn implements AutoCloseable {
         if (err != 0) {
             throw new UnicornException("uc_reg_read(" + reg + ")", err);
         }
-        long value = regBuf.get(JAVA_LONG, 0) & reg.mask();
-        if (slot >= 0 && between) {
-            regCache[slot] = value;
-            regsAvail |= 1 << slot;
-        }
-        return value;
+        return regBuf.get(JAVA_LONG, 0) & reg.mask();
     }
 
     /** Writes a register of up to 8 bytes (the low {@code reg.bytes()} bytes of {@code value}). */
@@ -522,17 +477,8 @@ public final class Unicorn implements AutoCloseable {
         if (!reg.isScalar()) {
             throw new IllegalArgumentException(reg + " is not a scalar register; use writeRegBytes or writeMmr");
         }
-        int slot = CACHE_SLOT[reg.ordinal()];
-        if (slot >= 0 && !running) {
-            regCache[slot] = value & reg.mask();
-            regsAvail |= 1 << slot;
-            regsDirty |= 1 << slot;
-            return;
-        }
-        syncRegs(); // writes land in the order they were made
         // Unicorn 2.1 writes CR1/CR2 through cpu_x86_update_cr3: the value lands in CR3 too. Keep CR3.
         long cr3 = reg == X86Reg.CR2 ? readReg(X86Reg.CR3) : 0;
-        regsAvail = 0; // this one may be part of a cached register
         regBuf.set(JAVA_LONG, 0, value);
         int err;
         try {
@@ -548,39 +494,12 @@ public final class Unicorn implements AutoCloseable {
         }
     }
 
-    /** Puts the register writes still waiting in the cache into the engine, in one uc_reg_write_batch. */
-    private void syncRegs() {
-        int dirty = regsDirty;
-        if (dirty == 0) {
-            return;
-        }
-        regsDirty = 0;
-        int n = 0;
-        for (int slot = 0; slot < CACHED_REGS.length; slot++) {
-            if ((dirty & (1 << slot)) != 0) {
-                batchIds.setAtIndex(JAVA_INT, n, CACHED_REGS[slot].ucId());
-                batchValues.setAtIndex(JAVA_LONG, n, regCache[slot]);
-                n++;
-            }
-        }
-        int err;
-        try {
-            err = (int) Uc.REG_WRITE_BATCH.invokeExact(uc, batchIds, batchPtrs, n);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        if (err != 0) {
-            throw new UnicornException("uc_reg_write_batch(" + n + " registers)", err);
-        }
-    }
-
     /** Reads any register except the MMRs as its raw little-endian bytes (16 for XMM, 10 for x87). */
     public byte[] readRegBytes(X86Reg reg) {
         checkOpen();
         if (reg.kind() == X86Reg.Kind.MMR) {
             throw new IllegalArgumentException(reg + " is a memory-management register; use readMmr");
         }
-        syncRegs();
         int err;
         try {
             err = (int) Uc.REG_READ.invokeExact(uc, reg.ucId(), regBuf);
@@ -601,8 +520,6 @@ public final class Unicorn implements AutoCloseable {
         if (value.length != reg.bytes()) {
             throw new IllegalArgumentException(reg + " takes " + reg.bytes() + " bytes, not " + value.length);
         }
-        syncRegs();
-        regsAvail = 0;
         MemorySegment.copy(value, 0, regBuf, JAVA_BYTE, 0, value.length);
         int err;
         try {
@@ -621,7 +538,6 @@ public final class Unicorn implements AutoCloseable {
         if (regs.length > BATCH_MAX) {
             throw new IllegalArgumentException("at most " + BATCH_MAX + " registers per batch");
         }
-        syncRegs();
         for (int i = 0; i < regs.length; i++) {
             if (!regs[i].isScalar()) {
                 throw new IllegalArgumentException(regs[i] + " is not a scalar register");
@@ -650,8 +566,6 @@ public final class Unicorn implements AutoCloseable {
         if (regs.length != values.length || regs.length > BATCH_MAX) {
             throw new IllegalArgumentException("need as many values as registers, at most " + BATCH_MAX);
         }
-        syncRegs();
-        regsAvail = 0;
         for (int i = 0; i < regs.length; i++) {
             if (!regs[i].isScalar()) {
                 throw new IllegalArgumentException(regs[i] + " is not a scalar register");
@@ -674,7 +588,6 @@ public final class Unicorn implements AutoCloseable {
     public X86Mmr readMmr(X86Reg reg) {
         checkOpen();
         requireMmr(reg);
-        syncRegs();
         mmrBuf.fill((byte) 0);
         int err;
         try {
@@ -693,7 +606,6 @@ public final class Unicorn implements AutoCloseable {
     public void writeMmr(X86Reg reg, X86Mmr value) {
         checkOpen();
         requireMmr(reg);
-        syncRegs();
         mmrBuf.fill((byte) 0);
         mmrBuf.set(JAVA_SHORT, Uc.MMR_SELECTOR, (short) value.selector());
         mmrBuf.set(JAVA_LONG, Uc.MMR_BASE, value.base());
@@ -719,7 +631,6 @@ public final class Unicorn implements AutoCloseable {
     /** Reads an MSR through the engine's RDMSR (EFER is 0xC0000080). Unknown MSRs read as 0. */
     public long readMsr(int msr) {
         checkOpen();
-        syncRegs();
         msrBuf.fill((byte) 0);
         msrBuf.set(JAVA_INT, Uc.MSR_RID, msr);
         int err;
@@ -737,7 +648,6 @@ public final class Unicorn implements AutoCloseable {
     /** Writes an MSR through the engine's WRMSR. Writes to MSRs the engine does not model are ignored. */
     public void writeMsr(int msr, long value) {
         checkOpen();
-        syncRegs();
         msrBuf.fill((byte) 0);
         msrBuf.set(JAVA_INT, Uc.MSR_RID, msr);
         msrBuf.set(JAVA_LONG, Uc.MSR_VALUE, value);
@@ -778,8 +688,6 @@ public final class Unicorn implements AutoCloseable {
             throw new IllegalStateException("emuStart called while the engine is running (runs do not nest; "
                     + "one thread per engine)");
         }
-        syncRegs();
-        regsAvail = 0; // the run changes registers
         runner = Thread.currentThread();
         running = true;
         long requested = stopRequests.get();
@@ -1493,7 +1401,6 @@ public final class Unicorn implements AutoCloseable {
 
     void saveContext(CpuContext c) {
         checkContext(c);
-        syncRegs();
         int err;
         try {
             err = (int) Uc.CONTEXT_SAVE.invokeExact(uc, c.context);
@@ -1505,9 +1412,6 @@ public final class Unicorn implements AutoCloseable {
 
     void restoreContext(CpuContext c) {
         checkContext(c);
-        // The restore overwrites every register: a write still waiting would have been overwritten too.
-        regsDirty = 0;
-        regsAvail = 0;
         int err;
         try {
             err = (int) Uc.CONTEXT_RESTORE.invokeExact(uc, c.context);
