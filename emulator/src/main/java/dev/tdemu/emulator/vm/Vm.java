@@ -504,7 +504,9 @@ public final class Vm implements AutoCloseable {
                     violations.addAll(event.violations());
                 }
             }
-            warnings.addAll(event.warnings());
+            if (!event.warnings().isEmpty()) {
+                warnings.addAll(event.warnings()); // addAll copies even an empty list into an array
+            }
         }
         for (ExitObserver o : observers) {
             o.onExit(event);
