@@ -52,7 +52,7 @@ class RunInputsTest {
                 Arguments.of("--vcpus 4294967295", "Invalid value for option '--vcpus': '4294967295' is not an int"),
                 Arguments.of("--gdb 70000", "--gdb PORT must be 0..65535 (0: any free port), not 70000"),
                 Arguments.of("--trace x.trace --trace-limit 1K", "--trace-limit must be at least 64K"),
-                Arguments.of("--mode sev", "--mode must be vmx or td, not 'sev'"));
+                Arguments.of("--mode sev", "--mode must be vmx, td or sev-es, not 'sev'"));
     }
 
     @ParameterizedTest(name = "{0}")
