@@ -76,13 +76,7 @@
 
     .text
 main64:
-    mov     $FW_CFG_CTL, %dx
-    mov     $FW_CFG_NB_CPUS, %ax
-    outw    %ax, %dx
-    mov     $FW_CFG_DATA, %dx
-    inb     %dx, %al
-    movzbl  %al, %eax
-    mov     %rax, ncpus(%rip)
+    FW_CFG_CPU_COUNT ncpus
     REPORT  "smp-dr.cpus", ncpus(%rip)
     cmpq    $2, ncpus(%rip)
     jb      too_few

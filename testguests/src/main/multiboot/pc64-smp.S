@@ -147,13 +147,7 @@ isr_\vec:
     .text
 main64:
     /* the CPU count, from fw_cfg (FW_CFG_NB_CPUS, 16 bits little-endian) */
-    mov     $FW_CFG_CTL, %dx
-    mov     $FW_CFG_NB_CPUS, %ax
-    outw    %ax, %dx
-    mov     $FW_CFG_DATA, %dx
-    inb     %dx, %al
-    movzbl  %al, %eax
-    mov     %rax, ncpus(%rip)
+    FW_CFG_CPU_COUNT ncpus
     REPORT  "smp.cpus", ncpus(%rip)
     cmpq    $2, ncpus(%rip)
     jb      too_few

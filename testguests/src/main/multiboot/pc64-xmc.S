@@ -86,43 +86,18 @@ main64:
 trampoline:
     mov     %cs, %ax
     mov     %ax, %ds
-    lgdtl   %cs:(tramp_gdtr - trampoline)
-    mov     %cr0, %eax
-    or      $CR0_PE, %eax
-    mov     %eax, %cr0
-    ljmpl   $SEL_CODE32, $ap_start32
-    .balign 8
-tramp_gdtr:
-    .word   pc_gdt_end - pc_gdt - 1
-    .long   pc_gdt
+    AP_TRAMPOLINE_TO_PROTECTED trampoline, tramp_gdtr, ap_start32
+    AP_TRAMPOLINE_GDTR tramp_gdtr
 trampoline_end:
 
     .code32
 ap_start32:
-    mov     $SEL_DATA, %ax
-    mov     %ax, %ds
-    mov     %ax, %es
-    mov     %ax, %ss
-    mov     $pc_pml4, %eax
-    mov     %eax, %cr3
-    mov     %cr4, %eax
-    or      $CR4_PAE, %eax
-    mov     %eax, %cr4
-    mov     $MSR_EFER, %ecx
-    rdmsr
-    or      $EFER_LME, %eax
-    wrmsr
-    mov     %cr0, %eax
-    or      $(CR0_PG | CR0_PE), %eax
-    mov     %eax, %cr0
-    ljmp    $SEL_CODE64, $ap_start64
+    AP_FLAT_DATA_SEGMENTS
+    AP_TO_LONG_MODE ap_start64
 
     .code64
 ap_start64:
-    mov     $SEL_DATA, %ax
-    mov     %ax, %ds
-    mov     %ax, %es
-    mov     %ax, %ss
+    AP_FLAT_DATA_SEGMENTS
     lea     ap_stack_top(%rip), %rsp
     movq    $1, ap_up(%rip)
     xor     %r12d, %r12d                /* run requests served */
