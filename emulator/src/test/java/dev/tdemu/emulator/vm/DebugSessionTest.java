@@ -223,7 +223,9 @@ class DebugSessionTest {
         assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, benchFunc, 1).ok()).isTrue();
         continueAll();
         assertThat(next().kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
-        assertThat(session.vcpuThreadWakeups()).as("a continue wakes the vCPU's thread").isGreaterThan(before);
+        // (No "the continue woke the vCPU's thread" check: a thread still on its way back from
+        // reporting the attach stop takes the continue without ever waiting, as one full run under
+        // load showed.)
     }
 
     @Test
