@@ -552,7 +552,10 @@ public final class GuestEngine implements AutoCloseable {
             // it): the block hook's address is where the guest is. It is linear: outside 64-bit
             // mode CS's base comes off (an application processor runs real-mode code at its
             // start-up page).
-            long rip = state.ripOfLinear(kickedAt);
+            // CS's base from the engine's descriptor cache, not from its selector: a kick between
+            // MOV to CR0 (PE set) and the far jump finds a real-mode CS in protected mode.
+            long rip = state.executionMode() == dev.tdemu.core.x86.ExecutionMode.LONG_64 ? kickedAt
+                    : (kickedAt - uc.cachedSegmentBase(1)) & 0xFFFF_FFFFL;
             uc.writeReg(X86Reg.RIP, rip);
             if (rip != kickedAt) {
                 event = switch (event) {

@@ -1534,6 +1534,22 @@ public final class Unicorn implements AutoCloseable {
     private static final long CR0_PE = 1, RFLAGS_VM = 1L << 17;
 
     /**
+     * The base in the engine's hidden descriptor cache of segment register {@code index} (ES, CS,
+     * SS, DS, FS, GS = 0-5): what the CPU adds to an offset now, which a selector alone does not
+     * tell (after MOV to CR0 sets PE, CS still holds its real-mode base until the far jump). Read
+     * from a context save; between runs.
+     */
+    public long cachedSegmentBase(int index) {
+        if (index < 0 || index > 5) {
+            throw new IllegalArgumentException("segment register 0-5 (ES, CS, SS, DS, FS, GS), not " + index);
+        }
+        CpuContext c = exceptionContext();
+        c.save();
+        return c.context.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED,
+                layout.segmentsOffset() + (long) index * ContextLayout.SEGMENT_SIZE + ContextLayout.SEGMENT_BASE);
+    }
+
+    /**
      * Loads the descriptor caches of ES, CS, SS, DS, FS and GS in that order as VMRUN or
      * KVM_SET_SREGS does, whatever the tables say: each value's selector, base, limit (in bytes)
      * and flags (the descriptor's high dword: type in bits 11:8, S 12, DPL 14:13, P 15, L 21, D/B

@@ -105,6 +105,27 @@ class GuestEngineTest {
     }
 
     /**
+     * A kick that stops an application processor right after its MOV to CR0 set PE, before the far
+     * jump: CS still holds its real-mode base (the SIPI page) in the descriptor cache, which its
+     * selector read as a protected-mode selector does not tell. The RIP the run leaves is the
+     * offset from that base (before: the linear address, and the AP resumed 0x8000 bytes off and
+     * ran into zeros; a four-vCPU pc64-smp failed that way in 3-8 % of runs).
+     */
+    @Test
+    void aKickRightAfterMovToCr0SetsPeLeavesTheRipRelativeToCssCachedBase() {
+        start("f4");
+        // at 0x8000, CS 0x0800: mov %cr0,%eax ; or $1,%eax ; mov %eax,%cr0 ; hlt
+        mem.writeBytes(0x8000, HexFormat.of().parseHex("0f20c0" + "6683c801" + "0f22c0" + "f4"));
+        engine.loadInitState(false, 0x0800, 0x8000, 0, 0);
+        engine.makeKickable();
+        engine.engine().addCodeHook(0x8007, 0x8007, (u, rip, size) -> engine.kick()); // during the MOV to CR0's block
+        EngineEvent e = engine.run();
+        assertThat(e).isEqualTo(new EngineEvent.Stopped(10));
+        assertThat(engine.rip()).as("IP of the HLT after MOV to CR0").isEqualTo(10);
+        assertThat(engine.engine().readReg(X86Reg.CR0) & 1).as("PE").isEqualTo(1);
+    }
+
+    /**
      * Kicks between chained blocks: the engine's own RIP is stale there (a resume from it would
      * run the loop's tail twice), so the kick must put the guest at the block it stopped before.
      * Invariants of the loop: inc + R13 == N at the loop head, plain == inc or inc - 1.
