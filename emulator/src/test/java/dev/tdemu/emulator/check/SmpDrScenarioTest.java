@@ -52,8 +52,8 @@ class SmpDrScenarioTest {
     }
 
     @Test
-    void guestBreakpointsWipedAfterEntryFailTheThreeVcpuCellAtTheFirstEntry() {
-        CellResult r = CellRunner.run(upstreamVmx("smp-dr-3"), FaultInjection.FAULT_INJECTION_BREAK_GUEST_LOAD).result();
+    void guestBreakpointsWipedAfterEntryFailTheFourVcpuCellAtTheFirstEntry() {
+        CellResult r = CellRunner.run(upstreamVmx("smp-dr-4"), FaultInjection.FAULT_INJECTION_BREAK_GUEST_LOAD).result();
         assertThat(r.getVerdict()).as(r.getDetail()).isEqualTo(Verdict.FAIL);
         assertThat(r.getInvariant()).isEqualTo("GUEST_BREAKPOINTS_INTACT");
         // the model sees the wiped DR0 at the first entry, before the guest's own count (PcSmpDrTest) does

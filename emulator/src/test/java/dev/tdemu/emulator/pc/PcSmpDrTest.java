@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Debug registers per CPU from inside a PC kernel (pc64-smp-dr, the guest of the check scenarios
- * smp-dr and smp-dr-3): application processors started by INIT and SIPI each arm an execute and a
+ * smp-dr and smp-dr-4): application processors started by INIT and SIPI each arm an execute and a
  * write breakpoint of their own, take IPIs and exits (CPUID, port I/O, HLT), and every CPU's #DB
  * handler and read-backs show its breakpoints stayed its own.
  */
@@ -30,7 +30,7 @@ class PcSmpDrTest {
     Path dir;
 
     @ParameterizedTest(name = "{0} vCPUs")
-    @ValueSource(ints = {2, 3})
+    @ValueSource(ints = {2, 4})
     void everyCpuKeepsTheBreakpointsItProgrammedAcrossIpisAndExits(int vcpus) {
         PcKernels.Run r = PcKernels.run(dir, "pc64-smp-dr.elf", c -> c.setVcpus(vcpus)).assertAllPassed(2);
         assertThat(r.hex("smp-dr.cpus")).as("fw_cfg's CPU count").isEqualTo(vcpus);
