@@ -48,19 +48,8 @@ main64:
     outb    %al, $0xA1
 
     /* bring-up */
-    lea     trampoline(%rip), %rsi
-    mov     $TRAMPOLINE, %edi
-    mov     $(trampoline_end - trampoline), %ecx
-    rep movsb
-    SEND_IPI 0, $(ICR_ALL_BUT | ICR_ASSERT | ICR_INIT)
-    SEND_IPI 0, $(ICR_ALL_BUT | ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
-    mov     ncpus(%rip), %rbx
-    dec     %rbx
-1:  cmp     ap_count(%rip), %rbx
-    je      2f
-    pause
-    jmp     1b
-2:  CHECK   "boot-ipi.every-ap-up", %rbx, ap_count(%rip)
+    AP_START_ALL trampoline, trampoline_end, TRAMPOLINE, ap_count, ncpus
+    CHECK   "boot-ipi.every-ap-up", %rbx, ap_count(%rip)
 
     /* ping-pong with APIC ID 1 */
     xor     %r12, %r12
@@ -115,14 +104,7 @@ ap_start32:
     .code64
 ap_start64:
     AP_FLAT_DATA_SEGMENTS
-    mov     $APIC_DEFAULT, %eax
-    mov     APIC_ID(%rax), %eax
-    shr     $24, %eax
-    imul    $AP_STACK_SIZE, %rax, %rax
-    lea     ap_stacks_top(%rip), %rsp
-    sub     %rax, %rsp
-    lidt    pc_idtr(%rip)
-    APIC_WRITE APIC_SPIV, $(APIC_SPIV_APIC_ENABLED | 0xFF)
+    AP_OWN_STACK ap_stacks_top, AP_STACK_SIZE
     lock incq ap_count(%rip)
     sti
 1:  hlt

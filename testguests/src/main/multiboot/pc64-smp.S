@@ -176,19 +176,8 @@ main64:
 
     /* ---- boot ---- */
     CHECK   "boot.no-ap-runs-before-sipi", $0, ap_count(%rip)
-    lea     trampoline(%rip), %rsi
-    mov     $TRAMPOLINE, %edi
-    mov     $(trampoline_end - trampoline), %ecx
-    rep movsb
-    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | ICR_INIT)
-    SEND_IPI $0, $(ICR_ALL_BUT | ICR_ASSERT | ICR_STARTUP | SIPI_VECTOR)
-    mov     ncpus(%rip), %rbx
-    dec     %rbx
-1:  cmp     ap_count(%rip), %rbx
-    je      2f
-    pause
-    jmp     1b
-2:  sti
+    AP_START_ALL trampoline, trampoline_end, TRAMPOLINE, ap_count, ncpus
+    sti
     CHECK   "boot.every-ap-counted-once", %rbx, ap_count(%rip)
     CHECK   "boot.every-ap-entered-the-trampoline-once", %rbx, tramp_entries(%rip)
     mov     ncpus(%rip), %rcx
@@ -574,16 +563,7 @@ ap_start32:
     .code64
 ap_start64:
     AP_FLAT_DATA_SEGMENTS
-    /* a stack of its own: APIC ID x AP_STACK_SIZE below ap_stacks_top */
-    mov     $APIC_DEFAULT, %eax
-    mov     APIC_ID(%rax), %eax
-    shr     $24, %eax
-    mov     %eax, %ebx
-    imul    $AP_STACK_SIZE, %rax, %rax
-    lea     ap_stacks_top(%rip), %rsp
-    sub     %rax, %rsp
-    lidt    pc_idtr(%rip)
-    APIC_WRITE APIC_SPIV, $(APIC_SPIV_APIC_ENABLED | 0xFF)
+    AP_OWN_STACK ap_stacks_top, AP_STACK_SIZE
     APIC_WRITE APIC_DFR, $0xFFFFFFFF
     mov     $1, %eax
     mov     %ebx, %ecx
