@@ -4,7 +4,7 @@
 # mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci,
 # mb-apic-spin, mb-serial-echo (echoes COM1 until a NUL byte), mb-exit-pass (reports a pass like a
 # kvm-unit-tests test), the kernels the PC tests run (pc32-*, pc64-*, and pc32-bootinfo's ELF64
-# and a.out variants) and ELF32 copies of the boot and SMP benchmarks' (pc64-boot-*.flat; pc64-boot-smp is pc64-boot-ipi built with no rounds). Fails loudly without the GNU toolchain.
+# and a.out variants) and ELF32 copies of the boot and SMP benchmarks' (pc64-boot-*.flat, incl. pc64-boot-progress; pc64-boot-smp is pc64-boot-ipi built with no rounds). Fails loudly without the GNU toolchain.
 set -euo pipefail
 src=$1 out=$2
 shopt -s nullglob
@@ -48,7 +48,12 @@ gcc -m64 -DROUNDS=0 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -
     -o "$obj/pc64-boot-smp.o" "$src/pc64-boot-ipi.S"
 ld -m elf_x86_64 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
    -T "$src/pc64.ld" -o "$out/pc64-boot-smp.elf" "$obj/pc64-boot-smp.o"
-for k in pc64-boot-idle pc64-boot-sieve pc64-boot-ipi pc64-boot-smp pc64-hot-watch; do
+# pc64-preempt is pc64-boot-progress with a short share per CPU: the scheduler's preemption test.
+gcc -m64 -DWORK=4000000 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -I "$src/../asm/include" \
+    -o "$obj/pc64-preempt.o" "$src/pc64-boot-progress.S"
+ld -m elf_x86_64 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
+   -T "$src/pc64.ld" -o "$out/pc64-preempt.elf" "$obj/pc64-preempt.o"
+for k in pc64-boot-idle pc64-boot-sieve pc64-boot-ipi pc64-boot-smp pc64-boot-progress pc64-hot-watch; do
     objcopy -O elf32-i386 "$out/$k.elf" "$out/$k.flat"
 done
 # pc32-bootinfo again as an ELF64 file and as a flat binary with the a.out-kludge fields.

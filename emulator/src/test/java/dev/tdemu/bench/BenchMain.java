@@ -208,7 +208,7 @@ public final class BenchMain {
         }
     }
 
-    /** SmpBenchmark's figures per vCPU count: IPI round trip and AP start, tdemu / QEMU TCG. */
+    /** SmpBenchmark's figures per vCPU count: IPI round trip, AP start and per-vCPU progress, tdemu / QEMU TCG. */
     private static void printSmp(Map<String, RunResult> byName) {
         for (String vcpus : List.of("2", "4")) {
             RunResult pair = byName.get("SmpBenchmark.paired[" + vcpus + "]");
@@ -224,6 +224,9 @@ public final class BenchMain {
                     (Integer.parseInt(vcpus) - 1) + " APs up by INIT/SIPI (smp - idle), tdemu / QEMU TCG, paired",
                     mean(aux, "apStartOverQemu"), mean(aux, "tdemuApStartMs"), mean(aux, "qemuApStartMs"),
                     aux.get("apStartOverQemu").getStatistics().getMax());
+            System.out.printf(Locale.ROOT, "  %-70s %8.2f      (QEMU TCG %.2f; tdemu / QEMU %.2f; tdemu's ceiling 1/%s: one vCPU at a time)%n",
+                    "per-vCPU progress, " + vcpus + " vCPUs / 1 vCPU, tdemu", mean(aux, "tdemuPerVcpuProgress"),
+                    mean(aux, "qemuPerVcpuProgress"), mean(aux, "perVcpuProgressOverQemu"), vcpus);
         }
     }
 

@@ -29,12 +29,17 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Issue #17's SMP figures, tdemu against QEMU TCG on the same kernels: the IPI round trip between
- * two vCPUs, and the time the application processors take to come up. Three testguests kernels,
+ * two vCPUs, the time the application processors take to come up, and each vCPU's progress with N
+ * vCPUs against one vCPU's alone. Four testguests kernels,
  * run back to back on each side in every invocation: pc64-boot-idle on one vCPU (boot and exit),
  * pc64-boot-smp on N vCPUs (the same plus INIT/SIPI bring-up of N-1 APs to long mode) and
  * pc64-boot-ipi on N vCPUs (the same plus {@link #ROUNDS} rounds of IPI ping-pong between the BSP
  * and APIC ID 1, the BSP halted while it waits). Differences of wall times leave each side's
- * start-up out: round trip = (ipi - smp) / ROUNDS, AP start = smp - idle. tdemu runs a new
+ * start-up out: round trip = (ipi - smp) / ROUNDS, AP start = smp - idle. pc64-boot-progress gives
+ * every CPU the same share of work, run on one vCPU and on N: per-vCPU progress = (progress on 1 -
+ * idle) / (progress on N - smp), 1.0 when N vCPUs progress as fast as one alone (tdemu runs one
+ * vCPU at a time, GuestScheduler, so 1/N is its ceiling; QEMU's multi-threaded TCG runs them in
+ * parallel on as many host cores as there are). tdemu runs a new
  * {@link Vm} in this JVM (the JVM's own start-up is BootBenchmark's subject); QEMU as
  * kvm-unit-tests' runner starts it. Each kernel must end with status 1 (its checks passed).
  */
@@ -56,6 +61,7 @@ public class SmpBenchmark {
         Path idle;
         Path smp;
         Path ipi;
+        Path progress;
 
         @Setup(Level.Trial)
         public void extract() throws IOException {
@@ -63,6 +69,7 @@ public class SmpBenchmark {
             idle = extract("pc64-boot-idle.flat");
             smp = extract("pc64-boot-smp.flat");
             ipi = extract("pc64-boot-ipi.flat");
+            progress = extract("pc64-boot-progress.flat");
         }
 
         private Path extract(String name) throws IOException {
@@ -76,7 +83,7 @@ public class SmpBenchmark {
 
         @TearDown(Level.Trial)
         public void delete() throws IOException {
-            for (Path p : List.of(idle, smp, ipi)) {
+            for (Path p : List.of(idle, smp, ipi, progress)) {
                 Files.deleteIfExists(p);
             }
             Files.deleteIfExists(dir);
@@ -93,6 +100,9 @@ public class SmpBenchmark {
         public double tdemuApStartMs;
         public double qemuApStartMs;
         public double apStartOverQemu;
+        public double tdemuPerVcpuProgress;
+        public double qemuPerVcpuProgress;
+        public double perVcpuProgressOverQemu;
         int invocation;
     }
 
@@ -100,14 +110,14 @@ public class SmpBenchmark {
     @Benchmark
     public int paired(Kernels k, Figures f) throws Exception {
         Path qemu = BootBenchmark.Qemu.locate().orElseThrow(() -> new IllegalStateException(BootBenchmark.Qemu.MISSING));
-        double[] tdemu = new double[3];
-        double[] q = new double[3];
+        double[] tdemu = new double[5];
+        double[] q = new double[5];
         boolean qemuFirst = f.invocation++ % 2 == 0;
         for (int side = 0; side < 2; side++) {
             boolean onQemu = (side == 0) == qemuFirst;
-            Path[] kernels = {k.idle, k.smp, k.ipi};
-            for (int i = 0; i < 3; i++) {
-                int vcpus = i == 0 ? 1 : k.vcpus;
+            Path[] kernels = {k.idle, k.smp, k.ipi, k.progress, k.progress};
+            for (int i = 0; i < kernels.length; i++) {
+                int vcpus = i == 0 || i == 3 ? 1 : k.vcpus;
                 long start = System.nanoTime();
                 if (onQemu) {
                     qemu(qemu, kernels[i], vcpus);
@@ -123,6 +133,10 @@ public class SmpBenchmark {
         f.tdemuApStartMs = tdemu[1] - tdemu[0];
         f.qemuApStartMs = q[1] - q[0];
         f.apStartOverQemu = f.tdemuApStartMs / f.qemuApStartMs;
+        // one share on one vCPU (boot left out) against N shares on N vCPUs (bring-up left out)
+        f.tdemuPerVcpuProgress = (tdemu[3] - tdemu[0]) / (tdemu[4] - tdemu[1]);
+        f.qemuPerVcpuProgress = (q[3] - q[0]) / (q[4] - q[1]);
+        f.perVcpuProgressOverQemu = f.tdemuPerVcpuProgress / f.qemuPerVcpuProgress;
         return BootBenchmark.PASSED;
     }
 

@@ -73,6 +73,8 @@ public final class GuestEngine implements AutoCloseable {
     private boolean stopAtNextBlock;
     /** The engines of the other vCPUs of this VM, or null (see {@link CodeSharing}). */
     private CodeSharing sharing;
+    /** Blocks that started with the kick hook's callback on (see {@link #kickHookCalls()}). */
+    private long kickHookCalls;
     /** Guest-physical page numbers this engine has translated code from (since its last flush). */
     private final Set<Long> codePages = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Pages another engine translated code from, to watch here from the next run on. */
@@ -600,6 +602,7 @@ public final class GuestEngine implements AutoCloseable {
      * call that does nothing.
      */
     private void atBlockStart(Unicorn u, long address, int size) {
+        kickHookCalls++;
         boolean afterIo = stopAtNextBlock;
         stopAtNextBlock = false;
         if (kicksDeferred) {
@@ -671,6 +674,14 @@ public final class GuestEngine implements AutoCloseable {
         if (kick || interruptWindowWanted || nmiWindowWanted) {
             h.on(); // a kick from another thread came while switching off
         }
+    }
+
+    /**
+     * How many blocks started with the kick hook's callback on (each an upcall), since this engine
+     * was made; on the engine's thread, between runs.
+     */
+    public long kickHookCalls() {
+        return kickHookCalls;
     }
 
     /** Whether the kick hook's callback is on; from any thread. */

@@ -55,6 +55,10 @@ final class GuestScheduler {
             // is an exit after all: the VMM must look at what the APIC has.
             if (exit instanceof VmExit.ExternalInterrupt && v.takePreempted() && !vm.finished() && !vm.debugHoldRequested(v)
                     && !v.takeEventKick()) {
+                // The preempting kick switched the block hook's callback on; the vCPU carries on
+                // without an entry (which is where it is switched off), so switch it off here, or
+                // every block until the next exit would pay an upcall.
+                v.engine().disableKicks();
                 continue;
             }
             return exit;
