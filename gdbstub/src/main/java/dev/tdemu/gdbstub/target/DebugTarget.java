@@ -134,6 +134,14 @@ public interface DebugTarget {
         return Optional.empty();
     }
 
+    /**
+     * gdb's non-stop mode ({@code QNonStop}): threads stop and resume one at a time; without it the
+     * stub does not offer {@code QNonStop+} and gdb stays in all-stop mode.
+     */
+    default Optional<NonStop> nonStop() {
+        return Optional.empty();
+    }
+
     /** gdb's {@code monitor} commands; without it each one is answered with one line saying there are none. */
     default Optional<MonitorCommands> monitorCommands() {
         return Optional.empty();
