@@ -436,7 +436,9 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
-        return inline(() -> {
+        boolean pauses = session.nonStop() && threadId >= 1 && threadId <= session.vcpuCount() && !session.stopped(threadId - 1);
+        // Through a running vCPU (non-stop) the read pauses the running vCPUs for the moment: on the worker.
+        Supplier<byte[]> read = () -> {
             if (hidden()) {
                 throw new TargetException(14, "reading memory is refused: " + HIDDEN);
             }
@@ -456,7 +458,8 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
                 at += chunk;
             }
             return out.toByteArray();
-        });
+        };
+        return pauses ? onWorker(read) : inline(read);
     }
 
     @Override

@@ -1165,6 +1165,15 @@ public final class DebugSession {
     // ---- guest state, while stopped ----
 
     private Vcpu accessible(int vcpu, String what) {
+        return accessible(vcpu, what, false);
+    }
+
+    /**
+     * The vCPU whose state {@code what} reads or changes: all-stop, the VM must be stopped;
+     * non-stop, the vCPU must be stopped, or with {@code pausedWillDo} at least parked (paused by
+     * {@link #whileAllParked} for a memory access through its page tables).
+     */
+    private Vcpu accessible(int vcpu, String what, boolean pausedWillDo) {
         if (!nonStop) {
             requireStopped();
         }
@@ -1174,7 +1183,7 @@ public final class DebugSession {
         if (vcpu < 0 || vcpu >= vcpus.size()) {
             throw new IllegalArgumentException("no vCPU " + vcpu);
         }
-        if (nonStop && !stopped(vcpu) && alive(vcpu)) {
+        if (nonStop && alive(vcpu) && !(pausedWillDo ? parkedNow(vcpu) : stopped(vcpu))) {
             throw new IllegalStateException("vCPU " + vcpu + " is running; stop it first (gdb: interrupt)");
         }
         return vcpus.get(vcpu);
@@ -1204,7 +1213,25 @@ public final class DebugSession {
 
     /** Reads guest memory at a linear address; the debugger's INT3s read as the bytes they replaced. */
     public byte[] readMemory(int vcpu, long address, int length) {
-        Vcpu v = accessible(vcpu, "reading memory");
+        if (nonStop && vcpu >= 0 && vcpu < vcpus.size() && !stopped(vcpu)) {
+            // Through a running vCPU's page tables: it pauses for the moment (gdb reads memory
+            // through the selected thread, running or not, as gdbserver allows).
+            return whileAllParked("reading memory", () -> readMemoryNow(vcpu, address, length));
+        }
+        return readMemoryNow(vcpu, address, length);
+    }
+
+    private boolean parkedNow(int vcpu) {
+        lock.lock();
+        try {
+            return parked[vcpu] && !borrowed[vcpu];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private byte[] readMemoryNow(int vcpu, long address, int length) {
+        Vcpu v = accessible(vcpu, "reading memory", true);
         boolean phys = physicalMemory;
         byte[] bytes = phys ? v.engine().memory().readBytes(physicalRange(address, length), length) : v.readGuest(address, length);
         lock.lock();
@@ -1230,7 +1257,7 @@ public final class DebugSession {
     }
 
     private void writeMemoryNow(int vcpu, long address, byte[] data) {
-        Vcpu v = accessible(vcpu, "writing memory");
+        Vcpu v = accessible(vcpu, "writing memory", true);
         if (physicalMemory) {
             v.engine().memory().writeBytes(physicalRange(address, data.length), data);
             // Translated code is found by linear address; which linear addresses map this

@@ -53,6 +53,16 @@ final class NonStopHandler {
     private final Map<Integer, StopEvent> lastStopOf = new HashMap<>();
     /** The target is gone (its {@code W}/{@code X}); null while it lives. */
     private StopEvent gone;
+    /**
+     * Threads the attach stopped besides the one it reported: counted as running (stopping) until
+     * gdb's first {@code ?} sequence is over, then reported one by one as notifications. gdb 13.1
+     * cannot take more than one stopped thread while it connects: {@code target remote} in non-stop
+     * mode fails an internal assertion (remote.c, "!async_event_handler_marked") when {@code ?} and
+     * {@code vStopped} report two, since it queues the second before its event loop is asynchronous.
+     */
+    private final List<StopEvent> deferred = new ArrayList<>();
+    /** A {@code ?} sequence is in progress (its replies are drained with {@code vStopped}). */
+    private boolean haltSequence;
 
     /** A stop reply waiting for gdb: the head is the one gdb was told of and has not acknowledged. */
     private record Queued(int threadId, String reply) {
@@ -90,8 +100,18 @@ final class NonStopHandler {
                     inFlight = false;
                     lastStopOf.clear();
                     gone = null;
+                    deferred.clear();
+                    haltSequence = false;
                     switch (lastStop) {
-                        case StopEvent.Stopped s -> lastStopOf.put(s.threadId(), s);
+                        case StopEvent.Stopped s -> {
+                            lastStopOf.put(s.threadId(), s);
+                            for (ThreadInfo t : threads.threads()) {
+                                if (t.id() != s.threadId()) {
+                                    running.add(t.id());
+                                    deferred.add(new StopEvent.Stopped(t.id(), GdbSignal.NONE, StopReason.OTHER));
+                                }
+                            }
+                        }
                         case StopEvent.Exited e -> gone = e;
                         case StopEvent.Terminated t -> gone = t;
                         case null -> {
@@ -110,6 +130,7 @@ final class NonStopHandler {
         return link.call("leave non-stop mode", () -> target.nonStop(false, null)).thenApply(v -> {
             on = false;
             running.clear();
+            deferred.clear();
             queue.clear();
             inFlight = false;
             LOG.debug("non-stop mode off");
@@ -163,6 +184,8 @@ final class NonStopHandler {
             }
             if (stopped.isEmpty()) {
                 link.send("OK");
+                haltSequence = false;
+                releaseDeferred();
                 return Link.DONE;
             }
             List<CompletableFuture<String>> replies = new ArrayList<>();
@@ -186,6 +209,7 @@ final class NonStopHandler {
     private void sendFirst(int threadId, String reply) {
         queue.addFirst(new Queued(threadId, reply));
         inFlight = true;
+        haltSequence = true;
         link.send(reply);
     }
 
@@ -196,7 +220,12 @@ final class NonStopHandler {
         }
         if (queue.isEmpty()) {
             inFlight = false;
-            return link.sendNow("OK");
+            link.send("OK");
+            if (haltSequence) {
+                haltSequence = false;
+                releaseDeferred();
+            }
+            return Link.DONE;
         }
         inFlight = true;
         return link.sendNow(queue.peek().reply());
@@ -297,6 +326,17 @@ final class NonStopHandler {
     }
 
     private void stop(List<Integer> tids, Set<Integer> why) {
+        List<Integer> ask = new ArrayList<>();
+        for (int tid : tids) {
+            StopEvent held = deferredOf(tid);
+            if (held != null) {
+                deferred.remove(held); // stopped already, since the attach: reported now
+                stopped(held);
+            } else {
+                ask.add(tid);
+            }
+        }
+        tids = ask;
         if (tids.isEmpty()) {
             return;
         }
@@ -305,6 +345,24 @@ final class NonStopHandler {
             target.stopThreads(List.copyOf(tids));
         } catch (RuntimeException e) {
             LOG.warn("target failed to stop threads {}: {}", tids, e.toString());
+        }
+    }
+
+    private StopEvent deferredOf(int tid) {
+        for (StopEvent e : deferred) {
+            if (e instanceof StopEvent.Stopped s && s.threadId() == tid) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** After gdb's first {@code ?} sequence: the attach's other stopped threads, each as a notification. */
+    private void releaseDeferred() {
+        List<StopEvent> release = List.copyOf(deferred);
+        deferred.clear();
+        for (StopEvent e : release) {
+            stopped(e);
         }
     }
 

@@ -27,9 +27,14 @@ class NonStopHandlerTest extends SessionTestBase {
     static final String FRAME_1 = "6:00f0400000000000;7:00f0400000000000;";
     static final String FRAME_2 = "6:00e0400000000000;7:00e0400000000000;";
 
+    /** Connects as gdb 13 does in non-stop mode: {@code QNonStop:1}, {@code ?} and the notifications after it. */
     RspClient nonStop() throws Exception {
         RspClient c = attach(PLAIN);
         assertEquals("OK", c.request("QNonStop:1"));
+        assertEquals("T05thread:1;" + FRAME_1 + PC_1000, c.request("?"));
+        assertEquals("OK", c.request("vStopped"));
+        assertEquals("Stop:T00thread:2;" + FRAME_2 + "10:0020400000000000;", c.receiveNotification());
+        assertEquals("OK", c.request("vStopped"));
         return c;
     }
 
@@ -47,14 +52,42 @@ class NonStopHandlerTest extends SessionTestBase {
         assertFalse(target.calls.contains("non-stop true"));
     }
 
+    /**
+     * gdb 13.1 fails an internal assertion when {@code ?} reports more than one stopped thread while
+     * it connects; the attach's other stopped threads come as notifications once that sequence is over.
+     */
+    @Test
+    void aConnectingGdbHearsOfOneStoppedThreadFromQuestionMarkAndOfTheOthersRightAfter() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("OK", c.request("QNonStop:1"));
+            assertEquals("T05thread:1;" + FRAME_1 + PC_1000, c.request("?"), "the stop the attach found");
+            assertTrue(c.pendingNotifications().isEmpty(), "nothing is notified during the sequence");
+            assertEquals("OK", c.request("vStopped"));
+            assertEquals("Stop:T00thread:2;" + FRAME_2 + "10:0020400000000000;", c.receiveNotification(),
+                    "stopped with the others, not by a signal: signal 0");
+            assertEquals("OK", c.request("vStopped"));
+            assertEquals("OK", c.request("vStopped"), "an empty queue stays empty");
+            assertEquals(Set.of(), target.runningThreads());
+        }
+    }
+
     @Test
     void haltReasonInNonStopModeReportsEveryStoppedThreadOneVStoppedAtATime() throws Exception {
         try (RspClient c = nonStop()) {
-            assertEquals("T05thread:1;" + FRAME_1 + PC_1000, c.request("?"), "the stop the attach found");
-            assertEquals("T00thread:2;" + FRAME_2 + "10:0020400000000000;", c.request("vStopped"),
-                    "stopped with the others: signal 0");
+            assertEquals("T05thread:1;" + FRAME_1 + PC_1000, c.request("?"));
+            assertEquals("T00thread:2;" + FRAME_2 + "10:0020400000000000;", c.request("vStopped"));
             assertEquals("OK", c.request("vStopped"));
-            assertEquals("OK", c.request("vStopped"), "an empty queue stays empty");
+        }
+    }
+
+    @Test
+    void aThreadTheAttachStoppedIsReportedAtOnceWhenGdbStopsItBeforeItsNotification() throws Exception {
+        try (RspClient c = attach(PLAIN)) {
+            assertEquals("OK", c.request("QNonStop:1"));
+            assertEquals("OK", c.request("vCont;t:2"), "gdb still counts it as running");
+            assertEquals("Stop:T00thread:2;" + FRAME_2 + "10:0020400000000000;", c.receiveNotification());
+            assertEquals("OK", c.request("vStopped"));
+            assertTrue(target.threadStops.isEmpty(), "already held: the target is not asked");
         }
     }
 
