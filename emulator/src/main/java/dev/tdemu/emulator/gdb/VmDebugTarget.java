@@ -535,7 +535,8 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<MonitorReply> run(String command) {
-        return onWorker(() -> monitor.run(command));
+        // In non-stop mode the monitor may look at every vCPU while some run: they pause for it.
+        return onWorker(() -> session.withRunningVcpusPaused("a monitor command", () -> monitor.run(command)));
     }
 
     @Override

@@ -653,6 +653,14 @@ public final class DebugSession {
         }
     }
 
+    /**
+     * Non-stop: runs {@code work} (a monitor command that looks at every vCPU) with the running
+     * vCPUs paused at their next exit for the moment, unreported; otherwise at once.
+     */
+    public <T> T withRunningVcpusPaused(String why, java.util.function.Supplier<T> work) {
+        return nonStop && !stopped() ? whileAllParked(why, work) : work.get();
+    }
+
     /** How long {@link #whileAllParked} waits for the running vCPUs to come out of the guest. */
     static final long PARK_TIMEOUT_NANOS = 5_000_000_000L;
 

@@ -28,7 +28,8 @@ import java.util.function.Function;
  * Running and stopping, all-stop: the attach stop and {@code ?}, legacy {@code c}/{@code s}
  * (with a signal, at an address), {@code vCont} with gdb's default-action rule, range stepping
  * ({@code vCont;r}, done here for any target), gdb's Ctrl-C (0x03 or {@code vCtrlC}), and the one
- * stop reply per resume, with the layout's frame registers expedited.
+ * stop reply per resume, with the layout's frame registers expedited. {@code QNonStop} switches
+ * to non-stop mode where the target offers it; its commands then go to {@link NonStopHandler}.
  */
 final class ExecutionHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");

@@ -9,7 +9,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * What the GDB stub drives: a machine with threads (vCPUs), registers, memory and breakpoints,
- * debugged in all-stop mode. The emulator implements it; the stub knows nothing else about it.
+ * debugged in all-stop mode, and in non-stop mode where it offers {@link #nonStop()}. The emulator
+ * implements it; the stub knows nothing else about it.
  *
  * <h2>Threading contract</h2>
  * <ul>
