@@ -387,6 +387,7 @@ class GdbVmTest {
             g.awaitFrom(at, "Thread 2 \"vCPU 1\" hit Breakpoint 1, tick1 \\(\\)");
             assertThat(g.command("info threads")).contains(running0).containsPattern("2    Thread 1\\.2 \"vCPU 1\" tick1 \\(\\)");
             assertThat(stub.vm.debugSession().stopped(0)).as("vCPU 0 runs").isFalse();
+            assertThat(g.command("monitor dr")).as("the monitor while vCPU 0 runs").contains("vCPU 0 on cpu").contains("vCPU 1 on cpu");
 
             // vCPU 0 runs on while vCPU 1 is held: its count moves. Read through vCPU 0 itself
             // (selected, running), then through the held vCPU 1 until it moves.
