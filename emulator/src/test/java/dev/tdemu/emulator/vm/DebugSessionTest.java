@@ -527,9 +527,11 @@ class DebugSessionTest {
     }
 
     /**
-     * Non-stop mode on a PC kernel whose processors send each other IPIs (pc64-smp): a vCPU held
-     * by the debugger keeps its IPIs pending, the other is not deadlocked by it and stops alone
-     * when asked; resumed, the held one takes them and the kernel finishes.
+     * Non-stop mode on a PC kernel whose processors send each other IPIs (pc64-smp): the AP stops
+     * at a breakpoint in its handler of the BSP's first fixed IPI; held there, the IPIs the BSP
+     * sends it next stay pending in its local APIC while the BSP runs on, waiting for the AP's
+     * answers without being blocked by it (it stops alone when asked); resumed, the AP takes them
+     * and the kernel passes every check.
      */
     @Test
     void inNonStopModeAVcpuHeldByTheDebuggerDoesNotBlockTheOtherAndTakesItsIpisWhenResumed() throws Exception {
@@ -539,20 +541,25 @@ class DebugSessionTest {
             java.nio.file.Files.write(kernel, in.readAllBytes());
         }
         kernel.toFile().deleteOnExit();
+        long fixedIpiHandler = ElfImage.load(kernel).symbol("isr_0x40").orElseThrow();
         start(VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(dev.tdemu.proto.Machine.MACHINE_PC)
                 .setMode(GuestMode.GUEST_MODE_VMX).setVcpus(2).setTimeoutMs(60_000).build());
         session.nonStop(true);
-        // Both run; the AP is held at once, waiting for SIPI or already started: the BSP's INIT,
-        // start-up and fixed IPIs to it stay pending while the BSP runs on and waits for its answers.
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, fixedIpiHandler, 1).ok()).isTrue();
         continueAll();
-        session.stop(List.of(1));
         DebugEvent held = next();
-        assertThat(held.vcpu()).isEqualTo(1);
+        assertThat(held.kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        assertThat(held.vcpu()).as("the AP takes the BSP's first fixed IPI").isEqualTo(1);
         assertThat(session.stopped(1)).isTrue();
+        assertThat(session.stopped(0)).as("the BSP runs on").isFalse();
+        assertThat(session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, fixedIpiHandler, 1).ok()).isTrue();
+
         session.stop(List.of(0));
         DebugEvent bsp = next();
-        assertThat(bsp.vcpu()).as("the BSP was still running, not stuck behind the held AP").isZero();
+        assertThat(bsp.vcpu()).as("the BSP was running, not stuck behind the held AP").isZero();
         assertThat(bsp.kind()).isEqualTo(DebugEvent.Kind.INTERRUPTED);
+        assertThat(session.stopped()).isTrue();
+
         continueAll();
         DebugEvent end = next();
         assertThat(end.kind()).as("the kernel finishes once both run").isEqualTo(DebugEvent.Kind.EXITED);
