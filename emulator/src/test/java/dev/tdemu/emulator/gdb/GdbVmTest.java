@@ -421,6 +421,36 @@ class GdbVmTest {
         }
     }
 
+    /**
+     * Ctrl-C in non-stop mode: gdb sends vCtrlC while a foreground {@code continue -a} runs, and
+     * every running vCPU stops with SIGINT.
+     */
+    @Test
+    void ctrlCInNonStopModeStopsEveryRunningVcpuWithSigint() throws Exception {
+        start(config("nonstop", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
+        try (InteractiveGdb g = new InteractiveGdb(gdb())) {
+            g.command("set pagination off");
+            g.command("set confirm off");
+            g.command("set non-stop on");
+            int at = g.position();
+            g.command("target remote 127.0.0.1:" + stub.port());
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" stopped.");
+            at = g.position();
+            g.send("continue -a");
+            var session = stub.vm.debugSession();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (session.stopped(0) || session.stopped(1)) { // until gdb has let both run
+                assertThat(System.nanoTime()).as("both vCPUs run; gdb said:%n%s", g.output()).isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            g.interrupt();
+            g.awaitFrom(at, "Thread 1 \"vCPU 0\" received signal SIGINT");
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" received signal SIGINT");
+            assertThat(g.command("info threads")).doesNotContain("(running)");
+            assertThat(session.stopped()).isTrue();
+        }
+    }
+
     @Test
     void infoThreadsListsEveryVcpu() throws Exception {
         start(config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());

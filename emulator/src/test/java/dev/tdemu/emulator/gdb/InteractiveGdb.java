@@ -60,6 +60,11 @@ final class InteractiveGdb implements AutoCloseable {
         in.flush();
     }
 
+    /** Sends gdb SIGINT, as a Ctrl-C at its terminal would. */
+    void interrupt() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
+    }
+
     /** Runs {@code line} and returns what gdb printed for it (up to the marker echoed after it). */
     String command(String line) throws IOException, InterruptedException {
         String marker = "@@done-" + (++markers) + "@@";
