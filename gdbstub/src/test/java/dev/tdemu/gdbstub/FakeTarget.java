@@ -48,7 +48,7 @@ import java.util.function.Function;
  * </ul>
  * Every answer is completed on the target's own thread, as the emulator will.
  */
-public final class FakeTarget implements DebugTarget, Breakpoints, MonitorCommands {
+public final class FakeTarget implements DebugTarget, Breakpoints, MonitorCommands, dev.tdemu.gdbstub.target.NonStop {
     public static final long MEMORY_BASE = 0x400000L;
     public static final int MEMORY_SIZE = 0x10000;
     public static final long CODE = 0x401000L;
@@ -492,6 +492,117 @@ public final class FakeTarget implements DebugTarget, Breakpoints, MonitorComman
     @Override
     public Optional<String> executable() {
         return executable;
+    }
+
+    // ------------------------------------------------------------ non-stop mode
+
+    /** Whether the fake offers non-stop mode (read when a session starts). */
+    public volatile boolean offersNonStop = true;
+    private java.util.function.Consumer<StopEvent> nonStopListener;
+    private final java.util.Set<Integer> runningThreads = new java.util.TreeSet<>();
+    /** The non-stop resumes the stub asked for, in order. */
+    public final List<ResumeRequest> threadResumes = new CopyOnWriteArrayList<>();
+    /** The threads the stub asked to stop, one list per call. */
+    public final List<List<Integer>> threadStops = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Optional<dev.tdemu.gdbstub.target.NonStop> nonStop() {
+        return offersNonStop ? Optional.of(this) : Optional.empty();
+    }
+
+    @Override
+    public synchronized CompletionStage<Void> nonStop(boolean on, java.util.function.Consumer<StopEvent> listener) {
+        calls.add("non-stop " + on);
+        nonStopListener = on ? listener : null;
+        runningThreads.clear(); // leaving: every thread stops, unreported
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** The threads running now (non-stop mode). */
+    public synchronized java.util.Set<Integer> runningThreads() {
+        return java.util.Set.copyOf(runningThreads);
+    }
+
+    /**
+     * Resumed threads run until stopped or until {@link #report} stops them; a step advances RIP by
+     * one and stops at once (with {@link #stepsAtOnce}, before this returns, on the caller's thread).
+     */
+    @Override
+    public synchronized CompletionStage<Void> resumeThreads(ResumeRequest request) {
+        calls.add("resume threads");
+        threadResumes.add(request);
+        for (ResumeRequest.ThreadResume t : request.threads()) {
+            if (t.action() == ResumeAction.STAY_STOPPED) {
+                continue;
+            }
+            if (runningThreads.contains(t.threadId())) {
+                return CompletableFuture.failedFuture(new TargetException("thread " + t.threadId() + " is running"));
+            }
+        }
+        for (ResumeRequest.ThreadResume t : request.threads()) {
+            switch (t.action()) {
+                case CONTINUE -> runningThreads.add(t.threadId());
+                case STEP -> {
+                    runningThreads.add(t.threadId());
+                    RegisterFile f = registers.get(t.threadId());
+                    f.setLong(X86_64Registers.RIP, f.getLong(X86_64Registers.RIP) + 1);
+                    emit(StopEvent.stepDone(t.threadId()));
+                }
+                case STAY_STOPPED -> {
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Stops each running thread (an INTERRUPTED stop); with {@link #stepsAtOnce} before this returns. */
+    @Override
+    public synchronized void stopThreads(java.util.Collection<Integer> threadIds) {
+        calls.add("stop threads " + threadIds);
+        threadStops.add(List.copyOf(threadIds));
+        for (int tid : threadIds) {
+            if (runningThreads.contains(tid)) {
+                emit(StopEvent.interrupted(tid));
+            }
+        }
+    }
+
+    /** A running thread stops for {@code event} (a breakpoint it hit, say), reported from the fake's own thread. */
+    public synchronized void report(StopEvent event) {
+        if (event instanceof StopEvent.Stopped s) {
+            if (!runningThreads.contains(s.threadId())) {
+                throw new IllegalStateException("thread " + s.threadId() + " is not running");
+            }
+            if (s.reason() instanceof dev.tdemu.gdbstub.target.StopReason.HardwareBreakpoint) {
+                Breakpoint bp = breakpoints.stream().filter(b -> b instanceof Breakpoint.Hardware).findFirst().orElseThrow();
+                registers.get(s.threadId()).setLong(X86_64Registers.RIP, bp.address());
+            }
+        }
+        boolean inline = stepsAtOnce;
+        stepsAtOnce = false; // from the fake's thread, as a vCPU would
+        try {
+            emit(event);
+        } finally {
+            stepsAtOnce = inline;
+        }
+    }
+
+    /** Under the lock: the thread stopped; the listener hears of it inline or from the fake's thread. */
+    private void emit(StopEvent event) {
+        if (event instanceof StopEvent.Stopped s) {
+            runningThreads.remove(s.threadId());
+        } else {
+            runningThreads.clear();
+        }
+        java.util.function.Consumer<StopEvent> l = nonStopListener;
+        if (l == null) {
+            return;
+        }
+        if (stepsAtOnce) {
+            l.accept(event);
+        } else {
+            executor.execute(() -> l.accept(event));
+        }
     }
 
     @Override

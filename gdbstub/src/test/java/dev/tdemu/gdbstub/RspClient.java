@@ -108,6 +108,47 @@ public final class RspClient implements AutoCloseable {
      * and returns the payload with run-length encoding and escapes undone.
      */
     public byte[] receiveBytes() throws IOException {
+        if (!heldPackets.isEmpty()) {
+            return heldPackets.poll();
+        }
+        while (true) {
+            byte[] frame = receiveFrame();
+            if (frame != null) {
+                return frame;
+            }
+        }
+    }
+
+    /** Notifications ({@code %Stop:...}) read while waiting for a packet, oldest first. */
+    private final java.util.ArrayDeque<String> notifications = new java.util.ArrayDeque<>();
+    /** Packets read while waiting for a notification, for the next {@link #receiveBytes()}. */
+    private final java.util.ArrayDeque<byte[]> heldPackets = new java.util.ArrayDeque<>();
+
+    /**
+     * Reads the next asynchronous notification ({@code %Stop:T05...}, returned without the
+     * {@code %}, e.g. {@code "Stop:T05thread:1;"}); packets that come first are kept for
+     * {@link #receive()}.
+     */
+    public String receiveNotification() throws IOException {
+        while (notifications.isEmpty()) {
+            byte[] frame = receiveFrame();
+            if (frame != null) {
+                heldPackets.add(frame);
+            }
+        }
+        return notifications.poll();
+    }
+
+    /** Notifications received so far and not yet taken by {@link #receiveNotification()}. */
+    public List<String> pendingNotifications() {
+        return List.copyOf(notifications);
+    }
+
+    /**
+     * Reads one frame: a packet's payload (acknowledged unless in no-ack mode), or null after a
+     * notification, which is queued (never acknowledged) or a bad checksum.
+     */
+    private byte[] receiveFrame() throws IOException {
         while (true) {
             int b = read();
             if (b == '+') {
@@ -121,9 +162,10 @@ public final class RspClient implements AutoCloseable {
                 }
                 continue;
             }
-            if (b != '$') {
+            if (b != '$' && b != '%') {
                 continue;
             }
+            boolean notification = b == '%';
             int n = 0;
             while (true) {
                 if (pos == lim) {
@@ -145,12 +187,19 @@ public final class RspClient implements AutoCloseable {
                 }
             }
             int sent = (Hex.digit(read()) << 4) | Hex.digit(read());
+            if (notification) {
+                if (Rsp.checksum(packet, 0, n) != sent) {
+                    throw new IOException("bad checksum in a notification");
+                }
+                notifications.add(new String(expand(packet, n), StandardCharsets.ISO_8859_1));
+                return null;
+            }
             if (Rsp.checksum(packet, 0, n) != sent) {
                 if (!noAck) {
                     out.write('-');
                     out.flush();
                 }
-                continue;
+                return null;
             }
             if (!noAck) {
                 out.write('+');

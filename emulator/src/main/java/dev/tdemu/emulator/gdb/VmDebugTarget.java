@@ -15,6 +15,7 @@ import dev.tdemu.gdbstub.target.DebugTarget;
 import dev.tdemu.gdbstub.target.GdbSignal;
 import dev.tdemu.gdbstub.target.MonitorCommands;
 import dev.tdemu.gdbstub.target.MonitorReply;
+import dev.tdemu.gdbstub.target.NonStop;
 import dev.tdemu.gdbstub.target.PhysicalMemory;
 import dev.tdemu.gdbstub.target.ResumeRequest;
 import dev.tdemu.gdbstub.target.StopEvent;
@@ -44,8 +45,8 @@ import org.apache.logging.log4j.Logger;
  * takes microseconds, less than a hand-off to another thread and back. Monitor commands, kill and
  * detach run on a worker thread.
  */
-public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCommands, PhysicalMemory, DebugListener,
-        AutoCloseable {
+public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCommands, PhysicalMemory, NonStop,
+        DebugListener, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub");
     private static final int SIGKILL = 9, SIGSEGV = 11, SIGALRM = 14, SIGABRT = 6, SIGTERM = 15;
 
@@ -61,6 +62,8 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
         return t;
     });
     private CompletableFuture<StopEvent> pendingStop;
+    /** Non-stop mode: where each vCPU's stop goes (null in all-stop mode). */
+    private java.util.function.Consumer<StopEvent> nonStopListener;
     private StopEvent lastStop;
     private StopEvent ended;
 
@@ -130,6 +133,10 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
     public synchronized void stopped(DebugEvent e) {
         StopEvent s = toStop(e);
         lastStop = s;
+        if (nonStopListener != null) {
+            nonStopListener.accept(s);
+            return;
+        }
         if (pendingStop != null) {
             CompletableFuture<StopEvent> p = pendingStop;
             pendingStop = null;
@@ -148,6 +155,10 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
             default -> new StopEvent.Terminated(SIGABRT);
         };
         LOG.info("the VM ended ({}: {})", r.outcome(), r.detail());
+        if (nonStopListener != null) {
+            nonStopListener.accept(ended);
+            return;
+        }
         if (pendingStop != null) {
             CompletableFuture<StopEvent> p = pendingStop;
             pendingStop = null;
@@ -275,6 +286,72 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
         session.interrupt();
     }
 
+    // ---- non-stop mode ----
+
+    @Override
+    public Optional<NonStop> nonStop() {
+        return Optional.of(this);
+    }
+
+    /** Entering takes effect at once (every vCPU is stopped); leaving waits for the running vCPUs to stop, on the worker. */
+    @Override
+    public CompletionStage<Void> nonStop(boolean on, java.util.function.Consumer<StopEvent> listener) {
+        synchronized (this) {
+            nonStopListener = on ? listener : null;
+        }
+        if (on) {
+            return inline(() -> {
+                try {
+                    session.nonStop(true);
+                } catch (RuntimeException e) {
+                    synchronized (this) {
+                        nonStopListener = null;
+                    }
+                    throw e;
+                }
+                return null;
+            });
+        }
+        return onWorker(() -> {
+            session.nonStop(false);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> resumeThreads(ResumeRequest request) {
+        Map<Integer, DebugSession.Action> actions = new HashMap<>();
+        for (ResumeRequest.ThreadResume t : request.threads()) {
+            switch (t.action()) {
+                case CONTINUE -> actions.put(t.threadId() - 1, DebugSession.Action.CONTINUE);
+                case STEP -> actions.put(t.threadId() - 1, DebugSession.Action.STEP);
+                case STAY_STOPPED -> {
+                }
+            }
+        }
+        return inline(() -> {
+            DebugSession.Result r = session.resume(actions, false);
+            if (!r.ok()) {
+                throw new TargetException(r.message());
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void stopThreads(java.util.Collection<Integer> threadIds) {
+        session.stop(threadIds.stream().map(t -> t - 1).toList());
+    }
+
+    /**
+     * Guest memory writes and breakpoint changes reach every vCPU: in non-stop mode with vCPUs
+     * running they wait for those to pause at their next exit, so they run on the worker then, not
+     * on the stub's event loop; otherwise inline.
+     */
+    private <T> CompletionStage<T> everyVcpu(Supplier<T> work) {
+        return session.nonStop() && !session.stopped() ? onWorker(work) : inline(work);
+    }
+
     // ---- registers and memory ----
 
     @Override
@@ -359,7 +436,9 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<byte[]> readMemory(int threadId, long address, int length) {
-        return inline(() -> {
+        boolean pauses = session.nonStop() && threadId >= 1 && threadId <= session.vcpuCount() && !session.stopped(threadId - 1);
+        // Through a running vCPU (non-stop) the read pauses the running vCPUs for the moment: on the worker.
+        Supplier<byte[]> read = () -> {
             if (hidden()) {
                 throw new TargetException(14, "reading memory is refused: " + HIDDEN);
             }
@@ -379,12 +458,13 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
                 at += chunk;
             }
             return out.toByteArray();
-        });
+        };
+        return pauses ? onWorker(read) : inline(read);
     }
 
     @Override
     public CompletionStage<Void> writeMemory(int threadId, long address, byte[] data) {
-        return inline(() -> {
+        return everyVcpu(() -> {
             try {
                 session.writeMemory(threadId - 1, address, data);
             } catch (RuntimeException e) {
@@ -413,7 +493,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<BreakpointResult> insert(Breakpoint bp) {
-        return inline(() -> toResult(switch (bp) {
+        return everyVcpu(() -> toResult(switch (bp) {
             case Breakpoint.Software s -> session.insertSoftware(s.address());
             case Breakpoint.Hardware h -> session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
             case Breakpoint.Watchpoint w -> session.insertHardware(watchKind(w.kind()), w.address(), w.length());
@@ -422,7 +502,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<BreakpointResult> remove(Breakpoint bp) {
-        return inline(() -> toResult(switch (bp) {
+        return everyVcpu(() -> toResult(switch (bp) {
             case Breakpoint.Software s -> session.removeSoftware(s.address());
             case Breakpoint.Hardware h -> session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, h.address(), 1);
             case Breakpoint.Watchpoint w -> session.removeHardware(watchKind(w.kind()), w.address(), w.length());
@@ -455,7 +535,8 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<MonitorReply> run(String command) {
-        return onWorker(() -> monitor.run(command));
+        // In non-stop mode the monitor may look at every vCPU while some run: they pause for it.
+        return onWorker(() -> session.withRunningVcpusPaused("a monitor command", () -> monitor.run(command)));
     }
 
     @Override
@@ -469,6 +550,9 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
 
     @Override
     public CompletionStage<Void> detach() {
+        synchronized (this) {
+            nonStopListener = null; // the detach leaves non-stop mode; its stops are nobody's
+        }
         return onWorker(() -> {
             session.detach();
             // The guest runs on: that stop is over. Until the vCPU threads have woken, the session

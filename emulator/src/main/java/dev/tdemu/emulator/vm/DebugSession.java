@@ -37,6 +37,15 @@ import org.apache.logging.log4j.Logger;
  * <p>All-stop: when one vCPU stops for the debugger every other vCPU is held at its next exit, and
  * the listener hears of the stop once all are held. Methods that read or change guest state
  * require the VM to be stopped. Any thread may call them; vCPU threads park inside the session.
+ *
+ * <p>Non-stop ({@link #nonStop(boolean)}, gdb's {@code set non-stop on}): each vCPU stops and is
+ * resumed on its own, and the listener hears of each vCPU's stop as soon as that vCPU is held; the
+ * others run on. A held vCPU waits here, outside the engine lock of {@link GuestScheduler}, so the
+ * others keep executing; an IPI sent to it stays pending in its local APIC until it is resumed.
+ * Its registers and (through its page tables) memory may be read while others run; what touches
+ * every vCPU (guest memory writes, breakpoints, which need each engine's translations dropped and
+ * its debug registers reloaded) first holds the running vCPUs at their next exit for the moment it
+ * takes, without reporting them ({@link #whileAllParked}).
  */
 public final class DebugSession {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.vm");
@@ -109,6 +118,16 @@ public final class DebugSession {
     private final boolean[] retired;
     private DebugEvent pending;
     private boolean interruptRequested;
+    /** Non-stop mode: each vCPU stops and resumes on its own (see the class comment). */
+    private volatile boolean nonStop;
+    /** Non-stop: the stop a held vCPU reports when it parks (null: stopped by request, INTERRUPTED). */
+    private final DebugEvent[] pendingOf;
+    /** Non-stop: the vCPU's current stop was reported (or known to the debugger); cleared when it resumes. */
+    private final boolean[] reported;
+    /** Held for a moment without a stop, while the debugger changes what every vCPU sees ({@link #whileAllParked}). */
+    private final boolean[] paused;
+    /** Signalled whenever a vCPU parks, or the VM ends (for {@link #whileAllParked} and leaving non-stop mode). */
+    private final Condition parkedChanged;
     private final HwBreakpoint[] hardware = new HwBreakpoint[4];
     private volatile boolean physicalMemory;
     private final Map<Long, Byte> software = new HashMap<>();
@@ -125,6 +144,10 @@ public final class DebugSession {
         stepStart = new boolean[n];
         borrowed = new boolean[n];
         retired = new boolean[n];
+        pendingOf = new DebugEvent[n];
+        reported = new boolean[n];
+        paused = new boolean[n];
+        parkedChanged = lock.newCondition();
         wake = new Condition[n];
         for (int i = 0; i < n; i++) {
             wake[i] = lock.newCondition();
@@ -154,7 +177,7 @@ public final class DebugSession {
     boolean holdRequested(int i) {
         lock.lock();
         try {
-            return hold[i];
+            return hold[i] || paused[i];
         } finally {
             lock.unlock();
         }
@@ -302,7 +325,7 @@ public final class DebugSession {
                     wakeups++;
                     continue;
                 }
-                if (!hold[v.index()]) {
+                if (!hold[v.index()] && !paused[v.index()]) {
                     prepareEntry(v);
                     return true;
                 }
@@ -368,6 +391,18 @@ public final class DebugSession {
     /** Under the lock: the vCPU is held; when it is the last one to park, the stop to report. */
     private DebugEvent park(Vcpu v) {
         parked[v.index()] = true;
+        parkedChanged.signalAll();
+        if (nonStop) {
+            // Only this vCPU's own stop, once; a pause for the debugger is no stop.
+            int i = v.index();
+            if (!hold[i] || reported[i]) {
+                return null;
+            }
+            reported[i] = true;
+            DebugEvent own = pendingOf[i];
+            pendingOf[i] = null;
+            return own != null ? own : new DebugEvent(i, DebugEvent.Kind.INTERRUPTED, v.engine().rip(), v.engine().rip(), 0);
+        }
         if (!allParked()) {
             return null;
         }
@@ -406,6 +441,15 @@ public final class DebugSession {
         }
         lock.lock();
         try {
+            if (nonStop) {
+                // This vCPU alone: the others run on. A stop asked for meanwhile is this one.
+                if (pendingOf[v.index()] == null) {
+                    pendingOf[v.index()] = event;
+                }
+                hold[v.index()] = true;
+                stepping[v.index()] = false;
+                return;
+            }
             if (pending == null) {
                 pending = event;
             }
@@ -478,6 +522,7 @@ public final class DebugSession {
             for (Condition c : wake) {
                 c.signalAll();
             }
+            parkedChanged.signalAll();
         } finally {
             lock.unlock();
         }
@@ -487,6 +532,14 @@ public final class DebugSession {
 
     /** Stops every vCPU (gdb's Ctrl-C); the listener gets an INTERRUPTED stop unless another stop wins. */
     public void interrupt() {
+        if (nonStop) {
+            List<Integer> all = new ArrayList<>();
+            for (int i = 0; i < vcpus.size(); i++) {
+                all.add(i);
+            }
+            stop(all);
+            return;
+        }
         lock.lock();
         try {
             if (allHeld()) {
@@ -525,6 +578,169 @@ public final class DebugSession {
         }
     }
 
+    // ---- non-stop mode ----
+
+    /** Whether the debugger runs in non-stop mode: each vCPU stops and resumes on its own. */
+    public boolean nonStop() {
+        return nonStop;
+    }
+
+    /**
+     * Enters non-stop mode (every vCPU must be stopped; their stops count as reported), or leaves it:
+     * every running vCPU is held at its next exit and this returns once all are parked; their stops
+     * are not reported (the debugger asks what it finds).
+     */
+    public void nonStop(boolean on) {
+        lock.lock();
+        try {
+            if (on == nonStop) {
+                return;
+            }
+            if (on) {
+                requireStopped();
+                for (int i = 0; i < vcpus.size(); i++) {
+                    reported[i] = true;
+                    pendingOf[i] = null;
+                }
+                nonStop = true;
+                return;
+            }
+            nonStop = false;
+            java.util.Arrays.fill(pendingOf, null);
+            pending = null;
+            interruptRequested = false;
+            for (int i = 0; i < vcpus.size(); i++) {
+                hold[i] = true;
+                stepping[i] = false;
+            }
+        } finally {
+            lock.unlock();
+        }
+        kickOthers(-1);
+        awaitAllParked("leaving non-stop mode");
+    }
+
+    /** Whether vCPU {@code i} is held and parked, so its own state may be read and changed. */
+    public boolean stopped(int i) {
+        lock.lock();
+        try {
+            return parked[i] && hold[i] && !borrowed[i];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Non-stop: holds these vCPUs at their next exit (gdb's {@code vCont;t}); each one's stop reaches
+     * the listener as INTERRUPTED, unless it stops for something else first. Held ones are left alone.
+     */
+    public void stop(java.util.Collection<Integer> which) {
+        List<Vcpu> kick = new ArrayList<>();
+        lock.lock();
+        try {
+            for (int i : which) {
+                if (i >= 0 && i < vcpus.size() && !hold[i] && alive(i)) {
+                    hold[i] = true;
+                    stepping[i] = false; // a step that has not ended is over: the stop is the request's
+                    kick.add(vcpus.get(i));
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Vcpu v : kick) {
+            v.kick();
+        }
+    }
+
+    /**
+     * Non-stop: runs {@code work} (a monitor command that looks at every vCPU) with the running
+     * vCPUs paused at their next exit for the moment, unreported; otherwise at once.
+     */
+    public <T> T withRunningVcpusPaused(String why, java.util.function.Supplier<T> work) {
+        return nonStop && !stopped() ? whileAllParked(why, work) : work.get();
+    }
+
+    /** How long {@link #whileAllParked} waits for the running vCPUs to come out of the guest. */
+    static final long PARK_TIMEOUT_NANOS = 5_000_000_000L;
+
+    /** Waits (under the lock) until every live vCPU is parked; a refusal if the VM ends or it takes too long. */
+    private void awaitAllParked(String why) {
+        lock.lock();
+        try {
+            long left = PARK_TIMEOUT_NANOS;
+            while (!allParked()) {
+                if (vm.finished()) {
+                    throw new IllegalStateException("the VM ended");
+                }
+                if (left <= 0) {
+                    throw new IllegalStateException("the running vCPUs did not stop within 5 s for " + why);
+                }
+                try {
+                    left = parkedChanged.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the vCPUs to stop for " + why);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code work}, which changes what every vCPU sees (guest memory, breakpoints), with every
+     * vCPU parked. All-stop: the VM must be stopped. Non-stop: running vCPUs are paused at their next
+     * exit for the moment (not reported as stopped: the debugger never hears of it), then the debug
+     * state of every vCPU is reloaded and the paused ones go on. Blocks the calling thread meanwhile.
+     */
+    private <T> T whileAllParked(String why, java.util.function.Supplier<T> work) {
+        if (!nonStop) {
+            requireStopped();
+            return work.get();
+        }
+        List<Vcpu> kick = new ArrayList<>();
+        lock.lock();
+        try {
+            for (int i = 0; i < vcpus.size(); i++) {
+                if (alive(i) && !hold[i]) {
+                    paused[i] = true;
+                    kick.add(vcpus.get(i));
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        try {
+            for (Vcpu v : kick) {
+                v.kick();
+            }
+            awaitAllParked(why);
+            lock.lock();
+            try {
+                T result = work.get();
+                for (int i = 0; i < vcpus.size(); i++) {
+                    applyGuestDebug(vcpus.get(i), stepping[i]);
+                }
+                return result;
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            lock.lock();
+            try {
+                for (Vcpu v : kick) {
+                    paused[v.index()] = false;
+                    if (!hold[v.index()]) {
+                        wake[v.index()].signalAll();
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
     /** Resumes vCPUs: CONTINUE, STEP (one instruction, then stop) or STAY (remain stopped). */
     public Result resume(Map<Integer, Action> actions) {
         return resume(actions, false);
@@ -539,6 +755,9 @@ public final class DebugSession {
      * back to the vCPU's thread at the next entry and reported from there as usual.
      */
     public Result resume(Map<Integer, Action> actions, boolean stepHere) {
+        if (nonStop) {
+            return resumeSome(actions);
+        }
         requireStopped();
         Vcpu borrow = null;
         lock.lock();
@@ -592,6 +811,73 @@ public final class DebugSession {
             runBorrowed(borrow);
         }
         return Result.OK;
+    }
+
+    /**
+     * Non-stop: resumes the vCPUs {@code actions} continue or step (each must be stopped); STAY
+     * leaves a vCPU as it is, running or stopped. Only the resumed vCPUs' debug state is loaded:
+     * the others' is theirs, or their own threads' while they run.
+     */
+    private Result resumeSome(Map<Integer, Action> actions) {
+        lock.lock();
+        try {
+            for (var e : actions.entrySet()) {
+                int i = e.getKey();
+                if (e.getValue() == Action.STAY) {
+                    continue;
+                }
+                if (i < 0 || i >= vcpus.size()) {
+                    return Result.refused("no vCPU " + i);
+                }
+                if (!(parked[i] && hold[i]) && alive(i)) {
+                    return Result.refused("vCPU " + i + " is running; stop it first");
+                }
+                if (e.getValue() == Action.STEP && isTd() && !isDebugTd()) {
+                    return Result.refused(nonDebugTd("single-step"));
+                }
+                if (e.getValue() == Action.STEP && vcpus.get(i).waitsForStartup() && !anotherStartedVcpuRuns(actions, i)) {
+                    return Result.refused("vCPU " + i + " waits for SIPI: nothing to step until another vCPU starts it "
+                            + "(resume one that runs guest code too: the step ends at its first instruction)");
+                }
+            }
+            for (var e : actions.entrySet()) {
+                int i = e.getKey();
+                if (e.getValue() == Action.STAY || !alive(i)) {
+                    continue;
+                }
+                stepping[i] = e.getValue() == Action.STEP;
+                stepStart[i] = stepping[i];
+                Result r = applyGuestDebug(vcpus.get(i), stepping[i]);
+                if (!r.ok()) {
+                    return r;
+                }
+            }
+            for (var e : actions.entrySet()) {
+                int i = e.getKey();
+                if (e.getValue() == Action.STAY || !alive(i)) {
+                    continue;
+                }
+                vcpus.get(i).uc().clearStopRequests();
+                hold[i] = false;
+                reported[i] = false;
+                pendingOf[i] = null;
+                wake[i].signalAll();
+            }
+            return Result.OK;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Non-stop: whether a vCPU other than {@code waiting} that runs guest code runs now or is resumed by {@code actions}. */
+    private boolean anotherStartedVcpuRuns(Map<Integer, Action> actions, int waiting) {
+        for (int i = 0; i < vcpus.size(); i++) {
+            boolean runs = !hold[i] || actions.getOrDefault(i, Action.STAY) != Action.STAY;
+            if (i != waiting && runs && alive(i) && !vcpus.get(i).waitsForStartup()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a vCPU other than {@code waiting} that runs guest code is resumed by {@code actions}. */
@@ -713,7 +999,10 @@ public final class DebugSession {
 
     /** Inserts a hardware breakpoint (gdb Z1..Z4) in a free debug-register slot. */
     public Result insertHardware(DebugEvent.Kind kind, long address, int length) {
-        requireStopped();
+        return whileAllParked("inserting a breakpoint", () -> insertHardwareNow(kind, address, length));
+    }
+
+    private Result insertHardwareNow(DebugEvent.Kind kind, long address, int length) {
         BreakpointType type = switch (kind) {
             case HARDWARE_BREAKPOINT -> BreakpointType.EXECUTE;
             case WATCH_WRITE -> BreakpointType.WRITE;
@@ -766,7 +1055,10 @@ public final class DebugSession {
     }
 
     public Result removeHardware(DebugEvent.Kind kind, long address, int length) {
-        requireStopped();
+        return whileAllParked("removing a breakpoint", () -> removeHardwareNow(kind, address, length));
+    }
+
+    private Result removeHardwareNow(DebugEvent.Kind kind, long address, int length) {
         lock.lock();
         try {
             boolean found = false;
@@ -786,7 +1078,10 @@ public final class DebugSession {
 
     /** Inserts an INT3 at {@code address} (gdb Z0). */
     public Result insertSoftware(long address) {
-        requireStopped();
+        return whileAllParked("inserting a breakpoint", () -> insertSoftwareNow(address));
+    }
+
+    private Result insertSoftwareNow(long address) {
         if (isTd() && !isDebugTd()) {
             return Result.refused(nonDebugTd("writing breakpoints into TD memory"));
         }
@@ -813,7 +1108,10 @@ public final class DebugSession {
     }
 
     public Result removeSoftware(long address) {
-        requireStopped();
+        return whileAllParked("removing a breakpoint", () -> removeSoftwareNow(address));
+    }
+
+    private Result removeSoftwareNow(long address) {
         lock.lock();
         try {
             Byte original = software.remove(address);
@@ -836,6 +1134,11 @@ public final class DebugSession {
      * next debugger to connect can stop the VM again with {@link #interrupt()}.
      */
     public void detach() {
+        try {
+            nonStop(false); // every vCPU held: the breakpoints come out of all of them alike
+        } catch (IllegalStateException e) {
+            LOG.debug("detaching from non-stop mode: {}", e.getMessage());
+        }
         debuggerPresent = false;
         physicalMemory = false; // the next debugger starts with linear addresses
         lock.lock();
@@ -870,12 +1173,26 @@ public final class DebugSession {
     // ---- guest state, while stopped ----
 
     private Vcpu accessible(int vcpu, String what) {
-        requireStopped();
+        return accessible(vcpu, what, false);
+    }
+
+    /**
+     * The vCPU whose state {@code what} reads or changes: all-stop, the VM must be stopped;
+     * non-stop, the vCPU must be stopped, or with {@code pausedWillDo} at least parked (paused by
+     * {@link #whileAllParked} for a memory access through its page tables).
+     */
+    private Vcpu accessible(int vcpu, String what, boolean pausedWillDo) {
+        if (!nonStop) {
+            requireStopped();
+        }
         if (isTd() && !isDebugTd()) {
             throw new IllegalStateException(nonDebugTd(what));
         }
         if (vcpu < 0 || vcpu >= vcpus.size()) {
             throw new IllegalArgumentException("no vCPU " + vcpu);
+        }
+        if (nonStop && alive(vcpu) && !(pausedWillDo ? parkedNow(vcpu) : stopped(vcpu))) {
+            throw new IllegalStateException("vCPU " + vcpu + " is running; stop it first (gdb: interrupt)");
         }
         return vcpus.get(vcpu);
     }
@@ -904,7 +1221,25 @@ public final class DebugSession {
 
     /** Reads guest memory at a linear address; the debugger's INT3s read as the bytes they replaced. */
     public byte[] readMemory(int vcpu, long address, int length) {
-        Vcpu v = accessible(vcpu, "reading memory");
+        if (nonStop && vcpu >= 0 && vcpu < vcpus.size() && !stopped(vcpu)) {
+            // Through a running vCPU's page tables: it pauses for the moment (gdb reads memory
+            // through the selected thread, running or not, as gdbserver allows).
+            return whileAllParked("reading memory", () -> readMemoryNow(vcpu, address, length));
+        }
+        return readMemoryNow(vcpu, address, length);
+    }
+
+    private boolean parkedNow(int vcpu) {
+        lock.lock();
+        try {
+            return parked[vcpu] && !borrowed[vcpu];
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private byte[] readMemoryNow(int vcpu, long address, int length) {
+        Vcpu v = accessible(vcpu, "reading memory", true);
         boolean phys = physicalMemory;
         byte[] bytes = phys ? v.engine().memory().readBytes(physicalRange(address, length), length) : v.readGuest(address, length);
         lock.lock();
@@ -923,7 +1258,14 @@ public final class DebugSession {
     }
 
     public void writeMemory(int vcpu, long address, byte[] data) {
-        Vcpu v = accessible(vcpu, "writing memory");
+        whileAllParked("writing memory", () -> {
+            writeMemoryNow(vcpu, address, data);
+            return null;
+        });
+    }
+
+    private void writeMemoryNow(int vcpu, long address, byte[] data) {
+        Vcpu v = accessible(vcpu, "writing memory", true);
         if (physicalMemory) {
             v.engine().memory().writeBytes(physicalRange(address, data.length), data);
             // Translated code is found by linear address; which linear addresses map this

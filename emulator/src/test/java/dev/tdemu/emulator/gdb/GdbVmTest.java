@@ -358,6 +358,99 @@ class GdbVmTest {
         assertThat(stub.run.get(30, TimeUnit.SECONDS).exitStatus()).as("the guest's handlers saw both, correct").isZero();
     }
 
+    /**
+     * gdb's non-stop mode ({@code set non-stop on}) on two vCPUs that each call their own function
+     * for ever (nonstop.S): a breakpoint stops vCPU 1 alone while {@code info threads} shows vCPU 0
+     * running and its counter goes on (read through the held vCPU and through the running one);
+     * {@code continue} of vCPU 1 steps it over its breakpoint and it hits it again; a breakpoint
+     * deleted while vCPU 0 runs comes out without stopping it; {@code interrupt} stops vCPU 0
+     * alone, {@code interrupt -a} the other.
+     */
+    @Test
+    void nonStopModeStopsAndResumesEachVcpuOnItsOwn() throws Exception {
+        start(config("nonstop", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
+        String running0 = "1    Thread 1.1 \"vCPU 0\" (running)";
+        String running1 = "2    Thread 1.2 \"vCPU 1\" (running)";
+        try (InteractiveGdb g = new InteractiveGdb(gdb())) {
+            g.command("set pagination off");
+            g.command("set confirm off");
+            g.command("set non-stop on");
+            int at = g.position();
+            assertThat(g.command("target remote 127.0.0.1:" + stub.port())).contains("Thread 1 \"vCPU 0\" stopped.");
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" stopped.");
+            assertThat(g.command("info threads")).contains("Thread 1.1 \"vCPU 0\" _start").contains("Thread 1.2 \"vCPU 1\" _start")
+                    .doesNotContain("(running)");
+
+            assertThat(g.command("hbreak tick1")).contains("Hardware assisted breakpoint 1 at");
+            at = g.position();
+            assertThat(g.command("continue -a &")).contains("Continuing.");
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" hit Breakpoint 1, tick1 \\(\\)");
+            assertThat(g.command("info threads")).contains(running0).containsPattern("2    Thread 1\\.2 \"vCPU 1\" tick1 \\(\\)");
+            assertThat(stub.vm.debugSession().stopped(0)).as("vCPU 0 runs").isFalse();
+            assertThat(g.command("monitor dr")).as("the monitor while vCPU 0 runs").contains("vCPU 0 on cpu").contains("vCPU 1 on cpu");
+
+            // vCPU 0 runs on while vCPU 1 is held: its count moves. Read through vCPU 0 itself
+            // (selected, running), then through the held vCPU 1 until it moves.
+            assertThat(g.command("print *(long *)&count0")).containsPattern("\\$1 = \\d+");
+            g.command("thread 2");
+            assertThat(g.command("set $c = *(long *)&count0\nwhile *(long *)&count0 == $c\nend\nprint *(long *)&count0 > $c"))
+                    .contains("$2 = 1");
+
+            // continue vCPU 1 alone: gdb steps it over its breakpoint (pausing vCPU 0 meanwhile) and it hits it again.
+            at = g.position();
+            assertThat(g.command("continue &")).contains("Continuing.");
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" hit Breakpoint 1, tick1 \\(\\)");
+            assertThat(g.command("info threads")).contains(running0);
+
+            // deleted while vCPU 0 runs; vCPU 1 then runs on for good
+            g.command("delete");
+            assertThat(g.command("continue &")).contains("Continuing.");
+            assertThat(g.command("info threads")).contains(running0).contains(running1);
+            g.command("thread 1");
+            at = g.position();
+            g.command("interrupt");
+            g.awaitFrom(at, "Thread 1 \"vCPU 0\" stopped.");
+            assertThat(g.command("info threads")).containsPattern("1    Thread 1\\.1 \"vCPU 0\" (0x[0-9a-f]+ in )?(tick0|_start)")
+                    .contains(running1);
+            assertThat(stub.vm.debugSession().stopped(0)).isTrue();
+            assertThat(stub.vm.debugSession().stopped(1)).isFalse();
+            at = g.position();
+            g.command("interrupt -a");
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" stopped.");
+            assertThat(g.command("info threads")).doesNotContain("(running)");
+        }
+    }
+
+    /**
+     * Ctrl-C in non-stop mode: gdb sends vCtrlC while a foreground {@code continue -a} runs, and
+     * every running vCPU stops with SIGINT.
+     */
+    @Test
+    void ctrlCInNonStopModeStopsEveryRunningVcpuWithSigint() throws Exception {
+        start(config("nonstop", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
+        try (InteractiveGdb g = new InteractiveGdb(gdb())) {
+            g.command("set pagination off");
+            g.command("set confirm off");
+            g.command("set non-stop on");
+            int at = g.position();
+            g.command("target remote 127.0.0.1:" + stub.port());
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" stopped.");
+            at = g.position();
+            g.send("continue -a");
+            var session = stub.vm.debugSession();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (session.stopped(0) || session.stopped(1)) { // until gdb has let both run
+                assertThat(System.nanoTime()).as("both vCPUs run; gdb said:%n%s", g.output()).isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            g.interrupt();
+            g.awaitFrom(at, "Thread 1 \"vCPU 0\" received signal SIGINT");
+            g.awaitFrom(at, "Thread 2 \"vCPU 1\" received signal SIGINT");
+            assertThat(g.command("info threads")).doesNotContain("(running)");
+            assertThat(session.stopped()).isTrue();
+        }
+    }
+
     @Test
     void infoThreadsListsEveryVcpu() throws Exception {
         start(config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());

@@ -464,6 +464,108 @@ class DebugSessionTest {
         assertThat(end.kind()).isEqualTo(DebugEvent.Kind.EXITED);
     }
 
+    static long readLong(DebugSession s, int vcpu, long address) {
+        return java.nio.ByteBuffer.wrap(s.readMemory(vcpu, address, 8)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    /** Waits (at most 20 s) until vCPU {@code runner}'s counter at {@code counter}, read through the stopped vCPU {@code via}, moves. */
+    static void awaitProgress(DebugSession s, int via, long counter) throws InterruptedException {
+        long before = readLong(s, via, counter);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (readLong(s, via, counter) == before) {
+            assertThat(System.nanoTime()).as("the running vCPU's counter moves").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Non-stop mode: a breakpoint holds only the vCPU that hit it, the other runs on (its counter
+     * moves, read through the held one), a breakpoint can be removed while a vCPU runs (it pauses
+     * for the moment, unreported), a vCPU is stopped alone on request (INTERRUPTED) and resumed
+     * alone while the other stays held, and a running vCPU's registers are refused.
+     */
+    @Test
+    void inNonStopModeEachVcpuStopsAndResumesOnItsOwn() throws Exception {
+        start(Guests.config("nonstop", GuestMode.GUEST_MODE_VMX).setVcpus(2).build());
+        ElfImage elf = ElfImage.builtin("nonstop");
+        long tick1 = elf.symbol("tick1").orElseThrow();
+        long count0 = elf.symbol("count0").orElseThrow();
+        long count1 = elf.symbol("count1").orElseThrow();
+        session.nonStop(true);
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, tick1, 1).ok()).isTrue();
+        continueAll();
+        DebugEvent hit = next();
+        assertThat(hit.kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        assertThat(hit.vcpu()).isEqualTo(1);
+        assertThat(session.stopped(1)).isTrue();
+        assertThat(session.stopped(0)).as("vCPU 0 runs on").isFalse();
+        assertThat(session.readRegister(1, X86Reg.RIP)).isEqualTo(tick1);
+        awaitProgress(session, 1, count0);
+        assertThatThrownBy(() -> session.readRegister(0, X86Reg.RIP)).hasMessageContaining("vCPU 0 is running");
+
+        assertThat(session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, tick1, 1).ok())
+                .as("removed while vCPU 0 runs").isTrue();
+        assertThat(session.stopped(0)).as("vCPU 0 was only paused for it").isFalse();
+        awaitProgress(session, 1, count0);
+
+        session.stop(List.of(0));
+        DebugEvent stop = next();
+        assertThat(stop.kind()).as("the pause was not reported; the stop is").isEqualTo(DebugEvent.Kind.INTERRUPTED);
+        assertThat(stop.vcpu()).isZero();
+        assertThat(session.stopped()).isTrue();
+
+        // vCPU 1 alone runs (past its old breakpoint, now removed); vCPU 0 stays where it stopped.
+        long rip0 = session.readRegister(0, X86Reg.RIP);
+        assertThat(session.resume(Map.of(1, DebugSession.Action.CONTINUE)).ok()).isTrue();
+        assertThat(session.stopped(0)).isTrue();
+        awaitProgress(session, 0, count1);
+        assertThat(session.readRegister(0, X86Reg.RIP)).isEqualTo(rip0);
+        assertThat(session.resume(Map.of(1, DebugSession.Action.CONTINUE)).message()).contains("vCPU 1 is running");
+
+        session.nonStop(false);
+        assertThat(session.stopped()).as("leaving non-stop mode holds every vCPU").isTrue();
+    }
+
+    /**
+     * Non-stop mode on a PC kernel whose processors send each other IPIs (pc64-smp): the AP stops
+     * at a breakpoint in its handler of the BSP's first fixed IPI; held there, the IPIs the BSP
+     * sends it next stay pending in its local APIC while the BSP runs on, waiting for the AP's
+     * answers without being blocked by it (it stops alone when asked); resumed, the AP takes them
+     * and the kernel passes every check.
+     */
+    @Test
+    void inNonStopModeAVcpuHeldByTheDebuggerDoesNotBlockTheOtherAndTakesItsIpisWhenResumed() throws Exception {
+        java.nio.file.Path kernel = java.nio.file.Files.createTempFile("pc64-smp", ".elf");
+        try (var in = DebugSessionTest.class.getResourceAsStream("/guests/multiboot/pc64-smp.elf")) {
+            assertThat(in).as("test kernel guests/multiboot/pc64-smp.elf (build testguests)").isNotNull();
+            java.nio.file.Files.write(kernel, in.readAllBytes());
+        }
+        kernel.toFile().deleteOnExit();
+        long fixedIpiHandler = ElfImage.load(kernel).symbol("isr_0x40").orElseThrow();
+        start(VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(dev.tdemu.proto.Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_VMX).setVcpus(2).setTimeoutMs(60_000).build());
+        session.nonStop(true);
+        assertThat(session.insertHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, fixedIpiHandler, 1).ok()).isTrue();
+        continueAll();
+        DebugEvent held = next();
+        assertThat(held.kind()).isEqualTo(DebugEvent.Kind.HARDWARE_BREAKPOINT);
+        assertThat(held.vcpu()).as("the AP takes the BSP's first fixed IPI").isEqualTo(1);
+        assertThat(session.stopped(1)).isTrue();
+        assertThat(session.stopped(0)).as("the BSP runs on").isFalse();
+        assertThat(session.removeHardware(DebugEvent.Kind.HARDWARE_BREAKPOINT, fixedIpiHandler, 1).ok()).isTrue();
+
+        session.stop(List.of(0));
+        DebugEvent bsp = next();
+        assertThat(bsp.vcpu()).as("the BSP was running, not stuck behind the held AP").isZero();
+        assertThat(bsp.kind()).isEqualTo(DebugEvent.Kind.INTERRUPTED);
+        assertThat(session.stopped()).isTrue();
+
+        continueAll();
+        DebugEvent end = next();
+        assertThat(end.kind()).as("the kernel finishes once both run").isEqualTo(DebugEvent.Kind.EXITED);
+        assertThat(result.get(30, TimeUnit.SECONDS).console()).contains("PASS").doesNotContain("FAIL");
+    }
+
     @Test
     void monitorCommandsShowDebugRegistersExitsAndPolicyAndSwitchThePolicy() throws Exception {
         start(debuggee(GuestMode.GUEST_MODE_VMX).build());

@@ -59,7 +59,10 @@ public sealed interface Command {
     sealed interface MemoryCommand extends Command {
     }
 
-    /** Resuming and stopping: {@code ?}, {@code c}/{@code C}, {@code s}/{@code S}, {@code vCont}, {@code vCtrlC}. */
+    /**
+     * Resuming and stopping: {@code ?}, {@code c}/{@code C}, {@code s}/{@code S}, {@code vCont},
+     * {@code vCtrlC}, and non-stop mode's {@code QNonStop} and {@code vStopped}.
+     */
     sealed interface ExecutionCommand extends Command {
     }
 
@@ -213,6 +216,18 @@ public sealed interface Command {
         public boolean servedWhileRunning() {
             return true;
         }
+    }
+
+    /**
+     * {@code QNonStop:1|0}: gdb's non-stop mode on or off. On, each thread stops and resumes on its
+     * own, {@code vCont} is answered {@code OK} at once and stops come as {@code %Stop}
+     * notifications; off (all-stop), every thread is stopped first.
+     */
+    record NonStopMode(boolean on) implements ExecutionCommand {
+    }
+
+    /** {@code vStopped}: gdb took the last stop notification (or reply); the next queued stop, or {@code OK}. */
+    record StopAcknowledged() implements ExecutionCommand {
     }
 
     /** {@code Z type,addr,kind}: insert {@code breakpoint}. */

@@ -163,6 +163,9 @@ public final class CommandParser {
         if (s.equals("vCtrlC")) {
             return new Command.CtrlC();
         }
+        if (s.equals("vStopped")) {
+            return new Command.StopAcknowledged();
+        }
         return new Command.Unsupported(name(s));
     }
 
@@ -316,6 +319,13 @@ public final class CommandParser {
                 case "0" -> new Command.PhysicalMemoryMode(false);
                 case "1" -> new Command.PhysicalMemoryMode(true);
                 default -> throw new IllegalArgumentException("Qqemu.PhyMemMode takes 0 or 1");
+            };
+        }
+        if (s.startsWith("QNonStop:")) {
+            return switch (s.substring("QNonStop:".length())) {
+                case "0" -> new Command.NonStopMode(false);
+                case "1" -> new Command.NonStopMode(true);
+                default -> throw new IllegalArgumentException("QNonStop takes 0 or 1");
             };
         }
         if (s.startsWith("QThreadEvents:")) {

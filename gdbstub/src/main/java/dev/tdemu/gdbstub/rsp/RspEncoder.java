@@ -39,6 +39,18 @@ public final class RspEncoder extends MessageToMessageEncoder<RspOutbound> {
         switch (msg) {
             case RspOutbound.Packet p -> out.add(packet(ctx, wireForm(p.payload(), runLengthEncoding && p.runLengthAllowed())));
             case RspOutbound.HexPacket h -> out.add(packet(ctx, Rsp.frameHex(h.data(), 0, h.data().length, runLengthEncoding)));
+            case RspOutbound.Notification n -> {
+                byte[] name = Rsp.ascii(n.name() + ":");
+                byte[] body = new byte[name.length + n.payload().length];
+                System.arraycopy(name, 0, body, 0, name.length);
+                System.arraycopy(n.payload(), 0, body, name.length, n.payload().length);
+                byte[] wire = Rsp.frame(Rsp.escape(body));
+                wire[0] = '%'; // not remembered for retransmission: notifications are never acknowledged
+                if (LOG.isTraceEnabled()) {
+                    LOG.trace("send {}", Rsp.printable(wire, 400));
+                }
+                out.add(ctx.alloc().ioBuffer(wire.length).writeBytes(wire));
+            }
             case RspOutbound.AckByte a -> {
                 LOG.trace("send {}", a.positive() ? "+" : "-");
                 out.add((a.positive() ? PLUS : MINUS).duplicate());

@@ -58,6 +58,28 @@ public sealed interface RspOutbound {
         }
     }
 
+    /**
+     * An asynchronous notification ({@code %name:payload#cs}, non-stop mode's {@code %Stop}):
+     * escaped and framed like a packet but with {@code %}, never run-length encoded, not
+     * acknowledged by the peer and never retransmitted.
+     */
+    record Notification(String name, byte[] payload) implements RspOutbound {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Notification n && name.equals(n.name) && Arrays.equals(payload, n.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode() * 31 + Arrays.hashCode(payload);
+        }
+
+        @Override
+        public String toString() {
+            return "Notification[" + name + ":" + Rsp.printable(payload, 80) + "]";
+        }
+    }
+
     /** A {@code +} or {@code -} acknowledgement byte. */
     record AckByte(boolean positive) implements RspOutbound {
     }

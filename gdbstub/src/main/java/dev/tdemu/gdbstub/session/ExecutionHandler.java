@@ -28,7 +28,8 @@ import java.util.function.Function;
  * Running and stopping, all-stop: the attach stop and {@code ?}, legacy {@code c}/{@code s}
  * (with a signal, at an address), {@code vCont} with gdb's default-action rule, range stepping
  * ({@code vCont;r}, done here for any target), gdb's Ctrl-C (0x03 or {@code vCtrlC}), and the one
- * stop reply per resume, with the layout's frame registers expedited.
+ * stop reply per resume, with the layout's frame registers expedited. {@code QNonStop} switches
+ * to non-stop mode where the target offers it; its commands then go to {@link NonStopHandler}.
  */
 final class ExecutionHandler {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.session");
@@ -49,6 +50,8 @@ final class ExecutionHandler {
     private boolean interruptRequested;
     private CompletableFuture<StopEvent> pendingResume;
     private RangeStep rangeStep;
+    /** Non-stop mode, where the target offers it; null otherwise. */
+    private final NonStopHandler nonStop;
 
     ExecutionHandler(Link link, DebugTarget target, RegisterLayout layout, ThreadHandler threads, Runnable onResume) {
         this.link = link;
@@ -56,6 +59,7 @@ final class ExecutionHandler {
         this.layout = layout;
         this.threads = threads;
         this.onResume = onResume;
+        this.nonStop = target.nonStop().map(ns -> new NonStopHandler(link, ns, threads, this, onResume)).orElse(null);
     }
 
     /**
@@ -103,6 +107,12 @@ final class ExecutionHandler {
     }
 
     CompletionStage<Void> handle(Command.ExecutionCommand command) {
+        if (command instanceof Command.NonStopMode m) {
+            return setNonStop(m);
+        }
+        if (nonStop != null && nonStop.on()) {
+            return nonStop.handle(command);
+        }
         return switch (command) {
             case Command.HaltReason h -> attached.handle((ev, e) -> e).thenCompose(e -> {
                 if (e != null || lastStop == null) {
@@ -119,11 +129,49 @@ final class ExecutionHandler {
                 interrupt();
                 yield link.sendNow("OK");
             }
+            // Only non-stop mode queues stops; in all-stop gdb has no reason to ask.
+            case Command.StopAcknowledged a -> link.sendNow("");
+            case Command.NonStopMode m -> throw new AssertionError("handled above");
         };
+    }
+
+    /**
+     * {@code QNonStop}: switches the target (all threads are stopped, as nothing runs in all-stop
+     * between requests); the empty reply where the target has no non-stop mode, as gdb was not
+     * offered it. Leaving non-stop mode stops every thread; gdb then asks {@code ?}.
+     */
+    private CompletionStage<Void> setNonStop(Command.NonStopMode m) {
+        if (nonStop == null) {
+            return link.sendNow("");
+        }
+        if (m.on() == nonStop.on()) {
+            return link.sendNow("OK");
+        }
+        // After the attach: the stop it found is the one gdb knows when non-stop mode starts.
+        return attached.handle((ev, err) -> null).thenCompose(x -> m.on() ? nonStop.enter(lastStop) : nonStop.leave()).handle((last, e) -> {
+            if (e != null) {
+                link.send(link.errorFor(m, e));
+            } else {
+                if (!m.on() && last != null) {
+                    recordStop(last);
+                }
+                link.send("OK");
+            }
+            return null;
+        });
+    }
+
+    /** Whether non-stop mode is on (commands are served while threads run). */
+    boolean nonStopMode() {
+        return nonStop != null && nonStop.on();
     }
 
     /** gdb's Ctrl-C: stops a running target, once per resume; ignored while halted. */
     void interrupt() {
+        if (nonStop != null && nonStop.on()) {
+            nonStop.interruptAll();
+            return;
+        }
         if (running && !interruptRequested) {
             interruptRequested = true;
             LOG.debug("interrupt from gdb: stopping the target");
@@ -144,6 +192,15 @@ final class ExecutionHandler {
      * {@code timeout}), or once the attach is over; never exceptionally.
      */
     CompletableFuture<Void> stopForCleanup(Duration timeout, Level lifecycle) {
+        if (nonStop != null && nonStop.on()) {
+            LOG.log(lifecycle, "gdb left in non-stop mode: stopping every thread to remove breakpoints");
+            return Link.withTimeout(nonStop.leave(), timeout).handle((v, e) -> {
+                if (e != null) {
+                    LOG.warn("the target did not leave non-stop mode within {} ms: {}", timeout.toMillis(), Link.describe(e));
+                }
+                return null;
+            });
+        }
         if (running && pendingResume != null) {
             LOG.log(lifecycle, "gdb left while the target was running: stopping it to remove breakpoints");
             try {
@@ -206,21 +263,7 @@ final class ExecutionHandler {
         Command.VContAction range = null;
         int rangeThread = -1;
         for (ThreadInfo t : threads.threads()) {
-            Command.VContAction chosen = null;
-            for (Command.VContAction a : v.actions()) {
-                if (a.thread() != null && a.thread().selects(t.id())) {
-                    chosen = a;
-                    break;
-                }
-            }
-            if (chosen == null) {
-                for (Command.VContAction a : v.actions()) {
-                    if (a.thread() == null) {
-                        chosen = a;
-                        break;
-                    }
-                }
-            }
+            Command.VContAction chosen = chosenFor(v, t.id());
             ResumeAction action = chosen == null ? ResumeAction.STAY_STOPPED : switch (chosen.kind()) {
                 case CONTINUE -> ResumeAction.CONTINUE;
                 case STEP, RANGE -> ResumeAction.STEP;
@@ -242,6 +285,21 @@ final class ExecutionHandler {
         }
         rangeStep = range == null ? null : new RangeStep(rangeThread, range.rangeStart(), range.rangeEnd(), v, request);
         return startResume(v, request);
+    }
+
+    /** vCont's rule for one thread: the leftmost action naming it, else the leftmost without a thread-id, else null. */
+    static Command.VContAction chosenFor(Command.VCont v, int threadId) {
+        for (Command.VContAction a : v.actions()) {
+            if (a.thread() != null && a.thread().selects(threadId)) {
+                return a;
+            }
+        }
+        for (Command.VContAction a : v.actions()) {
+            if (a.thread() == null) {
+                return a;
+            }
+        }
+        return null;
     }
 
     private CompletionStage<Void> startResume(Command command, ResumeRequest request) {
@@ -392,10 +450,21 @@ final class ExecutionHandler {
             link.send("E." + Link.sanitize(e.getMessage()));
             return Link.DONE;
         }
+        return formatStop(event).thenAccept(reply -> {
+            if (!link.closed()) {
+                link.send(reply);
+            }
+        });
+    }
+
+    /**
+     * The stop reply for {@code event} ({@code T}, {@code W} or {@code X}), with the layout's frame
+     * registers of the stopped thread expedited; never fails (a register that cannot be read is left out).
+     */
+    CompletableFuture<String> formatStop(StopEvent event) {
         GdbFeatures features = link.features();
         if (!(event instanceof StopEvent.Stopped s)) {
-            link.send(StopReplies.format(event, new LinkedHashMap<>(), features));
-            return Link.DONE;
+            return CompletableFuture.completedFuture(StopReplies.format(event, new LinkedHashMap<>(), features));
         }
         // One read per expedited register (targets can answer those without reading every register).
         List<Integer> regnums = layout.expedited();
@@ -414,10 +483,7 @@ final class ExecutionHandler {
                 }
                 read.join().filter(b -> b.length == layout.register(regnum).byteSize()).ifPresent(b -> expedited.put(regnum, b));
             }
-            if (!link.closed()) {
-                link.send(StopReplies.format(event, expedited, features));
-            }
-            return null;
+            return StopReplies.format(event, expedited, features);
         });
     }
 }

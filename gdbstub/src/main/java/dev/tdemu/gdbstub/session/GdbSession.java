@@ -25,7 +25,8 @@ import java.util.concurrent.CompletionStage;
  * are asynchronous and their results hop back onto the loop, so the loop never blocks on the target.
  *
  * <p>All-stop: while a resume is outstanding only Ctrl-C is served; the resume's stop event
- * produces exactly one stop reply. When the connection ends without a detach, the session stops
+ * produces exactly one stop reply. Non-stop ({@code QNonStop:1}): every command is served while
+ * threads run, and stops come as {@code %Stop} notifications ({@link NonStopHandler}). When the connection ends without a detach, the session stops
  * the target (if running), removes the breakpoints it inserted and detaches, so the target keeps
  * running without a debugger; {@link #finished()} completes then.
  */

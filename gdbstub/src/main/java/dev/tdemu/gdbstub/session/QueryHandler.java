@@ -82,6 +82,9 @@ final class QueryHandler {
         if (target.executable().isPresent()) {
             sb.append(";qXfer:exec-file:read+");
         }
+        if (target.nonStop().isPresent()) {
+            sb.append(";QNonStop+");
+        }
         GdbFeatures features = link.features();
         if (features.multiprocess()) {
             sb.append(";multiprocess+");

@@ -9,7 +9,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * What the GDB stub drives: a machine with threads (vCPUs), registers, memory and breakpoints,
- * debugged in all-stop mode. The emulator implements it; the stub knows nothing else about it.
+ * debugged in all-stop mode, and in non-stop mode where it offers {@link #nonStop()}. The emulator
+ * implements it; the stub knows nothing else about it.
  *
  * <h2>Threading contract</h2>
  * <ul>
@@ -131,6 +132,14 @@ public interface DebugTarget {
 
     /** QEMU's physical memory mode ({@code Qqemu.PhyMemMode}); without it those packets get the empty reply. */
     default Optional<PhysicalMemory> physicalMemory() {
+        return Optional.empty();
+    }
+
+    /**
+     * gdb's non-stop mode ({@code QNonStop}): threads stop and resume one at a time; without it the
+     * stub does not offer {@code QNonStop+} and gdb stays in all-stop mode.
+     */
+    default Optional<NonStop> nonStop() {
         return Optional.empty();
     }
 

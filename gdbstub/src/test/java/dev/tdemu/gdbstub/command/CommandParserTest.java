@@ -155,8 +155,17 @@ class CommandParserTest {
         assertInstanceOf(Command.Unsupported.class, parse("qXfer:siginfo:write::0:abcd"));
     }
 
+    @Test
+    void nonStopModeAndItsAcknowledgementParse() {
+        assertEquals(new Command.NonStopMode(true), parse("QNonStop:1"));
+        assertEquals(new Command.NonStopMode(false), parse("QNonStop:0"));
+        assertEquals(new Command.StopAcknowledged(), parse("vStopped"));
+        assertInstanceOf(Command.Malformed.class, parse("QNonStop:2"));
+        assertInstanceOf(Command.Malformed.class, parse("QNonStop:"));
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"vMustReplyEmpty", "qTStatus", "qTfV", "QNonStop:1", "vFile:open:6a,0,0", "!", "R00",
+    @ValueSource(strings = {"vMustReplyEmpty", "qTStatus", "qTfV", "vFile:open:6a,0,0", "!", "R00",
         "bc", "i", "qGetTLSAddr:1,2,3", "QPassSignals:e", "vRun;", "Hs1", "x", "vCont;q"})
     void packetsWithoutSupportAreUnsupportedOrMalformedButNeverThrow(String packet) {
         Command c = parse(packet);

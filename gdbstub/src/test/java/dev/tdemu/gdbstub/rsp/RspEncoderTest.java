@@ -51,6 +51,19 @@ class RspEncoderTest {
         assertEquals("$0* #" + Hex.byte2(Rsp.checksum("0* ".getBytes(StandardCharsets.ISO_8859_1))), written(ch));
     }
 
+    /** Non-stop mode's %Stop: framed with %, the checksum over "Stop:..." escaped, no run-length encoding, never resent. */
+    @Test
+    void notificationsAreFramedWithPercentNotRunLengthEncodedAndNeverRetransmitted() {
+        EmbeddedChannel ch = new EmbeddedChannel(new RspEncoder(true));
+        ch.writeOutbound(RspOutbound.Packet.of("OK"));
+        written(ch);
+        ch.writeOutbound(new RspOutbound.Notification("Stop", "T05thread:1;0000".getBytes(StandardCharsets.ISO_8859_1)));
+        String body = "Stop:T05thread:1;0000";
+        assertEquals("%" + body + "#" + Hex.byte2(Rsp.checksum(body.getBytes(StandardCharsets.ISO_8859_1))), written(ch));
+        ch.writeOutbound(RspOutbound.RETRANSMIT);
+        assertEquals("$OK#9a", written(ch), "a '-' resends the last packet, not the notification");
+    }
+
     @Test
     void packetsMayOptOutOfRunLengthEncoding() {
         EmbeddedChannel ch = new EmbeddedChannel(new RspEncoder(true));
