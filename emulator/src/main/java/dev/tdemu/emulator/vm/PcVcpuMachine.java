@@ -188,12 +188,17 @@ final class PcVcpuMachine implements VcpuMachine {
 
     @Override
     public MpInitAction acceptInitEvents() {
-        return mp.acceptEvents();
+        return machine.acceptMpEvents(index);
     }
 
     @Override
     public boolean initEventPending() {
-        return mp.eventPending();
+        return machine.mpEventPending(index);
+    }
+
+    @Override
+    public boolean waitsInFirmware() {
+        return mp.state() == MpInitState.State.WAIT_FOR_WAKEUP;
     }
 
     @Override

@@ -141,16 +141,11 @@ public final class Vm implements AutoCloseable {
                     throw new IllegalArgumentException("a PC kernel as an SEV-ES guest is not implemented: --mode sev-es "
                             + "runs tdemu's own guests (e.g. builtin:sev-es-dr)");
                 }
-                if (spec.vcpus() > 1 && spec.mode() == Mode.TD) {
-                    throw new IllegalArgumentException("a TD's application processors do not start by INIT and SIPI but "
-                            + "through the ACPI multiprocessor wakeup mailbox, which tdemu does not model; run a PC kernel "
-                            + "as a TD with --vcpus 1");
-                }
                 boot = loadKernel();
                 clock = new VirtualClock();
                 pc = new PcMachine(platform, clock, memory, spec.vcpus(), new PcMachine.Wiring(console::write,
                         status -> finish(VmResult.Outcome.EXITED, "isa-debug-exit", (int) status),
-                        () -> finish(VmResult.Outcome.EXITED, "ACPI power-off", 0)));
+                        () -> finish(VmResult.Outcome.EXITED, "ACPI power-off", 0)), spec.mode() == Mode.TD);
                 deviceTimer = new DeviceTimer(pc, clock, e -> finish(VmResult.Outcome.NOT_MODELLED, e.getMessage(), -1));
                 resources.add(deviceTimer);
                 if (spec.pc().serialStdin() && options.serialInput() != null) {
