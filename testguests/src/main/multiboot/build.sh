@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Multiboot test kernels of this directory into OUT: mb-elf32.elf (ELF32),
 # mb-elf64.elf (ELF64, higher-half virtual over low physical addresses), mb-aout.elf and
-# mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci,
+# mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci, mb-td-smp,
 # mb-apic-spin, mb-serial-echo (echoes COM1 until a NUL byte), mb-exit-pass (reports a pass like a
 # kvm-unit-tests test), the kernels the PC tests run (pc32-*, pc64-*, and pc32-bootinfo's ELF64
 # and a.out variants) and ELF32 copies of the boot and SMP benchmarks' (pc64-boot-*.flat; pc64-boot-smp is pc64-boot-ipi built with no rounds). Fails loudly without the GNU toolchain.
@@ -29,6 +29,7 @@ build mb-elf32 -m32 elf_i386
 build mb-elf64 -m64 elf_x86_64
 build mb-aout -m32 elf_i386
 build mb-td-ghci -m64 elf_x86_64
+build mb-td-smp -m64 elf_x86_64
 build mb-apic-spin -m32 elf_i386
 build mb-serial-echo -m32 elf_i386
 build mb-exit-pass -m32 elf_i386
