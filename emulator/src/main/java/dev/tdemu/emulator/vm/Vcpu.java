@@ -482,8 +482,10 @@ final class Vcpu implements Runnable, ExitContext {
                     wakeRequested = false;
                     continue; // look again: the kick may have come with the request
                 }
-                if (machine.waitsInFirmware()) {
-                    // The OS wakes it by a store to the mailbox, which kicks nobody: the firmware's loop polls.
+                if (machine.waitsInFirmware() && vm.pollsFirmwareMailbox(this)) {
+                    // The OS wakes an AP by a store to the mailbox, which kicks nobody: the firmware's
+                    // loop polls. One waiting AP polls for all of them and wakes the one addressed.
+                    vm.wakeFirmwareWaiters();
                     java.util.concurrent.locks.LockSupport.parkNanos(this, FIRMWARE_POLL_NANOS);
                 } else {
                     java.util.concurrent.locks.LockSupport.park(this);
@@ -498,6 +500,11 @@ final class Vcpu implements Runnable, ExitContext {
     /** Whether this vCPU waits for a start-up IPI (an application processor not started yet, or after INIT), or a TD's for the wakeup mailbox. */
     boolean waitsForStartup() {
         return !machine.runnable();
+    }
+
+    /** Whether this vCPU is a TD's application processor held by the firmware, waiting for the wakeup mailbox. */
+    boolean waitsInFirmware() {
+        return machine.waitsInFirmware();
     }
 
     /** What a vCPU that {@link #waitsForStartup()} waits for, as gdb's thread list says it: "wait-for-SIPI" or "wait-for-wakeup". */
@@ -540,6 +547,7 @@ final class Vcpu implements Runnable, ExitContext {
                         dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_GDT, dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_GDT_LIMIT,
                         dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_CODE64, dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_DATA);
                 LOG.debug("vcpu{}: woken through the ACPI wakeup mailbox, 64-bit mode at 0x{}", index, Long.toHexString(w.vector()));
+                vm.firmwarePollerLeft(); // if this AP polled for the others, the next one takes over
                 DebugSession session = vm.debugSession();
                 if (session != null) {
                     session.rflagsReset(this);

@@ -527,6 +527,39 @@ public final class Vm implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@code v} is the TD application processor that polls the ACPI wakeup mailbox for all
+     * those waiting in the firmware: the lowest-numbered of them. The others park until it wakes
+     * them, so N waiting APs cost one poll, not N.
+     */
+    boolean pollsFirmwareMailbox(Vcpu v) {
+        for (Vcpu o : vcpus) {
+            if (o.waitsInFirmware()) {
+                return o == v;
+            }
+        }
+        return false;
+    }
+
+    /** The poller's look at the mailbox: wakes every waiting AP a command is for. */
+    void wakeFirmwareWaiters() {
+        for (Vcpu o : vcpus) {
+            if (o.waitsInFirmware() && o.machine().initEventPending()) {
+                o.wakeFromHalt();
+            }
+        }
+    }
+
+    /** An AP left the firmware: wakes the lowest-numbered one still waiting, to poll from now on. */
+    void firmwarePollerLeft() {
+        for (Vcpu o : vcpus) {
+            if (o.waitsInFirmware()) {
+                o.wakeFromHalt();
+                return;
+            }
+        }
+    }
+
     void vcpuStopped(Vcpu v) {
         running.countDown();
     }
