@@ -34,6 +34,10 @@ build mb-apic-spin -m32 elf_i386
 build mb-serial-echo -m32 elf_i386
 build mb-exit-pass -m32 elf_i386
 objcopy -O binary "$out/mb-aout.elf" "$out/mb-aout.bin"
+# mb-td-smp writing a mailbox command that version 0 does not define (2) in place of Wakeup.
+gcc -m64 -DWAKEUP_COMMAND=2 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -o "$obj/mb-td-smp-bad-command.o" "$src/mb-td-smp.S"
+ld -m elf_x86_64 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
+   -T "$src/mb-td-smp.ld" -o "$out/mb-td-smp-bad-command.elf" "$obj/mb-td-smp-bad-command.o"
 # The kernels the emulator's PC tests run: pc32-* stay in 32-bit protected mode (or leave it
 # themselves), pc64-* switch to long mode with pc64.inc.
 for s in "$src"/pc32-*.S; do

@@ -34,6 +34,11 @@
 #define X2APIC_ID 0x802
 #define X2APIC_EOI 0x80B
 #define MAX_SPIN 0x80000000
+/* The mailbox command the BSP writes: 1 is Wakeup; the build's mb-td-smp-bad-command writes 2,
+   which mailbox version 0 does not define. */
+#ifndef WAKEUP_COMMAND
+#define WAKEUP_COMMAND 1
+#endif
 
     MULTIBOOT_HEADER FLAGS
     MULTIBOOT_ENTRY32 stack_top
@@ -180,7 +185,7 @@ long_mode:
     mov %eax, 4(%rbx)                   /* ApicId */
     lea ap_entry(%rip), %rax
     mov %rax, 8(%rbx)                   /* WakeupVector */
-    movw $1, (%rbx)                     /* Command: Wakeup, written last */
+    movw $WAKEUP_COMMAND, (%rbx)        /* Command: Wakeup, written last */
     mov $MAX_SPIN, %rcx
 2:  cmpw $0, (%rbx)                     /* the firmware's acknowledgement */
     je 1b

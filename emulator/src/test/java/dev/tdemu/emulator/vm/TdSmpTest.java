@@ -44,8 +44,20 @@ class TdSmpTest {
         assertEquals((0x10 << 1) | 1, r.exitStatus(), "isa-debug-exit through Instruction.IO");
     }
 
+    @org.junit.jupiter.api.Test
+    void aMailboxCommandVersion0DoesNotDefineStopsTheVmSayingSo() {
+        VmResult r = Guests.run(config("mb-td-smp-bad-command.elf", 2));
+        assertEquals(VmResult.Outcome.NOT_MODELLED, r.outcome(), r.detail());
+        assertEquals("vCPU 1: the ACPI wakeup mailbox at 0xf0000 holds command 2 for it, which mailbox version 0 does not "
+                + "define (1 is Wakeup)", r.detail());
+    }
+
     private VmConfig config(int vcpus) {
-        return VmConfig.newBuilder().setGuestImage(guest("mb-td-smp.elf").toString()).setMachine(Machine.MACHINE_PC)
+        return config("mb-td-smp.elf", vcpus);
+    }
+
+    private VmConfig config(String kernel, int vcpus) {
+        return VmConfig.newBuilder().setGuestImage(guest(kernel).toString()).setMachine(Machine.MACHINE_PC)
                 .setMode(GuestMode.GUEST_MODE_TD).setVcpus(vcpus).setTimeoutMs(60_000)
                 .setPolicy(DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM).setTdxDr(TdxDrBehaviour.TDX_DR_BEHAVIOUR_INIT_ON_EXIT).build();
     }
