@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Multiboot test kernels of this directory into OUT: mb-elf32.elf (ELF32),
 # mb-elf64.elf (ELF64, higher-half virtual over low physical addresses), mb-aout.elf and
-# mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci,
+# mb-aout.bin (header address fields; ELF32 and flat binary) for the loader tests, mb-td-ghci, mb-td-smp,
 # mb-apic-spin, mb-serial-echo (echoes COM1 until a NUL byte), mb-exit-pass (reports a pass like a
 # kvm-unit-tests test), the kernels the PC tests run (pc32-*, pc64-*, and pc32-bootinfo's ELF64
 # and a.out variants) and ELF32 copies of the boot and SMP benchmarks' (pc64-boot-*.flat, incl. pc64-boot-progress; pc64-boot-smp is pc64-boot-ipi built with no rounds). Fails loudly without the GNU toolchain.
@@ -29,10 +29,15 @@ build mb-elf32 -m32 elf_i386
 build mb-elf64 -m64 elf_x86_64
 build mb-aout -m32 elf_i386
 build mb-td-ghci -m64 elf_x86_64
+build mb-td-smp -m64 elf_x86_64
 build mb-apic-spin -m32 elf_i386
 build mb-serial-echo -m32 elf_i386
 build mb-exit-pass -m32 elf_i386
 objcopy -O binary "$out/mb-aout.elf" "$out/mb-aout.bin"
+# mb-td-smp writing a mailbox command that version 0 does not define (2) in place of Wakeup.
+gcc -m64 -DWAKEUP_COMMAND=2 -c -nostdlib -ffreestanding -Wa,--fatal-warnings -I "$src" -o "$obj/mb-td-smp-bad-command.o" "$src/mb-td-smp.S"
+ld -m elf_x86_64 -nostdlib -static -z noexecstack -z max-page-size=4096 --no-warn-rwx-segments \
+   -T "$src/mb-td-smp.ld" -o "$out/mb-td-smp-bad-command.elf" "$obj/mb-td-smp-bad-command.o"
 # The kernels the emulator's PC tests run: pc32-* stay in 32-bit protected mode (or leave it
 # themselves), pc64-* switch to long mode with pc64.inc.
 for s in "$src"/pc32-*.S; do

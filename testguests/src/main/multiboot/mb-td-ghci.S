@@ -5,7 +5,7 @@
      Instruction.IO      (R11 30) writes the report to COM1 and finally ends the VM through
                          isa-debug-exit (port 0xF4, value 0x10: exit status 33);
      Instruction.RDMSR   (R11 31) reads IA32_APIC_BASE (enabled, BSP, base 0xFEE00000);
-     #VE.RequestMMIO     (R11 48) reads the local APIC's version register through the shared
+     #VE.RequestMMIO     (R11 48) reads the I/O APIC's version register through the shared
                          alias of its page (GPAW 48: shared bit 47);
    and checks that WRMSR/RDMSR of IA32_GS_BASE run natively (no #VE: there is no IDT at all, so
    a #VE would triple-fault). Each check prints a line; a failed one prints FAIL and exits 3. */
@@ -69,15 +69,22 @@ long_mode:
     lea msr_ok(%rip), %rsi
     call print
 
-    /* The local APIC version register through #VE.RequestMMIO on the shared alias. */
+    /* The I/O APIC's version register through #VE.RequestMMIO on the shared alias: IOREGSEL = 1,
+       then IOWIN. (A TD's local APIC is in x2APIC mode from the start: it decodes no page.) */
+    mov $48, %r11
+    mov $4, %r12
+    mov $1, %r13
+    mov $SHARED + 0xFEC00000, %r14
+    mov $1, %r15
+    call vmcall
     mov $48, %r11
     mov $4, %r12
     xor %r13, %r13
-    mov $SHARED + 0xFEE00030, %r14
+    mov $SHARED + 0xFEC00010, %r14
     call vmcall
     mov %r11, %rax
-    test $0xF0, %al                     /* an integrated APIC: version 0x1X */
-    jz fail
+    cmp $0x20, %al                      /* version 0x20 */
+    jne fail
     lea mmio_ok(%rip), %rsi
     call print
 
@@ -144,7 +151,7 @@ print:
     .data
 banner:    .asciz "td-ghci: long mode\n"
 msr_ok:    .asciz "td-ghci: Instruction.RDMSR IA32_APIC_BASE ok\n"
-mmio_ok:   .asciz "td-ghci: #VE.RequestMMIO APIC version ok\n"
+mmio_ok:   .asciz "td-ghci: #VE.RequestMMIO I/O APIC version ok\n"
 native_ok: .asciz "td-ghci: native IA32_GS_BASE ok\n"
 failed:    .asciz "td-ghci: FAIL\n"
     .balign 8

@@ -26,7 +26,8 @@ import java.util.TreeSet;
  * <li>MADT: local APIC address 0xFEE00000, PCAT_COMPAT; one enabled Processor Local APIC per
  * vCPU (UID and APIC ID 0..N-1); the IO-APIC (ID 0 as in QEMU, 0xFEC00000, GSI base 0); interrupt
  * source overrides IRQ 0 to GSI 2 and, active-high level, for QEMU's PCI interrupt lines 5, 9 (the
- * SCI), 10 and 11; a Local APIC NMI on LINT1 for all processors.</li>
+ * SCI), 10 and 11; a Local APIC NMI on LINT1 for all processors; for a TD
+ * ({@link Builder#mpWakeupMailbox}) a Multiprocessor Wakeup structure too, in a revision 5 MADT.</li>
  * <li>DSDT: a valid header and one object, {@code \_S5} (SLP_TYP 0 for soft-off, as QEMU's), so
  * that an OS can power off through PM1a_CNT; no devices (nothing is described beyond the fixed
  * hardware).</li>
@@ -67,6 +68,10 @@ public final class AcpiTables {
     static final int ACPI_APIC_IO = 1;
     static final int ACPI_APIC_XRUPT_OVERRIDE = 2;
     static final int ACPI_APIC_LOCAL_NMI = 4;
+    static final int ACPI_APIC_MULTIPROC_WAKEUP = 0x10;
+    static final int MP_WAKEUP_LENGTH = 16;
+    /** The MADT revision of ACPI 6.3/6.4, which the Multiprocessor Wakeup structure belongs to. */
+    static final int MADT_REVISION_MP_WAKEUP = 5;
     /** MPS INTI flags: active high (01), level triggered (11). */
     static final int ACTIVE_HIGH_LEVEL = 0x000D;
 
@@ -96,6 +101,8 @@ public final class AcpiTables {
         private int ioApicId = 0;
         private int pmBase = PIIX4_PM_BASE;
         private Set<Integer> levelTriggeredIrqs = new TreeSet<>(List.of(5, 9, 10, 11));
+        /** The Multiprocessor Wakeup mailbox's address, or -1 for none. */
+        private long mpWakeupMailbox = -1;
 
         private Builder() {
         }
@@ -112,6 +119,20 @@ public final class AcpiTables {
                 throw new IllegalArgumentException("ACPI: " + cpus + " CPUs is outside 1-255 (xAPIC IDs)");
             }
             this.cpus = cpus;
+            return this;
+        }
+
+        /**
+         * Adds a Multiprocessor Wakeup structure (ACPI 6.4 section 5.2.12.19, MADT type 0x10, mailbox
+         * version 0) for the mailbox at {@code address} (4 KiB aligned, below 4 GiB), and makes the
+         * MADT revision 5: the way a TD's application processors are started ({@link MpWakeupMailbox}).
+         */
+        public Builder mpWakeupMailbox(long address) {
+            if ((address & (MpWakeupMailbox.SIZE - 1)) != 0 || address <= 0 || address >= 1L << 32) {
+                throw new IllegalArgumentException(String.format("ACPI: the wakeup mailbox at 0x%x must be 4 KiB aligned, "
+                        + "above 0 and below 4 GiB", address));
+            }
+            this.mpWakeupMailbox = address;
             return this;
         }
 
@@ -150,7 +171,7 @@ public final class AcpiTables {
             }
             byte[] dsdt = table("DSDT", 1, s5Aml());
             byte[] facs = facs();
-            byte[] madt = table("APIC", 1, madtBody());
+            byte[] madt = table("APIC", mpWakeupMailbox >= 0 ? MADT_REVISION_MP_WAKEUP : 1, madtBody());
 
             long rsdp = address;
             long rsdt = align(rsdp + RSDP_SIZE, 16);
@@ -224,7 +245,8 @@ public final class AcpiTables {
         }
 
         private byte[] madtBody() {
-            ByteBuffer b = le(8 + 8 * cpus + 12 + 10 * (1 + levelTriggeredIrqs.size()) + 6);
+            int wakeup = mpWakeupMailbox >= 0 ? MP_WAKEUP_LENGTH : 0;
+            ByteBuffer b = le(8 + 8 * cpus + 12 + 10 * (1 + levelTriggeredIrqs.size()) + 6 + wakeup);
             b.putInt((int) LOCAL_APIC_ADDRESS);
             b.putInt(1); // PCAT_COMPAT: dual 8259s present
             for (int i = 0; i < cpus; i++) {
@@ -236,6 +258,11 @@ public final class AcpiTables {
                 b.put((byte) ACPI_APIC_XRUPT_OVERRIDE).put((byte) 10).put((byte) 0).put((byte) irq).putInt(irq).putShort((short) ACTIVE_HIGH_LEVEL);
             }
             b.put((byte) ACPI_APIC_LOCAL_NMI).put((byte) 6).put((byte) 0xFF).putShort((short) 0).put((byte) 1); // all CPUs, LINT1
+            if (mpWakeupMailbox >= 0) {
+                // MailBoxVersion 0 (ACPI 6.4: no reset vector, no TEST command), reserved, MailBoxAddress.
+                b.put((byte) ACPI_APIC_MULTIPROC_WAKEUP).put((byte) MP_WAKEUP_LENGTH).putShort((short) 0).putInt(0)
+                        .putLong(mpWakeupMailbox);
+            }
             return b.array();
         }
 

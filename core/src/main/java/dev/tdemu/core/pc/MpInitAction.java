@@ -58,5 +58,24 @@ public sealed interface MpInitAction {
     record SipiIgnored(int vector) implements MpInitAction {
     }
 
+    /**
+     * INIT or SIPI reached a TD's vCPU: blocked, as the TDX module and KVM block them for a TD
+     * (reported for the log). {@code sipiVector} is -1 when only an INIT came.
+     */
+    record BlockedInTd(boolean init, int sipiVector) implements MpInitAction {
+    }
+
+    /**
+     * The wakeup mailbox woke a TD's application processor ({@link MpWakeupMailbox}): Command is to
+     * be cleared and the AP starts at {@code vector} in 64-bit mode with the firmware's identity
+     * map, flat selectors and interrupts disabled.
+     */
+    record Wakeup(long vector) implements MpInitAction {
+    }
+
+    /** The wakeup mailbox holds a command for this AP that mailbox version 0 does not define. */
+    record UnknownMailboxCommand(int command) implements MpInitAction {
+    }
+
     MpInitAction NONE = new None();
 }

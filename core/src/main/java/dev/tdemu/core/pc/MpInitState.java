@@ -11,26 +11,48 @@ import java.util.OptionalInt;
  * SIPI of the INIT-SIPI-SIPI sequence does nothing). An INIT level de-assert is no INIT (the local
  * APIC drops it). Thread-safe; the emulator calls {@link #acceptEvents()} on its vCPU's thread
  * when the APIC kicks it.
+ *
+ * <p>A TD's vCPU ({@link #trustDomain}) has no INIT/SIPI: the TDX module drops them (KVM's
+ * {@code vt_apic_init_signal_blocked} is true for a TD), and its application processors wait in
+ * the firmware instead, polling the ACPI Multiprocessor Wakeup mailbox ({@link MpWakeupMailbox},
+ * state WAIT_FOR_WAKEUP) until the OS wakes them with {@link #acceptWakeup}.
  */
 public final class MpInitState {
 
     /** KVM's KVM_MP_STATE_RUNNABLE and KVM_MP_STATE_INIT_RECEIVED. */
     public enum State {
         RUNNABLE,
-        WAIT_FOR_SIPI
+        WAIT_FOR_SIPI,
+        /** A TD's application processor held by the firmware, polling the wakeup mailbox. */
+        WAIT_FOR_WAKEUP
     }
 
     private final LocalApic apic;
+    private final boolean trustDomain;
     private State state;
 
     public MpInitState(LocalApic apic) {
+        this(apic, false);
+    }
+
+    private MpInitState(LocalApic apic, boolean trustDomain) {
         this.apic = apic;
+        this.trustDomain = trustDomain;
         reset();
     }
 
-    /** RESET: the BSP runs, an AP waits for SIPI. */
+    /** A TD vCPU's: INIT and SIPI are blocked, an AP waits for the wakeup mailbox. */
+    public static MpInitState trustDomain(LocalApic apic) {
+        return new MpInitState(apic, true);
+    }
+
+    public boolean isTrustDomain() {
+        return trustDomain;
+    }
+
+    /** RESET: the BSP runs, an AP waits for SIPI (a TD's: for the wakeup mailbox). */
     public synchronized void reset() {
-        state = apic.apicBase().bsp() ? State.RUNNABLE : State.WAIT_FOR_SIPI;
+        state = apic.apicBase().bsp() ? State.RUNNABLE : trustDomain ? State.WAIT_FOR_WAKEUP : State.WAIT_FOR_SIPI;
     }
 
     public synchronized State state() {
@@ -50,6 +72,9 @@ public final class MpInitState {
      * still be woken.
      */
     public synchronized boolean eventPending() {
+        if (trustDomain) {
+            return false; // INIT and SIPI are blocked in a TD: they wake nothing
+        }
         return apic.initPending() || (state == State.WAIT_FOR_SIPI && apic.startupPending());
     }
 
@@ -75,6 +100,9 @@ public final class MpInitState {
                 apic.init();
             }
         }
+        if (trustDomain) {
+            return init || sipi.isPresent() ? new MpInitAction.BlockedInTd(init, sipi.orElse(-1)) : MpInitAction.NONE;
+        }
         MpInitAction result = MpInitAction.NONE;
         if (init) {
             state = apic.apicBase().bsp() ? State.RUNNABLE : State.WAIT_FOR_SIPI;
@@ -90,6 +118,36 @@ public final class MpInitState {
             }
         }
         return result;
+    }
+
+    /**
+     * Whether the wakeup mailbox, as {@code mailbox} shows it, has a command for this AP while it
+     * waits for one (what wakes its firmware loop). Always false outside a TD and once woken.
+     */
+    public synchronized boolean wakeupPending(MpWakeupMailbox.Request mailbox) {
+        return state == State.WAIT_FOR_WAKEUP && !(MpWakeupMailbox.poll(mailbox, apic.initialApicId())
+                instanceof MpWakeupMailbox.Poll.Idle);
+    }
+
+    /**
+     * The firmware loop of a TD's AP looking at the mailbox: a Wakeup command for its (initial)
+     * APIC ID makes it runnable and gives {@link MpInitAction.Wakeup}, after which the emulator
+     * clears Command (the acknowledgement) and starts the AP at the vector; a command mailbox
+     * version 0 does not define gives {@link MpInitAction.UnknownMailboxCommand}; anything else,
+     * or a vCPU not waiting for the mailbox, gives {@link MpInitAction#NONE}.
+     */
+    public synchronized MpInitAction acceptWakeup(MpWakeupMailbox.Request mailbox) {
+        if (state != State.WAIT_FOR_WAKEUP) {
+            return MpInitAction.NONE;
+        }
+        return switch (MpWakeupMailbox.poll(mailbox, apic.initialApicId())) {
+            case MpWakeupMailbox.Poll.Idle i -> MpInitAction.NONE;
+            case MpWakeupMailbox.Poll.Wakeup w -> {
+                state = State.RUNNABLE;
+                yield new MpInitAction.Wakeup(w.vector());
+            }
+            case MpWakeupMailbox.Poll.UnknownCommand u -> new MpInitAction.UnknownMailboxCommand(u.command());
+        };
     }
 
     @Override

@@ -142,6 +142,35 @@ class AcpiTablesTest {
     }
 
     @Test
+    void aTdsMadtIsRevision5AndNamesTheWakeupMailboxInAMultiprocessorWakeupStructure() {
+        AcpiParser p = new AcpiParser(AcpiTables.builder().cpus(4).mpWakeupMailbox(0xF0000).build());
+        AcpiParser.Table madt = p.find("APIC");
+        assertEquals(5, madt.revision());
+        List<AcpiParser.MadtEntry> wakeup = AcpiParser.madtEntries(madt).stream().filter(e -> e.type() == 0x10).toList();
+        assertEquals(1, wakeup.size());
+        assertEquals(16, wakeup.get(0).u8(1), "length");
+        assertEquals(0, wakeup.get(0).u16(2), "MailBoxVersion");
+        assertEquals(0, wakeup.get(0).u32(4), "reserved");
+        assertEquals(0xF0000, wakeup.get(0).u32(8), "MailBoxAddress, low half");
+        assertEquals(0, wakeup.get(0).u32(12), "MailBoxAddress, high half");
+        assertEquals(4, AcpiParser.madtEntries(madt).stream().filter(e -> e.type() == ACPI_APIC_PROCESSOR).count());
+    }
+
+    @Test
+    void aPcsMadtHasNoWakeupStructure() {
+        AcpiParser.Table madt = acpi.find("APIC");
+        assertEquals(1, madt.revision());
+        assertEquals(0, AcpiParser.madtEntries(madt).stream().filter(e -> e.type() == 0x10).count());
+    }
+
+    @Test
+    void aWakeupMailboxMustBeAPageBelow4GiB() {
+        assertEquals("ACPI: the wakeup mailbox at 0xf0010 must be 4 KiB aligned, above 0 and below 4 GiB",
+                assertThrows(IllegalArgumentException.class, () -> AcpiTables.builder().mpWakeupMailbox(0xF0010)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AcpiTables.builder().mpWakeupMailbox(1L << 32));
+    }
+
+    @Test
     void badPlacementsAndCountsGetAOneLineMessage() {
         assertEquals("ACPI: the RSDP at 0xe0008 must be 16-byte aligned in 0xe0000-0xfffff",
                 assertThrows(IllegalArgumentException.class, () -> AcpiTables.builder().address(0xE0008).build()).getMessage());

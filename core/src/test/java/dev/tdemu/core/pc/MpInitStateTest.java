@@ -168,4 +168,78 @@ class MpInitStateTest {
     void aStartupVectorIsOneByte() {
         assertThrows(IllegalArgumentException.class, () -> new MpInitAction.Startup(0x100));
     }
+
+    // ---- a TD: INIT/SIPI blocked, APs woken through the ACPI Multiprocessor Wakeup mailbox ----
+
+    private static MpWakeupMailbox.Request mailbox(int command, long apicId, long vector) {
+        byte[] b = new byte[MpWakeupMailbox.REQUEST_SIZE];
+        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(0, (short) command).putInt(4, (int) apicId)
+                .putLong(8, vector);
+        return MpWakeupMailbox.Request.decode(b);
+    }
+
+    @Test
+    void aTdsApplicationProcessorWaitsForTheWakeupMailboxAndItsBspRuns() {
+        assertEquals(MpInitState.State.RUNNABLE, MpInitState.trustDomain(bspApic).state());
+        MpInitState td = MpInitState.trustDomain(apApic);
+        assertEquals(MpInitState.State.WAIT_FOR_WAKEUP, td.state());
+        assertFalse(td.runnable());
+    }
+
+    @Test
+    void initAndSipiToATdsApplicationProcessorAreBlockedAndWakeNothing() {
+        MpInitState td = MpInitState.trustDomain(apApic);
+        toAp(INIT | ASSERT);
+        toAp(STARTUP | ASSERT | 0x9A);
+        assertFalse(td.eventPending(), "blocked INIT/SIPI wake no halted TD vCPU");
+        assertEquals(new MpInitAction.BlockedInTd(true, 0x9A), td.acceptEvents());
+        assertEquals(MpInitState.State.WAIT_FOR_WAKEUP, td.state());
+        assertEquals(MpInitAction.NONE, td.acceptEvents(), "taken once");
+    }
+
+    @Test
+    void aWakeupCommandForItsApicIdStartsTheApAtTheVectorOnce() {
+        MpInitState td = MpInitState.trustDomain(apApic);
+        MpWakeupMailbox.Request wake = mailbox(MpWakeupMailbox.COMMAND_WAKEUP, 1, 0x1234_5000L);
+        assertTrue(td.wakeupPending(wake));
+        assertEquals(new MpInitAction.Wakeup(0x1234_5000L), td.acceptWakeup(wake));
+        assertTrue(td.runnable());
+        assertFalse(td.wakeupPending(wake), "a woken AP is the OS's: it polls no more");
+        assertEquals(MpInitAction.NONE, td.acceptWakeup(wake));
+    }
+
+    @Test
+    void aWakeupForAnotherApOrANoopLeavesTheApWaiting() {
+        MpInitState td = MpInitState.trustDomain(apApic);
+        for (MpWakeupMailbox.Request r : new MpWakeupMailbox.Request[] {mailbox(MpWakeupMailbox.COMMAND_WAKEUP, 2, 0x8000),
+            mailbox(MpWakeupMailbox.COMMAND_NOOP, 1, 0x8000)}) {
+            assertFalse(td.wakeupPending(r), r.toString());
+            assertEquals(MpInitAction.NONE, td.acceptWakeup(r), r.toString());
+            assertEquals(MpInitState.State.WAIT_FOR_WAKEUP, td.state());
+        }
+    }
+
+    @Test
+    void aCommandMailboxVersion0DoesNotDefineIsReportedAndWakesNothing() {
+        MpInitState td = MpInitState.trustDomain(apApic);
+        assertEquals(new MpInitAction.UnknownMailboxCommand(2), td.acceptWakeup(mailbox(2, 1, 0)));
+        assertEquals(MpInitState.State.WAIT_FOR_WAKEUP, td.state());
+    }
+
+    @Test
+    void outsideATdTheMailboxWakesNothing() {
+        MpWakeupMailbox.Request wake = mailbox(MpWakeupMailbox.COMMAND_WAKEUP, 1, 0x8000);
+        assertFalse(ap.wakeupPending(wake));
+        assertEquals(MpInitAction.NONE, ap.acceptWakeup(wake));
+        assertEquals(MpInitState.State.WAIT_FOR_SIPI, ap.state());
+    }
+
+    @Test
+    void theMailboxRequestDecodesLittleEndianFields() {
+        MpWakeupMailbox.Request r = mailbox(1, 0xFFFF_FFFEL, 0x8000_0000_1234_5678L);
+        assertEquals(1, r.command());
+        assertEquals(0xFFFF_FFFEL, r.apicId());
+        assertEquals(0x8000_0000_1234_5678L, r.wakeupVector());
+        assertThrows(IllegalArgumentException.class, () -> MpWakeupMailbox.Request.decode(new byte[15]));
+    }
 }

@@ -198,6 +198,38 @@ public final class GuestEngine implements AutoCloseable {
         }
     }
 
+    /** 64-bit code (L, P, S, execute/read accessed), flat: a long-mode CS's attributes. */
+    private static final int CODE64_FLAGS = 0x00A0_9B00;
+    /** Flat 4 GiB read/write data (G, B, P, S). */
+    private static final int FLAT_DATA_FLAGS = 0x00C0_9300;
+    private static final long CR0_PE = 1, CR0_NE = 1L << 5, CR0_PG = 1L << 31, CR4_PAE = 1L << 5;
+    private static final long EFER_LME = 1L << 8;
+
+    /**
+     * Puts the vCPU where the ACPI Multiprocessor Wakeup mailbox starts an application processor
+     * (ACPI 6.4 section 5.2.12.19; TDVF's AP loop): 64-bit mode, paging on with the firmware's
+     * page tables at {@code cr3} (PAE, EFER.LME/LMA), CR0 PE, NE, ET and PG, flat selectors from the
+     * firmware's GDT, interrupts disabled (RFLAGS 2), no IDT (limit 0: the OS loads its own), RIP
+     * the wakeup vector. The other registers stay as INIT left them. Between runs, from real mode.
+     */
+    public void loadWakeupState(long rip, long cr3, long gdtBase, int gdtLimit, int codeSelector, int dataSelector) {
+        uc.writeReg(X86Reg.RFLAGS, 2);
+        uc.writeReg(X86Reg.CR4, CR4_PAE);
+        uc.writeReg(X86Reg.CR3, cr3);
+        writeEngineMsr(EFER, EFER_LME);
+        uc.writeReg(X86Reg.CR0, CR0_PE | CR0_NE | CR0_ET | CR0_PG);
+        uc.writeMmr(X86Reg.GDTR, X86Mmr.table(gdtBase, gdtLimit));
+        uc.writeMmr(X86Reg.IDTR, X86Mmr.table(0, 0));
+        X86Mmr data = new X86Mmr(dataSelector, 0, 0xFFFF_FFFF, FLAT_DATA_FLAGS);
+        uc.loadSegments(List.of(data, new X86Mmr(codeSelector, 0, 0xFFFF_FFFF, CODE64_FLAGS), data, data, data, data));
+        uc.writeReg(X86Reg.RIP, rip);
+        uc.clearExceptionInFlight();
+        if (state.executionMode() != dev.tdemu.core.x86.ExecutionMode.LONG_64) {
+            throw new EngineSetupException(String.format("the wakeup left the engine out of 64-bit mode (hflags 0x%x, CR0 0x%x, "
+                    + "EFER 0x%x)", state.hflags(), uc.readReg(X86Reg.CR0), readEngineMsr(EFER)));
+        }
+    }
+
     public GuestMemory memory() {
         return memory;
     }

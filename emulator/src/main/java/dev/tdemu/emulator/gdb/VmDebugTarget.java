@@ -199,7 +199,7 @@ public final class VmDebugTarget implements DebugTarget, Breakpoints, MonitorCom
         List<ThreadInfo> out = new ArrayList<>(threads.length);
         for (int i = 0; i < threads.length; i++) {
             if (session.alive(i)) {
-                out.add(session.waitsForStartup(i) ? new ThreadInfo(threads[i].id(), threads[i].name() + " (wait-for-SIPI)")
+                out.add(session.waitsForStartup(i) ? new ThreadInfo(threads[i].id(), threads[i].name() + " (" + session.startupWait(i) + ")")
                         : threads[i]);
             }
         }

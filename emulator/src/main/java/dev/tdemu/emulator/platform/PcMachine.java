@@ -51,6 +51,18 @@ public final class PcMachine {
     public static final int COM1 = 0x3F8, COM1_IRQ = 4;
     public static final int DEBUG_EXIT_BASE = 0xF4, DEBUG_EXIT_SIZE = 4;
 
+    /**
+     * A TD's firmware area, in the reserved BIOS range above the ACPI tables: the ACPI
+     * Multiprocessor Wakeup mailbox, then the page tables (PML4, PDPT, four page directories of
+     * 2 MiB pages: the first 4 GiB identity-mapped) and the GDT (null, 64-bit code 0x08, data 0x10)
+     * its application processors hold while they wait, as TDVF's AP loop does.
+     */
+    public static final long TD_WAKEUP_MAILBOX = 0xF0000;
+    public static final long TD_FIRMWARE_PML4 = 0xF1000;
+    public static final long TD_FIRMWARE_GDT = 0xF7000;
+    public static final int TD_FIRMWARE_GDT_LIMIT = 3 * 8 - 1;
+    public static final int TD_FIRMWARE_CODE64 = 0x08, TD_FIRMWARE_DATA = 0x10;
+
     /** What the machine hands to the world around it. */
     public record Wiring(Uart16550.Output serial, LongConsumer debugExit, Runnable powerOff) {}
 
@@ -73,8 +85,22 @@ public final class PcMachine {
     private final CpuidModel cpuid;
     private final List<Cpu> cpus = new ArrayList<>();
     private final List<TimedDevice> timed = new ArrayList<>();
+    private final GuestMemory memory;
+    private final boolean trustDomain;
 
     public PcMachine(Platform platform, Clock clock, GuestMemory memory, int vcpus, Wiring wiring) {
+        this(platform, clock, memory, vcpus, wiring, false);
+    }
+
+    /**
+     * @param trustDomain the machine of a TD: every local APIC starts in x2APIC mode (KVM creates a
+     *                    TD's vCPUs so, and a TD has no xAPIC page), INIT and SIPI are blocked, and
+     *                    the application processors wait in the firmware for the ACPI
+     *                    Multiprocessor Wakeup mailbox, which the MADT names
+     */
+    public PcMachine(Platform platform, Clock clock, GuestMemory memory, int vcpus, Wiring wiring, boolean trustDomain) {
+        this.memory = memory;
+        this.trustDomain = trustDomain;
         this.platform = platform;
         this.clock = clock;
         this.cpuid = CpuidModel.pc(vcpus);
@@ -129,7 +155,11 @@ public final class PcMachine {
             apic.setEoiListener(ioapic);
             apic.setExtIntSource(extInt);
             apicBus.attach(apic);
-            cpus.add(new Cpu(i, apic, tsc, new MpInitState(apic)));
+            if (trustDomain) {
+                apic.writeApicBase(dev.tdemu.core.pc.ApicBase.DEFAULT_BASE | dev.tdemu.core.pc.ApicBase.ENABLE
+                        | dev.tdemu.core.pc.ApicBase.X2APIC_ENABLE | (i == 0 ? dev.tdemu.core.pc.ApicBase.BSP : 0));
+            }
+            cpus.add(new Cpu(i, apic, tsc, trustDomain ? MpInitState.trustDomain(apic) : new MpInitState(apic)));
             timed.add(apic);
         }
         lint0[0] = cpus.getFirst().apic().lint0();
@@ -159,8 +189,71 @@ public final class PcMachine {
         // a Multiboot kernel finds them that way.
         programPicsAsTheBiosDoes();
         // The ACPI tables in the BIOS area, where an OS looks for the RSDP.
-        AcpiTables.Image acpi = AcpiTables.builder().cpus(vcpus).build();
+        AcpiTables.Builder tables = AcpiTables.builder().cpus(vcpus);
+        if (trustDomain) {
+            tables.mpWakeupMailbox(TD_WAKEUP_MAILBOX);
+            writeTdFirmwareArea(memory);
+        }
+        AcpiTables.Image acpi = tables.build();
         memory.writeBytes(acpi.address(), acpi.bytes());
+    }
+
+    /** An empty mailbox, the firmware's identity map of the first 4 GiB and its flat GDT. */
+    private static void writeTdFirmwareArea(GuestMemory memory) {
+        memory.fill(TD_WAKEUP_MAILBOX, TD_FIRMWARE_GDT + 0x1000 - TD_WAKEUP_MAILBOX, (byte) 0);
+        java.nio.ByteBuffer pml4 = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long pdpt = TD_FIRMWARE_PML4 + 0x1000;
+        memory.writeBytes(TD_FIRMWARE_PML4, pml4.putLong(0, pdpt | 0x3).array()); // present, writable
+        java.nio.ByteBuffer table = java.nio.ByteBuffer.allocate(0x1000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int gib = 0; gib < 4; gib++) {
+            long pd = pdpt + 0x1000 + gib * 0x1000L;
+            table.putLong(gib * 8, pd | 0x3);
+        }
+        memory.writeBytes(pdpt, table.array());
+        for (int gib = 0; gib < 4; gib++) {
+            java.nio.ByteBuffer pd = java.nio.ByteBuffer.allocate(0x1000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int e = 0; e < 512; e++) {
+                pd.putLong(e * 8, ((long) gib << 30) + ((long) e << 21) | 0x83); // present, writable, 2 MiB
+            }
+            memory.writeBytes(pdpt + 0x1000 + gib * 0x1000L, pd.array());
+        }
+        java.nio.ByteBuffer gdt = java.nio.ByteBuffer.allocate(TD_FIRMWARE_GDT_LIMIT + 1).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        gdt.putLong(TD_FIRMWARE_CODE64, 0x00AF9B000000FFFFL).putLong(TD_FIRMWARE_DATA, 0x00CF93000000FFFFL);
+        memory.writeBytes(TD_FIRMWARE_GDT, gdt.array());
+    }
+
+    /** Whether this is a TD's machine (see the constructor). */
+    public boolean trustDomain() {
+        return trustDomain;
+    }
+
+    /**
+     * What vCPU {@code index}'s INIT and start-up requests do (MpInitState), and, for a TD's AP
+     * waiting in the firmware, what the wakeup mailbox does: a Wakeup for it is acknowledged here,
+     * by clearing Command, before the AP starts.
+     */
+    public dev.tdemu.core.pc.MpInitAction acceptMpEvents(int index) {
+        MpInitState mp = cpus.get(index).mp();
+        dev.tdemu.core.pc.MpInitAction action = mp.acceptEvents();
+        if (!(action instanceof dev.tdemu.core.pc.MpInitAction.None) || !trustDomain || mp.runnable()) {
+            return action;
+        }
+        action = mp.acceptWakeup(mailbox());
+        if (action instanceof dev.tdemu.core.pc.MpInitAction.Wakeup) {
+            memory.writeBytes(TD_WAKEUP_MAILBOX + dev.tdemu.core.pc.MpWakeupMailbox.COMMAND_OFFSET, new byte[2]);
+        }
+        return action;
+    }
+
+    /** Whether taking vCPU {@code index}'s requests would change it: INIT or SIPI, or (a TD's AP) a mailbox command for it. */
+    public boolean mpEventPending(int index) {
+        MpInitState mp = cpus.get(index).mp();
+        return mp.eventPending() || (trustDomain && mp.wakeupPending(mailbox()));
+    }
+
+    private dev.tdemu.core.pc.MpWakeupMailbox.Request mailbox() {
+        return dev.tdemu.core.pc.MpWakeupMailbox.Request.decode(
+                memory.readBytes(TD_WAKEUP_MAILBOX, dev.tdemu.core.pc.MpWakeupMailbox.REQUEST_SIZE));
     }
 
     private void programPicsAsTheBiosDoes() {

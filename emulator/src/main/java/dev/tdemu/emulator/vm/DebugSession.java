@@ -309,6 +309,11 @@ public final class DebugSession {
         return vcpus.get(i).waitsForStartup();
     }
 
+    /** What vCPU {@code i} waits for while it {@link #waitsForStartup}: "wait-for-SIPI", or a TD's AP's "wait-for-wakeup" (the ACPI mailbox). */
+    public String startupWait(int i) {
+        return vcpus.get(i).startupWait();
+    }
+
     // ---- vCPU side ----
 
     /** Called by a vCPU before every entry: parks while held. False when the VM ended meanwhile. */
@@ -769,7 +774,9 @@ public final class DebugSession {
                 }
                 if (a == Action.STEP && vcpus.get(i).waitsForStartup() && !anotherStartedVcpuResumes(actions, i)) {
                     // Its step would end only when another vCPU starts it, and none of them runs.
-                    return Result.refused("vCPU " + i + " waits for SIPI: nothing to step until another vCPU starts it "
+                    String what = vcpus.get(i).startupWait().equals("wait-for-SIPI") ? "waits for SIPI"
+                            : "waits in the firmware for the ACPI wakeup mailbox";
+                    return Result.refused("vCPU " + i + " " + what + ": nothing to step until another vCPU starts it "
                             + "(set scheduler-locking off: the step ends at its first instruction)");
                 }
                 stepping[i] = a == Action.STEP;

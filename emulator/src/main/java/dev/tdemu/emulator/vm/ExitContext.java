@@ -100,6 +100,13 @@ interface ExitContext {
      */
     void halt();
 
+    /**
+     * TDG.VP.VMCALL&lt;Instruction.HLT&gt; on a machine with an interrupt controller (KVM's
+     * {@code tdx_protected_apic_has_interrupt}): halted as {@link #halt()}, but an interrupt wakes it
+     * unless the TD said its interrupts are blocked (R12), whatever RFLAGS.IF is inside the TDCALL.
+     */
+    void haltTd(boolean interruptsBlocked);
+
     /** HLT with nothing that can ever wake the vCPU: it stops for good. */
     void haltForGood(long rip);
 

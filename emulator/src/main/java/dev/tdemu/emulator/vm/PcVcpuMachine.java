@@ -32,6 +32,8 @@ final class PcVcpuMachine implements VcpuMachine {
     private final MpInitState mp;
     private final MsrFile msrs;
     private final NmiState nmi;
+    /** A TD's IA32_DEBUGCTL as it last wrote it (a VMX guest's lives in the VMCS). */
+    private long tdDebugctl;
 
     PcVcpuMachine(PcMachine machine, DeviceTimer timer, int index, GuestEngine engine, KvmVcpu kvm) {
         this.machine = machine;
@@ -56,14 +58,19 @@ final class PcVcpuMachine implements VcpuMachine {
                 return (engine.engine().readReg(X86Reg.CR0) & CR0_PG) != 0;
             }
 
+            // A TD's IA32_DEBUGCTL is its own (no VMCS KVM can reach): kept per vCPU, as TdemuVcpuMachine does.
             @Override
             public long debugctl() {
-                return kvm.vmcs().guestDebugctl();
+                return kvm.isTd() ? tdDebugctl : kvm.vmcs().guestDebugctl();
             }
 
             @Override
             public void setDebugctl(long value) {
-                kvm.vmcs().setGuestDebugctl(value);
+                if (kvm.isTd()) {
+                    tdDebugctl = value;
+                } else {
+                    kvm.vmcs().setGuestDebugctl(value);
+                }
             }
         });
     }
@@ -188,12 +195,17 @@ final class PcVcpuMachine implements VcpuMachine {
 
     @Override
     public MpInitAction acceptInitEvents() {
-        return mp.acceptEvents();
+        return machine.acceptMpEvents(index);
     }
 
     @Override
     public boolean initEventPending() {
-        return mp.eventPending();
+        return machine.mpEventPending(index);
+    }
+
+    @Override
+    public boolean waitsInFirmware() {
+        return mp.state() == MpInitState.State.WAIT_FOR_WAKEUP;
     }
 
     @Override

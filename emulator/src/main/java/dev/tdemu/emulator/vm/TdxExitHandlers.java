@@ -250,8 +250,10 @@ final class TdxExitHandlers {
             }
             case TdVmcallResult.Halt h -> {
                 long next = returnToTd(v, h.registers());
-                if (v.hasInterruptController() && !h.interruptsBlocked()) {
-                    v.halt(); // a PC: until the interrupt controller has an interrupt for the TD
+                if (v.hasInterruptController()) {
+                    // A PC: until the interrupt controller has an interrupt for the TD (not with its
+                    // interrupts blocked: then an NMI, or nothing, wakes it; the VM ends when no vCPU can).
+                    v.haltTd(h.interruptsBlocked());
                     yield true;
                 }
                 if (h.interruptsBlocked()) {

@@ -58,6 +58,9 @@ final class Vcpu implements Runnable, ExitContext {
     private static final X86Reg[] GPRS = {X86Reg.RAX, X86Reg.RCX, X86Reg.RDX, X86Reg.RBX, X86Reg.RSP, X86Reg.RBP,
         X86Reg.RSI, X86Reg.RDI, X86Reg.R8, X86Reg.R9, X86Reg.R10, X86Reg.R11, X86Reg.R12, X86Reg.R13, X86Reg.R14, X86Reg.R15};
 
+    /** How often a TD's application processor held by the firmware looks at the wakeup mailbox. */
+    private static final long FIRMWARE_POLL_NANOS = 200_000L;
+
     private final int index;
     private final Vm vm;
     private final PhysicalCpu cpu;
@@ -74,6 +77,12 @@ final class Vcpu implements Runnable, ExitContext {
     private volatile boolean wakeRequested;
     /** HLT on a machine with an interrupt controller left this vCPU halted (KVM_MP_STATE_HALTED). */
     private boolean mpHalted;
+    /**
+     * A TD's TDG.VP.VMCALL&lt;Instruction.HLT&gt;: its "interrupt blocked" flag (R12), which says
+     * whether an interrupt wakes it in place of RFLAGS.IF (the TD halts inside a TDCALL, IF as the
+     * kernel left it); null for HLT itself.
+     */
+    private Boolean haltInterruptsBlocked;
     /** Halted with RFLAGS.IF clear: only an NMI or INIT can wake it (for the VM's every-vCPU-asleep check). */
     private volatile boolean haltedWithInterruptsOff;
     /** Null for a VMX guest. */
@@ -226,6 +235,7 @@ final class Vcpu implements Runnable, ExitContext {
                 return !vm.finished(); // a kick for the debugger: round again, still halted
             }
             mpHalted = false;
+            haltInterruptsBlocked = null;
         }
         if (!startupReached()) {
             return !vm.finished(); // waiting for SIPI, and the debugger wants this vCPU: round again, still waiting
@@ -361,6 +371,13 @@ final class Vcpu implements Runnable, ExitContext {
     public void halt() {
         // kvm_vcpu_has_events: a pending exception (the #DB a single-stepped HLT owes) keeps the vCPU runnable.
         mpHalted = queuedEvent == null && singleStepOwedAt < 0;
+        haltInterruptsBlocked = null;
+    }
+
+    @Override
+    public void haltTd(boolean interruptsBlocked) {
+        halt();
+        haltInterruptsBlocked = mpHalted ? interruptsBlocked : null;
     }
 
     /**
@@ -375,7 +392,7 @@ final class Vcpu implements Runnable, ExitContext {
         wakeRequested = false;
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
-                boolean interruptsEnabled = (rflags() & Rflags.IF) != 0;
+                boolean interruptsEnabled = haltInterruptsBlocked != null ? !haltInterruptsBlocked : (rflags() & Rflags.IF) != 0;
                 if ((interruptsEnabled && machine.interruptPending()) || machine.nmiDeliverable()) {
                     return true;
                 }
@@ -465,7 +482,14 @@ final class Vcpu implements Runnable, ExitContext {
                     wakeRequested = false;
                     continue; // look again: the kick may have come with the request
                 }
-                java.util.concurrent.locks.LockSupport.park(this);
+                if (machine.waitsInFirmware() && vm.pollsFirmwareMailbox(this)) {
+                    // The OS wakes an AP by a store to the mailbox, which kicks nobody: the firmware's
+                    // loop polls. One waiting AP polls for all of them and wakes the one addressed.
+                    vm.wakeFirmwareWaiters();
+                    java.util.concurrent.locks.LockSupport.parkNanos(this, FIRMWARE_POLL_NANOS);
+                } else {
+                    java.util.concurrent.locks.LockSupport.park(this);
+                }
             }
             return false;
         } finally {
@@ -473,9 +497,19 @@ final class Vcpu implements Runnable, ExitContext {
         }
     }
 
-    /** Whether this vCPU waits for a start-up IPI (an application processor not started yet, or after INIT). */
+    /** Whether this vCPU waits for a start-up IPI (an application processor not started yet, or after INIT), or a TD's for the wakeup mailbox. */
     boolean waitsForStartup() {
         return !machine.runnable();
+    }
+
+    /** Whether this vCPU is a TD's application processor held by the firmware, waiting for the wakeup mailbox. */
+    boolean waitsInFirmware() {
+        return machine.waitsInFirmware();
+    }
+
+    /** What a vCPU that {@link #waitsForStartup()} waits for, as gdb's thread list says it: "wait-for-SIPI" or "wait-for-wakeup". */
+    String startupWait() {
+        return machine.waitsInFirmware() ? "wait-for-wakeup" : "wait-for-SIPI";
     }
 
     /**
@@ -501,6 +535,24 @@ final class Vcpu implements Runnable, ExitContext {
                         MpInitAction.Init.RESET_RIP, machine.resetEdx());
                 LOG.debug("vcpu{}: INIT, waiting for a start-up IPI", index);
             }
+            case MpInitAction.BlockedInTd b -> LOG.debug("vcpu{}: {}{} blocked: a TD's vCPUs take no INIT or SIPI", index,
+                    b.init() ? "INIT" : "", b.sipiVector() >= 0 ? (b.init() ? " and " : "") + "SIPI (vector 0x"
+                            + Integer.toHexString(b.sipiVector()) + ")" : "");
+            case MpInitAction.UnknownMailboxCommand u -> vm.finish(VmResult.Outcome.NOT_MODELLED, String.format(
+                    "vCPU %d: the ACPI wakeup mailbox at 0x%x holds command %d for it, which mailbox version 0 does not "
+                            + "define (1 is Wakeup)", index, dev.tdemu.emulator.platform.PcMachine.TD_WAKEUP_MAILBOX, u.command()), -1);
+            case MpInitAction.Wakeup w -> {
+                resetForInit();
+                engine.loadWakeupState(w.vector(), dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_PML4,
+                        dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_GDT, dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_GDT_LIMIT,
+                        dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_CODE64, dev.tdemu.emulator.platform.PcMachine.TD_FIRMWARE_DATA);
+                LOG.debug("vcpu{}: woken through the ACPI wakeup mailbox, 64-bit mode at 0x{}", index, Long.toHexString(w.vector()));
+                vm.firmwarePollerLeft(); // if this AP polled for the others, the next one takes over
+                DebugSession session = vm.debugSession();
+                if (session != null) {
+                    session.rflagsReset(this);
+                }
+            }
             case MpInitAction.Startup s -> {
                 resetForInit();
                 engine.loadInitState(false, s.csSelector(), s.csBase(), s.rip(), machine.resetEdx());
@@ -522,6 +574,7 @@ final class Vcpu implements Runnable, ExitContext {
         queuedEvent = null;
         singleStepOwedAt = -1;
         mpHalted = false;
+        haltInterruptsBlocked = null;
         machine.resetNmis();
         engine.requestInterruptWindow(false);
         engine.requestNmiWindow(false);

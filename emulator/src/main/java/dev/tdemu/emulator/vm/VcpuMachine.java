@@ -114,6 +114,15 @@ interface VcpuMachine {
         return true;
     }
 
+    /**
+     * Whether the vCPU is a TD's application processor held by the firmware, polling the ACPI
+     * Multiprocessor Wakeup mailbox: nothing kicks it when the OS writes the mailbox (a plain
+     * store), so its thread looks again now and then, as the firmware's loop polls.
+     */
+    default boolean waitsInFirmware() {
+        return false;
+    }
+
     /** EDX after RESET and INIT: the processor signature (CPUID.01H:EAX). */
     default long resetEdx() {
         return Integer.toUnsignedLong(cpuid(1, 0).eax());

@@ -141,16 +141,11 @@ public final class Vm implements AutoCloseable {
                     throw new IllegalArgumentException("a PC kernel as an SEV-ES guest is not implemented: --mode sev-es "
                             + "runs tdemu's own guests (e.g. builtin:sev-es-dr)");
                 }
-                if (spec.vcpus() > 1 && spec.mode() == Mode.TD) {
-                    throw new IllegalArgumentException("a TD's application processors do not start by INIT and SIPI but "
-                            + "through the ACPI multiprocessor wakeup mailbox, which tdemu does not model; run a PC kernel "
-                            + "as a TD with --vcpus 1");
-                }
                 boot = loadKernel();
                 clock = new VirtualClock();
                 pc = new PcMachine(platform, clock, memory, spec.vcpus(), new PcMachine.Wiring(console::write,
                         status -> finish(VmResult.Outcome.EXITED, "isa-debug-exit", (int) status),
-                        () -> finish(VmResult.Outcome.EXITED, "ACPI power-off", 0)));
+                        () -> finish(VmResult.Outcome.EXITED, "ACPI power-off", 0)), spec.mode() == Mode.TD);
                 deviceTimer = new DeviceTimer(pc, clock, e -> finish(VmResult.Outcome.NOT_MODELLED, e.getMessage(), -1));
                 resources.add(deviceTimer);
                 if (spec.pc().serialStdin() && options.serialInput() != null) {
@@ -529,6 +524,39 @@ public final class Vm implements AutoCloseable {
         if (vcpus.stream().allMatch(Vcpu::asleepForGood)) {
             finish(VmResult.Outcome.HALTED, String.format("every vCPU halted (vCPU %d last, at RIP 0x%x) without an exit status",
                     v.index(), rip), -1);
+        }
+    }
+
+    /**
+     * Whether {@code v} is the TD application processor that polls the ACPI wakeup mailbox for all
+     * those waiting in the firmware: the lowest-numbered of them. The others park until it wakes
+     * them, so N waiting APs cost one poll, not N.
+     */
+    boolean pollsFirmwareMailbox(Vcpu v) {
+        for (Vcpu o : vcpus) {
+            if (o.waitsInFirmware()) {
+                return o == v;
+            }
+        }
+        return false;
+    }
+
+    /** The poller's look at the mailbox: wakes every waiting AP a command is for. */
+    void wakeFirmwareWaiters() {
+        for (Vcpu o : vcpus) {
+            if (o.waitsInFirmware() && o.machine().initEventPending()) {
+                o.wakeFromHalt();
+            }
+        }
+    }
+
+    /** An AP left the firmware: wakes the lowest-numbered one still waiting, to poll from now on. */
+    void firmwarePollerLeft() {
+        for (Vcpu o : vcpus) {
+            if (o.waitsInFirmware()) {
+                o.wakeFromHalt();
+                return;
+            }
         }
     }
 

@@ -283,6 +283,34 @@ class GdbVmTest {
                 .containsPattern("cs\\s+0x800\\s");
     }
 
+    /**
+     * A TD-aware SMP kernel in a debug TD on two vCPUs, held at its first instruction: gdb lists the
+     * application processor as waiting in the firmware for the ACPI wakeup mailbox; stepping it
+     * alone is refused with that reason; a hardware breakpoint at the wakeup vector stops on its
+     * thread once the BSP has woken it, and the thread is no longer listed as waiting.
+     */
+    @Test
+    void aTdsApplicationProcessorWaitsForTheWakeupMailboxAndStopsAtTheWakeupVector(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path kernel = dir.resolve("mb-td-smp.elf");
+        try (var in = GdbVmTest.class.getResourceAsStream("/guests/multiboot/mb-td-smp.elf")) {
+            assertThat(in).as("test kernel guests/multiboot/mb-td-smp.elf (build testguests)").isNotNull();
+            Files.write(kernel, in.readAllBytes());
+        }
+        start(VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(dev.tdemu.proto.Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_TD).setDebugTd(true).setVcpus(2).setTimeoutMs(60_000).build());
+        Gdb g = gdb(null, "info threads", "thread 2", "set scheduler-locking on", "stepi", "set scheduler-locking off",
+                "hbreak ap_entry", "continue", "info threads", "delete", "continue");
+        assertThat(g.output()).as("gdb's output")
+                .contains("Thread 1.2 \"TD vCPU 1 (wait-for-wakeup)\"")
+                .contains("vCPU 1 waits in the firmware for the ACPI wakeup mailbox: nothing to step until another vCPU starts it")
+                .containsPattern("Thread 2 \"TD vCPU 1\" hit Breakpoint 1, (0x[0-9a-f]+ in )?ap_entry")
+                .containsPattern("\\* 2\\s+Thread 1\\.2 \"TD vCPU 1\" (0x[0-9a-f]+ in )?ap_entry")
+                // The VM ends; the kernel's own breakpoint count is short (status 3) because gdb's
+                // hardware breakpoint held the debug registers while the BSP armed its own (KVM_GUESTDBG_USE_HW_BP).
+                .containsPattern("exited with code|Program terminated");
+    }
+
     /** A hardware breakpoint in code only the application processor runs stops the VM on that vCPU's thread. */
     @Test
     void aHardwareBreakpointInTheApplicationProcessorsCodeStopsOnItsThread(@org.junit.jupiter.api.io.TempDir Path dir)

@@ -43,12 +43,21 @@ class PcApplicationProcessorTest {
     }
 
     @Test
-    void aTdPcKernelWithApplicationProcessorsIsRefusedSayingHowTdsStartThem() throws Exception {
-        VmConfig config = VmConfig.newBuilder().setGuestImage(guest("mb-exit-pass.elf").toString()).setMachine(Machine.MACHINE_PC)
-                .setMode(GuestMode.GUEST_MODE_TD).setVcpus(2).build();
-        VmSpec spec = VmSpec.from(config);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Vm(spec, Vm.Options.quiet()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiprocessor wakeup mailbox");
+    void aTdsApplicationProcessorsWaitInTheFirmwareForTheWakeupMailboxAndNeverEnterTheTdWithoutIt() throws Exception {
+        // mb-td-ghci is TD-aware but never writes the wakeup mailbox: it runs on the BSP alone.
+        VmConfig config = VmConfig.newBuilder().setGuestImage(guest("mb-td-ghci.elf").toString()).setMachine(Machine.MACHINE_PC)
+                .setMode(GuestMode.GUEST_MODE_TD).setPolicy(DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM)
+                .setTdxDr(dev.tdemu.proto.TdxDrBehaviour.TDX_DR_BEHAVIOUR_INIT_ON_EXIT).setVcpus(3).setTimeoutMs(30_000).build();
+        try (Vm vm = new Vm(VmSpec.from(config), new Vm.Options(null, List.of()))) {
+            VmResult r = vm.run();
+            assertThat(r.outcome()).as(r.detail()).isEqualTo(VmResult.Outcome.EXITED);
+            assertThat(r.exitStatus()).isEqualTo((0x10 << 1) | 1);
+            for (int ap = 1; ap < 3; ap++) {
+                assertThat(vm.vcpu(ap).waitsForStartup()).as("vCPU %d waits", ap).isTrue();
+                assertThat(vm.vcpu(ap).startupWait()).isEqualTo("wait-for-wakeup");
+                assertThat(vm.vcpu(ap).exits()).as("vCPU %d never entered the TD", ap).isZero();
+            }
+        }
     }
 
     @Test

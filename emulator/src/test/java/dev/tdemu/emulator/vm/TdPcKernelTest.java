@@ -31,7 +31,7 @@ class TdPcKernelTest {
         assertEquals(VmResult.Outcome.EXITED, r.outcome(), r.detail());
         assertEquals("td-ghci: long mode\n"
                 + "td-ghci: Instruction.RDMSR IA32_APIC_BASE ok\n"
-                + "td-ghci: #VE.RequestMMIO APIC version ok\n"
+                + "td-ghci: #VE.RequestMMIO I/O APIC version ok\n"
                 + "td-ghci: native IA32_GS_BASE ok\n", r.console());
         assertEquals((0x10 << 1) | 1, r.exitStatus(), "isa-debug-exit reached through Instruction.IO");
     }
