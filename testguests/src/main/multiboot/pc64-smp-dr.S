@@ -16,7 +16,8 @@
  * halted (STI;HLT), then reads DR0-DR3 and DR7 back. The #DB handler (an interrupt gate of its
  * own, no IST: every CPU takes #DB on its own stack) counts each hit on the CPU that took it, by
  * DR6 (B0 with RIP at that CPU's own execute target, B1 alone for the store) and clears DR6; any
- * other #DB is counted as wrong. The BSP then checks, for every CPU: ROUNDS execute and ROUNDS
+ * other #DB is counted as wrong (and resumed with RF too, so that a fault the handler cannot
+ * explain does not repeat for ever). The BSP then checks, for every CPU: ROUNDS execute and ROUNDS
  * data hits, no wrong #DB, every read-back as written, ROUNDS IPIs from its neighbour and ROUNDS
  * self-IPIs. A CPU whose DRs were lost, swapped with another CPU's or left disarmed by an exit
  * misses hits or reads back a wrong value. Ends through isa-debug-exit (status 1 when every check
@@ -274,6 +275,8 @@ isr_db:
     lock incq data_hits(, %rbx, 8)
     jmp     9f
 8:  lock incq db_wrong(, %rbx, 8)
+    orq     $RFLAGS_RF, 48(%rsp)        /* an unexplained fault must not repeat for ever (a CPU run
+                                           with another's DRs sees a DR6 that is not its own) */
 9:  mov     $DR6_INIT, %eax
     mov     %rax, %dr6
     pop     %rdx
