@@ -37,6 +37,16 @@ import org.apache.logging.log4j.Logger;
 public final class GuestEngine implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
 
+    /**
+     * Offered each intercept that ends a run, inside the interrupt hook, when the engine itself
+     * could run on ({@link #canRunOnFromHook()}): the event to end the run with (the intercept
+     * itself when the VMM does not take it here), or null when the VMM completed it, left RIP
+     * where the guest goes on and the engine is to run on.
+     */
+    public interface InterceptFastpath {
+        EngineEvent intercepted(EngineEvent.Intercept intercept);
+    }
+
     /** Port I/O the code scan did not cover must still be answered while the engine runs. */
     public interface FallbackIo {
         long in(int port, int size);
@@ -56,6 +66,12 @@ public final class GuestEngine implements AutoCloseable {
     private final List<Hook> ioHooks = new ArrayList<>();
     private final FallbackIo fallbackIo;
     private EngineEvent event;
+    /** Null: every intercept ends the run. Set by the caller around a run ({@link #useInterceptFastpath}). */
+    private InterceptFastpath interceptFastpath;
+    /** Inside {@link InterceptFastpath#intercepted}: RIP writes are held back (see {@link #offer}). */
+    private boolean inInterceptFastpath;
+    private boolean ripHeldBack;
+    private long heldBackRip;
     private volatile boolean kick;
     private volatile boolean interruptWindowWanted;
     private volatile boolean nmiWindowWanted;
@@ -254,6 +270,49 @@ public final class GuestEngine implements AutoCloseable {
         return size;
     }
 
+    /**
+     * Offers {@code intercept} to the fastpath; true when the engine runs on. RIP writes made
+     * meanwhile are held back ({@link #setRip}): the engine takes a RIP written inside a hook as
+     * "continue there" and then drops a stop requested in the same hook (its quit request resets
+     * the stop request), so RIP goes into the engine only when it runs on, and otherwise when the
+     * run has ended. False (the fastpath recorded the event that ends the run) stops the engine.
+     */
+    private boolean offer(InterceptFastpath fastpath, EngineEvent.Intercept intercept) {
+        EngineEvent ends;
+        inInterceptFastpath = true;
+        try {
+            ends = fastpath.intercepted(intercept);
+        } finally {
+            inInterceptFastpath = false;
+        }
+        if (ends != null) {
+            record(ends);
+            return false;
+        }
+        writeHeldBackRip();
+        return true;
+    }
+
+    /** Puts a RIP held back during the fastpath into the engine. */
+    private void writeHeldBackRip() {
+        if (ripHeldBack) {
+            ripHeldBack = false;
+            uc.writeReg(X86Reg.RIP, heldBackRip);
+        }
+    }
+
+    /**
+     * Whether nothing but the intercept in hand would end this run or be owed at its end, so
+     * that the engine may run on from inside the hook: no event recorded yet (fallback I/O
+     * included), no kick, interrupt or NMI window or stop at the next block pending, not a
+     * one-instruction step, no other engine's store to act on before a run, and the debug
+     * registers need nothing done between runs ({@link DrEnforcer#quietBetweenRuns()}).
+     */
+    private boolean canRunOnFromHook() {
+        return event == null && !kick && !kicksDeferred && !stopAtNextBlock && !interruptWindowWanted && !nmiWindowWanted
+                && !codeWrittenElsewhere && watchRequests.isEmpty() && enforcer.quietBetweenRuns();
+    }
+
     /** Every hook that ends a run says why here (the first reason counts, unless it was fallback I/O). */
     private void record(EngineEvent e) {
         // Fallback port I/O is already done and asks the VMM for nothing: whatever stops the run
@@ -270,7 +329,13 @@ public final class GuestEngine implements AutoCloseable {
             if (SvmGuestMode.isIntercept(vector)) {
                 // No exit information is read: it would cost a context save on every exit, and
                 // the instruction bytes say everything the VMM needs.
-                record(new EngineEvent.Intercept(vector - SvmGuestMode.VMEXIT_BASE, rip));
+                EngineEvent.Intercept intercept = new EngineEvent.Intercept(vector - SvmGuestMode.VMEXIT_BASE, rip);
+                InterceptFastpath fastpath = interceptFastpath;
+                if (fastpath == null || !canRunOnFromHook()) {
+                    record(intercept);
+                } else if (offer(fastpath, intercept)) {
+                    return; // completed inside the hook: the guest runs on
+                }
             } else if (vector == 1) {
                 record(new EngineEvent.SingleStep(rip));
             } else {
@@ -482,6 +547,16 @@ public final class GuestEngine implements AutoCloseable {
         return uc.readReg(X86Reg.CR3);
     }
 
+    /** Whether the engine honours {@code regs} as armed, so that {@link #armDebugRegisters} would do nothing. */
+    public boolean armedFor(DebugRegisters regs) {
+        return enforcer.armedFor(regs);
+    }
+
+    /** Offers the intercepts of the runs from now on to {@code fastpath} (null: none); set between runs. */
+    public void useInterceptFastpath(InterceptFastpath fastpath) {
+        interceptFastpath = fastpath;
+    }
+
     public void armDebugRegisters(DebugRegisters regs) {
         enforcer.arm(regs, cr3, toPhysical);
         if (enforcer.isHot()) {
@@ -513,7 +588,20 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     public long rip() {
-        return uc.readReg(X86Reg.RIP);
+        return ripHeldBack ? heldBackRip : uc.readReg(X86Reg.RIP);
+    }
+
+    /**
+     * Moves the guest to {@code rip}. Inside the intercept fastpath the write is held back until
+     * the engine runs on or the run ends (see {@link #offer}); {@link #rip()} returns it meanwhile.
+     */
+    public void setRip(long rip) {
+        if (inInterceptFastpath) {
+            heldBackRip = rip;
+            ripHeldBack = true;
+        } else {
+            uc.writeReg(X86Reg.RIP, rip);
+        }
     }
 
     /**
@@ -531,6 +619,7 @@ public final class GuestEngine implements AutoCloseable {
         try {
             result = uc.emuStart(start);
         } catch (UnicornException e) {
+            writeHeldBackRip();
             enforcer.afterRun();
             if (event != null) {
                 return fixRip(event);
@@ -542,9 +631,11 @@ public final class GuestEngine implements AutoCloseable {
             }
             throw e;
         } catch (RuntimeException | Error e) {
+            writeHeldBackRip();
             enforcer.afterRun();
             throw e;
         }
+        writeHeldBackRip(); // the fastpath completed an exit and ended the run
         enforcer.afterRun();
         if (kickedAt >= 0) {
             // The engine leaves RIP stale after a stop between chained blocks (it was last written

@@ -24,6 +24,7 @@ import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.x86.PendingDebug;
+import dev.tdemu.emulator.cpu.ExitFastpath;
 import dev.tdemu.emulator.cpu.GuestControls;
 import dev.tdemu.emulator.cpu.GuestEngine;
 import dev.tdemu.emulator.cpu.PhysicalCpu;
@@ -100,6 +101,12 @@ final class Vcpu implements Runnable, ExitContext {
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
+    /** The last entry's DR sequence and invariant violations, for the exit that ends it. */
+    private VcpuEnterGuest.EntryTrace entryTrace;
+    private List<Violation> entryViolations = List.of();
+    /** The exit that ended the run was handled in the fastpath (EXIT_FASTPATH_EXIT_HANDLED), with this result. */
+    private boolean exitHandledInFastpath;
+    private boolean fastpathKeepRunning;
 
     Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload,
          java.util.function.Function<Vcpu, VcpuMachine> machine, TdxExitHandlers td, SevEsExitHandlers sev) {
@@ -177,6 +184,11 @@ final class Vcpu implements Runnable, ExitContext {
             public long cr4ReservedBits() {
                 return Vcpu.this.machine.cr4ReservedBits();
             }
+
+            @Override
+            public ExitFastpath exitHandlersFastpath(VmExit exit) {
+                return Vcpu.this.exitHandlersFastpath(exit);
+            }
         };
     }
 
@@ -230,12 +242,7 @@ final class Vcpu implements Runnable, ExitContext {
         if (!startupReached()) {
             return !vm.finished(); // waiting for SIPI, and the debugger wants this vCPU: round again, still waiting
         }
-        eventKicked = false; // what the APIC kicked for is looked at now
-        injectPendingInterrupt();
-        engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
-        VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
-        injectAtEntry();
-        List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
+        enterGuest();
         VmExit exit;
         running = true;
         try {
@@ -246,12 +253,87 @@ final class Vcpu implements Runnable, ExitContext {
         if (exit == null) {
             return false; // the TDX module stopped the VM inside the TD
         }
-        afterExit(entry, violations, exit);
+        if (exitHandledInFastpath) {
+            // vmx_handle_exit with EXIT_FASTPATH_EXIT_HANDLED: the exit path and the handler ran in the hook.
+            exitHandledInFastpath = false;
+            return fastpathKeepRunning;
+        }
+        return handleExit(exit);
+    }
+
+    /**
+     * vcpu_enter_guest up to the VM entry: the events to inject, the kick hook, the before-entry
+     * DR sequence and the entry's invariants, kept for the exit that ends this entry.
+     */
+    private void enterGuest() {
+        eventKicked = false; // what the APIC kicked for is looked at now
+        injectPendingInterrupt();
+        engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
+        entryTrace = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
+        injectAtEntry();
+        entryViolations = entryInvariants(cpu.hardware().snapshot());
+    }
+
+    /** The exit path (after-exit DR sequence, records) and the exit's handler; false when this vCPU stops. */
+    private boolean handleExit(VmExit exit) {
+        afterExit(entryTrace, entryViolations, exit);
         if (exit instanceof VmExit.ExternalInterrupt) {
             return !vm.finished() && vm.waitWhilePaused(this);
         }
         return td != null ? td.handleOnHost(this, exit) : sev != null ? sev.handleOnHost(this, exit)
                 : VmxExitHandlers.handle(this, exit);
+    }
+
+    /**
+     * KVM's vmx_exit_handlers_fastpath, called inside the engine's hook while the guest's run is
+     * still in progress, RIP on the instruction: the exit is completed here, exactly as the run
+     * loop would complete it (the after-exit DR sequence, records and invariants, the handler),
+     * and the guest entered again (the before-entry DR sequence), so that the engine runs on
+     * without stopping and starting again. Only where nothing the run loop does between an exit
+     * and the next entry could come out differently ({@link #fastpathAllowed}); once the exit is
+     * handled, whatever the loop must look at before entering (the VM ended, an event or a
+     * single-step trap owed, the vCPU halted) ends the run with the exit already handled.
+     */
+    private ExitFastpath exitHandlersFastpath(VmExit exit) {
+        if (!(exit instanceof VmExit.Cpuid) || !fastpathAllowed()) {
+            return ExitFastpath.EXIT_FASTPATH_NONE;
+        }
+        boolean keepRunning = handleExit(exit);
+        if (!keepRunning || !reenterAfterFastpath()) {
+            exitHandledInFastpath = true;
+            fastpathKeepRunning = keepRunning;
+            return ExitFastpath.EXIT_FASTPATH_EXIT_HANDLED;
+        }
+        enterGuest();
+        return ExitFastpath.EXIT_FASTPATH_REENTER_GUEST;
+    }
+
+    /**
+     * Whether the run loop, from this exit to the next entry, would do nothing the fastpath does
+     * not: a VMX guest (a TD's and an SEV-ES guest's exits go through their modules first) on a
+     * machine without an interrupt controller (nothing to inject, no shadow to clear), one vCPU
+     * (no scheduler to hand the engine on), no debugger (it may hold the vCPU before an entry),
+     * no fault injection, no host workload to run at the exit (it runs an engine of its own), and
+     * RFLAGS.TF clear (the emulated instruction would owe a single-step trap, and clearing the
+     * interrupt shadow for it saves and restores the engine's whole state).
+     */
+    private boolean fastpathAllowed() {
+        return vm.exitFastpathEnabled() && td == null && sev == null && !machine.hasInterruptController()
+                && vm.scheduler() == null && vm.debugSession() == null
+                && vm.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE
+                && (workload == null || !cpu.host().hwBreakpointActive())
+                && queuedEvent == null && singleStepOwedAt < 0 && (rflags() & Rflags.TF) == 0;
+    }
+
+    /**
+     * After the fastpath handled an exit: whether the run loop would now enter the guest with
+     * nothing in between ({@link #run()}, {@link #runOnce()}, {@link #enterAndHandleExit()} and
+     * {@link #runUntilExit()} up to the engine): the VM goes on, the vCPU neither halted nor
+     * waiting, no debugger came, and no event or single-step trap is owed at the entry.
+     */
+    private boolean reenterAfterFastpath() {
+        return !vm.finished() && !halted && vm.debugSession() == null && shutdownPending == null && !mpHalted
+                && machine.runnable() && queuedEvent == null && singleStepOwedAt < 0;
     }
 
     /** The engine runs from the entry to the exit (the part a kick has to end); null when the VM ended inside a TD. */
@@ -807,12 +889,12 @@ final class Vcpu implements Runnable, ExitContext {
 
     @Override
     public long rip() {
-        return uc().readReg(X86Reg.RIP);
+        return engine.rip();
     }
 
     @Override
     public void setRip(long rip) {
-        uc().writeReg(X86Reg.RIP, rip);
+        engine.setRip(rip);
     }
 
     @Override
