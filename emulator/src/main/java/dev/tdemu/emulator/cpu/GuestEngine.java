@@ -285,6 +285,12 @@ public final class GuestEngine implements AutoCloseable {
         } finally {
             inInterceptFastpath = false;
         }
+        if (ends == null && uc.stopRequested()) {
+            // A stop asked for meanwhile (the VM ending, a kick without the kick hook) would be
+            // dropped by the RIP write: the run ends here, as the next run would have, stopped
+            // before its first instruction.
+            ends = new EngineEvent.Stopped(rip());
+        }
         if (ends != null) {
             record(ends);
             return false;
@@ -305,12 +311,13 @@ public final class GuestEngine implements AutoCloseable {
      * Whether nothing but the intercept in hand would end this run or be owed at its end, so
      * that the engine may run on from inside the hook: no event recorded yet (fallback I/O
      * included), no kick, interrupt or NMI window or stop at the next block pending, not a
-     * one-instruction step, no other engine's store to act on before a run, and the debug
-     * registers need nothing done between runs ({@link DrEnforcer#quietBetweenRuns()}).
+     * one-instruction step, no other engine's store to act on before a run, the debug
+     * registers need nothing done between runs ({@link DrEnforcer#quietBetweenRuns()}), and no
+     * stop was asked for.
      */
     private boolean canRunOnFromHook() {
         return event == null && !kick && !kicksDeferred && !stopAtNextBlock && !interruptWindowWanted && !nmiWindowWanted
-                && !codeWrittenElsewhere && watchRequests.isEmpty() && enforcer.quietBetweenRuns();
+                && !codeWrittenElsewhere && watchRequests.isEmpty() && enforcer.quietBetweenRuns() && !uc.stopRequested();
     }
 
     /** Every hook that ends a run says why here (the first reason counts, unless it was fallback I/O). */

@@ -107,6 +107,10 @@ final class Vcpu implements Runnable, ExitContext {
     /** The exit that ended the run was handled in the fastpath (EXIT_FASTPATH_EXIT_HANDLED), with this result. */
     private boolean exitHandledInFastpath;
     private boolean fastpathKeepRunning;
+    /** Exits completed in the fastpath (for tests and reports: the trace cannot tell them apart). */
+    private long fastpathExits;
+    /** RFLAGS as the fastpath read it at its start, while it runs (-1 otherwise): read once, not per handler step. */
+    private long fastpathRflags = -1;
 
     Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload,
          java.util.function.Function<Vcpu, VcpuMachine> machine, TdxExitHandlers td, SevEsExitHandlers sev) {
@@ -298,14 +302,26 @@ final class Vcpu implements Runnable, ExitContext {
         if (!(exit instanceof VmExit.Cpuid) || !fastpathAllowed()) {
             return ExitFastpath.EXIT_FASTPATH_NONE;
         }
-        boolean keepRunning = handleExit(exit);
-        if (!keepRunning || !reenterAfterFastpath()) {
-            exitHandledInFastpath = true;
-            fastpathKeepRunning = keepRunning;
-            return ExitFastpath.EXIT_FASTPATH_EXIT_HANDLED;
+        long rflags = uc().readReg(X86Reg.RFLAGS);
+        if ((rflags & Rflags.TF) != 0) {
+            // The emulated instruction owes a single-step trap, and clearing the interrupt shadow
+            // for it saves and restores the engine's whole state: the run loop's business.
+            return ExitFastpath.EXIT_FASTPATH_NONE;
         }
-        enterGuest();
-        return ExitFastpath.EXIT_FASTPATH_REENTER_GUEST;
+        fastpathRflags = rflags; // nothing on the way to the next entry writes RFLAGS (see reg(X86Reg, long))
+        try {
+            fastpathExits++;
+            boolean keepRunning = handleExit(exit);
+            if (!keepRunning || !reenterAfterFastpath()) {
+                exitHandledInFastpath = true;
+                fastpathKeepRunning = keepRunning;
+                return ExitFastpath.EXIT_FASTPATH_EXIT_HANDLED;
+            }
+            enterGuest();
+            return ExitFastpath.EXIT_FASTPATH_REENTER_GUEST;
+        } finally {
+            fastpathRflags = -1;
+        }
     }
 
     /**
@@ -313,16 +329,14 @@ final class Vcpu implements Runnable, ExitContext {
      * not: a VMX guest (a TD's and an SEV-ES guest's exits go through their modules first) on a
      * machine without an interrupt controller (nothing to inject, no shadow to clear), one vCPU
      * (no scheduler to hand the engine on), no debugger (it may hold the vCPU before an entry),
-     * no fault injection, no host workload to run at the exit (it runs an engine of its own), and
-     * RFLAGS.TF clear (the emulated instruction would owe a single-step trap, and clearing the
-     * interrupt shadow for it saves and restores the engine's whole state).
+     * no fault injection, and no host workload to run at the exit (it runs an engine of its own).
      */
     private boolean fastpathAllowed() {
-        return vm.exitFastpathEnabled() && td == null && sev == null && !machine.hasInterruptController()
+        return vm.exitFastpathEnabled() && !vm.finished() && td == null && sev == null && !machine.hasInterruptController()
                 && vm.scheduler() == null && vm.debugSession() == null
                 && vm.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE
                 && (workload == null || !cpu.host().hwBreakpointActive())
-                && queuedEvent == null && singleStepOwedAt < 0 && (rflags() & Rflags.TF) == 0;
+                && queuedEvent == null && singleStepOwedAt < 0;
     }
 
     /**
@@ -819,6 +833,10 @@ final class Vcpu implements Runnable, ExitContext {
         return exits;
     }
 
+    long fastpathExits() {
+        return fastpathExits;
+    }
+
     int index() {
         return index;
     }
@@ -862,6 +880,9 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     void reg(X86Reg r, long value) {
+        if (r == X86Reg.RFLAGS) {
+            fastpathRflags = -1;
+        }
         uc().writeReg(r, value);
     }
 
@@ -899,7 +920,8 @@ final class Vcpu implements Runnable, ExitContext {
 
     @Override
     public long rflags() {
-        return uc().readReg(X86Reg.RFLAGS);
+        long cached = fastpathRflags;
+        return cached >= 0 ? cached : uc().readReg(X86Reg.RFLAGS);
     }
 
     @Override

@@ -359,6 +359,15 @@ public final class Vm implements AutoCloseable {
         return options.faultInjection();
     }
 
+    /** How many exits the vCPUs completed inside the engine's hook so far (the rest took the run loop). */
+    long fastpathExits() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            n += v.fastpathExits();
+        }
+        return n;
+    }
+
     /** Whether the vCPUs may complete exits inside the engine's hook (see {@link Options#exitFastpath()}). */
     boolean exitFastpathEnabled() {
         return options.exitFastpath();
