@@ -68,10 +68,6 @@ public final class GuestEngine implements AutoCloseable {
     private EngineEvent event;
     /** Null: every intercept ends the run. Set by the caller around a run ({@link #useInterceptFastpath}). */
     private InterceptFastpath interceptFastpath;
-    /** Inside {@link InterceptFastpath#intercepted}: RIP writes are held back (see {@link #offer}). */
-    private boolean inInterceptFastpath;
-    private boolean ripHeldBack;
-    private long heldBackRip;
     private volatile boolean kick;
     private volatile boolean interruptWindowWanted;
     private volatile boolean nmiWindowWanted;
@@ -271,40 +267,18 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /**
-     * Offers {@code intercept} to the fastpath; true when the engine runs on. RIP writes made
-     * meanwhile are held back ({@link #setRip}): the engine takes a RIP written inside a hook as
-     * "continue there" and then drops a stop requested in the same hook (its quit request resets
-     * the stop request), so RIP goes into the engine only when it runs on, and otherwise when the
-     * run has ended. False (the fastpath recorded the event that ends the run) stops the engine.
+     * Offers {@code intercept} to the fastpath; true when the VMM completed it and the engine runs
+     * on from the RIP the VMM wrote (a RIP written in a hook is where the engine goes on). False:
+     * the event that ends the run is recorded, and the engine stops (a stop asked for in a hook
+     * wins over a RIP written in it: HookTest).
      */
     private boolean offer(InterceptFastpath fastpath, EngineEvent.Intercept intercept) {
-        EngineEvent ends;
-        inInterceptFastpath = true;
-        try {
-            ends = fastpath.intercepted(intercept);
-        } finally {
-            inInterceptFastpath = false;
+        EngineEvent ends = fastpath.intercepted(intercept);
+        if (ends == null) {
+            return true;
         }
-        if (ends == null && uc.stopRequested()) {
-            // A stop asked for meanwhile (the VM ending, a kick without the kick hook) would be
-            // dropped by the RIP write: the run ends here, as the next run would have, stopped
-            // before its first instruction.
-            ends = new EngineEvent.Stopped(rip());
-        }
-        if (ends != null) {
-            record(ends);
-            return false;
-        }
-        writeHeldBackRip();
-        return true;
-    }
-
-    /** Puts a RIP held back during the fastpath into the engine. */
-    private void writeHeldBackRip() {
-        if (ripHeldBack) {
-            ripHeldBack = false;
-            uc.writeReg(X86Reg.RIP, heldBackRip);
-        }
+        record(ends);
+        return false;
     }
 
     /**
@@ -595,20 +569,7 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     public long rip() {
-        return ripHeldBack ? heldBackRip : uc.readReg(X86Reg.RIP);
-    }
-
-    /**
-     * Moves the guest to {@code rip}. Inside the intercept fastpath the write is held back until
-     * the engine runs on or the run ends (see {@link #offer}); {@link #rip()} returns it meanwhile.
-     */
-    public void setRip(long rip) {
-        if (inInterceptFastpath) {
-            heldBackRip = rip;
-            ripHeldBack = true;
-        } else {
-            uc.writeReg(X86Reg.RIP, rip);
-        }
+        return uc.readReg(X86Reg.RIP);
     }
 
     /**
@@ -626,7 +587,6 @@ public final class GuestEngine implements AutoCloseable {
         try {
             result = uc.emuStart(start);
         } catch (UnicornException e) {
-            writeHeldBackRip();
             enforcer.afterRun();
             if (event != null) {
                 return fixRip(event);
@@ -638,11 +598,9 @@ public final class GuestEngine implements AutoCloseable {
             }
             throw e;
         } catch (RuntimeException | Error e) {
-            writeHeldBackRip();
             enforcer.afterRun();
             throw e;
         }
-        writeHeldBackRip(); // the fastpath completed an exit and ended the run
         enforcer.afterRun();
         if (kickedAt >= 0) {
             // The engine leaves RIP stale after a stop between chained blocks (it was last written

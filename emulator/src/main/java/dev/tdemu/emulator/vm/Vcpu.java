@@ -910,12 +910,12 @@ final class Vcpu implements Runnable, ExitContext {
 
     @Override
     public long rip() {
-        return engine.rip();
+        return uc().readReg(X86Reg.RIP);
     }
 
     @Override
     public void setRip(long rip) {
-        engine.setRip(rip);
+        uc().writeReg(X86Reg.RIP, rip);
     }
 
     @Override
