@@ -30,20 +30,39 @@ final class PolicyExecutor {
     private long debugCtl;
     private boolean debugCtlRead;
 
+    /** The program whose phases {@link #byPhase} holds (a vCPU's policy can be replaced). */
+    private PolicyProgram program;
+    /** Its steps indexed by phase ordinal: looked up several times on every entry and exit. */
+    private List<PolicyStep>[] byPhase;
+
     private PolicyExecutor(KvmVcpu vcpu) {
         this.vcpu = vcpu;
     }
 
+    @SuppressWarnings("unchecked")
+    private List<PolicyStep> steps(PolicyPhase phase) {
+        PolicyProgram p = vcpu.program();
+        if (p != program) {
+            PolicyPhase[] phases = PolicyPhase.values();
+            byPhase = new List[phases.length];
+            for (PolicyPhase each : phases) {
+                byPhase[each.ordinal()] = p.steps(each);
+            }
+            program = p;
+        }
+        return byPhase[phase.ordinal()];
+    }
+
     /** Runs {@code phase} of the vCPU's program, with every register access going through {@code dr}. */
     static void run(PolicyPhase phase, KvmVcpu vcpu, HostCpu host, DrAccess dr) {
-        List<PolicyStep> steps = vcpu.program().steps(phase);
-        if (steps.isEmpty()) { // most policies leave some phases empty; they run on every exit
-            return;
-        }
         PolicyExecutor e = vcpu.executor;
         if (e == null) {
             e = new PolicyExecutor(vcpu);
             vcpu.executor = e;
+        }
+        List<PolicyStep> steps = e.steps(phase);
+        if (steps.isEmpty()) { // most policies leave some phases empty; they run on every exit
+            return;
         }
         e.host = host;
         e.dr = dr;

@@ -164,10 +164,28 @@ final class DrEnforcer {
      * Arms execute hooks and data watches for {@code regs}; {@code toPhysical} translates a linear address
      * (-1 when unmapped). Nothing happens when nothing that matters changed.
      */
+    /**
+     * Whether {@link #arm} would do nothing for {@code regs}: the same snapshot as armed (the
+     * physical registers' snapshot stays the same object until they change) and no data
+     * breakpoint, whose translation CR3 or the page tables could have changed.
+     */
+    boolean armedFor(DebugRegisters regs) {
+        return regs == armedRegs && !armedData && !unmappedWatch;
+    }
+
+    /**
+     * Whether nothing of the data-breakpoint machinery waits for the end of a run: no data
+     * breakpoint armed (so no hot page, late hit, refusal or kept bytes), only execute hooks or
+     * nothing. A run may then go on from inside a hook as if a new one had started.
+     */
+    boolean quietBetweenRuns() {
+        return !armedData && !unmappedWatch && !hot && hotHit == null && lateHits.isEmpty() && refused == null;
+    }
+
     void arm(DebugRegisters regs, java.util.function.LongSupplier cr3, LongUnaryOperator toPhysical) {
         // The physical registers' snapshot is the same object until they change: then, with no
         // data breakpoint (CR3 does not matter), nothing can have changed. Every entry comes here.
-        if (regs == armedRegs && !armedData && !unmappedWatch) {
+        if (armedFor(regs)) {
             return;
         }
         Key k = key(regs, cr3); // CR3 is read only when a data breakpoint makes it matter (a register read per entry)

@@ -63,6 +63,14 @@ public sealed interface EngineEvent {
     /** A stop requested from outside (timeout, debugger pause), RIP where the guest was. */
     record Stopped(long rip) implements EngineEvent {}
 
+    /**
+     * The VMM completed an intercept inside the hook and entered the guest again
+     * ({@link ExitFastpath#EXIT_FASTPATH_REENTER_GUEST}), but the debug registers it entered with
+     * differ from the ones the engine is armed for: the engine stops to be armed, then runs on
+     * from RIP. No exit.
+     */
+    record Reentered(long rip) implements EngineEvent {}
+
     /** The instruction limit of a run was reached without any event. */
     record Completed(long rip) implements EngineEvent {}
 }

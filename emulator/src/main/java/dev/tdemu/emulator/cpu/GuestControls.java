@@ -67,4 +67,15 @@ public interface GuestControls {
     default long cr4ReservedBits() {
         return 0;
     }
+
+    /**
+     * KVM's {@code vmx_exit_handlers_fastpath}: completes {@code exit} inside the engine's hook,
+     * the engine still running, when nothing the run loop does between an exit and the next entry
+     * could come out differently; {@link ExitFastpath#EXIT_FASTPATH_NONE} leaves the exit to the
+     * run loop. Called on the engine's thread, inside a run, for the exits {@link PhysicalCpu}
+     * offers (CPUID), RIP still on the instruction.
+     */
+    default ExitFastpath exitHandlersFastpath(VmExit exit) {
+        return ExitFastpath.EXIT_FASTPATH_NONE;
+    }
 }

@@ -37,6 +37,16 @@ import org.apache.logging.log4j.Logger;
 public final class GuestEngine implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.emulator.cpu");
 
+    /**
+     * Offered each intercept that ends a run, inside the interrupt hook, when the engine itself
+     * could run on ({@link #canRunOnFromHook()}): the event to end the run with (the intercept
+     * itself when the VMM does not take it here), or null when the VMM completed it, left RIP
+     * where the guest goes on and the engine is to run on.
+     */
+    public interface InterceptFastpath {
+        EngineEvent intercepted(EngineEvent.Intercept intercept);
+    }
+
     /** Port I/O the code scan did not cover must still be answered while the engine runs. */
     public interface FallbackIo {
         long in(int port, int size);
@@ -56,6 +66,8 @@ public final class GuestEngine implements AutoCloseable {
     private final List<Hook> ioHooks = new ArrayList<>();
     private final FallbackIo fallbackIo;
     private EngineEvent event;
+    /** Null: every intercept ends the run. Set by the caller around a run ({@link #useInterceptFastpath}). */
+    private InterceptFastpath interceptFastpath;
     private volatile boolean kick;
     private volatile boolean interruptWindowWanted;
     private volatile boolean nmiWindowWanted;
@@ -288,6 +300,34 @@ public final class GuestEngine implements AutoCloseable {
         return size;
     }
 
+    /**
+     * Offers {@code intercept} to the fastpath; true when the VMM completed it and the engine runs
+     * on from the RIP the VMM wrote (a RIP written in a hook is where the engine goes on). False:
+     * the event that ends the run is recorded, and the engine stops (a stop asked for in a hook
+     * wins over a RIP written in it: HookTest).
+     */
+    private boolean offer(InterceptFastpath fastpath, EngineEvent.Intercept intercept) {
+        EngineEvent ends = fastpath.intercepted(intercept);
+        if (ends == null) {
+            return true;
+        }
+        record(ends);
+        return false;
+    }
+
+    /**
+     * Whether nothing but the intercept in hand would end this run or be owed at its end, so
+     * that the engine may run on from inside the hook: no event recorded yet (fallback I/O
+     * included), no kick, interrupt or NMI window or stop at the next block pending, not a
+     * one-instruction step, no other engine's store to act on before a run, the debug
+     * registers need nothing done between runs ({@link DrEnforcer#quietBetweenRuns()}), and no
+     * stop was asked for.
+     */
+    private boolean canRunOnFromHook() {
+        return event == null && !kick && !kicksDeferred && !stopAtNextBlock && !interruptWindowWanted && !nmiWindowWanted
+                && !codeWrittenElsewhere && watchRequests.isEmpty() && enforcer.quietBetweenRuns() && !uc.stopRequested();
+    }
+
     /** Every hook that ends a run says why here (the first reason counts, unless it was fallback I/O). */
     private void record(EngineEvent e) {
         // Fallback port I/O is already done and asks the VMM for nothing: whatever stops the run
@@ -304,7 +344,13 @@ public final class GuestEngine implements AutoCloseable {
             if (SvmGuestMode.isIntercept(vector)) {
                 // No exit information is read: it would cost a context save on every exit, and
                 // the instruction bytes say everything the VMM needs.
-                record(new EngineEvent.Intercept(vector - SvmGuestMode.VMEXIT_BASE, rip));
+                EngineEvent.Intercept intercept = new EngineEvent.Intercept(vector - SvmGuestMode.VMEXIT_BASE, rip);
+                InterceptFastpath fastpath = interceptFastpath;
+                if (fastpath == null || !canRunOnFromHook()) {
+                    record(intercept);
+                } else if (offer(fastpath, intercept)) {
+                    return; // completed inside the hook: the guest runs on
+                }
             } else if (vector == 1) {
                 record(new EngineEvent.SingleStep(rip));
             } else {
@@ -514,6 +560,16 @@ public final class GuestEngine implements AutoCloseable {
 
     private long cr3() {
         return uc.readReg(X86Reg.CR3);
+    }
+
+    /** Whether the engine honours {@code regs} as armed, so that {@link #armDebugRegisters} would do nothing. */
+    public boolean armedFor(DebugRegisters regs) {
+        return enforcer.armedFor(regs);
+    }
+
+    /** Offers the intercepts of the runs from now on to {@code fastpath} (null: none); set between runs. */
+    public void useInterceptFastpath(InterceptFastpath fastpath) {
+        interceptFastpath = fastpath;
     }
 
     public void armDebugRegisters(DebugRegisters regs) {

@@ -86,12 +86,50 @@ public final class PhysicalCpu {
     public VmExit runGuest(GuestEngine g, GuestControls controls) {
         while (true) {
             g.armDebugRegisters(hardware.snapshot());
-            EngineEvent event = g.run();
+            fastpathEngine = g;
+            fastpathControls = controls;
+            g.useInterceptFastpath(interceptFastpath);
+            EngineEvent event;
+            try {
+                event = g.run();
+            } finally {
+                g.useInterceptFastpath(null);
+                fastpathEngine = null;
+                fastpathControls = null;
+            }
             VmExit exit = handle(g, controls, event);
             if (exit != null) {
                 return exit;
             }
         }
+    }
+
+    /** The engine and controls of the run in progress, for {@link #fastpath}; null between runs. */
+    private GuestEngine fastpathEngine;
+    private GuestControls fastpathControls;
+    private final GuestEngine.InterceptFastpath interceptFastpath = this::fastpath;
+
+    /**
+     * An intercept inside the engine's hook: the exits that have a fastpath (CPUID, classified
+     * as {@link #intercept} classifies it) are offered to the VMM ({@link GuestControls#exitHandlersFastpath}).
+     * The run goes on when the VMM entered the guest again and the engine is armed for the debug
+     * registers it entered with; when they differ it stops to be armed ({@link EngineEvent.Reentered}).
+     * Every other outcome ends the run with the intercept, which the VMM may already have handled.
+     */
+    private EngineEvent fastpath(EngineEvent.Intercept i) {
+        if (i.exitCode() != SvmGuestMode.EXIT_CPUID) {
+            return i;
+        }
+        return switch (fastpathControls.exitHandlersFastpath(cpuid(i.rip()))) {
+            case EXIT_FASTPATH_NONE, EXIT_FASTPATH_EXIT_HANDLED -> i;
+            case EXIT_FASTPATH_REENTER_GUEST -> fastpathEngine.armedFor(hardware.snapshot()) ? null
+                    : new EngineEvent.Reentered(fastpathEngine.rip());
+        };
+    }
+
+    /** CPUID (0F A2) at {@code rip}. */
+    private static VmExit.Cpuid cpuid(long rip) {
+        return new VmExit.Cpuid(rip, 2);
     }
 
     /** Handles one engine event; returns the exit for the VMM, or null to keep running. */
@@ -153,6 +191,7 @@ public final class PhysicalCpu {
             case EngineEvent.NmiWindow w -> new VmExit.NmiWindow(w.rip());
             case EngineEvent.Stopped s -> new VmExit.ExternalInterrupt(s.rip());
             case EngineEvent.Completed c -> new VmExit.ExternalInterrupt(c.rip());
+            case EngineEvent.Reentered r -> null; // armed again, the guest runs on
         };
     }
 
@@ -321,7 +360,7 @@ public final class PhysicalCpu {
             return movDr(g, controls, rip);
         }
         return switch (code) {
-            case SvmGuestMode.EXIT_CPUID -> new VmExit.Cpuid(rip, 2);
+            case SvmGuestMode.EXIT_CPUID -> cpuid(rip);
             case SvmGuestMode.EXIT_RDTSC -> new VmExit.Rdtsc(rip, 2);
             case SvmGuestMode.EXIT_RDTSCP -> new VmExit.Rdtscp(rip, 3);
             case SvmGuestMode.EXIT_HLT -> new VmExit.Hlt(rip, 1);

@@ -842,6 +842,15 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
+     * Whether the run in progress was asked to stop (from a hook, or by {@link #stop()} from any
+     * thread) and has not ended yet. For hooks that would otherwise let the engine run on: a RIP
+     * written inside a hook makes the engine drop a stop requested before it in the same run.
+     */
+    public boolean stopRequested() {
+        return hookStopped || stopRequests.get() != stopsAcknowledged;
+    }
+
+    /**
      * Stops the current run from inside a hook ({@code uc_emu_stop}). From code, interrupt,
      * invalid-instruction and memory-event hooks the run ends right after the hook (in a code hook
      * the hooked instruction stays unexecuted); from IN/OUT hooks only at the end of the translated

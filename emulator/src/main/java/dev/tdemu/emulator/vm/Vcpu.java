@@ -24,6 +24,7 @@ import dev.tdemu.core.x86.DebugRegisters;
 import dev.tdemu.core.x86.ExceptionVector;
 import dev.tdemu.core.x86.Gpr;
 import dev.tdemu.core.x86.PendingDebug;
+import dev.tdemu.emulator.cpu.ExitFastpath;
 import dev.tdemu.emulator.cpu.GuestControls;
 import dev.tdemu.emulator.cpu.GuestEngine;
 import dev.tdemu.emulator.cpu.PhysicalCpu;
@@ -109,6 +110,16 @@ final class Vcpu implements Runnable, ExitContext {
     /** The engine lock's scheduler ended this vCPU's run for another vCPU (not a guest-visible event). */
     private final AtomicBoolean preempted = new AtomicBoolean();
     private DebugRegisters lastHostView = DebugRegisters.INIT;
+    /** The last entry's DR sequence and invariant violations, for the exit that ends it. */
+    private VcpuEnterGuest.EntryTrace entryTrace;
+    private List<Violation> entryViolations = List.of();
+    /** The exit that ended the run was handled in the fastpath (EXIT_FASTPATH_EXIT_HANDLED), with this result. */
+    private boolean exitHandledInFastpath;
+    private boolean fastpathKeepRunning;
+    /** Exits completed in the fastpath (for tests and reports: the trace cannot tell them apart). */
+    private long fastpathExits;
+    /** RFLAGS as the fastpath read it at its start, while it runs (-1 otherwise): read once, not per handler step. */
+    private long fastpathRflags = -1;
 
     Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload,
          java.util.function.Function<Vcpu, VcpuMachine> machine, TdxExitHandlers td, SevEsExitHandlers sev) {
@@ -186,6 +197,11 @@ final class Vcpu implements Runnable, ExitContext {
             public long cr4ReservedBits() {
                 return Vcpu.this.machine.cr4ReservedBits();
             }
+
+            @Override
+            public ExitFastpath exitHandlersFastpath(VmExit exit) {
+                return Vcpu.this.exitHandlersFastpath(exit);
+            }
         };
     }
 
@@ -240,12 +256,7 @@ final class Vcpu implements Runnable, ExitContext {
         if (!startupReached()) {
             return !vm.finished(); // waiting for SIPI, and the debugger wants this vCPU: round again, still waiting
         }
-        eventKicked = false; // what the APIC kicked for is looked at now
-        injectPendingInterrupt();
-        engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
-        VcpuEnterGuest.EntryTrace entry = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
-        injectAtEntry();
-        List<Violation> violations = entryInvariants(cpu.hardware().snapshot());
+        enterGuest();
         VmExit exit;
         running = true;
         try {
@@ -256,12 +267,97 @@ final class Vcpu implements Runnable, ExitContext {
         if (exit == null) {
             return false; // the TDX module stopped the VM inside the TD
         }
-        afterExit(entry, violations, exit);
+        if (exitHandledInFastpath) {
+            // vmx_handle_exit with EXIT_FASTPATH_EXIT_HANDLED: the exit path and the handler ran in the hook.
+            exitHandledInFastpath = false;
+            return fastpathKeepRunning;
+        }
+        return handleExit(exit);
+    }
+
+    /**
+     * vcpu_enter_guest up to the VM entry: the events to inject, the kick hook, the before-entry
+     * DR sequence and the entry's invariants, kept for the exit that ends this entry.
+     */
+    private void enterGuest() {
+        eventKicked = false; // what the APIC kicked for is looked at now
+        injectPendingInterrupt();
+        engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
+        entryTrace = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
+        injectAtEntry();
+        entryViolations = entryInvariants(cpu.hardware().snapshot());
+    }
+
+    /** The exit path (after-exit DR sequence, records) and the exit's handler; false when this vCPU stops. */
+    private boolean handleExit(VmExit exit) {
+        afterExit(entryTrace, entryViolations, exit);
         if (exit instanceof VmExit.ExternalInterrupt) {
             return !vm.finished() && vm.waitWhilePaused(this);
         }
         return td != null ? td.handleOnHost(this, exit) : sev != null ? sev.handleOnHost(this, exit)
                 : VmxExitHandlers.handle(this, exit);
+    }
+
+    /**
+     * KVM's vmx_exit_handlers_fastpath, called inside the engine's hook while the guest's run is
+     * still in progress, RIP on the instruction: the exit is completed here, exactly as the run
+     * loop would complete it (the after-exit DR sequence, records and invariants, the handler),
+     * and the guest entered again (the before-entry DR sequence), so that the engine runs on
+     * without stopping and starting again. Only where nothing the run loop does between an exit
+     * and the next entry could come out differently ({@link #fastpathAllowed}); once the exit is
+     * handled, whatever the loop must look at before entering (the VM ended, an event or a
+     * single-step trap owed, the vCPU halted) ends the run with the exit already handled.
+     */
+    private ExitFastpath exitHandlersFastpath(VmExit exit) {
+        if (!(exit instanceof VmExit.Cpuid) || !fastpathAllowed()) {
+            return ExitFastpath.EXIT_FASTPATH_NONE;
+        }
+        long rflags = uc().readReg(X86Reg.RFLAGS);
+        if ((rflags & Rflags.TF) != 0) {
+            // The emulated instruction owes a single-step trap, and clearing the interrupt shadow
+            // for it saves and restores the engine's whole state: the run loop's business.
+            return ExitFastpath.EXIT_FASTPATH_NONE;
+        }
+        fastpathRflags = rflags; // nothing on the way to the next entry writes RFLAGS (see reg(X86Reg, long))
+        try {
+            fastpathExits++;
+            boolean keepRunning = handleExit(exit);
+            if (!keepRunning || !reenterAfterFastpath()) {
+                exitHandledInFastpath = true;
+                fastpathKeepRunning = keepRunning;
+                return ExitFastpath.EXIT_FASTPATH_EXIT_HANDLED;
+            }
+            enterGuest();
+            return ExitFastpath.EXIT_FASTPATH_REENTER_GUEST;
+        } finally {
+            fastpathRflags = -1;
+        }
+    }
+
+    /**
+     * Whether the run loop, from this exit to the next entry, would do nothing the fastpath does
+     * not: a VMX guest (a TD's and an SEV-ES guest's exits go through their modules first) on a
+     * machine without an interrupt controller (nothing to inject, no shadow to clear), one vCPU
+     * (no scheduler to hand the engine on), no debugger (it may hold the vCPU before an entry),
+     * no fault injection, and no host workload to run at the exit (it runs an engine of its own).
+     */
+    private boolean fastpathAllowed() {
+        return vm.exitFastpathEnabled() && !vm.finished() && td == null && sev == null && !machine.hasInterruptController()
+                && vm.scheduler() == null && vm.debugSession() == null
+                && vm.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE
+                && (workload == null || !cpu.host().hwBreakpointActive())
+                && queuedEvent == null && singleStepOwedAt < 0;
+    }
+
+    /**
+     * After the fastpath handled an exit: whether the run loop would now enter the guest with
+     * nothing in between ({@link #run()}, {@link #runOnce()}, {@link #enterAndHandleExit()} and
+     * {@link #runUntilExit()} up to the engine): the VM goes on, the vCPU neither halted nor
+     * waiting, no debugger came, and no event or single-step trap is owed at the entry.
+     */
+    private boolean reenterAfterFastpath() {
+        return !vm.finished() && !halted && vm.debugSession() == null && shutdownPending == null && !mpHalted
+                && machine.runnable() && queuedEvent == null && singleStepOwedAt < 0;
     }
 
     /** The engine runs from the entry to the exit (the part a kick has to end); null when the VM ended inside a TD. */
@@ -790,6 +886,10 @@ final class Vcpu implements Runnable, ExitContext {
         return exits;
     }
 
+    long fastpathExits() {
+        return fastpathExits;
+    }
+
     int index() {
         return index;
     }
@@ -833,6 +933,9 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     void reg(X86Reg r, long value) {
+        if (r == X86Reg.RFLAGS) {
+            fastpathRflags = -1;
+        }
         uc().writeReg(r, value);
     }
 
@@ -870,7 +973,8 @@ final class Vcpu implements Runnable, ExitContext {
 
     @Override
     public long rflags() {
-        return uc().readReg(X86Reg.RFLAGS);
+        long cached = fastpathRflags;
+        return cached >= 0 ? cached : uc().readReg(X86Reg.RFLAGS);
     }
 
     @Override

@@ -59,11 +59,27 @@ public final class Vm implements AutoCloseable {
      * @param serialInput    what a PC's COM1 receives (stdin for --serial stdio), read to its end;
      *                       null: nothing. Only a PC kernel with serial input asked for reads it.
      */
+    /**
+     * @param exitFastpath whether exits that have a fastpath may be completed inside the engine's
+     *                     hook ({@code Vcpu.exitHandlersFastpath}); on unless a test compares
+     *                     a run without it
+     */
     public record Options(Console.Sink console, List<ExitObserver> observers,
                           dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput,
-                          dev.tdemu.core.kvm.PolicyProgram policy) {
+                          dev.tdemu.core.kvm.PolicyProgram policy, boolean exitFastpath) {
         public Options {
             observers = List.copyOf(observers);
+        }
+
+        public Options(Console.Sink console, List<ExitObserver> observers,
+                       dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput,
+                       dev.tdemu.core.kvm.PolicyProgram policy) {
+            this(console, observers, faultInjection, serialInput, policy, true);
+        }
+
+        /** These options with every exit taken by the run loop (no exit fastpath). */
+        public Options withoutExitFastpath() {
+            return new Options(console, observers, faultInjection, serialInput, policy, false);
         }
 
         public Options(Console.Sink console, List<ExitObserver> observers,
@@ -76,7 +92,7 @@ public final class Vm implements AutoCloseable {
          * (a built-in policy file beyond the seed's five, or a user's --policy-file).
          */
         public Options withPolicy(dev.tdemu.core.kvm.PolicyProgram program) {
-            return new Options(console, observers, faultInjection, serialInput, program);
+            return new Options(console, observers, faultInjection, serialInput, program, exitFastpath);
         }
 
         public Options(Console.Sink console, List<ExitObserver> observers, dev.tdemu.proto.FaultInjection faultInjection) {
@@ -336,6 +352,20 @@ public final class Vm implements AutoCloseable {
 
     dev.tdemu.proto.FaultInjection faultInjection() {
         return options.faultInjection();
+    }
+
+    /** How many exits the vCPUs completed inside the engine's hook so far (the rest took the run loop). */
+    long fastpathExits() {
+        long n = 0;
+        for (Vcpu v : vcpus) {
+            n += v.fastpathExits();
+        }
+        return n;
+    }
+
+    /** Whether the vCPUs may complete exits inside the engine's hook (see {@link Options#exitFastpath()}). */
+    boolean exitFastpathEnabled() {
+        return options.exitFastpath();
     }
 
     /**

@@ -84,6 +84,39 @@ class HookTest {
         assertThat(seen).containsExactly(new Event("intr", 3, BindingGuests.INT3 + 1, 0));
     }
 
+    /** A RIP written in an interrupt hook is where the guest goes on (GuestEngine's exit fastpath). */
+    @Test
+    void aRipWrittenInAnInterruptHookIsWhereTheGuestGoesOn() {
+        List<Long> ran = new ArrayList<>();
+        uc.addCodeHook(NOPS + 4, NOPS + 4, (u, address, size) -> ran.add(address));
+        uc.addInterruptHook((u, vector) -> u.writeReg(X86Reg.RIP, NOPS));
+        assertThat(uc.emuStart(BindingGuests.INT3)).isEqualTo(EmuResult.COMPLETED);
+        assertThat(ran).containsExactly(NOPS + 4);
+    }
+
+    /** ... and a stop asked for in the same hook, before the RIP write or after it, still ends the run there. */
+    @Test
+    void aStopInAnInterruptHookWinsOverARipWrittenBeforeOrAfterIt() {
+        for (boolean stopFirst : new boolean[] {true, false}) {
+            List<Long> ran = new ArrayList<>();
+            Hook code = uc.addCodeHook(NOPS + 4, NOPS + 4, (u, address, size) -> ran.add(address));
+            Hook intr = uc.addInterruptHook((u, vector) -> {
+                if (stopFirst) {
+                    u.emuStop();
+                }
+                u.writeReg(X86Reg.RIP, NOPS);
+                if (!stopFirst) {
+                    u.emuStop();
+                }
+            });
+            uc.emuStart(BindingGuests.INT3);
+            assertThat(ran).as("stop %s the RIP write", stopFirst ? "before" : "after").isEmpty();
+            assertThat(uc.readReg(X86Reg.RIP)).isEqualTo(NOPS);
+            code.close();
+            intr.close();
+        }
+    }
+
     @Test
     void interruptHookReportsDivideErrorAsVector0OnTheInstruction() {
         List<Event> seen = new ArrayList<>();
