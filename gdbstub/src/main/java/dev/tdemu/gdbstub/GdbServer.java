@@ -126,6 +126,20 @@ public final class GdbServer implements AutoCloseable {
         return new GdbServer(target, options, "127.0.0.1", 0, new BesideClient(), Level.DEBUG);
     }
 
+    /**
+     * Runs gdb's hardware-breakpoint continue cycle at {@code address} against {@code throwaway}
+     * through a stub of its own (see {@code WarmUp}), so that a fresh JVM's first real cycles run
+     * compiled. The caller makes the throwaway target (stopped, hitting {@code address} whenever
+     * continued) and closes it; no real target is involved.
+     *
+     * @return the cycles that ended in a stop reply
+     */
+    public static int warmUpBreakpointCycles(DebugTarget throwaway, long address, int cycles, java.time.Duration atMost)
+            throws IOException {
+        WarmUp.once(GdbServerOptions.defaults());
+        return WarmUp.breakpointCycles(throwaway, address, cycles, atMost);
+    }
+
     public static GdbServer start(DebugTarget target, String host, int port) throws IOException {
         return start(target, host, port, GdbServerOptions.defaults());
     }

@@ -120,6 +120,52 @@ final class WarmUp {
         }
     }
 
+    /**
+     * gdb 13's hardware-breakpoint continue cycle at {@code address} against a quiet stub of its own
+     * on {@code throwaway}, at most {@code cycles} times, fewer once {@code atMost} has passed (at
+     * least once): warms the resume and stop path of the target's side as well as the stub's. The
+     * target must be stopped at attach and hit {@code address} whenever continued.
+     *
+     * @return the cycles whose continue stopped with a stop reply (each one, unless the target went wrong)
+     */
+    static int breakpointCycles(DebugTarget throwaway, long address, int cycles, Duration atMost) throws IOException {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        int stops = 0;
+        String z = ",%x,1".formatted(address);
+        try (GdbServer server = GdbServer.startQuiet(throwaway, GdbServerOptions.defaults());
+             Socket socket = new Socket()) {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress("127.0.0.1", server.port()), 5000);
+            socket.setSoTimeout(10_000);
+            Client c = new Client(socket);
+            c.expect("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;exec-events+;"
+                    + "vContSupported+;QThreadEvents+;no-resumed+;memory-tagging+;xmlRegisters=i386", "PacketSize=");
+            c.expect("QStartNoAckMode", "OK");
+            c.noAck = true;
+            c.expect("?", "T05");
+            c.expect("Z1" + z, "OK");
+            for (int i = 0; i < cycles && (i == 0 || System.nanoTime() < deadline); i++) {
+                // What gdb sends per `continue` from a hardware breakpoint (set debug remote 1):
+                // step off it with it removed, put it back, continue, look around at the stop.
+                c.expect("z1" + z, "OK");
+                c.expect("vCont;s:p1.1", "T05");
+                c.expect("g", "");
+                c.expect("Z1" + z, "OK");
+                String stop = c.request("vCont;c:p1.-1");
+                if (stop.startsWith("T05")) {
+                    stops++;
+                }
+                c.expect("g", "");
+                c.expect("qfThreadInfo", "m");
+                c.expect("qsThreadInfo", "l");
+                c.expect("m%x,1".formatted(address), "");
+            }
+            c.expect("z1" + z, "OK");
+            c.expect("D;1", "OK");
+        }
+        return stops;
+    }
+
     /** Just enough of a blocking RSP client for {@link #conversation}. */
     private static final class Client {
         private final InputStream in;
@@ -134,12 +180,16 @@ final class WarmUp {
         }
 
         void expect(String request, String replyStart) throws IOException {
-            out.write(Rsp.frame(Rsp.escape(request.getBytes(StandardCharsets.ISO_8859_1))));
-            out.flush();
-            String reply = receive();
+            String reply = request(request);
             if (!reply.startsWith(replyStart)) {
                 throw new IOException("warm-up: " + request + " answered " + reply);
             }
+        }
+
+        String request(String request) throws IOException {
+            out.write(Rsp.frame(Rsp.escape(request.getBytes(StandardCharsets.ISO_8859_1))));
+            out.flush();
+            return receive();
         }
 
         private String receive() throws IOException {

@@ -139,6 +139,9 @@ final class RunCommand implements Callable<Integer> {
 
     /** Runs the VM with the GDB stub attached. */
     private VmResult runWithGdb(Vm vm, PrintWriter err) throws Exception {
+        // Before listening, so that it neither delays gdb's first reply nor competes with it; a
+        // throwaway VM of its own, never this one.
+        dev.tdemu.emulator.gdb.VmWarmUp.once();
         var session = vm.attachDebugger(null, waitForGdb);
         try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, ElfImage.file(guest));
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,

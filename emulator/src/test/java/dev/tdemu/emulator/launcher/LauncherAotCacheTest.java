@@ -85,7 +85,11 @@ class LauncherAotCacheTest {
         assertThat(tree.resolve(".build/cli.aot")).hasContent("cache");
         assertThat(Files.readAllLines(calls)).as("the training run: the small PC kernel, the cache's temporary name")
                 .anyMatch(l -> l.contains("-XX:AOTCacheOutput=" + tree.resolve(".build/cli.aot.tmp."))
-                        && l.endsWith("run " + tree.resolve(".build/aot-train.elf")));
+                        && l.endsWith(" " + tree.resolve(".build/aot-train.elf")));
+        assertThat(Files.readAllLines(calls)).as("the training goes through a gdb session's start (its warm-ups), "
+                + "with both compilers, so that the cache keeps their profiles")
+                .anyMatch(l -> l.contains("-XX:AOTCacheOutput=") && l.contains(" run --gdb 0 ")
+                        && !l.contains("TieredStopAtLevel"));
         assertThat(cliCalls().getFirst()).doesNotContain("AOTCache");
 
         Repo.Result second = runCli(Map.of());

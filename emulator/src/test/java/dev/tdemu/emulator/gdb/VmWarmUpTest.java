@@ -1,0 +1,40 @@
+package dev.tdemu.emulator.gdb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tdemu.emulator.elf.ElfImage;
+import dev.tdemu.proto.GuestMode;
+import dev.tdemu.proto.VmConfig;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code tdemu run --gdb} runs gdb's hardware-breakpoint continue cycle on a throwaway VM before
+ * its stub listens, so that a fresh JVM's first real cycles run compiled (how much that saves is
+ * measured side by side with QEMU, docs/gdbstub.md). Here: every cycle of the warm-up really
+ * stops at its breakpoint, and a VM being debugged beside it is left as it was.
+ */
+@Timeout(120)
+class VmWarmUpTest {
+    @Test
+    void everyContinueOfTheWarmUpStopsAtItsBreakpoint() {
+        VmWarmUp.Outcome o = VmWarmUp.run(25, Duration.ofMinutes(1));
+        assertThat(o.cycles()).as("continues that ended in a stop reply").isEqualTo(25);
+    }
+
+    @Test
+    void theWarmUpLeavesTheVmBeingDebuggedAtItsFirstInstruction() throws Exception {
+        VmConfig config = VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
+                .setTimeoutMs(60_000).build();
+        long entry = ElfImage.builtin("bench-debug").entry();
+        try (StubbedVm real = StubbedVm.start(config)) { // held at its first instruction (--wait)
+            assertThat(VmWarmUp.run(10, Duration.ofMinutes(1)).cycles()).isEqualTo(10);
+            var target = real.target;
+            target.attach().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(target.readRegisters(1).toCompletableFuture().get(10, TimeUnit.SECONDS).getLong("rip"))
+                    .as("the real guest has not run").isEqualTo(entry);
+        }
+    }
+}
