@@ -132,12 +132,13 @@ public final class GdbServer implements AutoCloseable {
      * compiled. The caller makes the throwaway target (stopped, hitting {@code address} whenever
      * continued) and closes it; no real target is involved.
      *
+     * @param stop checked before each cycle: true ends the warm-up there (a real client came)
      * @return the cycles that ended in a stop reply
      */
-    public static int warmUpBreakpointCycles(DebugTarget throwaway, long address, int cycles, java.time.Duration atMost)
-            throws IOException {
+    public static int warmUpBreakpointCycles(DebugTarget throwaway, long address, int cycles, java.time.Duration atMost,
+            java.util.function.BooleanSupplier stop) throws IOException {
         WarmUp.once(GdbServerOptions.defaults());
-        return WarmUp.breakpointCycles(throwaway, address, cycles, atMost);
+        return WarmUp.breakpointCycles(throwaway, address, cycles, atMost, stop);
     }
 
     public static GdbServer start(DebugTarget target, String host, int port) throws IOException {

@@ -128,7 +128,8 @@ final class WarmUp {
      *
      * @return the cycles whose continue stopped with a stop reply (each one, unless the target went wrong)
      */
-    static int breakpointCycles(DebugTarget throwaway, long address, int cycles, Duration atMost) throws IOException {
+    static int breakpointCycles(DebugTarget throwaway, long address, int cycles, Duration atMost,
+            java.util.function.BooleanSupplier clientCame) throws IOException {
         long deadline = System.nanoTime() + atMost.toNanos();
         int stops = 0;
         String z = ",%x,1".formatted(address);
@@ -144,7 +145,7 @@ final class WarmUp {
             c.noAck = true;
             c.expect("?", "T05");
             c.expect("Z1" + z, "OK");
-            for (int i = 0; i < cycles && (i == 0 || System.nanoTime() < deadline); i++) {
+            for (int i = 0; i < cycles && (i == 0 || System.nanoTime() < deadline) && !clientCame.getAsBoolean(); i++) {
                 // What gdb sends per `continue` from a hardware breakpoint (set debug remote 1):
                 // step off it with it removed, put it back, continue, look around at the stop.
                 c.expect("z1" + z, "OK");

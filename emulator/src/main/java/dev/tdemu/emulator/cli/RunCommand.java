@@ -139,9 +139,12 @@ final class RunCommand implements Callable<Integer> {
 
     /** Runs the VM with the GDB stub attached. */
     private VmResult runWithGdb(Vm vm, PrintWriter err) throws Exception {
-        // Before listening, so that it neither delays gdb's first reply nor competes with it; a
-        // throwaway VM of its own, never this one.
-        dev.tdemu.emulator.gdb.VmWarmUp.once();
+        // A throwaway VM of its own, never this one: before listening only in the launcher's AOT
+        // training (whose guest ends at once); otherwise beside the listening stub, ended by the
+        // first client, so that gdb's connection is never refused or kept waiting for it.
+        if (Boolean.getBoolean(dev.tdemu.emulator.gdb.VmWarmUp.BEFORE_LISTENING)) {
+            dev.tdemu.emulator.gdb.VmWarmUp.once();
+        }
         var session = vm.attachDebugger(null, waitForGdb);
         try (var target = new dev.tdemu.emulator.gdb.VmDebugTarget(session, ElfImage.file(guest));
              var server = dev.tdemu.gdbstub.GdbServer.start(target, "127.0.0.1", gdbPort,
@@ -155,7 +158,11 @@ final class RunCommand implements Callable<Integer> {
                                 : "");
                 err.flush();
             }
+            Thread warmUp = dev.tdemu.emulator.gdb.VmWarmUp.inBackground(() -> server.hasClient() || vm.isFinished());
             VmResult r = vm.run();
+            if (warmUp != null) {
+                warmUp.join(15_000); // ends before its next cycle: the VM has finished
+            }
             if (server.hasClient()) {
                 try {
                     // Let gdb read the exit or termination before the stub goes away.

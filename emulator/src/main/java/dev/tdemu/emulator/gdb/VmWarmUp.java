@@ -14,12 +14,14 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Runs gdb's hardware-breakpoint continue cycle ({@code Z1}, {@code vCont;c}, the stop,
- * {@code z1}, {@code vCont;s}) against a throwaway VM of its own, before the real stub listens.
- * The stub's {@code WarmUp} covers the connection path only; in a fresh JVM the VM side
- * (DebugSession's resume and stop, the DR arming, the vCPU thread's run loop, the stop report)
- * would otherwise run interpreted and be compiled during the user's first few hundred cycles:
- * 4.4 ms each against QEMU's 1.3 (docs/gdbstub.md). The real VM is never passed in, so it cannot
- * be touched.
+ * {@code z1}, {@code vCont;s}) against a throwaway VM of its own. The stub's {@code WarmUp} covers
+ * the connection path only; in a fresh JVM the VM side (DebugSession's resume and stop, the DR
+ * arming, the vCPU thread's run loop, the stop report) would otherwise run interpreted and be
+ * compiled during the user's first few hundred cycles: 4.4 ms each against QEMU's 1.3
+ * (docs/gdbstub.md). {@code tdemu run --gdb} runs it in the background once its stub listens, in
+ * the seconds before a person's gdb attaches, and ends it when a client comes or the VM ends; the
+ * launcher's AOT training runs it first ({@value #BEFORE_LISTENING}), so that the cache keeps its
+ * profiles. The real VM is never passed in, so it cannot be touched.
  */
 public final class VmWarmUp {
     private static final Logger LOG = LogManager.getLogger("dev.tdemu.gdbstub.server");
@@ -27,13 +29,19 @@ public final class VmWarmUp {
     static final String GUEST = "bench-debug";
     /** Cycles at most: by then the path is compiled (docs/gdbstub.md, the continue cycle). */
     public static final int CYCLES = 400;
-    /** Stops early after this long (a busy machine); {@code tdemu run --gdb} listens only after it. */
+    /** Stops early after this long (a busy machine). */
     public static final Duration AT_MOST = Duration.ofMillis(1500);
     private static final long STOP_WAIT_S = 10;
 
     /** What a warm-up did: the continue cycles that stopped (at the breakpoint: nothing else stops the guest). */
     public record Outcome(int cycles, long millis) {
     }
+
+    /**
+     * The system property with which {@code tdemu run --gdb} warms up before its stub listens
+     * instead of beside it: the launcher's AOT training run, whose guest ends at once.
+     */
+    public static final String BEFORE_LISTENING = "tdemu.gdb.warmUpBeforeListening";
 
     private static boolean started;
 
@@ -48,6 +56,18 @@ public final class VmWarmUp {
         }
     }
 
+    /**
+     * Warms up on a daemon thread the first time in this JVM, ending early once {@code stop} holds
+     * (checked before each cycle); null when this JVM has already warmed up or is doing so.
+     */
+    public static synchronized Thread inBackground(java.util.function.BooleanSupplier stop) {
+        if (started) {
+            return null;
+        }
+        started = true;
+        return Thread.ofPlatform().name("tdemu-warm-up").daemon().start(() -> run(CYCLES, AT_MOST, stop));
+    }
+
     /** Runs the cycles with the defaults; never throws (a failed warm-up only means slower first cycles). */
     public static Outcome run() {
         return run(CYCLES, AT_MOST);
@@ -55,6 +75,11 @@ public final class VmWarmUp {
 
     /** At most {@code cycles} cycles, fewer if {@code atMost} has passed (always at least one). */
     public static Outcome run(int cycles, Duration atMost) {
+        return run(cycles, atMost, () -> false);
+    }
+
+    /** As {@link #run(int, Duration)}, ending before the next cycle once {@code stop} holds (then possibly none). */
+    public static Outcome run(int cycles, Duration atMost, java.util.function.BooleanSupplier stop) {
         long start = System.nanoTime();
         int done = 0;
         VmConfig config = VmConfig.newBuilder().setGuestImage("builtin:" + GUEST).setMode(GuestMode.GUEST_MODE_VMX)
@@ -64,7 +89,7 @@ public final class VmWarmUp {
             Thread runner = Thread.ofPlatform().name("tdemu-warm-up-vm").daemon().start(vm::run);
             try {
                 long func = ElfImage.builtin(GUEST).symbol("bench_func").orElseThrow();
-                done = GdbServer.warmUpBreakpointCycles(target, func, cycles, atMost);
+                done = GdbServer.warmUpBreakpointCycles(target, func, cycles, atMost, stop);
             } finally {
                 vm.finish(VmResult.Outcome.KILLED, "warm-up over", -1);
                 runner.join(TimeUnit.SECONDS.toMillis(STOP_WAIT_S));

@@ -510,6 +510,11 @@ public final class Vm implements AutoCloseable {
         return finished;
     }
 
+    /** Whether the VM has ended (its result is decided); from any thread. */
+    public boolean isFinished() {
+        return finished;
+    }
+
     long nextExitSequence() {
         return exitSequence.incrementAndGet();
     }

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code tdemu run --gdb} runs gdb's hardware-breakpoint continue cycle on a throwaway VM before
- * its stub listens, so that a fresh JVM's first real cycles run compiled (how much that saves is
+ * {@code tdemu run --gdb} runs gdb's hardware-breakpoint continue cycle on a throwaway VM beside
+ * its listening stub until a client comes, so that a fresh JVM's first real cycles run compiled (how much that saves is
  * measured side by side with QEMU, docs/gdbstub.md). Here: every cycle of the warm-up really
  * stops at its breakpoint, and a VM being debugged beside it is left as it was.
  */
@@ -22,6 +22,15 @@ class VmWarmUpTest {
     void everyContinueOfTheWarmUpStopsAtItsBreakpoint() {
         VmWarmUp.Outcome o = VmWarmUp.run(25, Duration.ofMinutes(1));
         assertThat(o.cycles()).as("continues that ended in a stop reply").isEqualTo(25);
+    }
+
+    @Test
+    void theWarmUpEndsBeforeItsNextCycleOnceItsStopConditionHolds() {
+        assertThat(VmWarmUp.run(25, Duration.ofMinutes(1), () -> true).cycles()).as("a client already there: no cycle")
+                .isZero();
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        assertThat(VmWarmUp.run(25, Duration.ofMinutes(1), () -> asked.incrementAndGet() > 3).cycles())
+                .as("the client came after three cycles").isEqualTo(3);
     }
 
     @Test

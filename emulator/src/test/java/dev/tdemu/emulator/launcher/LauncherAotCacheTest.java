@@ -86,10 +86,10 @@ class LauncherAotCacheTest {
         assertThat(Files.readAllLines(calls)).as("the training run: the small PC kernel, the cache's temporary name")
                 .anyMatch(l -> l.contains("-XX:AOTCacheOutput=" + tree.resolve(".build/cli.aot.tmp."))
                         && l.endsWith(" " + tree.resolve(".build/aot-train.elf")));
-        assertThat(Files.readAllLines(calls)).as("the training goes through a gdb session's start (its warm-ups), "
-                + "with both compilers, so that the cache keeps their profiles")
+        assertThat(Files.readAllLines(calls)).as("the training goes through a gdb session's start (its warm-ups, before "
+                + "the stub listens: the kernel ends at once), with both compilers, so that the cache keeps their profiles")
                 .anyMatch(l -> l.contains("-XX:AOTCacheOutput=") && l.contains(" run --gdb 0 ")
-                        && !l.contains("TieredStopAtLevel"));
+                        && l.contains("-Dtdemu.gdb.warmUpBeforeListening=true") && !l.contains("TieredStopAtLevel"));
         assertThat(cliCalls().getFirst()).doesNotContain("AOTCache");
 
         Repo.Result second = runCli(Map.of());
