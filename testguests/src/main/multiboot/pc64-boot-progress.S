@@ -91,22 +91,7 @@ isr_done:
     iretq
 
 /* ---- the application processors: real mode at 0x8000 (CS 0x0800), copied there by the BSP ---- */
-    .code16
-trampoline:
-    mov     %cs, %ax
-    mov     %ax, %ds
-    AP_TRAMPOLINE_TO_PROTECTED trampoline, tramp_gdtr, ap_start32
-    AP_TRAMPOLINE_GDTR tramp_gdtr
-trampoline_end:
-
-    .code32
-ap_start32:
-    AP_FLAT_DATA_SEGMENTS
-    AP_TO_LONG_MODE ap_start64
-
-    .code64
-ap_start64:
-    AP_FLAT_DATA_SEGMENTS
+    AP_TRAMPOLINE_TO_LONG_MODE trampoline, trampoline_end, ap_start64
     AP_OWN_STACK ap_stacks_top, AP_STACK_SIZE
     lock incq ap_count(%rip)
     XORSHIFT_WORK

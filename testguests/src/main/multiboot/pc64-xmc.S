@@ -82,22 +82,7 @@ main64:
     CHECK   "xmc.bsp-runs-what-the-ap-wrote", $4, %rax
     CONF_FINISH "pc64-xmc"
 
-    .code16
-trampoline:
-    mov     %cs, %ax
-    mov     %ax, %ds
-    AP_TRAMPOLINE_TO_PROTECTED trampoline, tramp_gdtr, ap_start32
-    AP_TRAMPOLINE_GDTR tramp_gdtr
-trampoline_end:
-
-    .code32
-ap_start32:
-    AP_FLAT_DATA_SEGMENTS
-    AP_TO_LONG_MODE ap_start64
-
-    .code64
-ap_start64:
-    AP_FLAT_DATA_SEGMENTS
+    AP_TRAMPOLINE_TO_LONG_MODE trampoline, trampoline_end, ap_start64
     lea     ap_stack_top(%rip), %rsp
     movq    $1, ap_up(%rip)
     xor     %r12d, %r12d                /* run requests served */
