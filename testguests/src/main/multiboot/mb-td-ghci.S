@@ -10,50 +10,13 @@
    and checks that WRMSR/RDMSR of IA32_GS_BASE run natively (no #VE: there is no IDT at all, so
    a #VE would triple-fault). Each check prints a line; a failed one prints FAIL and exits 3. */
 #include "multiboot.inc"
+#include "td.inc"
 #define FLAGS MB_MEMORY_INFO
-#define TDG_VP_VMCALL 0
-#define EXPOSE_R10_R15 0xFC00
-#define COM1 0x3F8
 #define SHARED (1 << 47)
 
     MULTIBOOT_HEADER FLAGS
     MULTIBOOT_ENTRY32 stack_top
-    /* Identity-map the first 1 GiB with 2 MiB pages. */
-    mov $pd, %edi
-    xor %eax, %eax
-    mov $0x83, %ebx                     /* present, writable, 2 MiB */
-1:  mov %ebx, (%edi,%eax,8)
-    movl $0, 4(%edi,%eax,8)
-    add $0x200000, %ebx
-    inc %eax
-    cmp $512, %eax
-    jne 1b
-    mov $pd + 3, %eax
-    mov %eax, pdpt
-    mov $pdpt + 3, %eax
-    mov %eax, pml4
-    mov $pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $0x20, %eax                      /* PAE */
-    mov %eax, %cr4
-    mov $0xC0000080, %ecx               /* IA32_EFER: native in a TD */
-    rdmsr
-    or $0x100, %eax                     /* LME */
-    wrmsr
-    mov %cr0, %eax
-    or $0x80000001, %eax                /* PG, PE */
-    mov %eax, %cr0
-    lgdt gdt_descriptor
-    ljmp $0x08, $long_mode
-
-    .code64
-long_mode:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov $stack_top, %rsp
+    TD_TO_LONG_MODE long_mode
 
     lea banner(%rip), %rsi
     call print
@@ -118,35 +81,7 @@ exit:
     call vmcall
     ud2                                 /* not reached: the VM has ended */
 
-/* TDG.VP.VMCALL with R11..R15 as set by the caller; a failed status (R10 != 0) is a failure. */
-vmcall:
-    xor %r10, %r10
-    mov $TDG_VP_VMCALL, %eax
-    mov $EXPOSE_R10_R15, %ecx
-    .byte 0x66, 0x0F, 0x01, 0xCC        /* TDCALL */
-    test %rax, %rax
-    jnz fail
-    test %r10, %r10
-    jnz fail
-    ret
-
-/* Writes the NUL-terminated string at RSI to COM1 through Instruction.IO. */
-print:
-    push %r15
-1:  movzbq (%rsi), %r15
-    test %r15, %r15
-    jz 2f
-    mov $30, %r11
-    mov $1, %r12
-    mov $1, %r13
-    mov $COM1, %r14
-    push %rsi
-    call vmcall
-    pop %rsi
-    inc %rsi
-    jmp 1b
-2:  pop %r15
-    ret
+    TD_VMCALL_RUNTIME
 
     .data
 banner:    .asciz "td-ghci: long mode\n"
@@ -154,20 +89,9 @@ msr_ok:    .asciz "td-ghci: Instruction.RDMSR IA32_APIC_BASE ok\n"
 mmio_ok:   .asciz "td-ghci: #VE.RequestMMIO I/O APIC version ok\n"
 native_ok: .asciz "td-ghci: native IA32_GS_BASE ok\n"
 failed:    .asciz "td-ghci: FAIL\n"
-    .balign 8
-gdt:
-    .quad 0
-    .quad 0x00AF9A000000FFFF            /* 0x08: 64-bit code */
-    .quad 0x00CF92000000FFFF            /* 0x10: data */
-gdt_end:
-gdt_descriptor:
-    .word gdt_end - gdt - 1
-    .long gdt
+    TD_GDT
 
     .bss
-    .balign 4096
-pml4: .space 4096
-pdpt: .space 4096
-pd:   .space 4096
+    TD_PAGE_TABLES
     .space 0x4000
 stack_top:

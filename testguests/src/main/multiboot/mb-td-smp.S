@@ -22,10 +22,8 @@
         one line per check and ends through isa-debug-exit (Instruction.IO, port 0xF4, value 0x10:
         exit status 33). A failed check prints "td-smp: FAIL at step S" and exits with status 3. */
 #include "multiboot.inc"
+#include "td.inc"
 #define FLAGS MB_MEMORY_INFO
-#define TDG_VP_VMCALL 0
-#define EXPOSE_R10_R15 0xFC00
-#define COM1 0x3F8
 #define MAX_CPUS 8
 #define IPI_VECTOR 0x40
 #define SIPI_PAGE 0x8000
@@ -42,42 +40,7 @@
 
     MULTIBOOT_HEADER FLAGS
     MULTIBOOT_ENTRY32 stack_top
-    /* Identity-map the first 1 GiB with 2 MiB pages. */
-    mov $pd, %edi
-    xor %eax, %eax
-    mov $0x83, %ebx
-1:  mov %ebx, (%edi,%eax,8)
-    movl $0, 4(%edi,%eax,8)
-    add $0x200000, %ebx
-    inc %eax
-    cmp $512, %eax
-    jne 1b
-    mov $pd + 3, %eax
-    mov %eax, pdpt
-    mov $pdpt + 3, %eax
-    mov %eax, pml4
-    mov $pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $0x20, %eax                      /* PAE */
-    mov %eax, %cr4
-    mov $0xC0000080, %ecx               /* IA32_EFER: native in a TD */
-    rdmsr
-    or $0x100, %eax                     /* LME */
-    wrmsr
-    mov %cr0, %eax
-    or $0x80000001, %eax
-    mov %eax, %cr0
-    lgdt gdt_descriptor
-    ljmp $0x08, $long_mode
-
-    .code64
-long_mode:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov $stack_top, %rsp
+    TD_TO_LONG_MODE long_mode
     call build_idt
     lidt idt_descriptor
 
@@ -263,7 +226,7 @@ exit:
 /* An application processor, woken by the mailbox: 64-bit mode on the firmware's page tables and
    GDT, interrupts disabled, no stack, no IDT. */
 ap_entry:
-    lgdt gdt_descriptor
+    lgdt td_gdt_descriptor
     mov $pml4, %rax
     mov %rax, %cr3
     mov $0x10, %ax
@@ -327,51 +290,7 @@ wrmsr_vmcall:
     mov $32, %r11
     jmp vmcall
 
-/* TDG.VP.VMCALL with R11..R15 as set by the caller; a failed status (R10 != 0) is a failure. */
-vmcall:
-    push %rax
-    push %rcx
-    xor %r10, %r10
-    mov $TDG_VP_VMCALL, %eax
-    mov $EXPOSE_R10_R15, %ecx
-    .byte 0x66, 0x0F, 0x01, 0xCC        /* TDCALL */
-    test %rax, %rax
-    jnz fail
-    test %r10, %r10
-    jnz fail
-    pop %rcx
-    pop %rax
-    ret
-
-/* One character (AL) to COM1 through Instruction.IO. */
-putc:
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-    movzbq %al, %r15
-    mov $30, %r11
-    mov $1, %r12
-    mov $1, %r13
-    mov $COM1, %r14
-    call vmcall
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    ret
-
-/* The NUL-terminated string at RSI to COM1. */
-print:
-1:  movzbl (%rsi), %eax
-    test %eax, %eax
-    jz 2f
-    call putc
-    inc %rsi
-    jmp 1b
-2:  ret
+    TD_VMCALL_RUNTIME
 
 /* The IDT: #DB and the IPI vectors 0x41..0x47. */
 build_idt:
@@ -452,23 +371,13 @@ db_hits:      .long 0
 dr_ok:        .long 0
 next_stack:   .long 0
 apic_ids:     .space 4 * MAX_CPUS
-gdt:
-    .quad 0
-    .quad 0x00AF9A000000FFFF            /* 0x08: 64-bit code */
-    .quad 0x00CF92000000FFFF            /* 0x10: data */
-gdt_end:
-gdt_descriptor:
-    .word gdt_end - gdt - 1
-    .quad gdt
+    TD_GDT
 idt_descriptor:
     .word 256 * 16 - 1
     .quad idt
 
     .bss
-    .balign 4096
-pml4: .space 4096
-pdpt: .space 4096
-pd:   .space 4096
+    TD_PAGE_TABLES
 idt:  .space 256 * 16
 ap_stacks: .space 4096 * MAX_CPUS
     .space 0x4000
