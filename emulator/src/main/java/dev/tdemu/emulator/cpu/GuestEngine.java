@@ -76,7 +76,7 @@ public final class GuestEngine implements AutoCloseable {
     /**
      * Ends runs at block boundaries for kicks and interrupt windows; its callback is on only while
      * one may be pending. Null until {@link #makeKickable()}: even switched off it costs a native
-     * call per block (about 5 ns), which an engine nothing kicks does not pay.
+     * call per block (1-3 ns, see {@link SwitchableBlockHook}), which an engine nothing kicks does not pay.
      */
     private volatile SwitchableBlockHook kickHook;
     /** The block a kick stopped this run at, or -1. */

@@ -1,103 +1,74 @@
 package dev.tdemu.emulator.unicorn;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * A block hook whose Java callback can be switched on and off from any thread, during a run, at
- * the cost of one native call per block while off.
+ * the cost of about one native call per block while off.
  *
- * <p>With two or more block hooks registered, translated code calls the engine's hook dispatcher
- * ({@code helper_uc_tracecode}) at the start of every block, and the dispatcher calls each hook's
- * {@code callback} pointer as it finds it at that moment. (With exactly one, Unicorn 2.1 compiles
- * a direct call to that hook's callback into each block instead, so a second, native hook whose
- * range matches no block is registered beside it: the companion.) Adding or deleting a hook
- * drops every translation, and a Java upcall on every block costs about 35 ns. So the hook stays
- * registered, and switching it rewrites its callback pointer (one aligned 8-byte store, which the
- * engine's thread sees at its next block) between the upcall stub and a native function that
- * ignores its arguments ({@code labs} of the C library: it reads one register and returns).
+ * <p>The engine is given, as the hook's callback, a two-instruction-long trampoline of tdemu's own
+ * ({@code jmp *slot(%rip)}, in an executable page; the slot in a writable page after it). The slot
+ * holds the Java upcall stub (on) or a native function that ignores its arguments (off:
+ * {@code labs} of the C library, which reads one register and returns); switching is one aligned
+ * 8-byte store into the slot, which the engine's thread sees at its next block. Adding or deleting
+ * a hook drops every translation and a Java upcall on every block costs about 35 ns, so the hook
+ * stays registered and only the slot changes. With this hook the engine's only block hook, Unicorn
+ * 2.1 compiles a direct call to the callback into each block ({@code gen_uc_tracecode}); with more,
+ * each block calls its hook dispatcher, which calls the same trampoline. Measured in
+ * docs/unicorn-binding.md.
  *
- * <p>The pointer's place in the engine's private {@code struct hook} is found, not assumed: the
- * handle {@code uc_hook_add} returns is that structure's address, and exactly one 8-byte word in
- * its first 64 bytes must hold the stub's address. When that is not so (another layout), the hook
- * cannot be switched: it stays on for good and says so once, at warn level; {@link #switchable()}
- * tells. Measured in docs/unicorn-binding.md.
+ * <p>The trampoline lives as long as the engine (translations compiled with a call to it may run
+ * until the engine's next flush), and is unmapped after {@code uc_close}. Where no executable page
+ * can be had, the hook is registered with the upcall stub itself and stays on for good ({@link
+ * #switchable()} false; said once at warn level).
  */
 public final class SwitchableBlockHook implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(SwitchableBlockHook.class);
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
     private static final long NO_OP = noOp();
-    /** Where {@code struct hook} keeps {@code callback} in Unicorn 2.1 (5 ints, a bool, begin, end). */
-    private static final long EXPECTED_OFFSET = 40;
-    private static final long SCANNED = 64;
 
     private final Hook hook;
     private final Unicorn engine;
-    /** The companion hook's handle (0: none). */
-    private final long companion;
-    /** The hook's {@code callback} word, or null when the hook cannot be switched. */
-    private final MemorySegment callbackWord;
+    /** The trampoline's slot, or null when the hook cannot be switched. */
+    private final MemorySegment slot;
     /** Written under this object's lock, read by {@link #isOn()} from any thread. */
     private volatile boolean on;
-    /** The hook or its engine is gone: its structure must not be touched again. */
+    /** The hook or its engine is gone: the slot must not point at the stub again. */
     private boolean dead;
 
-    private SwitchableBlockHook(Unicorn engine, Hook hook, MemorySegment callbackWord, long companion) {
+    private SwitchableBlockHook(Unicorn engine, Hook hook, MemorySegment slot) {
         this.engine = engine;
-        this.companion = companion;
         this.hook = hook;
-        this.callbackWord = callbackWord;
-        this.on = callbackWord == null;
+        this.slot = slot;
+        this.on = slot == null;
     }
 
-    static SwitchableBlockHook install(Unicorn engine, Hook hook) {
-        MemorySegment word = callbackWord(hook);
-        if (word == null) {
-            LOG.warn("Unicorn's hook structure is not as this binding knows it: the kick hook stays on "
+    static SwitchableBlockHook install(Unicorn engine, BlockHook callback) {
+        Trampoline t = NO_OP == 0 ? null : Trampoline.map();
+        if (t == null) {
+            LOG.warn("no executable page for the kick hook's trampoline: the kick hook stays on "
                     + "(guests run about a third slower)");
+            return new SwitchableBlockHook(engine, engine.addBlockHook(callback), null);
         }
-        long companion = word == null ? 0 : engine.addNativeCompanionBlockHook(MemorySegment.ofAddress(NO_OP));
-        SwitchableBlockHook s = new SwitchableBlockHook(engine, hook, word, companion);
-        if (word != null) {
-            s.write(NO_OP);
-        }
-        return s;
-    }
-
-    private static MemorySegment callbackWord(Hook hook) {
-        if (NO_OP == 0 || hook.handle == 0 || hook.stub == 0) {
-            return null;
-        }
-        MemorySegment struct = MemorySegment.ofAddress(hook.handle).reinterpret(SCANNED);
-        long found = -1;
-        for (long off = 0; off < SCANNED; off += 8) {
-            if ((long) WORD.get(struct, off) == hook.stub) {
-                if (found >= 0) {
-                    return null; // ambiguous
-                }
-                found = off;
-            }
-        }
-        if (found < 0) {
-            return null;
-        }
-        if (found != EXPECTED_OFFSET) {
-            LOG.debug("Unicorn keeps a hook's callback at offset {} (expected {})", found, EXPECTED_OFFSET);
-        }
-        return struct.asSlice(found, 8);
+        engine.unmapAfterClose(t::unmap);
+        WORD.setVolatile(t.slot, 0L, NO_OP);
+        Hook h = engine.addBlockHookCalledThrough(t.entry, callback);
+        return new SwitchableBlockHook(engine, h, t.slot);
     }
 
     private static long noOp() {
         return Linker.nativeLinker().defaultLookup().find("labs").map(MemorySegment::address).orElse(0L);
-    }
-
-    private void write(long target) {
-        WORD.setVolatile(callbackWord, 0L, target);
     }
 
     /** The Java callback runs from the next block on (of this run, if one is going on). From any thread. */
@@ -105,16 +76,16 @@ public final class SwitchableBlockHook implements AutoCloseable {
         if (on || dead || hook.removed) {
             return;
         }
-        write(hook.stub);
+        WORD.setVolatile(slot, 0L, hook.stub);
         on = true;
     }
 
     /** The Java callback no longer runs (from the next block on); a no-op when the hook cannot be switched. */
     public synchronized void off() {
-        if (!on || dead || callbackWord == null || hook.removed) {
+        if (!on || dead || slot == null || hook.removed) {
             return;
         }
-        write(NO_OP);
+        WORD.setVolatile(slot, 0L, NO_OP);
         on = false;
     }
 
@@ -123,9 +94,9 @@ public final class SwitchableBlockHook implements AutoCloseable {
         return on;
     }
 
-    /** Whether {@link #off()} can really switch the callback off (the engine's hook layout was recognised). */
+    /** Whether {@link #off()} can really switch the callback off (the trampoline could be mapped). */
     public boolean switchable() {
-        return callbackWord != null;
+        return slot != null;
     }
 
     /** Removes the hook (on the engine's thread); switching afterwards does nothing. */
@@ -135,10 +106,10 @@ public final class SwitchableBlockHook implements AutoCloseable {
             return;
         }
         dead = true;
-        hook.close();
-        if (companion != 0) {
-            engine.deleteNativeHook(companion);
+        if (slot != null) {
+            WORD.setVolatile(slot, 0L, NO_OP); // translated blocks may still call the trampoline
         }
+        hook.close();
     }
 
     /** The engine is closing: from now on switching does nothing. */
@@ -149,5 +120,54 @@ public final class SwitchableBlockHook implements AutoCloseable {
     @Override
     public String toString() {
         return "SwitchableBlockHook[" + (switchable() ? on ? "on" : "off" : "always on") + "]";
+    }
+
+    /** {@code jmp *slot(%rip)} in a read-and-execute page, the slot at the start of the writable page after it. */
+    private record Trampoline(MemorySegment pages, MemorySegment entry, MemorySegment slot) {
+        private static final long PAGE = 4096;
+        private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+        /** jmp *0xffa(%rip): the slot is 0x1000 bytes after the trampoline (RIP is 6 past it then). */
+        private static final byte[] CODE = {(byte) 0xFF, 0x25, (byte) 0xFA, 0x0F, 0x00, 0x00, (byte) 0xCC, (byte) 0xCC};
+        private static final MethodHandle MMAP = libc("mmap",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+        private static final MethodHandle MPROTECT = libc("mprotect", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        private static final MethodHandle MUNMAP = libc("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+
+        private static MethodHandle libc(String name, FunctionDescriptor fd) {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup().find(name).map(f -> linker.downcallHandle(f, fd)).orElse(null);
+        }
+
+        /** Maps a new trampoline, or null when the system gives no executable page. */
+        static Trampoline map() {
+            if (MMAP == null || MPROTECT == null || MUNMAP == null) {
+                return null;
+            }
+            try {
+                MemorySegment p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+                if (p.address() == -1L || p.address() == 0) {
+                    return null;
+                }
+                MemorySegment pages = p.reinterpret(2 * PAGE);
+                MemorySegment.copy(MemorySegment.ofArray(CODE), 0, pages, 0, CODE.length);
+                if ((int) MPROTECT.invokeExact(pages, PAGE, PROT_READ | PROT_EXEC) != 0) {
+                    int ignored = (int) MUNMAP.invokeExact(pages, 2 * PAGE);
+                    return null;
+                }
+                return new Trampoline(pages, pages.asSlice(0, CODE.length), pages.asSlice(PAGE, 8));
+            } catch (Throwable t) {
+                LOG.debug("no trampoline: {}", t.toString());
+                return null;
+            }
+        }
+
+        void unmap() {
+            try {
+                int ignored = (int) MUNMAP.invokeExact(pages, 2 * PAGE);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
     }
 }

@@ -85,6 +85,8 @@ public final class Unicorn implements AutoCloseable {
 
     private final java.util.List<SwitchableBlockHook> switchables = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Arena> deferredFrees = new ArrayList<>();
+    /** Memory the engine's translations may use until it is closed (switchable hooks' trampolines). */
+    private final List<Runnable> afterClose = new ArrayList<>();
     /** A hook change during a run needs all translations dropped, which is only safe once the run is over. */
     private boolean deferredFlush;
     private final Set<CpuContext> contexts = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -1090,43 +1092,24 @@ public final class Unicorn implements AutoCloseable {
      * the first run (adding it drops every translation once).
      */
     public SwitchableBlockHook addSwitchableBlockHook(BlockHook hook) {
-        SwitchableBlockHook s = SwitchableBlockHook.install(this, addBlockHook(hook));
+        SwitchableBlockHook s = SwitchableBlockHook.install(this, hook);
         switchables.add(s);
         return s;
     }
 
     /**
-     * Registers a native block hook with no Java behind it (a C function that does nothing) whose
-     * range matches no block: it only keeps more than one block hook registered, so that
-     * translated code calls the engine's hook dispatcher, which reads each hook's callback pointer
-     * at every block, instead of calling a single hook's callback directly (see
-     * {@link SwitchableBlockHook}). Returns the engine's handle.
+     * A block hook on every block whose native callback is {@code callback} (a trampoline of
+     * {@link SwitchableBlockHook}) instead of its Java upcall stub; the stub ({@link Hook#stub})
+     * is what the trampoline jumps to while the hook is on.
      */
-    long addNativeCompanionBlockHook(MemorySegment function) {
-        checkOpen();
-        try {
-            check("uc_hook_add(companion block hook)", (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, Uc.UC_HOOK_BLOCK,
-                    function, MemorySegment.NULL, -1L, -1L));
-        } catch (UnicornException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        return hookHandleBuf.get(JAVA_LONG, 0);
+    Hook addBlockHookCalledThrough(MemorySegment callback, BlockHook hook) {
+        return add("switchable block hook (all)", Uc.UC_HOOK_BLOCK, -1, Upcalls.BLOCK, Uc.CB_CODE, hook, 1, 0,
+                Hook.Invalidation.ALL, callback);
     }
 
-    /** Deletes a hook registered by {@link #addNativeCompanionBlockHook}. */
-    void deleteNativeHook(long handle) {
-        if (closed) {
-            return;
-        }
-        try {
-            check("uc_hook_del(companion block hook)", (int) Uc.HOOK_DEL.invokeExact(uc, handle));
-        } catch (UnicornException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+    /** Runs {@code unmap} once the engine is closed (memory translated code may still use until then). */
+    void unmapAfterClose(Runnable unmap) {
+        afterClose.add(unmap);
     }
 
     /**
@@ -1321,14 +1304,21 @@ public final class Unicorn implements AutoCloseable {
 
     private Hook add(String description, int type, int insn, MethodHandle target, FunctionDescriptor fd, Object callback,
                      long begin, long end, Hook.Invalidation invalidation) {
+        return add(description, type, insn, target, fd, callback, begin, end, invalidation, null);
+    }
+
+    /** {@code nativeCallback}: what the engine calls instead of the upcall stub, or null. */
+    private Hook add(String description, int type, int insn, MethodHandle target, FunctionDescriptor fd, Object callback,
+                     long begin, long end, Hook.Invalidation invalidation, MemorySegment nativeCallback) {
         checkOpen();
         java.util.Objects.requireNonNull(callback, "hook");
         Arena hookArena = Arena.ofShared();
         Hook h = new Hook(this, description, invalidation, begin, end, null);
         try {
             MemorySegment stub = Uc.LINKER.upcallStub(Upcalls.bind(target, h, callback), fd, hookArena);
+            MemorySegment called = nativeCallback != null ? nativeCallback : stub;
             int err = insn < 0
-                    ? (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, type, stub, MemorySegment.NULL, begin, end)
+                    ? (int) Uc.HOOK_ADD.invokeExact(uc, hookHandleBuf, type, called, MemorySegment.NULL, begin, end)
                     : (int) Uc.HOOK_ADD_INSN.invokeExact(uc, hookHandleBuf, type, stub, MemorySegment.NULL, begin, end, insn);
             check("uc_hook_add(" + description + ")", err);
             h.handle = hookHandleBuf.get(JAVA_LONG, 0);
@@ -1685,6 +1675,10 @@ public final class Unicorn implements AutoCloseable {
         }
         switchables.clear();
         closeEngineQuietly();
+        for (Runnable r : afterClose) {
+            r.run();
+        }
+        afterClose.clear();
         for (Hook h : hooks.keySet()) {
             h.removed = true;
             if (h.arena != null) {

@@ -14,11 +14,42 @@ import org.junit.jupiter.api.Timeout;
 /** A block hook switched on and off by rewriting its callback pointer, from any thread, during a run. */
 class SwitchableBlockHookTest {
     @Test
-    void theInstalledUnicornKeepsTheCallbackWhereTheBindingFindsIt() {
+    void theHookCanBeSwitchedAndStartsOff() {
         try (BareMachine m = BindingGuests.machine("binding-loop")) {
             SwitchableBlockHook h = m.engine().addSwitchableBlockHook((u, a, s) -> { });
-            assertThat(h.switchable()).as("the callback word of Unicorn's struct hook was found").isTrue();
+            assertThat(h.switchable()).as("its trampoline was mapped").isTrue();
             assertThat(h.isOn()).as("starts off").isFalse();
+        }
+    }
+
+    /**
+     * Alone, the hook is called directly from each block; beside another block hook the engine
+     * calls it through its hook dispatcher instead. Switching works either way.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void besideAnotherBlockHookItIsSwitchedAsWell() throws Exception {
+        try (BareMachine m = BindingGuests.machine("binding-countloop");
+             ExecutorService runner = Executors.newSingleThreadExecutor()) {
+            Unicorn uc = m.engine();
+            AtomicLong calls = new AtomicLong();
+            SwitchableBlockHook h = uc.addSwitchableBlockHook((u, address, size) -> {
+                calls.incrementAndGet();
+                u.emuStop();
+            });
+            AtomicLong otherCalls = new AtomicLong();
+            uc.addBlockHook(BASE, BASE, (u, address, size) -> otherCalls.incrementAndGet()); // the set-up block only
+            m.ram().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000, -1L);
+            Future<EmuResult> run = runner.submit(() -> uc.emuStart(BASE));
+            while (iterations(m) < 100_000 && !run.isDone()) {
+                Thread.onSpinWait();
+            }
+            assertThat(run.isDone()).as("an infinite loop with the callback off").isFalse();
+            assertThat(calls.get()).isZero();
+            h.on();
+            run.get(30, TimeUnit.SECONDS);
+            assertThat(calls.get()).isEqualTo(1);
+            assertThat(otherCalls.get()).as("the other hook's own block").isEqualTo(1);
         }
     }
 
