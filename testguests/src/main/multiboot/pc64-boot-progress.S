@@ -16,7 +16,7 @@
 #include "pc64.inc"
 
 #ifndef WORK
-#define WORK            100000000
+#define WORK            500000000
 #endif
 #define TRAMPOLINE      0x8000
 #define MAX_CPUS        8
