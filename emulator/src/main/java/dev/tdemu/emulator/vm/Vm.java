@@ -58,11 +58,9 @@ public final class Vm implements AutoCloseable {
      * @param faultInjection a deliberate fault in the exit path (tests only: proves a check can fail)
      * @param serialInput    what a PC's COM1 receives (stdin for --serial stdio), read to its end;
      *                       null: nothing. Only a PC kernel with serial input asked for reads it.
-     */
-    /**
-     * @param exitFastpath whether exits that have a fastpath may be completed inside the engine's
-     *                     hook ({@code Vcpu.exitHandlersFastpath}); on unless a test compares
-     *                     a run without it
+     * @param exitFastpath   whether exits that have a fastpath may be completed inside the engine's
+     *                       hook ({@code Vcpu.exitHandlersFastpath}); on unless a test compares
+     *                       a run without it
      */
     public record Options(Console.Sink console, List<ExitObserver> observers,
                           dev.tdemu.proto.FaultInjection faultInjection, java.io.InputStream serialInput,
@@ -506,12 +504,8 @@ public final class Vm implements AutoCloseable {
         return scheduler;
     }
 
-    boolean finished() {
-        return finished;
-    }
-
     /** Whether the VM has ended (its result is decided); from any thread. */
-    public boolean isFinished() {
+    public boolean finished() {
         return finished;
     }
 
