@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * "FAIL name: ...", "conformance KERNEL: N passed, M failed", then isa-debug-exit with 0 when all
  * passed, so the VM's exit status is 1).
  */
-final class PcKernels {
+public final class PcKernels {
     /** isa-debug-exit 0: the exit status of a kernel all of whose checks passed ((0 << 1) | 1). */
     static final int ALL_PASSED = 1;
     private static final Pattern SUMMARY = Pattern.compile("conformance (\\S+): (\\d+) passed, (\\d+) failed");
@@ -38,7 +38,7 @@ final class PcKernels {
     }
 
     /** The built kernel {@code file} of guests/multiboot/, copied into {@code dir}. */
-    static Path file(Path dir, String file) {
+    public static Path file(Path dir, String file) {
         Path p = dir.resolve(file);
         if (Files.exists(p)) {
             return p;

@@ -7,9 +7,7 @@ import dev.tdemu.proto.GuestMode;
 import dev.tdemu.proto.Machine;
 import dev.tdemu.proto.VmConfig;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,11 +31,7 @@ class GuestSchedulerTest {
     @ParameterizedTest(name = "{0} vCPUs")
     @ValueSource(ints = {2, 3})
     void aPreemptedVcpuCarriesOnWithTheKickHooksCallbackOff(int vcpus) throws Exception {
-        Path kernel = dir.resolve("pc64-preempt.elf");
-        try (InputStream in = GuestSchedulerTest.class.getResourceAsStream("/guests/multiboot/pc64-preempt.elf")) {
-            assertThat(in).as("test kernel guests/multiboot/pc64-preempt.elf (build testguests)").isNotNull();
-            Files.write(kernel, in.readAllBytes());
-        }
+        Path kernel = dev.tdemu.emulator.pc.PcKernels.file(dir, "pc64-preempt.elf");
         VmConfig config = VmConfig.newBuilder().setGuestImage(kernel.toString()).setMachine(Machine.MACHINE_PC)
                 .setMode(GuestMode.GUEST_MODE_VMX).setPolicy(DrSwitchPolicy.DR_SWITCH_POLICY_UPSTREAM).setVcpus(vcpus)
                 .setTimeoutMs(120_000).build();

@@ -6,9 +6,6 @@ import dev.tdemu.proto.DrSwitchPolicy;
 import dev.tdemu.proto.GuestMode;
 import dev.tdemu.proto.Machine;
 import dev.tdemu.proto.VmConfig;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -70,14 +67,7 @@ class PcApplicationProcessorTest {
                 .hasMessage("vCPU count must be 1..64 for a PC kernel, not 65");
     }
 
-    private Path guest(String file) throws IOException {
-        try (InputStream in = PcApplicationProcessorTest.class.getResourceAsStream("/guests/multiboot/" + file)) {
-            if (in == null) {
-                throw new IllegalStateException("test guest guests/multiboot/" + file + " missing: build testguests");
-            }
-            Path p = dir.resolve(file);
-            Files.write(p, in.readAllBytes());
-            return p;
-        }
+    private Path guest(String file) {
+        return dev.tdemu.emulator.pc.PcKernels.file(dir, file);
     }
 }

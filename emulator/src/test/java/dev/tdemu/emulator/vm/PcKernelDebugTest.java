@@ -25,10 +25,8 @@ class PcKernelDebugTest {
     /** mb-exit-pass: its entry (ELF32 at 1 MiB: the header's 12 bytes, then _start). */
     static final long ENTRY = 0x10000C;
 
-    static Path kernel(Path dir, String name) throws Exception {
-        try (InputStream in = PcKernelDebugTest.class.getResourceAsStream("/guests/multiboot/" + name)) {
-            return Files.write(dir.resolve(name), in.readAllBytes());
-        }
+    static Path kernel(Path dir, String name) {
+        return dev.tdemu.emulator.pc.PcKernels.file(dir, name);
     }
 
     static VmConfig pc(Path kernel, boolean serialStdin) {

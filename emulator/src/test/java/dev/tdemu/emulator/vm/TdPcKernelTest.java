@@ -8,10 +8,6 @@ import dev.tdemu.proto.GuestMode;
 import dev.tdemu.proto.Machine;
 import dev.tdemu.proto.TdxDrBehaviour;
 import dev.tdemu.proto.VmConfig;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,15 +56,6 @@ class TdPcKernelTest {
     }
 
     private Path guest(String file) {
-        try (InputStream in = TdPcKernelTest.class.getResourceAsStream("/guests/multiboot/" + file)) {
-            if (in == null) {
-                throw new IllegalStateException("test guest guests/multiboot/" + file + " missing: build testguests");
-            }
-            Path p = dir.resolve(file);
-            Files.write(p, in.readAllBytes());
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return dev.tdemu.emulator.pc.PcKernels.file(dir, file);
     }
 }
