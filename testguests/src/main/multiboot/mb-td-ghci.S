@@ -67,19 +67,13 @@
     call print
 
     mov $0x10, %r15                     /* isa-debug-exit: status (0x10 << 1) | 1 = 33 */
-    jmp exit
+    jmp td_exit
 
 fail:
     lea failed(%rip), %rsi
     call print
     mov $1, %r15                        /* status 3 */
-exit:
-    mov $30, %r11
-    mov $4, %r12
-    mov $1, %r13
-    mov $0xF4, %r14
-    call vmcall
-    ud2                                 /* not reached: the VM has ended */
+    jmp td_exit
 
     TD_VMCALL_RUNTIME
 

@@ -205,7 +205,7 @@
     call print
 
     mov $0x10, %r15                     /* isa-debug-exit: status (0x10 << 1) | 1 = 33 */
-    jmp exit
+    jmp td_exit
 
 fail:
     lea failed(%rip), %rsi
@@ -215,13 +215,7 @@ fail:
     mov $'\n', %eax
     call putc
     mov $1, %r15                        /* status 3 */
-exit:
-    mov $30, %r11
-    mov $4, %r12
-    mov $1, %r13
-    mov $0xF4, %r14
-    call vmcall
-    ud2
+    jmp td_exit
 
 /* An application processor, woken by the mailbox: 64-bit mode on the firmware's page tables and
    GDT, interrupts disabled, no stack, no IDT. */
