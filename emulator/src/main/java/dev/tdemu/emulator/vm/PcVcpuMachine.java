@@ -93,6 +93,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public boolean apicAccessPage(long gpa) {
+        return apic.covers(gpa);
+    }
+
+    @Override
     public long mmioRead(long gpa, int size) {
         if (apic.covers(gpa)) {
             return apic.read(gpa & 0xFFF, size);

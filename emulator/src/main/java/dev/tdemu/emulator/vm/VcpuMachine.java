@@ -20,6 +20,11 @@ interface VcpuMachine {
 
     void mmioWrite(long gpa, int size, long value);
 
+    /** Whether {@code gpa} is on this vCPU's xAPIC page as it decodes it now (the APIC-access page of a VMX guest). */
+    default boolean apicAccessPage(long gpa) {
+        return false;
+    }
+
     MsrRead readMsr(int index);
 
     MsrWrite writeMsr(int index, long value);
