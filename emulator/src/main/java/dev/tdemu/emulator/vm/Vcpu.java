@@ -693,6 +693,7 @@ final class Vcpu implements Runnable, ExitContext {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
                 applyMpInit(machine.acceptInitEvents());
                 if (machine.runnable()) {
+                    dropWakeKick();
                     return true;
                 }
                 if (wakeRequested) {
@@ -711,6 +712,20 @@ final class Vcpu implements Runnable, ExitContext {
             return false;
         } finally {
             halter = null;
+        }
+    }
+
+    /**
+     * The local APIC's kick that woke this vCPU from wait-for-SIPI was for the start-up it has
+     * now taken (KVM's kvm_vcpu_kick of a blocked vCPU only wakes it): dropped, or the engine's
+     * first block would end the run as an external-interrupt exit the target of INIT and SIPI
+     * does not take on KVM. A debugger's hold or the VM's end asked for meanwhile (each set before
+     * its kick) still ends the run.
+     */
+    private void dropWakeKick() {
+        engine.clearKick();
+        if (vm.finished() || vm.debugHoldRequested(this)) {
+            engine.kick();
         }
     }
 
