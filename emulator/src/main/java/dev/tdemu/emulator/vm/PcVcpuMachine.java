@@ -154,6 +154,18 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public int[] interruptRequests() {
+        int[] irr = new int[8];
+        int base = dev.tdemu.core.pc.ApicRegister.IRR.offset();
+        for (int i = 0; i < irr.length; i++) {
+            irr[i] = apic.x2apicMode()
+                    ? (int) ((dev.tdemu.core.pc.MsrRead.Value) apic.readX2apicMsr(dev.tdemu.core.pc.ApicRegister.IRR.msr() + i)).value()
+                    : (int) apic.read(base + 0x10L * i, 4);
+        }
+        return irr;
+    }
+
+    @Override
     public boolean rdtscp() {
         return machine.cpuid().features().rdtscp();
     }

@@ -85,6 +85,8 @@ final class Vcpu implements Runnable, ExitContext {
      * kernel left it); null for HLT itself.
      */
     private Boolean haltInterruptsBlocked;
+    /** The interrupts requested (IRR) when a TD halted with interrupts blocked; null otherwise (see {@link #interruptPostedSinceBlockedHalt}). */
+    private volatile int[] requestsAtBlockedHalt;
     /** Halted with RFLAGS.IF clear: only an NMI or INIT can wake it (for the VM's every-vCPU-asleep check). */
     private volatile boolean haltedWithInterruptsOff;
     /** Null for a VMX guest. */
@@ -280,6 +282,7 @@ final class Vcpu implements Runnable, ExitContext {
             }
             mpHalted = false;
             haltInterruptsBlocked = null;
+            requestsAtBlockedHalt = null;
         }
         if (!startupReached()) {
             return !vm.finished(); // waiting for SIPI, and the debugger wants this vCPU: round again, still waiting
@@ -589,12 +592,34 @@ final class Vcpu implements Runnable, ExitContext {
         // kvm_vcpu_has_events: a pending exception (the #DB a single-stepped HLT owes) keeps the vCPU runnable.
         mpHalted = queuedEvent == null && singleStepOwedAt < 0;
         haltInterruptsBlocked = null;
+        requestsAtBlockedHalt = null;
     }
 
     @Override
     public void haltTd(boolean interruptsBlocked) {
         halt();
         haltInterruptsBlocked = mpHalted ? interruptsBlocked : null;
+        requestsAtBlockedHalt = mpHalted && interruptsBlocked ? machine.interruptRequests() : null;
+    }
+
+    /**
+     * KVM's tdx_protected_apic_has_interrupt for a TD halted with its interrupts blocked: a
+     * posted interrupt (pi_has_pending_interrupt: a vector requested since the halt, an IPI or
+     * a timer's) still resumes it, with RFLAGS.IF and the interrupt staying as they are; what was
+     * already requested when it halted does not.
+     */
+    private boolean interruptPostedSinceBlockedHalt() {
+        int[] before = requestsAtBlockedHalt;
+        if (before == null) {
+            return false;
+        }
+        int[] now = machine.interruptRequests();
+        for (int i = 0; i < now.length; i++) {
+            if ((now[i] & ~before[i]) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -610,7 +635,8 @@ final class Vcpu implements Runnable, ExitContext {
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
                 boolean interruptsEnabled = haltInterruptsBlocked != null ? !haltInterruptsBlocked : (rflags() & Rflags.IF) != 0;
-                if ((interruptsEnabled && machine.interruptPending()) || machine.nmiDeliverable()) {
+                if ((interruptsEnabled && machine.interruptPending()) || machine.nmiDeliverable()
+                        || interruptPostedSinceBlockedHalt()) {
                     return true;
                 }
                 applyMpInit(machine.acceptInitEvents());
@@ -648,7 +674,8 @@ final class Vcpu implements Runnable, ExitContext {
         if (waitsForStartup()) {
             return !machine.initEventPending();
         }
-        return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending();
+        return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending()
+                && !interruptPostedSinceBlockedHalt();
     }
 
     @Override
@@ -807,6 +834,7 @@ final class Vcpu implements Runnable, ExitContext {
         singleStepOwedAt = -1;
         mpHalted = false;
         haltInterruptsBlocked = null;
+        requestsAtBlockedHalt = null;
         machine.resetNmis();
         engine.requestInterruptWindow(false);
         engine.requestNmiWindow(false);

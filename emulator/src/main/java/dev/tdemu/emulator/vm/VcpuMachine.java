@@ -41,6 +41,14 @@ interface VcpuMachine {
     /** Whether an external interrupt is pending for this vCPU (KVM's kvm_cpu_has_injectable_intr). */
     boolean interruptPending();
 
+    /**
+     * The interrupt controller's requested vectors, IRR bit 32 * i + b in word i bit b (eight
+     * words); all clear without one.
+     */
+    default int[] interruptRequests() {
+        return new int[8];
+    }
+
     /** The INTA cycle: the vector to deliver, now in service; -1 when the request went away. */
     int acknowledgeInterrupt();
 
