@@ -345,7 +345,7 @@ final class Vcpu implements Runnable, ExitContext {
      * xAPIC page (the APIC-access page), EPT_MISCONFIG on any other device memory (KVM's MMIO).
      * The engine cannot leave inside an instruction without running its first part again, so
      * the exit is taken here, inside the access, RIP on the instruction (the engine writes RIP
-     * before every load and store while a memory hook exists, and one always does): the exit
+     * before its loads and stores while read and write hooks exist: {@link GuestEngine#mapMmio}): the exit
      * path (after-exit DR sequence, records, invariants), the handler, which performs the access
      * ({@link #emulateMmioAccess}), and the VM entry's DR sequence, after which the instruction
      * completes in the engine without a stop. Events to inject wait for the next exit: a
