@@ -20,7 +20,8 @@
         Instruction.HLT with interrupts not blocked (R12 = 0) while RFLAGS.IF is 0, then STI; NOP;
         the IPI handlers EOI through the x2APIC EOI MSR, which the TDX module virtualizes (native);
      7. checks the SIPI page's count is 0, every CPU's breakpoint hit once and DR0 read back;
-     8. sends the first AP an IPI while it is halted with interrupts blocked: a posted interrupt
+     8. sends the first AP an IPI while it is halted with interrupts blocked (a new vector each
+        time it looked a while for the answer, as the AP may not have halted yet): a posted interrupt
         resumes such a HLT (KVM's tdx_protected_apic_has_interrupt), IF still clear, so the AP
         answers with its IPI, which the BSP waits for as in step 6; prints one line per check and
         ends through isa-debug-exit (Instruction.IO, port 0xF4, value 0x10: exit status 33). A
@@ -209,7 +210,9 @@
     call print
 
     /* Step 8: an IPI to the first AP, halted with interrupts blocked, resumes it; it answers.
-       It halted right after counting itself ready, long before step 7's lines were printed. */
+       The AP may still be on its way to that HLT (preempted after its step-5 IPI): a vector
+       already requested when it halts does not resume it, so the BSP sends a new vector each
+       time it has looked for the answer a while without finding it (0x50, 0x51, ... 0xEF). */
     movb $'8', step(%rip)
     movq $0, ipi_mask(%rip)
     xor %r15d, %r15d
@@ -218,21 +221,24 @@
     cmp bsp_id(%rip), %eax
     je 1b
     mov %eax, %ebx                      /* the AP's APIC ID */
+    mov $0x50, %r9d                     /* the vector of this attempt */
+4:  cli
     mov %rbx, %r13
     shl $32, %r13                       /* destination: that AP */
-    lea IPI_VECTOR(%rbx), %rax
-    or %rax, %r13                       /* fixed, physical; its IF is clear: it stays requested */
+    or %r9, %r13                        /* fixed, physical; its IF is clear: it stays requested */
     mov $ICR, %r12
     call wrmsr_vmcall
-2:  cli
-    bt %rbx, ipi_mask(%rip)
-    jc 3f
-    mov $12, %r11                       /* Instruction.HLT, interrupts not blocked */
-    xor %r12, %r12
-    call vmcall
+    mov $200000, %r8d                   /* look a while, the answer's interrupt enabled */
     sti
-    nop
-    jmp 2b
+5:  bt %rbx, ipi_mask(%rip)
+    jc 3f
+    pause
+    dec %r8d
+    jnz 5b
+    inc %r9d
+    cmp $0xF0, %r9d
+    jb 4b
+    jmp fail
 3:  sti
     mov ipi_mask(%rip), %rax
     btr %rbx, %rax
