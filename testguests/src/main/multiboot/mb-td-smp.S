@@ -11,16 +11,21 @@
         (ApicId, WakeupVector, Command = 1) and waits for the firmware's acknowledgement
         (Command back to 0);
      5. each AP, in 64-bit mode on the firmware's page tables, loads its own GDT, CR3, stack and
-        IDT, arms its own DR0 on `probe`, leaves the TD once (Instruction.RDMSR of its x2APIC ID),
-        calls `probe` (one #DB), reads DR0 back, sends the BSP an IPI of vector 0x40 + its APIC ID
-        (Instruction.WRMSR of the ICR), counts itself ready and halts for good
-        (Instruction.HLT with interrupts blocked);
+        IDT, software-enables its APIC (SVR), arms its own DR0 on `probe`, leaves the TD once
+        (Instruction.RDMSR of its x2APIC ID), calls `probe` (one #DB), reads DR0 back, sends the
+        BSP an IPI of vector 0x40 + its APIC ID (Instruction.WRMSR of the ICR), counts itself
+        ready and halts with interrupts blocked (Instruction.HLT, R12 = 1, RFLAGS.IF 0), sending
+        the BSP that IPI again whenever it wakes;
      6. the BSP waits for every AP's IPI in the race-free idle loop of a TD kernel: CLI, look,
         Instruction.HLT with interrupts not blocked (R12 = 0) while RFLAGS.IF is 0, then STI; NOP;
         the IPI handlers EOI through the x2APIC EOI MSR, which the TDX module virtualizes (native);
-     7. checks the SIPI page's count is 0, every CPU's breakpoint hit once and DR0 read back, prints
-        one line per check and ends through isa-debug-exit (Instruction.IO, port 0xF4, value 0x10:
-        exit status 33). A failed check prints "td-smp: FAIL at step S" and exits with status 3. */
+     7. checks the SIPI page's count is 0, every CPU's breakpoint hit once and DR0 read back;
+     8. sends the first AP an IPI while it is halted with interrupts blocked (a new vector each
+        time it looked a while for the answer, as the AP may not have halted yet): a posted interrupt
+        resumes such a HLT (KVM's tdx_protected_apic_has_interrupt), IF still clear, so the AP
+        answers with its IPI, which the BSP waits for as in step 6; prints one line per check and
+        ends through isa-debug-exit (Instruction.IO, port 0xF4, value 0x10: exit status 33). A
+        failed check prints "td-smp: FAIL at step S" and exits with status 3. */
 #include "multiboot.inc"
 #include "td.inc"
 #define FLAGS MB_MEMORY_INFO
@@ -204,6 +209,44 @@
     lea dr_ok_line(%rip), %rsi
     call print
 
+    /* Step 8: an IPI to the first AP, halted with interrupts blocked, resumes it; it answers.
+       The AP may still be on its way to that HLT (preempted after its step-5 IPI): a vector
+       already requested when it halts does not resume it, so the BSP sends a new vector each
+       time it has looked for the answer a while without finding it (0x50, 0x51, ... 0xEF). */
+    movb $'8', step(%rip)
+    movq $0, ipi_mask(%rip)
+    xor %r15d, %r15d
+1:  mov apic_ids(,%r15,4), %eax
+    inc %r15d
+    cmp bsp_id(%rip), %eax
+    je 1b
+    mov %eax, %ebx                      /* the AP's APIC ID */
+    mov $0x50, %r9d                     /* the vector of this attempt */
+4:  cli
+    mov %rbx, %r13
+    shl $32, %r13                       /* destination: that AP */
+    or %r9, %r13                        /* fixed, physical; its IF is clear: it stays requested */
+    mov $ICR, %r12
+    call wrmsr_vmcall
+    mov $200000, %r8d                   /* look a while, the answer's interrupt enabled */
+    sti
+5:  bt %rbx, ipi_mask(%rip)
+    jc 3f
+    pause
+    dec %r8d
+    jnz 5b
+    inc %r9d
+    cmp $0xF0, %r9d
+    jb 4b
+    jmp fail
+3:  sti
+    mov ipi_mask(%rip), %rax
+    btr %rbx, %rax
+    test %rax, %rax                     /* no other AP woke */
+    jnz fail
+    lea posted_ok(%rip), %rsi
+    call print
+
     mov $0x10, %r15                     /* isa-debug-exit: status (0x10 << 1) | 1 = 33 */
     jmp td_exit
 
@@ -238,6 +281,9 @@ ap_entry:
     push %rax
     lretq                               /* CS from the kernel's own GDT */
 1:  lidt idt_descriptor
+    mov $0x80F, %r12                    /* SVR: software-enable its APIC (it takes step 8's IPI) */
+    mov $0x1FF, %r13
+    call wrmsr_vmcall
     call arm_and_probe
     mov $31, %r11                       /* its x2APIC ID (and a TD exit with DR0 armed) */
     mov $X2APIC_ID, %r12
@@ -248,11 +294,15 @@ ap_entry:
     shl $32, %rax
     or %rax, %r13                       /* destination: the BSP */
     mov $ICR, %r12
+    mov %r13, %rbx                      /* kept for the answer to a wake-up */
     call wrmsr_vmcall
     lock incl ap_ready(%rip)
-2:  mov $12, %r11                       /* Instruction.HLT, interrupts blocked: for good */
+2:  mov $12, %r11                       /* Instruction.HLT, interrupts blocked (IF is 0 too) */
     mov $1, %r12
     call vmcall
+    mov $ICR, %r12                      /* a posted interrupt woke it: answer the BSP */
+    mov %rbx, %r13
+    call wrmsr_vmcall
     jmp 2b
 
 /* Arms DR0 as an execute breakpoint on probe, leaves the TD once (Instruction.CPUID), calls probe
@@ -352,6 +402,7 @@ wakeup_ok:  .asciz "td-smp: every AP woke through the mailbox\n"
 sipi_ok:    .asciz "td-smp: INIT/SIPI started no AP\n"
 ipi_ok:     .asciz "td-smp: every AP's IPI woke the BSP's HLT\n"
 dr_ok_line: .asciz "td-smp: every CPU's breakpoint hit and read back\n"
+posted_ok:  .asciz "td-smp: an IPI resumed an AP's HLT with interrupts blocked\n"
 failed:     .asciz "td-smp: FAIL at step "
 step:       .byte '0'
     .balign 8

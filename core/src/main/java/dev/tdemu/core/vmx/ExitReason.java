@@ -24,10 +24,16 @@ public enum ExitReason {
     IO_INSTRUCTION(30),
     RDMSR(31),
     WRMSR(32),
-    /** A guest access to the APIC-access page (tdemu: the xAPIC page of a VMX guest). */
+    /** A guest access to the APIC-access page (tdemu: the xAPIC page of a VMX guest; {@link ApicAccessQualification}). */
     APIC_ACCESS(44),
     /** A guest-physical access the EPT does not allow ({@link EptViolationQualification}). */
     EPT_VIOLATION(48),
+    /**
+     * A guest-physical access through a misconfigured EPT entry: how KVM finds emulated MMIO (its
+     * MMIO sptes), so every access to a device other than the local APIC exits so (tdemu: a VMX
+     * guest's access to device memory outside its xAPIC page). No exit qualification.
+     */
+    EPT_MISCONFIG(49),
     RDTSCP(51),
     TDCALL(77);
 

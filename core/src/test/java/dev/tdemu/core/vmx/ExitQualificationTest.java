@@ -27,6 +27,7 @@ class ExitQualificationTest {
         assertEquals(7, ExitReason.INTERRUPT_WINDOW.basic());
         assertEquals(28, ExitReason.CR_ACCESS.basic());
         assertEquals(44, ExitReason.APIC_ACCESS.basic());
+        assertEquals(49, ExitReason.EPT_MISCONFIG.basic());
         assertThrows(IllegalArgumentException.class, () -> ExitReason.fromBasic(9)); // task switch: not modelled
     }
 
@@ -49,6 +50,19 @@ class ExitQualificationTest {
         assertEquals(inImm, IoQualification.fromBits(inImm.bits()));
         assertThrows(IllegalArgumentException.class, () -> new IoQualification(3, true, false, false, false, 0));
         assertThrows(IllegalArgumentException.class, () -> new IoQualification(1, true, false, false, false, 0x10000));
+    }
+
+    @Test
+    void apicAccessQualificationHasTheOffsetInBits11To0AndTheAccessTypeInBits15To12() {
+        assertEquals(0x0300L, ApicAccessQualification.linear(false, 0x300).bits());
+        assertEquals(0x10B0L, ApicAccessQualification.linear(true, 0xB0).bits());
+        assertEquals(ApicAccessQualification.linear(true, 0x310), ApicAccessQualification.fromBits(0x1310));
+        assertEquals(0xF000L, ApicAccessQualification.fromBits(0xF000).bits());
+        assertEquals(ApicAccessQualification.AccessType.GUEST_PHYSICAL_EVENT_DELIVERY, ApicAccessQualification.fromBits(0xA000).type());
+        assertThrows(IllegalArgumentException.class, () -> ApicAccessQualification.fromBits(0x4000)); // type 4: reserved
+        assertThrows(IllegalArgumentException.class, () -> ApicAccessQualification.linear(false, 0x1000));
+        assertThrows(IllegalArgumentException.class,
+                () -> new ApicAccessQualification(ApicAccessQualification.AccessType.GUEST_PHYSICAL_INSTRUCTION, 0x20));
     }
 
     @Test

@@ -64,10 +64,11 @@ public sealed interface EngineEvent {
     record Stopped(long rip) implements EngineEvent {}
 
     /**
-     * The VMM completed an intercept inside the hook and entered the guest again
-     * ({@link ExitFastpath#EXIT_FASTPATH_REENTER_GUEST}), but the debug registers it entered with
-     * differ from the ones the engine is armed for: the engine stops to be armed, then runs on
-     * from RIP. No exit.
+     * The VMM completed an exit inside the engine and entered the guest again (an intercept in
+     * the fastpath, {@link ExitFastpath#EXIT_FASTPATH_REENTER_GUEST}; a device access,
+     * {@link GuestEngine#endRunAtNextBlock}), but something must be done between runs first: the
+     * engine armed for the debug registers the entry left, exits left for between runs
+     * ({@link GuestControls#afterRun}). The engine stops, then runs on from RIP. No exit.
      */
     record Reentered(long rip) implements EngineEvent {}
 

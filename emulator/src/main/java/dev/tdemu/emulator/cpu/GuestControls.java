@@ -69,6 +69,14 @@ public interface GuestControls {
     }
 
     /**
+     * Called between runs, after every run of the guest and before its event is handled: exits
+     * the VMM took inside the run (in a device callback, see {@link GuestEngine#endRunAtNextBlock})
+     * whose exit path could not run there are completed now, in the order they came.
+     */
+    default void afterRun() {
+    }
+
+    /**
      * KVM's {@code vmx_exit_handlers_fastpath}: completes {@code exit} inside the engine's hook,
      * the engine still running, when nothing the run loop does between an exit and the next entry
      * could come out differently; {@link ExitFastpath#EXIT_FASTPATH_NONE} leaves the exit to the

@@ -83,6 +83,12 @@ public final class GuestEngine implements AutoCloseable {
     private long kickedAt = -1;
     /** A fallback I/O hook ran: the kick hook ends the run at the next block's start. */
     private boolean stopAtNextBlock;
+    /** A device callback asked for the run loop ({@link #endRunAtNextBlock}): the kick hook ends the run at the next block's start. */
+    private boolean reenterAtNextBlock;
+    /** The read hook that makes RIP exact at loads is installed ({@link #mapMmio}). */
+    private boolean exactLoadRip;
+    /** The thread running this engine now (inside {@link #run()}), or null between runs. */
+    private volatile Thread runThread;
     /** The engines of the other vCPUs of this VM, or null (see {@link CodeSharing}). */
     private CodeSharing sharing;
     /** Blocks that started with the kick hook's callback on (see {@link #kickHookCalls()}). */
@@ -324,7 +330,8 @@ public final class GuestEngine implements AutoCloseable {
      * stop was asked for.
      */
     private boolean canRunOnFromHook() {
-        return event == null && !kick && !kicksDeferred && !stopAtNextBlock && !interruptWindowWanted && !nmiWindowWanted
+        return event == null && !kick && !kicksDeferred && !stopAtNextBlock && !reenterAtNextBlock && !interruptWindowWanted
+                && !nmiWindowWanted
                 && !codeWrittenElsewhere && watchRequests.isEmpty() && enforcer.quietBetweenRuns() && !uc.stopRequested();
     }
 
@@ -506,6 +513,32 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /**
+     * Ends the run in progress at the start of the next translated block, RIP exact, with
+     * {@link EngineEvent.Reentered} unless something else ends it first: for a device callback
+     * that completed a VM exit inside the guest's access but needs the run loop before the guest
+     * goes on (the engine armed for other debug registers, an exit path left for between runs).
+     * The rest of the accessing instruction's block runs first: a device callback cannot end a run
+     * inside an instruction without running the instruction's first part again. On the engine's
+     * thread, inside a run, on a kickable engine.
+     */
+    public void endRunAtNextBlock() {
+        SwitchableBlockHook h = kickHook;
+        if (h == null) {
+            throw new IllegalStateException("an engine without the kick hook cannot end a run at the next block");
+        }
+        reenterAtNextBlock = true;
+        h.on();
+    }
+
+    /**
+     * Whether the calling thread is running this engine now: a device callback then comes from a
+     * guest instruction's access (and not from {@link #readPhysical}/{@link #writePhysical}).
+     */
+    public boolean inRun() {
+        return runThread == Thread.currentThread();
+    }
+
+    /**
      * Hooks every place in {@code [start, start + length)} (guest-physical = linear: the image is
      * identity mapped) where a port I/O instruction may begin.
      */
@@ -614,10 +647,12 @@ public final class GuestEngine implements AutoCloseable {
         event = null;
         kickedAt = -1;
         stopAtNextBlock = false;
+        reenterAtNextBlock = false;
         applyOtherEnginesStores();
         enforcer.takeRefusal();
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
+        runThread = Thread.currentThread();
         try {
             result = uc.emuStart(start);
         } catch (UnicornException e) {
@@ -634,6 +669,8 @@ public final class GuestEngine implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             enforcer.afterRun();
             throw e;
+        } finally {
+            runThread = null;
         }
         enforcer.afterRun();
         if (kickedAt >= 0) {
@@ -652,6 +689,7 @@ public final class GuestEngine implements AutoCloseable {
                     case EngineEvent.Stopped s when s.rip() == kickedAt -> new EngineEvent.Stopped(rip);
                     case EngineEvent.InterruptWindow w when w.rip() == kickedAt -> new EngineEvent.InterruptWindow(rip);
                     case EngineEvent.NmiWindow w when w.rip() == kickedAt -> new EngineEvent.NmiWindow(rip);
+                    case EngineEvent.Reentered r when r.rip() == kickedAt -> new EngineEvent.Reentered(rip);
                     case null, default -> event;
                 };
             }
@@ -693,6 +731,8 @@ public final class GuestEngine implements AutoCloseable {
         kickHookCalls++;
         boolean afterIo = stopAtNextBlock;
         stopAtNextBlock = false;
+        boolean reenter = reenterAtNextBlock;
+        reenterAtNextBlock = false;
         if (kicksDeferred) {
             return; // a one-instruction step: its single-step trap ends the run
         }
@@ -718,7 +758,10 @@ public final class GuestEngine implements AutoCloseable {
                 kickedAt = address;
             }
             u.emuStop();
-        } else if (afterIo) {
+        } else if (afterIo || reenter) {
+            if (reenter && event == null) { // fallback I/O's own event stays: it is an exit
+                event = new EngineEvent.Reentered(address);
+            }
             kickedAt = address;
             u.emuStop();
         }
@@ -743,8 +786,20 @@ public final class GuestEngine implements AutoCloseable {
         }
     }
 
-    /** Maps device memory for this vCPU (see {@link Unicorn#mapMmio}). */
+    /**
+     * Maps device memory for this vCPU (see {@link Unicorn#mapMmio}); before the first run. The
+     * handler may read RIP, which is then the accessing instruction's: the engine writes RIP
+     * before every store while a write hook exists (the self-modifying-code hook), and before
+     * every load only while a read hook exists, which the first mapping adds (at the same
+     * unreachable address). Loads already take the engine's slow path for the write hook; the
+     * read hook adds a RIP store per load and one hook-range check.
+     */
     public void mapMmio(long address, long size, dev.tdemu.emulator.unicorn.MmioHandler handler) {
+        if (!exactLoadRip) {
+            uc.addMemoryHook(EnumSet.of(MemType.READ), SMC_GUARD_ADDRESS, SMC_GUARD_ADDRESS, (u, type, at, sz, value) -> {
+            }, false);
+            exactLoadRip = true;
+        }
         uc.mapMmio(address, size, handler);
     }
 

@@ -97,6 +97,7 @@ public final class PhysicalCpu {
                 fastpathEngine = null;
                 fastpathControls = null;
             }
+            controls.afterRun();
             VmExit exit = handle(g, controls, event);
             if (exit != null) {
                 return exit;
@@ -210,6 +211,7 @@ public final class PhysicalCpu {
                 VmExit trap = debugTrap(g, controls, late, false, s.rip(), false);
                 yield trap != null ? trap : new VmExit.ExternalInterrupt(s.rip());
             }
+            case EngineEvent.Reentered r -> debugTrap(g, controls, late, false, r.rip(), false); // null: the guest runs on
             case EngineEvent.SingleStep s when !(int1(g, event) instanceof EngineEvent.Int1) ->
                     debugTrap(g, controls, late, true, s.rip(), afterRepIteration(g, s.rip()));
             // The run ended before an instruction that has not run: the trap comes first, and the

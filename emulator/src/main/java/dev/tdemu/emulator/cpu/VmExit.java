@@ -1,5 +1,6 @@
 package dev.tdemu.emulator.cpu;
 
+import dev.tdemu.core.vmx.ApicAccessQualification;
 import dev.tdemu.core.vmx.DebugExitQualification;
 import dev.tdemu.core.vmx.EptViolationQualification;
 import dev.tdemu.core.vmx.ExitReason;
@@ -210,6 +211,39 @@ public sealed interface VmExit {
         @Override
         public long qualification() {
             return ept.bits();
+        }
+    }
+
+    /**
+     * A VMX guest's load or store to its local APIC's xAPIC page, the APIC-access page (SDM
+     * "APIC-Access VM Exits"; KVM's {@code handle_apic_access}, which emulates the instruction).
+     * The engine executes the instruction itself and exits inside its access to the page, which
+     * the VMM performs for it; {@link #rip()} is on the instruction. {@code size} is the access's
+     * width in bytes, which KVM's emulator learns by decoding the instruction.
+     */
+    record ApicAccess(ApicAccessQualification access, int size, long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.APIC_ACCESS;
+        }
+
+        @Override
+        public long qualification() {
+            return access.bits();
+        }
+    }
+
+    /**
+     * A VMX guest's load or store to device memory other than its xAPIC page (the I/O APIC, the
+     * PC's other MMIO devices, addresses nothing answers): KVM finds emulated MMIO through EPT
+     * entries it misconfigures on purpose ({@code handle_ept_misconfig}, then its emulator and the
+     * in-kernel or user-space device). Exits inside the access as {@link ApicAccess} does; the SDM
+     * defines no qualification, the guest-physical address is {@code gpa}.
+     */
+    record EptMisconfig(long gpa, int size, boolean write, long rip) implements VmExit {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.EPT_MISCONFIG;
         }
     }
 

@@ -88,6 +88,14 @@ interface ExitContext {
     /** Performs the I/O instruction of an I/O exit on the devices, REP count and all ({@code handle_io}). */
     PortIoEmulation.Outcome emulateIo(VmExit.Io io);
 
+    /**
+     * {@code kvm_emulate_instruction} for an APIC-access or EPT-misconfiguration exit: the engine
+     * executes the instruction and exited inside its device access, which this performs on the
+     * devices (the vCPU's local APIC, the MMIO bus), as KVM's emulator does through
+     * {@code vcpu_mmio_read}/{@code write}; a read's value goes back into the instruction.
+     */
+    void emulateMmioAccess(VmExit exit);
+
     /** Writes CR2 (before a #PF is queued). */
     void setCr2(long linear);
 

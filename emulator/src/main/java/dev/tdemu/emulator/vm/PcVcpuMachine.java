@@ -93,6 +93,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public boolean apicAccessPage(long gpa) {
+        return apic.covers(gpa);
+    }
+
+    @Override
     public long mmioRead(long gpa, int size) {
         if (apic.covers(gpa)) {
             return apic.read(gpa & 0xFFF, size);
@@ -146,6 +151,18 @@ final class PcVcpuMachine implements VcpuMachine {
     @Override
     public boolean interruptPending() {
         return apic.hasInterrupt();
+    }
+
+    @Override
+    public int[] interruptRequests() {
+        int[] irr = new int[8];
+        int base = dev.tdemu.core.pc.ApicRegister.IRR.offset();
+        for (int i = 0; i < irr.length; i++) {
+            irr[i] = apic.x2apicMode()
+                    ? (int) ((dev.tdemu.core.pc.MsrRead.Value) apic.readX2apicMsr(dev.tdemu.core.pc.ApicRegister.IRR.msr() + i)).value()
+                    : (int) apic.read(base + 0x10L * i, 4);
+        }
+        return irr;
     }
 
     @Override

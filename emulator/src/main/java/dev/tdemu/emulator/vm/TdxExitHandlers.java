@@ -102,6 +102,9 @@ final class TdxExitHandlers {
             case VmExit.ExternalInterrupt x -> new InTd.ExitToHost(x);
             case VmExit.InterruptWindow w -> new InTd.ExitToHost(w);
             case VmExit.NmiWindow w -> throw new IllegalStateException("a TD's IRET never exits (tdemu's own intercepts)");
+            // A TD reaches devices through TDG.VP.VMCALL<#VE.RequestMMIO>; its vCPUs take no MMIO exits.
+            case VmExit.ApicAccess a -> throw new IllegalStateException("a TD's local APIC is in x2APIC mode: no APIC-access exits");
+            case VmExit.EptMisconfig m -> throw new IllegalStateException("a TD's device memory is reached through TDG.VP.VMCALL, never an exit");
             // A TD runs with tdemu's own intercepts, which leave CR8 to the engine: the TDX module virtualizes the TPR.
             case VmExit.CrAccess c -> throw new IllegalStateException("a TD's MOV CR8 never exits (TPR virtualization)");
         };
@@ -228,6 +231,8 @@ final class TdxExitHandlers {
             case VmExit.MovDr m -> unreachable(m);
             case VmExit.CrAccess c -> unreachable(c);
             case VmExit.NmiWindow w -> unreachable(w);
+            case VmExit.ApicAccess a -> unreachable(a);
+            case VmExit.EptMisconfig m -> unreachable(m);
         };
         return keepRunning && !v.vmFinished();
     }

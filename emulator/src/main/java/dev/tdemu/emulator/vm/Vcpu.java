@@ -15,6 +15,7 @@ import dev.tdemu.core.kvm.KvmWarning;
 import dev.tdemu.core.kvm.VcpuEnterGuest;
 import dev.tdemu.core.kvm.Vmm;
 import dev.tdemu.core.pc.MpInitAction;
+import dev.tdemu.core.vmx.ApicAccessQualification;
 import dev.tdemu.core.vmx.DebugExitQualification;
 import dev.tdemu.core.vmx.MovDrDirection;
 import dev.tdemu.core.vmx.MovDrQualification;
@@ -84,6 +85,8 @@ final class Vcpu implements Runnable, ExitContext {
      * kernel left it); null for HLT itself.
      */
     private Boolean haltInterruptsBlocked;
+    /** The interrupts requested (IRR) when a TD halted with interrupts blocked; null otherwise (see {@link #interruptPostedSinceBlockedHalt}). */
+    private volatile int[] requestsAtBlockedHalt;
     /** Halted with RFLAGS.IF clear: only an NMI or INIT can wake it (for the VM's every-vCPU-asleep check). */
     private volatile boolean haltedWithInterruptsOff;
     /** Null for a VMX guest. */
@@ -120,6 +123,28 @@ final class Vcpu implements Runnable, ExitContext {
     private long fastpathExits;
     /** RFLAGS as the fastpath read it at its start, while it runs (-1 otherwise): read once, not per handler step. */
     private long fastpathRflags = -1;
+    /** The device access an MMIO exit stopped inside, while that exit's path runs in the engine's callback (else null). */
+    private MmioAccess mmioInFlight;
+    /**
+     * MMIO exits taken in the run in progress whose exit path waits for the run's end (a host
+     * workload was due, or faults are injected): completed by {@link #completeDeferredExits()}.
+     */
+    private final List<VmExit> deferredExits = new ArrayList<>();
+
+    /** One guest access to device memory, as the engine's MMIO callback made it; a read's value once performed. */
+    private static final class MmioAccess {
+        final long gpa;
+        final int size;
+        final boolean write;
+        long value;
+
+        MmioAccess(long gpa, int size, boolean write, long value) {
+            this.gpa = gpa;
+            this.size = size;
+            this.write = write;
+            this.value = value;
+        }
+    }
 
     Vcpu(int index, Vm vm, PhysicalCpu cpu, GuestEngine engine, KvmVcpu kvm, HostWorkload workload,
          java.util.function.Function<Vcpu, VcpuMachine> machine, TdxExitHandlers td, SevEsExitHandlers sev) {
@@ -202,6 +227,11 @@ final class Vcpu implements Runnable, ExitContext {
             public ExitFastpath exitHandlersFastpath(VmExit exit) {
                 return Vcpu.this.exitHandlersFastpath(exit);
             }
+
+            @Override
+            public void afterRun() {
+                completeDeferredExits();
+            }
         };
     }
 
@@ -252,6 +282,7 @@ final class Vcpu implements Runnable, ExitContext {
             }
             mpHalted = false;
             haltInterruptsBlocked = null;
+            requestsAtBlockedHalt = null;
         }
         if (!startupReached()) {
             return !vm.finished(); // waiting for SIPI, and the debugger wants this vCPU: round again, still waiting
@@ -267,6 +298,7 @@ final class Vcpu implements Runnable, ExitContext {
         if (exit == null) {
             return false; // the TDX module stopped the VM inside the TD
         }
+        completeDeferredExits(); // MMIO exits of a single step, whose run ended outside the run loop's runs
         if (exitHandledInFastpath) {
             // vmx_handle_exit with EXIT_FASTPATH_EXIT_HANDLED: the exit path and the handler ran in the hook.
             exitHandledInFastpath = false;
@@ -283,9 +315,101 @@ final class Vcpu implements Runnable, ExitContext {
         eventKicked = false; // what the APIC kicked for is looked at now
         injectPendingInterrupt();
         engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
+        vmEntry();
+    }
+
+    /** The VM entry itself: the before-entry DR sequence, the faults tests inject there, the entry's invariants. */
+    private void vmEntry() {
         entryTrace = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
         injectAtEntry();
         entryViolations = entryInvariants(cpu.hardware().snapshot());
+    }
+
+    /**
+     * A guest instruction's read of device memory, from inside the engine's MMIO callback (or the
+     * VMM's own read for the guest, {@link GuestEngine#readPhysical}): see {@link #mmioExit}.
+     */
+    long guestMmioRead(long gpa, int size) {
+        MmioAccess access = new MmioAccess(gpa, size, false, 0);
+        mmioExit(access);
+        return access.value;
+    }
+
+    /** A guest instruction's write to device memory (see {@link #guestMmioRead}). */
+    void guestMmioWrite(long gpa, int size, long value) {
+        mmioExit(new MmioAccess(gpa, size, true, value));
+    }
+
+    /**
+     * A VMX guest's access to device memory is a VM exit, as on KVM: APIC_ACCESS on the vCPU's
+     * xAPIC page (the APIC-access page), EPT_MISCONFIG on any other device memory (KVM's MMIO).
+     * The engine cannot leave inside an instruction without running its first part again, so
+     * the exit is taken here, inside the access, RIP on the instruction (the engine writes RIP
+     * before its loads and stores while read and write hooks exist: {@link GuestEngine#mapMmio}): the exit
+     * path (after-exit DR sequence, records, invariants), the handler, which performs the access
+     * ({@link #emulateMmioAccess}), and the VM entry's DR sequence, after which the instruction
+     * completes in the engine without a stop. Events to inject wait for the next exit: a
+     * device that makes one pending kicks the vCPU, which ends the run at the next block.
+     * When the host workload is due at the exit (it runs an engine of its own) or faults are
+     * injected, the access is performed here and its exit path runs between runs, the run ending
+     * at the next block ({@link GuestEngine#endRunAtNextBlock}); so does a run whose entry left
+     * other debug registers than the engine is armed for. A TD (devices through TDG.VP.VMCALL), an
+     * SEV-ES guest, and the VMM's own accesses for the guest take no exit.
+     */
+    private void mmioExit(MmioAccess access) {
+        if (td != null || sev != null || !engine.inRun() || vm.finished()) {
+            performMmioAccess(access);
+            return;
+        }
+        long rip = engine.rip();
+        VmExit exit = machine.apicAccessPage(access.gpa)
+                ? new VmExit.ApicAccess(ApicAccessQualification.linear(access.write, (int) (access.gpa & 0xFFF)), access.size, rip)
+                : new VmExit.EptMisconfig(access.gpa, access.size, access.write, rip);
+        if ((workload != null && cpu.host().hwBreakpointActive())
+                || vm.faultInjection() != dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE) {
+            performMmioAccess(access);
+            deferredExits.add(exit);
+            engine.endRunAtNextBlock();
+            return;
+        }
+        mmioInFlight = access;
+        try {
+            if (!handleExit(exit)) {
+                return; // the VM ended: it stops the engine
+            }
+        } finally {
+            mmioInFlight = null;
+        }
+        vmEntry();
+        if (!engine.armedFor(cpu.hardware().snapshot())) {
+            engine.endRunAtNextBlock();
+        }
+    }
+
+    private void performMmioAccess(MmioAccess access) {
+        if (access.write) {
+            machine.mmioWrite(access.gpa, access.size, access.value);
+        } else {
+            access.value = machine.mmioRead(access.gpa, access.size);
+        }
+    }
+
+    /**
+     * The exit path of the MMIO exits {@link #mmioExit} left for between runs, in the order they
+     * came: each one's after-exit DR sequence, host workload, records and invariants, then the
+     * entry's DR sequence. Their handler has nothing left to do (the access was performed in the
+     * callback); events go in at the next exit's entry.
+     */
+    private void completeDeferredExits() {
+        if (deferredExits.isEmpty()) {
+            return;
+        }
+        List<VmExit> exits = List.copyOf(deferredExits);
+        deferredExits.clear();
+        for (VmExit exit : exits) {
+            afterExit(entryTrace, entryViolations, exit);
+            vmEntry();
+        }
     }
 
     /** The exit path (after-exit DR sequence, records) and the exit's handler; false when this vCPU stops. */
@@ -468,12 +592,34 @@ final class Vcpu implements Runnable, ExitContext {
         // kvm_vcpu_has_events: a pending exception (the #DB a single-stepped HLT owes) keeps the vCPU runnable.
         mpHalted = queuedEvent == null && singleStepOwedAt < 0;
         haltInterruptsBlocked = null;
+        requestsAtBlockedHalt = null;
     }
 
     @Override
     public void haltTd(boolean interruptsBlocked) {
         halt();
         haltInterruptsBlocked = mpHalted ? interruptsBlocked : null;
+        requestsAtBlockedHalt = mpHalted && interruptsBlocked ? machine.interruptRequests() : null;
+    }
+
+    /**
+     * KVM's tdx_protected_apic_has_interrupt for a TD halted with its interrupts blocked: a
+     * posted interrupt (pi_has_pending_interrupt: a vector requested since the halt, an IPI or
+     * a timer's) still resumes it, with RFLAGS.IF and the interrupt staying as they are; what was
+     * already requested when it halted does not.
+     */
+    private boolean interruptPostedSinceBlockedHalt() {
+        int[] before = requestsAtBlockedHalt;
+        if (before == null) {
+            return false;
+        }
+        int[] now = machine.interruptRequests();
+        for (int i = 0; i < now.length; i++) {
+            if ((now[i] & ~before[i]) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -489,7 +635,8 @@ final class Vcpu implements Runnable, ExitContext {
         try {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
                 boolean interruptsEnabled = haltInterruptsBlocked != null ? !haltInterruptsBlocked : (rflags() & Rflags.IF) != 0;
-                if ((interruptsEnabled && machine.interruptPending()) || machine.nmiDeliverable()) {
+                if ((interruptsEnabled && machine.interruptPending()) || machine.nmiDeliverable()
+                        || interruptPostedSinceBlockedHalt()) {
                     return true;
                 }
                 applyMpInit(machine.acceptInitEvents());
@@ -527,7 +674,8 @@ final class Vcpu implements Runnable, ExitContext {
         if (waitsForStartup()) {
             return !machine.initEventPending();
         }
-        return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending();
+        return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending()
+                && !interruptPostedSinceBlockedHalt();
     }
 
     @Override
@@ -572,6 +720,7 @@ final class Vcpu implements Runnable, ExitContext {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
                 applyMpInit(machine.acceptInitEvents());
                 if (machine.runnable()) {
+                    dropWakeKick();
                     return true;
                 }
                 if (wakeRequested) {
@@ -590,6 +739,20 @@ final class Vcpu implements Runnable, ExitContext {
             return false;
         } finally {
             halter = null;
+        }
+    }
+
+    /**
+     * The local APIC's kick that woke this vCPU from wait-for-SIPI was for the start-up it has
+     * now taken (KVM's kvm_vcpu_kick of a blocked vCPU only wakes it): dropped, or the engine's
+     * first block would end the run as an external-interrupt exit the target of INIT and SIPI
+     * does not take on KVM. A debugger's hold or the VM's end asked for meanwhile (each set before
+     * its kick) still ends the run.
+     */
+    private void dropWakeKick() {
+        engine.clearKick();
+        if (vm.finished() || vm.debugHoldRequested(this)) {
+            engine.kick();
         }
     }
 
@@ -671,6 +834,7 @@ final class Vcpu implements Runnable, ExitContext {
         singleStepOwedAt = -1;
         mpHalted = false;
         haltInterruptsBlocked = null;
+        requestsAtBlockedHalt = null;
         machine.resetNmis();
         engine.requestInterruptWindow(false);
         engine.requestNmiWindow(false);
@@ -1087,6 +1251,15 @@ final class Vcpu implements Runnable, ExitContext {
             }
         };
         return PortIoEmulation.perform(engine, io.io(), io.addressSize(), ports, Long.MAX_VALUE);
+    }
+
+    @Override
+    public void emulateMmioAccess(VmExit exit) {
+        MmioAccess access = mmioInFlight;
+        if (access == null) {
+            throw new IllegalStateException("vCPU " + index + ": " + exit + " with no device access in flight");
+        }
+        performMmioAccess(access);
     }
 
     @Override

@@ -20,6 +20,11 @@ interface VcpuMachine {
 
     void mmioWrite(long gpa, int size, long value);
 
+    /** Whether {@code gpa} is on this vCPU's xAPIC page as it decodes it now (the APIC-access page of a VMX guest). */
+    default boolean apicAccessPage(long gpa) {
+        return false;
+    }
+
     MsrRead readMsr(int index);
 
     MsrWrite writeMsr(int index, long value);
@@ -35,6 +40,14 @@ interface VcpuMachine {
 
     /** Whether an external interrupt is pending for this vCPU (KVM's kvm_cpu_has_injectable_intr). */
     boolean interruptPending();
+
+    /**
+     * The interrupt controller's requested vectors, IRR bit 32 * i + b in word i bit b (eight
+     * words); all clear without one.
+     */
+    default int[] interruptRequests() {
+        return new int[8];
+    }
 
     /** The INTA cycle: the vector to deliver, now in service; -1 when the request went away. */
     int acknowledgeInterrupt();

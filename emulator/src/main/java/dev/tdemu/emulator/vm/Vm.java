@@ -300,20 +300,19 @@ public final class Vm implements AutoCloseable {
     /**
      * What a PC vCPU's engine sees outside RAM up to 4 GiB: the devices (through the machine's MMIO
      * bus: the I/O APIC, and all-ones where nothing answers) and, at its APIC base, its own local
-     * APIC page.
+     * APIC page; a VMX guest's accesses are VM exits ({@code Vcpu.mmioExit}).
      */
     private void mapPcMemory(Vcpu v) {
-        PcVcpuMachine m = (PcVcpuMachine) v.machine();
         var uc = v.engine();
         dev.tdemu.emulator.unicorn.MmioHandler bus = new dev.tdemu.emulator.unicorn.MmioHandler() {
             @Override
             public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
-                return m.mmioRead(offsetBase + offset, size);
+                return v.guestMmioRead(offsetBase + offset, size);
             }
 
             @Override
             public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
-                m.mmioWrite(offsetBase + offset, size, value);
+                v.guestMmioWrite(offsetBase + offset, size, value);
             }
 
             private final long offsetBase = memory.size();
@@ -323,23 +322,23 @@ public final class Vm implements AutoCloseable {
         uc.mapMmio(apicBase, 0x1000, new dev.tdemu.emulator.unicorn.MmioHandler() {
             @Override
             public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
-                return m.mmioRead(apicBase + offset, size);
+                return v.guestMmioRead(apicBase + offset, size);
             }
 
             @Override
             public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
-                m.mmioWrite(apicBase + offset, size, value);
+                v.guestMmioWrite(apicBase + offset, size, value);
             }
         });
         uc.mapMmio(apicBase + 0x1000, (1L << 32) - apicBase - 0x1000, new dev.tdemu.emulator.unicorn.MmioHandler() {
             @Override
             public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
-                return m.mmioRead(apicBase + 0x1000 + offset, size);
+                return v.guestMmioRead(apicBase + 0x1000 + offset, size);
             }
 
             @Override
             public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
-                m.mmioWrite(apicBase + 0x1000 + offset, size, value);
+                v.guestMmioWrite(apicBase + 0x1000 + offset, size, value);
             }
         });
     }

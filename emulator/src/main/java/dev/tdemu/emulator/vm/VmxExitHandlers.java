@@ -42,6 +42,8 @@ final class VmxExitHandlers {
             case VmExit.MovDr m -> handleDr(v, m);
             case VmExit.ExceptionNmi e -> handleExceptionNmi(v, e);
             case VmExit.EptViolation e -> handleEptViolation(v, e);
+            case VmExit.ApicAccess a -> handleApicAccess(v, a);
+            case VmExit.EptMisconfig m -> handleEptMisconfig(v, m);
             case VmExit.TripleFault t -> handleTripleFault(v, t);
             case VmExit.ExternalInterrupt x -> true; // the kick did its work: re-enter
             case VmExit.InterruptWindow w -> true; // handle_interrupt_window: the interrupt goes in at the next entry
@@ -277,6 +279,26 @@ final class VmxExitHandlers {
             }
             v.stopForCaughtException(e);
         }
+        return true;
+    }
+
+    /**
+     * {@code handle_apic_access}: KVM emulates the instruction, whose access to the page reaches
+     * the local APIC's MMIO handlers. The engine executes the instruction; the access is the
+     * VMM's part, made here on the vCPU's local APIC.
+     */
+    static boolean handleApicAccess(ExitContext v, VmExit.ApicAccess a) {
+        v.emulateMmioAccess(a);
+        return true;
+    }
+
+    /**
+     * {@code handle_ept_misconfig}: an MMIO access, emulated through KVM's emulator to the device
+     * (the I/O APIC in the kernel, the rest in user space). The engine executes the instruction;
+     * the access is the VMM's part, made here on the machine's MMIO bus.
+     */
+    static boolean handleEptMisconfig(ExitContext v, VmExit.EptMisconfig m) {
+        v.emulateMmioAccess(m);
         return true;
     }
 

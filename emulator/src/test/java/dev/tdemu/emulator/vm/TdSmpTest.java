@@ -19,7 +19,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * through the mailbox (64-bit mode, the firmware's acknowledgement), and every AP, on its own
  * breakpoint and stack, sends the BSP an IPI through TDG.VP.VMCALL&lt;Instruction.WRMSR&gt; of the
  * x2APIC ICR, which wakes the BSP from TDG.VP.VMCALL&lt;Instruction.HLT&gt; issued with RFLAGS.IF
- * clear and interrupts not blocked. The kernel waits for each event, never for time.
+ * clear and interrupts not blocked; then an IPI to an AP halted with its interrupts blocked
+ * (R12 = 1) resumes it, as KVM resumes such a TD vCPU for a posted interrupt, and it answers. The
+ * kernel waits for each event, never for time.
  */
 @Timeout(120)
 class TdSmpTest {
@@ -36,7 +38,8 @@ class TdSmpTest {
                 + "td-smp: every AP woke through the mailbox\n"
                 + "td-smp: INIT/SIPI started no AP\n"
                 + "td-smp: every AP's IPI woke the BSP's HLT\n"
-                + "td-smp: every CPU's breakpoint hit and read back\n", r.console());
+                + "td-smp: every CPU's breakpoint hit and read back\n"
+                + "td-smp: an IPI resumed an AP's HLT with interrupts blocked\n", r.console());
         assertEquals((0x10 << 1) | 1, r.exitStatus(), "isa-debug-exit through Instruction.IO");
     }
 
