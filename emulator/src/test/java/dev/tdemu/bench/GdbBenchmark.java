@@ -201,6 +201,7 @@ public class GdbBenchmark {
     @Warmup(iterations = 0)
     @Measurement(iterations = 5)
     public String firstReply(FreshStub s) throws IOException {
+        s.clientCame = true;
         return firstReply(s.vm.port());
     }
 
@@ -212,6 +213,7 @@ public class GdbBenchmark {
     @Warmup(iterations = 0)
     @Measurement(iterations = 5)
     public String firstReplyBusy(FreshStub s, BusyMachine busy) throws IOException {
+        s.clientCame = true;
         return firstReply(s.vm.port());
     }
 
@@ -225,15 +227,22 @@ public class GdbBenchmark {
         }
     }
 
-    /** A VM behind a stub and nothing else: each iteration connects anew (and the stub releases the VM when it leaves). */
+    /**
+     * A VM behind a stub, as {@code tdemu run --gdb} has it: each iteration connects anew (and the
+     * stub releases the VM when it leaves), and the fork's first connection comes while the VM
+     * warm-up ({@code VmWarmUp}) runs beside the stub, as a gdb attaching as soon as the port opens
+     * finds it.
+     */
     @State(Scope.Benchmark)
     public static class FreshStub {
         StubbedVm vm;
+        volatile boolean clientCame;
 
         @Setup(Level.Trial)
         public void start() throws Exception {
             vm = StubbedVm.start(VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
                     .setMemoryBytes(64L << 20).setTimeoutMs(0).build(), false);
+            dev.tdemu.emulator.gdb.VmWarmUp.inBackground(() -> clientCame);
         }
 
         @Setup(Level.Iteration)
