@@ -116,8 +116,10 @@ public final class GdbServer implements AutoCloseable {
     /** With the scheduling beside a local client given (tests: other back-off times). */
     static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options, BesideClient beside)
             throws IOException {
-        // Before listening: the first gdb to connect finds the connection path loaded and compiled.
+        // Before listening: the first gdb to connect finds the connection path loaded and compiled,
+        // and the target's own answers to what a session asks first loaded too.
         WarmUp.once(options);
+        WarmUp.declarations(target);
         return new GdbServer(target, options, host, port, beside, Level.INFO);
     }
 
