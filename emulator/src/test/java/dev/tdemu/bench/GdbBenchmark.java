@@ -201,7 +201,6 @@ public class GdbBenchmark {
     @Warmup(iterations = 0)
     @Measurement(iterations = 5)
     public String firstReply(FreshStub s) throws IOException {
-        s.clientCame = true;
         return firstReply(s.vm.port());
     }
 
@@ -213,7 +212,6 @@ public class GdbBenchmark {
     @Warmup(iterations = 0)
     @Measurement(iterations = 5)
     public String firstReplyBusy(FreshStub s, BusyMachine busy) throws IOException {
-        s.clientCame = true;
         return firstReply(s.vm.port());
     }
 
@@ -236,13 +234,12 @@ public class GdbBenchmark {
     @State(Scope.Benchmark)
     public static class FreshStub {
         StubbedVm vm;
-        volatile boolean clientCame;
 
         @Setup(Level.Trial)
         public void start() throws Exception {
             vm = StubbedVm.start(VmConfig.newBuilder().setGuestImage("builtin:bench-debug").setMode(GuestMode.GUEST_MODE_VMX)
                     .setMemoryBytes(64L << 20).setTimeoutMs(0).build(), false);
-            dev.tdemu.emulator.gdb.VmWarmUp.inBackground(() -> clientCame);
+            dev.tdemu.emulator.gdb.VmWarmUp.inBackground(() -> vm.server.clientCame());
         }
 
         @Setup(Level.Iteration)

@@ -62,6 +62,8 @@ public final class GdbServer implements AutoCloseable {
     private final Channel serverChannel;
     private final Object lock = new Object();
     private Channel activeClient;
+    /** Set at the first accepted connection, before it is admitted (see {@link #clientCame()}). */
+    private volatile boolean clientCame;
     /** Clients connected but neither admitted nor refused yet. */
     private final java.util.concurrent.atomic.AtomicInteger waitingClients = new java.util.concurrent.atomic.AtomicInteger();
     private CompletableFuture<Void> lastSessionFinished = CompletableFuture.completedFuture(null);
@@ -168,6 +170,15 @@ public final class GdbServer implements AutoCloseable {
         }
     }
 
+    /**
+     * True once a client has connected, from the moment its connection is accepted (before it is
+     * admitted and sends anything), and from then on: what work done only until gdb comes (a
+     * warm-up) stops at, so that it leaves the CPU to the first reply.
+     */
+    public boolean clientCame() {
+        return clientCame;
+    }
+
     /** The CPU the stub's thread runs on to be next to its local client, or -1 (see {@link ClientCpuFollower}). */
     public int followedCpu() {
         return beside.cpu();
@@ -232,6 +243,7 @@ public final class GdbServer implements AutoCloseable {
     }
 
     private void initClient(SocketChannel ch) {
+        clientCame = true;
         ch.pipeline().addLast("rsp-decoder", new RspFrameDecoder(RspFrameDecoder.Role.STUB, options.packetSize()));
         ch.pipeline().addLast("rsp-encoder", new RspEncoder(options.runLengthEncoding()));
         // Another client may hold the target but be on its way out (gdb's "disconnect" followed by
