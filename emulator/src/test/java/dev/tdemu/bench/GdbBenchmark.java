@@ -197,7 +197,7 @@ public class GdbBenchmark {
     @Benchmark
     @BenchmarkMode(Mode.SingleShotTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
-    @Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Fork(value = 5, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"}) // the launcher's collector
     @Warmup(iterations = 0)
     @Measurement(iterations = 5)
     public String firstReply(FreshStub s) throws IOException {
@@ -208,7 +208,7 @@ public class GdbBenchmark {
     @Benchmark
     @BenchmarkMode(Mode.SingleShotTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
-    @Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Fork(value = 5, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
     @Warmup(iterations = 0)
     @Measurement(iterations = 5)
     public String firstReplyBusy(FreshStub s, BusyMachine busy) throws IOException {

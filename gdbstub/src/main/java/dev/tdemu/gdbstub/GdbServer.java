@@ -136,7 +136,7 @@ public final class GdbServer implements AutoCloseable {
      * compiled. The caller makes the throwaway target (stopped, hitting {@code address} whenever
      * continued) and closes it; no real target is involved.
      *
-     * @param stop checked before each cycle: true ends the warm-up there (a real client came)
+     * @param stop checked before its stub starts and before each cycle: true ends the warm-up there (a real client came)
      * @return the cycles that ended in a stop reply
      */
     public static int warmUpBreakpointCycles(DebugTarget throwaway, long address, int cycles, java.time.Duration atMost,
