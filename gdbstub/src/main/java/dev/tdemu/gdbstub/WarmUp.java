@@ -68,7 +68,7 @@ final class WarmUp {
     /**
      * Reads what {@code target} declares (its register layout, capabilities, executable, threads):
      * what a session asks it first, before the first request. Only declarations, so the target is
-     * not touched; their code (the target's, and what it loads) is then loaded when gdb comes.
+     * not touched; their code (the target's, and what it loads) is then already loaded when gdb comes.
      */
     static void declarations(DebugTarget target) {
         try {
