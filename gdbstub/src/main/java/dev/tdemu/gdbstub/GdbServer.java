@@ -62,6 +62,8 @@ public final class GdbServer implements AutoCloseable {
     private final Channel serverChannel;
     private final Object lock = new Object();
     private Channel activeClient;
+    /** Set at the first accepted connection, before it is admitted (see {@link #clientCame()}). */
+    private volatile boolean clientCame;
     /** Clients connected but neither admitted nor refused yet. */
     private final java.util.concurrent.atomic.AtomicInteger waitingClients = new java.util.concurrent.atomic.AtomicInteger();
     private CompletableFuture<Void> lastSessionFinished = CompletableFuture.completedFuture(null);
@@ -116,8 +118,10 @@ public final class GdbServer implements AutoCloseable {
     /** With the scheduling beside a local client given (tests: other back-off times). */
     static GdbServer start(DebugTarget target, String host, int port, GdbServerOptions options, BesideClient beside)
             throws IOException {
-        // Before listening: the first gdb to connect finds the connection path loaded and compiled.
+        // Before listening: the first gdb to connect finds the connection path loaded and compiled,
+        // and the target's own answers to what a session asks first loaded too.
         WarmUp.once(options);
+        WarmUp.declarations(target);
         return new GdbServer(target, options, host, port, beside, Level.INFO);
     }
 
@@ -132,7 +136,7 @@ public final class GdbServer implements AutoCloseable {
      * compiled. The caller makes the throwaway target (stopped, hitting {@code address} whenever
      * continued) and closes it; no real target is involved.
      *
-     * @param stop checked before each cycle: true ends the warm-up there (a real client came)
+     * @param stop checked before its stub starts and before each cycle: true ends the warm-up there (a real client came)
      * @return the cycles that ended in a stop reply
      */
     public static int warmUpBreakpointCycles(DebugTarget throwaway, long address, int cycles, java.time.Duration atMost,
@@ -164,6 +168,15 @@ public final class GdbServer implements AutoCloseable {
         synchronized (lock) {
             return activeClient != null && activeClient.isActive();
         }
+    }
+
+    /**
+     * True once a client has connected, from the moment its connection is accepted (before it is
+     * admitted and sends anything), and from then on: what work done only until gdb comes (a
+     * warm-up) stops at, so that it leaves the CPU to the first reply.
+     */
+    public boolean clientCame() {
+        return clientCame;
     }
 
     /** The CPU the stub's thread runs on to be next to its local client, or -1 (see {@link ClientCpuFollower}). */
@@ -230,6 +243,7 @@ public final class GdbServer implements AutoCloseable {
     }
 
     private void initClient(SocketChannel ch) {
+        clientCame = true;
         ch.pipeline().addLast("rsp-decoder", new RspFrameDecoder(RspFrameDecoder.Role.STUB, options.packetSize()));
         ch.pipeline().addLast("rsp-encoder", new RspEncoder(options.runLengthEncoding()));
         // Another client may hold the target but be on its way out (gdb's "disconnect" followed by

@@ -9,6 +9,7 @@ import dev.tdemu.gdbstub.target.BreakpointSupport;
 import dev.tdemu.gdbstub.target.Breakpoints;
 import dev.tdemu.gdbstub.target.DebugTarget;
 import dev.tdemu.gdbstub.target.GdbSignal;
+import dev.tdemu.gdbstub.target.NonStop;
 import dev.tdemu.gdbstub.target.ResumeRequest;
 import dev.tdemu.gdbstub.target.StopEvent;
 import dev.tdemu.gdbstub.target.TargetException;
@@ -64,6 +65,25 @@ final class WarmUp {
         }
     }
 
+    /**
+     * Reads what {@code target} declares (its register layout, capabilities, executable, threads):
+     * what a session asks it first, before the first request. Only declarations, so the target is
+     * not touched; their code (the target's, and what it loads) is then already loaded when gdb comes.
+     */
+    static void declarations(DebugTarget target) {
+        try {
+            target.registerLayout().targetXml();
+            target.breakpoints().map(Breakpoints::support);
+            target.executable();
+            target.nonStop();
+            target.physicalMemory();
+            target.monitorCommands();
+            target.threads();
+        } catch (RuntimeException e) {
+            LOG.debug("reading the target's declarations failed: {}", e.toString()); // the session will say
+        }
+    }
+
     /** Completes when this JVM's warm-up is over; exceptionally if its conversation went wrong. */
     static CompletableFuture<Void> done() {
         return DONE;
@@ -116,6 +136,12 @@ final class WarmUp {
                 c.expect("p10", "0");
             }
             c.expect("z1,1000,1", "OK");
+            // gdb's set non-stop on: the target's NonStop is what the first session constructs
+            // besides the all-stop handlers, so its classes are loaded here, not at the first gdb.
+            c.expect("QNonStop:1", "OK");
+            c.expect("?", "T05");
+            c.expect("vStopped", "OK");
+            c.expect("QNonStop:0", "OK");
             c.expect("D;1", "OK");
         }
     }
@@ -130,6 +156,9 @@ final class WarmUp {
      */
     static int breakpointCycles(DebugTarget throwaway, long address, int cycles, Duration atMost,
             java.util.function.BooleanSupplier clientCame) throws IOException {
+        if (clientCame.getAsBoolean()) {
+            return 0; // not even the stub: the client is here
+        }
         long deadline = System.nanoTime() + atMost.toNanos();
         int stops = 0;
         String z = ",%x,1".formatted(address);
@@ -223,7 +252,7 @@ final class WarmUp {
     }
 
     /** One stopped vCPU with zeroed registers and 8 KiB of memory at 0x1000 (NOPs, then zeros); steps advance RIP. */
-    private static final class Target implements DebugTarget, Breakpoints {
+    private static final class Target implements DebugTarget, Breakpoints, NonStop {
         private final RegisterLayout layout = RegisterLayout.x86_64();
         private final byte[] memory = new byte[0x2000];
         private volatile long rip = 0x1000;
@@ -297,6 +326,25 @@ final class WarmUp {
         @Override
         public CompletionStage<StopEvent> resume(ResumeRequest request) {
             return CompletableFuture.completedFuture(StopEvent.stepDone(1));
+        }
+
+        @Override
+        public Optional<NonStop> nonStop() {
+            return Optional.of(this);
+        }
+
+        @Override
+        public CompletionStage<Void> nonStop(boolean on, java.util.function.Consumer<StopEvent> listener) {
+            return CompletableFuture.completedFuture(null); // one thread, always stopped here
+        }
+
+        @Override
+        public CompletionStage<Void> resumeThreads(ResumeRequest request) {
+            return CompletableFuture.failedFuture(new TargetException(0x16, "the warm-up's thread does not run in non-stop mode"));
+        }
+
+        @Override
+        public void stopThreads(java.util.Collection<Integer> threadIds) {
         }
 
         @Override

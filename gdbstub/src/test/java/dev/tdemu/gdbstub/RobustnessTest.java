@@ -253,6 +253,18 @@ class RobustnessTest {
         target.shutdown();
     }
 
+    /** What a warm-up beside the stub stops at: the accept, before a packet, and for good once a client came. */
+    @Test
+    void aClientCountsAsComeFromItsConnectionOnEvenAfterItLeft() throws Exception {
+        StubFixture s = stub();
+        assertFalse(s.server().clientCame());
+        try (java.net.Socket silent = new java.net.Socket("127.0.0.1", s.server().port())) {
+            StubFixture.await("the connection is accepted", Duration.ofSeconds(30), () -> s.server().clientCame());
+        }
+        StubFixture.await("the connection is gone", Duration.ofSeconds(30), () -> !s.server().hasClient());
+        assertTrue(s.server().clientCame(), "still counted after it left");
+    }
+
     @Test
     void serverBindsPortZeroAndReportsThePort() throws Exception {
         StubFixture s = stub();

@@ -158,7 +158,7 @@ final class RunCommand implements Callable<Integer> {
                                 : "");
                 err.flush();
             }
-            Thread warmUp = dev.tdemu.emulator.gdb.VmWarmUp.inBackground(() -> server.hasClient() || vm.finished());
+            Thread warmUp = dev.tdemu.emulator.gdb.VmWarmUp.inBackground(() -> server.clientCame() || vm.finished());
             VmResult r = vm.run();
             if (warmUp != null) {
                 warmUp.join(15_000); // ends before its next cycle: the VM has finished

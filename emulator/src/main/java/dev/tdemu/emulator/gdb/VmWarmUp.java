@@ -78,10 +78,19 @@ public final class VmWarmUp {
         return run(cycles, atMost, () -> false);
     }
 
-    /** As {@link #run(int, Duration)}, ending before the next cycle once {@code stop} holds (then possibly none). */
+    /**
+     * As {@link #run(int, Duration)}, ending at the next step once {@code stop} holds (then
+     * possibly none): it is asked before the VM is made, before its stub starts and before each
+     * cycle, so that a client that comes while the warm-up is still setting up does not wait
+     * behind the rest of its set-up.
+     */
     public static Outcome run(int cycles, Duration atMost, java.util.function.BooleanSupplier stop) {
         long start = System.nanoTime();
         int done = 0;
+        if (stop.getAsBoolean()) {
+            LOG.debug("no VM warm-up: a client came first");
+            return new Outcome(0, 0);
+        }
         VmConfig config = VmConfig.newBuilder().setGuestImage("builtin:" + GUEST).setMode(GuestMode.GUEST_MODE_VMX)
                 .setTimeoutMs(60_000).build();
         try (Vm vm = new Vm(VmSpec.from(config), Vm.Options.quiet());

@@ -25,11 +25,18 @@ class VmWarmUpTest {
     }
 
     @Test
-    void theWarmUpEndsBeforeItsNextCycleOnceItsStopConditionHolds() {
-        assertThat(VmWarmUp.run(25, Duration.ofMinutes(1), () -> true).cycles()).as("a client already there: no cycle")
-                .isZero();
+    void theWarmUpEndsAtItsNextStepOnceItsStopConditionHolds() {
         java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        assertThat(VmWarmUp.run(25, Duration.ofMinutes(1), () -> asked.incrementAndGet() > 3).cycles())
+        assertThat(VmWarmUp.run(25, Duration.ofMinutes(1), () -> asked.incrementAndGet() > 0).cycles())
+                .as("a client already there: no cycle").isZero();
+        assertThat(asked).as("asked once, before the VM is made: nothing was set up").hasValue(1);
+        asked.set(0);
+        assertThat(VmWarmUp.run(25, Duration.ofMinutes(1), () -> asked.incrementAndGet() > 1).cycles())
+                .as("the client came while the VM was made: no stub, no cycle").isZero();
+        assertThat(asked).as("asked again before the stub starts").hasValue(2);
+        asked.set(0);
+        // asked before the VM, before the stub, then before each cycle
+        assertThat(VmWarmUp.run(25, Duration.ofMinutes(1), () -> asked.incrementAndGet() > 5).cycles())
                 .as("the client came after three cycles").isEqualTo(3);
     }
 
