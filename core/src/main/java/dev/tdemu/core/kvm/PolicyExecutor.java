@@ -34,6 +34,24 @@ final class PolicyExecutor {
     private PolicyProgram program;
     /** Its steps indexed by phase ordinal: looked up several times on every entry and exit. */
     private List<PolicyStep>[] byPhase;
+    /**
+     * Per phase: the atoms its conditions test, one bit per {@link PolicyCondition.Atom} ordinal;
+     * {@link #NOT_SKIPPABLE} when one of them reads what an earlier step of the phase read.
+     */
+    private long[] atomsTested;
+    /** Per phase: the values of its tested atoms with which its last walk performed no step ({@link #NONE}: none yet). */
+    private long[] idleWith;
+    /** Steps performed in the walk going on. */
+    private int performed;
+
+    private static final long NOT_SKIPPABLE = -1, NONE = -1;
+    private static final PolicyCondition.Atom[] ATOMS = PolicyCondition.Atom.values();
+
+    static {
+        if (ATOMS.length > 62) { // one bit per atom in a long, -1 kept free for NONE
+            throw new ExceptionInInitializerError("PolicyExecutor keeps atom values in a long: " + ATOMS.length + " atoms");
+        }
+    }
 
     private PolicyExecutor(KvmVcpu vcpu) {
         this.vcpu = vcpu;
@@ -45,8 +63,12 @@ final class PolicyExecutor {
         if (p != program) {
             PolicyPhase[] phases = PolicyPhase.values();
             byPhase = new List[phases.length];
+            atomsTested = new long[phases.length];
+            idleWith = new long[phases.length];
             for (PolicyPhase each : phases) {
                 byPhase[each.ordinal()] = p.steps(each);
+                atomsTested[each.ordinal()] = atomsTested(p.steps(each));
+                idleWith[each.ordinal()] = NONE;
             }
             program = p;
         }
@@ -64,16 +86,85 @@ final class PolicyExecutor {
         if (steps.isEmpty()) { // most policies leave some phases empty; they run on every exit
             return;
         }
+        // A walk that performs no step changes nothing, so its path depends only on the values of
+        // the atoms it tests: with the values of the last walk that performed nothing, this one
+        // would perform nothing either (on nearly every exit of a guest that leaves its DRs alone).
+        int p = phase.ordinal();
+        long tested = e.atomsTested[p];
         e.host = host;
+        long values = tested == NOT_SKIPPABLE ? NONE : e.atomValues(tested);
+        if (values != NONE && values == e.idleWith[p]) {
+            e.host = null;
+            return;
+        }
         e.dr = dr;
         e.phase = phase;
         e.debugCtlRead = false;
+        e.performed = 0;
         try {
             e.steps(steps);
         } finally {
             e.host = null;
             e.dr = null;
         }
+        if (values != NONE) {
+            e.idleWith[p] = e.performed == 0 ? values : NONE;
+        }
+    }
+
+    /** The atoms {@code steps} test; {@link #NOT_SKIPPABLE} when one depends on the phase's own reads (debug_ctl). */
+    private static long atomsTested(List<PolicyStep> steps) {
+        long atoms = 0;
+        for (PolicyStep s : steps) {
+            long more = switch (s) {
+                case PolicyStep.Action a -> atomsTested(a.when());
+                case PolicyStep.Conditional c -> {
+                    long when = atomsTested(c.when()), then = atomsTested(c.then()), otherwise = atomsTested(c.otherwise());
+                    yield when == NOT_SKIPPABLE || then == NOT_SKIPPABLE || otherwise == NOT_SKIPPABLE ? NOT_SKIPPABLE
+                            : when | then | otherwise;
+                }
+            };
+            if (more == NOT_SKIPPABLE) {
+                return NOT_SKIPPABLE;
+            }
+            atoms |= more;
+        }
+        return atoms;
+    }
+
+    private static long atomsTested(PolicyCondition c) {
+        return switch (c) {
+            case PolicyCondition.Always x -> 0;
+            case PolicyCondition.Test t -> t.atom() == PolicyCondition.Atom.HOST_OWNED_DEBUGCTL_CHANGED ? NOT_SKIPPABLE
+                    : 1L << t.atom().ordinal();
+            case PolicyCondition.Not n -> atomsTested(n.operand());
+            case PolicyCondition.And a -> operandsTested(a.operands());
+            case PolicyCondition.Or o -> operandsTested(o.operands());
+        };
+    }
+
+    private static long operandsTested(List<PolicyCondition> operands) {
+        long atoms = 0;
+        for (PolicyCondition c : operands) {
+            long more = atomsTested(c);
+            if (more == NOT_SKIPPABLE) {
+                return NOT_SKIPPABLE;
+            }
+            atoms |= more;
+        }
+        return atoms;
+    }
+
+    /** The values of the atoms in {@code tested}, one bit each where the atom holds. */
+    private long atomValues(long tested) {
+        long values = 0;
+        for (long rest = tested; rest != 0; rest &= rest - 1) {
+            int atom = Long.numberOfTrailingZeros(rest);
+            if (test(ATOMS[atom], null)) {
+                values |= 1L << atom;
+            }
+        }
+        return values;
     }
 
     private void steps(List<PolicyStep> steps) {
@@ -147,6 +238,7 @@ final class PolicyExecutor {
     }
 
     private void perform(PolicyStep.Action a) {
+        performed++;
         switch (a.op()) {
             case SET_DR7_FIXED_1 -> dr.setDebugreg(7, Dr7.RESET.value());
             case SET_DR7_ZERO -> dr.setDebugreg(7, 0);
