@@ -113,6 +113,8 @@ final class Vcpu implements Runnable, ExitContext {
     /** The last entry's DR sequence and invariant violations, for the exit that ends it. */
     private VcpuEnterGuest.EntryTrace entryTrace;
     private List<Violation> entryViolations = List.of();
+    /** This vCPU's last exits, for {@code monitor exits}. */
+    private final RecentExits recentExits = new RecentExits();
     /** The exit that ended the run was handled in the fastpath (EXIT_FASTPATH_EXIT_HANDLED), with this result. */
     private boolean exitHandledInFastpath;
     private boolean fastpathKeepRunning;
@@ -714,6 +716,7 @@ final class Vcpu implements Runnable, ExitContext {
         ExitEvent event = new ExitEvent(index, cpu.id(), vm.nextExitSequence(), exit.reason(), qualification, exit.rip(),
                 td != null ? td.tdcallLeaf(exit) : 0, entry, out, kvm.switchDbRegs().bits(), cpu.host().expectedHardware(),
                 cpu.host().hwBreakpointActive(), hits, violations, newWarnings);
+        recentExits.add(event);
         vm.observe(event);
     }
 
@@ -884,6 +887,10 @@ final class Vcpu implements Runnable, ExitContext {
 
     long exits() {
         return exits;
+    }
+
+    RecentExits recentExits() {
+        return recentExits;
     }
 
     long fastpathExits() {
