@@ -282,7 +282,9 @@ final class Vcpu implements Runnable, ExitContext {
      * DR sequence and the entry's invariants, kept for the exit that ends this entry.
      */
     private void enterGuest() {
-        eventKicked = false; // what the APIC kicked for is looked at now
+        if (eventKicked) { // what the APIC kicked for is looked at now (a volatile store only when set)
+            eventKicked = false;
+        }
         injectPendingInterrupt();
         engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
         entryTrace = VcpuEnterGuest.enterGuest(kvm, cpu.host(), cpu.hardware());
