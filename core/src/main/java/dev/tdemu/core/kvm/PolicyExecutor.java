@@ -210,6 +210,8 @@ final class PolicyExecutor {
         return false;
     }
 
+    // Small enough for the JIT to inline (the run_flags, DEBUGCTL and SEV-ES tests are in their
+    // own methods): every entry and exit tests a few atoms.
     private boolean test(PolicyCondition.Atom atom, PolicyStep at) {
         SwitchDbRegs s = vcpu.switchDbRegs();
         return switch (atom) {
@@ -222,18 +224,43 @@ final class PolicyExecutor {
             case HW_BREAKPOINT_ACTIVE -> host.hwBreakpointActive();
             case USE_HW_BP -> vcpu.guestDebug().useHwBp();
             case IS_TD_VCPU -> vcpu.isTd();
-            case SEV_ES_GUEST -> vcpu.backing() instanceof VcpuBacking.SevEs;
             case GUEST_STATE_PROTECTED -> vcpu.guestStateProtected();
+            case RUN_FLAGS, RUN_LOAD_GUEST_DR6, RUN_LOAD_DEBUGCTL -> runFlags(atom);
+            case HOST_DEBUGCTL, HOST_DEBUGCTL_NOT_PRESERVED, VT_HOST_DEBUGCTLMSR_NOT_PRESERVED, HOST_OWNED_DEBUGCTL_CHANGED ->
+                    debugctl(atom, at);
+            case SEV_ES_GUEST, SEV_VCPU_HAS_DEBUG_SWAP, SEV_SNP_GUEST, CPU_HAS_DEBUG_SWAP -> sevEs(atom);
+        };
+    }
+
+    private boolean runFlags(PolicyCondition.Atom atom) {
+        return switch (atom) {
             case RUN_FLAGS -> vcpu.runFlags != 0;
             case RUN_LOAD_GUEST_DR6 -> (vcpu.runFlags & KVM_RUN_LOAD_GUEST_DR6) != 0;
             case RUN_LOAD_DEBUGCTL -> (vcpu.runFlags & KVM_RUN_LOAD_DEBUGCTL) != 0;
+            default -> throw new IllegalArgumentException(atom + " does not test run_flags");
+        };
+    }
+
+    private boolean debugctl(PolicyCondition.Atom atom, PolicyStep at) {
+        return switch (atom) {
             case HOST_DEBUGCTL -> vcpu.hostDebugctl != 0;
             case HOST_DEBUGCTL_NOT_PRESERVED -> (vcpu.hostDebugctl & ~Debugctl.TDX_DEBUGCTL_PRESERVED) != 0;
             case VT_HOST_DEBUGCTLMSR_NOT_PRESERVED -> (vcpu.vtHostDebugctlmsr & ~Debugctl.TDX_DEBUGCTL_PRESERVED) != 0;
             case HOST_OWNED_DEBUGCTL_CHANGED -> ((debugCtl(at) ^ vcpu.hostDebugctl) & vcpu.program().hostOwnedDebugctl()) != 0;
-            case SEV_VCPU_HAS_DEBUG_SWAP -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().kvmSeesDebugSwap();
-            case SEV_SNP_GUEST -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().snp();
-            case CPU_HAS_DEBUG_SWAP -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().cpuHasDebugSwap();
+            default -> throw new IllegalArgumentException(atom + " does not test DEBUGCTL");
+        };
+    }
+
+    private boolean sevEs(PolicyCondition.Atom atom) {
+        if (!(vcpu.backing() instanceof VcpuBacking.SevEs e)) {
+            return false; // every SEV-ES test is false for another guest
+        }
+        return switch (atom) {
+            case SEV_ES_GUEST -> true;
+            case SEV_VCPU_HAS_DEBUG_SWAP -> e.guest().kvmSeesDebugSwap();
+            case SEV_SNP_GUEST -> e.guest().snp();
+            case CPU_HAS_DEBUG_SWAP -> e.guest().cpuHasDebugSwap();
+            default -> throw new IllegalArgumentException(atom + " is not an SEV-ES test");
         };
     }
 
