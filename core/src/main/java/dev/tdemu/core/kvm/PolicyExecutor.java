@@ -34,6 +34,24 @@ final class PolicyExecutor {
     private PolicyProgram program;
     /** Its steps indexed by phase ordinal: looked up several times on every entry and exit. */
     private List<PolicyStep>[] byPhase;
+    /**
+     * Per phase: the atoms its conditions test, one bit per {@link PolicyCondition.Atom} ordinal;
+     * {@link #NOT_SKIPPABLE} when one of them reads what an earlier step of the phase read.
+     */
+    private long[] atomsTested;
+    /** Per phase: the values of its tested atoms with which its last walk performed no step ({@link #NONE}: none yet). */
+    private long[] idleWith;
+    /** Steps performed in the walk going on. */
+    private int performed;
+
+    private static final long NOT_SKIPPABLE = -1, NONE = -1;
+    private static final PolicyCondition.Atom[] ATOMS = PolicyCondition.Atom.values();
+
+    static {
+        if (ATOMS.length > 62) { // one bit per atom in a long, -1 kept free for NONE
+            throw new ExceptionInInitializerError("PolicyExecutor keeps atom values in a long: " + ATOMS.length + " atoms");
+        }
+    }
 
     private PolicyExecutor(KvmVcpu vcpu) {
         this.vcpu = vcpu;
@@ -45,8 +63,12 @@ final class PolicyExecutor {
         if (p != program) {
             PolicyPhase[] phases = PolicyPhase.values();
             byPhase = new List[phases.length];
+            atomsTested = new long[phases.length];
+            idleWith = new long[phases.length];
             for (PolicyPhase each : phases) {
                 byPhase[each.ordinal()] = p.steps(each);
+                atomsTested[each.ordinal()] = atomsTested(p.steps(each));
+                idleWith[each.ordinal()] = NONE;
             }
             program = p;
         }
@@ -64,16 +86,85 @@ final class PolicyExecutor {
         if (steps.isEmpty()) { // most policies leave some phases empty; they run on every exit
             return;
         }
+        // A walk that performs no step changes nothing, so its path depends only on the values of
+        // the atoms it tests: with the values of the last walk that performed nothing, this one
+        // would perform nothing either (on nearly every exit of a guest that leaves its DRs alone).
+        int p = phase.ordinal();
+        long tested = e.atomsTested[p];
         e.host = host;
+        long values = tested == NOT_SKIPPABLE ? NONE : e.atomValues(tested);
+        if (values != NONE && values == e.idleWith[p]) {
+            e.host = null;
+            return;
+        }
         e.dr = dr;
         e.phase = phase;
         e.debugCtlRead = false;
+        e.performed = 0;
         try {
             e.steps(steps);
         } finally {
             e.host = null;
             e.dr = null;
         }
+        if (values != NONE) {
+            e.idleWith[p] = e.performed == 0 ? values : NONE;
+        }
+    }
+
+    /** The atoms {@code steps} test; {@link #NOT_SKIPPABLE} when one depends on the phase's own reads (debug_ctl). */
+    private static long atomsTested(List<PolicyStep> steps) {
+        long atoms = 0;
+        for (PolicyStep s : steps) {
+            long more = switch (s) {
+                case PolicyStep.Action a -> atomsTested(a.when());
+                case PolicyStep.Conditional c -> {
+                    long when = atomsTested(c.when()), then = atomsTested(c.then()), otherwise = atomsTested(c.otherwise());
+                    yield when == NOT_SKIPPABLE || then == NOT_SKIPPABLE || otherwise == NOT_SKIPPABLE ? NOT_SKIPPABLE
+                            : when | then | otherwise;
+                }
+            };
+            if (more == NOT_SKIPPABLE) {
+                return NOT_SKIPPABLE;
+            }
+            atoms |= more;
+        }
+        return atoms;
+    }
+
+    private static long atomsTested(PolicyCondition c) {
+        return switch (c) {
+            case PolicyCondition.Always x -> 0;
+            case PolicyCondition.Test t -> t.atom() == PolicyCondition.Atom.HOST_OWNED_DEBUGCTL_CHANGED ? NOT_SKIPPABLE
+                    : 1L << t.atom().ordinal();
+            case PolicyCondition.Not n -> atomsTested(n.operand());
+            case PolicyCondition.And a -> operandsTested(a.operands());
+            case PolicyCondition.Or o -> operandsTested(o.operands());
+        };
+    }
+
+    private static long operandsTested(List<PolicyCondition> operands) {
+        long atoms = 0;
+        for (PolicyCondition c : operands) {
+            long more = atomsTested(c);
+            if (more == NOT_SKIPPABLE) {
+                return NOT_SKIPPABLE;
+            }
+            atoms |= more;
+        }
+        return atoms;
+    }
+
+    /** The values of the atoms in {@code tested}, one bit each where the atom holds. */
+    private long atomValues(long tested) {
+        long values = 0;
+        for (long rest = tested; rest != 0; rest &= rest - 1) {
+            int atom = Long.numberOfTrailingZeros(rest);
+            if (test(ATOMS[atom], null)) {
+                values |= 1L << atom;
+            }
+        }
+        return values;
     }
 
     private void steps(List<PolicyStep> steps) {
@@ -119,6 +210,8 @@ final class PolicyExecutor {
         return false;
     }
 
+    // Small enough for the JIT to inline (the run_flags, DEBUGCTL and SEV-ES tests are in their
+    // own methods): every entry and exit tests a few atoms.
     private boolean test(PolicyCondition.Atom atom, PolicyStep at) {
         SwitchDbRegs s = vcpu.switchDbRegs();
         return switch (atom) {
@@ -131,22 +224,48 @@ final class PolicyExecutor {
             case HW_BREAKPOINT_ACTIVE -> host.hwBreakpointActive();
             case USE_HW_BP -> vcpu.guestDebug().useHwBp();
             case IS_TD_VCPU -> vcpu.isTd();
-            case SEV_ES_GUEST -> vcpu.backing() instanceof VcpuBacking.SevEs;
             case GUEST_STATE_PROTECTED -> vcpu.guestStateProtected();
+            case RUN_FLAGS, RUN_LOAD_GUEST_DR6, RUN_LOAD_DEBUGCTL -> runFlags(atom);
+            case HOST_DEBUGCTL, HOST_DEBUGCTL_NOT_PRESERVED, VT_HOST_DEBUGCTLMSR_NOT_PRESERVED, HOST_OWNED_DEBUGCTL_CHANGED ->
+                    debugctl(atom, at);
+            case SEV_ES_GUEST, SEV_VCPU_HAS_DEBUG_SWAP, SEV_SNP_GUEST, CPU_HAS_DEBUG_SWAP -> sevEs(atom);
+        };
+    }
+
+    private boolean runFlags(PolicyCondition.Atom atom) {
+        return switch (atom) {
             case RUN_FLAGS -> vcpu.runFlags != 0;
             case RUN_LOAD_GUEST_DR6 -> (vcpu.runFlags & KVM_RUN_LOAD_GUEST_DR6) != 0;
             case RUN_LOAD_DEBUGCTL -> (vcpu.runFlags & KVM_RUN_LOAD_DEBUGCTL) != 0;
+            default -> throw new IllegalArgumentException(atom + " does not test run_flags");
+        };
+    }
+
+    private boolean debugctl(PolicyCondition.Atom atom, PolicyStep at) {
+        return switch (atom) {
             case HOST_DEBUGCTL -> vcpu.hostDebugctl != 0;
             case HOST_DEBUGCTL_NOT_PRESERVED -> (vcpu.hostDebugctl & ~Debugctl.TDX_DEBUGCTL_PRESERVED) != 0;
             case VT_HOST_DEBUGCTLMSR_NOT_PRESERVED -> (vcpu.vtHostDebugctlmsr & ~Debugctl.TDX_DEBUGCTL_PRESERVED) != 0;
             case HOST_OWNED_DEBUGCTL_CHANGED -> ((debugCtl(at) ^ vcpu.hostDebugctl) & vcpu.program().hostOwnedDebugctl()) != 0;
-            case SEV_VCPU_HAS_DEBUG_SWAP -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().kvmSeesDebugSwap();
-            case SEV_SNP_GUEST -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().snp();
-            case CPU_HAS_DEBUG_SWAP -> vcpu.backing() instanceof VcpuBacking.SevEs e && e.guest().cpuHasDebugSwap();
+            default -> throw new IllegalArgumentException(atom + " does not test DEBUGCTL");
+        };
+    }
+
+    private boolean sevEs(PolicyCondition.Atom atom) {
+        if (!(vcpu.backing() instanceof VcpuBacking.SevEs e)) {
+            return false; // every SEV-ES test is false for another guest
+        }
+        return switch (atom) {
+            case SEV_ES_GUEST -> true;
+            case SEV_VCPU_HAS_DEBUG_SWAP -> e.guest().kvmSeesDebugSwap();
+            case SEV_SNP_GUEST -> e.guest().snp();
+            case CPU_HAS_DEBUG_SWAP -> e.guest().cpuHasDebugSwap();
+            default -> throw new IllegalArgumentException(atom + " is not an SEV-ES test");
         };
     }
 
     private void perform(PolicyStep.Action a) {
+        performed++;
         switch (a.op()) {
             case SET_DR7_FIXED_1 -> dr.setDebugreg(7, Dr7.RESET.value());
             case SET_DR7_ZERO -> dr.setDebugreg(7, 0);

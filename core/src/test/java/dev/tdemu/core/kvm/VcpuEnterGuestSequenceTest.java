@@ -103,6 +103,35 @@ class VcpuEnterGuestSequenceTest {
         assertEquals(host.expectedHardware(), cpu.snapshot());
     }
 
+    /**
+     * A phase that did nothing is skipped while what its conditions test keeps its values
+     * (PolicyExecutor): the same vCPU, entered and left again and again, must still do its work
+     * as soon as the host's breakpoints or switch_db_regs change, and stop when they change back.
+     */
+    @ParameterizedTest
+    @EnumSource(DrSwitchPolicy.class)
+    void aPhaseThatDidNothingDoesItsWorkAgainAsSoonAsWhatItTestsChanges(DrSwitchPolicy p) {
+        KvmVcpu v = KvmVcpu.vmx(p);
+        for (int round = 0; round < 3; round++) {
+            assertTrue(VcpuEnterGuest.beforeEntry(v, host, cpu).isEmpty(), "no host breakpoints, nothing to load");
+            assertTrue(VcpuEnterGuest.afterExit(v, host, cpu).isEmpty());
+        }
+        armHost();
+        for (int round = 0; round < 2; round++) {
+            assertEquals(List.of(set(7, 0x400)), VcpuEnterGuest.beforeEntry(v, host, cpu).operations());
+            assertEquals(fullRestore(), VcpuEnterGuest.afterExit(v, host, cpu).operations());
+        }
+        host.uninstallBreakpoint(0, cpu);
+        host.uninstallBreakpoint(1, cpu);
+        assertTrue(VcpuEnterGuest.beforeEntry(v, host, cpu).isEmpty(), "the host's breakpoints gone again");
+        assertTrue(VcpuEnterGuest.afterExit(v, host, cpu).isEmpty());
+        v.kvmSetDr(0, 0xA0);
+        v.kvmSetDr(7, 0x1);
+        v.kvmUpdateDr0123();
+        assertEquals(List.of(set(7, 0x400), set(0, 0xA0), set(1, 0), set(2, 0), set(3, 0)),
+                VcpuEnterGuest.beforeEntry(v, host, cpu).operations(), "the guest's breakpoint armed: BP_ENABLED");
+    }
+
     @ParameterizedTest
     @EnumSource(DrSwitchPolicy.class)
     void afterExitDoesNothingWithoutHostBreakpointsOrWontExit(DrSwitchPolicy p) {

@@ -869,7 +869,11 @@ public final class GuestEngine implements AutoCloseable {
      * the guest can take an interrupt (RFLAGS.IF set, no STI or MOV SS shadow).
      */
     public void requestInterruptWindow(boolean wanted) {
-        interruptWindowWanted = wanted;
+        // Written only on a change: a volatile store costs a fence, and every entry says "not wanted".
+        // Only the engine's thread writes these two flags (here and in the kick hook).
+        if (interruptWindowWanted != wanted) {
+            interruptWindowWanted = wanted;
+        }
         if (wanted) {
             enableKicks();
         }
@@ -881,7 +885,9 @@ public final class GuestEngine implements AutoCloseable {
      * RFLAGS.IF says. (NMI blocking until IRET is tdemu's IRET intercept, not this.)
      */
     public void requestNmiWindow(boolean wanted) {
-        nmiWindowWanted = wanted;
+        if (nmiWindowWanted != wanted) { // as requestInterruptWindow
+            nmiWindowWanted = wanted;
+        }
         if (wanted) {
             enableKicks();
         }

@@ -116,6 +116,8 @@ final class Vcpu implements Runnable, ExitContext {
     /** The last entry's DR sequence and invariant violations, for the exit that ends it. */
     private VcpuEnterGuest.EntryTrace entryTrace;
     private List<Violation> entryViolations = List.of();
+    /** This vCPU's last exits, for {@code monitor exits}. */
+    private final RecentExits recentExits = new RecentExits();
     /** The exit that ended the run was handled in the fastpath (EXIT_FASTPATH_EXIT_HANDLED), with this result. */
     private boolean exitHandledInFastpath;
     private boolean fastpathKeepRunning;
@@ -312,7 +314,9 @@ final class Vcpu implements Runnable, ExitContext {
      * DR sequence and the entry's invariants, kept for the exit that ends this entry.
      */
     private void enterGuest() {
-        eventKicked = false; // what the APIC kicked for is looked at now
+        if (eventKicked) { // what the APIC kicked for is looked at now (a volatile store only when set)
+            eventKicked = false;
+        }
         injectPendingInterrupt();
         engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
         vmEntry();
@@ -878,6 +882,7 @@ final class Vcpu implements Runnable, ExitContext {
         ExitEvent event = new ExitEvent(index, cpu.id(), vm.nextExitSequence(), exit.reason(), qualification, exit.rip(),
                 td != null ? td.tdcallLeaf(exit) : 0, entry, out, kvm.switchDbRegs().bits(), cpu.host().expectedHardware(),
                 cpu.host().hwBreakpointActive(), hits, violations, newWarnings);
+        recentExits.add(event);
         vm.observe(event);
     }
 
@@ -1048,6 +1053,10 @@ final class Vcpu implements Runnable, ExitContext {
 
     long exits() {
         return exits;
+    }
+
+    RecentExits recentExits() {
+        return recentExits;
     }
 
     long fastpathExits() {

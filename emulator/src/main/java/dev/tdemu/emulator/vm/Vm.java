@@ -512,23 +512,20 @@ public final class Vm implements AutoCloseable {
         return exitSequence.incrementAndGet();
     }
 
+    /** An exit's record (its vCPU has put it among its {@link RecentExits}): the VM's verdicts, then the observers. */
     void observe(ExitEvent event) {
-        synchronized (this) {
-            if (recentExits.size() == RECENT_EXITS) {
-                recentExits.removeFirst();
-            }
-            recentExits.addLast(event);
-            if (!event.violations().isEmpty()) {
-                violatingExits++;
-                if (firstViolation == null) {
-                    firstViolation = event;
+        if (!event.violations().isEmpty() || !event.warnings().isEmpty()) { // the lock only for what needs it
+            synchronized (this) {
+                if (!event.violations().isEmpty()) {
+                    violatingExits++;
+                    if (firstViolation == null) {
+                        firstViolation = event;
+                    }
+                    if (violations.size() < 1000) {
+                        violations.addAll(event.violations());
+                    }
                 }
-                if (violations.size() < 1000) {
-                    violations.addAll(event.violations());
-                }
-            }
-            if (!event.warnings().isEmpty()) {
-                warnings.addAll(event.warnings()); // addAll copies even an empty list into an array
+                warnings.addAll(event.warnings());
             }
         }
         for (ExitObserver o : observers) {
@@ -618,8 +615,17 @@ public final class Vm implements AutoCloseable {
     }
 
     private volatile DebugSession session;
-    private final java.util.ArrayDeque<ExitEvent> recentExits = new java.util.ArrayDeque<>();
-    private static final int RECENT_EXITS = 64;
+
+    /** The VM's last {@link #RECENT_EXITS} exits, oldest first: every vCPU's own last ones, merged. */
+    private List<ExitEvent> recentExits() {
+        List<ExitEvent> all = new ArrayList<>();
+        for (Vcpu v : vcpus) {
+            all.addAll(v.recentExits().snapshot());
+        }
+        all.sort(java.util.Comparator.comparingLong(ExitEvent::sequence));
+        return all.subList(Math.max(0, all.size() - RECENT_EXITS), all.size());
+    }
+    private static final int RECENT_EXITS = RecentExits.SIZE;
 
     /**
      * Attaches a debugger before or while the VM runs; with {@code startStopped} every vCPU waits
@@ -678,10 +684,7 @@ public final class Vm implements AutoCloseable {
             }
             case "exits" -> {
                 int n = w.length > 1 ? count(w[1]) : 10;
-                List<ExitEvent> recent;
-                synchronized (this) {
-                    recent = new ArrayList<>(recentExits);
-                }
+                List<ExitEvent> recent = recentExits();
                 for (ExitEvent e : recent.subList(Math.max(0, recent.size() - n), recent.size())) {
                     b.append(ExitFormat.format(e.toProto()));
                     b.append("    entry DR sequence ").append(e.entry().sequence()).append('\n');

@@ -123,6 +123,30 @@ class VmTest {
     }
 
     /**
+     * {@code monitor exits N}: each vCPU keeps its own last exits (no lock at every exit); the
+     * monitor merges them into the VM's last N, oldest first, whichever vCPU made them.
+     */
+    @Test
+    void monitorExitsListsTheVmsLastExitsOfEveryVcpuInSequenceOrder() throws Exception {
+        java.util.Map<Long, Integer> vcpuOfExit = new java.util.concurrent.ConcurrentSkipListMap<>();
+        VmResult r;
+        String listed;
+        try (Vm vm = new Vm(VmSpec.from(Guests.config("multi-vcpu", GuestMode.GUEST_MODE_VMX).setVcpus(3).build()),
+                new Vm.Options(null, List.of(e -> vcpuOfExit.put(e.sequence(), e.vcpu()))))) {
+            r = vm.run();
+            listed = vm.monitor("exits 100");
+        }
+        assertThat(r.exitStatus()).isZero();
+        assertThat(vcpuOfExit).as("exits seen").hasSizeGreaterThan(64);
+        assertThat(java.util.Set.copyOf(vcpuOfExit.values())).as("vCPUs that exited").containsExactlyInAnyOrder(0, 1, 2);
+        List<String> expected = vcpuOfExit.entrySet().stream().skip(vcpuOfExit.size() - 64)
+                .map(e -> "#" + e.getKey() + "  vCPU " + e.getValue()).toList();
+        List<String> shown = java.util.regex.Pattern.compile("(?m)^#\\d+  vCPU \\d+").matcher(listed).results()
+                .map(java.util.regex.MatchResult::group).toList();
+        assertThat(shown).as("the VM's last 64 exits, oldest first, with their vCPUs").isEqualTo(expected);
+    }
+
+    /**
      * The engine turns LOCK-prefixed instructions into plain loads and stores (it runs without
      * CF_PARALLEL), so two engines on two threads lose updates; tdemu lets one vCPU at a time run
      * guest code (GuestScheduler) and preempts with precise kicks. Lost or repeated updates show in
