@@ -30,7 +30,7 @@ final class GuestScheduler {
      * spin hands the engine to a waiting vCPU ({@link dev.tdemu.emulator.cpu.GuestEngine.PauseLoopExiting}).
      * Measured on kvm-unit-tests' apic.flat with -smp 2 (docs/kvm-unit-tests.md).
      */
-    static final int PLE_WINDOW = Integer.getInteger("tdemu.pleWindow", 128);
+    static final int PLE_WINDOW = 128;
 
     private final ReentrantLock lock = new ReentrantLock(true);
     private final Vm vm;
