@@ -24,6 +24,11 @@ public enum ExitReason {
     IO_INSTRUCTION(30),
     RDMSR(31),
     WRMSR(32),
+    /**
+     * PAUSE-loop exiting: the guest ran PAUSE in a spin loop for longer than the PLE window (tdemu:
+     * a vCPU of a VM with several, while another waits for the engine). RIP on the PAUSE.
+     */
+    PAUSE_INSTRUCTION(40),
     /** A guest access to the APIC-access page (tdemu: the xAPIC page of a VMX guest; {@link ApicAccessQualification}). */
     APIC_ACCESS(44),
     /** A guest-physical access the EPT does not allow ({@link EptViolationQualification}). */

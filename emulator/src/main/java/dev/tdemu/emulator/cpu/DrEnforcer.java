@@ -234,6 +234,16 @@ final class DrEnforcer {
         }
     }
 
+    /** Whether an execute hook (an armed instruction breakpoint) sits at {@code linear}; on the engine's thread. */
+    boolean executeHookAt(long linear) {
+        for (int slot = 0; slot < execHooks.length; slot++) {
+            if (execHooks[slot] != null && execAddress[slot] == linear) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private String execAddressesForLog() {
         List<String> a = new ArrayList<>();
         for (int slot = 0; slot < 4; slot++) {

@@ -22,6 +22,12 @@ public sealed interface EngineEvent {
     /** An instruction the engine does not implement (VMCALL, TDCALL, ICEBP, UD2, …), RIP on it. */
     record InvalidInstruction(long rip) implements EngineEvent {}
 
+    /**
+     * A PAUSE found by the code scan ended a spin loop past the PLE window while another vCPU
+     * waited for the engine ({@link GuestEngine#enablePauseLoopExiting}), stopped before it ran.
+     */
+    record PauseLoop(long rip) implements EngineEvent {}
+
     /** A port I/O instruction found by the code scan, stopped before it ran. */
     record PortIoInstruction(PortIo io, long rip) implements EngineEvent {}
 

@@ -47,6 +47,30 @@ public final class GuestEngine implements AutoCloseable {
         EngineEvent intercepted(EngineEvent.Intercept intercept);
     }
 
+    /**
+     * PAUSE-loop exiting for a vCPU of a VM with several (SDM vol. 3C, "PAUSE-Loop Exiting"; KVM's
+     * ple_window and handle_pause). tdemu runs one vCPU at a time, so a vCPU spinning on a flag
+     * another vCPU is to set cannot succeed until it gives the engine up: a run ends once it has
+     * executed {@code pleWindow} PAUSEs (counted from the start of the run, whatever the loop
+     * does in between: the SDM's PLE_Gap, which tells one loop from the next, has no meaning
+     * without cycle counts) and another vCPU waits for the engine.
+     *
+     * @param pleWindow        PAUSEs a run may execute before a spin ends it
+     * @param othersWaiting    whether another vCPU waits for the engine now
+     * @param yieldWithoutExit null: the spin ends the run with {@link EngineEvent.PauseLoop} (a
+     *                         VMX guest's PAUSE_INSTRUCTION exit); otherwise called instead, once
+     *                         a run, to hand the engine on without an exit (a TD: the TDX module
+     *                         enables no PAUSE-loop exiting; an SEV-ES guest)
+     */
+    public record PauseLoopExiting(int pleWindow, java.util.function.BooleanSupplier othersWaiting, Runnable yieldWithoutExit) {
+        public PauseLoopExiting {
+            if (pleWindow < 1) {
+                throw new IllegalArgumentException("the PLE window must be at least one PAUSE, not " + pleWindow);
+            }
+            java.util.Objects.requireNonNull(othersWaiting, "othersWaiting");
+        }
+    }
+
     /** Port I/O the code scan did not cover must still be answered while the engine runs. */
     public interface FallbackIo {
         long in(int port, int size);
@@ -64,6 +88,13 @@ public final class GuestEngine implements AutoCloseable {
     /** The last guest-physical byte, which no access reaches: where the self-modifying-code hook listens. */
     private static final long SMC_GUARD_ADDRESS = -1L;
     private final List<Hook> ioHooks = new ArrayList<>();
+    /** Null: PAUSE runs like any instruction (a VM's only vCPU pays nothing). See {@link #enablePauseLoopExiting}. */
+    private PauseLoopExiting pauseLoopExiting;
+    private final List<Hook> pauseHooks = new ArrayList<>();
+    /** PAUSEs executed since this run started (only counted with PAUSE-loop exiting on). */
+    private int pauses;
+    /** This run already asked to yield without an exit ({@link PauseLoopExiting#yieldWithoutExit}). */
+    private boolean spinYieldAsked;
     private final FallbackIo fallbackIo;
     private EngineEvent event;
     /** Null: every intercept ends the run. Set by the caller around a run ({@link #useInterceptFastpath}). */
@@ -548,6 +579,63 @@ public final class GuestEngine implements AutoCloseable {
             ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onIoCandidate(rip)));
         }
         LOG.debug("code at 0x{}: {} port I/O candidate(s) hooked", Long.toHexString(start), ioHooks.size());
+        if (pauseLoopExiting != null) {
+            for (int offset : pauseStarts(code)) {
+                long at = start + offset;
+                pauseHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onPause(rip)));
+            }
+            LOG.debug("code at 0x{}: {} PAUSE candidate(s) hooked", Long.toHexString(start), pauseHooks.size());
+        }
+    }
+
+    /**
+     * Turns PAUSE-loop exiting on for the code scanned from now on ({@link #scanCode}); before
+     * the scan, only for a vCPU of a VM with several.
+     */
+    public void enablePauseLoopExiting(PauseLoopExiting ple) {
+        pauseLoopExiting = java.util.Objects.requireNonNull(ple, "ple");
+    }
+
+    /** PAUSE is F3 90 in every mode. */
+    private static final byte REP = (byte) 0xF3, NOP = (byte) 0x90;
+
+    /**
+     * Offsets in {@code code} where a PAUSE could start (every F3 90): a candidate inside another
+     * instruction is never an instruction start, so its hook never runs.
+     */
+    public static List<Integer> pauseStarts(byte[] code) {
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i + 1 < code.length; i++) {
+            if (code[i] == REP && code[i + 1] == NOP) {
+                starts.add(i);
+            }
+        }
+        return starts;
+    }
+
+    /**
+     * A PAUSE candidate is about to run: the PAUSE-loop exit once this run has executed a PLE
+     * window of them and another vCPU waits (see {@link PauseLoopExiting}). Not in a
+     * one-instruction step (its trap ends the run), and not over an execute breakpoint's hook
+     * at the same place: the breakpoint faults first.
+     */
+    private void onPause(long linear) {
+        PauseLoopExiting ple = pauseLoopExiting;
+        if (++pauses < ple.pleWindow() || kicksDeferred || spinYieldAsked || !ple.othersWaiting().getAsBoolean()) {
+            return;
+        }
+        long rip = state.ripOfLinear(linear);
+        byte[] bytes = readCode(rip, 2);
+        if (bytes.length < 2 || bytes[0] != REP || bytes[1] != NOP || enforcer.executeHookAt(linear)) {
+            return; // other code at the scanned address (another address space), or a breakpoint's turn
+        }
+        if (ple.yieldWithoutExit() != null) {
+            spinYieldAsked = true;
+            ple.yieldWithoutExit().run();
+            return;
+        }
+        record(new EngineEvent.PauseLoop(rip));
+        uc.emuStop();
     }
 
     private void onIoCandidate(long linear) {
@@ -646,6 +734,8 @@ public final class GuestEngine implements AutoCloseable {
     public EngineEvent run() {
         event = null;
         kickedAt = -1;
+        pauses = 0;
+        spinYieldAsked = false;
         stopAtNextBlock = false;
         reenterAtNextBlock = false;
         applyOtherEnginesStores();

@@ -171,6 +171,7 @@ public final class PhysicalCpu {
             case EngineEvent.Int1 i -> softwareInterrupt(g, controls, ExceptionVector.DB.vector(), i.rip());
             case EngineEvent.InvalidInstruction ii -> invalidInstruction(g, controls, ii.rip());
             case EngineEvent.PortIoInstruction p -> portIo(g, controls, p.io(), p.rip());
+            case EngineEvent.PauseLoop p -> new VmExit.PauseInstruction(p.rip(), PAUSE_LENGTH);
             case EngineEvent.ImprecisePortIo p -> new VmExit.IoPerformed(
                     new IoQualification(p.size(), p.in(), false, false, false, p.port()), p.value(), p.rip());
             case EngineEvent.ExecuteBreakpoint b -> {
@@ -196,6 +197,9 @@ public final class PhysicalCpu {
         };
     }
 
+    /** PAUSE (F3 90): the VM-exit instruction length of a PAUSE-loop exit. */
+    private static final int PAUSE_LENGTH = 2;
+
     /** Marks "handle the event as usual" (null means the trap was delivered and the guest runs on). */
     private static final VmExit CONTINUE_WITH_EVENT = new VmExit.ExternalInterrupt(-2);
 
@@ -219,6 +223,7 @@ public final class PhysicalCpu {
             case EngineEvent.Intercept i -> beforeInstruction(g, controls, late, i.rip());
             case EngineEvent.InvalidInstruction ii -> beforeInstruction(g, controls, late, ii.rip());
             case EngineEvent.PortIoInstruction p -> beforeInstruction(g, controls, late, p.rip());
+            case EngineEvent.PauseLoop p -> beforeInstruction(g, controls, late, p.rip());
             case EngineEvent.ExecuteBreakpoint b -> beforeInstruction(g, controls, late, b.rip());
             case EngineEvent.RefusedAccess r -> beforeInstruction(g, controls, late, r.rip());
             default -> {

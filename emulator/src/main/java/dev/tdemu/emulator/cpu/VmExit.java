@@ -82,6 +82,19 @@ public sealed interface VmExit {
         }
     }
 
+    /**
+     * PAUSE-loop exiting (SDM vol. 3C, "PAUSE-Loop Exiting"): the PAUSE at {@link #rip()}, which
+     * has not run, ended a spin loop that went on past the PLE window while another vCPU was
+     * waiting to run (see {@link GuestEngine#enablePauseLoopExiting}). The VMM skips it and
+     * yields (KVM's handle_pause).
+     */
+    record PauseInstruction(long rip, int length) implements Instruction {
+        @Override
+        public ExitReason reason() {
+            return ExitReason.PAUSE_INSTRUCTION;
+        }
+    }
+
     record Vmcall(long rip, int length) implements Instruction {
         @Override
         public ExitReason reason() {

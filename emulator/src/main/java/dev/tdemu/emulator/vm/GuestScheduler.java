@@ -25,6 +25,12 @@ final class GuestScheduler {
     private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger("dev.tdemu.emulator.vm");
     /** How long a waiting vCPU lets the running one execute before preempting it. */
     static final long QUANTUM_MICROS = 2_000;
+    /**
+     * KVM's ple_window, in PAUSEs rather than cycles: how many PAUSEs a run may execute before a
+     * spin hands the engine to a waiting vCPU ({@link dev.tdemu.emulator.cpu.GuestEngine.PauseLoopExiting}).
+     * Measured on kvm-unit-tests' apic.flat with -smp 2 (docs/kvm-unit-tests.md).
+     */
+    static final int PLE_WINDOW = 128;
 
     private final ReentrantLock lock = new ReentrantLock(true);
     private final Vm vm;
@@ -76,6 +82,34 @@ final class GuestScheduler {
         if (holder != null && holder != v && lock.hasQueuedThreads()) {
             holder.preempt();
         }
+    }
+
+    /** Whether another vCPU waits for the engine lock: only then does a PAUSE loop end a run. */
+    boolean othersWaiting() {
+        return lock.hasQueuedThreads();
+    }
+
+    /**
+     * The vCPU holding the engine spins in a PAUSE loop while another waits, in a VM whose spins
+     * take no exit (a TD, an SEV-ES guest): it hands the engine on at its next block, as a
+     * preemption does, invisible to the guest and the VMM. On the holder's own thread.
+     */
+    void yieldRunning() {
+        Vcpu holder = running;
+        if (holder != null) {
+            holder.preempt();
+        }
+    }
+
+    /**
+     * PAUSE-loop exiting for the vCPUs of this VM: a VMX guest's spin ends with a PAUSE_INSTRUCTION
+     * exit (KVM's handle_pause yields); a TD's or an SEV-ES guest's with a preemption (the TDX
+     * module enables no PAUSE-loop exiting; tdemu's exit trace speaks VMX, and SEV-ES's PAUSE
+     * intercept is not modelled).
+     */
+    dev.tdemu.emulator.cpu.GuestEngine.PauseLoopExiting pauseLoopExiting(Mode mode) {
+        return new dev.tdemu.emulator.cpu.GuestEngine.PauseLoopExiting(PLE_WINDOW, this::othersWaiting,
+                mode == Mode.VMX ? null : this::yieldRunning);
     }
 
     private void acquire(Vcpu v) {

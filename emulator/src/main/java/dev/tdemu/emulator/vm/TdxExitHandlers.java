@@ -95,6 +95,9 @@ final class TdxExitHandlers {
                 case TdEventResult other -> afterEvent(v, other);
             };
             case VmExit.Vmcall c -> throw new IllegalStateException("a TD's VMCALL is #UD in the TD, never an exit");
+            // The TDX module enables no PAUSE-loop exiting (such an exit would be fatal to a
+            // non-debug TD); tdemu hands a spinning TD vCPU's engine on without an exit.
+            case VmExit.PauseInstruction p -> throw new IllegalStateException("a TD's PAUSE never exits (no PAUSE-loop exiting)");
             case VmExit.Vmgexit g -> throw new IllegalStateException("a TD's VMMCALL is #UD in the TD, never an exit");
             case VmExit.MovDr m -> throw new IllegalStateException("a TD's MOV DR never exits (KVM_DEBUGREG_AUTO_SWITCH)");
             case VmExit.ExceptionNmi e -> new InTd.ExitToHost(e);
@@ -227,6 +230,7 @@ final class TdxExitHandlers {
             case VmExit.Io io -> unreachable(io);
             case VmExit.IoPerformed p -> unreachable(p);
             case VmExit.Vmcall c -> unreachable(c);
+            case VmExit.PauseInstruction p -> unreachable(p);
             case VmExit.Vmgexit g -> unreachable(g);
             case VmExit.MovDr m -> unreachable(m);
             case VmExit.CrAccess c -> unreachable(c);

@@ -241,6 +241,9 @@ public final class Vm implements AutoCloseable {
                     });
             resources.add(engine);
             engine.makeKickable(); // devices interrupt the running guest
+            if (scheduler != null) {
+                engine.enablePauseLoopExiting(scheduler.pauseLoopExiting(spec.mode())); // before the scan, which places its hooks
+            }
             for (KernelSegment s : boot.segments()) {
                 // Only the bytes the file loaded can hold code at entry; code a kernel writes later is found when it runs.
                 engine.scanCode(s.address(), memory.readBytes(s.address(), (int) s.fileSize()));
@@ -255,6 +258,9 @@ public final class Vm implements AutoCloseable {
                 public void out(int port, int size, long value) { platform.ports().out(port, size, value); }
             });
             resources.add(engine);
+            if (scheduler != null) {
+                engine.enablePauseLoopExiting(scheduler.pauseLoopExiting(spec.mode())); // before the scan, which places its hooks
+            }
             for (LoadSegment s : spec.image().segments()) {
                 if (s.executable()) {
                     engine.scanCode(s.address(), s.data());

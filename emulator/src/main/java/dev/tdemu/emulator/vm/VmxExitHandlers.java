@@ -37,6 +37,7 @@ final class VmxExitHandlers {
             case VmExit.Rdtsc r -> kvmEmulateRdtsc(v, r, false);
             case VmExit.Rdtscp r -> kvmEmulateRdtsc(v, r, true);
             case VmExit.Vmcall c -> kvmEmulateHypercall(v, c);
+            case VmExit.PauseInstruction p -> handlePause(v, p);
             case VmExit.Io io -> handleIo(v, io);
             case VmExit.IoPerformed p -> true; // the engine already performed it through the devices
             case VmExit.MovDr m -> handleDr(v, m);
@@ -62,6 +63,17 @@ final class VmxExitHandlers {
      */
     static boolean handleNmiWindow(ExitContext v) {
         v.nmiUnblocked();
+        return true;
+    }
+
+    /**
+     * {@code handle_pause}: the PAUSE is skipped and the vCPU yields ({@code kvm_vcpu_on_spin}).
+     * The yield is the exit itself: the vCPU gave the engine up when its run ended, and the
+     * engine lock is fair, so the vCPU that was waiting for it (a PAUSE-loop exit needs one) runs
+     * before this one enters again. The PLE window is fixed (no grow_ple_window/shrink_ple_window).
+     */
+    static boolean handlePause(ExitContext v, VmExit.PauseInstruction p) {
+        v.skipInstruction(p);
         return true;
     }
 
