@@ -33,18 +33,10 @@ class SwitchableBlockHookTest {
              ExecutorService runner = Executors.newSingleThreadExecutor()) {
             Unicorn uc = m.engine();
             AtomicLong calls = new AtomicLong();
-            SwitchableBlockHook h = uc.addSwitchableBlockHook((u, address, size) -> {
-                calls.incrementAndGet();
-                u.emuStop();
-            });
+            SwitchableBlockHook h = countingStopper(uc, calls);
             AtomicLong otherCalls = new AtomicLong();
             uc.addBlockHook(BASE, BASE, (u, address, size) -> otherCalls.incrementAndGet()); // the set-up block only
-            m.ram().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000, -1L);
-            Future<EmuResult> run = runner.submit(() -> uc.emuStart(BASE));
-            while (iterations(m) < 100_000 && !run.isDone()) {
-                Thread.onSpinWait();
-            }
-            assertThat(run.isDone()).as("an infinite loop with the callback off").isFalse();
+            Future<EmuResult> run = runPastAHundredThousandBlocks(m, runner);
             assertThat(calls.get()).isZero();
             h.on();
             run.get(30, TimeUnit.SECONDS);
@@ -58,29 +50,41 @@ class SwitchableBlockHookTest {
     void offItsCallbackNeverRunsAndSwitchedOnFromAnotherThreadItStopsTheRunningGuest() throws Exception {
         try (BareMachine m = BindingGuests.machine("binding-countloop");
              ExecutorService runner = Executors.newSingleThreadExecutor()) {
-            Unicorn uc = m.engine();
             AtomicLong calls = new AtomicLong();
-            SwitchableBlockHook h = uc.addSwitchableBlockHook((u, address, size) -> {
-                calls.incrementAndGet();
-                u.emuStop();
-            });
+            SwitchableBlockHook h = countingStopper(m.engine(), calls);
             for (int round = 0; round < 50; round++) {
                 h.off();
                 long before = calls.get();
-                // binding-countloop counts its iterations (one block each) at 0x200000 from 0.
-                m.ram().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000, -1L);
-                Future<EmuResult> run = runner.submit(() -> uc.emuStart(BASE));
-                while (iterations(m) < 100_000 && !run.isDone()) {
-                    Thread.onSpinWait();
-                }
+                Future<EmuResult> run = runPastAHundredThousandBlocks(m, runner);
                 // A hundred thousand blocks ran: none of them may have called Java.
-                assertThat(run.isDone()).as("an infinite loop with the callback off").isFalse();
                 assertThat(calls.get()).isEqualTo(before);
                 h.on();
                 run.get(30, TimeUnit.SECONDS); // the callback stopped it
                 assertThat(calls.get()).isEqualTo(before + 1);
             }
         }
+    }
+
+    /** A switchable block hook whose callback counts its calls in {@code calls} and stops the run. */
+    private static SwitchableBlockHook countingStopper(Unicorn uc, AtomicLong calls) {
+        return uc.addSwitchableBlockHook((u, address, size) -> {
+            calls.incrementAndGet();
+            u.emuStop();
+        });
+    }
+
+    /**
+     * Starts binding-countloop on {@code runner} with its count (of iterations, one block each, at
+     * 0x200000) from 0 and returns once a hundred thousand blocks ran, asserting it still runs.
+     */
+    private static Future<EmuResult> runPastAHundredThousandBlocks(BareMachine m, ExecutorService runner) {
+        m.ram().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0x200000, -1L);
+        Future<EmuResult> run = runner.submit(() -> m.engine().emuStart(BASE));
+        while (iterations(m) < 100_000 && !run.isDone()) {
+            Thread.onSpinWait();
+        }
+        assertThat(run.isDone()).as("an infinite loop with the callback off").isFalse();
+        return run;
     }
 
     private static long iterations(BareMachine m) {
