@@ -369,8 +369,7 @@ final class Vcpu implements Runnable, ExitContext {
         VmExit exit = machine.apicAccessPage(access.gpa)
                 ? new VmExit.ApicAccess(ApicAccessQualification.linear(access.write, (int) (access.gpa & 0xFFF)), access.size, rip)
                 : new VmExit.EptMisconfig(access.gpa, access.size, access.write, rip);
-        if ((workload != null && cpu.host().hwBreakpointActive())
-                || vm.faultInjection() != dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE) {
+        if (!exitPathFitsInHook()) {
             performMmioAccess(access);
             deferredExits.add(exit);
             engine.endRunAtNextBlock();
@@ -471,10 +470,22 @@ final class Vcpu implements Runnable, ExitContext {
      */
     private boolean fastpathAllowed() {
         return vm.exitFastpathEnabled() && !vm.finished() && td == null && sev == null && !machine.hasInterruptController()
-                && vm.scheduler() == null && vm.debugSession() == null
-                && vm.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE
-                && (workload == null || !cpu.host().hwBreakpointActive())
+                && vm.scheduler() == null && vm.debugSession() == null && exitPathFitsInHook()
                 && queuedEvent == null && singleStepOwedAt < 0;
+    }
+
+    /**
+     * Whether an exit's path can run inside an engine hook (the exit fastpath, an MMIO exit in the
+     * access): no faults to inject and no host workload due at the exit, which runs an engine of
+     * its own.
+     */
+    private boolean exitPathFitsInHook() {
+        return vm.faultInjection() == dev.tdemu.proto.FaultInjection.FAULT_INJECTION_NONE && !hostWorkloadDue();
+    }
+
+    /** The host workload runs at this exit: there is one, and the host has a hardware breakpoint armed. */
+    private boolean hostWorkloadDue() {
+        return workload != null && cpu.host().hwBreakpointActive();
     }
 
     /**
@@ -864,7 +875,7 @@ final class Vcpu implements Runnable, ExitContext {
         DebugRegisters afterExit = cpu.hardware().snapshot();
         lastHostView = afterExit;
         int[] hits = null;
-        if (workload != null && cpu.host().hwBreakpointActive()) {
+        if (hostWorkloadDue()) {
             hits = workload.run(cpu);
             if (hits != null) {
                 violations = plus(violations, hostWorkloadViolations(hits));
