@@ -28,7 +28,7 @@ final class GuestScheduler {
     /**
      * KVM's ple_window, in PAUSEs rather than cycles: how many PAUSEs a run may execute before a
      * spin hands the engine to a waiting vCPU ({@link dev.tdemu.emulator.cpu.GuestEngine.PauseLoopExiting}).
-     * Measured on kvm-unit-tests' apic.flat with -smp 2 (docs/kvm-unit-tests.md).
+     * Chosen by a sweep over pc64-pause-handoff's hand-overs (docs/emulator.md, "Several vCPUs").
      */
     static final int PLE_WINDOW = 128;
 
