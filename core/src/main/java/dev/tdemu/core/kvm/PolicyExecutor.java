@@ -112,22 +112,18 @@ final class PolicyExecutor {
         }
     }
 
-    /** The atoms {@code steps} test; {@link #NOT_SKIPPABLE} when one depends on the phase's own reads (debug_ctl). */
+    /**
+     * The atoms {@code steps} test; {@link #NOT_SKIPPABLE} when one depends on the phase's own reads
+     * (debug_ctl). NOT_SKIPPABLE has every bit set, so a union with it stays NOT_SKIPPABLE, and a
+     * union of atoms never reaches it (at most 62 of them).
+     */
     private static long atomsTested(List<PolicyStep> steps) {
         long atoms = 0;
         for (PolicyStep s : steps) {
-            long more = switch (s) {
+            atoms |= switch (s) {
                 case PolicyStep.Action a -> atomsTested(a.when());
-                case PolicyStep.Conditional c -> {
-                    long when = atomsTested(c.when()), then = atomsTested(c.then()), otherwise = atomsTested(c.otherwise());
-                    yield when == NOT_SKIPPABLE || then == NOT_SKIPPABLE || otherwise == NOT_SKIPPABLE ? NOT_SKIPPABLE
-                            : when | then | otherwise;
-                }
+                case PolicyStep.Conditional c -> atomsTested(c.when()) | atomsTested(c.then()) | atomsTested(c.otherwise());
             };
-            if (more == NOT_SKIPPABLE) {
-                return NOT_SKIPPABLE;
-            }
-            atoms |= more;
         }
         return atoms;
     }
@@ -146,11 +142,7 @@ final class PolicyExecutor {
     private static long operandsTested(List<PolicyCondition> operands) {
         long atoms = 0;
         for (PolicyCondition c : operands) {
-            long more = atomsTested(c);
-            if (more == NOT_SKIPPABLE) {
-                return NOT_SKIPPABLE;
-            }
-            atoms |= more;
+            atoms |= atomsTested(c); // NOT_SKIPPABLE absorbs, as in atomsTested(steps)
         }
         return atoms;
     }
