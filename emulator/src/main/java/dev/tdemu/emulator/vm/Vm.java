@@ -310,43 +310,25 @@ public final class Vm implements AutoCloseable {
      */
     private void mapPcMemory(Vcpu v) {
         var uc = v.engine();
-        dev.tdemu.emulator.unicorn.MmioHandler bus = new dev.tdemu.emulator.unicorn.MmioHandler() {
-            @Override
-            public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
-                return v.guestMmioRead(offsetBase + offset, size);
-            }
-
-            @Override
-            public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
-                v.guestMmioWrite(offsetBase + offset, size, value);
-            }
-
-            private final long offsetBase = memory.size();
-        };
         long apicBase = dev.tdemu.core.pc.ApicBase.DEFAULT_BASE;
-        uc.mapMmio(memory.size(), apicBase - memory.size(), bus);
-        uc.mapMmio(apicBase, 0x1000, new dev.tdemu.emulator.unicorn.MmioHandler() {
+        uc.mapMmio(memory.size(), apicBase - memory.size(), guestMmio(v, memory.size()));
+        uc.mapMmio(apicBase, 0x1000, guestMmio(v, apicBase));
+        uc.mapMmio(apicBase + 0x1000, (1L << 32) - apicBase - 0x1000, guestMmio(v, apicBase + 0x1000));
+    }
+
+    /** The guest-physical addresses from {@code base} on as {@code v}'s accesses reach them. */
+    private static dev.tdemu.emulator.unicorn.MmioHandler guestMmio(Vcpu v, long base) {
+        return new dev.tdemu.emulator.unicorn.MmioHandler() {
             @Override
             public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
-                return v.guestMmioRead(apicBase + offset, size);
+                return v.guestMmioRead(base + offset, size);
             }
 
             @Override
             public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
-                v.guestMmioWrite(apicBase + offset, size, value);
+                v.guestMmioWrite(base + offset, size, value);
             }
-        });
-        uc.mapMmio(apicBase + 0x1000, (1L << 32) - apicBase - 0x1000, new dev.tdemu.emulator.unicorn.MmioHandler() {
-            @Override
-            public long read(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size) {
-                return v.guestMmioRead(apicBase + 0x1000 + offset, size);
-            }
-
-            @Override
-            public void write(dev.tdemu.emulator.unicorn.Unicorn u, long offset, int size, long value) {
-                v.guestMmioWrite(apicBase + 0x1000 + offset, size, value);
-            }
-        });
+        };
     }
 
     public VmSpec spec() {
