@@ -740,6 +740,10 @@ public final class GuestEngine implements AutoCloseable {
         reenterAtNextBlock = false;
         applyOtherEnginesStores();
         enforcer.takeRefusal();
+        SwitchableBlockHook blocks = kickHook;
+        if (blocks != null) {
+            blocks.forgetLastBlock(); // a block of an earlier run says nothing about this one
+        }
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
         runThread = Thread.currentThread();
@@ -921,6 +925,16 @@ public final class GuestEngine implements AutoCloseable {
     public boolean kicksEnabled() {
         SwitchableBlockHook h = kickHook;
         return h != null && h.isOn();
+    }
+
+    /**
+     * The linear address of the last translated block the engine started in the run that just
+     * ended, or -1 when none did or the engine is not {@link #makeKickable() kickable} (the kick
+     * hook's trampoline records it). Between runs.
+     */
+    public long lastBlockStart() {
+        SwitchableBlockHook h = kickHook;
+        return h == null ? -1 : h.lastBlockStart();
     }
 
     /** Whether interrupt-window exiting is wanted ({@link #requestInterruptWindow}); it needs the kick hook. */
