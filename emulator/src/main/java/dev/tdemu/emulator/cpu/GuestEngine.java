@@ -579,6 +579,13 @@ public final class GuestEngine implements AutoCloseable {
             ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onIoCandidate(rip)));
         }
         LOG.debug("code at 0x{}: {} port I/O candidate(s) hooked", Long.toHexString(start), ioHooks.size());
+        int loadSs = 0;
+        for (int offset : NullStackSegment.candidateStarts(code)) {
+            long at = start + offset;
+            ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onLoadSsCandidate(rip)));
+            loadSs++;
+        }
+        LOG.debug("code at 0x{}: {} MOV SS candidate(s) hooked", Long.toHexString(start), loadSs);
         if (pauseLoopExiting != null) {
             for (int offset : pauseStarts(code)) {
                 long at = start + offset;
@@ -648,6 +655,47 @@ public final class GuestEngine implements AutoCloseable {
             record(new EngineEvent.PortIoInstruction(io, rip));
             uc.emuStop();
         }
+    }
+
+    /**
+     * A MOV SS candidate is about to run: in 64-bit mode, a null selector the CPU refuses (see
+     * {@link NullStackSegment}) is #GP(0) here, before the engine, which would load it, runs it.
+     * An instruction breakpoint armed on the same instruction and not suppressed by RF comes first.
+     */
+    private void onLoadSsCandidate(long linear) {
+        if (!state.executionMode().is64Bit()
+                || enforcer.executeHookAt(linear) && (uc.readReg(X86Reg.RFLAGS) & Rflags.RF) == 0) {
+            return;
+        }
+        long rip = state.ripOfLinear(linear);
+        if (NullStackSegment.refused(this, rip)) {
+            record(new EngineEvent.Exception(dev.tdemu.core.x86.ExceptionVector.GP.vector(), 0, rip));
+            uc.emuStop();
+        }
+    }
+
+    /**
+     * Reads {@code length} bytes at linear {@code linear} as the CPU's own access would, through the
+     * current page tables to RAM or device memory ({@link #readPhysical}), page by page; null where
+     * a page is not mapped or not backed.
+     */
+    public byte[] readLinearAsCpu(long linear, int length) {
+        byte[] out = new byte[length];
+        int done = 0;
+        while (done < length) {
+            long physical = toPhysical(linear + done);
+            if (physical < 0) {
+                return null;
+            }
+            int chunk = (int) Math.min(length - done, (1L << PAGE_SHIFT) - ((linear + done) & ((1L << PAGE_SHIFT) - 1)));
+            try {
+                System.arraycopy(readPhysical(physical, chunk), 0, out, done, chunk);
+            } catch (GuestMemoryException e) {
+                return null;
+            }
+            done += chunk;
+        }
+        return out;
     }
 
     private void onExecuteBreakpoint(long linear) {

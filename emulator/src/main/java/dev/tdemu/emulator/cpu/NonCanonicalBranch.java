@@ -26,7 +26,6 @@ final class NonCanonicalBranch {
     private static final int MAX_BLOCK_INSTRUCTIONS = 512;
     private static final int RSP = 4, RCX = 1;
     private static final long CR4_LA57 = 1L << 12;
-    private static final long PAGE = 4096;
 
     private NonCanonicalBranch() {
     }
@@ -109,27 +108,11 @@ final class NonCanonicalBranch {
         return true;
     }
 
-    /**
-     * The qword at linear {@code linear} as the CPU reads it (RAM, or a device's memory: the
-     * engine read the same bytes for the branch), or empty where it is not mapped or not backed.
-     */
+    /** The qword at linear {@code linear} as the CPU reads it (RAM or device memory), or empty where it cannot be read. */
     private static OptionalLong readQword(GuestEngine g, long linear) {
-        byte[] bytes = new byte[8];
-        int done = 0;
-        while (done < 8) { // page by page: the two pages of a qword may map anywhere
-            long physical = g.toPhysical(linear + done);
-            if (physical < 0) {
-                return OptionalLong.empty();
-            }
-            int chunk = (int) Math.min(8 - done, PAGE - ((linear + done) & (PAGE - 1)));
-            try {
-                System.arraycopy(g.readPhysical(physical, chunk), 0, bytes, done, chunk);
-            } catch (dev.tdemu.emulator.machine.GuestMemoryException e) {
-                return OptionalLong.empty();
-            }
-            done += chunk;
-        }
-        return OptionalLong.of(java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
+        byte[] bytes = g.readLinearAsCpu(linear, 8);
+        return bytes == null ? OptionalLong.empty()
+                : OptionalLong.of(java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
     }
 
     /** Bits 63:47 all equal with 4-level paging, bits 63:56 with 5-level paging (CR4.LA57). */
