@@ -579,13 +579,19 @@ public final class GuestEngine implements AutoCloseable {
             ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onIoCandidate(rip)));
         }
         LOG.debug("code at 0x{}: {} port I/O candidate(s) hooked", Long.toHexString(start), ioHooks.size());
-        int loadSs = 0;
+        int loadSs = 0, aligned = 0;
         for (int offset : NullStackSegment.candidateStarts(code)) {
             long at = start + offset;
-            ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onLoadSsCandidate(rip)));
+            ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onFaultCandidate(rip, NullStackSegment::refused)));
             loadSs++;
         }
-        LOG.debug("code at 0x{}: {} MOV SS candidate(s) hooked", Long.toHexString(start), loadSs);
+        for (int offset : AlignedVectorAccess.candidateStarts(code)) {
+            long at = start + offset;
+            ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onFaultCandidate(rip, AlignedVectorAccess::misaligned)));
+            aligned++;
+        }
+        LOG.debug("code at 0x{}: {} MOV SS and {} aligned SSE move candidate(s) hooked", Long.toHexString(start), loadSs,
+                aligned);
         if (pauseLoopExiting != null) {
             for (int offset : pauseStarts(code)) {
                 long at = start + offset;
@@ -657,18 +663,24 @@ public final class GuestEngine implements AutoCloseable {
         }
     }
 
+    /** An instruction the engine runs without a fault the CPU raises: whether it faults at {@code rip}. */
+    @FunctionalInterface
+    private interface FaultCheck {
+        boolean faults(GuestEngine g, long rip);
+    }
+
     /**
-     * A MOV SS candidate is about to run: in 64-bit mode, a null selector the CPU refuses (see
-     * {@link NullStackSegment}) is #GP(0) here, before the engine, which would load it, runs it.
-     * An instruction breakpoint armed on the same instruction and not suppressed by RF comes first.
+     * An instruction the engine would run without the #GP(0) the CPU raises is about to run (a
+     * MOV SS of a refused null selector, {@link NullStackSegment}; a misaligned SSE move,
+     * {@link AlignedVectorAccess}): when {@code check} says it faults, the run ends before it
+     * with #GP(0) at it. An instruction breakpoint armed on it and not suppressed by RF comes first.
      */
-    private void onLoadSsCandidate(long linear) {
-        if (!state.executionMode().is64Bit()
-                || enforcer.executeHookAt(linear) && (uc.readReg(X86Reg.RFLAGS) & Rflags.RF) == 0) {
+    private void onFaultCandidate(long linear, FaultCheck check) {
+        if (enforcer.executeHookAt(linear) && (uc.readReg(X86Reg.RFLAGS) & Rflags.RF) == 0) {
             return;
         }
         long rip = state.ripOfLinear(linear);
-        if (NullStackSegment.refused(this, rip)) {
+        if (check.faults(this, rip)) {
             record(new EngineEvent.Exception(dev.tdemu.core.x86.ExceptionVector.GP.vector(), 0, rip));
             uc.emuStop();
         }

@@ -42,6 +42,9 @@ final class NullStackSegment {
      * own access then faults or goes on as before).
      */
     static boolean refused(GuestEngine g, long rip) {
+        if (!g.state().executionMode().is64Bit()) {
+            return false;
+        }
         X86Instruction insn = X86Decoder.decode(g.readCode(rip, X86Decoder.MAX_LENGTH), 0, ExecutionMode.LONG_64)
                 .instructionOrNull();
         if (insn == null || !(insn.operation() instanceof Operation.LoadSs ss) || ss.pop()) {
