@@ -579,6 +579,19 @@ public final class GuestEngine implements AutoCloseable {
             ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onIoCandidate(rip)));
         }
         LOG.debug("code at 0x{}: {} port I/O candidate(s) hooked", Long.toHexString(start), ioHooks.size());
+        int loadSs = 0, aligned = 0;
+        for (int offset : NullStackSegment.candidateStarts(code)) {
+            long at = start + offset;
+            ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onFaultCandidate(rip, NullStackSegment::refused)));
+            loadSs++;
+        }
+        for (int offset : AlignedVectorAccess.candidateStarts(code)) {
+            long at = start + offset;
+            ioHooks.add(uc.addCodeHook(at, at, (u, rip, size) -> onFaultCandidate(rip, AlignedVectorAccess::misaligned)));
+            aligned++;
+        }
+        LOG.debug("code at 0x{}: {} MOV SS and {} aligned SSE move candidate(s) hooked", Long.toHexString(start), loadSs,
+                aligned);
         if (pauseLoopExiting != null) {
             for (int offset : pauseStarts(code)) {
                 long at = start + offset;
@@ -648,6 +661,53 @@ public final class GuestEngine implements AutoCloseable {
             record(new EngineEvent.PortIoInstruction(io, rip));
             uc.emuStop();
         }
+    }
+
+    /** An instruction the engine runs without a fault the CPU raises: whether it faults at {@code rip}. */
+    @FunctionalInterface
+    private interface FaultCheck {
+        boolean faults(GuestEngine g, long rip);
+    }
+
+    /**
+     * An instruction the engine would run without the #GP(0) the CPU raises is about to run (a
+     * MOV SS of a refused null selector, {@link NullStackSegment}; a misaligned SSE move,
+     * {@link AlignedVectorAccess}): when {@code check} says it faults, the run ends before it
+     * with #GP(0) at it. An instruction breakpoint armed on it and not suppressed by RF comes first.
+     */
+    private void onFaultCandidate(long linear, FaultCheck check) {
+        if (enforcer.executeHookAt(linear) && (uc.readReg(X86Reg.RFLAGS) & Rflags.RF) == 0) {
+            return;
+        }
+        long rip = state.ripOfLinear(linear);
+        if (check.faults(this, rip)) {
+            record(new EngineEvent.Exception(dev.tdemu.core.x86.ExceptionVector.GP.vector(), 0, rip));
+            uc.emuStop();
+        }
+    }
+
+    /**
+     * Reads {@code length} bytes at linear {@code linear} as the CPU's own access would, through the
+     * current page tables to RAM or device memory ({@link #readPhysical}), page by page; null where
+     * a page is not mapped or not backed.
+     */
+    public byte[] readLinearAsCpu(long linear, int length) {
+        byte[] out = new byte[length];
+        int done = 0;
+        while (done < length) {
+            long physical = toPhysical(linear + done);
+            if (physical < 0) {
+                return null;
+            }
+            int chunk = (int) Math.min(length - done, (1L << PAGE_SHIFT) - ((linear + done) & ((1L << PAGE_SHIFT) - 1)));
+            try {
+                System.arraycopy(readPhysical(physical, chunk), 0, out, done, chunk);
+            } catch (GuestMemoryException e) {
+                return null;
+            }
+            done += chunk;
+        }
+        return out;
     }
 
     private void onExecuteBreakpoint(long linear) {
@@ -740,6 +800,10 @@ public final class GuestEngine implements AutoCloseable {
         reenterAtNextBlock = false;
         applyOtherEnginesStores();
         enforcer.takeRefusal();
+        SwitchableBlockHook blocks = kickHook;
+        if (blocks != null) {
+            blocks.forgetLastBlock(); // a block of an earlier run says nothing about this one
+        }
         long start = uc.readReg(X86Reg.RIP);
         EmuResult result;
         runThread = Thread.currentThread();
@@ -921,6 +985,16 @@ public final class GuestEngine implements AutoCloseable {
     public boolean kicksEnabled() {
         SwitchableBlockHook h = kickHook;
         return h != null && h.isOn();
+    }
+
+    /**
+     * The linear address of the last translated block the engine started in the run that just
+     * ended, or -1 when none did or the engine is not {@link #makeKickable() kickable} (the kick
+     * hook's trampoline records it). Between runs.
+     */
+    public long lastBlockStart() {
+        SwitchableBlockHook h = kickHook;
+        return h == null ? -1 : h.lastBlockStart();
     }
 
     /** Whether interrupt-window exiting is wanted ({@link #requestInterruptWindow}); it needs the kick hook. */

@@ -157,9 +157,16 @@ public final class PhysicalCpu {
                     // The engine set CR2 when it raised #PF: delivery must keep that address.
                     yield pageFault(g, controls, e.errorCode(), uc.readReg(X86Reg.CR2), e.rip());
                 }
-                if (e.vector() == ExceptionVector.GP.vector() && e.errorCode() == 0 && nonCanonicalStackOperand(g, e.rip())) {
-                    // The engine raises #GP(0) for every non-canonical address; through SS it is #SS(0).
-                    yield raise(g, controls, Event.fault(ExceptionVector.SS).errorCode(0).at(e.rip()));
+                if (e.vector() == ExceptionVector.GP.vector() && e.errorCode() == 0) {
+                    if (nonCanonicalStackOperand(g, e.rip())) {
+                        // The engine raises #GP(0) for every non-canonical address; through SS it is #SS(0).
+                        yield raise(g, controls, Event.fault(ExceptionVector.SS).errorCode(0).at(e.rip()));
+                    }
+                    // A branch to a non-canonical address faults on the branch, not at its target.
+                    java.util.OptionalLong branch = NonCanonicalBranch.undo(g, e.rip());
+                    if (branch.isPresent()) {
+                        yield raise(g, controls, Event.fault(ExceptionVector.GP).errorCode(0).at(branch.getAsLong()));
+                    }
                 }
                 // Any other exception the engine raised faults at its instruction (a vector the SDM
                 // reserves, which no instruction raises, would go in as the interrupt it then is).

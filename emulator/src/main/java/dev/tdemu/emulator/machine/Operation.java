@@ -83,6 +83,29 @@ public sealed interface Operation {
      */
     record FarTransfer(boolean call, boolean indirect, int selector, long offset) implements Operation {}
 
+    /** The near branches, by what they do to the stack and registers besides RIP. */
+    enum BranchKind {
+        /** JMP rel8/rel32 (EB, E9) or JMP r/m (FF /4). */
+        JMP,
+        /** Jcc rel8/rel32 (70-7F, 0F 80-8F), JrCXZ (E3). */
+        JCC,
+        /** LOOP, LOOPE, LOOPNE (E0-E2): decrement rCX first. */
+        LOOP,
+        /** CALL rel32 (E8) or CALL r/m (FF /2): push the return address. */
+        CALL,
+        /** RET (C3) or RET imm16 (C2): pop the target, then release the immediate's bytes. */
+        RET
+    }
+
+    /**
+     * A near branch. The target is RIP after the instruction plus the {@link X86Instruction#immediate}
+     * (relative), the ModRM operand (indirect), or the qword at RSP (RET).
+     *
+     * @param indirect  FF /2 or FF /4: the target is the register or memory operand
+     * @param popBytes  RET imm16's immediate (bytes released after the pop), else 0
+     */
+    record NearBranch(BranchKind kind, boolean indirect, int popBytes) implements Operation {}
+
     /** An opcode that is #UD in the decoding mode (the one-byte opcodes 64-bit mode dropped, for one). */
     record Undefined(String reason) implements Operation {}
 

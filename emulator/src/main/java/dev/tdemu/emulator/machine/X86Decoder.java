@@ -600,8 +600,19 @@ public final class X86Decoder {
                         : new Operation.Other();
                 case 0xEA -> new Operation.FarTransfer(false, false, selector, imm);
                 case 0x9A -> new Operation.FarTransfer(true, false, selector, imm);
-                case 0xFF -> (reg == 3 || reg == 5) && memory != null ? new Operation.FarTransfer(reg == 3, true, -1, -1)
-                        : new Operation.Other();
+                case 0xFF -> switch (reg) {
+                    case 2 -> new Operation.NearBranch(Operation.BranchKind.CALL, true, 0);
+                    case 4 -> new Operation.NearBranch(Operation.BranchKind.JMP, true, 0);
+                    case 3, 5 -> memory != null ? new Operation.FarTransfer(reg == 3, true, -1, -1) : new Operation.Other();
+                    default -> new Operation.Other();
+                };
+                case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F, 0xE3 ->
+                        new Operation.NearBranch(Operation.BranchKind.JCC, false, 0);
+                case 0xE0, 0xE1, 0xE2 -> new Operation.NearBranch(Operation.BranchKind.LOOP, false, 0);
+                case 0xE8 -> new Operation.NearBranch(Operation.BranchKind.CALL, false, 0);
+                case 0xE9, 0xEB -> new Operation.NearBranch(Operation.BranchKind.JMP, false, 0);
+                case 0xC3 -> new Operation.NearBranch(Operation.BranchKind.RET, false, 0);
+                case 0xC2 -> new Operation.NearBranch(Operation.BranchKind.RET, false, (int) (imm & 0xFFFF));
                 default -> new Operation.Other();
             };
         }
@@ -623,6 +634,8 @@ public final class X86Decoder {
             case 0x31 -> new Operation.Named(Operation.Name.RDTSC);
             case 0x32 -> new Operation.Named(Operation.Name.RDMSR);
             case 0xA2 -> new Operation.Named(Operation.Name.CPUID);
+            case 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F ->
+                    new Operation.NearBranch(Operation.BranchKind.JCC, false, 0);
             case 0xA1, 0xA9 -> new Operation.Other(); // POP FS/GS
             case 0x00 -> switch (reg) {
                 case 2 -> new Operation.LoadSystemTable(Operation.SystemTable.LDTR, rmIsRegister ? rmX : -1);

@@ -28,6 +28,11 @@ import org.apache.logging.log4j.Logger;
  * each block calls its hook dispatcher, which calls the same trampoline. Measured in
  * docs/unicorn-binding.md.
  *
+ * <p>Before it jumps, the trampoline stores the block's address in a word of the writable page
+ * ({@link #lastBlockStart()}): the last block the engine started, known without a Java call. A
+ * fault the engine raises when it fetches the next block (a branch to a non-canonical address)
+ * is found in that block's last instruction. One store per block, beside the call.
+ *
  * <p>The trampoline lives as long as the engine (translations compiled with a call to it may run
  * until the engine's next flush), and is unmapped after {@code uc_close}. Where no executable page
  * can be had, the hook is registered with the upcall stub itself and stays on for good ({@link
@@ -42,15 +47,22 @@ public final class SwitchableBlockHook implements AutoCloseable {
     private final Unicorn engine;
     /** The trampoline's slot, or null when the hook cannot be switched. */
     private final MemorySegment slot;
+    /** Where the trampoline stores each block's address, or null when the hook cannot be switched. */
+    private final MemorySegment lastBlock;
+    /** The last block's address when there is no trampoline (the hook is always on: its callback records it). */
+    private long lastBlockCalled = NO_BLOCK;
+    /** {@link #lastBlockStart()} before any block started. */
+    public static final long NO_BLOCK = -1;
     /** Written under this object's lock, read by {@link #isOn()} from any thread. */
     private volatile boolean on;
     /** The hook or its engine is gone: the slot must not point at the stub again. */
     private boolean dead;
 
-    private SwitchableBlockHook(Unicorn engine, Hook hook, MemorySegment slot) {
+    private SwitchableBlockHook(Unicorn engine, Hook hook, MemorySegment slot, MemorySegment lastBlock) {
         this.engine = engine;
         this.hook = hook;
         this.slot = slot;
+        this.lastBlock = lastBlock;
         this.on = slot == null;
     }
 
@@ -59,12 +71,37 @@ public final class SwitchableBlockHook implements AutoCloseable {
         if (t == null) {
             LOG.warn("no executable page for the kick hook's trampoline: the kick hook stays on "
                     + "(guests run about a third slower)");
-            return new SwitchableBlockHook(engine, engine.addBlockHook(callback), null);
+            SwitchableBlockHook[] self = new SwitchableBlockHook[1];
+            Hook h = engine.addBlockHook((u, address, size) -> {
+                self[0].lastBlockCalled = address;
+                callback.onBlock(u, address, size);
+            });
+            self[0] = new SwitchableBlockHook(engine, h, null, null);
+            return self[0];
         }
         engine.unmapAfterClose(t::unmap);
         WORD.setVolatile(t.slot, 0L, NO_OP);
+        WORD.setVolatile(t.lastBlock, 0L, NO_BLOCK);
         Hook h = engine.addBlockHookCalledThrough(t.entry, callback);
-        return new SwitchableBlockHook(engine, h, t.slot);
+        return new SwitchableBlockHook(engine, h, t.slot, t.lastBlock);
+    }
+
+    /**
+     * The address of the last block the engine started (its linear address: CS's base included
+     * outside 64-bit mode), or {@link #NO_BLOCK} since {@link #forgetLastBlock()}. On the
+     * engine's thread, between runs or inside a hook.
+     */
+    public long lastBlockStart() {
+        return lastBlock != null ? (long) WORD.get(lastBlock, 0L) : lastBlockCalled;
+    }
+
+    /** Makes {@link #lastBlockStart()} {@link #NO_BLOCK} until the next block starts (before a run). */
+    public void forgetLastBlock() {
+        if (lastBlock != null) {
+            WORD.set(lastBlock, 0L, NO_BLOCK);
+        } else {
+            lastBlockCalled = NO_BLOCK;
+        }
     }
 
     private static long noOp() {
@@ -122,12 +159,20 @@ public final class SwitchableBlockHook implements AutoCloseable {
         return "SwitchableBlockHook[" + (switchable() ? on ? "on" : "off" : "always on") + "]";
     }
 
-    /** {@code jmp *slot(%rip)} in a read-and-execute page, the slot at the start of the writable page after it. */
-    private record Trampoline(MemorySegment pages, MemorySegment entry, MemorySegment slot) {
+    /**
+     * {@code mov %rsi, lastBlock(%rip); jmp *slot(%rip)} in a read-and-execute page, the slot at
+     * the start of the writable page after it and the last block's address the word after the
+     * slot. The callback's second argument (RSI in the System V ABI) is the block's address.
+     */
+    private record Trampoline(MemorySegment pages, MemorySegment entry, MemorySegment slot, MemorySegment lastBlock) {
         private static final long PAGE = 4096;
         private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
-        /** jmp *0xffa(%rip): the slot is 0x1000 bytes after the trampoline (RIP is 6 past it then). */
-        private static final byte[] CODE = {(byte) 0xFF, 0x25, (byte) 0xFA, 0x0F, 0x00, 0x00, (byte) 0xCC, (byte) 0xCC};
+        /**
+         * mov %rsi, 0x1001(%rip) (at 0, 7 bytes: stores to 0x1008), then jmp *0xff3(%rip) (at 7, 6
+         * bytes: the slot at 0x1000).
+         */
+        private static final byte[] CODE = {0x48, (byte) 0x89, 0x35, 0x01, 0x10, 0x00, 0x00,
+            (byte) 0xFF, 0x25, (byte) 0xF3, 0x0F, 0x00, 0x00, (byte) 0xCC, (byte) 0xCC, (byte) 0xCC};
         private static final MethodHandle MMAP = libc("mmap",
                 FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
         private static final MethodHandle MPROTECT = libc("mprotect", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -155,7 +200,7 @@ public final class SwitchableBlockHook implements AutoCloseable {
                     int ignored = (int) MUNMAP.invokeExact(pages, 2 * PAGE);
                     return null;
                 }
-                return new Trampoline(pages, pages.asSlice(0, CODE.length), pages.asSlice(PAGE, 8));
+                return new Trampoline(pages, pages.asSlice(0, CODE.length), pages.asSlice(PAGE, 8), pages.asSlice(PAGE + 8, 8));
             } catch (Throwable t) {
                 LOG.debug("no trampoline: {}", t.toString());
                 return null;

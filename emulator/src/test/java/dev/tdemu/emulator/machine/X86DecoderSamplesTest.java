@@ -325,8 +325,19 @@ class X86DecoderSamplesTest {
                 return new Operation.FarTransfer(call, false, Integer.decode(p.op(0).substring(1)),
                         Long.decode(p.op(1).substring(1)));
             }
+            case "jmp", "jmpw", "jmpl", "jmpq", "call", "callw", "calll", "callq":
+                return new Operation.NearBranch(mn.startsWith("call") ? Operation.BranchKind.CALL : Operation.BranchKind.JMP,
+                        p.op(0).startsWith("*"), 0);
+            case "ret", "retw", "retl", "retq":
+                return new Operation.NearBranch(Operation.BranchKind.RET, false,
+                        p.operands().isEmpty() ? 0 : Integer.decode(p.op(0).substring(1)));
+            case "loop", "loope", "loopne", "loopz", "loopnz":
+                return new Operation.NearBranch(Operation.BranchKind.LOOP, false, 0);
             default:
                 break;
+        }
+        if (mn.matches("j(cxz|ecxz|rcxz|n?[a-z]{1,2})")) {
+            return new Operation.NearBranch(Operation.BranchKind.JCC, false, 0);
         }
         Matcher string = Pattern.compile("(movs|cmps|stos|lods|scas)([bwlq]?)").matcher(mn);
         if (string.matches()) {

@@ -65,6 +65,35 @@ class SwitchableBlockHookTest {
         }
     }
 
+    /**
+     * Switched off, the trampoline still records each block's address: after binding-countloop ran
+     * a hundred thousand blocks and was stopped from outside (no Java block callback ever ran), the
+     * last block started is the loop's, which begins with its DEC RCX; forgetting it reads NO_BLOCK.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void offTheTrampolineStillRecordsTheLastBlockStarted() throws Exception {
+        try (BareMachine m = BindingGuests.machine("binding-countloop");
+             ExecutorService runner = Executors.newSingleThreadExecutor()) {
+            AtomicLong calls = new AtomicLong();
+            SwitchableBlockHook h = countingStopper(m.engine(), calls);
+            h.forgetLastBlock();
+            assertThat(h.lastBlockStart()).isEqualTo(SwitchableBlockHook.NO_BLOCK);
+            Future<EmuResult> run = runPastAHundredThousandBlocks(m, runner);
+            m.engine().stop();
+            run.get(30, TimeUnit.SECONDS);
+            assertThat(calls.get()).as("the callback stayed off").isZero();
+            long block = h.lastBlockStart();
+            assertThat(block).as("the loop's block, not the entry's").isGreaterThan(BASE);
+            byte[] dec = new byte[3];
+            java.lang.foreign.MemorySegment.copy(m.ram(), java.lang.foreign.ValueLayout.JAVA_BYTE, block,
+                    dec, 0, 3);
+            assertThat(dec).as("DEC RCX at 0x%x", block).containsExactly(0x48, 0xFF, 0xC9);
+            h.forgetLastBlock();
+            assertThat(h.lastBlockStart()).isEqualTo(SwitchableBlockHook.NO_BLOCK);
+        }
+    }
+
     /** A switchable block hook whose callback counts its calls in {@code calls} and stops the run. */
     private static SwitchableBlockHook countingStopper(Unicorn uc, AtomicLong calls) {
         return uc.addSwitchableBlockHook((u, address, size) -> {
