@@ -23,6 +23,10 @@
  *                           (the #DB owed for the HLT ends the halt, as in KVM), and the timer's
  *                           interrupt exactly once
  *   buslock.*               a split-lock CMPXCHG raises nothing; DEBUGCTL.BLD is not offered (#GP)
+ *   iret-rf.*               RF popped by IRETQ lasts one instruction (SDM 17.3.1.1): a code
+ *                           breakpoint on the first instruction is suppressed, one on the second
+ *                           fires, and PUSHF's image never has RF (a PUSHF right after the IRET,
+ *                           and one later in the same block)
  *
  * The #DB gate has no IST here: a #DB delivered at the first instruction of a #DB or #BP handler
  * (the held watchpoint trap) must not reuse the stack the first frame is on.
@@ -43,6 +47,21 @@
     or      $RFLAGS_TF, %rax
     push    %rax
     popfq
+.endm
+
+/* IRETQ to \target with RF set in the popped RFLAGS (SS, RSP, CS as they are); clobbers RAX, RBX. */
+.macro IRET_RF target
+    mov     %rsp, %rbx
+    mov     %ss, %eax
+    push    %rax
+    push    %rbx
+    pushfq
+    orq     $RFLAGS_RF, (%rsp)
+    mov     %cs, %eax
+    push    %rax
+    lea     \target(%rip), %rax
+    push    %rax
+    iretq
 .endm
 
 /* One logged #DB: entry \i at \label (a trap's RIP after its instruction) with DR6 \dr6. */
@@ -251,6 +270,38 @@ main64:
     xor     %edx, %edx
     wrmsr
 1:  CHECK "buslock.debugctl-bld-gp", $VEC_GP, exc_vector(%rip)
+
+    /* ---- RF popped by IRET lasts one instruction ---- */
+    CONF_BEGIN
+    IRET_RF 1f
+1:  pushfq                                      /* runs with RF set; the image has none */
+    pop     %rax
+    mov     %rax, got(%rip)
+    CHECK_MASK "iret-rf.pushf-right-after-iret", $0, got(%rip), $RFLAGS_RF
+    CONF_BEGIN
+    IRET_RF 1f
+1:  nop
+    pushfq                                      /* same block, RF cleared after the NOP */
+    pop     %rax
+    mov     %rax, got(%rip)
+    CHECK_MASK "iret-rf.pushf-after-one-instruction", $0, got(%rip), $RFLAGS_RF
+    CONF_BEGIN
+    movq    $RFLAGS_RF, exc_or_flags(%rip)     /* resume the faulting instruction */
+    SET_DRN_ADDR 2, 1f
+    SET_DR7 DR7_SLOT(2, DR7_G(2), RW_X, LEN_1)
+    IRET_RF 1f
+1:  nop                                         /* RF suppresses the breakpoint here ... */
+    SET_DR7 DR7_FIXED
+    CHECK "iret-rf.first-instruction-breakpoint-suppressed", $0, exc_count(%rip)
+    CONF_BEGIN
+    movq    $RFLAGS_RF, exc_or_flags(%rip)
+    SET_DRN_ADDR 2, 2f
+    SET_DR7 DR7_SLOT(2, DR7_G(2), RW_X, LEN_1)
+    IRET_RF 1f
+1:  nop
+2:  nop                                         /* ... and only there */
+    SET_DR7 DR7_FIXED
+    CHECK "iret-rf.second-instruction-breakpoint-fires", $1, exc_count(%rip)
 
     CONF_FINISH "pc64-debug"
 

@@ -454,6 +454,9 @@ public final class PhysicalCpu {
                     }
                     controls.unblockNmis();
                 }
+                if (trap == null && (g.engine().readReg(X86Reg.RFLAGS) & Rflags.RF) != 0) {
+                    yield resumedInstruction(g, controls, d.rip());
+                }
                 yield trap;
             }
             case IretEmulation.Outcome.Fault f -> raise(g, controls, f.fault());
@@ -467,6 +470,32 @@ public final class PhysicalCpu {
                 yield pageFault(g, controls, errorCode, sf.linear(), rip);
             }
         };
+    }
+
+    /**
+     * The IRET popped RF: it suppresses the instruction breakpoints of the next instruction only,
+     * and the CPU clears it once that instruction completes (SDM 17.3.1.1). The engine keeps RF to
+     * the end of its block, where it would suppress a breakpoint on a later instruction and where
+     * its PUSHF would copy it (the SDM clears RF and VM in PUSHF's image). So that one instruction
+     * runs as a step of its own, with RF, and RF is cleared after it; a PUSHF's image loses it.
+     */
+    private VmExit resumedInstruction(GuestEngine g, GuestControls controls, long rip) {
+        Unicorn uc = g.engine();
+        long rflags = uc.readReg(X86Reg.RFLAGS);
+        boolean guestTf = (rflags & Rflags.TF) != 0;
+        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        uc.writeReg(X86Reg.RFLAGS, rflags | Rflags.TF);
+        EngineEvent stepped = int1(g, g.runDeferringKicks());
+        clearResumeFlag(uc, insn);
+        restoreTrapFlag(g, insn, guestTf, stepped instanceof EngineEvent.SingleStep);
+        if (stepped instanceof EngineEvent.SingleStep s) {
+            if (insn != null && insn.operation() instanceof Operation.Flags f && !f.pop() && f.operandSize() > 2) {
+                clearPushedFlag(g, Rflags.RF);
+            }
+            return debugTrap(g, controls, List.of(), guestTf, s.rip(), false);
+        }
+        // The instruction did not complete (an exception, an intercept, I/O): handle that instead.
+        return handle(g, controls, stepped);
     }
 
     /** The instruction at RIP as the CPU decodes it in its current mode, or null when its bytes do not make one. */
@@ -847,14 +876,14 @@ public final class PhysicalCpu {
             return; // POPF / IRET loaded RFLAGS from memory: TF is what the guest stored.
         }
         if (completed && op instanceof Operation.Flags && !guestTf) {
-            clearPushedTrapFlag(g); // PUSHF saw tdemu's TF: the guest's copy must not
+            clearPushedFlag(g, Rflags.TF); // PUSHF saw tdemu's TF: the guest's copy must not
         }
         long rflags = uc.readReg(X86Reg.RFLAGS);
         uc.writeReg(X86Reg.RFLAGS, guestTf ? rflags | Rflags.TF : rflags & ~Rflags.TF);
     }
 
-    /** Clears TF (bit 0 of the second byte) in the flags image PUSHF just left at SS:RSP. */
-    private static void clearPushedTrapFlag(GuestEngine g) {
+    /** Clears {@code flag} (one RFLAGS bit) in the flags image PUSHF just left at SS:RSP. */
+    private static void clearPushedFlag(GuestEngine g, long flag) {
         CpuState state = g.state();
         long sp = g.engine().readReg(X86Reg.RSP);
         long linear;
@@ -864,9 +893,10 @@ public final class PhysicalCpu {
             dev.tdemu.core.x86.Segment ss = state.segment(dev.tdemu.core.x86.Sreg.SS);
             linear = (ss.base() + (sp & (ss.defaultBig() ? 0xFFFF_FFFFL : 0xFFFFL))) & 0xFFFF_FFFFL;
         }
-        long physical = g.toPhysical(linear + 1);
+        int bit = Long.numberOfTrailingZeros(flag);
+        long physical = g.toPhysical(linear + bit / 8);
         if (physical >= 0 && g.memory().contains(physical, 1)) {
-            g.memory().write8(physical, g.memory().read8(physical) & ~0x01);
+            g.memory().write8(physical, g.memory().read8(physical) & ~(1 << (bit % 8)));
         }
     }
 

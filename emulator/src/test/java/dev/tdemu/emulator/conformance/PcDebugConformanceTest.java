@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(60)
 class PcDebugConformanceTest {
-    static final int DEBUG_CHECKS = 80;
+    static final int DEBUG_CHECKS = 84;
 
     @TempDir
     Path dir;
