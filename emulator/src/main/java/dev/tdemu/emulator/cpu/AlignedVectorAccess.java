@@ -1,7 +1,6 @@
 package dev.tdemu.emulator.cpu;
 
 import dev.tdemu.core.x86.ExecutionMode;
-import dev.tdemu.core.x86.Sreg;
 import dev.tdemu.emulator.machine.X86Decoder;
 import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.unicorn.Unicorn;
@@ -79,17 +78,7 @@ final class AlignedVectorAccess {
         if ((uc.readReg(X86Reg.CR0) & (CR0_EM | CR0_TS)) != 0 || (uc.readReg(X86Reg.CR4) & CR4_OSFXSR) == 0) {
             return false;
         }
-        long linear = insn.memory().linear(new X86Instruction.Registers() {
-            @Override
-            public long gpr(int index) {
-                return uc.readReg(PhysicalCpu.gpr(index));
-            }
-
-            @Override
-            public long segmentBase(Sreg segment) {
-                return g.state().segment(segment).base();
-            }
-        }, insn.nextRip(rip));
+        long linear = insn.memory().linear(g.instructionRegisters(), insn.nextRip(rip));
         return (linear & 15) != 0;
     }
 }

@@ -279,6 +279,24 @@ public final class GuestEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The general registers and segment bases as the engine holds them now, for working out an
+     * instruction's memory operand (between runs, or in a hook of this engine).
+     */
+    public dev.tdemu.emulator.machine.X86Instruction.Registers instructionRegisters() {
+        return new dev.tdemu.emulator.machine.X86Instruction.Registers() {
+            @Override
+            public long gpr(int index) {
+                return uc.readReg(PhysicalCpu.gpr(index));
+            }
+
+            @Override
+            public long segmentBase(dev.tdemu.core.x86.Sreg segment) {
+                return state.segment(segment).base();
+            }
+        };
+    }
+
     public GuestMemory memory() {
         return memory;
     }

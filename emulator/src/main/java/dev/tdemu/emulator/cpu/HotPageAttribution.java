@@ -32,18 +32,7 @@ final class HotPageAttribution {
             return false;
         }
         var uc = g.engine();
-        CpuState state = g.state();
-        X86Instruction.Registers regs = new X86Instruction.Registers() {
-            @Override
-            public long gpr(int index) {
-                return uc.readReg(PhysicalCpu.gpr(index));
-            }
-
-            @Override
-            public long segmentBase(Sreg segment) {
-                return state.segment(segment).base();
-            }
-        };
+        X86Instruction.Registers regs = g.instructionRegisters();
         long rsp = regs.segmentBase(Sreg.SS) + uc.readReg(X86Reg.RSP);
         java.util.List<Long> exact = new java.util.ArrayList<>();
         if (insn.memory() != null && !insn.memory().scaledDisp8()) {

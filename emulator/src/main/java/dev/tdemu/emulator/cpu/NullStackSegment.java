@@ -55,17 +55,7 @@ final class NullStackSegment {
         if (insn.memory() == null) {
             selector = (int) uc.readReg(PhysicalCpu.gpr(insn.register(X86Instruction.RegisterField.MODRM_RM))) & 0xFFFF;
         } else {
-            X86Instruction.Registers regs = new X86Instruction.Registers() {
-                @Override
-                public long gpr(int index) {
-                    return uc.readReg(PhysicalCpu.gpr(index));
-                }
-
-                @Override
-                public long segmentBase(Sreg segment) {
-                    return g.state().segment(segment).base();
-                }
-            };
+            X86Instruction.Registers regs = g.instructionRegisters();
             byte[] bytes = insn.memory().scaledDisp8() ? null
                     : g.readLinearAsCpu(insn.memory().linear(regs, insn.nextRip(rip)), 2);
             if (bytes == null) {

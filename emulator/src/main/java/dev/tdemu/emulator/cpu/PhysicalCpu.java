@@ -808,20 +808,7 @@ public final class PhysicalCpu {
         if (insn == null) {
             return List.of();
         }
-        Unicorn uc = g.engine();
-        CpuState state = g.state();
-        X86Instruction.Registers regs = new X86Instruction.Registers() {
-            @Override
-            public long gpr(int index) {
-                return uc.readReg(GPRS[index]);
-            }
-
-            @Override
-            public long segmentBase(Sreg segment) {
-                return state.segment(segment).base();
-            }
-        };
-        return insn.candidates(regs, rip);
+        return insn.candidates(g.instructionRegisters(), rip);
     }
 
     /** Physical accesses to watched ranges as the linear accesses the instruction made (see {@link #candidatePages}). */
