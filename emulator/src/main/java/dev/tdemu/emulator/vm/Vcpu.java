@@ -680,8 +680,9 @@ final class Vcpu implements Runnable, ExitContext {
     /**
      * Whether this vCPU cannot wake by itself any more, so that only another vCPU can wake it: it
      * stopped for good, waits for a start-up IPI with no INIT or SIPI pending, or is halted with
-     * RFLAGS.IF clear with no NMI or INIT pending (a device interrupt cannot end such a HLT). Any
-     * thread may ask.
+     * RFLAGS.IF clear with no NMI or INIT pending (a device interrupt cannot end such a HLT) and,
+     * a TD's halted with its interrupts blocked, nothing posted since and no timer of its own
+     * that will post. Any thread may ask.
      */
     boolean asleepForGood() {
         if (halted) {
@@ -691,7 +692,22 @@ final class Vcpu implements Runnable, ExitContext {
             return !machine.initEventPending();
         }
         return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending()
-                && !interruptPostedSinceBlockedHalt();
+                && !interruptPostedSinceBlockedHalt() && !ownTimerWillPostSinceBlockedHalt();
+    }
+
+    /**
+     * A TD vCPU halted with its interrupts blocked whose own local APIC timer is armed for a vector
+     * that was not requested at the halt: the expiry posts an interrupt, which resumes it
+     * ({@link #interruptPostedSinceBlockedHalt}), so it is not asleep for good. A vector already
+     * requested then posts nothing new.
+     */
+    private boolean ownTimerWillPostSinceBlockedHalt() {
+        int[] before = requestsAtBlockedHalt;
+        if (before == null) {
+            return false;
+        }
+        int vector = machine.armedTimerVector();
+        return vector >= 0 && (before[vector >>> 5] & (1 << (vector & 31))) == 0;
     }
 
     @Override
