@@ -252,9 +252,12 @@
     call print
 
     /* Step 9: every AP is halted with its interrupts blocked, and so is now the BSP, its own
-       APIC timer armed (one-shot, vector 0x60, about 134 ms: divide by 128, 0x100000 counts).
+       APIC timer armed (one-shot, vector 0x60, about 1 s: divide by 128, 0x800000 counts).
        Its expiry posts an interrupt that resumes the BSP, so the VM must not end as if every
-       vCPU slept for good; the count read back is 0 (the timer ran out). */
+       vCPU slept for good; the count read back is 0 (the timer ran out). The count is long so
+       that a host that stalls the BSP between arming the timer and its HLT (a collection, a busy
+       machine) still leaves the expiry after the halt: one that came before would be a request
+       already there at the halt, which resumes nothing. */
     movb $'9', step(%rip)
     cli
     mov $0x83E, %r12                    /* TDCR: divide by 128 */
@@ -264,7 +267,7 @@
     mov $TIMER_VECTOR, %r13
     call wrmsr_vmcall
     mov $0x838, %r12                    /* TMICT: starts the count */
-    mov $0x100000, %r13
+    mov $0x800000, %r13
     call wrmsr_vmcall
     mov $12, %r11                       /* Instruction.HLT, interrupts blocked (IF is 0 too) */
     mov $1, %r12
