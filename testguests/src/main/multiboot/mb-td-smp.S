@@ -23,14 +23,18 @@
      8. sends the first AP an IPI while it is halted with interrupts blocked (a new vector each
         time it looked a while for the answer, as the AP may not have halted yet): a posted interrupt
         resumes such a HLT (KVM's tdx_protected_apic_has_interrupt), IF still clear, so the AP
-        answers with its IPI, which the BSP waits for as in step 6; prints one line per check and
-        ends through isa-debug-exit (Instruction.IO, port 0xF4, value 0x10: exit status 33). A
-        failed check prints "td-smp: FAIL at step S" and exits with status 3. */
+        answers with its IPI, which the BSP waits for as in step 6;
+     9. arms its own x2APIC timer (one-shot, Instruction.WRMSR) and halts with interrupts blocked
+        while every AP is halted so too: the timer's posted interrupt resumes it (the VM does not
+        end as if every vCPU slept for good); prints one line per check and ends through
+        isa-debug-exit (Instruction.IO, port 0xF4, value 0x10: exit status 33). A failed check
+        prints "td-smp: FAIL at step S" and exits with status 3. */
 #include "multiboot.inc"
 #include "td.inc"
 #define FLAGS MB_MEMORY_INFO
 #define MAX_CPUS 8
 #define IPI_VECTOR 0x40
+#define TIMER_VECTOR 0x60
 #define SIPI_PAGE 0x8000
 #define SIPI_COUNT 0x8100
 #define ICR 0x830
@@ -247,6 +251,35 @@
     lea posted_ok(%rip), %rsi
     call print
 
+    /* Step 9: every AP is halted with its interrupts blocked, and so is now the BSP, its own
+       APIC timer armed (one-shot, vector 0x60, about 1 s: divide by 128, 0x800000 counts).
+       Its expiry posts an interrupt that resumes the BSP, so the VM must not end as if every
+       vCPU slept for good; the count read back is 0 (the timer ran out). The count is long so
+       that a host that stalls the BSP between arming the timer and its HLT (a collection, a busy
+       machine) still leaves the expiry after the halt: one that came before would be a request
+       already there at the halt, which resumes nothing. */
+    movb $'9', step(%rip)
+    cli
+    mov $0x83E, %r12                    /* TDCR: divide by 128 */
+    mov $0xA, %r13
+    call wrmsr_vmcall
+    mov $0x832, %r12                    /* LVT timer: one-shot, unmasked, vector 0x60 */
+    mov $TIMER_VECTOR, %r13
+    call wrmsr_vmcall
+    mov $0x838, %r12                    /* TMICT: starts the count */
+    mov $0x800000, %r13
+    call wrmsr_vmcall
+    mov $12, %r11                       /* Instruction.HLT, interrupts blocked (IF is 0 too) */
+    mov $1, %r12
+    call vmcall
+    mov $31, %r11                       /* TMCCT (Instruction.RDMSR) */
+    mov $0x839, %r12
+    call vmcall
+    test %r11, %r11
+    jnz fail
+    lea timer_ok(%rip), %rsi
+    call print
+
     mov $0x10, %r15                     /* isa-debug-exit: status (0x10 << 1) | 1 = 33 */
     jmp td_exit
 
@@ -403,6 +436,7 @@ sipi_ok:    .asciz "td-smp: INIT/SIPI started no AP\n"
 ipi_ok:     .asciz "td-smp: every AP's IPI woke the BSP's HLT\n"
 dr_ok_line: .asciz "td-smp: every CPU's breakpoint hit and read back\n"
 posted_ok:  .asciz "td-smp: an IPI resumed an AP's HLT with interrupts blocked\n"
+timer_ok:   .asciz "td-smp: the BSP's own APIC timer resumed its HLT with interrupts blocked\n"
 failed:     .asciz "td-smp: FAIL at step "
 step:       .byte '0'
     .balign 8

@@ -1012,6 +1012,14 @@ public final class LocalApic implements MmioDevice, TimedDevice, ApicCpuInterfac
         catchUpTimer(now);
     }
 
+    /**
+     * The vector the timer will request at its next expiry, or -1 when it will request none
+     * (masked, stopped, a one-shot count that ran out, no TSC deadline, the APIC disabled).
+     */
+    public synchronized int armedTimerVector() {
+        return nextDeadline() != Long.MAX_VALUE ? lvt[ApicLvt.TIMER.ordinal()] & ApicLvtEntry.VECTOR : -1;
+    }
+
     private boolean timerCanInterrupt() {
         return apicBase.enabled() && (lvt[ApicLvt.TIMER.ordinal()] & ApicLvtEntry.MASKED) == 0;
     }

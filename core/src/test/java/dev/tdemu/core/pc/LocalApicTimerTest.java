@@ -31,6 +31,18 @@ class LocalApicTimerTest {
     }
 
     @Test
+    void theArmedTimerVectorIsTheLvtVectorUntilAOneShotRanOutAndNoneWhileMasked() {
+        LocalApicFixture f = timer(VECTOR, DIVIDE_BY_1, 1_000);
+        assertEquals(VECTOR, f.apic.armedTimerVector());
+        f.clock.set(1_000);
+        runExpiredTimers(f);
+        assertEquals(-1, f.apic.armedTimerVector(), "a one-shot that ran out requests nothing more");
+        assertEquals(-1, timer(VECTOR | MASKED, DIVIDE_BY_1, 1_000).apic.armedTimerVector());
+        assertEquals(-1, timer(VECTOR, DIVIDE_BY_1, 0).apic.armedTimerVector(), "TMICT 0 stops the timer");
+        assertEquals(VECTOR, timer(VECTOR | PERIODIC, DIVIDE_BY_1, 1_000).apic.armedTimerVector());
+    }
+
+    @Test
     void oneShotFiresOnceWhenTheCountReachesZeroAndStaysAtZero() {
         LocalApicFixture f = timer(VECTOR, DIVIDE_BY_1, 1_000_000);
         assertEquals(1_000_000, f.apic.nextDeadline());

@@ -216,6 +216,11 @@ final class PcVcpuMachine implements VcpuMachine {
     }
 
     @Override
+    public int armedTimerVector() {
+        return apic.armedTimerVector();
+    }
+
+    @Override
     public boolean initEventPending() {
         return machine.mpEventPending(index);
     }

@@ -317,6 +317,7 @@ final class Vcpu implements Runnable, ExitContext {
         if (eventKicked) { // what the APIC kicked for is looked at now (a volatile store only when set)
             eventKicked = false;
         }
+        dropKicksOutsideGuestMode();
         injectPendingInterrupt();
         engine.disableKicks(); // each entry switches the kick hook's callback off; a kick from any thread switches it on
         vmEntry();
@@ -679,8 +680,9 @@ final class Vcpu implements Runnable, ExitContext {
     /**
      * Whether this vCPU cannot wake by itself any more, so that only another vCPU can wake it: it
      * stopped for good, waits for a start-up IPI with no INIT or SIPI pending, or is halted with
-     * RFLAGS.IF clear with no NMI or INIT pending (a device interrupt cannot end such a HLT). Any
-     * thread may ask.
+     * RFLAGS.IF clear with no NMI or INIT pending (a device interrupt cannot end such a HLT) and,
+     * a TD's halted with its interrupts blocked, nothing posted since and no timer of its own
+     * that will post. Any thread may ask.
      */
     boolean asleepForGood() {
         if (halted) {
@@ -690,7 +692,22 @@ final class Vcpu implements Runnable, ExitContext {
             return !machine.initEventPending();
         }
         return haltedWithInterruptsOff && !machine.nmiDeliverable() && !machine.initEventPending()
-                && !interruptPostedSinceBlockedHalt();
+                && !interruptPostedSinceBlockedHalt() && !ownTimerWillPostSinceBlockedHalt();
+    }
+
+    /**
+     * A TD vCPU halted with its interrupts blocked whose own local APIC timer is armed for a vector
+     * that was not requested at the halt: the expiry posts an interrupt, which resumes it
+     * ({@link #interruptPostedSinceBlockedHalt}), so it is not asleep for good. A vector already
+     * requested then posts nothing new.
+     */
+    private boolean ownTimerWillPostSinceBlockedHalt() {
+        int[] before = requestsAtBlockedHalt;
+        if (before == null) {
+            return false;
+        }
+        int vector = machine.armedTimerVector();
+        return vector >= 0 && (before[vector >>> 5] & (1 << (vector & 31))) == 0;
     }
 
     @Override
@@ -735,7 +752,6 @@ final class Vcpu implements Runnable, ExitContext {
             while (!vm.finished() && !vm.debugHoldRequested(this)) {
                 applyMpInit(machine.acceptInitEvents());
                 if (machine.runnable()) {
-                    dropWakeKick();
                     return true;
                 }
                 if (wakeRequested) {
@@ -758,15 +774,19 @@ final class Vcpu implements Runnable, ExitContext {
     }
 
     /**
-     * The local APIC's kick that woke this vCPU from wait-for-SIPI was for the start-up it has
-     * now taken (KVM's kvm_vcpu_kick of a blocked vCPU only wakes it): dropped, or the engine's
-     * first block would end the run as an external-interrupt exit the target of INIT and SIPI
-     * does not take on KVM. A debugger's hold or the VM's end asked for meanwhile (each set before
-     * its kick) still ends the run.
+     * KVM's kvm_vcpu_kick of a vCPU outside guest mode only wakes it: the entry looks at what it
+     * was for, and no exit follows. So the kicks that came while this vCPU was out of the guest
+     * (its last exit, HLT, wait-for-SIPI) are dropped at the entry, after INIT and the start-up
+     * IPI were taken and before the NMI or interrupt to inject is chosen; kept, the engine's first
+     * block would end the run as an EXTERNAL_INTERRUPT exit at the first instruction of the
+     * handler just injected, or of the start-up page. Kept are the kicks for what that look does
+     * not cover: an INIT or start-up IPI that came after it was taken, the VM's end, a debugger's
+     * hold (each set before its kick), a preemption. A kick after this ends the run.
      */
-    private void dropWakeKick() {
+    private void dropKicksOutsideGuestMode() {
         engine.clearKick();
-        if (vm.finished() || vm.debugHoldRequested(this)) {
+        // A TD blocks INIT and SIPI (and its pending check would read the wakeup mailbox).
+        if ((td == null && machine.initEventPending()) || vm.finished() || vm.debugHoldRequested(this) || preempted.get()) {
             engine.kick();
         }
     }

@@ -122,6 +122,14 @@ interface VcpuMachine {
         return false;
     }
 
+    /**
+     * The vector this vCPU's own local APIC timer will request at its next expiry, or -1 when it
+     * will request none (no local APIC, masked, stopped). Any thread may ask.
+     */
+    default int armedTimerVector() {
+        return -1;
+    }
+
     /** Whether the vCPU runs guest code, rather than waiting for a start-up IPI (KVM_MP_STATE_INIT_RECEIVED). */
     default boolean runnable() {
         return true;

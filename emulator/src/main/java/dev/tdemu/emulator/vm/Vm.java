@@ -531,7 +531,8 @@ public final class Vm implements AutoCloseable {
      * vCPU is left that could wake the others the VM ends, as nothing would ever happen again.
      * An application processor waiting for a start-up IPI, and a vCPU halted after CLI, are taken
      * to be woken only by a vCPU that runs: a device NMI (LINT1, an I/O APIC entry in NMI mode)
-     * that would come later is not waited for.
+     * that would come later is not waited for. A TD vCPU halted with its interrupts blocked whose
+     * own APIC timer will post an interrupt is not asleep ({@link Vcpu#asleepForGood}).
      */
     synchronized void vcpuAsleep(Vcpu v, long rip) {
         if (vcpus.stream().allMatch(Vcpu::asleepForGood)) {

@@ -162,10 +162,8 @@ class MmioExitTest {
                         || q == ApicAccessQualification.linear(true, ICR_HIGH).bits())
                 .toList();
         assertThat(bspIcrWrites).as("INIT, then the start-up IPI").containsExactly(0x1310L, 0x1300L, 0x1310L, 0x1300L);
-        // The AP's exits are its own (its RDMSR of IA32_APIC_BASE among them). Not asserted: that
-        // none is an EXTERNAL_INTERRUPT at IP 0 of its start-up page. Without load it takes none
-        // there (the kick that woke it is dropped), but on a busy machine one still comes in some
-        // runs (docs/emulator.md, "MMIO exits").
+        // The AP's exits are its own (its RDMSR of IA32_APIC_BASE among them); that none is an
+        // EXTERNAL_INTERRUPT at IP 0 of its start-up page is PcInterruptKickTest's.
         assertThat(exits.stream().filter(e -> e.getVcpu() == 1)).as("the AP's exits").anyMatch(e -> e.getReasonName().equals("RDMSR"));
         assertThat(exits).noneMatch(e -> e.getReasonName().equals("INIT_SIGNAL") || e.getReasonName().equals("STARTUP_IPI"));
     }

@@ -20,8 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * breakpoint and stack, sends the BSP an IPI through TDG.VP.VMCALL&lt;Instruction.WRMSR&gt; of the
  * x2APIC ICR, which wakes the BSP from TDG.VP.VMCALL&lt;Instruction.HLT&gt; issued with RFLAGS.IF
  * clear and interrupts not blocked; then an IPI to an AP halted with its interrupts blocked
- * (R12 = 1) resumes it, as KVM resumes such a TD vCPU for a posted interrupt, and it answers. The
- * kernel waits for each event, never for time.
+ * (R12 = 1) resumes it, as KVM resumes such a TD vCPU for a posted interrupt, and it answers.
+ * Last, the BSP halts so too with every AP asleep the same way and its own APIC timer armed: the
+ * VM does not end as if every vCPU slept for good, and the timer's interrupt resumes the BSP. The
+ * kernel waits for each event, never for time (its timer's count is the one duration).
  */
 @Timeout(120)
 class TdSmpTest {
@@ -39,7 +41,8 @@ class TdSmpTest {
                 + "td-smp: INIT/SIPI started no AP\n"
                 + "td-smp: every AP's IPI woke the BSP's HLT\n"
                 + "td-smp: every CPU's breakpoint hit and read back\n"
-                + "td-smp: an IPI resumed an AP's HLT with interrupts blocked\n", r.console());
+                + "td-smp: an IPI resumed an AP's HLT with interrupts blocked\n"
+                + "td-smp: the BSP's own APIC timer resumed its HLT with interrupts blocked\n", r.console());
         assertEquals((0x10 << 1) | 1, r.exitStatus(), "isa-debug-exit through Instruction.IO");
     }
 
