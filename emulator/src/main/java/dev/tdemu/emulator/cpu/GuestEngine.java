@@ -473,7 +473,7 @@ public final class GuestEngine implements AutoCloseable {
 
     /** A block was translated from linear [pc, pc + size): its pages become watched by the other engines. */
     private void translatedFrom(long pc, int size) {
-        long retf = RealModeFarReturn.endingBlock(state, pc, size);
+        long retf = RealModeFarReturn.endingBlock(uc, state, pc, size);
         SwitchableBlockHook kicks = kickHook;
         if (retf >= 0 && kicks != null && !farReturnsHooked.contains(retf)) {
             farReturnsToHook.add(retf); // hooked between runs: a hook added now would drop the code the engine runs
@@ -931,6 +931,9 @@ public final class GuestEngine implements AutoCloseable {
         stopAtNextBlock = false;
         boolean reenter = reenterAtNextBlock;
         reenterAtNextBlock = false;
+        if (kicksDeferred) {
+            return; // a one-instruction step: its single-step trap ends the run
+        }
         RealModeFarReturn.Target retf = farReturn;
         farReturn = null;
         if (retf != null && address == retf.wrongLinear()) {
@@ -951,9 +954,6 @@ public final class GuestEngine implements AutoCloseable {
             kickedAt = address;
             u.emuStop();
             return;
-        }
-        if (kicksDeferred) {
-            return; // a one-instruction step: its single-step trap ends the run
         }
         if (kick) {
             kick = false;

@@ -18,6 +18,7 @@ import dev.tdemu.emulator.unicorn.X86Reg;
  */
 final class RealModeFarReturn {
     private static final int RETF_IMM16 = 0xCA, RETF = 0xCB;
+    private static final long CR0_PE = 1, RFLAGS_VM = 1L << 17;
 
     private RealModeFarReturn() {
     }
@@ -29,7 +30,11 @@ final class RealModeFarReturn {
      * The linear address of the RET far that ends the block of {@code size} bytes at linear
      * {@code start}, translated in real or virtual-8086 mode, or -1 when the block ends otherwise.
      */
-    static long endingBlock(CpuState state, long start, int size) {
+    static long endingBlock(dev.tdemu.emulator.unicorn.Unicorn uc, CpuState state, long start, int size) {
+        // Two register reads first: the mode from hflags costs a context save, on every translation.
+        if ((uc.readReg(X86Reg.CR0) & CR0_PE) != 0 && (uc.readReg(X86Reg.RFLAGS) & RFLAGS_VM) == 0) {
+            return -1;
+        }
         ExecutionMode mode = state.executionMode();
         if (mode != ExecutionMode.REAL && mode != ExecutionMode.VIRTUAL_8086 || size <= 0) {
             return -1;
