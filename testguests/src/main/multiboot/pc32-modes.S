@@ -8,7 +8,10 @@
  *            jump back: CR0.PE clear, INT 0x30 through the kernel's IVT, segment arithmetic
  *            (ES 0x1000 : 0x10 is linear 0x10010), port I/O (a line to COM1), an execute
  *            breakpoint (DR0, fault, DR6.B0, the handler disables it: a real-mode IRET cannot
- *            set RF) and a write watchpoint (DR1, trap after the MOV, DR6.B1) through IVT vector 1
+ *            set RF) and a write watchpoint (DR1, trap after the MOV, DR6.B1) through IVT vector 1;
+ *            far CALLs (direct and through memory) to a routine reached through another code
+ *            segment (CS RM_SEG - 0x100, so its base differs by 0x1000) that returns by RET far
+ *            and RET far imm16, and the caller goes on after each call with SP as before
  *   long.*   long mode: CR4.PAE, CR3, EFER.LME by WRMSR, CR0.PG, a far jump to a 64-bit code
  *            segment; EFER.LMA set, 64-bit arithmetic, an execute breakpoint (DR2, DR6.B2) through
  *            a 64-bit IDT, then a far return to a 32-bit code segment (compatibility mode) to report
@@ -31,6 +34,8 @@
 #define RM_SEG      (RM_BASE >> 4)
 #define RM(sym)     ((sym) - rm_start)          /* offset in the blob (real mode, DS = CS = RM_SEG) */
 #define RM_LINEAR(sym) (RM_BASE + RM(sym))      /* where it is once copied */
+#define FAR_SEG     (RM_SEG - 0x100)            /* the same blob through a CS base 0x1000 lower */
+#define FAR(sym)    (RM(sym) + 0x1000)          /* offset of sym in FAR_SEG */
 #define DR6_INIT    0xFFFF0FF0
 
     .section .multiboot, "a"
@@ -95,6 +100,10 @@ pm_back:
     CHECK32 "real.wp.dr6-b1", $(DR6_INIT | 2), (RM_LINEAR(rm_wp_dr6))
     CHECK32 "real.wp.value-written", $0x1234, (RM_LINEAR(rm_watched))
     CHECK32 "real.stack-intact-across-int", $0x5A5A, (RM_LINEAR(rm_popped))
+    CHECK32 "real.far-call.callee-ran-each-time", $3, (RM_LINEAR(rm_far_count))
+    CHECK32 "real.far-call.callee-cs-is-the-other-segment", $FAR_SEG, (RM_LINEAR(rm_far_cs))
+    CHECK32 "real.far-call.caller-resumed-after-each-return", $3, (RM_LINEAR(rm_far_back))
+    CHECK32 "real.far-call.sp-as-before", $0x7000, (RM_LINEAR(rm_far_sp))
 
     /* ---- long mode ---- */
     mov     $pd, %edi                   /* 1 GiB of 2 MiB pages */
@@ -289,6 +298,19 @@ rm_real:
     int     $0x30
     popw    RM(rm_popped)
 
+    /* far calls into another code segment, back by RET far (SP is 0x7000 here) */
+    lcall   $FAR_SEG, $FAR(rm_far_routine)
+    incw    RM(rm_far_back)
+    movw    $FAR(rm_far_routine), RM(rm_far_ptr)
+    movw    $FAR_SEG, RM(rm_far_ptr) + 2
+    mov     $RM(rm_far_ptr), %bx
+    lcallw  *(%bx)
+    incw    RM(rm_far_back)
+    sub     $6, %sp                     /* RET far 6 releases these */
+    lcall   $FAR_SEG, $FAR(rm_far_routine_imm)
+    incw    RM(rm_far_back)
+    mov     %sp, RM(rm_far_sp)
+
     /* segment arithmetic */
     mov     $0x1000, %ax
     mov     %ax, %es
@@ -317,6 +339,14 @@ rm_wp_after:
     or      $CR0_PE, %eax
     mov     %eax, %cr0
     ljmpl   $SEL_CODE32, $pm_back
+
+rm_far_routine:                         /* runs with CS = FAR_SEG */
+    incw    %cs:FAR(rm_far_count)
+    mov     %cs, %cs:FAR(rm_far_cs)
+    lret
+rm_far_routine_imm:
+    incw    %cs:FAR(rm_far_count)
+    lret    $6
 
 rm_int30:
     incw    %cs:RM(rm_int30_count)
@@ -365,6 +395,11 @@ rm_wp_ip:       .long 0
 rm_wp_dr6:      .long 0
 rm_watched:     .long 0
 rm_popped:      .long 0
+rm_far_count:   .long 0
+rm_far_cs:      .long 0
+rm_far_back:    .long 0
+rm_far_sp:      .long 0
+rm_far_ptr:     .long 0
 rm_hello:       .asciz "hello from real mode\n"
 rm_end:
     .code32

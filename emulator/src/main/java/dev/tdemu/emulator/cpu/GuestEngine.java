@@ -88,6 +88,15 @@ public final class GuestEngine implements AutoCloseable {
     /** The last guest-physical byte, which no access reaches: where the self-modifying-code hook listens. */
     private static final long SMC_GUARD_ADDRESS = -1L;
     private final List<Hook> ioHooks = new ArrayList<>();
+    /** Real-mode RET fars the engine translated, to be hooked before the next run, and those hooked ({@link RealModeFarReturn}). */
+    private final java.util.Queue<Long> farReturnsToHook = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.Set<Long> farReturnsHooked = new java.util.HashSet<>();
+    /** A RET far was found in a new block: the kick hook ends the run at that block's start, before it runs. */
+    private boolean hookFarReturnAtNextBlock;
+    /** A hooked RET far runs: where the engine will send it and where it goes (null: none). */
+    private RealModeFarReturn.Target farReturn;
+    /** The IP the run's last RET far goes to, written to RIP after the run; -1: none. */
+    private long farReturnIp = -1;
     /** Null: PAUSE runs like any instruction (a VM's only vCPU pays nothing). See {@link #enablePauseLoopExiting}. */
     private PauseLoopExiting pauseLoopExiting;
     private final List<Hook> pauseHooks = new ArrayList<>();
@@ -482,6 +491,13 @@ public final class GuestEngine implements AutoCloseable {
 
     /** A block was translated from linear [pc, pc + size): its pages become watched by the other engines. */
     private void translatedFrom(long pc, int size) {
+        long retf = RealModeFarReturn.endingBlock(uc, state, pc, size);
+        SwitchableBlockHook kicks = kickHook;
+        if (retf >= 0 && kicks != null && !farReturnsHooked.contains(retf)) {
+            farReturnsToHook.add(retf); // hooked between runs: a hook added now would drop the code the engine runs
+            hookFarReturnAtNextBlock = true;
+            kicks.on();
+        }
         long last = (pc + Math.max(size, 1) - 1) >>> PAGE_SHIFT;
         for (long page = pc >>> PAGE_SHIFT; page <= last; page++) {
             long physical = toPhysical(page << PAGE_SHIFT);
@@ -669,6 +685,27 @@ public final class GuestEngine implements AutoCloseable {
         uc.emuStop();
     }
 
+    /** Hooks the real-mode RET fars found since the last run (adding a hook drops every translation). */
+    private void hookFarReturns() {
+        for (Long at = farReturnsToHook.poll(); at != null; at = farReturnsToHook.poll()) {
+            if (farReturnsHooked.add(at)) {
+                ioHooks.add(uc.addCodeHook(at, at, (u, linear, size) -> onFarReturn(linear)));
+                LOG.debug("real-mode RET far at 0x{} hooked", Long.toHexString(at));
+            }
+        }
+    }
+
+    /** A hooked RET far is about to run: the run stops where the engine sends it, and RIP is set right. */
+    private void onFarReturn(long linear) {
+        long rip = state.ripOfLinear(linear);
+        RealModeFarReturn.Target t = RealModeFarReturn.about(this, rip);
+        SwitchableBlockHook h = kickHook;
+        if (t != null && h != null && t.ip() != rip) { // returning to the RET's own IP needs nothing
+            farReturn = t;
+            h.on();
+        }
+    }
+
     private void onIoCandidate(long linear) {
         long rip = state.ripOfLinear(linear); // hooks see linear addresses
         byte[] bytes = readCode(rip, 15);
@@ -816,7 +853,11 @@ public final class GuestEngine implements AutoCloseable {
         spinYieldAsked = false;
         stopAtNextBlock = false;
         reenterAtNextBlock = false;
+        hookFarReturnAtNextBlock = false;
+        farReturn = null;
+        farReturnIp = -1;
         applyOtherEnginesStores();
+        hookFarReturns();
         enforcer.takeRefusal();
         SwitchableBlockHook blocks = kickHook;
         if (blocks != null) {
@@ -855,6 +896,9 @@ public final class GuestEngine implements AutoCloseable {
             // MOV to CR0 (PE set) and the far jump finds a real-mode CS in protected mode.
             long rip = state.executionMode() == dev.tdemu.core.x86.ExecutionMode.LONG_64 ? kickedAt
                     : (kickedAt - uc.cachedSegmentBase(1)) & 0xFFFF_FFFFL;
+            if (farReturnIp >= 0) {
+                rip = farReturnIp; // the engine's RET far left the IP of the RET itself
+            }
             uc.writeReg(X86Reg.RIP, rip);
             if (rip != kickedAt) {
                 event = switch (event) {
@@ -907,6 +951,27 @@ public final class GuestEngine implements AutoCloseable {
         reenterAtNextBlock = false;
         if (kicksDeferred) {
             return; // a one-instruction step: its single-step trap ends the run
+        }
+        RealModeFarReturn.Target retf = farReturn;
+        farReturn = null;
+        if (retf != null && address == retf.wrongLinear()) {
+            // Before anything else: the block at the wrong address must not run.
+            if (event == null) {
+                event = new EngineEvent.Reentered(address);
+            }
+            farReturnIp = retf.ip();
+            kickedAt = address;
+            u.emuStop();
+            return;
+        }
+        if (hookFarReturnAtNextBlock) {
+            hookFarReturnAtNextBlock = false;
+            if (event == null) {
+                event = new EngineEvent.Reentered(address);
+            }
+            kickedAt = address;
+            u.emuStop();
+            return;
         }
         if (kick) {
             kick = false;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class PcModeSwitchTest {
-    static final int MODES_CHECKS = 22;
+    static final int MODES_CHECKS = 26;
 
     @TempDir
     Path dir;
