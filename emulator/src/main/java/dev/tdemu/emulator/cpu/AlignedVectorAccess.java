@@ -69,8 +69,7 @@ final class AlignedVectorAccess {
      * CR4.OSFXSR set; otherwise #UD or #NM comes first, which the engine raises).
      */
     static boolean misaligned(GuestEngine g, long rip) {
-        X86Instruction insn = X86Decoder.decode(g.readCode(rip, X86Decoder.MAX_LENGTH), 0, g.state().executionMode())
-                .instructionOrNull();
+        X86Instruction insn = g.instructionAt(rip);
         if (insn == null || !isAlignedMove(insn) || insn.memory().scaledDisp8()) {
             return false;
         }

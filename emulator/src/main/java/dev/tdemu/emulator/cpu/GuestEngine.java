@@ -289,6 +289,15 @@ public final class GuestEngine implements AutoCloseable {
     }
 
     /**
+     * The instruction at instruction pointer {@code rip} as the CPU decodes it in its current mode,
+     * or null when the bytes there do not make one (or cannot be read).
+     */
+    public dev.tdemu.emulator.machine.X86Instruction instructionAt(long rip) {
+        return dev.tdemu.emulator.machine.X86Decoder.decode(readCode(rip, dev.tdemu.emulator.machine.X86Decoder.MAX_LENGTH), 0,
+                state.executionMode()).instructionOrNull();
+    }
+
+    /**
      * The general registers and segment bases as the engine holds them now, for working out an
      * instruction's memory operand (between runs, or in a hook of this engine).
      */
@@ -954,18 +963,14 @@ public final class GuestEngine implements AutoCloseable {
         }
         RealModeFarReturn.Target retf = farReturn;
         farReturn = null;
-        if (retf != null && address == retf.wrongLinear()) {
-            // Before anything else: the block at the wrong address must not run.
-            if (event == null) {
-                event = new EngineEvent.Reentered(address);
-            }
-            farReturnIp = retf.ip();
-            kickedAt = address;
-            u.emuStop();
-            return;
-        }
-        if (hookFarReturnAtNextBlock) {
+        boolean atWrongReturn = retf != null && address == retf.wrongLinear();
+        if (atWrongReturn || hookFarReturnAtNextBlock) {
+            // Before anything else, this block must not run: it is where the engine's RET far went
+            // wrongly, or one ending in a RET far that is hooked between runs first.
             hookFarReturnAtNextBlock = false;
+            if (atWrongReturn) {
+                farReturnIp = retf.ip();
+            }
             if (event == null) {
                 event = new EngineEvent.Reentered(address);
             }

@@ -2,7 +2,7 @@ package dev.tdemu.emulator.cpu;
 
 import dev.tdemu.core.x86.Sreg;
 import dev.tdemu.emulator.machine.Operation;
-import dev.tdemu.emulator.machine.X86Decoder;
+import dev.tdemu.emulator.machine.PageWalker;
 import dev.tdemu.emulator.machine.X86Instruction;
 import dev.tdemu.emulator.unicorn.Unicorn;
 import dev.tdemu.emulator.unicorn.X86Reg;
@@ -36,7 +36,7 @@ final class NonCanonicalBranch {
      * and the branch's RIP returned; else empty and nothing changed.
      */
     static OptionalLong undo(GuestEngine g, long rip) {
-        if (!g.state().executionMode().is64Bit() || isCanonical(rip, (g.engine().readReg(X86Reg.CR4) & CR4_LA57) != 0)) {
+        if (!g.state().executionMode().is64Bit() || PageWalker.isCanonical(rip, (g.engine().readReg(X86Reg.CR4) & CR4_LA57) != 0)) {
             return OptionalLong.empty();
         }
         long block = g.lastBlockStart();
@@ -45,8 +45,7 @@ final class NonCanonicalBranch {
         }
         long at = block;
         for (int n = 0; n < MAX_BLOCK_INSTRUCTIONS; n++) {
-            X86Instruction insn = X86Decoder.decode(g.readCode(at, X86Decoder.MAX_LENGTH), 0, g.state().executionMode())
-                    .instructionOrNull();
+            X86Instruction insn = g.instructionAt(at);
             if (insn == null) {
                 return OptionalLong.empty();
             }
@@ -113,11 +112,5 @@ final class NonCanonicalBranch {
         byte[] bytes = g.readLinearAsCpu(linear, 8);
         return bytes == null ? OptionalLong.empty()
                 : OptionalLong.of(java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
-    }
-
-    /** Bits 63:47 all equal with 4-level paging, bits 63:56 with 5-level paging (CR4.LA57). */
-    static boolean isCanonical(long linear, boolean la57) {
-        int unused = la57 ? 7 : 16;
-        return linear == (linear << unused >> unused);
     }
 }

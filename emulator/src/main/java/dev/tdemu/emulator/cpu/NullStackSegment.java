@@ -45,8 +45,7 @@ final class NullStackSegment {
         if (!g.state().executionMode().is64Bit()) {
             return false;
         }
-        X86Instruction insn = X86Decoder.decode(g.readCode(rip, X86Decoder.MAX_LENGTH), 0, ExecutionMode.LONG_64)
-                .instructionOrNull();
+        X86Instruction insn = g.instructionAt(rip);
         if (insn == null || !(insn.operation() instanceof Operation.LoadSs ss) || ss.pop()) {
             return false;
         }

@@ -275,7 +275,7 @@ public final class PhysicalCpu {
         if (!g.state().executionMode().is64Bit()) {
             return false;
         }
-        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        X86Instruction insn = g.instructionAt(rip);
         if (insn == null || insn.memory() == null || insn.memory().segment() != Sreg.SS || insn.memory().scaledDisp8()) {
             return false;
         }
@@ -291,7 +291,7 @@ public final class PhysicalCpu {
                 return 0;
             }
         }, insn.nextRip(rip));
-        return linear != (linear << 16 >> 16); // bits 63:47 not all equal (4-level paging)
+        return !PageWalker.isCanonical(linear);
     }
 
     /** The access an unbacked guest-physical access was, as an EPT violation's qualification records it. */
@@ -317,7 +317,7 @@ public final class PhysicalCpu {
         boolean startedThere = lastStepTrapRip == rip && lastStepTrapRcx != rcx;
         lastStepTrapRip = rip;
         lastStepTrapRcx = rcx;
-        return startedThere && isRepString(decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH)));
+        return startedThere && isRepString(g.instructionAt(rip));
     }
 
     /** INT n, INT3 and INTO: traps whose RIP is already past the instruction, or #GP when the gate's DPL is below the CPL. */
@@ -483,7 +483,7 @@ public final class PhysicalCpu {
         Unicorn uc = g.engine();
         long rflags = uc.readReg(X86Reg.RFLAGS);
         boolean guestTf = (rflags & Rflags.TF) != 0;
-        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        X86Instruction insn = g.instructionAt(rip);
         uc.writeReg(X86Reg.RFLAGS, rflags | Rflags.TF);
         EngineEvent stepped = int1(g, g.runDeferringKicks());
         clearResumeFlag(uc, insn);
@@ -621,7 +621,7 @@ public final class PhysicalCpu {
             return new VmExit.Tdcall(rip, 4);
         }
         // The engine raises #UD for ICEBP (INT1), prefixed or not: a trap #DB that sets no DR6 condition bit.
-        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        X86Instruction insn = g.instructionAt(rip);
         if (insn != null && insn.operation() instanceof Operation.SoftwareInterrupt si
                 && si.instruction() == Event.Instruction.INT1) {
             DebugException icebp = hardware.icebp();
@@ -725,7 +725,7 @@ public final class PhysicalCpu {
         Unicorn uc = g.engine();
         long rflags = uc.readReg(X86Reg.RFLAGS);
         boolean guestTf = (rflags & Rflags.TF) != 0;
-        X86Instruction insn = decode(g, g.readCode(rip, X86Decoder.MAX_LENGTH));
+        X86Instruction insn = g.instructionAt(rip);
         DrEnforcer enforcer = g.enforcer();
         if (fetch && (rflags & Rflags.RF) == 0) {
             // A refused fetch comes before the instruction's execute-breakpoint check, which the
@@ -778,7 +778,7 @@ public final class PhysicalCpu {
      */
     private VmExit afterMovSsShadow(GuestEngine g, GuestControls controls, EngineEvent stepped, DebugException held) {
         if (stepped instanceof EngineEvent.InvalidInstruction ii) {
-            X86Instruction next = decode(g, g.readCode(ii.rip(), X86Decoder.MAX_LENGTH));
+            X86Instruction next = g.instructionAt(ii.rip());
             if (next != null && next.operation() instanceof Operation.SoftwareInterrupt si
                     && si.instruction() == Event.Instruction.INT1) {
                 PendingDebug merged = hardware.icebp().pending().or(held.pending());

@@ -70,7 +70,7 @@ final class RealModeFarReturn {
         if (mode != ExecutionMode.REAL && mode != ExecutionMode.VIRTUAL_8086) {
             return null;
         }
-        X86Instruction insn = X86Decoder.decode(g.readCode(rip, X86Decoder.MAX_LENGTH), 0, mode).instructionOrNull();
+        X86Instruction insn = g.instructionAt(rip);
         if (insn == null || !isFarReturn(insn)) {
             return null;
         }

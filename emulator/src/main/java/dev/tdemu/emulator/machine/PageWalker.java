@@ -92,8 +92,15 @@ public final class PageWalker {
         return new Grant(physicalPage, mayWrite && dirty);
     }
 
+    /** Bits 63:47 all equal (4-level paging). */
     public static boolean isCanonical(long linear) {
-        return (linear >> 47) == 0 || (linear >> 47) == -1;
+        return isCanonical(linear, false);
+    }
+
+    /** Bits 63:47 all equal with 4-level paging, bits 63:56 with 5-level paging (CR4.LA57). */
+    public static boolean isCanonical(long linear, boolean la57) {
+        int unused = la57 ? 7 : 16;
+        return linear == (linear << unused >> unused);
     }
 
     /** The translation of {@code linear}, or {@code null} when it is not mapped (a #PF on real hardware). */
